@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// The `bpfspec` command.
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ARCHES, type KernelConfig } from '../model/config.js';
+import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
+import { runEval } from './commands/eval.js';
+import { runJson, runPackets, runText, type RunPacket } from './commands/run.js';
+import { printProgram } from './formats/index.js';
+import { InputError, readInput, writeOutputAtomic } from './io.js';
+import { parseHexPacket, readPackets } from './packets/index.js';
+import { checkEndian, checkFormatName, FORMAT_NAMES, loadProgram } from './program.js';
+import { parseSetting, SKB_FIELDS, SkbSpecError } from './skbspec.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const out = (s: string): void => {
+  process.stdout.write(s);
+};
+
+function kernelConfig(opts: { arch: string; optmemMax: string }): KernelConfig {
+  const base = ARCHES[opts.arch];
+  if (!base) throw new InputError(`--arch ${opts.arch}: unknown architecture (one of ${Object.keys(ARCHES).join(', ')})`);
+  if (!/^\d+$/.test(opts.optmemMax) || Number(opts.optmemMax) > 2 ** 31 - 1)
+    throw new InputError(`--optmem-max ${opts.optmemMax}: expected a byte count`);
+  return { ...base, optmemMax: Number(opts.optmemMax) };
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function kernelOptions(cmd: Command): Command {
+  return cmd
+    .option('--arch <name>', `architecture facts the kernel branches on (${Object.keys(ARCHES).join(', ')})`, 'x86_64')
+    .option('--optmem-max <bytes>', 'net.core.optmem_max, the socket option memory limit (v6.6 default)', '20480');
+}
+
+function programOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-f, --format <format>', 'input format (detected when unambiguous)').choices(FORMAT_NAMES as string[]))
+    .option('--endian <order>', 'byte order of raw program images (little or big)', 'little');
+}
+
+export function buildCli(): Command {
+  const program = new Command('bpfspec')
+    .description('Executable specification and equivalence fuzzer of the Linux v6.6 classic BPF socket-filter path')
+    .version(VERSION)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  programOptions(program.command('check'))
+    .description("the kernel's verdict on a classic program (exit 0 accepted, 1 rejected, 2 bad input)")
+    .argument('<file>', "program file ('-' for stdin)")
+    .option('--json', 'print JSON')
+    .action((file: string, o: { format?: string; endian?: string; json?: boolean }) => {
+      const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
+      const v = checkVerdict(prog);
+      out(o.json ? `${JSON.stringify({ file, insns: prog.length, attach: verdictJson(v) })}\n` : `${file}: ${verdictText(prog, v)}\n`);
+      process.exitCode = v === null ? 0 : 1;
+    });
+
+  kernelOptions(programOptions(program.command('run')))
+    .description("the filter's result for each packet (exit 0, or 1 if the program is rejected)")
+    .argument('<file>', "program file ('-' for stdin)")
+    .option('-p, --packet <hex>', 'a packet in hex (repeatable)', collect, [])
+    .option('--pcap <file>', 'every packet of a pcap or pcapng file')
+    .option('--skb <preset>', "skb preset: af_unix, or ethernet (default: ethernet for Ethernet captures, else af_unix)")
+    .option('--set <field=value>', 'set an skb field (repeatable; see README)', collect, [])
+    .option('--trace', 'print every step (pc, A, X, instruction)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `\nskb fields for --set:\n${SKB_FIELDS.map(([n, d]) => `  ${n.padEnd(15)} ${d}`).join('\n')}\n`)
+    .action((file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; arch: string; optmemMax: string }) => {
+      const config = kernelConfig(o);
+      const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
+      if (o.packet.length === 0 && o.pcap === undefined) throw new InputError('run: give at least one --packet HEX or a --pcap FILE');
+      const packets: RunPacket[] = [];
+      o.packet.forEach((h, i) => {
+        const res = parseHexPacket(h);
+        if (!res.ok) throw new InputError(`--packet ${i + 1}: ${res.error}`);
+        packets.push({ data: res.data, label: `packet ${i + 1}`, preset: 'af_unix' });
+      });
+      if (o.pcap !== undefined) {
+        const res = readPackets(readInput(o.pcap));
+        if (!res.ok) throw new InputError(`${o.pcap}: ${res.error}`);
+        for (const p of res.packets) packets.push({ data: p.data, label: `${o.pcap} #${p.index + 1}`, preset: p.linktype === 1 ? 'ethernet' : 'af_unix' });
+      }
+      const skb: Record<string, unknown> = {};
+      if (o.skb !== undefined) skb.preset = o.skb;
+      for (const s of o.set) {
+        const [k, v] = parseSetting(s);
+        skb[k] = v;
+      }
+      const res = runPackets(prog, packets, { config, skb, trace: o.trace === true });
+      out(o.json ? `${JSON.stringify(runJson(res))}\n` : runText(prog, res));
+      process.exitCode = res.verdict === null ? 0 : 1;
+    });
+
+  programOptions(program.command('fmt'))
+    .description('convert a program between formats')
+    .argument('<file>', "program file ('-' for stdin)")
+    .requiredOption('-t, --to <format>', `output format (${FORMAT_NAMES.join(', ')})`)
+    .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
+    .action((file: string, o: { format?: string; endian?: string; to: string; output?: string }) => {
+      const to = checkFormatName(o.to, '--to')!;
+      const endian = checkEndian(o.endian);
+      const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), endian);
+      const text = printProgram(prog, to, { endian });
+      if (o.output !== undefined) writeOutputAtomic(o.output, text);
+      else if (typeof text === 'string') out(text);
+      else process.stdout.write(text);
+    });
+
+  kernelOptions(program.command('eval'))
+    .description('batch oracle: JSON lines {"id","prog","packet","skb"} on stdin, one JSON result line each on stdout')
+    .action(async (o: { arch: string; optmemMax: string }) => {
+      const config = kernelConfig(o);
+      await runEval({ config }, process.stdin, (line) => out(`${line}\n`));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = buildCli();
+  try {
+    await cli.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; every usage error is exit 2 (commander already printed one line)
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof InputError || e instanceof SkbSpecError) {
+      process.stderr.write(`bpfspec: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`bpfspec: internal error: ${err.message} (set BPFSPEC_DEBUG=1 for the stack)\n`);
+    if (process.env.BPFSPEC_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 3;
+  }
+}
+
+// A closed pipe (`bpfspec ... | head`) ends the output quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,416 @@
+// Invalid programs, each aimed at ONE rule of the attach path and built so that this rule is the
+// one the kernel reports first:
+// - bpf_check_basics_ok (net/core/filter.c:1040): length;
+// - bpf_check_classic (net/core/filter.c:1065): one loop over pc ascending (code allowed, then the
+//   per-code check), then the last-RET rule (:1134), then check_load_and_stores (:921);
+// - bpf_convert_filter (net/core/filter.c:569): a jump offset that does not fit s16 (:710);
+// - __sk_filter_charge (net/core/filter.c:1226): the migrated program exceeds optmem_max.
+// Check-rule mutations REPLACE one instruction of a valid program at pc p (so every earlier pc
+// still passes its checks, flen unchanged) or PREFIX a small gadget (relative jumps keep the rest
+// valid). Migration failures are checker-valid programs sized with ebpf-size.ts.
+import fc from 'fast-check';
+import type { KernelConfig } from '../../model/config.js';
+import { X86_64 } from '../../model/config.js';
+import type { SockFilter } from '../../model/cbpf/insn.js';
+import { BPF_MAXINSNS } from '../../model/uapi.js';
+import { ANCILLARY_K, BOUNDARY_U32, pick } from './constants.js';
+import { ebpfLen, isCondJump, jumpOverflowPc } from './ebpf-size.js';
+import { ALLOWED_CODES, limitProgram, optmemFitMax, shortProgram } from './program.js';
+import { realisticProgram } from './realistic.js';
+
+export type CheckTarget =
+  | 'len-zero'
+  | 'len-too-long'
+  | 'code-not-allowed'
+  | 'div-by-zero-k'
+  | 'shift-k-too-large'
+  | 'mem-index-out-of-range'
+  | 'ja-out-of-range'
+  | 'jump-out-of-range'
+  | 'ancillary-k-invalid'
+  | 'last-not-ret'
+  | 'mem-read-before-write';
+export type MigrationTarget = 'jump-offset-overflow' | 'optmem';
+export type InvalidRule = CheckTarget | MigrationTarget;
+
+export const CHECK_TARGETS: readonly CheckTarget[] = [
+  'len-zero',
+  'len-too-long',
+  'code-not-allowed',
+  'div-by-zero-k',
+  'shift-k-too-large',
+  'mem-index-out-of-range',
+  'ja-out-of-range',
+  'jump-out-of-range',
+  'ancillary-k-invalid',
+  'last-not-ret',
+  'mem-read-before-write',
+];
+export const MIGRATION_TARGETS: readonly MigrationTarget[] = ['jump-offset-overflow', 'optmem'];
+export const INVALID_RULES: readonly InvalidRule[] = [...CHECK_TARGETS, ...MIGRATION_TARGETS];
+
+/** A program aimed at one rule: the rule, the stage that reports it and the pc it should name. */
+export interface InvalidCase {
+  readonly prog: SockFilter[];
+  readonly targets: InvalidRule;
+  readonly stage: 'check' | 'convert' | 'charge';
+  /** Classic pc the rule fires at (null: about the whole program: length, optmem). */
+  readonly pc: number | null;
+  /** Which variant of the mutation produced it (for distribution checks and reports). */
+  readonly how: string;
+}
+
+const U32 = fc.integer({ min: 0, max: 0xffffffff });
+const ALLOWED = new Set(ALLOWED_CODES);
+
+/** The valid programs mutations start from. */
+const baseProgram = (): fc.Arbitrary<SockFilter[]> =>
+  fc.oneof({ arbitrary: shortProgram(), weight: 4 }, { arbitrary: realisticProgram().map((r) => [...r.prog]), weight: 1 });
+
+const replaceAt = (prog: readonly SockFilter[], p: number, insn: SockFilter): SockFilter[] => {
+  const out = prog.slice();
+  out[p] = insn;
+  return out;
+};
+
+const check = (prog: SockFilter[], targets: CheckTarget, pc: number | null, how: string): InvalidCase => ({
+  prog,
+  targets,
+  stage: 'check',
+  pc,
+  how,
+});
+
+// --- bpf_check_basics_ok --------------------------------------------------------------------
+
+/** flen == 0 (net/core/filter.c:1045). */
+const lenZero = (): fc.Arbitrary<InvalidCase> => fc.constant(null).map(() => check([], 'len-zero', null, 'empty'));
+
+/** flen > BPF_MAXINSNS (net/core/filter.c:1045): 4097.. and the sock_fprog.len maximum 0xffff. */
+const lenTooLong = (): fc.Arbitrary<InvalidCase> =>
+  fc
+    .tuple(baseProgram(), fc.oneof(fc.integer({ min: BPF_MAXINSNS + 1, max: BPF_MAXINSNS + 64 }), fc.constant(0xffff)))
+    .map(([base, n]) => {
+      const prog: SockFilter[] = new Array(n);
+      for (let i = 0; i < n - base.length; i++) prog[i] = { code: 0x00, jt: 0, jf: 0, k: i };
+      for (let i = 0; i < base.length; i++) prog[n - base.length + i] = base[i]!;
+      return check(prog, 'len-too-long', null, n === 0xffff ? 'fprog-max' : 'over-4096');
+    });
+
+// --- per-instruction checks, in the kernel's order --------------------------------------------
+
+/** Codes chk_code_allowed rejects: holes below 0xb2, 0xb2..0xff, and any code with a high byte. */
+export const REJECTED_LOW_CODES: readonly number[] = Object.freeze(
+  Array.from({ length: 0x100 }, (_, c) => c).filter((c) => !ALLOWED.has(c)),
+);
+
+/** code-not-allowed at p (net/core/filter.c:1076): the first check at that pc. */
+const codeNotAllowed = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), fc.nat(3), fc.nat(), U32, U32).map(([base, p0, kind, c, k, j]) => {
+    const p = p0 % base.length;
+    let code: number;
+    let how: string;
+    if (kind === 0) {
+      code = pick(REJECTED_LOW_CODES.filter((x) => x < 0xb2), c);
+      how = 'hole-below-0xb2';
+    } else if (kind === 1) {
+      code = 0xb2 + (c % (0x100 - 0xb2));
+      how = 'at-or-above-0xb2';
+    } else if (kind === 2) {
+      code = ((1 + (c % 0xff)) << 8) | pick(ALLOWED_CODES, c >>> 8); // an allowed low byte + high byte
+      how = 'high-byte';
+    } else {
+      code = pick([0xffff, 0x8000, 0x8020, 0x8030, 0x0100, 0xff06], c);
+      how = 'edge';
+    }
+    return check(replaceAt(base, p, { code, jt: j & 0xff, jf: (j >>> 8) & 0xff, k }), 'code-not-allowed', p, how);
+  });
+
+const at = (base: SockFilter[], p0: number): number => p0 % base.length;
+
+/** DIV|K or MOD|K with k == 0 (net/core/filter.c:1084). */
+const divByZero = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), fc.boolean()).map(([base, p0, mod]) => {
+    const p = at(base, p0);
+    return check(replaceAt(base, p, { code: mod ? 0x94 : 0x34, jt: 0, jf: 0, k: 0 }), 'div-by-zero-k', p, mod ? 'mod' : 'div');
+  });
+
+/** LSH|K or RSH|K with k >= 32 (net/core/filter.c:1089). */
+const shiftTooLarge = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), fc.boolean(), U32).map(([base, p0, rsh, k0]) => {
+    const p = at(base, p0);
+    const k = (k0 & 1) === 0 ? pick([32, 33, 63, 64, 0x80000000, 0xffffffff], k0 >>> 1) : Math.max(32, k0);
+    return check(replaceAt(base, p, { code: rsh ? 0x74 : 0x64, jt: 0, jf: 0, k }), 'shift-k-too-large', p, rsh ? 'rsh' : 'lsh');
+  });
+
+/** LD MEM / LDX MEM / ST / STX with k >= 16 (net/core/filter.c:1097). */
+const memIndex = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), fc.nat(3), U32).map(([base, p0, which, k0]) => {
+    const p = at(base, p0);
+    const code = [0x60, 0x61, 0x02, 0x03][which]!;
+    const k = (k0 & 1) === 0 ? pick([16, 17, 31, 32, 0xffff, 0x80000000, 0xffffffff], k0 >>> 1) : Math.max(16, k0);
+    return check(replaceAt(base, p, { code, jt: 0, jf: 0, k }), 'mem-index-out-of-range', p, ['ld', 'ldx', 'st', 'stx'][which]!);
+  });
+
+/** JA with k >= flen - pc - 1 (net/core/filter.c:1105): exactly at the limit or beyond. */
+const jaOutOfRange = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), U32).map(([base, p0, e]) => {
+    const p = at(base, p0);
+    const lim = base.length - p - 1;
+    const k = (e & 3) === 0 ? lim : (e & 3) === 1 ? lim + 1 : (e & 3) === 2 ? 0xffffffff : Math.max(lim, e);
+    return check(replaceAt(base, p, { code: 0x05, jt: 0, jf: 0, k }), 'ja-out-of-range', p, k === lim ? 'at-limit' : 'beyond');
+  });
+
+const JCOND: readonly number[] = [0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d];
+
+/** Jcond with pc + jt + 1 >= flen or pc + jf + 1 >= flen (net/core/filter.c:1117). */
+const jumpOutOfRange = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), fc.nat(2), U32, U32).map(([base, p0, which, r, k]) => {
+    const flen = base.length;
+    const d = p0 % Math.min(flen, 256); // d = flen - p - 1 in 0..255
+    const p = flen - 1 - d;
+    const bad = d + ((r & 0xff) % (256 - d)); // >= d: out of range
+    const good = d === 0 ? 0 : ((r >>> 8) & 0xff) % d;
+    const jt = which === 1 ? good : bad;
+    const jf = which === 0 ? good : bad;
+    // with d == 0 even jt = jf = 0 is out of range (target == flen)
+    const insn = { code: pick(JCOND, r >>> 16), jt, jf, k };
+    return check(replaceAt(base, p, insn), 'jump-out-of-range', p, ['jt', 'jf', 'both'][which]!);
+  });
+
+/** ABS k in the ancillary window but not one of the 16 SKF_AD values (net/core/filter.c:1128). */
+export const BAD_ANC_K: readonly number[] = Object.freeze(
+  [1, 2, 3, 5, 0x3d, 0x3e, 0x3f, 0x40, 0x44, 0x80, 0x100, 0x800, 0xffc, 0xfff].map((x) => (0xfffff000 + x) >>> 0),
+);
+
+const ancillaryInvalid = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), fc.nat(2), fc.nat(0xfff)).map(([base, p0, size, x]) => {
+    const p = at(base, p0);
+    let k = (0xfffff000 + x) >>> 0;
+    if (ANCILLARY_K.includes(k)) k = pick(BAD_ANC_K, x);
+    return check(replaceAt(base, p, { code: [0x20, 0x28, 0x30][size]!, jt: 0, jf: 0, k }), 'ancillary-k-invalid', p, 'window');
+  });
+
+/** Non-jump, non-RET instructions that pass their own checks anywhere (for the last pc). */
+function harmless(c: number, k: number): SockFilter {
+  const code = pick(
+    ALLOWED_CODES.filter((x) => x !== 0x05 && x !== 0x06 && x !== 0x16 && !isCondJump(x)),
+    c,
+  );
+  switch (code) {
+    case 0x34:
+    case 0x94:
+      return { code, jt: 0, jf: 0, k: k || 1 };
+    case 0x64:
+    case 0x74:
+      return { code, jt: 0, jf: 0, k: k & 31 };
+    case 0x60:
+    case 0x61:
+    case 0x02:
+    case 0x03:
+      return { code, jt: 0, jf: 0, k: k & 15 };
+    case 0x20:
+    case 0x28:
+    case 0x30:
+      return { code, jt: 0, jf: 0, k: k >= 0xfffff000 ? pick(ANCILLARY_K, k) : k };
+    default:
+      return { code, jt: 0, jf: 0, k };
+  }
+}
+
+/** The last instruction is not RET K / RET A (net/core/filter.c:1134): replaced or appended. */
+const lastNotRet = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), U32, fc.boolean()).map(([base, c, k, append]) => {
+    const insn = harmless(c, k);
+    if (append) return check([...base, insn], 'last-not-ret', base.length, 'append');
+    return check(replaceAt(base, base.length - 1, insn), 'last-not-ret', base.length - 1, 'replace');
+  });
+
+// net/core/filter.c:921 check_load_and_stores: the state at each pc (after memvalid &= masks[pc]).
+/** memvalid as check_load_and_stores sees it at each pc of a checker-valid program. */
+function memvalidAt(prog: readonly SockFilter[]): Uint16Array {
+  const masks = new Uint16Array(prog.length).fill(0xffff);
+  const out = new Uint16Array(prog.length);
+  let memvalid = 0;
+  for (let pc = 0; pc < prog.length; pc++) {
+    memvalid &= masks[pc]!;
+    out[pc] = memvalid;
+    const insn = prog[pc]!;
+    if (insn.code === 0x02 || insn.code === 0x03) memvalid |= 1 << insn.k;
+    else if (insn.code === 0x05) {
+      masks[pc + 1 + insn.k] &= memvalid;
+      memvalid = 0xffff;
+    } else if (isCondJump(insn.code)) {
+      masks[pc + 1 + insn.jt] &= memvalid;
+      masks[pc + 1 + insn.jf] &= memvalid;
+      memvalid = 0xffff;
+    }
+  }
+  return out;
+}
+
+/** A load of a cell not written on some path (net/core/filter.c:944). */
+const readBeforeWrite = (): fc.Arbitrary<InvalidCase> =>
+  fc.tuple(baseProgram(), fc.nat(), fc.nat(2), fc.nat(15), U32, fc.boolean()).map(([base, p0, kind, k0, c, ldx]) => {
+    const code = ldx ? 0x61 : 0x60;
+    if (kind === 0 && base.length >= 2) {
+      // replace at a pc where some cell is invalid; pc 0 always qualifies (memvalid starts 0)
+      const mv = memvalidAt(base);
+      const cands: number[] = [];
+      for (let pc = 0; pc < base.length - 1; pc++) if (mv[pc] !== 0xffff) cands.push(pc);
+      const p = pick(cands, p0);
+      let k = k0;
+      while ((mv[p]! & (1 << k)) !== 0) k = (k + 1) & 15;
+      return check(replaceAt(base, p, { code, jt: 0, jf: 0, k }), 'mem-read-before-write', p, 'replace');
+    }
+    if (kind === 1) {
+      // diamond: the store is on the true branch only: jeq #c,0,1; st M[k]; ld M[k]
+      const gadget: SockFilter[] = [
+        { code: 0x15, jt: 0, jf: 1, k: c },
+        { code: (c & 1) === 0 ? 0x02 : 0x03, jt: 0, jf: 0, k: k0 },
+        { code, jt: 0, jf: 0, k: k0 },
+      ];
+      return check([...gadget, ...base], 'mem-read-before-write', 2, 'diamond');
+    }
+    // RET does not reset memvalid: jeq #c,1,0; st M[k]; ret; ld M[k]   (kernel-spec Appendix B.8)
+    const gadget: SockFilter[] = [
+      { code: 0x15, jt: 1, jf: 0, k: c },
+      { code: 0x02, jt: 0, jf: 0, k: k0 },
+      { code: 0x06, jt: 0, jf: 0, k: 0 },
+      { code, jt: 0, jf: 0, k: k0 },
+    ];
+    return check([...gadget, ...base], 'mem-read-before-write', 3, 'after-ret');
+  });
+
+// --- migration failures -------------------------------------------------------------------------
+
+/** Fillers that set seen_ld_abs and expand a lot (x86-64: 21, 16, 19, 12, 14 eBPF insns). */
+const HEAVY = (seed: number): SockFilter => {
+  switch (seed % 5) {
+    case 0:
+      return { code: 0xb1, jt: 0, jf: 0, k: 0x8000 + (seed % 0x7fff0000) }; // ldxb 4*([k]&0xf), k > 32767
+    case 1:
+      return { code: 0x28, jt: 0, jf: 0, k: 0x8000 + (seed % 0x7fff0000) }; // ldh [k], k > 32767
+    case 2:
+      return { code: 0xb1, jt: 0, jf: 0, k: 1 + (seed % 0x7fff) }; // ldxb, 0 < k <= 32767
+    case 3:
+      return { code: 0x30, jt: 0, jf: 0, k: 0 }; // ldb [0]
+    default:
+      return { code: 0xb1, jt: 0, jf: 0, k: (0xfff00000 + (seed % 64)) >>> 0 }; // ldxb [net+k]: slow path only
+  }
+};
+
+/** Heavy fillers (cycling through `seeds`) until the eBPF length reaches at least `target`. */
+function heavyFill(target: number, seeds: readonly number[], cfg: KernelConfig): SockFilter[] {
+  const out: SockFilter[] = [];
+  let have = 0;
+  for (let i = 0; have < target; i++) {
+    const insn = HEAVY(seeds[i % seeds.length]!);
+    out.push(insn);
+    have += ebpfLen(insn, cfg);
+  }
+  return out;
+}
+
+/**
+ * bpf_convert_filter -EINVAL (net/core/filter.c:710): a JA whose eBPF displacement exceeds 32767
+ * (divergence A3), or any jump sitting at eBPF index >= 32768 (A4: the first fixed-point
+ * iteration reads addrs[target] == 0). Exact boundaries come from limitProgram.
+ */
+export const jumpOffsetOverflow = (cfg: KernelConfig = X86_64): fc.Arbitrary<InvalidCase> =>
+  fc
+    .tuple(fc.nat(3), fc.nat(300), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.nat(), fc.nat(JCOND.length - 1), fc.nat(2))
+    .map(([kind, margin, seeds, seed, jc, shape]) => {
+      let prog: SockFilter[];
+      let how: string;
+      if (kind === 0) {
+        prog = limitProgram('ja-offset', margin % 40, seed, cfg);
+        how = 'ja-offset-boundary';
+      } else if (kind === 1) {
+        prog = limitProgram('jump-position', margin % 40, seed, cfg);
+        how = 'jump-position-boundary';
+      } else if (kind === 2) {
+        // A3 with mixed fillers: ja over >= 32768 + margin eBPF insns
+        const fill = heavyFill(32768 + margin, seeds, cfg);
+        prog = [{ code: 0x05, jt: 0, jf: 0, k: fill.length }, ...fill, { code: 0x16, jt: 0, jf: 0, k: 0 }];
+        how = 'ja-over-fill';
+      } else {
+        // A4 with a conditional jump after a fill reaching eBPF index >= 32768 + margin
+        const fill = heavyFill(32768 + margin, seeds, cfg);
+        const jt = shape === 0 ? 1 : 0;
+        const jf = shape === 1 ? 0 : 1;
+        prog = [...fill, { code: JCOND[jc]!, jt, jf, k: pick(BOUNDARY_U32, seed) }, { code: 0x06, jt: 0, jf: 0, k: 1 }, { code: 0x06, jt: 0, jf: 0, k: 0 }];
+        how = 'jcond-after-fill';
+      }
+      return { prog, targets: 'jump-offset-overflow', stage: 'convert', pc: jumpOverflowPc(prog, cfg), how } satisfies InvalidCase;
+    });
+
+/**
+ * __sk_filter_charge -ENOMEM (net/core/filter.c:1232): a checker-valid program that converts (no
+ * jump at eBPF index >= 32768, no far JA) but whose migrated length exceeds what optmem_max allows
+ * a fresh socket: heavy fillers, then a valid short program.
+ */
+export const optmemOverflow = (cfg: KernelConfig = X86_64): fc.Arbitrary<InvalidCase> =>
+  fc
+    .tuple(fc.oneof(fc.nat(64), fc.nat(26000)), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), shortProgram())
+    .map(([extra, seeds, tail]) => {
+      const tailLen = tail.reduce((n, i) => n + ebpfLen(i, cfg), 0);
+      const fill = heavyFill(optmemFitMax(cfg) + 1 - 7 - tailLen + extra, seeds, cfg);
+      const prog = [...fill, ...tail];
+      return { prog, targets: 'optmem', stage: 'charge', pc: null, how: extra <= 64 ? 'near-limit' : 'far' } satisfies InvalidCase;
+    });
+
+/** The arbitrary aimed at one rule. */
+export function invalidFor(rule: InvalidRule, cfg: KernelConfig = X86_64): fc.Arbitrary<InvalidCase> {
+  switch (rule) {
+    case 'len-zero':
+      return lenZero();
+    case 'len-too-long':
+      return lenTooLong();
+    case 'code-not-allowed':
+      return codeNotAllowed();
+    case 'div-by-zero-k':
+      return divByZero();
+    case 'shift-k-too-large':
+      return shiftTooLarge();
+    case 'mem-index-out-of-range':
+      return memIndex();
+    case 'ja-out-of-range':
+      return jaOutOfRange();
+    case 'jump-out-of-range':
+      return jumpOutOfRange();
+    case 'ancillary-k-invalid':
+      return ancillaryInvalid();
+    case 'last-not-ret':
+      return lastNotRet();
+    case 'mem-read-before-write':
+      return readBeforeWrite();
+    case 'jump-offset-overflow':
+      return jumpOffsetOverflow(cfg);
+    case 'optmem':
+      return optmemOverflow(cfg);
+  }
+}
+
+export interface InvalidProgramOptions {
+  /**
+   * Which rules to aim at (default all 13). The big ones (len-too-long and the two migration rules,
+   * 1500..65535 instructions) are drawn 1/8 as often as the others, which cost microseconds.
+   */
+  readonly rules?: readonly InvalidRule[];
+  readonly config?: KernelConfig;
+}
+
+/** `{ prog, targets, stage, pc, how }`: a program whose first failing rule is `targets`. */
+export function invalidProgram(opts: InvalidProgramOptions = {}): fc.Arbitrary<InvalidCase> {
+  const rules = opts.rules ?? INVALID_RULES;
+  if (rules.length === 0) throw new RangeError('invalidProgram: no rules');
+  const cfg = opts.config ?? X86_64;
+  return fc.oneof(
+    ...rules.map((r) => ({
+      arbitrary: invalidFor(r, cfg),
+      weight: r === 'jump-offset-overflow' || r === 'optmem' || r === 'len-too-long' ? 1 : 8,
+    })),
+  );
+}
+

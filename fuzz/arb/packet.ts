@@ -1,0 +1,447 @@
+// Packets: realistic protocol stacks (Ethernet, 802.1Q, ARP, IPv4 with options and fragments,
+// IPv6 with extension headers, TCP with options, UDP, ICMP, ICMPv6), netlink messages with nested
+// attributes (host little-endian headers, for SKF_AD_NLATTR / NLATTR_NEST), and raw bytes.
+// Lengths are cut or padded to values near the offsets a program loads (packetFor), and the bytes
+// are split between the linear part and frags (headlen < len) some of the time.
+//
+// A packet is drawn as a few integers plus a payload byte array and built by pure functions, so
+// shrinking goes toward short payloads, zero fields and the first kind (raw bytes).
+import fc from 'fast-check';
+import type { Program } from '../../model/cbpf/insn.js';
+import type { PresetName } from '../../model/skb.js';
+import { SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
+import { ANCILLARY_K, PACKET_LENGTHS, pick } from './constants.js';
+
+export type PacketKind = 'raw' | 'eth-ipv4' | 'eth-ipv6' | 'eth-arp' | 'eth-vlan' | 'ipv4' | 'ipv6' | 'netlink';
+export const PACKET_KINDS: readonly PacketKind[] = ['raw', 'eth-ipv4', 'eth-ipv6', 'eth-arp', 'eth-vlan', 'ipv4', 'ipv6', 'netlink'];
+
+export interface Packet {
+  /** The skb->len bytes from skb->data on. */
+  readonly bytes: Uint8Array;
+  /** skb_headlen(): bytes.length when linear, less when the tail sits in frags. */
+  readonly headlen: number;
+  /** The skb preset this packet belongs on: Ethernet frames on 'ethernet', the rest on 'af_unix'. */
+  readonly preset: PresetName;
+  readonly kind: PacketKind;
+  /** Protocol layers in order, e.g. ['eth', 'vlan', 'ipv4', 'tcp']; 'trunc'/'pad' when resized. */
+  readonly layers: readonly string[];
+  /** Where the network header starts in `bytes` (before any truncation). */
+  readonly networkOffset: number;
+  /** Length the stack was built with before truncation/padding. */
+  readonly builtLength: number;
+}
+
+// --- byte writers ---------------------------------------------------------------------------
+
+class Bytes {
+  readonly a: number[] = [];
+  u8(v: number): this {
+    this.a.push(v & 0xff);
+    return this;
+  }
+  be16(v: number): this {
+    return this.u8(v >>> 8).u8(v);
+  }
+  be32(v: number): this {
+    return this.be16(v >>> 16).be16(v);
+  }
+  le16(v: number): this {
+    return this.u8(v).u8(v >>> 8);
+  }
+  le32(v: number): this {
+    return this.le16(v).le16(v >>> 16);
+  }
+  bytes(b: ArrayLike<number>): this {
+    for (let i = 0; i < b.length; i++) this.a.push(b[i]! & 0xff);
+    return this;
+  }
+  get length(): number {
+    return this.a.length;
+  }
+  setBe16(at: number, v: number): void {
+    this.a[at] = (v >>> 8) & 0xff;
+    this.a[at + 1] = v & 0xff;
+  }
+  setLe16(at: number, v: number): void {
+    this.a[at] = v & 0xff;
+    this.a[at + 1] = (v >>> 8) & 0xff;
+  }
+}
+
+/** RFC 1071 Internet checksum of a[from..to). */
+export function inetChecksum(a: readonly number[], from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i += 2) sum += (a[i]! << 8) | (i + 1 < to ? a[i + 1]! : 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** A small deterministic stream over the drawn integers (each call consumes the next one). */
+class Draw {
+  private i = 0;
+  constructor(private readonly xs: readonly number[]) {}
+  next(): number {
+    const v = this.xs.length === 0 ? 0 : this.xs[this.i % this.xs.length]!;
+    // mix in the position so a short draw array still yields different fields
+    const r = (Math.imul(v ^ (this.i * 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
+    this.i++;
+    return this.xs.length === 0 ? 0 : this.i <= this.xs.length ? v >>> 0 : r;
+  }
+  below(n: number): number {
+    return this.next() % n;
+  }
+}
+
+const MACS: readonly (readonly number[])[] = [
+  [0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // broadcast
+  [0x02, 0, 0, 0, 0, 0x01], // the ethernet preset's own address: PACKET_HOST
+  [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb], // IPv4 multicast
+  [0x33, 0x33, 0x00, 0x00, 0x00, 0x01], // IPv6 multicast
+  [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], // some other host
+];
+const IPV4: readonly number[] = [0x0a000001, 0xc0a80101, 0x7f000001, 0xffffffff, 0xe00000fb, 0];
+const PORTS: readonly number[] = [80, 443, 53, 22, 0, 0xffff, 12345];
+
+// --- L4 -------------------------------------------------------------------------------------
+
+function tcp(b: Bytes, d: Draw, payload: Uint8Array): void {
+  b.be16(pick(PORTS, d.next())).be16(pick(PORTS, d.next())).be32(d.next()).be32(d.next());
+  const opts = new Bytes();
+  const n = d.below(5);
+  for (let i = 0; i < n; i++) {
+    switch (d.below(5)) {
+      case 0:
+        opts.u8(2).u8(4).be16(1460); // MSS
+        break;
+      case 1:
+        opts.u8(4).u8(2); // SACK permitted
+        break;
+      case 2:
+        opts.u8(8).u8(10).be32(d.next()).be32(d.next()); // timestamps
+        break;
+      case 3:
+        opts.u8(3).u8(3).u8(7); // window scale
+        break;
+      default:
+        opts.u8(1); // NOP
+    }
+  }
+  while (opts.length % 4 !== 0) opts.u8(0); // EOL padding
+  const doff = d.below(8) === 0 ? d.below(16) : 5 + opts.length / 4; // sometimes a lying doff
+  b.u8(doff << 4).u8(pick([0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x29, 0xff], d.next()));
+  b.be16(d.next()).be16(0).be16(0).bytes(opts.a).bytes(payload);
+}
+
+function udp(b: Bytes, d: Draw, payload: Uint8Array): void {
+  b.be16(pick(PORTS, d.next())).be16(pick(PORTS, d.next())).be16(8 + payload.length).be16(0).bytes(payload);
+}
+
+function icmp(b: Bytes, d: Draw, payload: Uint8Array, v6: boolean): void {
+  const start = b.length;
+  const type = v6 ? pick([128, 129, 133, 134, 135, 136, 1], d.next()) : pick([8, 0, 3, 11, 5], d.next());
+  b.u8(type).u8(d.below(4)).be16(0).be16(d.next()).be16(d.next()).bytes(payload);
+  if (!v6) b.setBe16(start + 2, inetChecksum(b.a, start, b.length));
+}
+
+/** Append an L4 header for protocol `proto` (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, else raw payload). */
+function l4(b: Bytes, proto: number, d: Draw, payload: Uint8Array, layers: string[]): void {
+  if (proto === 6) (layers.push('tcp'), tcp(b, d, payload));
+  else if (proto === 17) (layers.push('udp'), udp(b, d, payload));
+  else if (proto === 1) (layers.push('icmp'), icmp(b, d, payload, false));
+  else if (proto === 58) (layers.push('icmpv6'), icmp(b, d, payload, true));
+  else b.bytes(payload);
+}
+
+// --- L3 -------------------------------------------------------------------------------------
+
+const L4_PROTOS: readonly number[] = [6, 17, 1, 6, 17, 47, 132];
+
+function ipv4(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
+  layers.push('ipv4');
+  const start = b.length;
+  const optWords = d.below(4) === 0 ? 1 + d.below(10) : 0;
+  const badIhl = d.below(16) === 0;
+  const ihl = badIhl ? pick([0, 1, 4, 15], d.next()) : 5 + optWords;
+  const proto = pick(L4_PROTOS, d.next());
+  // fragments: 0 none, 1 DF, 2 first fragment (MF, offset 0), 3 non-first (offset > 0)
+  const fragKind = d.below(6);
+  const frag = fragKind === 2 ? 0x2000 : fragKind === 3 ? (d.below(2) << 13) | (1 + d.below(0x1fff)) : fragKind === 1 ? 0x4000 : 0;
+  b.u8(0x40 | ihl).u8(d.below(256)).be16(0).be16(d.next()).be16(frag).u8(pick([64, 1, 255, 0], d.next())).u8(proto).be16(0);
+  b.be32(pick(IPV4, d.next())).be32(pick(IPV4, d.next()));
+  if (optWords > 0) {
+    layers.push('ipopts');
+    const o = new Bytes();
+    if (d.below(2) === 0) {
+      o.u8(7).u8(Math.min(39, optWords * 4 - 1)).u8(4); // record route
+      while (o.length < optWords * 4 - 1) o.u8(0);
+    }
+    while (o.length < optWords * 4) o.u8(o.length === optWords * 4 - 1 ? 0 : 1); // NOPs then EOL
+    b.bytes(o.a.slice(0, optWords * 4));
+  }
+  if (badIhl) layers.push('bad-ihl');
+  if (fragKind >= 2) layers.push(fragKind === 2 ? 'frag-first' : 'frag-later');
+  if (fragKind === 3) b.bytes(payload);
+  else l4(b, proto, d, payload, layers);
+  b.setBe16(start + 2, d.below(16) === 0 ? d.next() & 0xffff : b.length - start);
+  b.setBe16(start + 10, inetChecksum(b.a, start, start + 20 + optWords * 4));
+}
+
+function ipv6(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
+  layers.push('ipv6');
+  const start = b.length;
+  const v6addr = (): number[] => (d.below(2) === 0 ? [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 + d.below(254)] : [0x20, 0x01, 0x0d, 0xb8, ...Array.from({ length: 12 }, () => d.below(256))]);
+  const exts: number[] = [];
+  const nExt = d.below(3) === 0 ? 1 + d.below(3) : 0;
+  const order = [0, 60, 43, 44, 60]; // hop-by-hop first, as RFC 8200 orders them
+  for (let i = 0; i < nExt; i++) exts.push(order[Math.min(order.length - 1, i + d.below(2))]!);
+  const proto = pick([6, 17, 58, 6, 17, 59], d.next());
+  const first = exts.length > 0 ? exts[0]! : proto;
+  b.be32(0x60000000 | (d.next() & 0x0fffffff)).be16(0).u8(first).u8(pick([64, 255, 1], d.next()));
+  b.bytes(v6addr()).bytes(v6addr());
+  let fragLater = false;
+  for (let i = 0; i < exts.length; i++) {
+    const nh = i + 1 < exts.length ? exts[i + 1]! : proto;
+    const t = exts[i]!;
+    if (t === 44) {
+      const off = d.below(2) === 0 ? 0 : 1 + d.below(0x1fff);
+      fragLater ||= off !== 0;
+      b.u8(nh).u8(0).be16((off << 3) | d.below(2)).be32(d.next());
+      layers.push(off === 0 ? 'ip6-frag-first' : 'ip6-frag-later');
+    } else if (t === 43) {
+      b.u8(nh).u8(2).u8(d.below(2) === 0 ? 0 : 4).u8(d.below(3)).be32(0).bytes(v6addr()); // routing, one address
+      layers.push('ip6-routing');
+    } else {
+      const len8 = d.below(2);
+      b.u8(nh).u8(len8).u8(1).u8(4 + 8 * len8).be32(0); // PadN filling the header
+      for (let j = 0; j < 8 * len8; j++) b.u8(0);
+      layers.push(t === 0 ? 'ip6-hbh' : 'ip6-dstopts');
+    }
+  }
+  if (fragLater) b.bytes(payload);
+  else l4(b, proto, d, payload, layers);
+  b.setBe16(start + 4, b.length - start - 40);
+}
+
+function arp(b: Bytes, d: Draw, layers: string[]): void {
+  layers.push('arp');
+  b.be16(1).be16(0x0800).u8(6).u8(4).be16(1 + d.below(2));
+  b.bytes(pick(MACS, d.next())).be32(pick(IPV4, d.next())).bytes(pick(MACS, d.next())).be32(pick(IPV4, d.next()));
+}
+
+// --- netlink --------------------------------------------------------------------------------
+
+/**
+ * A netlink message (include/uapi/linux/netlink.h struct nlmsghdr, little-endian host order) with a
+ * family header and attributes (struct nlattr: u16 nla_len, u16 nla_type, payload, NLA_ALIGN 4).
+ * Each drawn u32 describes one attribute: type (bits 0-3), payload length (bits 4-8), structure
+ * (bits 9-10: 1 opens a nested attribute whose children follow, 2 closes one), malformation (bits
+ * 11-13: 6 nla_len < 4, 7 nla_len past the end), NLA_F_NESTED / NLA_F_NET_BYTEORDER (bits 14-15).
+ */
+export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, famLen: number, type: number): { bytes: number[]; layers: string[] } {
+  const b = new Bytes();
+  b.le32(0).le16(type).le16(0x0001).le32(1).le32(0); // nlmsg_len fixed below, NLM_F_REQUEST
+  for (let i = 0; i < famLen; i++) b.u8(payload[i % Math.max(1, payload.length)] ?? 0);
+  const open: number[] = [];
+  const layers = ['nlmsghdr'];
+  let nested = false;
+  for (const x of attrs) {
+    const t = x & 15;
+    const plen = (x >>> 4) & 31;
+    const shape = (x >>> 9) & 3;
+    const bad = (x >>> 11) & 7;
+    const flags = ((x >>> 14) & 3) << 14;
+    if (shape === 2 && open.length > 0) {
+      const s = open.pop()!;
+      b.setLe16(s, b.length - s);
+      continue;
+    }
+    const s = b.length;
+    b.le16(4 + plen).le16(t | flags);
+    if (shape === 1 && open.length < 3) {
+      b.setLe16(s + 2, t | 0x8000 | (flags & 0x4000));
+      open.push(s);
+      nested = true;
+      continue;
+    }
+    for (let i = 0; i < plen; i++) b.u8(payload[(s + i) % Math.max(1, payload.length)] ?? i);
+    while (b.length % 4 !== 0) b.u8(0);
+    if (bad === 6) (b.setLe16(s, x >>> 16 & 3), layers.push('nla-short'));
+    else if (bad === 7) (b.setLe16(s, 0xfff0 | (x >>> 16 & 15)), layers.push('nla-long'));
+  }
+  while (open.length > 0) {
+    const s = open.pop()!;
+    b.setLe16(s, b.length - s);
+  }
+  layers.push(nested ? 'nlattr-nested' : 'nlattr');
+  const a = b.a;
+  const len = a.length;
+  a[0] = len & 0xff;
+  a[1] = (len >>> 8) & 0xff;
+  a[2] = (len >>> 16) & 0xff;
+  a[3] = len >>> 24;
+  return { bytes: a, layers };
+}
+
+// --- stacks ---------------------------------------------------------------------------------
+
+/** Build the packet of `kind` from drawn integers and payload bytes (pure). */
+export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Uint8Array): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number } {
+  const d = new Draw(xs);
+  const b = new Bytes();
+  const layers: string[] = [];
+  const eth = (type: number, vlan: boolean): void => {
+    layers.push('eth');
+    b.bytes(pick(MACS, d.next())).bytes(pick(MACS, d.next()));
+    if (vlan) {
+      const tags = 1 + (d.below(4) === 0 ? 1 : 0);
+      for (let i = 0; i < tags; i++) {
+        layers.push(i === 0 && tags === 2 ? 'qinq' : 'vlan');
+        const tci = pick([0x0064, 0x1064, 0xe001, 0x0fff, 0x0000, 0xffff], d.next());
+        b.be16(i === 0 && tags === 2 ? 0x88a8 : 0x8100).be16(tci);
+      }
+    }
+    b.be16(type);
+  };
+  switch (kind) {
+    case 'raw':
+      layers.push('raw');
+      b.bytes(payload);
+      return { bytes: Uint8Array.from(b.a), layers, preset: (xs[0] ?? 0) % 2 === 0 ? 'af_unix' : 'ethernet', networkOffset: 0 };
+    case 'eth-ipv4':
+      eth(0x0800, false);
+      ipv4(b, d, payload, layers);
+      break;
+    case 'eth-ipv6':
+      eth(0x86dd, false);
+      ipv6(b, d, payload, layers);
+      break;
+    case 'eth-arp':
+      eth(0x0806, false);
+      arp(b, d, layers);
+      break;
+    case 'eth-vlan': {
+      const inner = d.below(3);
+      eth(inner === 0 ? 0x0800 : inner === 1 ? 0x86dd : 0x0806, true);
+      if (inner === 0) ipv4(b, d, payload, layers);
+      else if (inner === 1) ipv6(b, d, payload, layers);
+      else arp(b, d, layers);
+      break;
+    }
+    case 'ipv4':
+      ipv4(b, d, payload, layers);
+      return { bytes: Uint8Array.from(b.a), layers, preset: 'af_unix', networkOffset: 0 };
+    case 'ipv6':
+      ipv6(b, d, payload, layers);
+      return { bytes: Uint8Array.from(b.a), layers, preset: 'af_unix', networkOffset: 0 };
+    case 'netlink': {
+      const attrs = xs.slice(1);
+      const nl = netlinkMessage(attrs, payload, pick([0, 4, 16], xs[0] ?? 0), pick([16, 0x10, 0x12, 0x1e, 2], d.next()));
+      return { bytes: Uint8Array.from(nl.bytes), layers: nl.layers, preset: 'af_unix', networkOffset: 0 };
+    }
+  }
+  return { bytes: Uint8Array.from(b.a), layers, preset: 'ethernet', networkOffset: 14 };
+}
+
+// --- lengths and frags ----------------------------------------------------------------------
+
+/** Resize to `len`: truncate, or pad with a repeating filler byte. */
+export function resize(bytes: Uint8Array, len: number, fill: number): Uint8Array {
+  if (len === bytes.length) return bytes;
+  const out = new Uint8Array(len);
+  out.set(len < bytes.length ? bytes.subarray(0, len) : bytes);
+  for (let i = bytes.length; i < len; i++) out[i] = (fill + i) & 0xff;
+  return out;
+}
+
+export interface PacketOptions {
+  /** Restrict the kinds (default all). */
+  readonly kinds?: readonly PacketKind[];
+  /** Lengths worth hitting (from packetFor); the packet is resized to one of them half the time. */
+  readonly lengths?: readonly number[];
+  /** Largest payload drawn (default 96 bytes). */
+  readonly maxPayload?: number;
+  /** Probability-ish weight (0..16) of splitting into frags (default 5/16). */
+  readonly fragWeight?: number;
+}
+
+/** The raw randomness of one packet: kind index, field integers, payload, resize and frag choices. */
+export type PacketDraw = readonly [kind: number, xs: readonly number[], payload: Uint8Array, resize: number, frag: number];
+
+/** fast-check arbitrary of a PacketDraw (shrinks toward the first kind, no fields, empty payload). */
+export const packetDraw = (maxPayload = 96): fc.Arbitrary<PacketDraw> =>
+  fc.tuple(
+    fc.nat(0xffff),
+    fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 12 }),
+    fc.uint8Array({ maxLength: maxPayload }),
+    fc.nat(0xffff),
+    fc.nat(0xffff),
+  );
+
+/** Turn a draw into a packet (pure): build the stack, resize near `lengths`, maybe split into frags. */
+export function packetFromDraw(draw: PacketDraw, opts: PacketOptions = {}): Packet {
+  const kinds = opts.kinds ?? PACKET_KINDS;
+  if (kinds.length === 0) throw new RangeError('packet: no kinds');
+  const lengths = opts.lengths && opts.lengths.length > 0 ? opts.lengths : PACKET_LENGTHS;
+  const fragWeight = opts.fragWeight ?? 5;
+  const [ki, xs, payload, rs, fs] = draw;
+  const kind = kinds[ki % kinds.length]!;
+  const built = buildPacket(kind, xs, payload);
+  let bytes = built.bytes;
+  const layers = built.layers;
+  if ((rs & 1) === 1) {
+    const len = Math.max(0, pick(lengths, rs >>> 1));
+    if (len !== bytes.length) layers.push(len < bytes.length ? 'trunc' : 'pad');
+    bytes = resize(bytes, len, rs);
+  }
+  let headlen = bytes.length;
+  if ((fs & 15) < fragWeight && bytes.length > 0) {
+    const cuts = [0, 1, 14, 20, 34, 40, 54, bytes.length >>> 1, bytes.length - 1, ...lengths.map((l) => l - 1)];
+    headlen = Math.min(bytes.length - 1, Math.max(0, pick(cuts, fs >>> 4)));
+    layers.push('frags');
+  }
+  return { bytes, headlen, preset: built.preset, kind, layers, networkOffset: built.networkOffset, builtLength: built.bytes.length };
+}
+
+/** A packet: `{ bytes, headlen, preset, kind, layers, networkOffset, builtLength }`. */
+export const packet = (opts: PacketOptions = {}): fc.Arbitrary<Packet> =>
+  packetDraw(opts.maxPayload).map((d) => packetFromDraw(d, opts));
+
+const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x18) === 0x08 ? 2 : 4);
+
+/**
+ * Packet lengths at which the program's loads change outcome: for every load of `size` bytes at
+ * absolute offset o, the lengths o + size - 1 (fails), o + size (just fits) and o + size + 1.
+ * ABS k >= 0: o = k; NET/LL-relative k: o = rel and rel + 14 (the Ethernet network header); IND:
+ * o = k + X for typical X (0, 14, 20, 24, 34, 40); MSH: size 1. Capped at 70000.
+ */
+export function interestingLengths(prog: Program): number[] {
+  const out = new Set<number>();
+  const add = (o: number, size: number): void => {
+    for (const l of [o + size - 1, o + size, o + size + 1]) if (l >= 0 && l <= 70000) out.add(l);
+  };
+  for (const insn of prog) {
+    const c = insn.code;
+    const k = insn.k >>> 0;
+    const sk = k | 0;
+    if (c === 0x20 || c === 0x28 || c === 0x30 || c === 0xb1) {
+      if (c !== 0xb1 && ANCILLARY_K.includes(k)) continue;
+      const size = c === 0xb1 ? 1 : SIZE(c);
+      if (sk >= 0) add(sk, size);
+      else if (sk >= SKF_NET_OFF) (add(sk - SKF_NET_OFF, size), add(sk - SKF_NET_OFF + 14, size));
+      else if (sk >= SKF_LL_OFF) add(sk - SKF_LL_OFF, size);
+    } else if (c === 0x40 || c === 0x48 || c === 0x50) {
+      if (sk >= 0) for (const x of [0, 14, 20, 24, 34, 40]) add(sk + x, SIZE(c));
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Packets for this program: lengths drawn near the offsets it loads, plus the usual lengths. */
+export const packetFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): fc.Arbitrary<Packet> =>
+  packet(packetOptionsFor(prog, opts));
+
+/** The packet options packetFor uses for a program (lengths near its loads plus the usual ones). */
+export const packetOptionsFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): PacketOptions => ({
+  ...opts,
+  lengths: [...interestingLengths(prog), ...PACKET_LENGTHS],
+});

@@ -1,0 +1,375 @@
+// Valid classic programs by construction: every program validProgram() draws passes
+// bpf_check_classic (net/core/filter.c:1065) and bpf_check_basics_ok (net/core/filter.c:1040).
+//
+// A program is drawn as an array of "genes" (three integers per instruction) and mapped by a pure
+// function onto instructions, so fast-check's array shrinker shrinks programs toward short ones
+// made of `ld #0` (gene [0, 0, 0]). Construction rules, per kernel check:
+// - code: one of the 49 codes chk_code_allowed allows (net/core/filter.c:974), drawn from a
+//   weighted table in which every code appears;
+// - DIV/MOD K: k != 0 (:1084); LSH/RSH K: k < 32 (:1089); memory k < 16 (:1097);
+// - JA: k < flen - pc - 1 (:1105); Jcond: pc + jt + 1 < flen and pc + jf + 1 < flen (:1117);
+// - LD ABS: k < 0xfffff000 or exactly one of the 16 ancillary k (:1128);
+// - last instruction RET K or RET A (:1134);
+// - scratch memory: a forward pass with check_load_and_stores' own memvalid/masks bookkeeping
+//   (:921) repairs every LD/LDX MEM that would read an unwritten cell (pick a valid cell, or turn
+//   the load into a store of that cell).
+import fc from 'fast-check';
+import type { KernelConfig } from '../../model/config.js';
+import { X86_64 } from '../../model/config.js';
+import type { SockFilter } from '../../model/cbpf/insn.js';
+import { BPF_MAXINSNS, SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
+import {
+  ANCILLARY_K,
+  BOUNDARY_U32,
+  HEADER_OFFSETS,
+  NEG_BOUNDARY,
+  NEG_REL,
+  RET_K,
+  SKF_AD_OFF_U32,
+  biasedU32,
+  pick,
+} from './constants.js';
+import { BPF_PROG_HEADER_ASSUMED, ebpfLen, isCondJump } from './ebpf-size.js';
+import { realisticProgram } from './realistic.js';
+
+/** The 49 codes chk_code_allowed accepts (net/core/filter.c:976), sorted. */
+export const ALLOWED_CODES: readonly number[] = Object.freeze([
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0c, 0x14, 0x15, 0x16, 0x1c, 0x1d, 0x20, 0x24, 0x25, 0x28, 0x2c, 0x2d,
+  0x30, 0x34, 0x35, 0x3c, 0x3d, 0x40, 0x44, 0x45, 0x48, 0x4c, 0x4d, 0x50, 0x54, 0x5c, 0x60, 0x61, 0x64, 0x6c, 0x74, 0x7c,
+  0x80, 0x81, 0x84, 0x87, 0x94, 0x9c, 0xa4, 0xac, 0xb1,
+]);
+
+/** A mutable instruction while a program is being built. */
+type MInsn = { code: number; jt: number; jf: number; k: number };
+
+/**
+ * Weighted opcode table: every allowed code once, plus extra weight on the loads (ABS, IND, MSH),
+ * the memory instructions and the conditional jumps, which drive most of the interesting paths.
+ * Index 0 is `ld #k` so genes shrink toward it.
+ */
+const OP_TABLE: readonly number[] = Object.freeze([
+  ...ALLOWED_CODES,
+  ...[0x20, 0x28, 0x30, 0x20, 0x28, 0x30, 0x30, 0x28], // LD ABS (ancillary and packet)
+  ...[0x40, 0x48, 0x50, 0xb1, 0xb1], // LD IND, LDX MSH
+  ...[0x02, 0x03, 0x60, 0x61, 0x02, 0x60], // ST/STX, LD/LDX MEM
+  ...[0x15, 0x25, 0x35, 0x45, 0x1d, 0x15, 0x45, 0x05], // jumps
+  ...[0x3c, 0x9c, 0x6c, 0x7c, 0x07, 0x87], // DIV/MOD X (X==0 case), X shifts, TAX/TXA
+]);
+
+/**
+ * One instruction's randomness, a single integer in [0, 2^53): the low 32 bits `a` give k; the high
+ * 21 bits give the opcode (bits 0-6, so shrinking toward 0 goes to `ld #k` first), the k family
+ * `sel` (bits 7-11), the jt/jf choices (bits 12-15, 16-19) and the garbage flag (bit 20). One
+ * unbiased integer per instruction keeps drawing fast and keeps genes aligned while shrinking.
+ */
+export type Gene = number;
+
+/** fast-check arbitrary of one gene. */
+export const gene = (): fc.Arbitrary<Gene> => fc.noBias(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+
+const isAncK = (k: number): boolean => ANCILLARY_K.includes(k >>> 0);
+
+/** k for LD ABS: mostly header offsets, often ancillary, sometimes s16/s32 edges and NET/LL offsets. */
+function absK(sel: number, a: number): number {
+  let k: number;
+  switch (sel % 10) {
+    case 0:
+    case 1:
+    case 2:
+      k = pick(HEADER_OFFSETS, a);
+      break;
+    case 3:
+    case 4:
+      k = pick(ANCILLARY_K, a);
+      break;
+    case 5:
+      k = a % 80;
+      break;
+    case 6:
+      k = ((a & 1 ? SKF_NET_OFF : SKF_LL_OFF) + pick(NEG_REL, a >>> 1)) >>> 0;
+      break;
+    case 7:
+      k = pick(NEG_BOUNDARY, a);
+      break;
+    case 8:
+      k = pick(BOUNDARY_U32, a);
+      break;
+    default:
+      k = a >>> 0;
+  }
+  // The ABS window rule (net/core/filter.c:1128): a non-ancillary k >= SKF_AD_OFF is rejected,
+  // so fold such k onto one of the 16 ancillary values.
+  if (k >= SKF_AD_OFF_U32 && !isAncK(k)) k = ANCILLARY_K[k & 15]!;
+  return k;
+}
+
+/** k for LD IND / LDX MSH: no check at all, so anything (offsets, negatives, window, garbage). */
+function anyLoadK(sel: number, a: number): number {
+  switch (sel % 4) {
+    case 0:
+    case 1:
+      return pick(HEADER_OFFSETS, a);
+    default:
+      return biasedU32(sel >>> 2, a);
+  }
+}
+
+/** Memory cell index: mostly cells 0..3 (so loads meet stores), sometimes any of 0..15. */
+const memK = (a: number): number => ((a & 0x100) !== 0 ? a & 15 : a & 3);
+
+/**
+ * Forward jump distance in 0..range-1 (capped: 255 for the u8 jt/jf): r4 (0..15) < 12 picks a short
+ * one (0..3), otherwise `wide` picks anywhere in range.
+ */
+function jumpOff(r4: number, wide: number, range: number, cap: number): number {
+  const lim = Math.min(range, cap);
+  return r4 < 12 ? r4 % Math.min(lim, 4) : wide % lim;
+}
+
+/**
+ * Map one gene onto a checker-valid instruction at pc of a program of flen instructions
+ * (pc < flen - 1: the last instruction is placed by the caller).
+ */
+export function insnFromGene(g: Gene, pc: number, flen: number): MInsn {
+  const a = g % 0x100000000;
+  const hi = Math.floor(g / 0x100000000);
+  const code = OP_TABLE[(hi & 127) % OP_TABLE.length]!;
+  const sel = (hi >>> 7) & 31;
+  const r1 = (hi >>> 12) & 15;
+  const r2 = (hi >>> 16) & 15;
+  // Unused fields are ignored by the checker (net/core/filter.c:1065 never reads jt/jf of
+  // non-jumps, nor k of TAX/RET A/...); half the genes with bit 20 set fill them with garbage.
+  const garbage = (hi & 0x100000) !== 0 && (a & 1) === 1;
+  const gk = garbage ? a : 0;
+  const gjt = garbage ? (a >>> 8) & 0xff : 0;
+  const gjf = garbage ? (a >>> 16) & 0xff : 0;
+  const range = flen - pc - 1; // >= 1
+  switch (code) {
+    case 0x04: // ALU K ops
+    case 0x14:
+    case 0x24:
+    case 0x44:
+    case 0x54:
+    case 0xa4:
+      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) };
+    case 0x34: // DIV K, MOD K: k != 0
+    case 0x94:
+      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) || 1 };
+    case 0x64: // LSH K, RSH K: k < 32
+    case 0x74:
+      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) & 31 };
+    case 0x20: // LD ABS
+    case 0x28:
+    case 0x30:
+      return { code, jt: gjt, jf: gjf, k: absK(sel, a) };
+    case 0x40: // LD IND
+    case 0x48:
+    case 0x50:
+    case 0xb1: // LDX MSH
+      return { code, jt: gjt, jf: gjf, k: anyLoadK(sel, a) };
+    case 0x00: // LD IMM, LDX IMM
+    case 0x01:
+      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) };
+    case 0x02: // ST, STX, LD MEM, LDX MEM
+    case 0x03:
+    case 0x60:
+    case 0x61:
+      return { code, jt: gjt, jf: gjf, k: memK(a) };
+    case 0x05: // JA: k < flen - pc - 1
+      return { code, jt: gjt, jf: gjf, k: jumpOff(r1, a, range, 0x7fffffff) };
+    case 0x06: // RET K in the middle of a program
+      return { code, jt: gjt, jf: gjf, k: sel & 1 ? pick(RET_K, a) : biasedU32(sel >>> 1, a) };
+    default:
+      if (isCondJump(code)) {
+        const k = (code & 0x08) === 0 ? biasedU32(sel, a) : gk;
+        return { code, jt: jumpOff(r1, (a >>> 8) & 0xff, range, 256), jf: jumpOff(r2, (a >>> 16) & 0xff, range, 256), k };
+      }
+      // ALU X ops, NEG, LEN, TAX, TXA, RET A: nothing to choose but the ignored fields.
+      return { code, jt: gjt, jf: gjf, k: gk };
+  }
+}
+
+/** The final instruction: RET K (boundary snap lengths) or RET A. */
+export const finalRet = (sel: number, k: number): MInsn =>
+  sel % 3 === 2 ? { code: 0x16, jt: 0, jf: 0, k: 0 } : { code: 0x06, jt: 0, jf: 0, k: sel % 3 === 0 ? pick(RET_K, k) : k >>> 0 };
+
+// net/core/filter.c:921 check_load_and_stores: the same bookkeeping, used here to REPAIR.
+/**
+ * Walk the program with check_load_and_stores' memvalid/masks algorithm and rewrite every LD/LDX
+ * MEM that would be rejected: read a cell that is valid there (if any), else store to the cell
+ * instead (LD MEM -> ST, LDX MEM -> STX). Forward-only jumps make one pass exact: the state at pc
+ * depends only on instructions before pc, so a rewrite never invalidates an earlier decision.
+ */
+function repairMemory(prog: MInsn[]): void {
+  const masks = new Uint16Array(prog.length).fill(0xffff);
+  let memvalid = 0;
+  for (let pc = 0; pc < prog.length; pc++) {
+    memvalid &= masks[pc]!;
+    const insn = prog[pc]!;
+    switch (insn.code) {
+      case 0x02:
+      case 0x03:
+        memvalid |= 1 << insn.k;
+        break;
+      case 0x60:
+      case 0x61:
+        if ((memvalid & (1 << insn.k)) === 0) {
+          if (memvalid !== 0) {
+            let k = insn.k;
+            while ((memvalid & (1 << k)) === 0) k = (k + 1) & 15;
+            insn.k = k;
+          } else {
+            insn.code = insn.code === 0x60 ? 0x02 : 0x03;
+            memvalid |= 1 << insn.k;
+          }
+        }
+        break;
+      case 0x05:
+        masks[pc + 1 + insn.k] &= memvalid;
+        memvalid = 0xffff;
+        break;
+      default:
+        if (isCondJump(insn.code)) {
+          masks[pc + 1 + insn.jt] &= memvalid;
+          masks[pc + 1 + insn.jf] &= memvalid;
+          memvalid = 0xffff;
+        }
+    }
+  }
+}
+
+/** Build a valid program from body genes (one per instruction before the final RET). */
+export function buildProgram(body: readonly Gene[], ret: readonly [number, number]): SockFilter[] {
+  const flen = body.length + 1;
+  const prog: MInsn[] = new Array(flen);
+  for (let pc = 0; pc < body.length; pc++) prog[pc] = insnFromGene(body[pc]!, pc, flen);
+  prog[flen - 1] = finalRet(ret[0], ret[1]);
+  repairMemory(prog);
+  return prog;
+}
+
+/** Expand run-length genes ([gene, repeat]) cyclically to exactly n body genes. */
+export function expandRuns(runs: readonly (readonly [Gene, number])[], n: number): Gene[] {
+  const out: Gene[] = [];
+  if (runs.length === 0) return out;
+  for (let r = 0; out.length < n; r = (r + 1) % runs.length) {
+    const [g, rep] = runs[r]!;
+    for (let i = 0; i < rep && out.length < n; i++) out.push(g);
+  }
+  return out;
+}
+
+export type Flavour = 'short' | 'medium' | 'realistic' | 'long' | 'limits';
+
+export interface ValidProgramOptions {
+  /** Relative integer weights of the flavours (default short 800, realistic 140, medium 50, limits 6, long 4). */
+  readonly weights?: Partial<Record<Flavour, number>>;
+  /** Architecture facts the 'limits' flavour sizes against (default x86-64). */
+  readonly config?: KernelConfig;
+}
+
+const DEFAULT_WEIGHTS: Readonly<Record<Flavour, number>> = { short: 800, medium: 50, realistic: 140, long: 4, limits: 6 };
+
+const retGene = (): fc.Arbitrary<readonly [number, number]> => fc.tuple(fc.nat(5), fc.integer({ min: 0, max: 0xffffffff }));
+
+/** 1..40 instructions. */
+export const shortProgram = (): fc.Arbitrary<SockFilter[]> =>
+  fc.tuple(fc.array(gene(), { maxLength: 39 }), retGene()).map(([b, r]) => buildProgram(b, r));
+
+/** 40..400 instructions. */
+export const mediumProgram = (): fc.Arbitrary<SockFilter[]> =>
+  fc.tuple(fc.array(gene(), { minLength: 39, maxLength: 399 }), retGene()).map(([b, r]) => buildProgram(b, r));
+
+/** Long programs up to BPF_MAXINSNS, built from runs of repeated genes (cheap to draw). */
+export const longProgram = (): fc.Arbitrary<SockFilter[]> =>
+  fc
+    .tuple(
+      fc.oneof(fc.integer({ min: 3900, max: BPF_MAXINSNS }), fc.integer({ min: 400, max: BPF_MAXINSNS })),
+      fc.array(fc.tuple(gene(), fc.integer({ min: 1, max: 600 })), { minLength: 1, maxLength: 24 }),
+      retGene(),
+    )
+    .map(([flen, runs, r]) => buildProgram(expandRuns(runs, flen - 1), r));
+
+// --- programs near the conversion limits ------------------------------------------------------
+
+/** LDX MSH with 32767 < k <= 0x7fffffff: the largest expansion, 21 eBPF instructions (x86-64). */
+export const mshFar = (k: number): SockFilter => ({ code: 0xb1, jt: 0, jf: 0, k: 0x8000 + (k % 0x7fff7fff) });
+/** A one-instruction (in eBPF too) filler: `ld #k`. */
+export const ldImm = (k: number): SockFilter => ({ code: 0x00, jt: 0, jf: 0, k: k >>> 0 });
+
+/**
+ * Fill: heavy (LDX MSH far) instructions then `ld #k` until the eBPF length of the fill reaches
+ * exactly `target` (or the first length >= target when heavy alone overshoots).
+ */
+export function fillTo(target: number, seed: number, cfg: KernelConfig = X86_64): SockFilter[] {
+  const heavy = mshFar(seed);
+  const per = ebpfLen(heavy, cfg);
+  const n = Math.max(0, Math.floor(target / per));
+  const out: SockFilter[] = new Array(n).fill(heavy);
+  let have = n * per;
+  while (have < target) {
+    out.push(ldImm(seed + have));
+    have += 1;
+  }
+  return out;
+}
+
+/** Longest migrated program (eBPF insns) the optmem charge accepts: 72 + 8n < optmem_max (assumed header). */
+export const optmemFitMax = (cfg: KernelConfig = X86_64): number => Math.floor((cfg.optmemMax - 1 - BPF_PROG_HEADER_ASSUMED) / 8);
+
+export type LimitKind = 'ja-offset' | 'jump-position' | 'optmem';
+
+/**
+ * A checker-valid program at a conversion boundary, `delta` eBPF instructions past it (delta < 0:
+ * still converts / fits; delta >= 0: fails with the boundary's rule).
+ * - 'ja-offset' (A3): `ja N` over a fill of eBPF length 32767 + 1 + delta: off = 32768 + delta.
+ * - 'jump-position' (A4): a fill, then `jeq #0,0,0` whose eBPF index is 32768 + delta.
+ * - 'optmem' (A5): no jumps; migrated length optmemFitMax(cfg) + 1 + delta, where optmemFitMax is
+ *   the longest migrated program __sk_filter_charge accepts on a fresh socket under the ASSUMED
+ *   struct bpf_prog header size (net/core/filter.c:1232: 72 + 8n < optmem_max; UNVERIFIED header).
+ */
+export function limitProgram(kind: LimitKind, delta: number, seed: number, cfg: KernelConfig = X86_64): SockFilter[] {
+  const ret: SockFilter = { code: 0x06, jt: 0, jf: 0, k: 1 };
+  switch (kind) {
+    case 'ja-offset': {
+      // off = addrs[1 + N] - addrs[0] - 1 = ebpfLen(ja) - 1 + fill = fill.
+      const fill = fillTo(32767 + 1 + delta, seed, cfg);
+      return [{ code: 0x05, jt: 0, jf: 0, k: fill.length }, ...fill, ret];
+    }
+    case 'jump-position': {
+      // addrs[i] = prologue (7: MSH sets seen_ld_abs) + fill.
+      const fill = fillTo(32768 + delta - 7, seed, cfg);
+      return [...fill, { code: 0x15, jt: 0, jf: 0, k: 0 }, ret];
+    }
+    default: {
+      // prologue 7 (MSH sets seen_ld_abs) + fill + RET K (2)
+      const body = fillTo(optmemFitMax(cfg) + 1 + delta - 7 - 2, seed, cfg);
+      return [...body, ret];
+    }
+  }
+}
+
+/** Checker-valid programs just either side of the conversion limits (x86-64 sizes by default). */
+export const limitsProgram = (cfg: KernelConfig = X86_64): fc.Arbitrary<SockFilter[]> =>
+  fc
+    .tuple(fc.constantFrom<LimitKind>('ja-offset', 'jump-position', 'optmem'), fc.integer({ min: -8, max: 8 }), fc.nat())
+    .map(([kind, delta, seed]) => limitProgram(kind, delta, seed, cfg));
+
+/**
+ * Every program this draws passes bpf_check_basics_ok and bpf_check_classic. Mostly short programs
+ * over all 49 codes; some medium and tcpdump-shaped ones; a few near BPF_MAXINSNS and near the
+ * conversion limits (those are valid for the checker but may fail migration or the optmem charge).
+ */
+export function validProgram(opts: ValidProgramOptions = {}): fc.Arbitrary<SockFilter[]> {
+  const w = { ...DEFAULT_WEIGHTS, ...opts.weights };
+  const cfg = opts.config ?? X86_64;
+  const arbs: { arbitrary: fc.Arbitrary<SockFilter[]>; weight: number }[] = [];
+  if (w.short > 0) arbs.push({ arbitrary: shortProgram(), weight: w.short });
+  if (w.medium > 0) arbs.push({ arbitrary: mediumProgram(), weight: w.medium });
+  if (w.realistic > 0) arbs.push({ arbitrary: realisticProgram().map((r) => [...r.prog]), weight: w.realistic });
+  if (w.long > 0) arbs.push({ arbitrary: longProgram(), weight: w.long });
+  if (w.limits > 0) arbs.push({ arbitrary: limitsProgram(cfg), weight: w.limits });
+  if (arbs.length === 0) throw new RangeError('validProgram: every flavour weight is 0');
+  return fc.oneof(...arbs);
+}
+
