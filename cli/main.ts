@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { ARCHES, type KernelConfig } from '../model/config.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { runEval } from './commands/eval.js';
-import { runJson, runPackets, runText, type RunPacket } from './commands/run.js';
+import { migrateJson, migrateText } from './commands/migrate.js';
+import { PATH_NAMES, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
 import { printProgram } from './formats/index.js';
 import { InputError, readInput, writeOutputAtomic } from './io.js';
 import { parseHexPacket, readPackets } from './packets/index.js';
@@ -66,10 +67,11 @@ export function buildCli(): Command {
     .option('--pcap <file>', 'every packet of a pcap or pcapng file')
     .option('--skb <preset>', "skb preset: af_unix, or ethernet (default: ethernet for Ethernet captures, else af_unix)")
     .option('--set <field=value>', 'set an skb field (repeatable; see README)', collect, [])
-    .option('--trace', 'print every step (pc, A, X, instruction)')
+    .addOption(new Option('--path <path>', 'which evaluator: the classic one, the kernel path (migration + eBPF interpreter), or both').choices(PATH_NAMES as string[]).default('both'))
+    .option('--trace', 'print every step (classic: pc, A, X; kernel: eBPF pc, r0, r7)')
     .option('--json', 'print JSON')
     .addHelpText('after', `\nskb fields for --set:\n${SKB_FIELDS.map(([n, d]) => `  ${n.padEnd(15)} ${d}`).join('\n')}\n`)
-    .action((file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; arch: string; optmemMax: string }) => {
+    .action((file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; arch: string; optmemMax: string; path: PathName }) => {
       const config = kernelConfig(o);
       const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
       if (o.packet.length === 0 && o.pcap === undefined) throw new InputError('run: give at least one --packet HEX or a --pcap FILE');
@@ -90,9 +92,19 @@ export function buildCli(): Command {
         const [k, v] = parseSetting(s);
         skb[k] = v;
       }
-      const res = runPackets(prog, packets, { config, skb, trace: o.trace === true });
-      out(o.json ? `${JSON.stringify(runJson(res))}\n` : runText(prog, res));
-      process.exitCode = res.verdict === null ? 0 : 1;
+      const res = runPackets(prog, packets, { config, skb, trace: o.trace === true, path: o.path });
+      out(o.json ? `${JSON.stringify(runJson(res))}\n` : runText(prog, res, o.path));
+      process.exitCode = (o.path === 'kernel' ? res.attach : res.check) === null ? 0 : 1;
+    });
+
+  kernelOptions(programOptions(program.command('migrate')))
+    .description('the eBPF program bpf_convert_filter makes, under each classic instruction, with stack depth, interpreter and attach verdict')
+    .argument('<file>', "program file ('-' for stdin)")
+    .option('--json', 'print JSON')
+    .action((file: string, o: { format?: string; endian?: string; json?: boolean; arch: string; optmemMax: string }) => {
+      const config = kernelConfig(o);
+      const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
+      out(o.json ? `${JSON.stringify(migrateJson(prog, config))}\n` : migrateText(prog, config));
     });
 
   programOptions(program.command('fmt'))

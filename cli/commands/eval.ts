@@ -1,10 +1,13 @@
 // `bpfspec eval`: a batch oracle for other tools. JSON lines in, one JSON line out per input, in order.
 import { createInterface } from 'node:readline';
+import { KernelRunner, skAttachFilter } from '../../model/attach.js';
+import { bpfCheckBasicsOk, bpfCheckClassic } from '../../model/cbpf/check.js';
 import { compileClassic, ClassicVm } from '../../model/cbpf/eval.js';
 import { decodeProgram } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
 import { buildSkb, SkbSpecError } from '../skbspec.js';
-import { checkVerdict, verdictJson } from './check.js';
+import { verdictJson } from './check.js';
+import { faultJson } from './migrate.js';
 
 export interface EvalOptions {
   readonly config: KernelConfig;
@@ -22,31 +25,53 @@ function hexField(obj: Record<string, unknown>, name: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s, 'hex'));
 }
 
-/** Evaluate one input object; returns the output object (an error object for a bad line). */
-export function evalOne(input: unknown, vm: ClassicVm): Record<string, unknown> {
-  const id = input !== null && typeof input === 'object' && !Array.isArray(input) ? ((input as Record<string, unknown>).id ?? null) : null;
-  try {
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new LineError('a line must be a JSON object');
-    const obj = input as Record<string, unknown>;
-    for (const key of Object.keys(obj))
-      if (!['id', 'prog', 'packet', 'skb'].includes(key)) throw new LineError(`unknown member "${key}"`);
-    const image = hexField(obj, 'prog');
-    const dec = decodeProgram(image);
-    if (!dec.ok) throw new LineError(`"prog": ${dec.error.message}`);
-    const packet = hexField(obj, 'packet');
-    const { skb, env } = buildSkb(packet, (obj.skb ?? {}) as Record<string, unknown>);
-    const verdict = checkVerdict(dec.prog);
-    const classic = verdict === null ? vm.run(compileClassic(dec.prog), skb, env) : null;
-    return { id, attach: verdictJson(verdict), classic };
-  } catch (e) {
-    if (e instanceof LineError || e instanceof SkbSpecError) return { id, error: e.message };
-    throw e;
+/** The reusable engines of one eval session. */
+export class Evaluator {
+  private readonly vm: ClassicVm;
+  private readonly runner: KernelRunner;
+  constructor(config: KernelConfig) {
+    this.vm = new ClassicVm(config);
+    this.runner = new KernelRunner(config);
+  }
+
+  /**
+   * Evaluate one input object. `attach` is the whole attach path's verdict (check, convert, charge,
+   * runtime); `classic` is the classic evaluator's result whenever bpf_check_classic accepts (classic
+   * semantics have no later stage), `kernel` the migrated program's result when the attach succeeds.
+   */
+  one(input: unknown): Record<string, unknown> {
+    const id = input !== null && typeof input === 'object' && !Array.isArray(input) ? ((input as Record<string, unknown>).id ?? null) : null;
+    try {
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new LineError('a line must be a JSON object');
+      const obj = input as Record<string, unknown>;
+      for (const key of Object.keys(obj))
+        if (!['id', 'prog', 'packet', 'skb'].includes(key)) throw new LineError(`unknown member "${key}"`);
+      const dec = decodeProgram(hexField(obj, 'prog'));
+      if (!dec.ok) throw new LineError(`"prog": ${dec.error.message}`);
+      const { skb, env } = buildSkb(hexField(obj, 'packet'), (obj.skb ?? {}) as Record<string, unknown>);
+      const check = bpfCheckBasicsOk(dec.prog) ?? bpfCheckClassic(dec.prog);
+      const attached = skAttachFilter(dec.prog, this.runner.config);
+      const classic = check === null ? this.vm.run(compileClassic(dec.prog), skb, env) : null;
+      const kernel = 'ok' in attached ? this.runner.run(attached, skb, env) : null;
+      const fault = 'ok' in attached ? this.runner.fault : null;
+      return {
+        id,
+        attach: verdictJson('ok' in attached ? null : attached),
+        classic,
+        kernel,
+        agree: classic !== null && kernel !== null ? classic === kernel : null,
+        ...(fault ? { fault: faultJson(fault) } : {}),
+      };
+    } catch (e) {
+      if (e instanceof LineError || e instanceof SkbSpecError) return { id, error: e.message };
+      throw e;
+    }
   }
 }
 
 /** Read JSON lines from `input`, write one output line each to `out`. Resolves when input ends. */
 export async function runEval(opts: EvalOptions, input: NodeJS.ReadableStream, out: (line: string) => void): Promise<void> {
-  const vm = new ClassicVm(opts.config);
+  const ev = new Evaluator(opts.config);
   const rl = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   for await (const line of rl) {
@@ -59,6 +84,6 @@ export async function runEval(opts: EvalOptions, input: NodeJS.ReadableStream, o
       out(JSON.stringify({ id: null, error: `line ${lineNo}: not JSON: ${(e as Error).message}` }));
       continue;
     }
-    out(JSON.stringify(evalOne(parsed, vm)));
+    out(JSON.stringify(ev.one(parsed)));
   }
 }

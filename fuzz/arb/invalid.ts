@@ -30,7 +30,7 @@ export type CheckTarget =
   | 'ancillary-k-invalid'
   | 'last-not-ret'
   | 'mem-read-before-write';
-export type MigrationTarget = 'jump-offset-overflow' | 'optmem';
+export type MigrationTarget = 'jump-offset-overflow' | 'optmem-exceeded';
 export type InvalidRule = CheckTarget | MigrationTarget;
 
 export const CHECK_TARGETS: readonly CheckTarget[] = [
@@ -46,7 +46,7 @@ export const CHECK_TARGETS: readonly CheckTarget[] = [
   'last-not-ret',
   'mem-read-before-write',
 ];
-export const MIGRATION_TARGETS: readonly MigrationTarget[] = ['jump-offset-overflow', 'optmem'];
+export const MIGRATION_TARGETS: readonly MigrationTarget[] = ['jump-offset-overflow', 'optmem-exceeded'];
 export const INVALID_RULES: readonly InvalidRule[] = [...CHECK_TARGETS, ...MIGRATION_TARGETS];
 
 /** A program aimed at one rule: the rule, the stage that reports it and the pc it should name. */
@@ -357,7 +357,7 @@ export const optmemOverflow = (cfg: KernelConfig = X86_64): fc.Arbitrary<Invalid
       const tailLen = tail.reduce((n, i) => n + ebpfLen(i, cfg), 0);
       const fill = heavyFill(optmemFitMax(cfg) + 1 - 7 - tailLen + extra, seeds, cfg);
       const prog = [...fill, ...tail];
-      return { prog, targets: 'optmem', stage: 'charge', pc: null, how: extra <= 64 ? 'near-limit' : 'far' } satisfies InvalidCase;
+      return { prog, targets: 'optmem-exceeded', stage: 'charge', pc: null, how: extra <= 64 ? 'near-limit' : 'far' } satisfies InvalidCase;
     });
 
 /** The arbitrary aimed at one rule. */
@@ -387,7 +387,7 @@ export function invalidFor(rule: InvalidRule, cfg: KernelConfig = X86_64): fc.Ar
       return readBeforeWrite();
     case 'jump-offset-overflow':
       return jumpOffsetOverflow(cfg);
-    case 'optmem':
+    case 'optmem-exceeded':
       return optmemOverflow(cfg);
   }
 }
@@ -409,7 +409,7 @@ export function invalidProgram(opts: InvalidProgramOptions = {}): fc.Arbitrary<I
   return fc.oneof(
     ...rules.map((r) => ({
       arbitrary: invalidFor(r, cfg),
-      weight: r === 'jump-offset-overflow' || r === 'optmem' || r === 'len-too-long' ? 1 : 8,
+      weight: r === 'jump-offset-overflow' || r === 'optmem-exceeded' || r === 'len-too-long' ? 1 : 8,
     })),
   );
 }

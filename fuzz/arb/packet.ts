@@ -182,7 +182,9 @@ function ipv4(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
   if (fragKind >= 2) layers.push(fragKind === 2 ? 'frag-first' : 'frag-later');
   if (fragKind === 3) b.bytes(payload);
   else l4(b, proto, d, payload, layers);
-  b.setBe16(start + 2, d.below(16) === 0 ? d.next() & 0xffff : b.length - start);
+  const lie = d.below(16) === 0;
+  if (lie) layers.push('bad-totlen');
+  b.setBe16(start + 2, lie ? d.next() & 0xffff : b.length - start);
   b.setBe16(start + 10, inetChecksum(b.a, start, start + 20 + optWords * 4));
 }
 

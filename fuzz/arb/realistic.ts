@@ -293,3 +293,23 @@ export const realisticProgram = (): fc.Arbitrary<{ readonly name: string; readon
       const t = TEMPLATES[i]!;
       return { name: t.name, prog: t.build({ a, b, c, d }) };
     });
+
+/**
+ * Programs from a corpus (e.g. shared/corpus-seeds/tcpdump_filters.jsonl, loaded by the caller),
+ * with the k of some `jeq/jgt/jge/jset #k` and `ret #k` replaced: the control flow stays the
+ * real one, so checker-valid input stays checker-valid.
+ */
+export const fromCorpus = (progs: readonly (readonly SockFilter[])[]): fc.Arbitrary<SockFilter[]> => {
+  if (progs.length === 0) throw new RangeError('fromCorpus: empty corpus');
+  return fc
+    .tuple(fc.nat(progs.length - 1), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 0xffffffff })), { maxLength: 3 }))
+    .map(([i, muts]) => {
+      const prog = progs[i]!.map((x) => ({ ...x }));
+      for (const [at, k] of muts) {
+        const p = at % prog.length;
+        const c = prog[p]!.code;
+        if (c === 0x15 || c === 0x25 || c === 0x35 || c === 0x45 || c === 0x06) prog[p]!.k = k;
+      }
+      return prog;
+    });
+};

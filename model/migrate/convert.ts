@@ -57,7 +57,6 @@ import {
   BPF_REG_H,
   BPF_REG_TMP,
   BPF_REG_X,
-  MAX_BPF_STACK,
   type BpfInsn,
 } from '../ebpf/insn.js';
 import { SK_BUFF } from '../ebpf/layout.js';
@@ -76,6 +75,7 @@ import {
 } from './macros.js';
 import { convertBpfExtensions } from './extensions.js';
 import { convertBpfLdAbs } from './ldabs.js';
+import { bpfInterpreterStackSize } from '../ebpf/interp.js';
 import { bpfProgSize } from './charge.js';
 
 export interface ConvertResult {
@@ -370,18 +370,6 @@ export function bpfConvertFilter(prog: Program, config: KernelConfig): ConvertRe
   return { ok: true, insns: second.insns!, stackDepth: second.stackDepth, seenLdAbs: second.seenLdAbs, map, passes: second.passes };
 }
 
-// kernel/bpf/core.c:2341 bpf_prog_select_func (without CONFIG_BPF_JIT_ALWAYS_ON)
-/**
- * The stack size of the interpreter bpf_prog_select_func picks: interpreters[round_up(max(depth, 1),
- * 32) / 32 - 1] is __bpf_prog_run<size>, whose u64 stack[] is `size` bytes.
- */
-export function interpreterStackSize(stackDepth: number): number {
-  const depth = Math.max(stackDepth >>> 0, 1);
-  const size = Math.ceil(depth / 32) * 32;
-  if (size > MAX_BPF_STACK) throw new RangeError(`stack depth ${stackDepth} exceeds MAX_BPF_STACK`);
-  return size;
-}
-
 /** The migrated program and how the kernel would run it. */
 export interface MigratedProgram {
   readonly ok: true;
@@ -406,5 +394,5 @@ export function bpfMigrateFilter(prog: Program, config: KernelConfig): MigratedP
   if ('errno' in converted) return converted;
   const jited = config.jitAvailable;
   if (!jited && config.jitAlwaysOn) return reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2393');
-  return { ok: true, converted, progSize: bpfProgSize(converted.insns.length), stackSize: interpreterStackSize(converted.stackDepth), jited };
+  return { ok: true, converted, progSize: bpfProgSize(converted.insns.length), stackSize: bpfInterpreterStackSize(converted.stackDepth), jited };
 }

@@ -27,18 +27,24 @@ const file = (name: string, body: string | Uint8Array): string => {
 test('run: tcp port 80 over the example capture', (t) => {
   const r = run(['run', ex('tcp-port-80.dd'), '--pcap', ex('http.pcap'), '--json']);
   t.is(r.code, 0, r.stderr);
-  const j = JSON.parse(r.stdout) as { attach: { errno: number }; packets: { len: number; classic: number }[] };
+  const j = JSON.parse(r.stdout) as { attach: { errno: number }; packets: { len: number; classic: number; kernel: number; agree: boolean }[] };
   t.is(j.attach.errno, 0);
+  const want = [
+    [54, 0xffff],
+    [54, 0],
+    [54, 0],
+    [74, 0xffff],
+    [42, 0],
+  ];
   t.deepEqual(
     j.packets.map((p) => [p.len, p.classic]),
-    [
-      [54, 0xffff],
-      [54, 0],
-      [54, 0],
-      [74, 0xffff],
-      [42, 0],
-    ],
+    want,
   );
+  t.deepEqual(
+    j.packets.map((p) => [p.len, p.kernel]),
+    want,
+  );
+  t.true(j.packets.every((p) => p.agree));
 });
 
 test('run: text output says what the socket does with each packet', (t) => {
@@ -46,8 +52,11 @@ test('run: text output says what the socket does with each packet', (t) => {
   t.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   t.is(lines.length, 5);
-  t.regex(lines[0]!, /#1 \(54 bytes\): classic 65535 .*accepted, 54 of 54 bytes kept/);
+  t.regex(lines[0]!, /#1 \(54 bytes\): classic 65535 .*kernel 65535 .*agree; accepted, 54 of 54 bytes kept/);
   t.regex(lines[1]!, /#2 .*classic 0 .*dropped/);
+  const k = run(['run', ex('tcp-port-80.dd'), '--pcap', ex('http.pcap'), '--path', 'kernel']);
+  t.regex(k.stdout.split('\n')[0]!, /#1 \(54 bytes\): kernel 65535 .*accepted/);
+  t.notRegex(k.stdout, /classic/);
 });
 
 test('run --trace prints one row per executed instruction', (t) => {
@@ -64,12 +73,26 @@ test('run --trace prints one row per executed instruction', (t) => {
 });
 
 test('run --set reaches the skb: ld #ifidx with and without a device', (t) => {
-  const prog = file('ifidx.asm', 'ld #ifidx\nret a\n');
+  const prog = file('ifidx.asm', 'ld #7\nld #ifidx\nret a\n');
   const withDev = run(['run', prog, '--packet', '00', '--set', 'dev=5:1', '--json']);
-  t.is((JSON.parse(withDev.stdout) as { packets: { classic: number }[] }).packets[0]!.classic, 5);
-  // Classic semantics: no device, the filter returns 0 (kernel-spec 7, old sk_run_filter).
-  const noDev = run(['run', prog, '--packet', '00', '--json']);
-  t.is((JSON.parse(noDev.stdout) as { packets: { classic: number }[] }).packets[0]!.classic, 0);
+  t.like((JSON.parse(withDev.stdout) as { packets: unknown[] }).packets[0], { classic: 5, kernel: 5, agree: true });
+  // No device: classic semantics return 0 (old sk_run_filter); the v6.6 migrated program exits
+  // with the current A, 7 (net/core/filter.c:377-386, kernel-spec R1).
+  const noDev = run(['run', prog, '--packet', '00']);
+  t.regex(noDev.stdout, /classic 0 .*kernel 7 .*DIFFER/);
+});
+
+test('migrate prints each classic instruction with its eBPF expansion and the verdict', (t) => {
+  // ret #1 -> prologue (w0 ^= w0; w7 ^= w7; r6 = r1) + w0 = 1; exit (net/core/filter.c:595-627, 815-823)
+  const r = run(['migrate', file('ret1.asm', 'ret #1\n')]);
+  t.is(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n').map((l) => l.trim());
+  t.deepEqual(lines.slice(0, 6), ['0: (ac) w0 ^= w0', '1: (ac) w7 ^= w7', '2: (bf) r6 = r1', '(000) ret      #1', '3: (b4) w0 = 1', '4: (95) exit']);
+  t.true(lines.some((l) => /stack depth: 0 bytes; interpreter: __bpf_prog_run32/.test(l)));
+  t.true(lines.some((l) => /attach \(optmem_max 20480\): accepted/.test(l)));
+  const j = JSON.parse(run(['migrate', ex('tcp-port-80.dd'), '--json']).stdout) as { ebpf_len: number; attach: { errno: number } };
+  t.is(j.attach.errno, 0);
+  t.true(j.ebpf_len > 20);
 });
 
 test('check: accepted, rejected and the exit codes', (t) => {
@@ -136,12 +159,14 @@ test('eval: one output line per input line, in order; bad lines give error objec
   t.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   t.is(lines.length, 6);
-  t.deepEqual(lines[0], { id: 1, attach: { errno: 0, name: null, stage: null, rule: null, pc: null, at: null }, classic: 7 });
+  t.deepEqual(lines[0], { id: 1, attach: { errno: 0, name: null, stage: null, rule: null, pc: null, at: null }, classic: 7, kernel: 7, agree: true });
   t.regex(String(lines[1]!.error), /not JSON/);
   t.is(lines[2]!.id, 'x');
   t.regex(String(lines[2]!.error), /multiple of 8/);
   t.is((lines[3]!.attach as { errno: number }).errno, 22);
   t.is(lines[3]!.classic, null);
+  t.is(lines[3]!.kernel, null);
+  t.is(lines[3]!.agree, null);
   t.regex(String(lines[4]!.error), /mark/);
   t.is(lines[5]!.classic, 7);
 });

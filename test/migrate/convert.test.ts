@@ -4,7 +4,8 @@
 // fields are the numbers derived in model/ebpf/layout.ts (len 112, data_len 116, data 208, ...).
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
-import { bpfConvertFilter, bpfConvertFilterCall, bpfMigrateFilter, interpreterStackSize, type ConvertResult } from '../../model/migrate/convert.js';
+import { bpfInterpreterStackSize } from '../../model/ebpf/interp.js';
+import { bpfConvertFilter, bpfConvertFilterCall, bpfMigrateFilter, type ConvertResult } from '../../model/migrate/convert.js';
 import { convertBpfLdAbs, bpfSizeToBytes, ldAbsFastPath } from '../../model/migrate/ldabs.js';
 import { convertSkbAccess, convertBpfExtensions } from '../../model/migrate/extensions.js';
 import { bpfCheckClassic } from '../../model/cbpf/check.js';
@@ -85,12 +86,12 @@ test('stack depth and the interpreter bucket (F:834, C:2344-2346)', (t) => {
   t.is(conv([RET_K(0)]).stackDepth, 0);
   t.is(conv([S(0x02, 7), RET_K(0)]).stackDepth, 32);
   t.is(conv([S(0x02, 8), S(0x03, 1), RET_K(0)]).stackDepth, 36);
-  t.is(interpreterStackSize(0), 32);
-  t.is(interpreterStackSize(32), 32);
-  t.is(interpreterStackSize(36), 64);
-  t.is(interpreterStackSize(64), 64);
-  t.is(interpreterStackSize(512), 512);
-  t.throws(() => interpreterStackSize(513));
+  t.is(bpfInterpreterStackSize(0), 32);
+  t.is(bpfInterpreterStackSize(32), 32);
+  t.is(bpfInterpreterStackSize(36), 64);
+  t.is(bpfInterpreterStackSize(64), 64);
+  t.is(bpfInterpreterStackSize(512), 512);
+  t.throws(() => bpfInterpreterStackSize(513));
 });
 
 test('the first (length-only) call tracks no stack depth and counts the prologue as 3 + 4 (F:626, F:890-894)', (t) => {
