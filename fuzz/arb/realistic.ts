@@ -297,7 +297,8 @@ export const realisticProgram = (): fc.Arbitrary<{ readonly name: string; readon
 /**
  * Programs from a corpus (e.g. shared/corpus-seeds/tcpdump_filters.jsonl, loaded by the caller),
  * with the k of some `jeq/jgt/jge/jset #k` and `ret #k` replaced: the control flow stays the
- * real one, so checker-valid input stays checker-valid.
+ * real one, so checker-valid input stays checker-valid. Pass only programs the checker accepts
+ * (libpcap's `protochain` output loops backward and is refused by bpf_check_classic).
  */
 export const fromCorpus = (progs: readonly (readonly SockFilter[])[]): fc.Arbitrary<SockFilter[]> => {
   if (progs.length === 0) throw new RangeError('fromCorpus: empty corpus');
