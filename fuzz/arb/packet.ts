@@ -179,7 +179,7 @@ function ipv4(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
     b.bytes(o.a.slice(0, optWords * 4));
   }
   if (badIhl) layers.push('bad-ihl');
-  if (fragKind >= 2) layers.push(fragKind === 2 ? 'frag-first' : 'frag-later');
+  if (fragKind === 2 || fragKind === 3) layers.push(fragKind === 2 ? 'frag-first' : 'frag-later');
   if (fragKind === 3) b.bytes(payload);
   else l4(b, proto, d, payload, layers);
   const lie = d.below(16) === 0;
@@ -373,8 +373,8 @@ export type PacketDraw = readonly [kind: number, xs: readonly number[], payload:
 export const packetDraw = (maxPayload = 96): fc.Arbitrary<PacketDraw> =>
   fc.tuple(
     fc.nat(0xffff),
-    fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 12 }),
-    fc.uint8Array({ maxLength: maxPayload }),
+    fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 12, size: 'max' }),
+    fc.uint8Array({ maxLength: maxPayload, size: 'max' }),
     fc.nat(0xffff),
     fc.nat(0xffff),
   );

@@ -262,23 +262,23 @@ export function expandRuns(runs: readonly (readonly [Gene, number])[], n: number
 export type Flavour = 'short' | 'medium' | 'realistic' | 'long' | 'limits';
 
 export interface ValidProgramOptions {
-  /** Relative integer weights of the flavours (default short 800, realistic 140, medium 50, limits 6, long 4). */
+  /** Relative integer weights of the flavours (default short 800, realistic 140, medium 30, limits 5, long 3). */
   readonly weights?: Partial<Record<Flavour, number>>;
   /** Architecture facts the 'limits' flavour sizes against (default x86-64). */
   readonly config?: KernelConfig;
 }
 
-const DEFAULT_WEIGHTS: Readonly<Record<Flavour, number>> = { short: 800, medium: 50, realistic: 140, long: 4, limits: 6 };
+const DEFAULT_WEIGHTS: Readonly<Record<Flavour, number>> = { short: 800, medium: 30, realistic: 140, long: 3, limits: 5 };
 
 const retGene = (): fc.Arbitrary<readonly [number, number]> => fc.tuple(fc.nat(5), fc.integer({ min: 0, max: 0xffffffff }));
 
 /** 1..40 instructions. */
 export const shortProgram = (): fc.Arbitrary<SockFilter[]> =>
-  fc.tuple(fc.array(gene(), { maxLength: 39 }), retGene()).map(([b, r]) => buildProgram(b, r));
+  fc.tuple(fc.array(gene(), { maxLength: 39, size: 'max' }), retGene()).map(([b, r]) => buildProgram(b, r));
 
 /** 40..400 instructions. */
 export const mediumProgram = (): fc.Arbitrary<SockFilter[]> =>
-  fc.tuple(fc.array(gene(), { minLength: 39, maxLength: 399 }), retGene()).map(([b, r]) => buildProgram(b, r));
+  fc.tuple(fc.array(gene(), { minLength: 39, maxLength: 399, size: 'max' }), retGene()).map(([b, r]) => buildProgram(b, r));
 
 /** Long programs up to BPF_MAXINSNS, built from runs of repeated genes (cheap to draw). */
 export const longProgram = (): fc.Arbitrary<SockFilter[]> =>

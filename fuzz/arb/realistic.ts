@@ -279,16 +279,12 @@ export const TEMPLATES: readonly { readonly name: string; readonly build: (p: P)
   },
 ];
 
+const U32N = fc.noBias(fc.integer({ min: 0, max: 0xffffffff }));
+
 /** A tcpdump-shaped program and the template it came from. */
 export const realisticProgram = (): fc.Arbitrary<{ readonly name: string; readonly prog: readonly SockFilter[] }> =>
   fc
-    .tuple(
-      fc.nat(TEMPLATES.length - 1),
-      fc.integer({ min: 0, max: 0xffffffff }),
-      fc.integer({ min: 0, max: 0xffffffff }),
-      fc.integer({ min: 0, max: 0xffffffff }),
-      fc.integer({ min: 0, max: 0xffffffff }),
-    )
+    .tuple(fc.nat(TEMPLATES.length - 1), U32N, U32N, U32N, U32N)
     .map(([i, a, b, c, d]) => {
       const t = TEMPLATES[i]!;
       return { name: t.name, prog: t.build({ a, b, c, d }) };

@@ -27,7 +27,7 @@ import {
   shortProgram,
   validProgram,
 } from '../../fuzz/arb/index.js';
-import { projectRoot, readSharedJson, sharedDir } from '../_shared.js';
+import { projectRoot, sharedDir } from '../_shared.js';
 
 // ---------------------------------------------------------------------------------------------
 // An independent checker, written from net/core/filter.c:921-1141 (6.6.y), for cross-checking.
@@ -228,7 +228,6 @@ test('fromCorpus keeps the real tcpdump programs checker-valid', (t) => {
     t.pass();
     return;
   }
-  void readSharedJson;
   const all = corpus();
   // libpcap's `protochain` loops with backward JA (k = 0xfffffff1...): the Linux checker refuses
   // them (net/core/filter.c:1105 k >= flen - pc - 1, unsigned), so fromCorpus gets the others.

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { buildSkb, parseIntLiteral, parseSetting, SkbSpecError } from '../../cli/skbspec.js';
+import { buildSkb, parseIntLiteral, parseSetting, SkbSpecError, skbToJson } from '../../fuzz/skbjson.js';
 import { ARPHRD_ETHER, ETH_P_IP, PACKET_BROADCAST } from '../../model/skb.js';
 
 const frame = Uint8Array.from(Buffer.from('ffffffffffff0200000000020800450000140000000040060000', 'hex'));
@@ -75,4 +75,27 @@ test('--set parses numbers, null, booleans and dev forms', (t) => {
   t.throws(() => parseSetting('dev=eth0'), { message: /IFINDEX:TYPE/ });
   t.true(Number.isNaN(parseIntLiteral('1e3')));
   t.is(parseIntLiteral('-0x10'), -16);
+});
+
+test('skbToJson writes every field so that buildSkb rebuilds the same skb', (t) => {
+  const data = Uint8Array.from([1, 2, 3, 4, 5, 6]);
+  const { skb, env } = buildSkb(data, {
+    preset: 'ethernet',
+    dev: { ifindex: -3, type: 0xffff },
+    mark: 7,
+    queue_mapping: 9,
+    hash: 11,
+    vlan_tci: 0x1fff,
+    vlan_proto: 0x88a8,
+    vlan_present: true,
+    headroom: '0a0b0c',
+    mac_header: -3,
+    network_header: 2,
+    headlen: 4,
+    cpu: 5,
+    random_seed: 42,
+  });
+  const back = buildSkb(data, JSON.parse(JSON.stringify(skbToJson(skb, env))) as Record<string, unknown>);
+  t.deepEqual(back.env, env);
+  t.deepEqual({ ...back.skb, data: [...back.skb.data], headroom: [...back.skb.headroom] }, { ...skb, data: [...skb.data], headroom: [...skb.headroom] });
 });

@@ -1,0 +1,215 @@
+// The corpus: one JSON file per case (corpus/schema.json), named by a hash of its content, written
+// atomically; replay re-runs an entry and compares it with what it recorded.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import writeFileAtomic from 'write-file-atomic';
+import { decodeProgram, encodeProgram, type Program } from '../model/cbpf/insn.js';
+import { ARCHES, type KernelConfig, type LoadHelperVersion } from '../model/config.js';
+import type { Env, SkBuff } from '../model/skb.js';
+import { errnoName } from '../model/uapi.js';
+import type { Rejection } from '../model/verdict.js';
+import { ClassicJudge, KernelJudge } from './judges.js';
+import type { PropertyName } from './properties.js';
+import { buildSkb, skbToJson, SkbSpecError } from './skbjson.js';
+
+export const SCHEMA_ID = 'bpfspec-corpus-1';
+export type EntryKind = 'finding' | 'divergence' | 'regression' | 'real-filter' | 'historical';
+
+export interface VerdictJson {
+  readonly errno: number;
+  readonly stage: string | null;
+  readonly rule: string | null;
+  readonly pc: number | null;
+}
+
+export interface ResultJson {
+  readonly classic: number | null;
+  readonly kernel: number | null;
+  readonly fault?: string | null;
+}
+
+export interface CorpusEntry {
+  readonly schema: typeof SCHEMA_ID;
+  readonly kind: EntryKind;
+  readonly title: string;
+  readonly property?: PropertyName;
+  readonly divergence?: string;
+  readonly message?: string;
+  readonly config: { readonly arch: string; readonly optmem_max: number; readonly load_helpers: LoadHelperVersion };
+  readonly program: { readonly hex: string; readonly asm?: string; readonly len?: number };
+  readonly inputs: readonly { readonly packet: string; readonly skb: Record<string, unknown> }[];
+  readonly expect: { readonly check: VerdictJson; readonly attach: VerdictJson; readonly results: readonly ResultJson[] };
+  readonly origin: { readonly bpfspec: string; readonly seed?: number; readonly path?: string; readonly source?: string; readonly kernel?: Record<string, unknown> };
+  readonly notes?: string;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
+
+export const verdictJson = (r: Rejection | null): VerdictJson =>
+  r === null ? { errno: 0, stage: null, rule: null, pc: null } : { errno: -r.errno, stage: r.stage, rule: r.rule, pc: r.pc };
+
+export const configJson = (c: KernelConfig): CorpusEntry['config'] => ({ arch: c.arch, optmem_max: c.optmemMax, load_helpers: c.loadHelpers });
+
+/** The kernel configuration an entry records (throws CorpusError on an unknown architecture). */
+export function configFromJson(j: CorpusEntry['config']): KernelConfig {
+  const base = ARCHES[j.arch];
+  if (!base) throw new CorpusError(`unknown arch '${j.arch}'`);
+  return { ...base, optmemMax: j.optmem_max, loadHelpers: j.load_helpers };
+}
+
+export class CorpusError extends Error {}
+
+/** One run of a program on one skb, as an entry records it. */
+export interface EntryInput {
+  readonly skb: SkBuff;
+  readonly env: Env;
+}
+
+/** Both judges on a program and its inputs: what an entry's `expect` records. */
+export function evaluate(prog: Program, inputs: readonly EntryInput[], config: KernelConfig): CorpusEntry['expect'] {
+  const classic = new ClassicJudge(config);
+  const kernel = new KernelJudge(config);
+  const cv = classic.load(prog);
+  const kv = kernel.load(prog);
+  const results = inputs.map(({ skb, env }): ResultJson => {
+    const c = cv === null ? classic.run(skb, env) : null;
+    const k = kv === null ? kernel.run(skb, env) : null;
+    const fault = kv === null && kernel.fault ? `${kernel.fault.kind} at eBPF pc ${kernel.fault.pc}` : null;
+    return fault === null ? { classic: c, kernel: k } : { classic: c, kernel: k, fault };
+  });
+  return { check: verdictJson(cv), attach: verdictJson(kv), results };
+}
+
+export interface NewEntry {
+  readonly kind: EntryKind;
+  readonly title: string;
+  readonly prog: Program;
+  readonly inputs: readonly EntryInput[];
+  readonly config: KernelConfig;
+  readonly origin: CorpusEntry['origin'];
+  readonly property?: PropertyName;
+  readonly divergence?: string;
+  readonly message?: string;
+  readonly asm?: string;
+  readonly notes?: string;
+}
+
+/** Build an entry, recording what both judges do now. */
+export function makeEntry(n: NewEntry): CorpusEntry {
+  return {
+    schema: SCHEMA_ID,
+    kind: n.kind,
+    title: n.title,
+    ...(n.property ? { property: n.property } : {}),
+    ...(n.divergence ? { divergence: n.divergence } : {}),
+    ...(n.message ? { message: n.message } : {}),
+    config: configJson(n.config),
+    program: { hex: hex(encodeProgram(n.prog)), len: n.prog.length, ...(n.asm !== undefined ? { asm: n.asm } : {}) },
+    inputs: n.inputs.map(({ skb, env }) => ({ packet: hex(skb.data), skb: skbToJson(skb, env) })),
+    expect: evaluate(n.prog, n.inputs, n.config),
+    origin: n.origin,
+    ...(n.notes ? { notes: n.notes } : {}),
+  };
+}
+
+/** 16 hex digits of the SHA-256 of what defines the case: config, program image and inputs. */
+export function entryHash(e: Pick<CorpusEntry, 'config' | 'program' | 'inputs'>): string {
+  const key = JSON.stringify([e.config.arch, e.config.optmem_max, e.config.load_helpers, e.program.hex, e.inputs]);
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+/** Write an entry as DIR/<hash>.json (atomically: temp file + rename); returns the path and whether it is new. */
+export function writeEntry(dir: string, e: CorpusEntry): { path: string; created: boolean } {
+  const path = join(dir, `${entryHash(e)}.json`);
+  const created = !existsSync(path);
+  if (created) writeFileAtomic.sync(path, `${JSON.stringify(e, null, 2)}\n`);
+  return { path, created };
+}
+
+let validator: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | null = null;
+function schemaValidator(): NonNullable<typeof validator> {
+  if (validator === null) {
+    const schema = JSON.parse(readFileSync(new URL('../../corpus/schema.json', import.meta.url), 'utf8')) as object;
+    validator = new Ajv2020({ allErrors: false, strict: false }).compile(schema);
+  }
+  return validator;
+}
+
+/** Read and validate one entry file; errors name the file and the first problem. */
+export function readEntry(path: string): { ok: true; entry: CorpusEntry } | { ok: false; error: string } {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    return { ok: false, error: `${path}: ${(e as Error).message}` };
+  }
+  const v = schemaValidator();
+  if (!v(obj)) {
+    const err = v.errors?.[0];
+    return { ok: false, error: `${path}: not a corpus entry: ${err ? `${err.instancePath || '/'} ${err.message ?? ''}` : 'schema mismatch'}` };
+  }
+  return { ok: true, entry: obj as CorpusEntry };
+}
+
+/** The program and inputs an entry describes (throws CorpusError naming what is wrong). */
+export function entryCase(e: CorpusEntry): { prog: Program; inputs: EntryInput[]; config: KernelConfig } {
+  const dec = decodeProgram(unhex(e.program.hex));
+  if (!dec.ok) throw new CorpusError(`program: ${dec.error.message}`);
+  const config = configFromJson(e.config);
+  const inputs = e.inputs.map((inp, i) => {
+    try {
+      return buildSkb(unhex(inp.packet), inp.skb);
+    } catch (err) {
+      if (err instanceof SkbSpecError) throw new CorpusError(`input ${i}: ${err.message}`);
+      throw err;
+    }
+  });
+  return { prog: dec.prog, inputs, config };
+}
+
+const verdictText = (v: VerdictJson): string => (v.errno === 0 ? 'accepted' : `-${errnoName(v.errno)} ${v.stage}/${v.rule} at pc ${v.pc}`);
+
+/** Re-run an entry: the differences from what it recorded (empty when it replays exactly). */
+export function replayEntry(e: CorpusEntry): string[] {
+  const { prog, inputs, config } = entryCase(e);
+  const now = evaluate(prog, inputs, config);
+  const diffs: string[] = [];
+  for (const key of ['check', 'attach'] as const) {
+    const a = e.expect[key];
+    const b = now[key];
+    if (a.errno !== b.errno || a.stage !== b.stage || a.rule !== b.rule || a.pc !== b.pc)
+      diffs.push(`${key}: recorded ${verdictText(a)}, now ${verdictText(b)}`);
+  }
+  if (e.expect.results.length !== now.results.length) diffs.push(`results: recorded ${e.expect.results.length}, now ${now.results.length}`);
+  now.results.forEach((r, i) => {
+    const w = e.expect.results[i];
+    if (!w) return;
+    if (w.classic !== r.classic) diffs.push(`input ${i}: classic recorded ${w.classic}, now ${r.classic}`);
+    if (w.kernel !== r.kernel) diffs.push(`input ${i}: kernel recorded ${w.kernel}, now ${r.kernel}`);
+    if ((w.fault ?? null) !== (r.fault ?? null)) diffs.push(`input ${i}: fault recorded ${w.fault ?? 'none'}, now ${r.fault ?? 'none'}`);
+  });
+  return diffs;
+}
+
+/** Every entry file under the given files and directories (recursively; schema.json excluded), sorted. */
+export function listEntries(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) {
+        if (name.startsWith('.')) continue;
+        const child = join(p, name);
+        if (statSync(child).isDirectory() || (name.endsWith('.json') && name !== 'schema.json')) walk(child);
+      }
+    } else out.push(p);
+  };
+  for (const p of paths) {
+    if (!existsSync(p)) throw new CorpusError(`${p}: no such file or directory`);
+    walk(p);
+  }
+  return out;
+}

@@ -1,0 +1,235 @@
+// The fuzzer's properties, as plain checks over one case (a program and the skbs it runs on):
+//   1. every generated valid program is accepted; every targeted invalid one is rejected by the
+//      rule it targets;
+//   2. classic result == kernel-path result, except where a catalogued divergence applies, and then
+//      the kernel-path result is exactly what the catalogue predicts (attach verdicts likewise);
+//   3. every migrated program runs without a model fault (memory, stack bucket, step budget, helpers
+//      the converter never emits);
+//   4. the byte encodings round-trip (struct sock_filter and struct bpf_insn images).
+// A check returns null or a Finding; nothing is allocated on the path where everything agrees.
+import { ClassicVm } from '../model/cbpf/eval.js';
+import { decodeProgram, encodeProgram, type Program, type SockFilter } from '../model/cbpf/insn.js';
+import type { KernelConfig } from '../model/config.js';
+import { decodeInsns, encodeInsns } from '../model/ebpf/insn.js';
+import type { Fault } from '../model/ebpf/memory.js';
+import type { Env, SkBuff } from '../model/skb.js';
+import type { Rejection } from '../model/verdict.js';
+import type { InvalidCase } from './arb/invalid.js';
+import { divergenceEvents, predictAttach, RUNTIME_DIVERGENCES, type RuntimeDivergence } from './divergences.js';
+import { ClassicJudge, KernelJudge, kernelSemantics } from './judges.js';
+
+export type PropertyName = 'valid-accepted' | 'invalid-rejected' | 'equivalence' | 'no-fault' | 'roundtrip';
+
+export interface Finding {
+  readonly property: PropertyName;
+  readonly message: string;
+  readonly prog: Program;
+  /** The skb the finding is about (null: about the program alone). */
+  readonly skb: SkBuff | null;
+  readonly env: Env | null;
+  readonly attach: { readonly classic: Rejection | null; readonly kernel: Rejection | null };
+  readonly classic: number | null;
+  readonly kernel: number | null;
+  readonly predicted: number | null;
+  readonly fault: Fault | null;
+}
+
+/** What a campaign counts. Plain numbers and maps, merged across workers. */
+export interface Stats {
+  programs: number;
+  pairs: number;
+  invalid: number;
+  /** divergence id -> (program, skb) pairs (runtime) or programs (attach) where it showed */
+  divergences: Record<string, number>;
+  /** invalid rule -> cases */
+  invalidRules: Record<string, number>;
+}
+
+export const newStats = (): Stats => ({ programs: 0, pairs: 0, invalid: 0, divergences: {}, invalidRules: {} });
+
+export function mergeStats(into: Stats, from: Stats): void {
+  into.programs += from.programs;
+  into.pairs += from.pairs;
+  into.invalid += from.invalid;
+  for (const [k, v] of Object.entries(from.divergences)) into.divergences[k] = (into.divergences[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(from.invalidRules)) into.invalidRules[k] = (into.invalidRules[k] ?? 0) + v;
+}
+
+const bump = (m: Record<string, number>, k: string): void => {
+  m[k] = (m[k] ?? 0) + 1;
+};
+
+const sameVerdict = (a: Rejection | null, b: Rejection | null): boolean =>
+  a === b || (a !== null && b !== null && a.errno === b.errno && a.stage === b.stage && a.rule === b.rule && a.pc === b.pc);
+
+const verdictText = (r: Rejection | null): string => (r === null ? 'accepted' : `${r.errno} ${r.stage}/${r.rule} at pc ${r.pc}`);
+
+/** An input of a case: the skb and environment one run sees. */
+export interface CaseInput {
+  readonly skb: SkBuff;
+  readonly env: Env;
+}
+
+/** Checks cases against the properties, reusing its judges and VMs for every case. */
+export class Checker {
+  readonly classic: ClassicJudge;
+  readonly kernel: KernelJudge;
+  /** classic with every v6.6 decision: the catalogue's exact prediction */
+  private readonly predictVm: ClassicVm;
+  /** per runtime entry: classic with that entry's decision alone, for attribution */
+  private readonly entryVms: readonly (readonly [RuntimeDivergence, ClassicVm])[];
+  private readonly eventMask: number;
+  stats: Stats = newStats();
+  /** Whether to also check the byte encodings (property 4) on each program. */
+  roundtrip = true;
+
+  constructor(readonly config: KernelConfig) {
+    this.classic = new ClassicJudge(config);
+    this.kernel = new KernelJudge(config);
+    const sem = kernelSemantics(config);
+    this.predictVm = new ClassicVm(config, sem);
+    this.entryVms = RUNTIME_DIVERGENCES.filter((d) => !d.when || d.when(config)).map(
+      (d) => [d, new ClassicVm(config, { ...this.classic.vm.sem, ...d.decision })] as const,
+    );
+    this.eventMask = divergenceEvents(config);
+  }
+
+  private finding(
+    property: PropertyName,
+    message: string,
+    prog: Program,
+    input: CaseInput | null,
+    attach: Finding['attach'],
+    classic: number | null = null,
+    kernel: number | null = null,
+    predicted: number | null = null,
+    fault: Fault | null = null,
+  ): Finding {
+    return { property, message, prog, skb: input?.skb ?? null, env: input?.env ?? null, attach, classic, kernel, predicted, fault };
+  }
+
+  /** Properties 1 (valid side), 2, 3 and 4 for a valid program and its inputs. */
+  checkValid(prog: Program, inputs: readonly CaseInput[]): Finding | null {
+    this.stats.programs++;
+    const cv = this.classic.load(prog);
+    const kv = this.kernel.load(prog);
+    const attach = { classic: cv, kernel: kv };
+    if (cv !== null) return this.finding('valid-accepted', `generated valid program rejected: ${verdictText(cv)}`, prog, null, attach);
+    if (this.roundtrip) {
+      const rt = this.checkRoundtrip(prog);
+      if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
+    }
+    const predicted = predictAttach(prog, this.config);
+    if (kv !== null || predicted !== null) {
+      const want = predicted === null ? null : predicted.divergence;
+      if (kv === null || want === null || kv.errno !== want.errno || kv.stage !== want.stage || kv.rule !== want.rule || (predicted!.pc !== null && kv.pc !== predicted!.pc))
+        return this.finding(
+          'equivalence',
+          `attach: classic accepts; kernel path ${verdictText(kv)}; catalogue predicts ${want ? `${want.errno} ${want.stage}/${want.rule} at pc ${predicted!.pc}` : 'accepted'}`,
+          prog,
+          null,
+          attach,
+        );
+      bump(this.stats.divergences, want.id);
+      return null;
+    }
+    if (this.roundtrip) {
+      const rt = this.checkEbpfRoundtrip();
+      if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
+    }
+    const cp = this.classic.program;
+    for (const input of inputs) {
+      this.stats.pairs++;
+      const c = this.classic.run(input.skb, input.env);
+      const events = this.classic.vm.events & this.eventMask;
+      const k = this.kernel.run(input.skb, input.env);
+      const fault = this.kernel.fault;
+      if (fault !== null)
+        return this.finding('no-fault', `model fault in the kernel path: ${fault.kind} at eBPF pc ${fault.pc}: ${fault.detail}`, prog, input, attach, c, k, null, fault);
+      if (events === 0) {
+        if (c !== k) return this.finding('equivalence', `classic ${c} != kernel ${k}, and no catalogued divergence applies`, prog, input, attach, c, k);
+        continue;
+      }
+      // A catalogued decision point was reached: the kernel must give exactly the prediction.
+      const p = this.predictVm.run(cp, input.skb, input.env);
+      if (k !== p) return this.finding('equivalence', `kernel ${k} != catalogue prediction ${p} (classic ${c})`, prog, input, attach, c, k, p);
+      if (c !== k) this.attribute(events, k, input);
+    }
+    return null;
+  }
+
+  // Count a divergence against the entries whose decision alone turns the classic result into the
+  // kernel's; when no single one does, against the combination of those that fired.
+  private attribute(events: number, k: number, input: CaseInput): void {
+    const cp = this.classic.program;
+    let hit = false;
+    for (const [d, vm] of this.entryVms) {
+      if ((events & d.events) === 0) continue;
+      if (vm.run(cp, input.skb, input.env) === k) {
+        bump(this.stats.divergences, d.id);
+        hit = true;
+      }
+    }
+    if (!hit)
+      bump(
+        this.stats.divergences,
+        this.entryVms
+          .filter(([d]) => (events & d.events) !== 0)
+          .map(([d]) => d.id)
+          .join('+'),
+      );
+  }
+
+  /** Property 1 (invalid side): the targeted rule is the one the kernel path reports. */
+  checkInvalid(inv: InvalidCase): Finding | null {
+    this.stats.invalid++;
+    bump(this.stats.invalidRules, inv.targets);
+    const kv = this.kernel.load(inv.prog);
+    const cv = this.classic.load(inv.prog);
+    const attach = { classic: cv, kernel: kv };
+    if (kv === null || kv.rule !== inv.targets || kv.stage !== inv.stage || (inv.pc !== null && kv.pc !== inv.pc))
+      return this.finding(
+        'invalid-rejected',
+        `program aimed at ${inv.stage}/${inv.targets}${inv.pc === null ? '' : ` at pc ${inv.pc}`} (${inv.how}): kernel path ${verdictText(kv)}`,
+        inv.prog,
+        null,
+        attach,
+      );
+    // The check stage is the same code on both sides: its verdicts must be identical.
+    if (inv.stage === 'check' && !sameVerdict(cv, kv))
+      return this.finding('invalid-rejected', `checker verdicts differ: classic ${verdictText(cv)}, kernel ${verdictText(kv)}`, inv.prog, null, attach);
+    return null;
+  }
+
+  /** Property 4: the program image and the migrated eBPF image decode to what was encoded. */
+  checkRoundtrip(prog: Program): string | null {
+    for (const endian of ['little', 'big'] as const) {
+      const back = decodeProgram(encodeProgram(prog, endian), endian);
+      if (!back.ok || !sameProgram(back.prog, prog)) return `struct sock_filter image does not round-trip (${endian}-endian)`;
+    }
+    return null;
+  }
+
+  /** Property 4 for the migrated program (after an accepting kernel load). */
+  checkEbpfRoundtrip(): string | null {
+    const insns = this.kernel.filter.migrated.converted.insns;
+    const back = decodeInsns(encodeInsns(insns));
+    if (!back.ok || back.insns.length !== insns.length) return 'struct bpf_insn image does not round-trip';
+    for (let i = 0; i < insns.length; i++) {
+      const a = insns[i]!;
+      const b = back.insns[i]!;
+      if (a.code !== b.code || a.dst !== b.dst || a.src !== b.src || a.off !== b.off || a.imm !== b.imm) return `struct bpf_insn ${i} does not round-trip`;
+    }
+    return null;
+  }
+}
+
+export function sameProgram(a: readonly SockFilter[], b: readonly SockFilter[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.code !== y.code || x.jt !== y.jt || x.jf !== y.jf || x.k >>> 0 !== y.k >>> 0) return false;
+  }
+  return true;
+}
