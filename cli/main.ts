@@ -4,14 +4,18 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ARCHES, type KernelConfig } from '../model/config.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
+import { campaignOptions, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
+import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
+import { makeEntry, writeEntry } from '../fuzz/corpus.js';
+import { mkdirSync } from 'node:fs';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
 import { PATH_NAMES, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
-import { printProgram } from './formats/index.js';
+import { checkExpressible, printProgram } from './formats/index.js';
 import { InputError, readInput, writeOutputAtomic } from './io.js';
 import { parseHexPacket, readPackets } from './packets/index.js';
 import { checkEndian, checkFormatName, FORMAT_NAMES, loadProgram } from './program.js';
-import { parseSetting, SKB_FIELDS, SkbSpecError } from './skbspec.js';
+import { buildSkb, parseSetting, SKB_FIELDS, SkbSpecError } from './skbspec.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -19,12 +23,20 @@ const out = (s: string): void => {
   process.stdout.write(s);
 };
 
-function kernelConfig(opts: { arch: string; optmemMax: string }): KernelConfig {
+interface KernelFlags {
+  readonly arch: string;
+  readonly optmemMax: string;
+  readonly loadHelpers: string;
+}
+
+function kernelConfig(opts: KernelFlags): KernelConfig {
   const base = ARCHES[opts.arch];
   if (!base) throw new InputError(`--arch ${opts.arch}: unknown architecture (one of ${Object.keys(ARCHES).join(', ')})`);
   if (!/^\d+$/.test(opts.optmemMax) || Number(opts.optmemMax) > 2 ** 31 - 1)
     throw new InputError(`--optmem-max ${opts.optmemMax}: expected a byte count`);
-  return { ...base, optmemMax: Number(opts.optmemMax) };
+  if (opts.loadHelpers !== 'v6.6.0' && opts.loadHelpers !== 'backport')
+    throw new InputError(`--load-helpers ${opts.loadHelpers}: expected v6.6.0 or backport`);
+  return { ...base, optmemMax: Number(opts.optmemMax), loadHelpers: opts.loadHelpers };
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -32,7 +44,8 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 function kernelOptions(cmd: Command): Command {
   return cmd
     .option('--arch <name>', `architecture facts the kernel branches on (${Object.keys(ARCHES).join(', ')})`, 'x86_64')
-    .option('--optmem-max <bytes>', 'net.core.optmem_max, the socket option memory limit (v6.6 default)', '20480');
+    .option('--optmem-max <bytes>', 'net.core.optmem_max, the socket option memory limit (v6.6 default)', '20480')
+    .option('--load-helpers <version>', 'bpf_skb_load_helper_* body: v6.6.0, or backport (6.6.y after d4bac0288a2b, 6.15+)', 'v6.6.0');
 }
 
 function programOptions(cmd: Command): Command {
@@ -71,21 +84,11 @@ export function buildCli(): Command {
     .option('--trace', 'print every step (classic: pc, A, X; kernel: eBPF pc, r0, r7)')
     .option('--json', 'print JSON')
     .addHelpText('after', `\nskb fields for --set:\n${SKB_FIELDS.map(([n, d]) => `  ${n.padEnd(15)} ${d}`).join('\n')}\n`)
-    .action((file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; arch: string; optmemMax: string; path: PathName }) => {
+    .action((file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; arch: string; optmemMax: string; loadHelpers: string; path: PathName }) => {
       const config = kernelConfig(o);
       const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
       if (o.packet.length === 0 && o.pcap === undefined) throw new InputError('run: give at least one --packet HEX or a --pcap FILE');
-      const packets: RunPacket[] = [];
-      o.packet.forEach((h, i) => {
-        const res = parseHexPacket(h);
-        if (!res.ok) throw new InputError(`--packet ${i + 1}: ${res.error}`);
-        packets.push({ data: res.data, label: `packet ${i + 1}`, preset: 'af_unix' });
-      });
-      if (o.pcap !== undefined) {
-        const res = readPackets(readInput(o.pcap));
-        if (!res.ok) throw new InputError(`${o.pcap}: ${res.error}`);
-        for (const p of res.packets) packets.push({ data: p.data, label: `${o.pcap} #${p.index + 1}`, preset: p.linktype === 1 ? 'ethernet' : 'af_unix' });
-      }
+      const packets = collectPackets(o.packet, o.pcap);
       const skb: Record<string, unknown> = {};
       if (o.skb !== undefined) skb.preset = o.skb;
       for (const s of o.set) {
@@ -101,7 +104,7 @@ export function buildCli(): Command {
     .description('the eBPF program bpf_convert_filter makes, under each classic instruction, with stack depth, interpreter and attach verdict')
     .argument('<file>', "program file ('-' for stdin)")
     .option('--json', 'print JSON')
-    .action((file: string, o: { format?: string; endian?: string; json?: boolean; arch: string; optmemMax: string }) => {
+    .action((file: string, o: { format?: string; endian?: string; json?: boolean } & KernelFlags) => {
       const config = kernelConfig(o);
       const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
       out(o.json ? `${JSON.stringify(migrateJson(prog, config))}\n` : migrateText(prog, config));
@@ -124,12 +127,102 @@ export function buildCli(): Command {
 
   kernelOptions(program.command('eval'))
     .description('batch oracle: JSON lines {"id","prog","packet","skb"} on stdin, one JSON result line each on stdout')
-    .action(async (o: { arch: string; optmemMax: string }) => {
+    .action(async (o: KernelFlags) => {
       const config = kernelConfig(o);
       await runEval({ config }, process.stdin, (line) => out(`${line}\n`));
     });
 
+  kernelOptions(program.command('fuzz'))
+    .description('equivalence campaign: classic evaluator vs kernel path on generated programs and packets (exit 0 clean, 1 on a finding)')
+    .option('--time <duration>', 'wall-clock budget, e.g. 60s, 5m, 1h (default 60s)')
+    .option('--runs <n>', 'number of cases instead of a time budget')
+    .option('--seed <n>', 'campaign seed (default: random, printed); the same seed gives the same campaign')
+    .option('--workers <n>', 'worker threads (default: all cores)')
+    .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
+    .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
+    .option('--packets-per-program <n>', 'skbs each program runs on', '4')
+    .option('--json', 'print the summary as JSON')
+    .action(async (o: FuzzFlags & KernelFlags) => {
+      const config = kernelConfig(o);
+      const opts = campaignOptions(o, config);
+      const res = await runFuzz(opts, o, VERSION);
+      out(o.json ? `${JSON.stringify(summaryJson(res))}\n` : summaryText(res, config));
+      process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('replay')
+    .description('re-run corpus entries and compare with what they recorded (exit 1 on any change or invalid entry)')
+    .argument('[paths...]', 'entry files or directories', ['corpus'])
+    .option('--json', 'print JSON')
+    .action((paths: string[], o: { json?: boolean }) => {
+      const r = replay(paths);
+      out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
+      process.exitCode = r.changed.length + r.invalid.length > 0 ? 1 : 0;
+    });
+
+  const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');
+  corpus
+    .command('merge')
+    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash')
+    .argument('<dirs...>', 'corpus directories to read')
+    .option('-o, --output <dir>', 'directory to write', 'corpus/findings')
+    .action((dirs: string[], o: { output: string }) => {
+      const r = mergeCorpora(dirs, o.output);
+      for (const i of r.invalid) process.stderr.write(`bpfspec: skipped ${i}\n`);
+      out(`${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.invalid.length} invalid\n`);
+      process.exitCode = r.invalid.length > 0 ? 1 : 0;
+    });
+
+  kernelOptions(programOptions(corpus.command('import')))
+    .description('turn programs (a program file, or a .jsonl of {"insns": [...]} lines) and packets into corpus entries')
+    .argument('<file>', 'program file or .jsonl')
+    .option('-p, --packet <hex>', 'a packet in hex (repeatable)', collect, [])
+    .option('--pcap <file>', 'every packet of a pcap or pcapng file')
+    .option('--skb <preset>', 'skb preset (default: ethernet for Ethernet captures, else af_unix)')
+    .option('--kind <kind>', 'entry kind: real-filter, regression or historical', 'real-filter')
+    .option('-o, --output <dir>', 'directory to write', 'corpus/real-filters')
+    .action((file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; kind: string; output: string } & KernelFlags) => {
+      const config = kernelConfig(o);
+      if (!['real-filter', 'regression', 'historical'].includes(o.kind)) throw new InputError(`--kind ${o.kind}: expected real-filter, regression or historical`);
+      const text = Buffer.from(readInput(file)).toString('utf8');
+      const progs = readImportPrograms(file, text, () => loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian)).prog);
+      const packets = collectPackets(o.packet, o.pcap);
+      const inputs = packets.map((p) => buildSkb(p.data, { preset: o.skb ?? p.preset }));
+      mkdirSync(o.output, { recursive: true });
+      let created = 0;
+      for (const { title, prog } of progs) {
+        const entry = makeEntry({
+          kind: o.kind as 'real-filter',
+          title,
+          prog,
+          inputs,
+          config,
+          asm: String(printProgram(prog, checkExpressible(prog, 'bpf_asm') === null ? 'bpf_asm' : 'tcpdump-d')),
+          origin: { bpfspec: VERSION, source: `bpfspec corpus import ${file}` },
+        });
+        if (writeEntry(o.output, entry).created) created++;
+      }
+      out(`${progs.length} programs x ${inputs.length} packets: ${created} new entries in ${o.output}\n`);
+    });
+
   return program;
+}
+
+/** The packets of --packet and --pcap, labelled, with the preset their source implies. */
+function collectPackets(hexes: readonly string[], pcap: string | undefined): RunPacket[] {
+  const packets: RunPacket[] = [];
+  hexes.forEach((h, i) => {
+    const res = parseHexPacket(h);
+    if (!res.ok) throw new InputError(`--packet ${i + 1}: ${res.error}`);
+    packets.push({ data: res.data, label: `packet ${i + 1}`, preset: 'af_unix' });
+  });
+  if (pcap !== undefined) {
+    const res = readPackets(readInput(pcap));
+    if (!res.ok) throw new InputError(`${pcap}: ${res.error}`);
+    for (const p of res.packets) packets.push({ data: p.data, label: `${pcap} #${p.index + 1}`, preset: p.linktype === 1 ? 'ethernet' : 'af_unix' });
+  }
+  return packets;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,194 @@
+// `bpfspec fuzz`: an equivalence campaign between the classic evaluator and the kernel path.
+import cliProgress from 'cli-progress';
+import { randomInt } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { KernelConfig } from '../../model/config.js';
+import { DEFAULT_CHUNK, type CampaignFinding, type CampaignOptions } from '../../fuzz/campaign.js';
+import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
+import { DIVERGENCES } from '../../fuzz/divergences.js';
+import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
+import type { Stats } from '../../fuzz/properties.js';
+import { printProgram } from '../formats/index.js';
+import { InputError } from '../io.js';
+import { sideBySide } from '../report.js';
+
+export interface FuzzFlags {
+  readonly time?: string;
+  readonly runs?: string;
+  readonly seed?: string;
+  readonly workers?: string;
+  readonly shard?: string;
+  readonly corpus: string;
+  readonly packetsPerProgram: string;
+  readonly json?: boolean;
+}
+
+/** "60s", "5m", "1h", "250ms" or plain seconds -> milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InputError(`--time ${text}: expected a duration like 60s, 5m or 1h`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60000 : 3600000);
+  if (ms <= 0) throw new InputError(`--time ${text}: must be positive`);
+  return Math.round(ms);
+}
+
+function positiveInt(flag: string, text: string, max = 2 ** 31 - 1): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
+  return Number(text);
+}
+
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new InputError(`--shard ${text}: expected i/N with 0 <= i < N, e.g. 0/4`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOptions {
+  if (f.time !== undefined && f.runs !== undefined) throw new InputError('--time and --runs: give one of them');
+  const runs = f.runs === undefined ? null : positiveInt('--runs', f.runs, Number.MAX_SAFE_INTEGER);
+  const timeMs = runs === null ? parseDuration(f.time ?? '60s') : null;
+  let seed: number;
+  if (f.seed === undefined) seed = randomInt(2 ** 31);
+  else if (/^-?\d+$/.test(f.seed) && Math.abs(Number(f.seed)) < 2 ** 31) seed = Number(f.seed) | 0;
+  else throw new InputError(`--seed ${f.seed}: expected a 32-bit integer`);
+  return {
+    seed,
+    runs,
+    timeMs,
+    workers: f.workers === undefined ? availableParallelism() : positiveInt('--workers', f.workers, 256),
+    shard: f.shard === undefined ? { index: 0, count: 1 } : parseShard(f.shard),
+    packetsPerProgram: positiveInt('--packets-per-program', f.packetsPerProgram, 4096),
+    config,
+    chunkSize: DEFAULT_CHUNK,
+  };
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+const divText = (s: Stats): string =>
+  Object.keys(s.divergences).length === 0
+    ? 'none'
+    : Object.entries(s.divergences)
+        .sort()
+        .map(([k, v]) => `${k}=${fmt(v)}`)
+        .join(' ');
+const cases = (s: Stats): number => s.programs + s.invalid;
+
+function asmOf(prog: Parameters<typeof printProgram>[0]): string {
+  return String(printProgram(prog, 'bpf_asm'));
+}
+
+/** Write a finding to the corpus; returns the file written. */
+function saveFinding(f: CampaignFinding, opts: CampaignOptions, dir: string, version: string): string {
+  const fd = f.finding;
+  const entry = makeEntry({
+    kind: 'finding',
+    title: `${fd.property}: ${fd.message}`.slice(0, 200),
+    property: fd.property,
+    message: fd.message,
+    prog: fd.prog,
+    inputs: fd.skb && fd.env ? [{ skb: fd.skb, env: fd.env }] : [],
+    config: opts.config,
+    asm: asmOf(fd.prog),
+    origin: { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec fuzz --seed ${opts.seed} (chunk ${f.chunk})` },
+  });
+  mkdirSync(dir, { recursive: true });
+  return writeEntry(dir, entry).path;
+}
+
+export interface FuzzResult {
+  readonly summary: CampaignSummary;
+  readonly written: string[];
+}
+
+/** Run a campaign with live progress; SIGINT stops it cleanly. */
+export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: string): Promise<FuzzResult> {
+  const tty = process.stderr.isTTY === true && !flags.json;
+  const written: string[] = [];
+  const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
+  process.stderr.write(
+    `bpfspec fuzz: seed ${opts.seed}, ${budget}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, shard ${opts.shard.index}/${opts.shard.count}, ` +
+      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, ${opts.config.arch}, optmem_max ${opts.config.optmemMax}, load helpers ${opts.config.loadHelpers}\n`,
+  );
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: ' {bar} {percentage}% | {cases} cases | {rate}/s | findings {findings} | {divs}', hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const total = opts.runs !== null ? Math.ceil(opts.runs / opts.shard.count) : opts.timeMs!;
+  bar?.start(total, 0, { cases: '0', rate: '0', findings: 0, divs: '' });
+  let lastLine = Date.now();
+  const run = startCampaign(opts, {
+    progress: (s, ms, nf) => {
+      const rate = fmt(Math.round(cases(s) / Math.max(ms / 1000, 1e-3)));
+      if (bar) bar.update(opts.runs !== null ? cases(s) : Math.min(ms, total), { cases: fmt(cases(s)), rate, findings: nf, divs: divText(s) });
+      else if (Date.now() - lastLine >= 5000) {
+        lastLine = Date.now();
+        process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases (${rate}/s), ${fmt(s.pairs)} pairs, findings ${nf}, divergences: ${divText(s)}\n`);
+      }
+    },
+    finding: (f) => {
+      const path = saveFinding(f, opts, flags.corpus, version);
+      written.push(path);
+      if (bar) bar.stop();
+      process.stderr.write(`finding (${f.finding.property}): ${f.finding.message}\n  written to ${path}\n  replay: bpfspec replay ${path}\n`);
+    },
+  });
+  const onSigint = (): void => {
+    process.stderr.write('\nstopping (SIGINT): finishing the current chunks...\n');
+    run.stop();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const summary = await run.done;
+    bar?.stop();
+    return { summary, written };
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function summaryJson(r: FuzzResult): unknown {
+  const s = r.summary;
+  const secs = s.elapsedMs / 1000;
+  return {
+    seed: s.seed,
+    shard: `${s.shard.index}/${s.shard.count}`,
+    workers: s.workers,
+    packets_per_program: s.packetsPerProgram,
+    elapsed_s: Number(secs.toFixed(3)),
+    interrupted: s.interrupted,
+    cases: cases(s.stats),
+    programs: s.stats.programs,
+    invalid: s.stats.invalid,
+    pairs: s.stats.pairs,
+    cases_per_s: Math.round(cases(s.stats) / Math.max(secs, 1e-3)),
+    pairs_per_s: Math.round(s.stats.pairs / Math.max(secs, 1e-3)),
+    divergences: Object.fromEntries(DIVERGENCES.map((d) => [d.id, s.stats.divergences[d.id] ?? 0]).concat(Object.entries(s.stats.divergences).filter(([k]) => !DIVERGENCES.some((d) => d.id === k)))),
+    invalid_rules: s.stats.invalidRules,
+    findings: s.findings.map((f, i) => ({ property: f.finding.property, message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, file: r.written[i] ?? null })),
+  };
+}
+
+export function summaryText(r: FuzzResult, config: KernelConfig): string {
+  const j = summaryJson(r) as ReturnType<typeof summaryJson> & Record<string, unknown>;
+  const s = r.summary;
+  const lines = [
+    `seed ${s.seed}${s.interrupted ? ' (interrupted)' : ''}: ${fmt(cases(s.stats))} cases (${fmt(s.stats.programs)} valid programs, ${fmt(s.stats.invalid)} invalid) and ${fmt(s.stats.pairs)} (program, packet) pairs in ${(s.elapsedMs / 1000).toFixed(1)}s: ${fmt(j.cases_per_s as number)} cases/s, ${fmt(j.pairs_per_s as number)} pairs/s`,
+    'divergences (predicted exactly by the catalogue):',
+    ...DIVERGENCES.map((d) => `  ${d.id.padEnd(24)} ${fmt(s.stats.divergences[d.id] ?? 0).padStart(10)}  ${d.title}`),
+    ...Object.entries(s.stats.divergences)
+      .filter(([k]) => !DIVERGENCES.some((d) => d.id === k))
+      .map(([k, v]) => `  ${k.padEnd(24)} ${fmt(v).padStart(10)}  (several at once)`),
+    `findings: ${s.findings.length}`,
+  ];
+  for (const f of s.findings) {
+    lines.push(`  ${f.finding.property}: ${f.finding.message} (seed ${f.seed}, path ${f.path}, ${f.shrinks} shrinks)`);
+    lines.push(...String(printProgram(f.finding.prog, 'bpf_asm')).trimEnd().split('\n').map((l) => `      ${l}`));
+    if (f.finding.skb && f.finding.env) lines.push(...sideBySide(f.finding.prog, f.finding.skb, f.finding.env, config).map((l) => `    ${l}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
