@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ARCHES, type KernelConfig } from '../model/config.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
-import { campaignOptions, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
+import { campaignOptions, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
 import { makeEntry, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
@@ -141,10 +141,17 @@ export function buildCli(): Command {
     .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
+    .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
-    .action(async (o: FuzzFlags & KernelFlags) => {
+    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
       const config = kernelConfig(o);
       const opts = campaignOptions(o, config);
+      if (o.coverage) {
+        const r = await runCoverage({ ...opts, workers: 1 }, o.json === true);
+        out(r.text);
+        process.exitCode = r.missed > 0 ? 1 : 0;
+        return;
+      }
       const res = await runFuzz(opts, o, VERSION);
       out(o.json ? `${JSON.stringify(summaryJson(res))}\n` : summaryText(res, config));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;

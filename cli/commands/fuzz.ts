@@ -6,7 +6,9 @@ import { availableParallelism } from 'node:os';
 import type { KernelConfig } from '../../model/config.js';
 import { DEFAULT_CHUNK, type CampaignFinding, type CampaignOptions } from '../../fuzz/campaign.js';
 import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
+import { coverageCampaign, sourceLine } from '../../fuzz/coverage.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
+import { fileURLToPath } from 'node:url';
 import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
 import type { Stats } from '../../fuzz/properties.js';
 import { printProgram } from '../formats/index.js';
@@ -191,4 +193,34 @@ export function summaryText(r: FuzzResult, config: KernelConfig): string {
     if (f.finding.skb && f.finding.env) lines.push(...sideBySide(f.finding.prog, f.finding.skb, f.finding.env, config).map((l) => `    ${l}`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `bpfspec fuzz --coverage`: the campaign in this thread, then what it reached. */
+export async function runCoverage(opts: CampaignOptions, json: boolean): Promise<{ text: string; missed: number }> {
+  process.stderr.write(
+    `bpfspec fuzz --coverage: seed ${opts.seed}, ${opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`}, one thread (V8 coverage), ${opts.packetsPerProgram} packets per program\n`,
+  );
+  let last = Date.now();
+  const r = await coverageCampaign(opts, (s, ms) => {
+    if (Date.now() - last >= 5000) {
+      last = Date.now();
+      process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases\n`);
+    }
+  });
+  const missed = r.features.missed.length;
+  if (json) return { text: `${JSON.stringify(r)}\n`, missed };
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const lines = [
+    `${fmt(cases(r.stats))} cases, ${fmt(r.stats.pairs)} pairs, ${r.findings} findings`,
+    `features reached: ${r.features.reached} of ${r.features.expected}${missed ? '; missed:' : ''}`,
+    ...r.features.missed.map((f) => `  ${f}`),
+    'model branch coverage (V8, mapped to the TypeScript):',
+  ];
+  for (const f of r.model) {
+    const pct = f.branches === 0 ? 100 : (100 * f.covered) / f.branches;
+    lines.push(`  ${f.file.padEnd(28)} branches ${String(f.covered).padStart(4)}/${String(f.branches).padEnd(4)} ${pct.toFixed(1).padStart(5)}%   lines ${f.linesCovered}/${f.lines}`);
+    for (const l of f.missedBranchLines.slice(0, 12)) lines.push(`      ${f.file}:${l}  ${sourceLine(root, f.file, l).slice(0, 90)}`);
+    if (f.missedBranchLines.length > 12) lines.push(`      ... ${f.missedBranchLines.length - 12} more lines with a branch never taken`);
+  }
+  return { text: `${lines.join('\n')}\n`, missed };
 }

@@ -1,0 +1,198 @@
+// Generator quality, measured: what a campaign reached. Features of the generated cases (every
+// classic code with each operand class, every ancillary load run with and without a device, every
+// divergence, every checker rule and migration failure), and the model's own branch coverage
+// (V8 precise coverage, mapped to the TypeScript as c8 maps it) of model/cbpf, model/migrate and
+// model/ebpf. The campaign runs in this thread so that the inspector sees every case.
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { fileURLToPath } from 'node:url';
+import v8ToIstanbul from 'v8-to-istanbul';
+import { ALLOWED_CODES, isAncillaryLoad } from '../model/cbpf/check.js';
+import type { Program } from '../model/cbpf/insn.js';
+import type { KernelConfig } from '../model/config.js';
+import { ANCILLARY, ancillaryK, SKF_LL_OFF, SKF_NET_OFF } from '../model/uapi.js';
+import { BOUNDARY_U32 } from './arb/constants.js';
+import { INVALID_RULES } from './arb/invalid.js';
+import { campaignArbitrary, chunkSeed, workerChunks, type CampaignCase, type CampaignOptions } from './campaign.js';
+import { DIVERGENCES } from './divergences.js';
+import { Checker, type Stats } from './properties.js';
+
+/** The operand classes a classic code can be drawn with. */
+export function operandClasses(code: number): readonly string[] {
+  const cls = code & 0x07;
+  const mode = code & 0xe0;
+  if (code === 0x84 || code === 0x07 || code === 0x87 || code === 0x16 || code === 0x80 || code === 0x81) return ['-'];
+  if ((cls === 0x04 || cls === 0x05) && code !== 0x05) return (code & 0x08) !== 0 ? ['x'] : ['k-boundary', 'k-other'];
+  if (cls === 0x00 && mode === 0x20) return ['pos', 'net', 'll', 'anc'];
+  if (code === 0xb1) return ['pos', 'neg'];
+  if (cls === 0x00 && mode === 0x40) return ['x+k'];
+  return ['k'];
+}
+
+const BOUNDARY = new Set(BOUNDARY_U32.map((v) => v >>> 0));
+
+/** The operand class of one instruction (see operandClasses). */
+export function operandClass(code: number, k: number): string {
+  const classes = operandClasses(code);
+  if (classes.length === 1) return classes[0]!;
+  if (classes[0] === 'x') return 'x';
+  if (classes[0] === 'k-boundary') return BOUNDARY.has(k >>> 0) ? 'k-boundary' : 'k-other';
+  const s = k | 0;
+  if (code === 0xb1) return s >= 0 ? 'pos' : 'neg';
+  if (isAncillaryLoad({ code, jt: 0, jf: 0, k })) return 'anc';
+  if (s >= 0) return 'pos';
+  if (s >= SKF_NET_OFF) return 'net';
+  if (s >= SKF_LL_OFF) return 'll';
+  return 'below-ll';
+}
+
+/** Every feature a default campaign should reach, by name. */
+export function expectedFeatures(config: KernelConfig): string[] {
+  const out: string[] = [];
+  for (const code of ALLOWED_CODES) for (const c of operandClasses(code)) out.push(`code 0x${code.toString(16).padStart(2, '0')} ${c}`);
+  for (const a of ANCILLARY) for (const dev of ['dev', 'no-dev']) out.push(`ancillary ${a.macro} ${dev}`);
+  for (const d of DIVERGENCES) if (d.kind === 'attach' || !d.when || d.when(config)) out.push(`divergence ${d.id}`);
+  for (const r of INVALID_RULES) out.push(`rule ${r}`);
+  return out;
+}
+
+/** Records the features of checked cases. */
+export class FeatureRecorder {
+  readonly seen = new Map<string, number>();
+  private hit(f: string): void {
+    this.seen.set(f, (this.seen.get(f) ?? 0) + 1);
+  }
+
+  record(c: CampaignCase): void {
+    if ('invalid' in c) return;
+    const { prog, inputs } = c.valid;
+    this.program(prog);
+    const devs = new Set(inputs.map((i) => (i.skb.dev === null ? 'no-dev' : 'dev')));
+    for (const insn of prog)
+      if (isAncillaryLoad(insn)) {
+        const a = ANCILLARY.find((x) => ancillaryK(x.ad) === insn.k >>> 0)!;
+        for (const d of devs) this.hit(`ancillary ${a.macro} ${d}`);
+      }
+  }
+
+  private program(prog: Program): void {
+    for (const insn of prog) this.hit(`code 0x${insn.code.toString(16).padStart(2, '0')} ${operandClass(insn.code, insn.k)}`);
+  }
+
+  /** Divergences and rules from the campaign's counts. */
+  stats(s: Stats): void {
+    for (const [k, v] of Object.entries(s.divergences)) for (const id of k.split('+')) this.seen.set(`divergence ${id}`, (this.seen.get(`divergence ${id}`) ?? 0) + v);
+    for (const [k, v] of Object.entries(s.invalidRules)) this.seen.set(`rule ${k}`, (this.seen.get(`rule ${k}`) ?? 0) + v);
+  }
+}
+
+export interface BranchCoverage {
+  readonly file: string;
+  readonly branches: number;
+  readonly covered: number;
+  readonly lines: number;
+  readonly linesCovered: number;
+  /** source lines (of the TypeScript file) with a branch never taken */
+  readonly missedBranchLines: number[];
+}
+
+export interface CoverageReport {
+  readonly features: { readonly reached: number; readonly expected: number; readonly missed: string[] };
+  readonly model: BranchCoverage[];
+  readonly stats: Stats;
+  readonly findings: number;
+}
+
+const MODEL_DIRS = ['/model/cbpf/', '/model/migrate/', '/model/ebpf/'];
+
+interface IstanbulFile {
+  path: string;
+  branchMap: Record<string, { loc: { start: { line: number } } }>;
+  b: Record<string, number[]>;
+  s: Record<string, number>;
+  statementMap: Record<string, { start: { line: number } }>;
+}
+
+async function toBranchCoverage(fns: readonly { url: string; functions: unknown[] }[]): Promise<BranchCoverage[]> {
+  const out: BranchCoverage[] = [];
+  for (const script of fns) {
+    if (!script.url.startsWith('file://') || !MODEL_DIRS.some((d) => script.url.includes(`/dist${d}`))) continue;
+    const path = fileURLToPath(script.url);
+    const conv = v8ToIstanbul(path, 0);
+    await conv.load();
+    conv.applyCoverage(script.functions as Parameters<typeof conv.applyCoverage>[0]);
+    for (const f of Object.values(conv.toIstanbul() as Record<string, IstanbulFile>)) {
+      let branches = 0;
+      let covered = 0;
+      const missed = new Set<number>();
+      for (const [id, counts] of Object.entries(f.b)) {
+        for (const n of counts) {
+          branches++;
+          if (n > 0) covered++;
+          else missed.add(f.branchMap[id]!.loc.start.line);
+        }
+      }
+      const lines = new Map<number, boolean>();
+      for (const [id, n] of Object.entries(f.s)) {
+        const line = f.statementMap[id]!.start.line;
+        lines.set(line, (lines.get(line) ?? false) || n > 0);
+      }
+      out.push({
+        file: f.path.slice(f.path.indexOf('/model/') + 1),
+        branches,
+        covered,
+        lines: lines.size,
+        linesCovered: [...lines.values()].filter(Boolean).length,
+        missedBranchLines: [...missed].sort((a, b) => a - b),
+      });
+    }
+    conv.destroy();
+  }
+  return out.sort((a, b) => a.file.localeCompare(b.file));
+}
+
+/**
+ * Run the campaign's chunks in this thread (the same cases as `bpfspec fuzz` with this seed, one
+ * worker) under V8 precise coverage, recording features. `deadline` bounds it in time.
+ */
+export async function coverageCampaign(opts: CampaignOptions, progress?: (s: Stats, ms: number) => void): Promise<CoverageReport> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
+  const checker = new Checker(opts.config);
+  const rec = new FeatureRecorder();
+  const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
+  const started = Date.now();
+  const deadline = opts.timeMs === null ? Infinity : started + opts.timeMs;
+  let findings = 0;
+  const total: Stats = { programs: 0, pairs: 0, invalid: 0, divergences: {}, invalidRules: {} };
+  for (const { chunk, size } of workerChunks({ ...opts, shard: opts.shard }, 0, 1)) {
+    if (Date.now() >= deadline) break;
+    checker.stats = total;
+    for (const c of fc.sample(arb, { seed: chunkSeed(opts.seed, chunk), numRuns: size })) {
+      rec.record(c);
+      if (('valid' in c ? checker.checkValid(c.valid.prog, c.valid.inputs) : checker.checkInvalid(c.invalid)) !== null) findings++;
+    }
+    progress?.(total, Date.now() - started);
+    // let the event loop breathe (SIGINT, progress output)
+    await new Promise((r) => setImmediate(r));
+  }
+  const { result } = (await session.post('Profiler.takePreciseCoverage')) as { result: { url: string; functions: unknown[] }[] };
+  await session.post('Profiler.stopPreciseCoverage');
+  session.disconnect();
+  rec.stats(total);
+  const expected = expectedFeatures(opts.config);
+  const missed = expected.filter((f) => !rec.seen.has(f));
+  return { features: { reached: expected.length - missed.length, expected: expected.length, missed }, model: await toBranchCoverage(result), stats: total, findings };
+}
+
+/** The source line of a TypeScript file, trimmed (for naming a missed branch). */
+export function sourceLine(projectRoot: string, file: string, line: number): string {
+  try {
+    return (readFileSync(`${projectRoot}/${file}`, 'utf8').split('\n')[line - 1] ?? '').trim();
+  } catch {
+    return '';
+  }
+}
