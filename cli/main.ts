@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
 import { PATH_NAMES, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
-import { checkExpressible, printProgram } from './formats/index.js';
+import { checkExpressible, formatError, printProgram } from './formats/index.js';
 import { InputError, readInput, writeOutputAtomic } from './io.js';
 import { parseHexPacket, readPackets } from './packets/index.js';
 import { checkEndian, checkFormatName, FORMAT_NAMES, loadProgram } from './program.js';
@@ -115,14 +115,20 @@ export function buildCli(): Command {
     .argument('<file>', "program file ('-' for stdin)")
     .requiredOption('-t, --to <format>', `output format (${FORMAT_NAMES.join(', ')})`)
     .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
-    .action((file: string, o: { format?: string; endian?: string; to: string; output?: string }) => {
+    .option('--json', 'print {"from", "to", "insns", "output"} (binary output as hex)')
+    .action((file: string, o: { format?: string; endian?: string; to: string; output?: string; json?: boolean }) => {
       const to = checkFormatName(o.to, '--to')!;
       const endian = checkEndian(o.endian);
-      const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), endian);
+      const { prog, format } = loadProgram(file, checkFormatName(o.format, '--format'), endian);
+      const problem = checkExpressible(prog, to);
+      if (problem !== null) process.stderr.write(`bpfspec: warning: ${formatError(problem, file)} (not exactly expressible in ${to})\n`);
       const text = printProgram(prog, to, { endian });
       if (o.output !== undefined) writeOutputAtomic(o.output, text);
-      else if (typeof text === 'string') out(text);
-      else process.stdout.write(text);
+      if (o.json) out(`${JSON.stringify({ from: format, to, insns: prog.length, ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }) })}\n`);
+      else if (o.output === undefined) {
+        if (typeof text === 'string') out(text);
+        else process.stdout.write(text);
+      }
     });
 
   kernelOptions(program.command('eval'))

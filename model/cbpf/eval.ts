@@ -143,7 +143,7 @@ export const EXIT_FELL_OFF = 6;
 
 // Internal operation numbers, in the spirit of the 3.14 BPF_S_* codes that sk_chk_filter wrote back
 // into the program (include/linux/filter.h of 3.14). Ancillary loads get their own operations.
-const enum Op {
+export const enum Op {
   INVALID = 0,
   ADD_K, ADD_X, SUB_K, SUB_X, MUL_K, MUL_X, DIV_K, DIV_X, MOD_K, MOD_X,
   AND_K, AND_X, OR_K, OR_X, XOR_K, XOR_X, LSH_K, LSH_X, RSH_K, RSH_X, NEG,
@@ -479,7 +479,8 @@ export class ClassicVm {
 
   // 3.14:61 load_pointer: k >= 0 -> skb_header_pointer, k < 0 -> bpf_internal_load_pointer_neg_helper.
   // Returns the big-endian value read, or -1 where the kernel got NULL.
-  private loadPointer(skb: SkBuff, k: number, size: number): number {
+  /** (public for the compiled backend, model/cbpf/jit.ts, which calls it for the rare negative offsets) */
+  loadPointer(skb: SkBuff, k: number, size: number): number {
     if (k >= 0) {
       // skb_header_pointer: the linear part when headlen - k >= size, else skb_copy_bits, which fails
       // iff k > (int)skb->len - size (net/core/skbuff.c skb_copy_bits). Frags are read the same way.
@@ -527,7 +528,8 @@ export class ClassicVm {
 
   // 3.14:353 BPF_S_ANC_NLATTR / 3.14:371 BPF_S_ANC_NLATTR_NEST (6.6: F:170 bpf_skb_get_nlattr,
   // F:190 bpf_skb_get_nlattr_nest). Returns the new A, or -1 when the filter must return 0.
-  private nlattr(skb: SkBuff, A: number, X: number, nest: boolean): number {
+  /** (public for the compiled backend, model/cbpf/jit.ts) */
+  nlattr(skb: SkBuff, A: number, X: number, nest: boolean): number {
     const len = skb.data.length;
     let guard = skb.headlen < len || len < 4 || A > len - 4; // nonlinear; len < sizeof(nlattr); A too far
     const le = this.config.littleEndian;
