@@ -146,23 +146,14 @@ export function afUnixSkb(data: Uint8Array, fields: SkBuffFields = {}): SkBuff {
  * device whose address is 02:00:00:00:00:01, dev { ifindex 2, type ARPHRD_ETHER }.
  */
 export function ethernetSkb(data: Uint8Array, fields: SkBuffFields = {}): SkBuff {
-  return {
-    data,
-    headlen: data.length,
-    headroom: EMPTY,
+  return afUnixSkb(data, {
     macHeader: 0,
     networkHeader: ETH_HLEN,
     protocol: ethTypeTransProtocol(data),
     pktType: ethTypeTransPktType(data),
     dev: { ifindex: 2, type: ARPHRD_ETHER },
-    mark: 0,
-    queueMapping: 0,
-    hash: 0,
-    vlanTci: 0,
-    vlanProto: 0,
-    vlanPresent: false,
     ...fields,
-  };
+  });
 }
 
 export const ETHERNET_DEV_ADDR = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);

@@ -1,0 +1,194 @@
+// The pipe protocol to the oracle process (oracle/kernel/oracle.c): encode batches of jobs, decode
+// the replies, and run one child process per CPU. The encoding and decoding are pure functions
+// (tested without a kernel); KernelProcess owns the child.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { encodeProgram, type Program } from '../../model/cbpf/insn.js';
+
+/** One job: every program is attached in turn and every packet is sent through each. */
+export interface Job {
+  readonly progs: readonly Program[];
+  readonly packets: readonly Uint8Array[];
+}
+
+/** What happened to one program of a job: the attach errno (0: attached) and one observation per packet. */
+export interface ProgOutcome {
+  /** positive errno of setsockopt(SO_ATTACH_FILTER), 0 when attached */
+  readonly errno: number;
+  /** per packet: >= 0 bytes received, -1 dropped, <= -1000 sendmsg failed with errno -1000 - obs */
+  readonly obs: Int32Array | null;
+}
+
+export const OBS_DROPPED = -1;
+export const OBS_SEND_ERROR_BASE = -1000;
+
+/** Encode one request frame (u32 payload length first). */
+export function encodeRequest(jobs: readonly Job[]): Uint8Array {
+  let size = 8;
+  const images = jobs.map((j) => j.progs.map((p) => encodeProgram(p, 'little')));
+  jobs.forEach((j, i) => {
+    size += 4 + images[i]!.reduce((s, im) => s + 4 + im.length, 0) + 4;
+    for (const p of j.packets) size += 4 + p.length;
+  });
+  const buf = new Uint8Array(size);
+  const dv = new DataView(buf.buffer);
+  let o = 0;
+  const u32 = (v: number): void => {
+    dv.setUint32(o, v >>> 0, true);
+    o += 4;
+  };
+  u32(size - 4);
+  u32(jobs.length);
+  jobs.forEach((j, i) => {
+    u32(j.progs.length);
+    for (const im of images[i]!) {
+      u32(im.length / 8);
+      buf.set(im, o);
+      o += im.length;
+    }
+    u32(j.packets.length);
+    for (const p of j.packets) {
+      u32(p.length);
+      buf.set(p, o);
+      o += p.length;
+    }
+  });
+  return buf;
+}
+
+/** Decode one reply payload (without its length word) for the jobs it answers. */
+export function decodeReply(payload: Uint8Array, jobs: readonly Job[]): ProgOutcome[][] {
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  let o = 0;
+  const i32 = (): number => {
+    if (o + 4 > payload.length) throw new Error(`oracle reply truncated at byte ${o}`);
+    const v = dv.getInt32(o, true);
+    o += 4;
+    return v;
+  };
+  const out = jobs.map((j) =>
+    j.progs.map((): ProgOutcome => {
+      const errno = i32();
+      if (errno !== 0) return { errno, obs: null };
+      const obs = new Int32Array(j.packets.length);
+      for (let k = 0; k < obs.length; k++) obs[k] = i32();
+      return { errno: 0, obs };
+    }),
+  );
+  if (o !== payload.length) throw new Error(`oracle reply has ${payload.length - o} extra bytes`);
+  return out;
+}
+
+/** The hello the process writes first: the CPU it runs on and whether it batches with sendmmsg. */
+export interface Hello {
+  readonly cpu: number;
+  readonly batched: boolean;
+}
+
+/** One oracle child process, pinned to one CPU, answering one request at a time. */
+export class KernelProcess {
+  private buf: Uint8Array = new Uint8Array(0);
+  private waiting: ((frame: Uint8Array) => void) | null = null;
+  private failed: Error | null = null;
+  private onFail: ((e: Error) => void) | null = null;
+  private stderr = '';
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly hello: Hello) {}
+
+  /** Start the binary pinned to `cpu` (-1: not pinned); `mode` 'single' disables batching. */
+  static async start(binary: string, cpu: number, mode: 'auto' | 'single' = 'auto'): Promise<KernelProcess> {
+    const child = spawn(binary, [String(cpu), mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let kp: KernelProcess | null = null;
+    const first = new Promise<Hello>((resolve, reject) => {
+      let acc: Uint8Array = new Uint8Array(0);
+      let err = '';
+      const onData = (d: Buffer): void => {
+        acc = concat(acc, d);
+        if (acc.length >= 12) {
+          child.stdout.off('data', onData);
+          const dv = new DataView(acc.buffer, acc.byteOffset, acc.byteLength);
+          const hello = { cpu: dv.getInt32(4, true), batched: dv.getInt32(8, true) !== 0 };
+          kp = new KernelProcess(child, hello);
+          kp.buf = acc.slice(12);
+          child.stdout.on('data', (x: Buffer) => kp!.data(x));
+          resolve(hello);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (kp) kp.stderr += d.toString();
+      });
+      child.on('error', reject);
+      child.on('exit', (code, sig) => {
+        const e = new Error(`oracle process exited (${sig ?? code})${err || kp?.stderr ? `: ${(kp?.stderr || err).trim()}` : ''}`);
+        if (kp === null) reject(e);
+        else kp.fail(e);
+      });
+    });
+    await first;
+    return kp!;
+  }
+
+  private fail(e: Error): void {
+    this.failed = e;
+    this.onFail?.(e);
+  }
+
+  private data(d: Buffer): void {
+    this.buf = concat(this.buf, d);
+    this.deliver();
+  }
+
+  private deliver(): void {
+    if (this.waiting === null || this.buf.length < 4) return;
+    const n = new DataView(this.buf.buffer, this.buf.byteOffset, 4).getUint32(0, true);
+    if (this.buf.length < 4 + n) return;
+    const frame = this.buf.slice(4, 4 + n);
+    this.buf = this.buf.slice(4 + n);
+    const w = this.waiting;
+    this.waiting = null;
+    w(frame);
+  }
+
+  /** Send one batch of jobs and wait for the reply (calls are serialised). */
+  run(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
+    const p = this.queue.then(() => this.runNow(jobs));
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private runNow(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.onFail = reject;
+      this.waiting = (frame) => {
+        this.onFail = null;
+        try {
+          resolve(decodeReply(frame, jobs));
+        } catch (e) {
+          reject(e as Error);
+        }
+      };
+      this.child.stdin.write(encodeRequest(jobs));
+      this.deliver();
+    });
+  }
+
+  /** End the process (closing its stdin) and wait for it. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return new Uint8Array(b);
+  const c = new Uint8Array(a.length + b.length);
+  c.set(a);
+  c.set(b, a.length);
+  return c;
+}
