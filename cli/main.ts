@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ARCHES, type KernelConfig } from '../model/config.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { campaignOptions, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
+import { kdiffJson, kdiffText, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
 import { makeEntry, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
@@ -147,6 +148,7 @@ export function buildCli(): Command {
     .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
+    .option('--judges <list>', 'judges to compare: classic,kernel (default), or classic,kernel,compiled to add the compiled backends')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
@@ -172,6 +174,23 @@ export function buildCli(): Command {
       const r = replay(paths);
       out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
       process.exitCode = r.changed.length + r.invalid.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('kdiff')
+    .description('the live Linux kernel as judge: generated programs and packets through the model and SO_ATTACH_FILTER on an AF_UNIX socket pair (exit 1 on a mismatch)')
+    .option('--time <duration>', 'wall-clock budget, e.g. 60s, 10m (default 60s)')
+    .option('--runs <n>', 'number of cases instead of a time budget')
+    .option('--seed <n>', 'campaign seed (default: random, printed)')
+    .option('--workers <n>', 'oracle processes, one per CPU (default: all cores)')
+    .option('--corpus <dir>', 'where mismatches are written', 'corpus/findings')
+    .option('--confirmed <dir>', 'where divergences confirmed by this kernel are recorded', 'corpus/confirmed')
+    .option('--packets-per-program <n>', 'packets each program runs on', '16')
+    .option('--json', 'print the summary as JSON')
+    .action(async (o: KdiffFlags) => {
+      const res = await runKdiff(o, VERSION);
+      out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
+      process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
     });
 
   const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');

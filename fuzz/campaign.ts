@@ -25,6 +25,8 @@ export interface CampaignOptions {
   readonly config: KernelConfig;
   /** cases per chunk */
   readonly chunkSize: number;
+  /** also run the compiled backends as a third judge (`--judges classic,kernel,compiled`) */
+  readonly compiled?: boolean;
 }
 
 export const DEFAULT_CHUNK = 256;
@@ -88,8 +90,8 @@ export function runChunk(checker: Checker, opts: Pick<CampaignOptions, 'seed' | 
 }
 
 /** Re-run a recorded (seed, path) and return its finding, or null if it no longer fails. */
-export function replaySeedPath(config: KernelConfig, packetsPerProgram: number, seed: number, path: string): Finding | null {
-  const checker = new Checker(config);
+export function replaySeedPath(config: KernelConfig, packetsPerProgram: number, seed: number, path: string, compiled = false): Finding | null {
+  const checker = new Checker(config, compiled);
   const prop = fc.property(campaignArbitrary(packetsPerProgram, config), (c) => checkCase(checker, c) === null);
   const out = fc.check(prop, { seed, path, endOnFailure: true });
   return out.failed ? checkCase(checker, out.counterexample![0]) : null;
@@ -115,7 +117,7 @@ export interface WorkerHooks {
 
 /** One worker's share of a campaign, synchronously (in a worker thread, or inline for tests). */
 export function runWorker(opts: CampaignOptions, worker: number, hooks: WorkerHooks): Stats {
-  const checker = new Checker(opts.config);
+  const checker = new Checker(opts.config, opts.compiled === true);
   const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
   const deadline = opts.timeMs === null ? Infinity : Date.now() + opts.timeMs;
   const total = newStats();

@@ -16,7 +16,7 @@ import {
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import { EINVAL, ENOMEM } from '../model/uapi.js';
-import { BPF_PROG_HEADER_ASSUMED, convertedLen, jumpOverflowPc } from './arb/ebpf-size.js';
+import { convertedLen, jumpOverflowPc } from './arb/ebpf-size.js';
 
 export interface RuntimeDivergence {
   readonly kind: 'runtime';
@@ -185,7 +185,7 @@ export interface PredictedAttach {
 export function predictAttach(prog: Program, config: KernelConfig): PredictedAttach | null {
   const pc = jumpOverflowPc(prog, config);
   if (pc !== null) return { divergence: ATTACH_DIVERGENCES[0]!, pc };
-  const size = BPF_PROG_HEADER_ASSUMED + 8 * convertedLen(prog, config);
+  const size = config.bpfProgHeaderSize + 8 * convertedLen(prog, config);
   if (!(size <= config.optmemMax && size < config.optmemMax)) return { divergence: ATTACH_DIVERGENCES[1]!, pc: null };
   return null;
 }

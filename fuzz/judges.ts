@@ -11,11 +11,12 @@ import type { Fault } from '../model/ebpf/memory.js';
 import type { Env, SkBuff } from '../model/skb.js';
 import type { Rejection } from '../model/verdict.js';
 
-export type JudgeName = 'classic' | 'kernel';
-export const JUDGE_NAMES: readonly JudgeName[] = ['classic', 'kernel'];
+/** The judges a campaign can compare: 'compiled' adds bpfspec's compiled backends (both of them). */
+export type JudgeName = 'classic' | 'kernel' | 'compiled';
+export const JUDGE_NAMES: readonly JudgeName[] = ['classic', 'kernel', 'compiled'];
 
 export interface Judge {
-  readonly name: JudgeName;
+  readonly name: Exclude<JudgeName, 'compiled'>;
   /** Load a program; the verdict of this judge's attach path (null: accepted). */
   load(prog: Program): Rejection | null;
   /** Run the loaded (accepted) program on one skb: the u32 result. */

@@ -5,9 +5,12 @@
 //      the kernel-path result is exactly what the catalogue predicts (attach verdicts likewise);
 //   3. every migrated program runs without a model fault (memory, stack bucket, step budget, helpers
 //      the converter never emits);
-//   4. the byte encodings round-trip (struct sock_filter and struct bpf_insn images).
+//   4. the byte encodings round-trip (struct sock_filter and struct bpf_insn images);
+//   5. with the compiled judge on: the compiled classic program gives the classic evaluator's result
+//      and the compiled eBPF program the eBPF interpreter's, on every case.
 // A check returns null or a Finding; nothing is allocated on the path where everything agrees.
 import { ClassicVm } from '../model/cbpf/eval.js';
+import { compileClassicProgramJs, type ClassicJsFilter } from '../model/cbpf/jit.js';
 import { decodeProgram, encodeProgram, type Program, type SockFilter } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import { decodeInsns, encodeInsns } from '../model/ebpf/insn.js';
@@ -18,7 +21,7 @@ import type { InvalidCase } from './arb/invalid.js';
 import { divergenceEvents, predictAttach, RUNTIME_DIVERGENCES, type RuntimeDivergence } from './divergences.js';
 import { ClassicJudge, KernelJudge, kernelSemantics } from './judges.js';
 
-export type PropertyName = 'valid-accepted' | 'invalid-rejected' | 'equivalence' | 'no-fault' | 'roundtrip';
+export type PropertyName = 'valid-accepted' | 'invalid-rejected' | 'equivalence' | 'no-fault' | 'roundtrip' | 'compiled';
 
 export interface Finding {
   readonly property: PropertyName;
@@ -82,8 +85,14 @@ export class Checker {
   stats: Stats = newStats();
   /** Whether to also check the byte encodings (property 4) on each program. */
   roundtrip = true;
+  /** The compiled classic program of the current case (property 5), or null when the judge is off. */
+  private compiledClassic: ClassicJsFilter | null = null;
 
-  constructor(readonly config: KernelConfig) {
+  constructor(
+    readonly config: KernelConfig,
+    /** Run the compiled backends (model/cbpf/jit.ts, model/ebpf/jit.ts) as a third judge. */
+    readonly compiled = false,
+  ) {
     this.classic = new ClassicJudge(config);
     this.kernel = new KernelJudge(config);
     const sem = kernelSemantics(config);
@@ -138,6 +147,7 @@ export class Checker {
       if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
     }
     const cp = this.classic.program;
+    this.compiledClassic = this.compiled ? compileClassicProgramJs(cp, this.config) : null;
     for (const input of inputs) {
       this.stats.pairs++;
       const c = this.classic.run(input.skb, input.env);
@@ -146,6 +156,14 @@ export class Checker {
       const fault = this.kernel.fault;
       if (fault !== null)
         return this.finding('no-fault', `model fault in the kernel path: ${fault.kind} at eBPF pc ${fault.pc}: ${fault.detail}`, prog, input, attach, c, k, null, fault);
+      if (this.compiledClassic !== null) {
+        const cc = this.compiledClassic(input.skb, input.env);
+        if (cc !== c) return this.finding('compiled', `compiled classic ${cc} != classic evaluator ${c}`, prog, input, attach, c, k);
+        const ck = this.kernel.runner.runCompiled(this.kernel.filter, input.skb, input.env);
+        const cf = this.kernel.runner.compiledFault;
+        if (cf !== null || ck !== k)
+          return this.finding('compiled', cf ? `compiled eBPF faulted: ${cf.kind}: ${cf.detail}` : `compiled eBPF ${ck} != eBPF interpreter ${k}`, prog, input, attach, c, k, null, cf);
+      }
       if (events === 0) {
         if (c !== k) return this.finding('equivalence', `classic ${c} != kernel ${k}, and no catalogued divergence applies`, prog, input, attach, c, k);
         continue;

@@ -8,6 +8,7 @@ import type { Program } from './cbpf/insn.js';
 import type { KernelConfig } from './config.js';
 import { skbHelperTable, type HelperEnv } from './ebpf/helpers.js';
 import { compileEbpf, EbpfVm, type CompiledEbpf, type EbpfStep } from './ebpf/interp.js';
+import { compileEbpfJs, EbpfJitVm, type EbpfJsProgram } from './ebpf/jit.js';
 import type { Fault } from './ebpf/memory.js';
 import { createSkbImage, layOutSkb, type SkbImage } from './ebpf/skbmem.js';
 import { skFilterCharge } from './migrate/charge.js';
@@ -35,7 +36,7 @@ export interface AttachedFilter {
 export function skAttachFilter(prog: Program | null, config: KernelConfig, omemAlloc = 0): AttachedFilter | Rejection {
   const created = bpfProgCreate(prog, config);
   if (!('ok' in created)) return created;
-  const charged = skFilterCharge(created.migrated.converted.insns.length, config.optmemMax, omemAlloc);
+  const charged = skFilterCharge(created.migrated.converted.insns.length, config.optmemMax, omemAlloc, config.bpfProgHeaderSize);
   if (charged !== null) return charged;
   return created;
 }
@@ -78,9 +79,17 @@ export class KernelRunner {
     this.vm = new EbpfVm(this.image.mem, skbHelperTable(this.env as HelperEnv));
   }
 
+  private jitVm: EbpfJitVm | null = null;
+  private readonly jitted = new WeakMap<AttachedFilter, EbpfJsProgram>();
+
   /** The fault of the last run, or null after a normal exit. */
   get fault(): Fault | null {
     return this.vm.fault;
+  }
+
+  /** The fault of the last runCompiled, or null after a normal exit. */
+  get compiledFault(): Fault | null {
+    return this.jitVm === null ? null : this.jitVm.fault;
   }
 
   // net/packet/af_packet.c run_filter -> include/linux/filter.h bpf_prog_run -> kernel/bpf/core.c:2176 __bpf_prog_runN
@@ -96,6 +105,26 @@ export class KernelRunner {
     prandomSeedState(this.env.rnd, env.randomSeed);
     const ctx = this.image.ctx;
     return this.vm.run(f.compiled, ctx.hi, ctx.lo, f.migrated.stackSize, trace);
+  }
+
+  // As run (net/packet/af_packet.c run_filter -> bpf_prog_run), with the migrated program compiled to JS
+  /**
+   * The same run as run(), executed by bpfspec's compiled backend (model/ebpf/jit.ts) on the same
+   * memory image and helpers; the program is compiled once per AttachedFilter. Faults: compiledFault.
+   */
+  runCompiled(f: AttachedFilter, skb: SkBuff, env: Env): number {
+    if (this.jitVm === null) this.jitVm = new EbpfJitVm(this.image.mem, this.vm.helpers, { stepBudget: this.vm.stepBudget, stackPoison: this.vm.stackPoison });
+    let p = this.jitted.get(f);
+    if (p === undefined) {
+      p = compileEbpfJs(f.migrated.converted.insns);
+      this.jitted.set(f, p);
+    }
+    layOutSkb(this.image, skb, this.config);
+    this.env.skb = skb;
+    this.env.cpu = env.cpu;
+    prandomSeedState(this.env.rnd, env.randomSeed);
+    const ctx = this.image.ctx;
+    return this.jitVm.run(p, ctx.hi, ctx.lo, f.migrated.stackSize);
   }
 }
 

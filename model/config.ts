@@ -25,6 +25,12 @@ export interface KernelConfig {
   readonly optmemMax: number;
   /** Which load-helper body the kernel has. */
   readonly loadHelpers: LoadHelperVersion;
+  /**
+   * sizeof(struct bpf_prog) = offsetof(struct bpf_prog, insns), the header bpf_prog_size adds to
+   * 8 bytes per eBPF insn for the socket charge (include/linux/filter.h bpf_prog_size). 72 on v6.6
+   * x86-64 (derived, model/ebpf/layout.ts); 96 measured on a live 6.18 (the oracle's probe).
+   */
+  readonly bpfProgHeaderSize: number;
 }
 
 /** Linux v6.6.0 on x86-64 with a distribution configuration. */
@@ -37,6 +43,7 @@ export const X86_64: KernelConfig = {
   jitAvailable: true,
   optmemMax: 20480,
   loadHelpers: 'v6.6.0',
+  bpfProgHeaderSize: 72,
 };
 
 /** A 64-bit little-endian machine without efficient unaligned access (NET_IP_ALIGN 2), e.g. riscv64. */

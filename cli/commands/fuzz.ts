@@ -8,6 +8,7 @@ import { DEFAULT_CHUNK, type CampaignFinding, type CampaignOptions } from '../..
 import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
 import { coverageCampaign, sourceLine } from '../../fuzz/coverage.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
+import { JUDGE_NAMES } from '../../fuzz/judges.js';
 import { fileURLToPath } from 'node:url';
 import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
 import type { Stats } from '../../fuzz/properties.js';
@@ -23,7 +24,17 @@ export interface FuzzFlags {
   readonly shard?: string;
   readonly corpus: string;
   readonly packetsPerProgram: string;
+  readonly judges?: string;
   readonly json?: boolean;
+}
+
+/** --judges: classic and kernel always; 'compiled' adds the compiled backends. */
+export function parseJudges(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  const names = text.split(',').map((s) => s.trim());
+  for (const n of names) if (!(JUDGE_NAMES as readonly string[]).includes(n)) throw new InputError(`--judges ${text}: unknown judge '${n}' (known: ${JUDGE_NAMES.join(', ')})`);
+  if (!names.includes('classic') || !names.includes('kernel')) throw new InputError(`--judges ${text}: classic and kernel are always compared; add compiled for the third judge`);
+  return names.includes('compiled');
 }
 
 /** "60s", "5m", "1h", "250ms" or plain seconds -> milliseconds. */
@@ -65,6 +76,7 @@ export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOpt
     packetsPerProgram: positiveInt('--packets-per-program', f.packetsPerProgram, 4096),
     config,
     chunkSize: DEFAULT_CHUNK,
+    compiled: parseJudges(f.judges),
   };
 }
 
@@ -112,7 +124,7 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
   const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
   process.stderr.write(
     `bpfspec fuzz: seed ${opts.seed}, ${budget}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, shard ${opts.shard.index}/${opts.shard.count}, ` +
-      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, ${opts.config.arch}, optmem_max ${opts.config.optmemMax}, load helpers ${opts.config.loadHelpers}\n`,
+      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges classic,kernel${opts.compiled ? ',compiled' : ''}, ${opts.config.arch}, optmem_max ${opts.config.optmemMax}, load helpers ${opts.config.loadHelpers}\n`,
   );
   const bar = tty
     ? new cliProgress.SingleBar(

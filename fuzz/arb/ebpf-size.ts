@@ -145,5 +145,3 @@ export function jumpOverflowPc(prog: Program, cfg: KernelConfig = X86_64): numbe
   return null;
 }
 
-/** bpf_prog_size(n) with the struct bpf_prog header size assumed (UNVERIFIED, ~72 on x86-64). */
-export const BPF_PROG_HEADER_ASSUMED = 72;

@@ -29,7 +29,7 @@ import {
   biasedU32,
   pick,
 } from './constants.js';
-import { BPF_PROG_HEADER_ASSUMED, ebpfLen, isCondJump } from './ebpf-size.js';
+import { ebpfLen, isCondJump } from './ebpf-size.js';
 import { realisticProgram } from './realistic.js';
 
 /** The 49 codes chk_code_allowed accepts (net/core/filter.c:976), sorted. */
@@ -315,7 +315,7 @@ export function fillTo(target: number, seed: number, cfg: KernelConfig = X86_64)
 }
 
 /** Longest migrated program (eBPF insns) the optmem charge accepts: 72 + 8n < optmem_max (assumed header). */
-export const optmemFitMax = (cfg: KernelConfig = X86_64): number => Math.floor((cfg.optmemMax - 1 - BPF_PROG_HEADER_ASSUMED) / 8);
+export const optmemFitMax = (cfg: KernelConfig = X86_64): number => Math.floor((cfg.optmemMax - 1 - cfg.bpfProgHeaderSize) / 8);
 
 export type LimitKind = 'ja-offset' | 'jump-position' | 'optmem';
 

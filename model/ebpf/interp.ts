@@ -224,12 +224,15 @@ export class EbpfVm {
   }
 
   // kernel/bpf/core.c:2176 DEFINE_BPF_PROG_RUN prologue: stack, zeroed regs, FP
-  private enter(stackSize: number): void {
+  /** (public for the compiled backend, model/ebpf/jit.ts, which runs on this VM's state) */
+  enter(stackSize: number): void {
     if (!Number.isInteger(stackSize) || stackSize < 0 || stackSize > this.mem.stack.capacity)
       throw new RangeError(`stack size ${stackSize} outside 0..${this.mem.stack.capacity}`);
     this.regs.fill(0);
     this.mem.setStackSize(stackSize);
-    this.mem.stack.buf.fill(this.stackPoison);
+    // Only the live stack (buf[bufOff..capacity)) is poisoned: the bytes below it are out of bounds
+    // for this run, and a later run with a larger stack poisons them itself.
+    this.mem.stack.buf.fill(this.stackPoison, this.mem.stack.bufOff);
     this.regs[20] = STACK_END_LO; // FP = R10 = &stack[ARRAY_SIZE(stack)]
     this.regs[21] = this.mem.stack.hi;
     this.fault = null;

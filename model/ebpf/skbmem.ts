@@ -51,20 +51,21 @@ export function layOutSkb(img: SkbImage, skb: SkBuff, config: Pick<KernelConfig,
   const headroom = skb.headroom.length;
   const linear = headroom + skb.headlen;
   if (linear > img.headRegion.capacity) throw new RangeError(`skb head of ${linear} bytes exceeds the region capacity ${img.headRegion.capacity}`);
+  // Written through the regions' own buffers and DataViews (bufOff is 0 for these regions, which
+  // are not end-anchored): nothing is allocated per skb.
   const head = img.headRegion;
   head.resize(linear);
-  const hb = head.bytes();
-  hb.set(skb.headroom, 0);
-  hb.set(skb.data.subarray(0, skb.headlen), headroom);
+  const hb = head.buf;
+  if (headroom > 0) hb.set(skb.headroom, 0);
+  hb.set(skb.headlen === skb.data.length ? skb.data : skb.data.subarray(0, skb.headlen), headroom);
 
-  const ctx = img.skbRegion.bytes();
-  ctx.fill(0);
-  const dv = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength);
+  const ctx = img.skbRegion.buf;
+  ctx.fill(0, 0, SIZEOF_SK_BUFF);
+  const dv = img.skbRegion.dv;
   if (skb.dev) {
     img.devRegion.resize(NET_DEVICE_MODELLED_SIZE);
-    const devBytes = img.devRegion.bytes();
-    devBytes.fill(0);
-    const ddv = new DataView(devBytes.buffer, devBytes.byteOffset, devBytes.byteLength);
+    img.devRegion.buf.fill(0, 0, NET_DEVICE_MODELLED_SIZE);
+    const ddv = img.devRegion.dv;
     put32(ddv, NET_DEVICE.ifindex.offset, skb.dev.ifindex);
     put16(ddv, NET_DEVICE.type.offset, skb.dev.type);
     putPtr(dv, SK_BUFF.dev.offset, img.devRegion.hi, img.devRegion.lo(0));

@@ -394,5 +394,5 @@ export function bpfMigrateFilter(prog: Program, config: KernelConfig): MigratedP
   if ('errno' in converted) return converted;
   const jited = config.jitAvailable;
   if (!jited && config.jitAlwaysOn) return reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2393');
-  return { ok: true, converted, progSize: bpfProgSize(converted.insns.length), stackSize: bpfInterpreterStackSize(converted.stackDepth), jited };
+  return { ok: true, converted, progSize: bpfProgSize(converted.insns.length, config.bpfProgHeaderSize), stackSize: bpfInterpreterStackSize(converted.stackDepth), jited };
 }

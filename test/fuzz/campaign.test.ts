@@ -2,6 +2,7 @@
 // current model (no finding in >= 20,000 cases).
 import test from 'ava';
 import { X86_64 } from '../../model/config.js';
+import { afUnixSkb } from '../../model/skb.js';
 import { chunkSeed, replaySeedPath, runChunk, runWorker, workerChunks, type CampaignOptions } from '../../fuzz/campaign.js';
 import { KernelJudge } from '../../fuzz/judges.js';
 import { Checker, newStats, mergeStats, type Stats } from '../../fuzz/properties.js';
@@ -79,4 +80,29 @@ test('a finding is shrunk, counted up to the failing case, and replays from its 
   t.true(found.shrinks > 0);
   // with the real model the recorded case does not fail
   t.is(replaySeedPath(X86_64, base.packetsPerProgram, found.seed, found.path), null);
+});
+
+test('with the compiled judge, the compiled backends agree with both interpreters on every case', (t) => {
+  const findings: string[] = [];
+  const stats = runWorker({ ...base, runs: 3000, compiled: true }, 0, {
+    progress: (_s, f) => {
+      if (f) findings.push(`${f.finding.property}: ${f.finding.message} (seed ${f.seed}, path ${f.path})`);
+    },
+    shouldStop: () => false,
+  });
+  t.deepEqual(findings, []);
+  t.true(stats.pairs > 2000);
+});
+
+test('the compiled judge catches a backend that disagrees', (t) => {
+  const checker = new Checker(X86_64, true);
+  // ret #7 on an empty AF_UNIX skb: all four engines give 7 (net/core/filter.c:815 RET K)
+  t.is(checker.checkValid([{ code: 0x06, jt: 0, jf: 0, k: 7 }], [{ skb: afUnixSkb(new Uint8Array(0)), env: { cpu: 0, randomSeed: 1 } }]), null);
+  // sabotage the compiled eBPF path: the runner's compiled run now returns 8
+  const runner = checker.kernel.runner;
+  const real = runner.runCompiled.bind(runner);
+  runner.runCompiled = (f, skb, env) => real(f, skb, env) + 1;
+  const f = checker.checkValid([{ code: 0x06, jt: 0, jf: 0, k: 7 }], [{ skb: afUnixSkb(new Uint8Array(0)), env: { cpu: 0, randomSeed: 1 } }]);
+  t.like(f, { property: 'compiled', kernel: 7 });
+  t.regex(f!.message, /compiled eBPF 8 != eBPF interpreter 7/);
 });

@@ -1,0 +1,118 @@
+// Instrumented copies of a program: the live kernel shows only min(len, result) of a filter's
+// result (sk_filter_trim_cap, net/core/filter.c:157: 0 drops, else pskb_trim(skb, max(1, result))),
+// so the oracle runs copies whose exits return chosen bits of the result instead. Every rewrite is
+// one instruction for one (no jump offset moves); the code they jump to is appended at the end
+// (appending moves no existing jump target either).
+//
+//   RET K                        -> RET ((K >> s) & mask)                       (folded)
+//   RET A                        -> JA E0;  E0: rsh #s; and #mask; ret a
+//   LD [SKF_AD_IFINDEX/HATYPE]   -> JA Ei;  Ei: rsh #s; and #mask; <the same load>; ret #SENTINEL
+//
+// The last line is there because of a kernel path that returns without a RET: with skb->dev NULL
+// (every AF_UNIX datagram) the migrated program exits with the current A at those loads
+// (net/core/filter.c:372-386 convert_bpf_extensions: `if (dev == NULL) exit`). The copy therefore
+// shapes A first and then executes the real load: if the kernel exits there it returns the field;
+// if it does not, the copy returns SENTINEL, which the decoder recognises and reports. Every other
+// exit of a migrated program returns 0 (failed packet load F:541, division by X == 0 F:680), whose
+// fields are all 0, consistent with any shift.
+import type { Program, SockFilter } from '../../model/cbpf/insn.js';
+import { ancillaryK, BPF_MAXINSNS, SKF_AD_HATYPE, SKF_AD_IFINDEX, SKF_AD_RANDOM } from '../../model/uapi.js';
+
+export const SENTINEL = 0xffffffff;
+
+const RET_K = 0x06;
+const RET_A = 0x16;
+const JA = 0x05;
+const RSH_K = 0x74;
+const AND_K = 0x54;
+const LD_ABS = new Set([0x20, 0x28, 0x30]);
+const DEV_K = new Set([ancillaryK(SKF_AD_IFINDEX), ancillaryK(SKF_AD_HATYPE)]);
+const RANDOM_K = ancillaryK(SKF_AD_RANDOM);
+
+const stmt = (code: number, k: number): SockFilter => ({ code, jt: 0, jf: 0, k: k >>> 0 });
+
+/** Whether the program has an ld [SKF_AD_IFINDEX] / [SKF_AD_HATYPE] (an exit without RET when dev is NULL). */
+export const hasDevExit = (prog: Program): boolean => prog.some((i) => LD_ABS.has(i.code) && DEV_K.has(i.k >>> 0));
+
+/** Whether the program loads SKF_AD_RANDOM (its results are not reproducible). */
+export const loadsRandom = (prog: Program): boolean => prog.some((i) => LD_ABS.has(i.code) && i.k >>> 0 === RANDOM_K);
+
+/** The field mask of a `width`-bit field. */
+export const fieldMask = (width: number): number => (width >= 32 ? 0xffffffff : ((1 << width) >>> 0) - 1);
+
+/**
+ * How many bits a variant may return for a packet of `len` bytes so that the received length names
+ * the field exactly: results 1..len-1 arrive trimmed to themselves, 0 is dropped, len arrives whole;
+ * a zero-length datagram still tells dropped (0) from delivered (>= 1). With `sentinel`, len itself
+ * must stay free to mean SENTINEL, so fields stay below len.
+ */
+export function fieldWidth(len: number, sentinel: boolean): number {
+  const maxField = sentinel ? len - 1 : Math.max(len, 1);
+  if (maxField < 1) return 0;
+  return Math.min(32, Math.floor(Math.log2(maxField + 1)));
+}
+
+/** One instrumented copy: returns bits [shift, shift + width) of the result. */
+export interface Variant {
+  readonly shift: number;
+  readonly width: number;
+  readonly prog: Program;
+}
+
+/** The fields (shift, width) that cover all 32 bits with fields of at most `width` bits. */
+export function fields(width: number): { shift: number; width: number }[] {
+  if (width < 1) throw new RangeError(`fields: width ${width} < 1`);
+  const out: { shift: number; width: number }[] = [];
+  for (let s = 0; s < 32; s += width) out.push({ shift: s, width: Math.min(width, 32 - s) });
+  return out;
+}
+
+/** The copy of `prog` that returns (result >> shift) & mask(width); null when it would exceed BPF_MAXINSNS. */
+export function instrument(prog: Program, shift: number, width: number): Program | null {
+  const mask = fieldMask(width);
+  const shape: SockFilter[] = [];
+  if (shift > 0) shape.push(stmt(RSH_K, shift));
+  if (shift + width < 32) shape.push(stmt(AND_K, mask));
+  const n = prog.length;
+  const out: SockFilter[] = prog.slice();
+  const tail: SockFilter[] = [];
+  let e0 = -1;
+  const devEpilogue = new Map<string, number>();
+  for (let pc = 0; pc < n; pc++) {
+    const insn = prog[pc]!;
+    if (insn.code === RET_K) out[pc] = stmt(RET_K, ((insn.k >>> 0) >>> shift) & mask);
+    else if (insn.code === RET_A) {
+      if (e0 < 0) {
+        e0 = n + tail.length;
+        tail.push(...shape, stmt(RET_A, 0));
+      }
+      out[pc] = stmt(JA, e0 - pc - 1);
+    } else if (LD_ABS.has(insn.code) && DEV_K.has(insn.k >>> 0)) {
+      const key = `${insn.code}:${insn.k >>> 0}`;
+      let at = devEpilogue.get(key);
+      if (at === undefined) {
+        at = n + tail.length;
+        devEpilogue.set(key, at);
+        tail.push(...shape, stmt(insn.code, insn.k), stmt(RET_K, SENTINEL));
+      }
+      out[pc] = stmt(JA, at - pc - 1);
+    }
+  }
+  if (n + tail.length > BPF_MAXINSNS) return null;
+  return [...out, ...tail];
+}
+
+/** What one variant's observation says about its field. */
+export type FieldReading = { readonly field: number } | { readonly sentinel: true } | { readonly sendErrno: number };
+
+/**
+ * Read a variant's field from what arrived of a `len`-byte packet: -1 dropped (field 0), n < len
+ * (field n), len (field len, or SENTINEL when fields stay below len), or a send error.
+ */
+export function readField(obs: number, len: number, sentinel: boolean): FieldReading {
+  if (obs <= -1000) return { sendErrno: -1000 - obs };
+  if (obs < 0) return { field: 0 };
+  if (len === 0) return { field: 1 };
+  if (obs < len) return { field: obs };
+  return sentinel ? { sentinel: true } : { field: len };
+}

@@ -1,0 +1,91 @@
+// The running kernel's parameters that the model takes as inputs, read from /proc, and the
+// KernelConfig that makes the model match this kernel.
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { X86_64, type KernelConfig } from '../../model/config.js';
+
+export interface KernelParams {
+  /** uname -r (/proc/sys/kernel/osrelease) */
+  readonly release: string;
+  /** /proc/version */
+  readonly version: string;
+  readonly arch: string;
+  /** net.core.optmem_max */
+  readonly optmemMax: number;
+  /** net.core.bpf_jit_enable, bpf_jit_harden (null: unreadable) */
+  readonly bpfJitEnable: number | null;
+  readonly bpfJitHarden: number | null;
+  /** CONFIG_BPF_JIT_ALWAYS_ON from /proc/config.gz (null: no config.gz) */
+  readonly jitAlwaysOn: boolean | null;
+}
+
+const readNum = (path: string): number | null => {
+  try {
+    const n = Number(readFileSync(path, 'utf8').trim());
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+};
+
+/** Read the parameters (throws only when /proc is missing altogether). */
+export function readKernelParams(): KernelParams {
+  const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  const version = readFileSync('/proc/version', 'utf8').trim();
+  let jitAlwaysOn: boolean | null = null;
+  try {
+    const cfg = gunzipSync(readFileSync('/proc/config.gz')).toString();
+    jitAlwaysOn = /^CONFIG_BPF_JIT_ALWAYS_ON=y$/m.test(cfg);
+  } catch {
+    jitAlwaysOn = null;
+  }
+  return {
+    release,
+    version,
+    arch: process.arch === 'x64' ? 'x86_64' : process.arch,
+    optmemMax: readNum('/proc/sys/net/core/optmem_max') ?? 20480,
+    bpfJitEnable: readNum('/proc/sys/net/core/bpf_jit_enable'),
+    bpfJitHarden: readNum('/proc/sys/net/core/bpf_jit_harden'),
+    jitAlwaysOn,
+  };
+}
+
+/** [major, minor] of a release string like "6.18.44-fc". */
+export function releaseVersion(release: string): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/**
+ * The model configuration for this kernel: x86-64 facts, the live optmem_max, and the load-helper
+ * body: 'backport' (negative offsets read frags) from 6.15 on (d4bac0288a2b), 'v6.6.0' before.
+ * A 6.6.y/6.12.y with the stable backport also has it; those are told by the live probe in the tests.
+ */
+export function liveConfig(p: KernelParams, bpfProgHeader: number = V6_6_BPF_PROG_HEADER): KernelConfig {
+  const [maj, min] = releaseVersion(p.release);
+  const backport = maj > 6 || (maj === 6 && min >= 15);
+  return {
+    ...X86_64,
+    optmemMax: p.optmemMax,
+    bpfProgHeaderSize: bpfProgHeader,
+    loadHelpers: backport ? 'backport' : 'v6.6.0',
+    jitAlwaysOn: p.jitAlwaysOn ?? X86_64.jitAlwaysOn,
+  };
+}
+
+/** sizeof(struct bpf_prog) in v6.6 on x86-64, as model/migrate/charge.ts bpfProgSize assumes it. */
+export const V6_6_BPF_PROG_HEADER = 72;
+
+
+/** What every finding records about the kernel that judged it. */
+export const paramsJson = (p: KernelParams, cpu: number, bpfProgHeader: number | null = null): Record<string, unknown> => ({
+  release: p.release,
+  version: p.version,
+  arch: p.arch,
+  optmem_max: p.optmemMax,
+  bpf_jit_enable: p.bpfJitEnable,
+  bpf_jit_harden: p.bpfJitHarden,
+  jit_always_on: p.jitAlwaysOn,
+  bpf_prog_header: bpfProgHeader,
+  cpu,
+});

@@ -1,0 +1,47 @@
+// The pipe protocol (oracle/kernel/driver.ts) and the af_unix skb shape, without a kernel.
+import test from 'ava';
+import { decodeReply, encodeRequest } from '../../oracle/kernel/driver.js';
+import { SKB_MAX_ALLOC, unixDgramHeadlen, unixDgramSkb } from '../../oracle/kernel/afunix.js';
+import { liveConfig, releaseVersion } from '../../oracle/kernel/params.js';
+import { hex } from '../_shared.js';
+
+test('request frame: length, jobs, programs as struct sock_filter, packets', (t) => {
+  const req = encodeRequest([{ progs: [[{ code: 0x06, jt: 0, jf: 0, k: 1 }]], packets: [Uint8Array.of(0xaa, 0xbb)] }]);
+  // payload 30 bytes: njobs 1 | nprogs 1 | flen 1 | 06 00 00 00 01 00 00 00 | npkts 1 | len 2 | aa bb
+  t.deepEqual(req, hex('1e000000 01000000 01000000 01000000 0600000001000000 01000000 02000000 aabb'));
+});
+
+test('reply: errno per program, observations only for attached ones', (t) => {
+  const jobs = [{ progs: [[], []], packets: [new Uint8Array(3), new Uint8Array(4)] }];
+  const r = decodeReply(hex('16000000 00000000 05000000 ffffffff'), jobs);
+  t.is(r[0]![0]!.errno, 22);
+  t.is(r[0]![0]!.obs, null);
+  t.is(r[0]![1]!.errno, 0);
+  t.deepEqual([...r[0]![1]!.obs!], [5, -1]);
+  t.throws(() => decodeReply(hex('00000000 01000000'), jobs), { message: /truncated/ });
+  t.throws(() => decodeReply(hex('16000000 00'), [{ progs: [[]], packets: [] }]), { message: /extra bytes/ });
+});
+
+test('unix_dgram_sendmsg headlen: linear up to SKB_MAX_ALLOC, then page-aligned frags', (t) => {
+  t.is(SKB_MAX_ALLOC, 16384 - 320);
+  t.is(unixDgramHeadlen(100), 100);
+  t.is(unixDgramHeadlen(16064), 16064);
+  t.is(unixDgramHeadlen(16065), 16065 - 4096); // data_len = PAGE_ALIGN(1)
+  t.is(unixDgramHeadlen(16064 + 8192), 16064); // PAGE_ALIGN(8192) = 8192
+  t.is(unixDgramHeadlen(16064 + 17 * 4096 + 100), 100 + 16064); // capped at MAX_SKB_FRAGS pages
+  const skb = unixDgramSkb(new Uint8Array(20000));
+  t.is(skb.headlen, 20000 - 4096);
+  t.is(skb.dev, null);
+  t.is(skb.macHeader, null);
+});
+
+test('live parameters -> model configuration', (t) => {
+  t.deepEqual(releaseVersion('6.18.44-fc'), [6, 18]);
+  t.deepEqual(releaseVersion('x'), [0, 0]);
+  const p = { release: '6.18.44', version: '', arch: 'x86_64', optmemMax: 131072, bpfJitEnable: 1, bpfJitHarden: 0, jitAlwaysOn: true };
+  t.is(liveConfig(p).loadHelpers, 'backport');
+  t.is(liveConfig({ ...p, release: '6.6.0' }).loadHelpers, 'v6.6.0');
+  // the live optmem_max and struct bpf_prog header (96 measured on 6.18) go to the model as they are
+  t.like(liveConfig(p, 96), { optmemMax: 131072, bpfProgHeaderSize: 96 });
+  t.like(liveConfig(p), { optmemMax: 131072, bpfProgHeaderSize: 72 });
+});
