@@ -194,14 +194,17 @@ export function replayEntry(e: CorpusEntry): string[] {
   return diffs;
 }
 
-/** Every entry file under the given files and directories (recursively; schema.json excluded), sorted. */
+/** Folders under a corpus that hold other records, not entries (kdiff's live confirmations). */
+export const NOT_ENTRY_DIRS: readonly string[] = ['confirmed'];
+
+/** Every entry file under the given files and directories (recursively; schema.json and NOT_ENTRY_DIRS excluded), sorted. */
 export function listEntries(paths: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (p: string): void => {
     const st = statSync(p);
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) {
-        if (name.startsWith('.')) continue;
+        if (name.startsWith('.') || NOT_ENTRY_DIRS.includes(name)) continue;
         const child = join(p, name);
         if (statSync(child).isDirectory() || (name.endsWith('.json') && name !== 'schema.json')) walk(child);
       }
