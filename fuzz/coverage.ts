@@ -11,6 +11,7 @@ import v8ToIstanbul from 'v8-to-istanbul';
 import { ALLOWED_CODES, isAncillaryLoad } from '../model/cbpf/check.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
+import { bpfConvertFilter } from '../model/migrate/convert.js';
 import { ANCILLARY, ancillaryK, SKF_LL_OFF, SKF_NET_OFF } from '../model/uapi.js';
 import { BOUNDARY_U32 } from './arb/constants.js';
 import { INVALID_RULES } from './arb/invalid.js';
@@ -57,9 +58,11 @@ export function expectedFeatures(config: KernelConfig): string[] {
   return out;
 }
 
-/** Records the features of checked cases. */
+/** Records the features of checked cases, and the eBPF opcodes the converter emitted for them. */
 export class FeatureRecorder {
   readonly seen = new Map<string, number>();
+  readonly emitted = new Set<number>();
+  constructor(private readonly config: KernelConfig) {}
   private hit(f: string): void {
     this.seen.set(f, (this.seen.get(f) ?? 0) + 1);
   }
@@ -78,6 +81,8 @@ export class FeatureRecorder {
 
   private program(prog: Program): void {
     for (const insn of prog) this.hit(`code 0x${insn.code.toString(16).padStart(2, '0')} ${operandClass(insn.code, insn.k)}`);
+    const conv = bpfConvertFilter(prog, this.config);
+    if ('ok' in conv) for (const insn of conv.insns) this.emitted.add(insn.code);
   }
 
   /** Divergences and rules from the campaign's counts. */
@@ -87,19 +92,86 @@ export class FeatureRecorder {
   }
 }
 
+/** Why a branch a campaign never takes is out of its reach, or 'reachable' when it is not. */
+export type MissReason =
+  | 'reachable'
+  | 'api-misuse'
+  | 'opcode-not-emitted'
+  | 'operand-not-emitted'
+  | 'other-config'
+  | 'checker-rejects'
+  | 'never-faults'
+  | 'skb-invariant'
+  | 'trace-off'
+  | 'malformed-image';
+
+/**
+ * Branches that exist for inputs a campaign never gives the model by construction, recognised by
+ * their source text: what the checker rejects (the evaluators' and converter's defensive arms), the
+ * faults property 3 says never happen, traces (off in campaigns), and malformed byte images (the
+ * campaign round-trips valid ones; the unit tests cover the errors). Each is a claim the campaign
+ * checks: a pattern that stops matching shows up as a reachable miss.
+ */
+export const UNREACHABLE: readonly (readonly [RegExp, MissReason])[] = [
+  [/Op\.INVALID|default: \/\/ 3\.14:397|BPF_ANC\) !== 0\) return false|K >= 32\) this\.events/, 'checker-rejects'],
+  [/if \(pc >= len\) \{|'jump-target-out-of-range'|case 0x21: \/\/ LDX W ABS|fail\('bad-len'|fail\('too-many-passes'|'errno' in first|prog === null\) return checkReject/, 'checker-rejects'],
+  [/^default:$|^case 0x18:$/, 'checker-rejects'],
+  [/MEM_UNMAPPED|MEM_OUT_OF_BOUNDS|MEM_READ_ONLY|st !== MEM_OK|st !== DIV_OK|base === 0\) return DIV_BY_ZERO|h === undefined|f !== null\) \{|pc < 0 \|\| pc >= len|steps >= budget|lo < 0\) \{|lo > 0xffffffff/, 'never-faults'],
+  [/trace !== null\) trace\.push/, 'trace-off'],
+  [/% (SOCK_FILTER_SIZE|BPF_INSN_SIZE) !== 0|LD_IMM64_CODE|ld_imm64 at insn/, 'malformed-image'],
+  [/masksScratch\.length < flen|ANC_OPS\.get\(ad\) \?\? op/, 'checker-rejects'],
+  // a negative-offset load is relative to a header at or after skb->head (assertSkb)
+  [/off < -headroom\) return -1/, 'skb-invariant'],
+  // arms for operand values the converter never emits: ALU64 and signed (off 1) div/mod, MOVSX,
+  // 64-bit bswap, 1- and 2-byte stores, 64-bit compares of values whose high words differ in order
+  [/off !== 1\) return DIV_OK|same \? r\[ax\]|< 0 \? -r\[ax\]|off === 8|imm === 64\) swab64|^case [12]:$|ah !== bh\) return ah < bh|^\? isMod$/, 'operand-not-emitted'],
+];
+
+export interface MissedBranch {
+  readonly line: number;
+  readonly reason: MissReason;
+  readonly text: string;
+}
+
 export interface BranchCoverage {
   readonly file: string;
   readonly branches: number;
   readonly covered: number;
   readonly lines: number;
   readonly linesCovered: number;
-  /** source lines (of the TypeScript file) with a branch never taken */
-  readonly missedBranchLines: number[];
+  /** source lines (of the TypeScript file) with a branch never taken, and why */
+  readonly missed: MissedBranch[];
+}
+
+// What puts a missed branch out of a socket-filter campaign's reach, read from its source line.
+const API_MISUSE = /throw new (RangeError|Error)\(|BUG_ON/;
+const OTHER_CONFIG = /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|loadHelpers === 'backport'/;
+
+/**
+ * Classify a missed branch of `lines` (the TypeScript source) at 1-based `line`: a throw for API
+ * misuse; one of the UNREACHABLE patterns; a decision on a configuration fact (campaigns run one
+ * configuration); in the eBPF interpreter, an opcode arm the converter never emitted (the nearest
+ * `case 0x..:` above it); else reachable.
+ */
+export function classifyMiss(file: string, lines: readonly string[], line: number, emitted: ReadonlySet<number>): MissReason {
+  const text = lines[line - 1] ?? '';
+  if (API_MISUSE.test(text) || API_MISUSE.test(lines[line] ?? '')) return 'api-misuse';
+  for (const [re, reason] of UNREACHABLE) if (re.test(text.trim())) return reason;
+  if (OTHER_CONFIG.test(text)) return 'other-config';
+  if (file.endsWith('ebpf/interp.ts') || file.endsWith('ebpf/jit.ts')) {
+    for (let i = line - 1; i >= 0 && i >= line - 60; i--) {
+      const m = /^\s*case (0x[0-9a-f]+):/.exec(lines[i]!);
+      if (m) return emitted.has(Number(m[1])) ? 'reachable' : 'opcode-not-emitted';
+    }
+  }
+  return 'reachable';
 }
 
 export interface CoverageReport {
   readonly features: { readonly reached: number; readonly expected: number; readonly missed: string[] };
   readonly model: BranchCoverage[];
+  /** the eBPF opcodes the converter emitted over the campaign */
+  readonly emitted: number[];
   readonly stats: Stats;
   readonly findings: number;
 }
@@ -114,7 +186,7 @@ interface IstanbulFile {
   statementMap: Record<string, { start: { line: number } }>;
 }
 
-async function toBranchCoverage(fns: readonly { url: string; functions: unknown[] }[]): Promise<BranchCoverage[]> {
+async function toBranchCoverage(fns: readonly { url: string; functions: unknown[] }[], emitted: ReadonlySet<number>, projectRoot: string): Promise<BranchCoverage[]> {
   const out: BranchCoverage[] = [];
   for (const script of fns) {
     if (!script.url.startsWith('file://') || !MODEL_DIRS.some((d) => script.url.includes(`/dist${d}`))) continue;
@@ -138,13 +210,22 @@ async function toBranchCoverage(fns: readonly { url: string; functions: unknown[
         const line = f.statementMap[id]!.start.line;
         lines.set(line, (lines.get(line) ?? false) || n > 0);
       }
+      const file = f.path.slice(f.path.indexOf('/model/') + 1);
+      let src: string[] = [];
+      try {
+        src = readFileSync(`${projectRoot}/${file}`, 'utf8').split('\n');
+      } catch {
+        // no source beside dist: every miss counts as reachable
+      }
       out.push({
-        file: f.path.slice(f.path.indexOf('/model/') + 1),
+        file,
         branches,
         covered,
         lines: lines.size,
         linesCovered: [...lines.values()].filter(Boolean).length,
-        missedBranchLines: [...missed].sort((a, b) => a - b),
+        missed: [...missed]
+          .sort((a, b) => a - b)
+          .map((line) => ({ line, reason: classifyMiss(file, src, line, emitted), text: (src[line - 1] ?? '').trim() })),
       });
     }
     conv.destroy();
@@ -162,7 +243,7 @@ export async function coverageCampaign(opts: CampaignOptions, progress?: (s: Sta
   await session.post('Profiler.enable');
   await session.post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
   const checker = new Checker(opts.config);
-  const rec = new FeatureRecorder();
+  const rec = new FeatureRecorder(opts.config);
   const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
   const started = Date.now();
   const deadline = opts.timeMs === null ? Infinity : started + opts.timeMs;
@@ -185,14 +266,8 @@ export async function coverageCampaign(opts: CampaignOptions, progress?: (s: Sta
   rec.stats(total);
   const expected = expectedFeatures(opts.config);
   const missed = expected.filter((f) => !rec.seen.has(f));
-  return { features: { reached: expected.length - missed.length, expected: expected.length, missed }, model: await toBranchCoverage(result), stats: total, findings };
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const model = await toBranchCoverage(result, rec.emitted, root);
+  return { features: { reached: expected.length - missed.length, expected: expected.length, missed }, model, emitted: [...rec.emitted].sort((a, b) => a - b), stats: total, findings };
 }
 
-/** The source line of a TypeScript file, trimmed (for naming a missed branch). */
-export function sourceLine(projectRoot: string, file: string, line: number): string {
-  try {
-    return (readFileSync(`${projectRoot}/${file}`, 'utf8').split('\n')[line - 1] ?? '').trim();
-  } catch {
-    return '';
-  }
-}

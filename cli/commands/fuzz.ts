@@ -6,10 +6,9 @@ import { availableParallelism } from 'node:os';
 import type { KernelConfig } from '../../model/config.js';
 import { DEFAULT_CHUNK, type CampaignFinding, type CampaignOptions } from '../../fuzz/campaign.js';
 import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
-import { coverageCampaign, sourceLine } from '../../fuzz/coverage.js';
+import { coverageCampaign } from '../../fuzz/coverage.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
 import { JUDGE_NAMES } from '../../fuzz/judges.js';
-import { fileURLToPath } from 'node:url';
 import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
 import type { Stats } from '../../fuzz/properties.js';
 import { printProgram } from '../formats/index.js';
@@ -219,20 +218,25 @@ export async function runCoverage(opts: CampaignOptions, json: boolean): Promise
       process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases\n`);
     }
   });
-  const missed = r.features.missed.length;
+  const reachable = r.model.flatMap((f) => f.missed.filter((m) => m.reason === 'reachable').map((m) => `${f.file}:${m.line}`));
+  const missed = r.features.missed.length + reachable.length;
   if (json) return { text: `${JSON.stringify(r)}\n`, missed };
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
   const lines = [
     `${fmt(cases(r.stats))} cases, ${fmt(r.stats.pairs)} pairs, ${r.findings} findings`,
     `features reached: ${r.features.reached} of ${r.features.expected}${missed ? '; missed:' : ''}`,
     ...r.features.missed.map((f) => `  ${f}`),
-    'model branch coverage (V8, mapped to the TypeScript):',
+    `eBPF opcodes the converter emitted: ${r.emitted.map((c) => `0x${c.toString(16).padStart(2, '0')}`).join(' ')}`,
+    'model branch coverage (V8, mapped to the TypeScript); lines with a branch never taken, by reason:',
   ];
   for (const f of r.model) {
     const pct = f.branches === 0 ? 100 : (100 * f.covered) / f.branches;
-    lines.push(`  ${f.file.padEnd(28)} branches ${String(f.covered).padStart(4)}/${String(f.branches).padEnd(4)} ${pct.toFixed(1).padStart(5)}%   lines ${f.linesCovered}/${f.lines}`);
-    for (const l of f.missedBranchLines.slice(0, 12)) lines.push(`      ${f.file}:${l}  ${sourceLine(root, f.file, l).slice(0, 90)}`);
-    if (f.missedBranchLines.length > 12) lines.push(`      ... ${f.missedBranchLines.length - 12} more lines with a branch never taken`);
+    const by = (reason: string): number => f.missed.filter((m) => m.reason === reason).length;
+    lines.push(
+      `  ${f.file.padEnd(28)} branches ${String(f.covered).padStart(4)}/${String(f.branches).padEnd(4)} ${pct.toFixed(1).padStart(5)}%   lines ${f.linesCovered}/${f.lines}` +
+        `   missed lines: ${by('reachable')} reachable, ${by('opcode-not-emitted')} opcode not emitted, ${by('api-misuse')} API misuse, ${by('other-config')} other config`,
+    );
+    for (const m of f.missed.filter((x) => x.reason === 'reachable')) lines.push(`      ${f.file}:${m.line}  ${m.text.slice(0, 100)}`);
   }
+  lines.push(reachable.length === 0 ? 'every reachable branch of the model was taken' : `${reachable.length} reachable model lines with a branch never taken (listed above)`);
   return { text: `${lines.join('\n')}\n`, missed };
 }
