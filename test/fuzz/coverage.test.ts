@@ -2,7 +2,7 @@
 import test from 'ava';
 import { X86_64 } from '../../model/config.js';
 import { ancillaryK, SKF_AD_IFINDEX, SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
-import { coverageCampaign, expectedFeatures, operandClass, operandClasses } from '../../fuzz/coverage.js';
+import { classifyMiss, coverageCampaign, expectedFeatures, operandClass, operandClasses } from '../../fuzz/coverage.js';
 
 test('operand classes follow the code: K/X forms, load offsets, MSH sign', (t) => {
   t.deepEqual(operandClasses(0x04), ['k-boundary', 'k-other']); // add #k
@@ -46,4 +46,16 @@ test('a short coverage campaign reaches every code and ancillary load and measur
   t.truthy(convert);
   t.true(convert!.covered / convert!.branches > 0.8);
   t.log(`features ${r.features.reached}/${r.features.expected}; missed: ${r.features.missed.join(', ') || 'none'}`);
+});
+
+test('missed branches are classified by what puts them out of a campaign\'s reach', (t) => {
+  const interp = ['switch (code) {', '  case 0x0f: // ALU64_ADD_X', '    add64(r, d, r[s]!, r[s + 1]!);', '  case 0xbf: // MOV64_X', '    if (x) y();'];
+  const emitted = new Set([0xbf]);
+  t.is(classifyMiss('model/ebpf/interp.ts', interp, 3, emitted), 'opcode-not-emitted');
+  t.is(classifyMiss('model/ebpf/interp.ts', interp, 5, emitted), 'reachable');
+  t.is(classifyMiss('model/cbpf/eval.ts', ['  throw new RangeError(`bad`);'], 1, emitted), 'api-misuse');
+  t.is(classifyMiss('model/migrate/convert.ts', ["    if (len <= 0 || len > BPF_MAXINSNS) return fail('bad-len', null);"], 1, emitted), 'checker-rejects');
+  t.is(classifyMiss('model/ebpf/memory.ts', ['    if (r === undefined) return MEM_UNMAPPED;'], 1, emitted), 'never-faults');
+  t.is(classifyMiss('model/migrate/extensions.ts', ['  if (!config.littleEndian) out.push(x);'], 1, emitted), 'other-config');
+  t.is(classifyMiss('model/cbpf/eval.ts', ['  if (A > len) return fail();'], 1, emitted), 'reachable');
 });
