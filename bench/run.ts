@@ -48,7 +48,7 @@ const quick = args.includes('--quick');
 const ROUNDS = opt('rounds', quick ? 3 : 7);
 const PACKETS = opt('packets', 1000);
 const FUZZ_SECONDS = opt('fuzz-seconds', quick ? 2 : 8);
-const MEMORY_SECONDS = opt('memory-seconds', 0);
+const MEMORY_SECONDS = opt('memory-seconds', quick ? 0 : 30);
 const TARGET_MS = quick ? 80 : 200;
 const SEED = 20251125;
 
@@ -103,7 +103,7 @@ type Row = 'libpcap' | 'classic' | 'kernel' | 'compiled_classic' | 'compiled_ebp
 const ROWS: readonly Row[] = ['libpcap', 'classic', 'kernel', 'compiled_classic', 'compiled_ebpf'];
 
 const vm = new ClassicVm(X86_64);
-const runner = new KernelRunner(X86_64);
+const runner = new KernelRunner(X86_64, { reuseImages: true });
 
 /** One pass over every (program, packet) pair; returns the sum of results (so nothing is dead code). */
 function pass(w: Prepared, row: Exclude<Row, 'libpcap'>): number {

@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ARCHES, type KernelConfig } from '../model/config.js';
+import { isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig } from '../model/variants.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { campaignOptions, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { kdiffJson, kdiffText, runKdiff, type KdiffFlags } from './commands/kdiff.js';
@@ -28,6 +29,8 @@ interface KernelFlags {
   readonly arch: string;
   readonly optmemMax: string;
   readonly loadHelpers: string;
+  /** fuzz --variant: a historical bug to reintroduce (model/variants.ts) */
+  readonly variant?: string;
 }
 
 function kernelConfig(opts: KernelFlags): KernelConfig {
@@ -37,7 +40,26 @@ function kernelConfig(opts: KernelFlags): KernelConfig {
     throw new InputError(`--optmem-max ${opts.optmemMax}: expected a byte count`);
   if (opts.loadHelpers !== 'v6.6.0' && opts.loadHelpers !== 'backport')
     throw new InputError(`--load-helpers ${opts.loadHelpers}: expected v6.6.0 or backport`);
-  return { ...base, optmemMax: Number(opts.optmemMax), loadHelpers: opts.loadHelpers };
+  const config: KernelConfig = { ...base, optmemMax: Number(opts.optmemMax), loadHelpers: opts.loadHelpers };
+  if (opts.variant === undefined) return config;
+  if (!isVariantName(opts.variant)) throw new InputError(`--variant ${opts.variant}: unknown variant (one of ${VARIANT_NAMES.join(', ')}; see bpfspec variants)`);
+  return variantConfig(config, opts.variant);
+}
+
+/** `bpfspec variants`: the historical variants, then the bugs that get none. */
+function variantsText(): string {
+  const lines: string[] = [];
+  for (const v of VARIANTS) {
+    lines.push(`${v.name}  [${v.id}${v.notLinux ? ', not a Linux bug' : ''}]`);
+    lines.push(`  commit:    ${v.title} (${v.year}${v.hash ? `, ${v.hash}` : ''})${v.verified ? '' : ' [UNVERIFIED]'}`);
+    lines.push(`  affected:  ${v.affected}`);
+    lines.push(`  decision:  ${v.decisionPoint}`);
+    lines.push(`  model:     ${v.modelHook}`);
+    lines.push(`  caught by: ${v.catchesBy}${v.needs ? ` (runs with ${Object.entries(v.needs).map(([k, x]) => `${k}=${String(x)}`).join(', ')})` : ''}`);
+  }
+  lines.push('', 'not modelled (nothing bpfspec observes can change):');
+  for (const n of NOT_MODELLED) lines.push(`  ${n.id} ${n.title}: ${n.why}`);
+  return `${lines.join('\n')}\n`;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -151,6 +173,7 @@ export function buildCli(): Command {
     .option('--judges <list>', 'judges to compare: classic,kernel (default), or classic,kernel,compiled to add the compiled backends')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
+    .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
       const config = kernelConfig(o);
       const opts = campaignOptions(o, config);
@@ -163,6 +186,14 @@ export function buildCli(): Command {
       const res = await runFuzz(opts, o, VERSION);
       out(o.json ? `${JSON.stringify(summaryJson(res))}\n` : summaryText(res, config));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('variants')
+    .description('list the historical variants: kernel bugs the model can reintroduce (fuzz --variant NAME)')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => {
+      out(o.json ? `${JSON.stringify({ variants: VARIANTS, notModelled: NOT_MODELLED })}\n` : variantsText());
     });
 
   program

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import writeFileAtomic from 'write-file-atomic';
 import { decodeProgram, encodeProgram, type Program } from '../model/cbpf/insn.js';
+import { EXIT_OOB } from '../model/cbpf/eval.js';
 import { ARCHES, type KernelConfig, type LoadHelperVersion } from '../model/config.js';
+import { isVariantName, variantConfig, type VariantName } from '../model/variants.js';
 import type { Env, SkBuff } from '../model/skb.js';
 import { errnoName } from '../model/uapi.js';
 import type { Rejection } from '../model/verdict.js';
@@ -43,6 +45,8 @@ export interface CorpusEntry {
   readonly expect: { readonly check: VerdictJson; readonly attach: VerdictJson; readonly results: readonly ResultJson[] };
   readonly origin: { readonly bpfspec: string; readonly seed?: number; readonly path?: string; readonly source?: string; readonly kernel?: Record<string, unknown> };
   readonly notes?: string;
+  /** A historical variant (kind 'historical'): its name and what the buggy model gives; `expect` is the fixed model. */
+  readonly variant?: { readonly name: VariantName; readonly expect: CorpusEntry['expect'] };
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -77,7 +81,9 @@ export function evaluate(prog: Program, inputs: readonly EntryInput[], config: K
   const results = inputs.map(({ skb, env }): ResultJson => {
     const c = cv === null ? classic.run(skb, env) : null;
     const k = kv === null ? kernel.run(skb, env) : null;
-    const fault = kv === null && kernel.fault ? `${kernel.fault.kind} at eBPF pc ${kernel.fault.pc}` : null;
+    // A classic read past the skb happens only under a historical variant (model/variants.ts H3).
+    const classicOob = cv === null && classic.vm.exit === EXIT_OOB ? `classic read past the end of the skb at pc ${classic.vm.exitPc}` : null;
+    const fault = kv === null && kernel.fault ? `${kernel.fault.kind} at eBPF pc ${kernel.fault.pc}` : classicOob;
     return fault === null ? { classic: c, kernel: k } : { classic: c, kernel: k, fault };
   });
   return { check: verdictJson(cv), attach: verdictJson(kv), results };
@@ -95,10 +101,18 @@ export interface NewEntry {
   readonly message?: string;
   readonly asm?: string;
   readonly notes?: string;
+  /** Also record what this historical variant gives (model/variants.ts); `config` stays the fixed model's. */
+  readonly variant?: VariantName;
 }
 
-/** Build an entry, recording what both judges do now. */
+/**
+ * Build an entry, recording what both judges do now. With a historical variant (n.variant, or a
+ * config.variant, as a `fuzz --variant` campaign has), `expect` records the fixed model and
+ * `variant.expect` the variant.
+ */
 export function makeEntry(n: NewEntry): CorpusEntry {
+  const { variant: configVariant, ...fixed } = n.config;
+  const variant = n.variant ?? configVariant;
   return {
     schema: SCHEMA_ID,
     kind: n.kind,
@@ -106,12 +120,13 @@ export function makeEntry(n: NewEntry): CorpusEntry {
     ...(n.property ? { property: n.property } : {}),
     ...(n.divergence ? { divergence: n.divergence } : {}),
     ...(n.message ? { message: n.message } : {}),
-    config: configJson(n.config),
+    config: configJson(fixed),
     program: { hex: hex(encodeProgram(n.prog)), len: n.prog.length, ...(n.asm !== undefined ? { asm: n.asm } : {}) },
     inputs: n.inputs.map(({ skb, env }) => ({ packet: hex(skb.data), skb: skbToJson(skb, env) })),
-    expect: evaluate(n.prog, n.inputs, n.config),
+    expect: evaluate(n.prog, n.inputs, fixed),
     origin: n.origin,
     ...(n.notes ? { notes: n.notes } : {}),
+    ...(variant ? { variant: { name: variant, expect: evaluate(n.prog, n.inputs, variantConfig(fixed, variant)) } } : {}),
   };
 }
 
@@ -175,21 +190,30 @@ const verdictText = (v: VerdictJson): string => (v.errno === 0 ? 'accepted' : `-
 /** Re-run an entry: the differences from what it recorded (empty when it replays exactly). */
 export function replayEntry(e: CorpusEntry): string[] {
   const { prog, inputs, config } = entryCase(e);
-  const now = evaluate(prog, inputs, config);
+  const diffs = expectDiffs(e.expect, evaluate(prog, inputs, config), '');
+  // A historical entry replays twice: the fixed model must give `expect`, the variant `variant.expect`.
+  if (e.variant) {
+    if (!isVariantName(e.variant.name)) throw new CorpusError(`unknown variant '${e.variant.name}'`);
+    diffs.push(...expectDiffs(e.variant.expect, evaluate(prog, inputs, variantConfig(config, e.variant.name)), `variant ${e.variant.name}: `));
+  }
+  return diffs;
+}
+
+function expectDiffs(want: CorpusEntry['expect'], now: CorpusEntry['expect'], prefix: string): string[] {
   const diffs: string[] = [];
   for (const key of ['check', 'attach'] as const) {
-    const a = e.expect[key];
+    const a = want[key];
     const b = now[key];
     if (a.errno !== b.errno || a.stage !== b.stage || a.rule !== b.rule || a.pc !== b.pc)
-      diffs.push(`${key}: recorded ${verdictText(a)}, now ${verdictText(b)}`);
+      diffs.push(`${prefix}${key}: recorded ${verdictText(a)}, now ${verdictText(b)}`);
   }
-  if (e.expect.results.length !== now.results.length) diffs.push(`results: recorded ${e.expect.results.length}, now ${now.results.length}`);
+  if (want.results.length !== now.results.length) diffs.push(`${prefix}results: recorded ${want.results.length}, now ${now.results.length}`);
   now.results.forEach((r, i) => {
-    const w = e.expect.results[i];
+    const w = want.results[i];
     if (!w) return;
-    if (w.classic !== r.classic) diffs.push(`input ${i}: classic recorded ${w.classic}, now ${r.classic}`);
-    if (w.kernel !== r.kernel) diffs.push(`input ${i}: kernel recorded ${w.kernel}, now ${r.kernel}`);
-    if ((w.fault ?? null) !== (r.fault ?? null)) diffs.push(`input ${i}: fault recorded ${w.fault ?? 'none'}, now ${r.fault ?? 'none'}`);
+    if (w.classic !== r.classic) diffs.push(`${prefix}input ${i}: classic recorded ${w.classic}, now ${r.classic}`);
+    if (w.kernel !== r.kernel) diffs.push(`${prefix}input ${i}: kernel recorded ${w.kernel}, now ${r.kernel}`);
+    if ((w.fault ?? null) !== (r.fault ?? null)) diffs.push(`${prefix}input ${i}: fault recorded ${w.fault ?? 'none'}, now ${r.fault ?? 'none'}`);
   });
   return diffs;
 }

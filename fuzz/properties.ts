@@ -9,7 +9,7 @@
 //   5. with the compiled judge on: the compiled classic program gives the classic evaluator's result
 //      and the compiled eBPF program the eBPF interpreter's, on every case.
 // A check returns null or a Finding; nothing is allocated on the path where everything agrees.
-import { ClassicVm } from '../model/cbpf/eval.js';
+import { ClassicVm, EXIT_OOB } from '../model/cbpf/eval.js';
 import { compileClassicProgramJs, type ClassicJsFilter } from '../model/cbpf/jit.js';
 import { decodeProgram, encodeProgram, type Program, type SockFilter } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
@@ -156,6 +156,9 @@ export class Checker {
       const fault = this.kernel.fault;
       if (fault !== null)
         return this.finding('no-fault', `model fault in the kernel path: ${fault.kind} at eBPF pc ${fault.pc}: ${fault.detail}`, prog, input, attach, c, k, null, fault);
+      // Only historical variants (model/variants.ts) let the classic evaluator read past the skb.
+      if (this.classic.vm.exit === EXIT_OOB)
+        return this.finding('no-fault', `classic evaluator read past the end of the skb at pc ${this.classic.vm.exitPc}`, prog, input, attach, c, k);
       if (this.compiledClassic !== null) {
         const cc = this.compiledClassic(input.skb, input.env);
         if (cc !== c) return this.finding('compiled', `compiled classic ${cc} != classic evaluator ${c}`, prog, input, attach, c, k);

@@ -10,7 +10,7 @@ import { skbHelperTable, type HelperEnv } from './ebpf/helpers.js';
 import { compileEbpf, EbpfVm, type CompiledEbpf, type EbpfStep } from './ebpf/interp.js';
 import { compileEbpfJs, EbpfJitVm, type EbpfJsProgram } from './ebpf/jit.js';
 import type { Fault } from './ebpf/memory.js';
-import { createSkbImage, layOutSkb, type SkbImage } from './ebpf/skbmem.js';
+import { bindSkb, createSkbImage, layOutSkb, layOutSkbOwn, type LaidOutSkb, type SkbImage } from './ebpf/skbmem.js';
 import { skFilterCharge } from './migrate/charge.js';
 import { bpfMigrateFilter, type MigratedProgram } from './migrate/convert.js';
 import { prandomSeedState, newRndState } from './prandom.js';
@@ -48,7 +48,7 @@ export function bpfProgCreate(prog: Program | null, config: KernelConfig): Attac
   if (basics !== null) return basics;
   const p = prog!;
   // net/core/filter.c:1330 bpf_prepare_filter -> bpf_check_classic
-  const checked = bpfCheckClassic(p);
+  const checked = bpfCheckClassic(p, config);
   if (checked !== null) return checked;
   // net/core/filter.c:1356 bpf_prepare_filter -> bpf_migrate_filter
   const migrated = bpfMigrateFilter(p, config);
@@ -64,6 +64,16 @@ interface MutableHelperEnv {
   rnd: Uint32Array;
 }
 
+export interface KernelRunnerOptions {
+  /**
+   * Lay each skb out once, on buffers of its own kept as long as the skb object lives (a WeakMap),
+   * and swap that image in on later runs of the same skb (by any program) instead of laying it out
+   * again. The skb is then treated as immutable: its bytes must not change in place between runs.
+   * Off by default (every run lays the skb out afresh into the image's own buffers).
+   */
+  readonly reuseImages?: boolean;
+}
+
 /**
  * Runs attached filters on skbs the way the kernel does, reusing one interpreter, one memory image
  * and one helper table for every run.
@@ -72,11 +82,31 @@ export class KernelRunner {
   readonly vm: EbpfVm;
   readonly image: SkbImage;
   private readonly env: MutableHelperEnv;
+  private readonly images: WeakMap<SkBuff, LaidOutSkb> | null;
 
-  constructor(readonly config: KernelConfig) {
+  constructor(
+    readonly config: KernelConfig,
+    opts: KernelRunnerOptions = {},
+  ) {
     this.image = createSkbImage();
     this.env = { skb: null as unknown as SkBuff, config, cpu: 0, rnd: newRndState(1) };
     this.vm = new EbpfVm(this.image.mem, skbHelperTable(this.env as HelperEnv));
+    this.images = opts.reuseImages === true ? new WeakMap() : null;
+  }
+
+  // Model helper (the kernel's skb is already in memory): make the image show `skb`.
+  private place(skb: SkBuff): void {
+    const images = this.images;
+    if (images === null) {
+      layOutSkb(this.image, skb, this.config);
+      return;
+    }
+    let l = images.get(skb);
+    if (l === undefined) {
+      l = layOutSkbOwn(this.image, skb, this.config);
+      images.set(skb, l);
+    }
+    bindSkb(this.image, l);
   }
 
   private jitVm: EbpfJitVm | null = null;
@@ -99,7 +129,7 @@ export class KernelRunner {
    * classic evaluator and this path draw the same numbers. A model fault (see vm.fault) gives 0.
    */
   run(f: AttachedFilter, skb: SkBuff, env: Env, trace: EbpfStep[] | null = null): number {
-    layOutSkb(this.image, skb, this.config);
+    this.place(skb);
     this.env.skb = skb;
     this.env.cpu = env.cpu;
     prandomSeedState(this.env.rnd, env.randomSeed);
@@ -119,7 +149,7 @@ export class KernelRunner {
       p = compileEbpfJs(f.migrated.converted.insns);
       this.jitted.set(f, p);
     }
-    layOutSkb(this.image, skb, this.config);
+    this.place(skb);
     this.env.skb = skb;
     this.env.cpu = env.cpu;
     prandomSeedState(this.env.rnd, env.randomSeed);

@@ -1,5 +1,6 @@
 // The facts about the machine and the kernel build that the modelled code branches on.
 // Always passed explicitly; never a global.
+import type { VariantName } from './variants.js';
 
 /** Which body of bpf_skb_load_helper_{8,16,32} the kernel has (net/core/filter.c). */
 export type LoadHelperVersion =
@@ -31,6 +32,11 @@ export interface KernelConfig {
    * x86-64 (derived, model/ebpf/layout.ts); 96 measured on a live 6.18 (the oracle's probe).
    */
   readonly bpfProgHeaderSize: number;
+  /**
+   * A historical bug to reintroduce (model/variants.ts); absent = the fixed v6.6 model. Each variant is
+   * consulted at one decision point only.
+   */
+  readonly variant?: VariantName;
 }
 
 /** Linux v6.6.0 on x86-64 with a distribution configuration. */

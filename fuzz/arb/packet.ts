@@ -417,26 +417,37 @@ const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x1
  * o = k + X for typical X (0, 14, 20, 24, 34, 40); MSH: size 1. Capped at 70000.
  */
 export function interestingLengths(prog: Program): number[] {
-  const out = new Set<number>();
+  // Collected into one array, then sorted and deduplicated in place (no Set, no per-load arrays).
+  const out: number[] = [];
   const add = (o: number, size: number): void => {
-    for (const l of [o + size - 1, o + size, o + size + 1]) if (l >= 0 && l <= 70000) out.add(l);
+    for (let l = o + size - 1; l <= o + size + 1; l++) if (l >= 0 && l <= 70000) out.push(l);
   };
-  for (const insn of prog) {
+  for (let i = 0; i < prog.length; i++) {
+    const insn = prog[i]!;
     const c = insn.code;
-    const k = insn.k >>> 0;
-    const sk = k | 0;
     if (c === 0x20 || c === 0x28 || c === 0x30 || c === 0xb1) {
-      if (c !== 0xb1 && ANCILLARY_K.includes(k)) continue;
+      const k = insn.k >>> 0;
+      const sk = k | 0;
+      if (c !== 0xb1 && ANCILLARY_K_SET.has(k)) continue;
       const size = c === 0xb1 ? 1 : SIZE(c);
       if (sk >= 0) add(sk, size);
       else if (sk >= SKF_NET_OFF) (add(sk - SKF_NET_OFF, size), add(sk - SKF_NET_OFF + 14, size));
       else if (sk >= SKF_LL_OFF) add(sk - SKF_LL_OFF, size);
     } else if (c === 0x40 || c === 0x48 || c === 0x50) {
-      if (sk >= 0) for (const x of [0, 14, 20, 24, 34, 40]) add(sk + x, SIZE(c));
+      const sk = insn.k | 0;
+      if (sk >= 0) for (let j = 0; j < IND_X.length; j++) add(sk + IND_X[j]!, SIZE(c));
     }
   }
-  return [...out].sort((a, b) => a - b);
+  out.sort((a, b) => a - b);
+  let n = 0;
+  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i]!;
+  out.length = n;
+  return out;
 }
+
+const ANCILLARY_K_SET: ReadonlySet<number> = new Set(ANCILLARY_K);
+/** the typical X values of an LD IND */
+const IND_X: readonly number[] = [0, 14, 20, 24, 34, 40];
 
 /** Packets for this program: lengths drawn near the offsets it loads, plus the usual lengths. */
 export const packetFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): fc.Arbitrary<Packet> =>

@@ -31,6 +31,7 @@
 //
 // Not modelled: the -ENOMEM of check_load_and_stores when kmalloc_array fails (net/core/filter.c:929);
 // the model assumes allocation succeeds.
+import type { KernelConfig } from '../config.js';
 import { BPF_MAXINSNS, BPF_MEMWORDS, EINVAL, SKF_AD_OFF, SKF_AD_VLAN_TPID } from '../uapi.js';
 import { reject, type Rejection } from '../verdict.js';
 import type { Program, SockFilter } from './insn.js';
@@ -285,9 +286,10 @@ export function checkLoadAndStores(prog: Program): Rejection | null {
  * The whole kernel function: per-instruction checks in pc order, then the last-RET rule, then
  * check_load_and_stores. null = accepted (the kernel returns 0). The length rules are NOT applied
  * here (the kernel runs them earlier, in bpf_check_basics_ok); an empty program is API misuse
- * (the kernel would read filter[-1]) and throws.
+ * (the kernel would read filter[-1]) and throws. `config` only matters for historical variants
+ * (model/variants.ts: 'shift-k-unchecked', 'no-check-load-and-stores').
  */
-export function bpfCheckClassic(prog: Program): Rejection | null {
+export function bpfCheckClassic(prog: Program, config?: KernelConfig): Rejection | null {
   const flen = prog.length;
   if (flen === 0) throw new RangeError('bpf_check_classic needs flen >= 1 (bpf_check_basics_ok rejects flen == 0 first)');
   for (let pc = 0; pc < flen; pc++) {
@@ -302,7 +304,7 @@ export function bpfCheckClassic(prog: Program): Rejection | null {
         break;
       case ALU_LSH_K:
       case ALU_RSH_K:
-        if (k >= 32) return checkReject('shift-k-too-large', pc); // :1089
+        if (k >= 32 && config?.variant !== 'shift-k-unchecked') return checkReject('shift-k-too-large', pc); // :1089 (H17 variant: no check)
         break;
       case LD_MEM:
       case LDX_MEM:
@@ -336,5 +338,6 @@ export function bpfCheckClassic(prog: Program): Rejection | null {
   }
   const last = prog[flen - 1]!.code;
   if (last !== RET_K && last !== RET_A) return checkReject('last-not-ret', flen - 1); // :1134, return -EINVAL at :1140
+  if (config?.variant === 'no-check-load-and-stores') return null; // H1 variant: the pre-2010 checker stops here
   return checkLoadAndStores(prog); // :1137
 }

@@ -33,7 +33,7 @@
 import type { KernelConfig } from '../config.js';
 import { DEFAULT_CONFIG } from '../config.js';
 import { skbGetPoff } from '../flow.js';
-import { nlaFind, nlaFindNested } from '../netlink.js';
+import { NLA_OOB, nlaFind, nlaFindBounded, nlaFindNested, nlaLenField } from '../netlink.js';
 import { prandomSeedState, prandomU32State } from '../prandom.js';
 import type { Env, SkBuff } from '../skb.js';
 import { DEFAULT_ENV } from '../skb.js';
@@ -137,6 +137,27 @@ export const EXIT_NLATTR_GUARD = 4;
 export const EXIT_INVALID = 5;
 /** pc left the program (a jump past the end or no final RET): return 0. */
 export const EXIT_FELL_OFF = 6;
+/** A read past the end of the skb (only under a historical variant, model/variants.ts): return 0. */
+export const EXIT_OOB = 7;
+
+// lib/reciprocal_div.c reciprocal_value (2.6.20 .. 3.14 text, used by the H2 variant)
+/** (u32)((2^32 + (k - 1)) / k) for a u32 k >= 1: 0 for k = 1, since 2^32 does not fit. */
+export function reciprocalValue(k: number): number {
+  return Math.floor((0x100000000 + ((k - 1) >>> 0)) / (k >>> 0)) >>> 0;
+}
+
+// include/linux/reciprocal_div.h reciprocal_divide (2.6.20 .. 3.14 text, used by the H2 variant)
+/** (u32)(((u64)a * r) >> 32): the high word of the 64-bit product of two u32s. */
+export function reciprocalDivide(a: number, r: number): number {
+  const aH = a >>> 16;
+  const aL = a & 0xffff;
+  const rH = r >>> 16;
+  const rL = r & 0xffff;
+  const lh = aL * rH;
+  const hl = aH * rL;
+  const mid = ((aL * rL) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (aH * rH + Math.floor(lh / 0x10000) + Math.floor(hl / 0x10000) + Math.floor(mid / 0x10000)) >>> 0;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Decoded form
@@ -323,7 +344,9 @@ export class ClassicVm {
           }
           A = Math.floor(A / X) >>> 0;
           continue;
-        case Op.DIV_K: A = Math.floor(A / K) >>> 0; continue; // 3.14:167 A /= K
+        case Op.DIV_K: // 3.14:167 A /= K; H2 variant: the pre-3.14 reciprocal multiply
+          A = this.config.variant === 'reciprocal-divide' ? reciprocalDivide(A, reciprocalValue(K)) : Math.floor(A / K) >>> 0;
+          continue;
         case Op.MOD_X: // 3.14:170
           if (X === 0) {
             exit = EXIT_DIV0;
@@ -390,7 +413,10 @@ export class ClassicVm {
         case Op.LDX_IMM: X = K; continue;
         case Op.LD_MEM: A = mem[K]!; continue;
         case Op.LDX_MEM: X = mem[K]!; continue;
-        case Op.TAX: X = A; continue;
+        case Op.TAX: // 3.14:300 X = A ('impl-tax-as-a-equals-x' variant: a hypothetical interpreter doing A = X)
+          if (this.config.variant === 'impl-tax-as-a-equals-x') A = X;
+          else X = A;
+          continue;
         case Op.TXA: A = X; continue;
         case Op.RET_K: ret = K; break run; // 3.14:306
         case Op.RET_A: ret = A; break run;
@@ -436,7 +462,7 @@ export class ClassicVm {
         case Op.ANC_NLATTR:
           v = this.nlattr(skb, A, X, false);
           if (v < 0) {
-            exit = EXIT_NLATTR_GUARD;
+            exit = v === NLA_OOB ? EXIT_OOB : EXIT_NLATTR_GUARD;
             break run;
           }
           A = v;
@@ -444,7 +470,7 @@ export class ClassicVm {
         case Op.ANC_NLATTR_NEST:
           v = this.nlattr(skb, A, X, true);
           if (v < 0) {
-            exit = EXIT_NLATTR_GUARD;
+            exit = v === NLA_OOB ? EXIT_OOB : EXIT_NLATTR_GUARD;
             break run;
           }
           A = v;
@@ -530,6 +556,7 @@ export class ClassicVm {
   // F:190 bpf_skb_get_nlattr_nest). Returns the new A, or -1 when the filter must return 0.
   /** (public for the compiled backend, model/cbpf/jit.ts) */
   nlattr(skb: SkBuff, A: number, X: number, nest: boolean): number {
+    if (this.config.variant === 'nlattr-no-len-guard') return nlattrUnguardedImpl(this, skb, A, X, nest);
     const len = skb.data.length;
     let guard = skb.headlen < len || len < 4 || A > len - 4; // nonlinear; len < sizeof(nlattr); A too far
     const le = this.config.littleEndian;
@@ -547,6 +574,34 @@ export class ClassicVm {
     const at = nest ? nlaFindNested(skb.data, A, X | 0, le) : nlaFind(skb.data, A, len - A, X | 0, le);
     return at < 0 ? 0 : at;
   }
+}
+
+// 3.14 before "filter: prevent nla extensions to peek beyond the end of the message" (CVE-2014-3144/3145):
+// sk_run_filter BPF_S_ANC_NLATTR / BPF_S_ANC_NLATTR_NEST as they were (the H3 variant).
+/**
+ * The pre-fix guards: nonlinear -> -1 (return 0); `A > skb->len - sizeof(struct nlattr)` compared as
+ * size_t, so it never fires when len < 4; NEST's `nla->nla_len > A - skb->len` with the operands
+ * swapped (u32), which never fires before an out-of-bounds read (see below). Then the
+ * walks run unchecked: NLA_OOB (-2) as soon as a read leaves the skb, else the new A.
+ */
+function nlattrUnguardedImpl(vm: ClassicVm, skb: SkBuff, A: number, X: number, nest: boolean): number {
+  const len = skb.data.length;
+  if (skb.headlen < len) return -1; // skb_is_nonlinear(skb)
+  if (len >= 4 && A > len - 4) return -1; // wraps (never fires) when len < 4
+  const le = vm.config.littleEndian;
+  let at: number;
+  if (!nest) {
+    // nla_find(&skb->data[A], skb->len - A, X): the u32 difference becomes an int
+    at = nlaFindBounded(skb.data, A, (len - A) | 0, X | 0, le);
+  } else {
+    if (A + 2 > len) return NLA_OOB; // reading nla->nla_len past the end
+    const nlaLen = nlaLenField(skb.data, A, le);
+    // The swapped test `nla->nla_len > A - skb->len` (u32) never fires here: for A < len, A - len wraps
+    // above any u16, and A >= len has already read nla_len out of bounds (above).
+    // nla_find_nested: nla_find(nla_data(nla), nla_len(nla) = nla_len - 4 as an int, X)
+    at = nlaFindBounded(skb.data, A + 4, nlaLen - 4, X | 0, le);
+  }
+  return at === NLA_OOB ? NLA_OOB : at < 0 ? 0 : at;
 }
 
 /** Options of evalClassic. */

@@ -14,7 +14,8 @@ import { EFAULT, SKF_LL_OFF, SKF_NET_OFF } from '../uapi.js';
 import type { KernelConfig } from '../config.js';
 import type { SkBuff } from '../skb.js';
 import { prandomU32State, type RndState } from '../prandom.js';
-import { bpfSkbGetNlattr, bpfSkbGetNlattrNest } from '../netlink.js';
+import { bpfSkbGetNlattr, bpfSkbGetNlattrNest, NLATTR_OOB } from '../netlink.js';
+import { makeFault } from './memory.js';
 import { skbGetPoff } from '../flow.js';
 import type { HelperCall } from './interp.js';
 
@@ -157,7 +158,8 @@ function loadHelperV660(skb: SkBuff, headlen: number, offset: number, len: numbe
 export function bpfSkbLoadHelper(env: HelperEnv, headlen: number, offset: number, len: number): number {
   const h = headlen | 0;
   const off = offset | 0;
-  return env.config.loadHelpers === 'backport' ? loadHelperBackport(env.skb, h, off, len) : loadHelperV660(env.skb, h, off, len);
+  // H15 variant (d4bac0288a2b reverted): a 'backport' kernel still running the v6.6.0 (linear-only) body
+  return env.config.loadHelpers === 'backport' && env.config.variant !== 'neg-offset-linear-only' ? loadHelperBackport(env.skb, h, off, len) : loadHelperV660(env.skb, h, off, len);
 }
 
 // kernel/bpf/core.c:2821 bpf_get_raw_cpu_id
@@ -175,7 +177,7 @@ export const bpfSkbGetNlattrHelper = (env: HelperEnv, a: number, x: number): num
 
 // net/core/filter.c:190 bpf_skb_get_nlattr_nest(skb, a = A, x = X) (model/netlink.ts)
 export const bpfSkbGetNlattrNestHelper = (env: HelperEnv, a: number, x: number): number =>
-  bpfSkbGetNlattrNest(env.skb, a, x, env.config.littleEndian);
+  bpfSkbGetNlattrNest(env.skb, a, x, env.config.littleEndian, env.config.variant);
 
 /** Every helper body by id: (env, R2, R3, R4 low words) -> result. */
 export const HELPER_FUNCS: Readonly<Record<number, HelperFn>> = {
@@ -198,8 +200,9 @@ export function skbHelperTable(env: HelperEnv): Map<number, HelperCall> {
   const table = new Map<number, HelperCall>();
   for (const { id } of HELPERS) {
     const fn = HELPER_FUNCS[id]!;
-    table.set(id, (regs) => {
+    table.set(id, (regs, _mem, pc) => {
       const v = fn(env, regs[4]!, regs[6]!, regs[8]!);
+      if (v === NLATTR_OOB) return makeFault('helper', pc, 'bpf_skb_get_nlattr_nest read past the end of the skb (historical variant)');
       regs[0] = v >>> 0;
       regs[1] = v < 0 ? 0xffffffff : Math.floor(v / 0x100000000) >>> 0;
       return null;

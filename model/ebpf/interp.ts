@@ -226,10 +226,11 @@ export class EbpfVm {
   // kernel/bpf/core.c:2176 DEFINE_BPF_PROG_RUN prologue: stack, zeroed regs, FP
   /** (public for the compiled backend, model/ebpf/jit.ts, which runs on this VM's state) */
   enter(stackSize: number): void {
-    if (!Number.isInteger(stackSize) || stackSize < 0 || stackSize > this.mem.stack.capacity)
-      throw new RangeError(`stack size ${stackSize} outside 0..${this.mem.stack.capacity}`);
+    const stack = this.mem.stack;
+    if (!(stackSize >= 0 && stackSize <= stack.capacity && (stackSize | 0) === stackSize))
+      throw new RangeError(`stack size ${stackSize} outside 0..${stack.capacity}`);
     this.regs.fill(0);
-    this.mem.setStackSize(stackSize);
+    if (stack.size !== stackSize) this.mem.setStackSize(stackSize);
     // Only the live stack (buf[bufOff..capacity)) is poisoned: the bytes below it are out of bounds
     // for this run, and a later run with a larger stack poisons them itself.
     this.mem.stack.buf.fill(this.stackPoison, this.mem.stack.bufOff);
@@ -294,6 +295,76 @@ export class EbpfVm {
       const off = offs[pc]!;
       const imm = imms[pc]!;
       switch (code) {
+        // The cases a migrated classic program runs most come first (the dispatch tests them in order).
+        case 0x71: // LDX_MEM_B (core.c:2070 LDST): DST = *(u8 *)(SRC + off)
+        case 0x69: // LDX_MEM_H
+        case 0x61: // LDX_MEM_W
+        case 0x79: {
+          // LDX_MEM_DW
+          const size = SIZE_BYTES[(code >> 3) & 3]!;
+          this.ea(s, off);
+          const st = mem.load(this.eaHi, this.eaLo, size);
+          if (st !== MEM_OK) {
+            this.steps = steps;
+            return this.memFault(st, pc, size, false);
+          }
+          r[d] = mem.valLo;
+          r[d + 1] = mem.valHi;
+          break;
+        }
+        case 0xbf: // ALU64_MOV_X: switch (OFF) 0: SRC; 8: (s8) SRC; 16: (s16) SRC; 32: (s32) SRC; else unchanged
+          if (off === 0) {
+            r[d + 1] = r[s + 1]!;
+            r[d] = r[s]!;
+          } else if (off === 8 || off === 16 || off === 32) {
+            const v = off === 32 ? r[s]! | 0 : (r[s]! << (32 - off)) >> (32 - off);
+            r[d] = v;
+            r[d + 1] = v >> 31;
+          }
+          break;
+        case 0xac: // ALU_XOR_X
+          r[d] = r[d]! ^ r[s]!;
+          r[d + 1] = 0;
+          break;
+        case 0x05: // JMP_JA: insn += insn->off
+          pc += off;
+          break;
+        // The forms a migrated classic program uses most, inlined (the same comparisons as jmpCond):
+        case 0x15: // JMP_JEQ_K: (u64) DST == (u64)(s64) IMM
+          if (r[d] === imm >>> 0 && r[d + 1] === (imm >> 31) >>> 0) pc += off;
+          break;
+        case 0x55: // JMP_JNE_K
+          if (r[d] !== imm >>> 0 || r[d + 1] !== (imm >> 31) >>> 0) pc += off;
+          break;
+        case 0x45: // JMP_JSET_K
+          if ((r[d]! & imm) !== 0 || (r[d + 1]! & (imm >> 31)) !== 0) pc += off;
+          break;
+        case 0xc5: // JMP_JSLT_K: (s64) DST < (s64) IMM
+          if ((r[d + 1]! | 0) < imm >> 31 || (r[d + 1]! | 0) === imm >> 31 && r[d]! < imm >>> 0) pc += off;
+          break;
+        case 0x17: // ALU64_SUB_K
+          sub64(r, d, imm, imm >> 31);
+          break;
+        case 0xdc: // ALU_END_TO_BE: cpu_to_be16/32/64 on a little-endian host = byte swap, truncated
+          if (imm === 16) {
+            r[d] = swab16(r[d]! & 0xffff);
+            r[d + 1] = 0;
+          } else if (imm === 32) {
+            r[d] = swab32(r[d]!);
+            r[d + 1] = 0;
+          } else if (imm === 64) swab64(r, d);
+          break;
+        case 0xb4: // ALU_MOV_K: DST = (u32) IMM
+          r[d] = imm;
+          r[d + 1] = 0;
+          break;
+        case 0x95: // JMP_EXIT: return BPF_R0 (the wrapper returns it as unsigned int)
+          this.steps = steps;
+          return r[0]!;
+        case 0x1c: // ALU_SUB_X
+          r[d] = r[d]! - r[s]!;
+          r[d + 1] = 0;
+          break;
         // ---- ALU64 / ALU: ADD SUB AND OR XOR MUL (core.c ALU() macro)
         case 0x0f: // ALU64_ADD_X: DST = DST + SRC
           add64(r, d, r[s]!, r[s + 1]!);
@@ -311,13 +382,6 @@ export class EbpfVm {
           break;
         case 0x1f: // ALU64_SUB_X
           sub64(r, d, r[s]!, r[s + 1]!);
-          break;
-        case 0x17: // ALU64_SUB_K
-          sub64(r, d, imm, imm >> 31);
-          break;
-        case 0x1c: // ALU_SUB_X
-          r[d] = r[d]! - r[s]!;
-          r[d + 1] = 0;
           break;
         case 0x14: // ALU_SUB_K
           r[d] = r[d]! - imm;
@@ -362,10 +426,6 @@ export class EbpfVm {
         case 0xa7: // ALU64_XOR_K
           r[d] = r[d]! ^ imm;
           r[d + 1] = r[d + 1]! ^ (imm >> 31);
-          break;
-        case 0xac: // ALU_XOR_X
-          r[d] = r[d]! ^ r[s]!;
-          r[d + 1] = 0;
           break;
         case 0xa4: // ALU_XOR_K
           r[d] = r[d]! ^ imm;
@@ -443,20 +503,6 @@ export class EbpfVm {
           else break;
           r[d + 1] = 0;
           break;
-        case 0xb4: // ALU_MOV_K: DST = (u32) IMM
-          r[d] = imm;
-          r[d + 1] = 0;
-          break;
-        case 0xbf: // ALU64_MOV_X: switch (OFF) 0: SRC; 8: (s8) SRC; 16: (s16) SRC; 32: (s32) SRC; else unchanged
-          if (off === 0) {
-            r[d + 1] = r[s + 1]!;
-            r[d] = r[s]!;
-          } else if (off === 8 || off === 16 || off === 32) {
-            const v = off === 32 ? r[s]! | 0 : (r[s]! << (32 - off)) >> (32 - off);
-            r[d] = v;
-            r[d + 1] = v >> 31;
-          }
-          break;
         case 0xb7: // ALU64_MOV_K: DST = IMM (sign-extended)
           r[d] = imm;
           r[d + 1] = imm >> 31;
@@ -504,15 +550,6 @@ export class EbpfVm {
           break;
         }
         // ---- END / BSWAP
-        case 0xdc: // ALU_END_TO_BE: cpu_to_be16/32/64 on a little-endian host = byte swap, truncated
-          if (imm === 16) {
-            r[d] = swab16(r[d]! & 0xffff);
-            r[d + 1] = 0;
-          } else if (imm === 32) {
-            r[d] = swab32(r[d]!);
-            r[d + 1] = 0;
-          } else if (imm === 64) swab64(r, d);
-          break;
         case 0xd4: // ALU_END_TO_LE: cpu_to_le16/32/64 on a little-endian host = truncation
           if (imm === 16) {
             r[d] = r[d]! & 0xffff;
@@ -543,17 +580,11 @@ export class EbpfVm {
           }
           break;
         }
-        case 0x95: // JMP_EXIT: return BPF_R0 (the wrapper returns it as unsigned int)
-          this.steps = steps;
-          return r[0]!;
-        case 0x05: // JMP_JA: insn += insn->off
-          pc += off;
-          break;
         case 0x06: // JMP32_JA: insn += insn->imm
           pc += imm;
           break;
         // ---- conditional jumps (core.c COND_JMP): JMP on 64 bits, JMP32 on the low 32 bits
-        case 0x1d: case 0x15: case 0x5d: case 0x55: case 0x2d: case 0x25: case 0xad: case 0xa5: // prettier-ignore
+        case 0x1d: case 0x5d: case 0x2d: case 0x25: case 0xad: case 0xa5: // prettier-ignore
         case 0x3d: case 0x35: case 0xbd: case 0xb5: case 0x4d: case 0x45: case 0x6d: case 0x65: // prettier-ignore
         case 0xcd: case 0xc5: case 0x7d: case 0x75: case 0xdd: case 0xd5: { // prettier-ignore
           const x = (code & 0x08) !== 0;
@@ -568,22 +599,6 @@ export class EbpfVm {
           break;
         }
         // ---- LDX / ST / STX (core.c LDST, LDSX)
-        case 0x71: // LDX_MEM_B (core.c:2070 LDST): DST = *(u8 *)(SRC + off)
-        case 0x69: // LDX_MEM_H
-        case 0x61: // LDX_MEM_W
-        case 0x79: {
-          // LDX_MEM_DW
-          const size = SIZE_BYTES[(code >> 3) & 3]!;
-          this.ea(s, off);
-          const st = mem.load(this.eaHi, this.eaLo, size);
-          if (st !== MEM_OK) {
-            this.steps = steps;
-            return this.memFault(st, pc, size, false);
-          }
-          r[d] = mem.valLo;
-          r[d + 1] = mem.valHi;
-          break;
-        }
         case 0x91: // LDX_MEMSX_B (core.c:2092 LDSX): DST = *(s8 *)(SRC + off)
         case 0x89: // LDX_MEMSX_H
         case 0x81: {

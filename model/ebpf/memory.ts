@@ -111,11 +111,12 @@ export class Region {
   readonly name: string;
   /** the hi word of every address in this region */
   readonly hi: number;
-  readonly capacity: number;
+  /** bytes of the backing buffer (fixed, except through rebind) */
+  capacity: number;
   writable: boolean;
   /** the backing bytes (capacity long); the live bytes are buf[bufOff, bufOff + size) */
-  readonly buf: Uint8Array;
-  readonly dv: DataView;
+  buf: Uint8Array;
+  dv: DataView;
   /** lo word of the first live byte */
   start: number;
   /** live size in bytes */
@@ -150,6 +151,21 @@ export class Region {
       this.bufOff = this.capacity - size;
       this.start = STACK_END_LO - size;
     }
+  }
+
+  /**
+   * Back the region by another buffer (whose DataView is `dv`) holding `size` live bytes from its
+   * start; the region keeps its id and addresses. For a caller that keeps a laid-out image per
+   * object and swaps it in instead of copying (KernelRunner's image cache). Not for the stack.
+   */
+  rebind(buf: Uint8Array, dv: DataView, size: number): void {
+    // Cheap checks only (this runs once per run): the caller pairs buf with its own DataView.
+    if (this.endAnchored || buf.length > MAX_REGION_CAPACITY || !(size >= 0 && size <= buf.length))
+      throw new RangeError(`region ${this.name}: cannot rebind to ${size} of ${buf.length} bytes`);
+    this.buf = buf;
+    this.dv = dv;
+    this.capacity = buf.length;
+    this.size = size;
   }
 
   /** Copy `bytes` in as the region's whole content (size = bytes.length). */
@@ -251,9 +267,31 @@ export class Memory {
 
   /** Load `size` (1, 2, 4, 8) bytes little-endian, zero-extended into valLo/valHi. */
   load(hi: number, lo: number, size: number): number {
-    const st = this.check(hi, lo, size, false);
-    if (st !== MEM_OK) return st;
-    this.readAt(size);
+    // check() and readAt() inlined by hand (the interpreter's hottest path): same rules, same
+    // side effects (cur, idx), little-endian bytes assembled without a DataView.
+    const id = ((hi >>> 0) - REGION_HI_BASE) >>> 0;
+    if (id >= MAX_REGIONS) return MEM_UNMAPPED;
+    const r = this.byHi[id];
+    if (r === undefined) return MEM_UNMAPPED;
+    const rel = (lo >>> 0) - r.start; // may be negative
+    if (rel < 0 || rel + size > r.size) return MEM_OUT_OF_BOUNDS;
+    const b = r.buf;
+    const i = r.bufOff + rel;
+    this.cur = r;
+    this.idx = i;
+    if (size === 1) {
+      this.valLo = b[i]!;
+      this.valHi = 0;
+    } else if (size === 2) {
+      this.valLo = b[i]! | (b[i + 1]! << 8);
+      this.valHi = 0;
+    } else if (size === 4) {
+      this.valLo = (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+      this.valHi = 0;
+    } else {
+      this.valLo = (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+      this.valHi = (b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24)) >>> 0;
+    }
     return MEM_OK;
   }
 

@@ -116,8 +116,52 @@ interface CallState {
   readonly addrs: Int32Array | null;
   /** whether new_prog != NULL (stack_depth is only tracked then, F:834) */
   readonly newProg: boolean;
+  /** whether this pass's instructions are kept (model speed-up: a pass whose output is thrown away
+   * gets a shared placeholder for each jump instead of a new record; lengths and checks are the same) */
+  keep: boolean;
   seenLdAbs: boolean;
   stackDepth: number;
+  /** the memo of expansions shared by the calls of one bpfConvertFilter, or null (see expandInsn) */
+  readonly memo: ConvertMemo | null;
+}
+
+/**
+ * Model speed-up (no kernel counterpart): the expansion of each classic instruction that is not a
+ * jump or a store, remembered across the calls and passes of one bpfConvertFilter. Such an
+ * expansion depends only on the instruction and the config (never on addrs[] or the pass), so the
+ * kernel's recomputation would rebuild identical records; the memo hands back the same readonly
+ * records instead. Jumps (which read addrs[]) and ST/STX (which track stack_depth) always run.
+ */
+export interface ConvertMemo {
+  readonly insns: (BpfInsn[] | undefined)[];
+  /** whether the expansion set *seen_ld_abs */
+  readonly ldAbs: Uint8Array;
+}
+
+export const newConvertMemo = (len: number): ConvertMemo => ({ insns: new Array<BpfInsn[] | undefined>(len), ldAbs: new Uint8Array(len) });
+
+// Codes whose expansion is not a pure function of (insn, config): jumps and the stores.
+const notMemoised = (code: number): boolean =>
+  code === 0x02 || code === 0x03 || code === 0x05 || code === 0x15 || code === 0x1d || code === 0x45 || code === 0x4d || code === 0x25 || code === 0x2d || code === 0x35 || code === 0x3d;
+
+// Model helper: convertInsn through the memo (ConvertMemo); same result, same effect on st.
+function expandInsn(st: CallState, i: number): BpfInsn[] | Rejection {
+  const memo = st.memo;
+  if (memo === null || notMemoised(st.prog[i]!.code)) return convertInsn(st, i);
+  const kept = memo.insns[i];
+  if (kept !== undefined) {
+    if (memo.ldAbs[i] === 1) st.seenLdAbs = true;
+    return kept;
+  }
+  const seen = st.seenLdAbs;
+  st.seenLdAbs = false; // convertInsn only ever sets it: see what this instruction does
+  const r = convertInsn(st, i);
+  if (Array.isArray(r)) {
+    memo.insns[i] = r;
+    memo.ldAbs[i] = st.seenLdAbs ? 1 : 0;
+  }
+  st.seenLdAbs = seen || st.seenLdAbs;
+  return r;
 }
 
 // net/core/filter.c:699 BPF_EMIT_JMP, as a function: `out.length` is `insn - tmp_insns`, the slot.
@@ -126,9 +170,12 @@ function emitJmp(st: CallState, i: number, out: BpfInsn[], target: number, code:
   let off = st.addrs ? st.addrs[target]! - st.addrs[i]! - 1 : 0;
   off -= out.length; // F:708 adjust for the 2nd or 3rd insn of the expansion
   if (off < S16_MIN || off > S16_MAX) return fail('jump-offset-overflow', i);
-  out.push({ code, dst, src, off, imm: imm | 0 });
+  out.push(st.keep ? { code, dst, src, off, imm: imm | 0 } : UNKEPT_JUMP);
   return null;
 }
+
+/** What a pass whose output is not kept gets for a jump (see CallState.keep); never emitted. */
+const UNKEPT_JUMP: BpfInsn = Object.freeze({ code: BPF_JMP | BPF_JA, dst: 0, src: 0, off: 0, imm: 0 });
 
 // net/core/filter.c:721 the conditional jumps (JEQ, JSET, JGT, JGE; K and X)
 function convertCondJump(st: CallState, i: number, fp: SockFilter, out: BpfInsn[]): Rejection | null {
@@ -189,9 +236,9 @@ function convertInsn(st: CallState, i: number): BpfInsn[] | Rejection {
       // F:679 DIV/MOD by X: X == 0 returns 0, as classic BPF always did
       if (fp.code === (BPF_ALU | BPF_DIV | BPF_X) || fp.code === (BPF_ALU | BPF_MOD | BPF_X)) {
         out.push(BPF_MOV32_REG(BPF_REG_X, BPF_REG_X));
-        out.push(BPF_JMP_IMM(BPF_JNE, BPF_REG_X, 0, 2));
-        out.push(BPF_ALU32_REG(BPF_XOR, BPF_REG_A, BPF_REG_A));
-        out.push(BPF_EXIT_INSN());
+        // H8 variant: the pre-2018 conversion (68fda450a7df's MOV32 only) left the X == 0 test to the interpreter
+        if (st.config.variant !== 'div-x-no-zero-guard')
+          out.push(BPF_JMP_IMM(BPF_JNE, BPF_REG_X, 0, 2), BPF_ALU32_REG(BPF_XOR, BPF_REG_A, BPF_REG_A), BPF_EXIT_INSN());
       }
       // F:690 the classic code unchanged, dst = A and src = X even for the K forms and NEG
       out.push(BPF_RAW_INSN(fp.code, BPF_REG_A, BPF_REG_X, 0, fp.k));
@@ -314,26 +361,35 @@ export interface ConvertCall {
  * for the first (length-only) call, else fp->len of the reallocated program, which the kernel
  * BUG_ONs against the emitted length. `seenLdAbs` is the in/out flag.
  */
-export function bpfConvertFilterCall(prog: Program, config: KernelConfig, newProgLen: number | null, seenLdAbs: boolean): ConvertCall | Rejection {
+export function bpfConvertFilterCall(
+  prog: Program,
+  config: KernelConfig,
+  newProgLen: number | null,
+  seenLdAbs: boolean,
+  memo: ConvertMemo | null = null,
+): ConvertCall | Rejection {
   const len = prog.length;
   if (len <= 0 || len > BPF_MAXINSNS) return fail('bad-len', null);
   const newProg = newProgLen !== null;
   // F:585 kcalloc: all zero (the -ENOMEM of a failed allocation is not modelled)
   const addrs = newProg ? new Int32Array(len) : null;
   const ends = newProg ? new Int32Array(len) : null;
-  const st: CallState = { prog, len, config, addrs, newProg, seenLdAbs, stackDepth: 0 };
+  const st: CallState = { prog, len, config, addrs, newProg, keep: false, seenLdAbs, stackDepth: 0, memo };
   let newFlen = 0;
   let pass = 0;
 
   for (;;) {
-    // F:593 do_pass
-    const emitted: BpfInsn[] | null = newProg ? prologue(st.seenLdAbs) : null;
+    // F:593 do_pass. The first iteration's instructions are always overwritten by the second
+    // (new_flen starts at 0 and every pass emits at least the 3-insn prologue, so the first never
+    // ends the loop): the model does not keep them, but runs every check they went through.
+    st.keep = newProg && pass > 0;
+    const emitted: BpfInsn[] | null = st.keep ? prologue(st.seenLdAbs) : null;
     let count = 3 + (newProg && st.seenLdAbs ? 4 : 0); // F:626 `new_insn += 3` in the first call
     for (let i = 0; i < len; i++) {
       if (addrs) addrs[i] = count;
-      const r = convertInsn(st, i);
+      const r = expandInsn(st, i);
       if (!Array.isArray(r)) return r;
-      if (emitted) emitted.push(...r);
+      if (emitted) for (let j = 0; j < r.length; j++) emitted.push(r[j]!);
       count += r.length;
       if (ends) ends[i] = count;
     }
@@ -358,9 +414,10 @@ export function bpfConvertFilterCall(prog: Program, config: KernelConfig, newPro
 // net/core/filter.c:1252 bpf_migrate_filter (its two bpf_convert_filter calls, F:1277 and F:1297)
 /** Convert a classic program as bpf_migrate_filter does: the length call, then the emitting call. */
 export function bpfConvertFilter(prog: Program, config: KernelConfig): ConvertResult | Rejection {
-  const first = bpfConvertFilterCall(prog, config, null, false);
+  const memo = prog.length > 0 && prog.length <= BPF_MAXINSNS ? newConvertMemo(prog.length) : null;
+  const first = bpfConvertFilterCall(prog, config, null, false, memo);
   if ('errno' in first) return first;
-  const second = bpfConvertFilterCall(prog, config, first.newLen, first.seenLdAbs);
+  const second = bpfConvertFilterCall(prog, config, first.newLen, first.seenLdAbs, memo);
   if ('errno' in second) return second;
   const map = new Int32Array(2 * prog.length);
   for (let i = 0; i < prog.length; i++) {

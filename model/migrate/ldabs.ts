@@ -87,13 +87,14 @@ export function convertBpfLdAbs(fp: SockFilter, config: KernelConfig): BpfInsn[]
 
   if (ldAbsFastPath(fp, config)) {
     // F:496 ldx's off is an s16; larger offsets go through TMP = D + offset.
-    const ldxOffOk = offset <= S16_MAX;
+    // H10 variant: no ldx_off_ok; the LDX off keeps only the low 16 bits of offset (an s16)
+    const ldxOffOk = offset <= S16_MAX || config.variant === 'ld-abs-s16-offset';
     out.push(BPF_MOV64_REG(BPF_REG_TMP, BPF_REG_H));
     if (offset) out.push(BPF_ALU64_IMM(BPF_SUB, BPF_REG_TMP, offset));
     // F:501 if ((s64)(headlen - offset) < size) skip to the helper call
     out.push(BPF_JMP_IMM(BPF_JSLT, BPF_REG_TMP, size, 2 + (endian ? 1 : 0) + (ldxOffOk ? 0 : 2)));
     if (ldxOffOk) {
-      out.push(BPF_LDX_MEM(sizeField, BPF_REG_A, BPF_REG_D, offset));
+      out.push(BPF_LDX_MEM(sizeField, BPF_REG_A, BPF_REG_D, (offset << 16) >> 16));
     } else {
       out.push(BPF_MOV64_REG(BPF_REG_TMP, BPF_REG_D));
       out.push(BPF_ALU64_IMM(BPF_ADD, BPF_REG_TMP, offset));

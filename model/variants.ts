@@ -1,0 +1,229 @@
+// Historical variants: named kernel bugs (and bugs of other classic BPF implementations) that the
+// model can reintroduce, one at a time, through KernelConfig.variant. Each variant is consulted at
+// exactly one decision point of the model (a one-line test of config.variant where the kernel got it
+// wrong); everything else stays the fixed v6.6 model. The fuzzer, run with a variant set, must find a
+// counterexample (test/variants.test.ts), and corpus/historical/<name>.json records a minimal case with
+// the right (fixed) and the wrong (variant) results.
+//
+// Line references are to the 6.6.y tree eclipse-oniro-mirrors/kernel_linux_6.6 (F = net/core/filter.c,
+// C = kernel/bpf/core.c), and "3.14:" to the last pre-eBPF net/core/filter.c (as in model/cbpf/eval.ts).
+import type { KernelConfig } from './config.js';
+
+/** The variants, by name (kebab-case). */
+export type VariantName =
+  | 'no-check-load-and-stores'
+  | 'reciprocal-divide'
+  | 'nlattr-no-len-guard'
+  | 'div-x-no-zero-guard'
+  | 'ld-abs-s16-offset'
+  | 'nlattr-nest-unsigned-len'
+  | 'neg-offset-linear-only'
+  | 'shift-k-unchecked'
+  | 'impl-tax-as-a-equals-x';
+
+/** The fuzzer property that must catch a variant (fuzz/properties.ts PropertyName). */
+export type CatchingProperty = 'invalid-rejected' | 'equivalence' | 'no-fault';
+
+/** Which judge the variant changes. */
+export type VariantSide = 'kernel path' | 'classic evaluator' | 'checker (kernel path)';
+
+export interface VariantInfo {
+  readonly name: VariantName;
+  /** Digest id (kernel-spec.md section 9), or 'impl' for another implementation. */
+  readonly id: string;
+  /** Title of the fixing commit (or, for another implementation, the implementation and its fix). */
+  readonly title: string;
+  readonly year: string;
+  /** Commit hash where known (null: not found; see `verified`). */
+  readonly hash: string | null;
+  /** Whether the title/hash was seen in a source (patch mail, tree, CVE text), not from memory. */
+  readonly verified: boolean;
+  /** The kernels (or implementation versions) that have the bug. */
+  readonly affected: string;
+  /** The kernel file:line of the decision the fix changed (in the 6.6.y tree, or 3.14 for old code). */
+  readonly decisionPoint: string;
+  /** Where the model consults the variant. */
+  readonly modelHook: string;
+  readonly side: VariantSide;
+  readonly explanation: string;
+  readonly catchesBy: CatchingProperty;
+  /** Kernel parameters the variant needs to be observable (applied by variantConfig). */
+  readonly needs?: Partial<Omit<KernelConfig, 'variant'>>;
+  /** True for a bug of another implementation (not a Linux bug). */
+  readonly notLinux?: boolean;
+}
+
+export const VARIANTS: readonly VariantInfo[] = Object.freeze([
+  {
+    name: 'no-check-load-and-stores',
+    id: 'H1',
+    title: 'filter: make sure filters dont read uninitialized memory',
+    year: '2010',
+    hash: null,
+    verified: false,
+    affected: 'Linux before 2.6.37 (CVE-2010-4158; title/CVE pairing UNVERIFIED)',
+    decisionPoint: 'net/core/filter.c:1137 (bpf_check_classic calls check_load_and_stores)',
+    modelHook: 'model/cbpf/check.ts bpfCheckClassic',
+    side: 'checker (kernel path)',
+    explanation:
+      'Without check_load_and_stores a program may read a scratch cell M[k] that no path wrote. The kernel accepts it and the load returns stale kernel stack (an info leak). In the 6.6 model the cell is an eBPF stack slot, which the model fills with poison bytes (the kernel never zeroes it), so `ld M[k]; ret a` returns the poison word.',
+    catchesBy: 'invalid-rejected',
+  },
+  {
+    name: 'reciprocal-divide',
+    id: 'H2',
+    title: 'bpf: do not use reciprocal divide',
+    year: '2014',
+    hash: null,
+    verified: true,
+    affected: 'Linux 2.6.x (reciprocal DIV_K in sk_run_filter and the JITs) up to v3.13; fixed in v3.14',
+    decisionPoint: '3.14: sk_run_filter BPF_S_ALU_DIV_K (A = reciprocal_divide(A, K), with K = reciprocal_value(K) set by sk_chk_filter)',
+    modelHook: 'model/cbpf/eval.ts ClassicVm.run, Op.DIV_K',
+    side: 'classic evaluator',
+    explanation:
+      'sk_chk_filter replaced K by reciprocal_value(K) = (u32)((2^32 + K - 1) / K) and sk_run_filter computed A = (u32)(((u64)A * R) >> 32). That is not A / K: for K = 1 the reciprocal is (u32)2^32 = 0, so every A / 1 gave 0, and for large K and A the quotient can be off by one (Jakub Zawadzki).',
+    catchesBy: 'equivalence',
+  },
+  {
+    name: 'nlattr-no-len-guard',
+    id: 'H3',
+    title: 'filter: prevent nla extensions to peek beyond the end of the message',
+    year: '2014',
+    hash: null,
+    verified: true,
+    affected: 'Linux 2.6.27 .. 3.14 (CVE-2014-3144, CVE-2014-3145); fixed in v3.15-rc and stable',
+    decisionPoint: '3.14: sk_run_filter SKF_AD_NLATTR / SKF_AD_NLATTR_NEST guards (6.6: F:178 and F:204)',
+    modelHook: 'model/cbpf/eval.ts ClassicVm.nlattr',
+    side: 'classic evaluator',
+    explanation:
+      'Before the fix there was no `skb->len < sizeof(struct nlattr)` test, so on a packet shorter than 4 bytes `A > skb->len - sizeof(struct nlattr)` compared against a wrapped size_t and never fired; and the NEST test was written `nla->nla_len > A - skb->len`, operands swapped, so it almost never fired either. nla_find / nla_find_nested then walked past the end of the skb. The model reports the read past skb->len as EXIT_OOB (a fault of the classic evaluator).',
+    catchesBy: 'no-fault',
+  },
+  {
+    name: 'div-x-no-zero-guard',
+    id: 'H8',
+    title: 'bpf: fix subprog verifier bypass by div/mod by 0 exception',
+    year: '2018',
+    hash: null,
+    verified: true,
+    affected:
+      'a combination, not a released kernel: the pre-2018 conversion (no guard; the interpreter itself returned 0 on X == 0) with the 6.6 interpreter, which no longer checks. Before the fix cBPF was correct by the interpreter; the fix moved the check into the converted program',
+    decisionPoint: 'net/core/filter.c:680 (bpf_convert_filter emits JNE X,0,+2; A ^= A; EXIT before DIV_X/MOD_X)',
+    modelHook: 'model/migrate/convert.ts bpfConvertFilter, ALU DIV_X/MOD_X',
+    side: 'kernel path',
+    explanation:
+      'Since the fix the interpreter no longer tests the divisor (the verifier or the converter must). Without the converter guard, `div x` with X == 0 reaches the 6.6 interpreter, which divides by zero: a #DE trap (kernel oops) on x86. The model reports the fault.',
+    catchesBy: 'no-fault',
+  },
+  {
+    name: 'ld-abs-s16-offset',
+    id: 'H10',
+    title: 'ld_abs rewrite: LDX off is an s16, large offsets need TMP = D + offset (title/hash UNVERIFIED)',
+    year: '2018',
+    hash: null,
+    verified: false,
+    affected: 'hypothetical unless a 4.18-era kernel is found without ldx_off_ok (every copy seen, from 4.18 on, has it)',
+    decisionPoint: 'net/core/filter.c:496 (bool ldx_off_ok = offset <= S16_MAX)',
+    modelHook: 'model/migrate/ldabs.ts convertBpfLdAbs',
+    side: 'kernel path',
+    explanation:
+      'The inline fast path loads with `LDX A, [D + off]`, and off is an s16. Without ldx_off_ok an LD ABS k with 32767 < k < headlen is emitted with off = (s16)k, i.e. k - 65536 for k < 65536: the load reads before skb->data (out of bounds) instead of byte k.',
+    catchesBy: 'no-fault',
+  },
+  {
+    name: 'nlattr-nest-unsigned-len',
+    id: 'H14',
+    title: 'bpf: use nla_ok() instead of checking nla_len directly',
+    year: '2023',
+    hash: null,
+    verified: true,
+    affected: 'Linux 6.8-rc after 172db56d90d2 "netlink: Return unsigned value for nla_len()", until the fix (v6.6 itself is not affected)',
+    decisionPoint: 'net/core/filter.c:204 (if (nla->nla_len > skb->len - a) return 0; 6.8: if (!nla_ok(nla, skb->len - a)))',
+    modelHook: 'model/netlink.ts bpfSkbGetNlattrNest',
+    side: 'kernel path',
+    explanation:
+      'With nla_len() returning u16, an attribute at A whose nla_len < 4 passes the nla_len <= skb->len - A test, and nla_find_nested walks nla_len() = (u16)(nla_len - 4), about 64 KiB, past the end of the skb (syzbot). The model reports the read past skb->len as a helper fault.',
+    catchesBy: 'no-fault',
+  },
+  {
+    name: 'neg-offset-linear-only',
+    id: 'H15',
+    title: 'bpf: support SKF_NET_OFF and SKF_LL_OFF on skb frags',
+    year: '2025',
+    hash: 'd4bac0288a2b',
+    verified: true,
+    affected: 'every kernel before v6.15 and before the 5.15/6.1/6.6 stable backports (the model runs it as a 6.6.y kernel that should have the backport)',
+    decisionPoint: 'net/core/filter.c:228 (bpf_skb_load_helper_8 and _16/_32: bpf_skb_load_helper_convert_offset, then skb_copy_bits)',
+    modelHook: 'model/ebpf/helpers.ts bpfSkbLoadHelper',
+    side: 'kernel path',
+    explanation:
+      'Before the fix a negative (SKF_NET_OFF / SKF_LL_OFF) offset went through bpf_internal_load_pointer_neg_helper, which only accepts bytes in the linear area: a header in frags (tun IFF_NAPI_FRAGS, iwlwifi) made the load fail and the filter drop the packet. Run with loadHelpers = backport, the fuzzer expects the fixed result.',
+    catchesBy: 'equivalence',
+    needs: { loadHelpers: 'backport' },
+  },
+  {
+    name: 'shift-k-unchecked',
+    id: 'H17',
+    title: 'bpf_check_classic: reject LSH_K/RSH_K with k >= 32 (origin commit not found)',
+    year: '2014',
+    hash: null,
+    verified: false,
+    affected: 'the v3.14 sk_chk_filter and earlier (which accepted the shift); every 2016+ copy rejects it',
+    decisionPoint: 'net/core/filter.c:1089 (if (ftest->k >= 32) return -EINVAL)',
+    modelHook: 'model/cbpf/check.ts bpfCheckClassic',
+    side: 'checker (kernel path)',
+    explanation:
+      'A shift by an immediate >= 32 is undefined behaviour in C (the interpreter) and architecture-dependent in the JITs (x86 masks the count, others do not). Without the check the program is accepted.',
+    catchesBy: 'invalid-rejected',
+  },
+  {
+    name: 'impl-tax-as-a-equals-x',
+    id: 'impl',
+    title: 'hypothetical classic BPF interpreter that executes TAX as A = X (a swapped TAX/TXA; not a Linux bug)',
+    year: '-',
+    hash: null,
+    verified: false,
+    affected: 'hypothetical: no real implementation with this bug was found',
+    decisionPoint: '3.14: sk_run_filter BPF_S_MISC_TAX (X = A)',
+    modelHook: 'model/cbpf/eval.ts ClassicVm.run, Op.TAX',
+    side: 'classic evaluator',
+    explanation:
+      'TAX copies A into X. An interpreter that swaps the assignment (A = X) gives different results for any program that uses X after TAX, e.g. `ld #5; tax; txa; ret a` returns 0 instead of 5.',
+    catchesBy: 'equivalence',
+    notLinux: true,
+  },
+] satisfies VariantInfo[]);
+
+/** Known bugs that get no variant, and why (nothing bpfspec observes can change). */
+export const NOT_MODELLED: readonly { readonly id: string; readonly title: string; readonly why: string }[] = Object.freeze([
+  { id: 'H4', title: 'internal-BPF conversion (3.15): dev == NULL and nlattr guard behaviour', why: 'not a bug: catalogued divergences R1-R4 (fuzz/divergences.ts)' },
+  { id: 'H5', title: 'bpf: use different interpreter depending on required stack size', why: 'not a bug: M[k] stack layout and interpreter buckets, already the 6.6 model' },
+  { id: 'H6', title: 'bpf: add BPF_J{LT,LE,SLT,SLE} instructions', why: 'not a bug: a different but equivalent jump encoding' },
+  { id: 'H7', title: '68fda450a7df bpf: fix 32-bit divide by zero', why: 'MOV32 X,X only matters when X has upper bits set, which a migrated program never has; on x86 the interpreter result is unchanged' },
+  { id: 'H9', title: 'e0cea7ce988c bpf: implement ld_abs/ld_ind in native bpf', why: 'not a bug: the baseline of the 6.6 conversion' },
+  { id: 'H11', title: 'bpf: Fix clobbering of r2 in bpf_gen_ld_abs', why: 'native eBPF LD_IND with src = r1 only; the cBPF conversion never emits it' },
+  { id: 'H12', title: '28131e9d9333 bpf: Fix up register-based shifts in interpreter to silence KUBSAN', why: 'values unchanged on x86 (the CPU masks the count); only a sanitizer report' },
+  { id: 'H13', title: 'e88b2c6e5a4d bpf: Fix 32 bit src register truncation on div/mod', why: 'eBPF verifier rewrite only; classic programs are not verified' },
+  { id: 'H16', title: 'e5f635edd393 fix operator precedence in convert_bpf_ld_abs alignment check', why: 'only picks the slow path on strict-alignment arches; the result is identical' },
+  { id: 'H18', title: 'classic x86 cBPF JIT bugs (2011-2014)', why: 'the classic JIT is not modelled (a no-op on x86-64 since 4.x)' },
+]);
+
+const BY_NAME: ReadonlyMap<string, VariantInfo> = new Map(VARIANTS.map((v) => [v.name, v]));
+
+/** The names, in registry order. */
+export const VARIANT_NAMES: readonly VariantName[] = VARIANTS.map((v) => v.name);
+
+/** Whether a string names a variant. */
+export const isVariantName = (s: string): s is VariantName => BY_NAME.has(s);
+
+/** The registry entry of a variant (throws on an unknown name: API misuse). */
+export function variantInfo(name: string): VariantInfo {
+  const v = BY_NAME.get(name);
+  if (!v) throw new RangeError(`unknown variant '${name}' (known: ${VARIANT_NAMES.join(', ')})`);
+  return v;
+}
+
+/** A configuration running `name` on top of `base`, with the kernel parameters the variant needs. */
+export function variantConfig(base: KernelConfig, name: VariantName): KernelConfig {
+  return { ...base, ...(variantInfo(name).needs ?? {}), variant: name };
+}
