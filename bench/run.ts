@@ -12,6 +12,8 @@
 //   compiled_classic  model/cbpf/jit.ts compileClassicJs
 //   compiled_ebpf     model/attach.ts KernelRunner.runCompiled (model/ebpf/jit.ts)
 // Usage: node dist/bench/run.js [--rounds N] [--packets N] [--fuzz-seconds S] [--memory-seconds S] [--quick]
+import writeFileAtomic from 'write-file-atomic';
+import { benchVariants } from './variants.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -424,6 +426,9 @@ async function main(): Promise<void> {
   log(`  kernel oracle: ${kernel.note}`);
   if (kernel.pairs_per_s === null) notes.push(`kernel oracle row ${kernel.note}`);
   const mem = MEMORY_SECONDS > 0 ? memoryGrowth(MEMORY_SECONDS) : null;
+  log('historical variants: time to discovery on one core, seed 1');
+  const variants = benchVariants();
+  for (const v of variants) log(`  ${v.variant}: ${v.found ? `found by ${v.property} after ${v.cases} cases in ${v.seconds.toFixed(2)} s` : `NOT found in ${v.cases} cases`}`);
 
   const main = evals.tcpdump ?? evals.generated!;
   const result = {
@@ -438,6 +443,7 @@ async function main(): Promise<void> {
     kernel_pairs_per_s: kernel.pairs_per_s,
     check_ns_per_insn: pipe.check,
     convert_ns_per_insn: pipe.convert,
+    variant_discovery_s: Object.fromEntries(variants.map((v) => [v.variant, v.found ? round3(v.seconds) : null])),
     detail: {
       ratios_are: 'median over rounds of (row ns/eval) / (libpcap ns/eval in the same round), on the tcpdump corpus',
       kernelpath_vs_classic: main.ratios.kernel_vs_classic,
@@ -467,7 +473,7 @@ async function main(): Promise<void> {
       notes,
     },
   };
-  writeFileSync(resolve(results, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileAtomic.sync(resolve(results, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
