@@ -119,12 +119,13 @@ export const UNREACHABLE: readonly (readonly [RegExp, MissReason])[] = [
   [/MEM_UNMAPPED|MEM_OUT_OF_BOUNDS|MEM_READ_ONLY|st !== MEM_OK|st !== DIV_OK|base === 0\) return DIV_BY_ZERO|h === undefined|f !== null\) \{|pc < 0 \|\| pc >= len|steps >= budget|lo < 0\) \{|lo > 0xffffffff/, 'never-faults'],
   [/trace !== null\) trace\.push/, 'trace-off'],
   [/% (SOCK_FILTER_SIZE|BPF_INSN_SIZE) !== 0|LD_IMM64_CODE|ld_imm64 at insn/, 'malformed-image'],
-  [/masksScratch\.length < flen|ANC_OPS\.get\(ad\) \?\? op/, 'checker-rejects'],
+  [/masksScratch\.length < flen|ANC_OPS\.get\(ad\) \?\? op|prog\.length <= BPF_MAXINSNS/, 'checker-rejects'],
   // a negative-offset load is relative to a header at or after skb->head (assertSkb)
   [/off < -headroom\) return -1/, 'skb-invariant'],
   // arms for operand values the converter never emits: ALU64 and signed (off 1) div/mod, MOVSX,
-  // 64-bit bswap, 1- and 2-byte stores, 64-bit compares of values whose high words differ in order
-  [/off !== 1\) return DIV_OK|same \? r\[ax\]|< 0 \? -r\[ax\]|off === 8|imm === 64\) swab64|^case [12]:$|ah !== bh\) return ah < bh|^\? isMod$/, 'operand-not-emitted'],
+  // 64-bit bswap, 1- and 2-byte stores, 64-bit compares whose operands never order that way (the
+  // only signed compare emitted is `if r0 s>= 0` after a helper, on a zero-extended value)
+  [/off !== 1\) return DIV_OK|same \? r\[ax\]|< 0 \? -r\[ax\]|off === 8|imm === 64\) swab64|^case [12]:$|ah !== bh\) return ah < bh|al === bl \? 0 : al < bl|^\? isMod$/, 'operand-not-emitted'],
 ];
 
 export interface MissedBranch {
@@ -145,7 +146,9 @@ export interface BranchCoverage {
 
 // What puts a missed branch out of a socket-filter campaign's reach, read from its source line.
 const API_MISUSE = /throw new (RangeError|Error)\(|BUG_ON/;
-const OTHER_CONFIG = /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|loadHelpers === 'backport'/;
+// configuration facts a campaign holds fixed: byte order, alignment, JIT, helper version, the
+// historical variant (and what only a variant produces), the runner's image-reuse option
+const OTHER_CONFIG = /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|loadHelpers === 'backport'|variant|NLA_OOB|NLATTR_OOB|headRegion\.buf !== own\.head/;
 
 /**
  * Classify a missed branch of `lines` (the TypeScript source) at 1-based `line`: a throw for API
