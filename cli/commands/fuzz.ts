@@ -47,7 +47,7 @@ export function parseDuration(text: string): number {
   return Math.round(ms);
 }
 
-function positiveInt(flag: string, text: string, max = 2 ** 31 - 1): number {
+export function positiveInt(flag: string, text: string, max = 2 ** 31 - 1): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
   return Number(text);
 }
@@ -58,7 +58,8 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOptions {
+/** --time / --runs (one of them; 60 s by default), --seed (random when absent) and --workers (all cores). */
+export function budgetOptions(f: { time?: string; runs?: string; seed?: string; workers?: string }): { seed: number; runs: number | null; timeMs: number | null; workers: number } {
   if (f.time !== undefined && f.runs !== undefined) throw new InputError('--time and --runs: give one of them');
   const runs = f.runs === undefined ? null : positiveInt('--runs', f.runs, Number.MAX_SAFE_INTEGER);
   const timeMs = runs === null ? parseDuration(f.time ?? '60s') : null;
@@ -66,11 +67,13 @@ export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOpt
   if (f.seed === undefined) seed = randomInt(2 ** 31);
   else if (/^-?\d+$/.test(f.seed) && Math.abs(Number(f.seed)) < 2 ** 31) seed = Number(f.seed) | 0;
   else throw new InputError(`--seed ${f.seed}: expected a 32-bit integer`);
+  const workers = f.workers === undefined ? availableParallelism() : positiveInt('--workers', f.workers, 256);
+  return { seed, runs, timeMs, workers };
+}
+
+export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOptions {
   return {
-    seed,
-    runs,
-    timeMs,
-    workers: f.workers === undefined ? availableParallelism() : positiveInt('--workers', f.workers, 256),
+    ...budgetOptions(f),
     shard: f.shard === undefined ? { index: 0, count: 1 } : parseShard(f.shard),
     packetsPerProgram: positiveInt('--packets-per-program', f.packetsPerProgram, 4096),
     config,

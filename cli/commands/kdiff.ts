@@ -1,6 +1,5 @@
 // `bpfspec kdiff`: the live Linux kernel as the judge of the model (oracle/kdiff.ts).
 import cliProgress from 'cli-progress';
-import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { probeBpfProgHeader } from '../../oracle/kernel/probe.js';
 import { printProgram } from '../formats/index.js';
 import { InputError } from '../io.js';
 import { sideBySide } from '../report.js';
-import { parseDuration } from './fuzz.js';
+import { budgetOptions, positiveInt } from './fuzz.js';
 
 export interface KdiffFlags {
   readonly time?: string;
@@ -29,23 +28,9 @@ export interface KdiffFlags {
   readonly json?: boolean;
 }
 
-const positiveInt = (flag: string, text: string, max: number): number => {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
-  return Number(text);
-};
-
 export function kdiffOptions(f: KdiffFlags, config: KernelConfig): KdiffOptions {
-  if (f.time !== undefined && f.runs !== undefined) throw new InputError('--time and --runs: give one of them');
-  const runs = f.runs === undefined ? null : positiveInt('--runs', f.runs, Number.MAX_SAFE_INTEGER);
-  let seed: number;
-  if (f.seed === undefined) seed = randomInt(2 ** 31);
-  else if (/^-?\d+$/.test(f.seed) && Math.abs(Number(f.seed)) < 2 ** 31) seed = Number(f.seed) | 0;
-  else throw new InputError(`--seed ${f.seed}: expected a 32-bit integer`);
   return {
-    seed,
-    runs,
-    timeMs: runs === null ? parseDuration(f.time ?? '60s') : null,
-    workers: f.workers === undefined ? availableParallelism() : positiveInt('--workers', f.workers, 256),
+    ...budgetOptions(f),
     packetsPerProgram: positiveInt('--packets-per-program', f.packetsPerProgram, 1024),
     config,
     chunkSize: 256,

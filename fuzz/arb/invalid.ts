@@ -8,6 +8,7 @@
 // Check-rule mutations REPLACE one instruction of a valid program at pc p (so every earlier pc
 // still passes its checks, flen unchanged) or PREFIX a small gadget (relative jumps keep the rest
 // valid). Migration failures are checker-valid programs sized with ebpf-size.ts.
+import type { CheckRule } from '../../model/cbpf/check.js';
 import fc from 'fast-check';
 import type { KernelConfig } from '../../model/config.js';
 import { X86_64 } from '../../model/config.js';
@@ -18,18 +19,8 @@ import { ebpfLen, isCondJump, jumpOverflowPc } from './ebpf-size.js';
 import { ALLOWED_CODES, limitProgram, optmemFitMax, shortProgram } from './program.js';
 import { realisticProgram } from './realistic.js';
 
-export type CheckTarget =
-  | 'len-zero'
-  | 'len-too-long'
-  | 'code-not-allowed'
-  | 'div-by-zero-k'
-  | 'shift-k-too-large'
-  | 'mem-index-out-of-range'
-  | 'ja-out-of-range'
-  | 'jump-out-of-range'
-  | 'ancillary-k-invalid'
-  | 'last-not-ret'
-  | 'mem-read-before-write';
+/** Every checker rule except 'filter-null' (a NULL pointer is not a program to generate). */
+export type CheckTarget = Exclude<CheckRule, 'filter-null'>;
 export type MigrationTarget = 'jump-offset-overflow' | 'optmem-exceeded';
 export type InvalidRule = CheckTarget | MigrationTarget;
 
