@@ -186,6 +186,7 @@ export function predictAttach(prog: Program, config: KernelConfig): PredictedAtt
   const pc = jumpOverflowPc(prog, config);
   if (pc !== null) return { divergence: ATTACH_DIVERGENCES[0]!, pc };
   const size = config.bpfProgHeaderSize + 8 * convertedLen(prog, config);
-  if (!(size <= config.optmemMax && size < config.optmemMax)) return { divergence: ATTACH_DIVERGENCES[1]!, pc: null };
+  // __sk_filter_charge on a fresh socket: size <= optmem_max && 0 + size < optmem_max, i.e. size < optmem_max
+  if (!(size < config.optmemMax)) return { divergence: ATTACH_DIVERGENCES[1]!, pc: null };
   return null;
 }

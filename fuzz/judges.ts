@@ -1,8 +1,7 @@
 // Judges: anything that answers "what does the kernel do with this program and this skb" — an
 // attach verdict, then a u32 result per skb — behind one small interface. The campaign compares
 // judges; it knows nothing else about them.
-import { KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
-import { bpfCheckBasicsOk, bpfCheckClassic } from '../model/cbpf/check.js';
+import { bpfCheckFilter, KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
 import { CLASSIC, ClassicVm, compileClassic, V6_6_0, V6_6_BACKPORT, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
@@ -37,7 +36,7 @@ export class ClassicJudge implements Judge {
   }
 
   load(prog: Program): Rejection | null {
-    const verdict = bpfCheckBasicsOk(prog) ?? bpfCheckClassic(prog);
+    const verdict = bpfCheckFilter(prog, this.config);
     this.compiled = verdict === null ? compileClassic(prog) : null;
     return verdict;
   }

@@ -41,15 +41,21 @@ export function skAttachFilter(prog: Program | null, config: KernelConfig, omemA
   return created;
 }
 
+// net/core/filter.c:1502 __get_filter -> bpf_check_basics_ok, then :1330 bpf_prepare_filter -> bpf_check_classic
+/**
+ * The checks of the attach path before migration, in the kernel's order: the length rules, then
+ * bpf_check_classic (under `config`'s historical variant, if any). What the classic evaluator needs.
+ */
+export function bpfCheckFilter(prog: Program | null, config?: KernelConfig): Rejection | null {
+  return bpfCheckBasicsOk(prog) ?? bpfCheckClassic(prog!, config);
+}
+
 // net/core/filter.c:~1370 bpf_prog_create (line approximate; the in-kernel users' path, e.g. lib/test_bpf.c: no socket, no charge)
 /** bpf_check_basics_ok, then bpf_prepare_filter: check, migrate, select the runtime. */
 export function bpfProgCreate(prog: Program | null, config: KernelConfig): AttachedFilter | Rejection {
-  const basics = bpfCheckBasicsOk(prog);
-  if (basics !== null) return basics;
-  const p = prog!;
-  // net/core/filter.c:1330 bpf_prepare_filter -> bpf_check_classic
-  const checked = bpfCheckClassic(p, config);
+  const checked = bpfCheckFilter(prog, config);
   if (checked !== null) return checked;
+  const p = prog!;
   // net/core/filter.c:1356 bpf_prepare_filter -> bpf_migrate_filter
   const migrated = bpfMigrateFilter(p, config);
   if (!('ok' in migrated)) return migrated;
@@ -122,6 +128,16 @@ export class KernelRunner {
     return this.jitVm === null ? null : this.jitVm.fault;
   }
 
+  // What every run shares: the skb in memory, the helpers' view of it, and the per-CPU prandom state
+  // seeded from env.randomSeed (the kernel seeds it once, at random), so both paths draw alike.
+  private enter(skb: SkBuff, env: Env): { readonly hi: number; readonly lo: number } {
+    this.place(skb);
+    this.env.skb = skb;
+    this.env.cpu = env.cpu;
+    prandomSeedState(this.env.rnd, env.randomSeed);
+    return this.image.ctx;
+  }
+
   // net/packet/af_packet.c run_filter -> include/linux/filter.h bpf_prog_run -> kernel/bpf/core.c:2176 __bpf_prog_runN
   /**
    * The filter's u32 result for one skb. The per-CPU prandom state behind SKF_AD_RANDOM is seeded
@@ -129,11 +145,7 @@ export class KernelRunner {
    * classic evaluator and this path draw the same numbers. A model fault (see vm.fault) gives 0.
    */
   run(f: AttachedFilter, skb: SkBuff, env: Env, trace: EbpfStep[] | null = null): number {
-    this.place(skb);
-    this.env.skb = skb;
-    this.env.cpu = env.cpu;
-    prandomSeedState(this.env.rnd, env.randomSeed);
-    const ctx = this.image.ctx;
+    const ctx = this.enter(skb, env);
     return this.vm.run(f.compiled, ctx.hi, ctx.lo, f.migrated.stackSize, trace);
   }
 
@@ -149,11 +161,7 @@ export class KernelRunner {
       p = compileEbpfJs(f.migrated.converted.insns);
       this.jitted.set(f, p);
     }
-    this.place(skb);
-    this.env.skb = skb;
-    this.env.cpu = env.cpu;
-    prandomSeedState(this.env.rnd, env.randomSeed);
-    const ctx = this.image.ctx;
+    const ctx = this.enter(skb, env);
     return this.jitVm.run(p, ctx.hi, ctx.lo, f.migrated.stackSize);
   }
 }

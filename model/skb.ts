@@ -76,10 +76,13 @@ export interface Env {
 
 export const DEFAULT_ENV: Env = { cpu: 0, randomSeed: 1 };
 
+// include/linux/skbuff.h struct sk_buff::len
 /** skb->len */
 export const skbLen = (skb: SkBuff): number => skb.data.length;
+// include/linux/skbuff.h struct sk_buff::data_len
 /** skb->data_len: bytes in frags */
 export const skbDataLen = (skb: SkBuff): number => skb.data.length - skb.headlen;
+// include/linux/skbuff.h skb_is_nonlinear: skb->data_len != 0
 /** skb_is_nonlinear() */
 export const skbIsNonlinear = (skb: SkBuff): boolean => skb.headlen < skb.data.length;
 
@@ -142,7 +145,7 @@ export function afUnixSkb(data: Uint8Array, fields: SkBuffFields = {}): SkBuff {
 /**
  * Preset `ethernet`: a frame received on an Ethernet device and seen by an AF_PACKET SOCK_RAW socket
  * (packet_rcv pushes skb->data back to the mac header): mac header at 0, network header after the
- * 14-byte header, protocol and pkt_type as eth_type_trans (net/ethernet/eth.c:161) derives them for a
+ * 14-byte header, protocol and pkt_type as eth_type_trans (net/ethernet/eth.c) derives them for a
  * device whose address is 02:00:00:00:00:01, dev { ifindex 2, type ARPHRD_ETHER }.
  */
 export function ethernetSkb(data: Uint8Array, fields: SkBuffFields = {}): SkBuff {
@@ -158,7 +161,7 @@ export function ethernetSkb(data: Uint8Array, fields: SkBuffFields = {}): SkBuff
 
 export const ETHERNET_DEV_ADDR = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
 
-// net/ethernet/eth.c:161 eth_type_trans: the pkt_type part
+// net/ethernet/eth.c eth_type_trans (line not verified): the pkt_type part
 function ethTypeTransPktType(data: Uint8Array): number {
   if (data.length < ETH_HLEN) return PACKET_HOST;
   const dst = data.subarray(0, 6);
@@ -166,7 +169,7 @@ function ethTypeTransPktType(data: Uint8Array): number {
   return dst.every((b, i) => b === ETHERNET_DEV_ADDR[i]) ? PACKET_HOST : PACKET_OTHERHOST;
 }
 
-// net/ethernet/eth.c:161 eth_type_trans: the protocol part (no DSA, no hw-accel tag stripping)
+// net/ethernet/eth.c eth_type_trans (line not verified): the protocol part (no DSA, no hw-accel tag stripping)
 function ethTypeTransProtocol(data: Uint8Array): number {
   if (data.length < ETH_HLEN) return 0;
   const proto = (data[12]! << 8) | data[13]!;

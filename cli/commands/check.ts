@@ -1,12 +1,12 @@
 // `bpfspec check FILE`: the kernel's verdict on a classic program.
-import { bpfCheckBasicsOk, bpfCheckClassic } from '../../model/cbpf/check.js';
+import { bpfCheckFilter } from '../../model/attach.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import { errnoName } from '../../model/uapi.js';
 import type { Rejection } from '../../model/verdict.js';
 
 /** The attach-path checks, in the kernel's order: __get_filter's length rules, then bpf_check_classic. */
 export function checkVerdict(prog: Program): Rejection | null {
-  return bpfCheckBasicsOk(prog) ?? bpfCheckClassic(prog);
+  return bpfCheckFilter(prog);
 }
 
 /** The JSON shape of a verdict used by every command: errno positive, 0 when accepted. */

@@ -1,7 +1,6 @@
 // `bpfspec eval`: a batch oracle for other tools. JSON lines in, one JSON line out per input, in order.
 import { createInterface } from 'node:readline';
-import { KernelRunner, skAttachFilter } from '../../model/attach.js';
-import { bpfCheckBasicsOk, bpfCheckClassic } from '../../model/cbpf/check.js';
+import { bpfCheckFilter, KernelRunner, skAttachFilter } from '../../model/attach.js';
 import { compileClassic, ClassicVm } from '../../model/cbpf/eval.js';
 import { decodeProgram } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
@@ -49,7 +48,7 @@ export class Evaluator {
       const dec = decodeProgram(hexField(obj, 'prog'));
       if (!dec.ok) throw new LineError(`"prog": ${dec.error.message}`);
       const { skb, env } = buildSkb(hexField(obj, 'packet'), (obj.skb ?? {}) as Record<string, unknown>);
-      const check = bpfCheckBasicsOk(dec.prog) ?? bpfCheckClassic(dec.prog);
+      const check = bpfCheckFilter(dec.prog, this.runner.config);
       const attached = skAttachFilter(dec.prog, this.runner.config);
       const classic = check === null ? this.vm.run(compileClassic(dec.prog), skb, env) : null;
       const kernel = 'ok' in attached ? this.runner.run(attached, skb, env) : null;

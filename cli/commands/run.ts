@@ -1,7 +1,6 @@
 // `bpfspec run FILE (--packet HEX | --pcap FILE)`: the filter's result for each packet, by the classic
 // evaluator, by the kernel path (migration + eBPF interpreter), or both side by side.
-import { KernelRunner, packetRcv, skAttachFilter, type AttachedFilter } from '../../model/attach.js';
-import { bpfCheckBasicsOk, bpfCheckClassic } from '../../model/cbpf/check.js';
+import { bpfCheckFilter, KernelRunner, packetRcv, skAttachFilter, type AttachedFilter } from '../../model/attach.js';
 import { compileClassic, ClassicVm, type ClassicStep } from '../../model/cbpf/eval.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
@@ -54,7 +53,7 @@ export interface RunOutcome {
 }
 
 export function runPackets(prog: Program, packets: readonly RunPacket[], opts: RunOptions): RunOutcome {
-  const check = bpfCheckBasicsOk(prog) ?? bpfCheckClassic(prog);
+  const check = bpfCheckFilter(prog, opts.config);
   const attachedOrRej = skAttachFilter(prog, opts.config);
   const attached = 'ok' in attachedOrRej ? attachedOrRej : null;
   const attach = 'ok' in attachedOrRej ? null : attachedOrRej;
