@@ -36,7 +36,9 @@ export class ClassicJudge implements Judge {
   }
 
   load(prog: Program): Rejection | null {
-    const verdict = bpfCheckFilter(prog, this.config);
+    // The fixed checker: a historical variant (config.variant) perturbs the kernel path only, so that
+    // the classic side stays the reference the variant is found against.
+    const verdict = bpfCheckFilter(prog);
     this.compiled = verdict === null ? compileClassic(prog) : null;
     return verdict;
   }

@@ -48,7 +48,7 @@ export class Evaluator {
       const dec = decodeProgram(hexField(obj, 'prog'));
       if (!dec.ok) throw new LineError(`"prog": ${dec.error.message}`);
       const { skb, env } = buildSkb(hexField(obj, 'packet'), (obj.skb ?? {}) as Record<string, unknown>);
-      const check = bpfCheckFilter(dec.prog, this.runner.config);
+      const check = bpfCheckFilter(dec.prog);
       const attached = skAttachFilter(dec.prog, this.runner.config);
       const classic = check === null ? this.vm.run(compileClassic(dec.prog), skb, env) : null;
       const kernel = 'ok' in attached ? this.runner.run(attached, skb, env) : null;

@@ -53,7 +53,7 @@ export interface RunOutcome {
 }
 
 export function runPackets(prog: Program, packets: readonly RunPacket[], opts: RunOptions): RunOutcome {
-  const check = bpfCheckFilter(prog, opts.config);
+  const check = bpfCheckFilter(prog);
   const attachedOrRej = skAttachFilter(prog, opts.config);
   const attached = 'ok' in attachedOrRej ? attachedOrRej : null;
   const attach = 'ok' in attachedOrRej ? null : attachedOrRej;
