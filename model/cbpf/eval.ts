@@ -219,11 +219,13 @@ export interface ClassicProgram {
 /** Decode a program for ClassicVm.run. Throws a RangeError on a field outside its C width (API misuse). */
 export function compileClassic(prog: Program): ClassicProgram {
   const len = prog.length;
-  const code = new Uint16Array(len);
-  const ops = new Uint8Array(len);
-  const jt = new Uint8Array(len);
-  const jf = new Uint8Array(len);
-  const k = new Uint32Array(len);
+  // one backing buffer for the five columns (k | code | ops | jt | jf); see compileEbpf (model/ebpf/interp.ts)
+  const buf = new ArrayBuffer(9 * len);
+  const k = new Uint32Array(buf, 0, len);
+  const code = new Uint16Array(buf, 4 * len, len);
+  const ops = new Uint8Array(buf, 6 * len, len);
+  const jt = new Uint8Array(buf, 7 * len, len);
+  const jf = new Uint8Array(buf, 8 * len, len);
   let readsMem = false;
   for (let pc = 0; pc < len; pc++) {
     const insn = prog[pc]!;

@@ -132,11 +132,14 @@ function usedRegFields(code: number): number {
 /** Model helper (the kernel runs struct bpf_insn in place): decode once into flat arrays (throws on API misuse only). */
 export function compileEbpf(insns: readonly BpfInsn[]): CompiledEbpf {
   const len = insns.length;
-  const code = new Uint16Array(len);
-  const dst = new Uint8Array(len);
-  const src = new Uint8Array(len);
-  const off = new Int16Array(len);
-  const imm = new Int32Array(len);
+  // One backing buffer for the five columns (imm | code | off | dst | src): on Node 20 a typed array
+  // with a buffer of its own (over 64 bytes) costs ~1.3 us to create, a view on a shared one ~40 ns.
+  const buf = new ArrayBuffer(10 * len);
+  const imm = new Int32Array(buf, 0, len);
+  const code = new Uint16Array(buf, 4 * len, len);
+  const off = new Int16Array(buf, 6 * len, len);
+  const dst = new Uint8Array(buf, 8 * len, len);
+  const src = new Uint8Array(buf, 9 * len, len);
   insns.forEach((insn, pc) => {
     assertBpfInsn(insn, pc);
     const used = usedRegFields(insn.code);

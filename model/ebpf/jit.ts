@@ -131,11 +131,24 @@ function cond32(op: number, a: string, b: string): string | null {
 
 /** Effective address (kernel/bpf/core.c:2070 LDST: (unsigned long)(REG + off)) into locals hi, lo. */
 function eaCode(base: number, off: number): string {
-  let s = `lo = r[${base}] + ${off}; hi = r[${base + 1}];`;
+  let s = `lo = l${base >> 1} + ${off}; hi = h${base >> 1};`;
   if (off > 0) s += ' if (lo > 0xffffffff) { lo -= 0x100000000; hi = (hi + 1) >>> 0; }';
   if (off < 0) s += ' if (lo < 0) { lo += 0x100000000; hi = (hi - 1) >>> 0; }';
   return s;
 }
+
+// Registers live in locals: l<n> / h<n> hold register n's low and high words, always as u32 values
+// (every assignment ends in `>>> 0`, which the interpreter's Uint32Array stores did implicitly). The
+// register file `r` is written back in a `finally` on every way out (exit, fault, falling off), and
+// around the few operations that work on it: helper calls (R1..R5 out, R0 back) and the shared 64-bit
+// helpers of ./alu64.ts for MUL, shifts, NEG, BSWAP64 and DIV/MOD (the operands out, DST and AX back).
+const rl = (w: number): string => `l${w >> 1}`;
+const rh = (w: number): string => `h${w >> 1}`;
+const u = (e: string): string => `(${e}) >>> 0`;
+/** write register w's locals into r */
+const spill = (w: number): string => `r[${w}] = ${rl(w)}; r[${w + 1}] = ${rh(w)};`;
+/** read register w's locals back from r */
+const fill = (w: number): string => `${rl(w)} = r[${w}]; ${rh(w)} = r[${w + 1}];`;
 
 // Model helper (no kernel counterpart): the JS statements of instruction `pc`, or null when the JIT
 // does not compile it. `jump(t)` continues at eBPF pc t.
@@ -147,73 +160,77 @@ function emitInsn(p: CompiledEbpf, pc: number, jump: (t: number) => string): str
   const imm = p.imm[pc]!;
   const immU = imm >>> 0;
   const immHi = (imm >> 31) >>> 0;
-  const dl = `r[${d}]`;
-  const dh = `r[${d + 1}]`;
-  const sl = `r[${s}]`;
-  const sh = `r[${s + 1}]`;
+  const dl = rl(d);
+  const dh = rh(d);
+  const sl = rl(s);
+  const sh = rh(s);
   const z = `${dh} = 0;`;
+  const x = (code & 0x08) !== 0;
+  // DST op= (bLo, bHi) through an ./alu64.ts helper on the register file
+  const viaR = (call: string): string => `${spill(d)} ${call} ${fill(d)}`;
   switch (code) {
-    case 0x0f: return `rt.add64(r, ${d}, ${sl}, ${sh});`;
-    case 0x07: return `rt.add64(r, ${d}, ${imm}, ${imm >> 31});`;
-    case 0x0c: return `${dl} = ${dl} + ${sl}; ${z}`;
-    case 0x04: return `${dl} = ${dl} + ${imm}; ${z}`;
-    case 0x1f: return `rt.sub64(r, ${d}, ${sl}, ${sh});`;
-    case 0x17: return `rt.sub64(r, ${d}, ${imm}, ${imm >> 31});`;
-    case 0x1c: return `${dl} = ${dl} - ${sl}; ${z}`;
-    case 0x14: return `${dl} = ${dl} - ${imm}; ${z}`;
-    case 0x5f: return `${dl} = ${dl} & ${sl}; ${dh} = ${dh} & ${sh};`;
-    case 0x57: return `${dl} = ${dl} & ${imm}; ${dh} = ${dh} & ${imm >> 31};`;
-    case 0x5c: return `${dl} = ${dl} & ${sl}; ${z}`;
-    case 0x54: return `${dl} = ${dl} & ${imm}; ${z}`;
-    case 0x4f: return `${dl} = ${dl} | ${sl}; ${dh} = ${dh} | ${sh};`;
-    case 0x47: return `${dl} = ${dl} | ${imm}; ${dh} = ${dh} | ${imm >> 31};`;
-    case 0x4c: return `${dl} = ${dl} | ${sl}; ${z}`;
-    case 0x44: return `${dl} = ${dl} | ${imm}; ${z}`;
-    case 0xaf: return `${dl} = ${dl} ^ ${sl}; ${dh} = ${dh} ^ ${sh};`;
-    case 0xa7: return `${dl} = ${dl} ^ ${imm}; ${dh} = ${dh} ^ ${imm >> 31};`;
-    case 0xac: return `${dl} = ${dl} ^ ${sl}; ${z}`;
-    case 0xa4: return `${dl} = ${dl} ^ ${imm}; ${z}`;
-    case 0x2f: return `rt.mul64(r, ${d}, ${sl}, ${sh});`;
-    case 0x27: return `rt.mul64(r, ${d}, ${imm}, ${imm >> 31});`;
-    case 0x2c: return `${dl} = Math.imul(${dl}, ${sl}); ${z}`;
-    case 0x24: return `${dl} = Math.imul(${dl}, ${imm}); ${z}`;
-    case 0x6f: return `rt.lsh64(r, ${d}, ${sl} & 63);`;
-    case 0x67: return `rt.lsh64(r, ${d}, ${imm & 63});`;
-    case 0x6c: return `${dl} = ${dl} << (${sl} & 31); ${z}`;
-    case 0x64: return `${dl} = ${dl} << ${imm & 31}; ${z}`;
-    case 0x7f: return `rt.rsh64(r, ${d}, ${sl} & 63);`;
-    case 0x77: return `rt.rsh64(r, ${d}, ${imm & 63});`;
+    case 0x0f: return `v = ${dl} + ${sl}; ${dh} = ${u(`${dh} + ${sh} + (v > 0xffffffff ? 1 : 0)`)}; ${dl} = ${u('v')};`;
+    case 0x07: return `v = ${dl} + ${immU}; ${dh} = ${u(`${dh} + ${immHi} + (v > 0xffffffff ? 1 : 0)`)}; ${dl} = ${u('v')};`;
+    case 0x0c: return `${dl} = ${u(`${dl} + ${sl}`)}; ${z}`;
+    case 0x04: return `${dl} = ${u(`${dl} + ${imm}`)}; ${z}`;
+    case 0x1f: return `v = ${dl} - ${sl}; ${dh} = ${u(`${dh} - ${sh} - (v < 0 ? 1 : 0)`)}; ${dl} = ${u('v')};`;
+    case 0x17: return `v = ${dl} - ${immU}; ${dh} = ${u(`${dh} - ${immHi} - (v < 0 ? 1 : 0)`)}; ${dl} = ${u('v')};`;
+    case 0x1c: return `${dl} = ${u(`${dl} - ${sl}`)}; ${z}`;
+    case 0x14: return `${dl} = ${u(`${dl} - ${imm}`)}; ${z}`;
+    case 0x5f: return `${dl} = ${u(`${dl} & ${sl}`)}; ${dh} = ${u(`${dh} & ${sh}`)};`;
+    case 0x57: return `${dl} = ${u(`${dl} & ${imm}`)}; ${dh} = ${u(`${dh} & ${imm >> 31}`)};`;
+    case 0x5c: return `${dl} = ${u(`${dl} & ${sl}`)}; ${z}`;
+    case 0x54: return `${dl} = ${u(`${dl} & ${imm}`)}; ${z}`;
+    case 0x4f: return `${dl} = ${u(`${dl} | ${sl}`)}; ${dh} = ${u(`${dh} | ${sh}`)};`;
+    case 0x47: return `${dl} = ${u(`${dl} | ${imm}`)}; ${dh} = ${u(`${dh} | ${imm >> 31}`)};`;
+    case 0x4c: return `${dl} = ${u(`${dl} | ${sl}`)}; ${z}`;
+    case 0x44: return `${dl} = ${u(`${dl} | ${imm}`)}; ${z}`;
+    case 0xaf: return `${dl} = ${u(`${dl} ^ ${sl}`)}; ${dh} = ${u(`${dh} ^ ${sh}`)};`;
+    case 0xa7: return `${dl} = ${u(`${dl} ^ ${imm}`)}; ${dh} = ${u(`${dh} ^ ${imm >> 31}`)};`;
+    case 0xac: return `${dl} = ${u(`${dl} ^ ${sl}`)}; ${z}`;
+    case 0xa4: return `${dl} = ${u(`${dl} ^ ${imm}`)}; ${z}`;
+    case 0x2f: return `v = ${sl}; w = ${sh}; ${viaR(`rt.mul64(r, ${d}, v, w);`)}`;
+    case 0x27: return viaR(`rt.mul64(r, ${d}, ${imm}, ${imm >> 31});`);
+    case 0x2c: return `${dl} = ${u(`Math.imul(${dl}, ${sl})`)}; ${z}`;
+    case 0x24: return `${dl} = ${u(`Math.imul(${dl}, ${imm})`)}; ${z}`;
+    case 0x6f: return `v = ${sl} & 63; ${viaR(`rt.lsh64(r, ${d}, v);`)}`;
+    case 0x67: return viaR(`rt.lsh64(r, ${d}, ${imm & 63});`);
+    case 0x6c: return `${dl} = ${u(`${dl} << (${sl} & 31)`)}; ${z}`;
+    case 0x64: return `${dl} = ${u(`${dl} << ${imm & 31}`)}; ${z}`;
+    case 0x7f: return `v = ${sl} & 63; ${viaR(`rt.rsh64(r, ${d}, v);`)}`;
+    case 0x77: return viaR(`rt.rsh64(r, ${d}, ${imm & 63});`);
     case 0x7c: return `${dl} = ${dl} >>> (${sl} & 31); ${z}`;
     case 0x74: return `${dl} = ${dl} >>> ${imm & 31}; ${z}`;
-    case 0xcf: return `rt.arsh64(r, ${d}, ${sl} & 63);`;
-    case 0xc7: return `rt.arsh64(r, ${d}, ${imm & 63});`;
-    case 0xcc: return `${dl} = (${dl} | 0) >> (${sl} & 31); ${z}`;
-    case 0xc4: return `${dl} = (${dl} | 0) >> ${imm & 31}; ${z}`;
-    case 0x84: return `${dl} = -${dl}; ${z}`;
-    case 0x87: return `rt.neg64(r, ${d});`;
+    case 0xcf: return `v = ${sl} & 63; ${viaR(`rt.arsh64(r, ${d}, v);`)}`;
+    case 0xc7: return viaR(`rt.arsh64(r, ${d}, ${imm & 63});`);
+    case 0xcc: return `${dl} = ${u(`(${dl} | 0) >> (${sl} & 31)`)}; ${z}`;
+    case 0xc4: return `${dl} = ${u(`(${dl} | 0) >> ${imm & 31}`)}; ${z}`;
+    case 0x84: return `${dl} = ${u(`-${dl}`)}; ${z}`;
+    case 0x87: return viaR(`rt.neg64(r, ${d});`);
     case 0xbc:
       if (off === 0) return `${dl} = ${sl}; ${z}`;
-      if (off === 8) return `${dl} = (${sl} << 24) >> 24; ${z}`;
-      if (off === 16) return `${dl} = (${sl} << 16) >> 16; ${z}`;
+      if (off === 8) return `${dl} = ${u(`(${sl} << 24) >> 24`)}; ${z}`;
+      if (off === 16) return `${dl} = ${u(`(${sl} << 16) >> 16`)}; ${z}`;
       return '';
-    case 0xb4: return `${dl} = ${imm}; ${z}`;
+    case 0xb4: return `${dl} = ${immU}; ${z}`;
     case 0xbf:
       if (off === 0) return `${dh} = ${sh}; ${dl} = ${sl};`;
       if (off === 8 || off === 16 || off === 32) {
         const v = off === 32 ? `${sl} | 0` : `(${sl} << ${32 - off}) >> ${32 - off}`;
-        return `v = ${v}; ${dl} = v; ${dh} = v >> 31;`;
+        return `v = ${v}; ${dl} = ${u('v')}; ${dh} = ${u('v >> 31')};`;
       }
       return '';
-    case 0xb7: return `${dl} = ${imm}; ${dh} = ${imm >> 31};`;
+    case 0xb7: return `${dl} = ${immU}; ${dh} = ${immHi};`;
     case 0x18:
       if (pc + 1 >= p.len) return `return vm.faultAt('pc-out-of-range', ${pc + 1}, 'ld_imm64 at ${pc} has no second slot');`;
-      return `${dl} = ${imm}; ${dh} = ${p.imm[pc + 1]!};`;
+      return `${dl} = ${immU}; ${dh} = ${p.imm[pc + 1]! >>> 0};`;
     case 0x3f: case 0x37: case 0x9f: case 0x97: case 0x3c: case 0x34: case 0x9c: case 0x94: // prettier-ignore
-      return `st = rt.divmod(r, ${code}, ${d}, ${s}, ${off}, ${imm}); if (st !== 0) return vm.divFault(st, ${pc});`;
+      // DST and SRC out, DST and AX back (the 32-bit MOD forms use AX as scratch, see alu64.ts)
+      return `${spill(d)} ${x ? spill(s) : ''} st = rt.divmod(r, ${code}, ${d}, ${s}, ${off}, ${imm}); ${fill(d)} ${fill(AX)} if (st !== 0) return vm.divFault(st, ${pc});`;
     case 0xdc:
       if (imm === 16) return `${dl} = rt.swab16(${dl} & 0xffff); ${z}`;
       if (imm === 32) return `${dl} = rt.swab32(${dl}); ${z}`;
-      if (imm === 64) return `rt.swab64(r, ${d});`;
+      if (imm === 64) return viaR(`rt.swab64(r, ${d});`);
       return '';
     case 0xd4:
       if (imm === 16) return `${dl} = ${dl} & 0xffff; ${z}`;
@@ -222,11 +239,14 @@ function emitInsn(p: CompiledEbpf, pc: number, jump: (t: number) => string): str
     case 0xd7:
       if (imm === 16) return `${dl} = rt.swab16(${dl} & 0xffff); ${z}`;
       if (imm === 32) return `${dl} = rt.swab32(${dl}); ${z}`;
-      if (imm === 64) return `rt.swab64(r, ${d});`;
+      if (imm === 64) return viaR(`rt.swab64(r, ${d});`);
       return '';
-    case 0x85:
-      return `h = helpers.get(${imm}); if (h === undefined) return vm.unknownHelper(${imm}, ${pc}); f = h(r, mem, ${pc}); if (f !== null) return vm.stop(f);`;
-    case 0x95: return 'return r[0];';
+    case 0x85: {
+      // the helper reads R1..R5 from r and writes R0 there (read back before its fault is looked at)
+      const args = [2, 4, 6, 8, 10].map(spill).join(' ');
+      return `h = helpers.get(${imm}); if (h === undefined) return vm.unknownHelper(${imm}, ${pc}); ${args} f = h(r, mem, ${pc}); ${fill(0)} if (f !== null) return vm.stop(f);`;
+    }
+    case 0x95: return `return ${rl(0)};`;
     case 0x05: return jump(pc + 1 + off);
     case 0x06: return jump(pc + 1 + imm);
     case 0x71: case 0x69: case 0x61: case 0x79: case 0x91: case 0x89: case 0x81: { // prettier-ignore
@@ -234,7 +254,7 @@ function emitInsn(p: CompiledEbpf, pc: number, jump: (t: number) => string): str
       const load = `${eaCode(s, off)} st = mem.load(hi, lo, ${size}); if (st !== 0) return vm.memFault(st, ${pc}, hi, lo, ${size}, false);`;
       if ((code & 0xe0) === 0x80) {
         const shift = 32 - size * 8;
-        return `${load} v = (mem.valLo << ${shift}) >> ${shift}; ${dl} = v; ${dh} = v >> 31;`;
+        return `${load} v = (mem.valLo << ${shift}) >> ${shift}; ${dl} = ${u('v')}; ${dh} = ${u('v >> 31')};`;
       }
       return `${load} ${dl} = mem.valLo; ${dh} = mem.valHi;`;
     }
@@ -252,7 +272,6 @@ function emitInsn(p: CompiledEbpf, pc: number, jump: (t: number) => string): str
   }
   const cls = code & 0x07;
   const op = code & 0xf0;
-  const x = (code & 0x08) !== 0;
   let c: string | null = null;
   if (cls === 0x05) c = cond64(op, dl, dh, x ? sl : String(immU), x ? sh : String(immHi), x ? `(${sh} | 0)` : String(imm >> 31));
   else if (cls === 0x06) c = cond32(op, dl, x ? sl : String(immU));
@@ -293,7 +312,22 @@ export function ebpfJsSource(p: CompiledEbpf): { source: string } | { reason: st
   const inside = [...targets].filter((t) => t < len);
   const useLabels = inside.length <= MAX_LABELS;
   const out = (t: number): string => `return vm.pcOut(${t}, ${len});`;
-  const lines: string[] = ['let lo = 0, hi = 0, st = 0, v = 0, h, f;'];
+  // The registers the program names (fields < 12; a used field >= 12 is not compiled), R0 (the
+  // result), R1 (ctx) and FP, R1..R5 when it calls a helper, AX when it divides: their locals start
+  // from the register file (zeroed by EbpfVm.enter, R1 and FP set) and go back to it in `finally`.
+  const regs = new Set<number>([0, 2, 20]);
+  for (let pc = 0; pc < len; pc++) {
+    if (p.dst[pc]! < 24) regs.add(p.dst[pc]!);
+    if (p.src[pc]! < 24) regs.add(p.src[pc]!);
+    if (p.code[pc] === 0x85) for (const w of [2, 4, 6, 8, 10]) regs.add(w);
+    if ((p.code[pc]! & 0x07) >= 0x04 && (p.code[pc]! & 0x07) !== 0x05 && (p.code[pc]! & 0x07) !== 0x06 && ((p.code[pc]! & 0xf0) === 0x30 || (p.code[pc]! & 0xf0) === 0x90)) regs.add(AX);
+  }
+  const words = [...regs].sort((a, b) => a - b);
+  const lines: string[] = [
+    'let lo = 0, hi = 0, st = 0, v = 0, w = 0, h, f;',
+    `let ${words.map((w) => `${rl(w)} = r[${w}], ${rh(w)} = r[${w + 1}]`).join(', ')};`,
+    'try {',
+  ];
   const labelled = inside.sort((a, b) => b - a);
   if (useLabels) lines.push(labelled.map((t) => `L${t}: {`).join(' '));
   else lines.push('let pc = 0;', 'for (;;) {', 'switch (pc) {');
@@ -310,6 +344,7 @@ export function ebpfJsSource(p: CompiledEbpf): { source: string } | { reason: st
   if (!useLabels) lines.push('}');
   lines.push(out(len));
   if (!useLabels) lines.push('}');
+  lines.push(`} finally { ${words.map(spill).join(' ')} }`);
   return { source: lines.join('\n') };
 }
 

@@ -95,6 +95,15 @@ export function convertSkbAccess(skbField: number, dstReg: number, srcReg: numbe
   }
 }
 
+// The helper each helper-calling ancillary load calls (the inner `switch (fp->k)` after F:436).
+const HELPER_OF_AD: ReadonlyMap<number, number> = new Map([
+  [AD(SKF_AD_PAY_OFFSET), HELPER_SKB_GET_PAY_OFFSET],
+  [AD(SKF_AD_NLATTR), HELPER_SKB_GET_NLATTR],
+  [AD(SKF_AD_NLATTR_NEST), HELPER_SKB_GET_NLATTR_NEST],
+  [AD(SKF_AD_CPU), HELPER_GET_RAW_CPU_ID],
+  [AD(SKF_AD_RANDOM), HELPER_USER_RND_U32],
+]);
+
 // net/core/filter.c:350 convert_bpf_extensions
 /**
  * The eBPF sequence for an LD|ABS whose k is an ancillary offset the kernel converts, or null
@@ -102,6 +111,9 @@ export function convertSkbAccess(skbField: number, dstReg: number, srcReg: numbe
  * size of the classic insn is ignored.
  */
 export function convertBpfExtensions(fp: SockFilter, config: KernelConfig): BpfInsn[] | null {
+  // Model speed-up: every label below is SKF_AD_OFF + x, so a k under SKF_AD_OFF reaches the
+  // switch's default (the case labels are calls here, tested one by one, not a jump table as in C).
+  if (fp.k >>> 0 < AD(0)) return null;
   switch (fp.k >>> 0) {
     case AD(SKF_AD_PROTOCOL):
       // F:361 A = ntohs(*(u16 *)(CTX + offsetof(protocol)))
@@ -149,18 +161,11 @@ export function convertBpfExtensions(fp: SockFilter, config: KernelConfig): BpfI
     case AD(SKF_AD_CPU):
     case AD(SKF_AD_RANDOM): {
       // F:436 A = helper(CTX, A, X); for RANDOM the kernel also runs bpf_user_rnd_init_once() here.
-      const ids: Record<number, number> = {
-        [AD(SKF_AD_PAY_OFFSET)]: HELPER_SKB_GET_PAY_OFFSET,
-        [AD(SKF_AD_NLATTR)]: HELPER_SKB_GET_NLATTR,
-        [AD(SKF_AD_NLATTR_NEST)]: HELPER_SKB_GET_NLATTR_NEST,
-        [AD(SKF_AD_CPU)]: HELPER_GET_RAW_CPU_ID,
-        [AD(SKF_AD_RANDOM)]: HELPER_USER_RND_U32,
-      };
       return [
         BPF_MOV64_REG(BPF_REG_ARG1, BPF_REG_CTX),
         BPF_MOV64_REG(BPF_REG_ARG2, BPF_REG_A),
         BPF_MOV64_REG(BPF_REG_ARG3, BPF_REG_X),
-        BPF_EMIT_CALL(ids[fp.k >>> 0]!),
+        BPF_EMIT_CALL(HELPER_OF_AD.get(fp.k >>> 0)!),
       ];
     }
 
