@@ -5,10 +5,12 @@
 // counterpart is the eBPF JIT that bpf_prog_select_runtime runs (bpf_int_jit_compile,
 // arch/x86/net/bpf_jit_comp.c).
 //
-// Generated code: straight-line statements on the register file `r` (the interpreter's Uint32Array,
-// constant word indices), the same 64-bit helpers (./alu64.ts) for the operations that need them, and
-// Memory.load/store for every memory access, so faults carry the same kind, pc and address as the
-// interpreter's. Forward jumps become `break` out of labelled blocks (see model/cbpf/jit.ts).
+// Generated code: straight-line statements on locals l<n>/h<n> holding each register's words (read
+// from the interpreter's register file `r` on entry and written back to it in a `finally` and around
+// helper calls, so `r` ends as the interpreter leaves it), the same 64-bit helpers (./alu64.ts) for
+// MUL, 64-bit shifts, NEG, BSWAP64 and DIV/MOD, and Memory.load/store for every memory access, so
+// faults carry the same kind, pc and address as the interpreter's. Forward jumps become `break` out of
+// labelled blocks (see model/cbpf/jit.ts).
 //
 // What is NOT compiled (the function falls back to the interpreter for the whole program; see
 // EbpfJsProgram.supported): backward jumps (loops need the interpreter's step budget), atomics,
