@@ -296,22 +296,27 @@ interface CampaignRate {
   programs_per_s: number;
   pairs_per_s: number;
   seconds: number;
+  /** CPU time of the whole process (every thread: workers, main, V8's GC helpers) per wall second */
+  cpu_cores?: number;
 }
 
-function rate(programs: number, invalid: number, pairs: number, ms: number): CampaignRate {
+function rate(programs: number, invalid: number, pairs: number, ms: number, cpu?: NodeJS.CpuUsage): CampaignRate {
   const s = ms / 1000;
-  return { cases_per_s: Math.round((programs + invalid) / s), programs_per_s: Math.round(programs / s), pairs_per_s: Math.round(pairs / s), seconds: round3(s) };
+  const r: CampaignRate = { cases_per_s: Math.round((programs + invalid) / s), programs_per_s: Math.round(programs / s), pairs_per_s: Math.round(pairs / s), seconds: round3(s) };
+  return cpu === undefined ? r : { ...r, cpu_cores: round3((cpu.user + cpu.system) / 1e3 / ms) };
 }
 
 function oneWorker(packetsPerProgram: number): CampaignRate {
   const t0 = Date.now();
+  const u0 = process.cpuUsage();
   const s = runWorker(campaignOpts(packetsPerProgram, 1, FUZZ_SECONDS * 1000), 0, { progress: () => undefined, shouldStop: () => false });
-  return rate(s.programs, s.invalid, s.pairs, Date.now() - t0);
+  return rate(s.programs, s.invalid, s.pairs, Date.now() - t0, process.cpuUsage(u0));
 }
 
 async function allWorkers(packetsPerProgram: number, workers: number): Promise<CampaignRate> {
+  const u0 = process.cpuUsage();
   const sum = await startCampaign(campaignOpts(packetsPerProgram, workers, FUZZ_SECONDS * 1000)).done;
-  return rate(sum.stats.programs, sum.stats.invalid, sum.stats.pairs, sum.elapsedMs);
+  return rate(sum.stats.programs, sum.stats.invalid, sum.stats.pairs, sum.elapsedMs, process.cpuUsage(u0));
 }
 
 /** The campaign's valid-program property on the real tcpdump filters, with fuzzCase packets. */

@@ -19,7 +19,9 @@ export type VariantName =
   | 'nlattr-nest-unsigned-len'
   | 'neg-offset-linear-only'
   | 'shift-k-unchecked'
-  | 'impl-tax-as-a-equals-x';
+  | 'impl-tax-as-a-equals-x'
+  | 'impl-libpcap-shift-x-ge-32'
+  | 'impl-bsd-ind-no-wrap';
 
 /** The fuzzer property that must catch a variant (fuzz/properties.ts PropertyName). */
 export type CatchingProperty = 'invalid-rejected' | 'equivalence' | 'no-fault';
@@ -189,6 +191,40 @@ export const VARIANTS: readonly VariantInfo[] = Object.freeze([
     side: 'classic evaluator',
     explanation:
       'TAX copies A into X. An interpreter that swaps the assignment (A = X) gives different results for any program that uses X after TAX, e.g. `ld #5; tax; txa; ret a` returns 0 instead of 5.',
+    catchesBy: 'equivalence',
+    notLinux: true,
+  },
+  {
+    name: 'impl-libpcap-shift-x-ge-32',
+    id: 'impl',
+    title: 'libpcap bpf_filter: LSH/RSH by X >= 32 give 0 (libpcap defines the shift that C leaves undefined; Linux masks the count)',
+    year: '-',
+    hash: null,
+    verified: true,
+    affected:
+      'libpcap bpf_filter.c (pcapint_filter_with_aux_data: `if (X < 32) A <<= X; else A = 0;`), e.g. 1.10.3 as packaged by Debian, measured on this machine; so pcap_offline_filter disagrees with the kernel the filter is attached to',
+    decisionPoint: '3.14: sk_run_filter BPF_S_ALU_LSH_X / RSH_X (A <<= X; x86 masks the count); 6.6: kernel/bpf/core.c ALU_LSH_X `DST = (u32) DST << ((u32) SRC & 31)`',
+    modelHook: 'model/cbpf/eval.ts ClassicVm.run, Op.LSH_X / Op.RSH_X',
+    side: 'classic evaluator',
+    explanation:
+      'A shift by a register count >= 32 is undefined in C. The kernel shifts by X & 31 (the x86 instruction masks the count, and the 6.6 interpreter masks it explicitly), so `ld #0x80000001; ldx #32; lsh x; ret a` returns 0x80000001. libpcap gives 0. A filter tested with pcap_offline_filter (or tcpdump -r) can therefore behave differently once attached with SO_ATTACH_FILTER.',
+    catchesBy: 'equivalence',
+    notLinux: true,
+  },
+  {
+    name: 'impl-bsd-ind-no-wrap',
+    id: 'impl',
+    title: 'BSD bpf_filter (libpcap, FreeBSD): LD IND with X + k past 2^32 fails the load (Linux wraps the sum)',
+    year: '-',
+    hash: null,
+    verified: true,
+    affected:
+      'libpcap bpf_filter.c (`if (pc->k > buflen || X > buflen - pc->k || ...) return 0;`, 1.10.3 measured on this machine) and FreeBSD sys/net/bpf_filter.c (its regression tests test0056-test0061 expect 0, ../shared/conformance/freebsd_bpf_filter.json)',
+    decisionPoint: '3.14: sk_run_filter BPF_S_LD_W_IND (k = X + K, u32 arithmetic); 6.6: net/core/filter.c:523-525 (ARG4 = X, then ARG4 += offset in 64 bits; the load helper takes the offset as an int)',
+    modelHook: 'model/cbpf/eval.ts ClassicVm.run, Op.LD_W_IND / LD_H_IND / LD_B_IND',
+    side: 'classic evaluator',
+    explanation:
+      'The BSD code checks k and X against the buffer length separately so that their sum cannot wrap; a sum of 2^32 or more fails the load and the filter returns 0. Linux adds them (u32 in the classic interpreter, 64-bit then truncated to int by bpf_skb_load_helper_* in 6.6), so X = 0xffffffff with `ld [x + 1]` loads byte 0.',
     catchesBy: 'equivalence',
     notLinux: true,
   },

@@ -232,6 +232,12 @@ test('corpus/historical: the right and wrong results, worked out from the kernel
   // TAX as A = X: ld #5; tax; txa: 5, and 0
   t.deepEqual(res('impl-tax-as-a-equals-x', 'fixed').results, [[5, 5, null]]);
   t.deepEqual(res('impl-tax-as-a-equals-x', 'variant').results, [[0, 5, null]]);
+  // libpcap shift: ld #0x80000001; ldx #32; lsh x: Linux shifts by 32 & 31 = 0, libpcap gives 0
+  t.deepEqual(res('impl-libpcap-shift-x-ge-32', 'fixed').results, [[0x80000001, 0x80000001, null]]);
+  t.deepEqual(res('impl-libpcap-shift-x-ge-32', 'variant').results, [[0, 0x80000001, null]]);
+  // BSD LD IND: ldx #0xffffffff; ld [x + 1] on 01 23 45 67 89 ab: Linux wraps to offset 0, BSD fails the load
+  t.deepEqual(res('impl-bsd-ind-no-wrap', 'fixed').results, [[0x01234567, 0x01234567, null]]);
+  t.deepEqual(res('impl-bsd-ind-no-wrap', 'variant').results, [[0, 0x01234567, null]]);
 });
 
 test('replayEntry reports a changed variant result; makeEntry records config.variant as the variant', (t) => {

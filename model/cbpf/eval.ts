@@ -368,7 +368,14 @@ export class ClassicVm {
         case Op.XOR_K: A = (A ^ K) >>> 0; continue;
         // 3.14:197 shifts: x86-64 masks the count with 31 (JS shift operators do the same).
         case Op.LSH_X:
-          if (X >= 32) this.events |= EV_SHIFT_WIDE;
+          if (X >= 32) {
+            this.events |= EV_SHIFT_WIDE;
+            // 'impl-libpcap-shift-x-ge-32' variant: libpcap's bpf_filter gives 0 for a count >= 32
+            if (this.config.variant === 'impl-libpcap-shift-x-ge-32') {
+              A = 0;
+              continue;
+            }
+          }
           A = (A << (X & 31)) >>> 0;
           continue;
         case Op.LSH_K:
@@ -376,7 +383,13 @@ export class ClassicVm {
           A = (A << (K & 31)) >>> 0;
           continue;
         case Op.RSH_X:
-          if (X >= 32) this.events |= EV_SHIFT_WIDE;
+          if (X >= 32) {
+            this.events |= EV_SHIFT_WIDE;
+            if (this.config.variant === 'impl-libpcap-shift-x-ge-32') {
+              A = 0;
+              continue;
+            }
+          }
           A = A >>> (X & 31);
           continue;
         case Op.RSH_K:
@@ -397,10 +410,11 @@ export class ClassicVm {
         case Op.LD_W_ABS: v = this.loadPointer(skb, K | 0, 4); break;
         case Op.LD_H_ABS: v = this.loadPointer(skb, K | 0, 2); break;
         case Op.LD_B_ABS: v = this.loadPointer(skb, K | 0, 1); break;
-        // 3.14:272 LD IND: k = X + K (u32 wrap, then int)
-        case Op.LD_W_IND: v = this.loadPointer(skb, (X + K) | 0, 4); break;
-        case Op.LD_H_IND: v = this.loadPointer(skb, (X + K) | 0, 2); break;
-        case Op.LD_B_IND: v = this.loadPointer(skb, (X + K) | 0, 1); break;
+        // 3.14:272 LD IND: k = X + K (u32 wrap, then int). 'impl-bsd-ind-no-wrap' variant: the BSD
+        // bpf_filter (libpcap, FreeBSD) bounds-checks X and K apart, so a sum past 2^32 fails the load.
+        case Op.LD_W_IND: v = X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap' ? -1 : this.loadPointer(skb, (X + K) | 0, 4); break;
+        case Op.LD_H_IND: v = X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap' ? -1 : this.loadPointer(skb, (X + K) | 0, 2); break;
+        case Op.LD_B_IND: v = X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap' ? -1 : this.loadPointer(skb, (X + K) | 0, 1); break;
         case Op.LD_W_LEN: A = skb.data.length; continue; // 3.14:266 A = skb->len
         case Op.LDX_W_LEN: X = skb.data.length; continue;
         case Op.LDX_B_MSH: // 3.14:281 X = (*ptr & 0xf) << 2; A is left alone
