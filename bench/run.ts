@@ -361,7 +361,7 @@ async function kernelRow(): Promise<{ pairs_per_s: number | null; note: string; 
   try {
     const r = await mod.measureKernelThroughput({ packetsPerProgram: 16, cases: 1024, seed: SEED });
     if ('missing' in r) return { pairs_per_s: null, note: `skipped: the kernel oracle is unavailable: ${r.missing}` };
-    return { pairs_per_s: Math.round(r.pairsPerSec), note: 'oracle/kernel/bench.ts measureKernelThroughput: 1024 generated cases, 16 packets per program', detail: r };
+    return { pairs_per_s: Math.round(r.pairsPerSec), note: 'oracle/kernel/bench.ts measureKernelThroughput: 1024 generated cases, 16 packets per program, with the model results as expectations (confirmation copies, as kdiff runs); detail.measured.fieldCopies: the same cases read by field copies only', detail: r };
   } catch (e) {
     return { pairs_per_s: null, note: `skipped: the kernel oracle failed: ${(e as Error).message}` };
   }

@@ -46,6 +46,8 @@ export interface KdiffStats {
   random: number;
   sendErrors: number;
   attaches: number;
+  /** exact pairs that arrived whole and were settled by a confirmation copy of the model's value */
+  confirmedPairs: number;
   /** catalogue divergences shown by cases the kernel agreed with (confirmed live) */
   confirmed: Record<string, number>;
   partialReasons: Record<string, number>;
@@ -70,6 +72,7 @@ export const newKdiffStats = (): KdiffStats => ({
   random: 0,
   sendErrors: 0,
   attaches: 0,
+  confirmedPairs: 0,
   confirmed: {},
   partialReasons: {},
   modelFindings: 0,
@@ -77,7 +80,7 @@ export const newKdiffStats = (): KdiffStats => ({
 });
 
 export function mergeKdiffStats(into: KdiffStats, from: KdiffStats): void {
-  for (const k of ['cases', 'programs', 'invalid', 'pairs', 'exact', 'partial', 'random', 'sendErrors', 'attaches', 'modelFindings', 'jitFailures'] as const) into[k] += from[k];
+  for (const k of ['cases', 'programs', 'invalid', 'pairs', 'exact', 'partial', 'random', 'sendErrors', 'attaches', 'confirmedPairs', 'modelFindings', 'jitFailures'] as const) into[k] += from[k];
   for (const [k, v] of Object.entries(from.confirmed)) into.confirmed[k] = (into.confirmed[k] ?? 0) + v;
   for (const [k, v] of Object.entries(from.partialReasons)) into.partialReasons[k] = (into.partialReasons[k] ?? 0) + v;
 }
@@ -109,9 +112,9 @@ export interface KdiffFinding {
   readonly shrinks: number;
 }
 
-/** The program and packets a campaign case puts to the kernel. */
-export function oracleCase(c: CampaignCase): OracleCase {
-  if ('valid' in c) return { prog: c.valid.prog, packets: c.valid.inputs.map((i) => i.skb.data) };
+/** The program and packets a campaign case puts to the kernel (with the model's results, when given). */
+export function oracleCase(c: CampaignCase, expect?: readonly number[]): OracleCase {
+  if ('valid' in c) return { prog: c.valid.prog, packets: c.valid.inputs.map((i) => i.skb.data), ...(expect ? { expect } : {}) };
   return { prog: c.invalid.prog, packets: [] };
 }
 
@@ -143,6 +146,16 @@ export class KdiffComparer {
     this.checker.roundtrip = false;
   }
 
+  /**
+   * The model's results for a case's packets, for the oracle's confirmation copies (OracleCase.expect);
+   * undefined when the model refuses the program or the case has no packets.
+   */
+  predict(c: CampaignCase): number[] | undefined {
+    if (!('valid' in c) || this.model.load(c.valid.prog) !== null) return undefined;
+    const env: Env = { cpu: this.cpu, randomSeed: 0 };
+    return c.valid.inputs.map((i) => this.model.run(unixDgramSkb(i.skb.data), env));
+  }
+
   /** The mismatch of this case, or null; counts into `stats`. */
   compare(c: CampaignCase, kv: KernelVerdict, stats: KdiffStats | null): Mismatch | null {
     const oc = oracleCase(c);
@@ -150,6 +163,7 @@ export class KdiffComparer {
     if (stats) {
       stats.cases++;
       stats.attaches += kv.attaches;
+      stats.confirmedPairs += kv.confirmed;
       if ('valid' in c) stats.programs++;
       else stats.invalid++;
     }
@@ -302,7 +316,7 @@ export function startKdiff(opts: KdiffOptions, oracles: readonly KernelOracle[],
       for (let b = 0; b < cases.length && failAt < 0; b += opts.batch) {
         if (stopped || Date.now() >= deadline) break;
         const part = cases.slice(b, b + opts.batch);
-        const kvs = await oracle.evaluate(part.map(oracleCase));
+        const kvs = await oracle.evaluate(part.map((c) => oracleCase(c, comparer.predict(c))));
         const stats = newKdiffStats();
         for (let i = 0; i < part.length; i++) {
           if (comparer.compare(part[i]!, kvs[i]!, stats) !== null) {

@@ -197,7 +197,7 @@ export function kdiffText(r: KdiffResult): string {
     `kernel ${r.params.release} (optmem_max ${r.params.optmemMax}, bpf_jit_enable ${r.params.bpfJitEnable}, bpf_prog header ${r.header ?? 'unknown'}), CPUs ${s.cpus.join(',')}`,
     `seed ${s.seed}${s.interrupted ? ' (interrupted)' : ''}: ${fmt(st.cases)} cases (${fmt(st.programs)} valid programs, ${fmt(st.invalid)} invalid) in ${secs.toFixed(1)}s, ` +
       `${fmt(Math.round(st.cases / Math.max(secs, 1e-3)))} cases/s; ${fmt(st.attaches)} attaches`,
-    `results: ${fmt(st.pairs)} (program, packet) pairs compared, ${fmt(Math.round(st.pairs / Math.max(secs, 1e-3)))}/s: ${fmt(st.exact)} exact, ${fmt(st.partial)} partly known; ` +
+    `results: ${fmt(st.pairs)} (program, packet) pairs compared, ${fmt(Math.round(st.pairs / Math.max(secs, 1e-3)))}/s: ${fmt(st.exact)} exact (${fmt(st.confirmedPairs)} of them arrived whole and were confirmed by a copy checking the model's value), ${fmt(st.partial)} partly known; ` +
       `${fmt(st.random)} SKF_AD_RANDOM pairs not compared; ${fmt(st.sendErrors)} send errors`,
     `x86-64 JIT failures (-ENOTSUPP, model run with jitAvailable false agrees): ${fmt(st.jitFailures)}`,
     ...Object.entries(st.partialReasons).map(([k, v]) => `  partly known (${fmt(v)}): ${k}`),

@@ -1,24 +1,32 @@
 // Kernel throughput for `npm run bench` (bench/ calls this; it owns the reporting).
 import type { KernelConfig } from '../../model/config.js';
 import { campaignArbitrary } from '../../fuzz/campaign.js';
-import { drawChunk, oracleCase } from '../kdiff.js';
-import { KernelOracle } from './judge.js';
+import { drawChunk, KdiffComparer, oracleCase } from '../kdiff.js';
+import { KernelOracle, type OracleCase } from './judge.js';
 import { liveConfig, readKernelParams } from './params.js';
 
 export interface KernelThroughput {
-  /** exact-or-partial (program, packet) results per second, instrumented copies included */
+  /** exact-or-partial (program, packet) results per second, with the model's results as expectations */
   readonly pairsPerSec: number;
+  /** the share of those results that are exact */
+  readonly exactShare: number;
   readonly casesPerSec: number;
+  /** attaches per case (1 + copies) */
+  readonly attachesPerCase: number;
+  /** the same cases without expectations: every whole packet read by field copies */
+  readonly fieldCopies: { readonly pairsPerSec: number; readonly exactShare: number; readonly attachesPerCase: number };
   /** microseconds per SO_ATTACH_FILTER + SO_DETACH_FILTER of `ret #1` (no packets) */
   readonly attachUs: number;
-  /** attaches per case (1 + instrumented copies) */
-  readonly attachesPerCase: number;
   readonly cases: number;
   readonly cpu: number;
   readonly release: string;
 }
 
-/** Measure on one oracle process: `cases` generated cases of `packetsPerProgram` packets each. */
+/**
+ * Measure on one oracle process: `cases` generated cases of `packetsPerProgram` packets each, as
+ * kdiff puts them (the model's results as OracleCase.expect, computed before the clock starts), and
+ * once more without expectations.
+ */
 export async function measureKernelThroughput(
   opts: { cases?: number; packetsPerProgram?: number; cpu?: number; seed?: number; config?: KernelConfig } = {},
 ): Promise<KernelThroughput | { missing: string }> {
@@ -29,27 +37,39 @@ export async function measureKernelThroughput(
     const config = opts.config ?? liveConfig(params);
     const n = opts.cases ?? 1024;
     const ppp = opts.packetsPerProgram ?? 16;
-    const cases = drawChunk(campaignArbitrary(ppp, config), opts.seed ?? 1, n).map(oracleCase);
+    const drawn = drawChunk(campaignArbitrary(ppp, config), opts.seed ?? 1, n);
+    const comparer = new KdiffComparer(config, o.cpu);
+    const withExpect = drawn.map((c) => oracleCase(c, comparer.predict(c)));
+    const plain = drawn.map((c) => oracleCase(c));
     const ret1 = [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
     const t0 = process.hrtime.bigint();
     await o.verdicts(Array.from({ length: 500 }, () => ret1));
-    const t1 = process.hrtime.bigint();
-    let pairs = 0;
-    let attaches = 0;
-    for (let i = 0; i < cases.length; i += 32) {
-      for (const v of await o.evaluate(cases.slice(i, i + 32))) {
-        attaches += v.attaches;
-        pairs += v.results?.length ?? 0;
+    const attachUs = Number(process.hrtime.bigint() - t0) / 1e3 / 500;
+    const run = async (cases: readonly OracleCase[]): Promise<{ pairsPerSec: number; casesPerSec: number; exactShare: number; attachesPerCase: number }> => {
+      let pairs = 0;
+      let exact = 0;
+      let attaches = 0;
+      const t1 = process.hrtime.bigint();
+      for (let i = 0; i < cases.length; i += 32) {
+        for (const v of await o.evaluate(cases.slice(i, i + 32))) {
+          attaches += v.attaches;
+          pairs += v.results?.length ?? 0;
+          exact += v.results?.filter((r) => r.known === 'exact').length ?? 0;
+        }
       }
-    }
-    const t2 = process.hrtime.bigint();
-    const secs = Number(t2 - t1) / 1e9;
+      const secs = Number(process.hrtime.bigint() - t1) / 1e9;
+      return { pairsPerSec: Math.round(pairs / secs), casesPerSec: Math.round(cases.length / secs), exactShare: Math.round((1000 * exact) / Math.max(pairs, 1)) / 1000, attachesPerCase: attaches / cases.length };
+    };
+    const a = await run(withExpect);
+    const b = await run(plain);
     return {
-      pairsPerSec: Math.round(pairs / secs),
-      casesPerSec: Math.round(cases.length / secs),
-      attachUs: Number(t1 - t0) / 1e3 / 500,
-      attachesPerCase: attaches / cases.length,
-      cases: cases.length,
+      pairsPerSec: a.pairsPerSec,
+      exactShare: a.exactShare,
+      casesPerSec: a.casesPerSec,
+      attachesPerCase: a.attachesPerCase,
+      fieldCopies: { pairsPerSec: b.pairsPerSec, exactShare: b.exactShare, attachesPerCase: b.attachesPerCase },
+      attachUs,
+      cases: n,
       cpu: o.cpu,
       release: params.release,
     };

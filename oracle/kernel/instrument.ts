@@ -116,3 +116,37 @@ export function readField(obs: number, len: number, sentinel: boolean): FieldRea
   if (obs < len) return { field: obs };
   return sentinel ? { sentinel: true } : { field: len };
 }
+
+const JEQ_K = 0x15;
+
+/**
+ * The confirmation copy of `prog` for an expected result `q` (the model's prediction): every exit
+ * returns 1 when the result equals q and 0 otherwise, so one attach tells, for every packet expected
+ * to give q, whether the kernel agrees (delivered) or not (dropped), whatever the packet's length.
+ *
+ *   RET K   -> RET (K == q ? 1 : 0)                                   (folded)
+ *   RET A   -> JA E;  E: jeq #q, 0, 1; ret #1; ret #0
+ *
+ * The other exits of a migrated program (a failed packet load, division by X == 0) return 0, read as
+ * "not q"; q is never 0 here (it is only asked for packets that arrived, result >= 1). Programs with
+ * an ld [ifindex]/[hatype] (an exit with the current A when skb->dev is NULL) are not confirmed this
+ * way (hasDevExit): the caller reads their bits with instrument(). Null when the copy would exceed
+ * BPF_MAXINSNS.
+ */
+export function confirmCopy(prog: Program, q: number): Program | null {
+  const want = q >>> 0;
+  const n = prog.length;
+  const out: SockFilter[] = prog.slice();
+  let e = -1;
+  for (let pc = 0; pc < n; pc++) {
+    const insn = prog[pc]!;
+    if (insn.code === RET_K) out[pc] = stmt(RET_K, insn.k >>> 0 === want ? 1 : 0);
+    else if (insn.code === RET_A) {
+      if (e < 0) e = n;
+      out[pc] = stmt(JA, e - pc - 1);
+    }
+  }
+  if (e < 0) return out;
+  if (n + 3 > BPF_MAXINSNS) return null;
+  return [...out, { code: JEQ_K, jt: 0, jf: 1, k: want }, stmt(RET_K, 1), stmt(RET_K, 0)];
+}

@@ -1,12 +1,13 @@
 // The live kernel as a judge: the attach verdict (errno of setsockopt(SO_ATTACH_FILTER)) of any
 // program image, and the full 32-bit result of an attached program for every packet, recovered
-// from instrumented copies (instrument.ts) when the plain run shows only min(len, result).
+// from instrumented copies (instrument.ts) when the plain run shows only min(len, result): a
+// confirmation copy of the model's expected value, or copies that each return some of its bits.
 // A result is `exact` only when every bit was read from the kernel; otherwise it is `partial` and
 // says what is known and why the rest is not. Nothing is guessed.
 import type { Program } from '../../model/cbpf/insn.js';
 import { ensureOracleBinary } from './build.js';
 import { KernelProcess, OBS_SEND_ERROR_BASE, type Job, type ProgOutcome } from './driver.js';
-import { fields, fieldMask, fieldWidth, hasDevExit, instrument, loadsRandom, readField } from './instrument.js';
+import { confirmCopy, fields, fieldMask, fieldWidth, hasDevExit, instrument, loadsRandom, readField } from './instrument.js';
 
 /** The kernel's result for one packet. */
 export type KernelResult =
@@ -32,11 +33,19 @@ export interface KernelVerdict {
   readonly random: boolean;
   /** attaches this verdict took (the program and its instrumented copies) */
   readonly attaches: number;
+  /** packets whose result a confirmation copy settled (OracleCase.expect) */
+  readonly confirmed: number;
 }
 
 export interface OracleCase {
   readonly prog: Program;
   readonly packets: readonly Uint8Array[];
+  /**
+   * The model's u32 result per packet, when known: a packet that arrives whole is then settled by
+   * one confirmation copy per distinct expected value (exact when the kernel agrees) instead of the
+   * field copies. It only picks which copies run; every result is still read from the kernel.
+   */
+  readonly expect?: readonly number[];
 }
 
 /** First reading of a packet: exact from the plain run, or "at least len" (arrived whole). */
@@ -45,6 +54,14 @@ function plainResult(obs: number, len: number): KernelResult {
   if (obs < 0) return { known: 'exact', value: 0 };
   if (len > 0 && obs < len) return { known: 'exact', value: obs };
   return { known: 'partial', atLeast: Math.max(len, 1), mask: 0, bits: 0, reason: 'arrived whole' };
+}
+
+interface ConfirmPending {
+  readonly caseIndex: number;
+  /** the expected result this confirmation copy tests */
+  readonly q: number;
+  readonly packets: number[];
+  readonly jobIndex: number;
 }
 
 interface Pending {
@@ -120,12 +137,20 @@ export class KernelOracle {
     return r[0]!.map((o) => o.errno);
   }
 
-  /** Verdict and full results for a batch of cases: one request for the plain runs, one for the copies. */
+  /**
+   * Verdict and full results for a batch of cases. One request runs the programs as given; a packet
+   * that arrived whole (result >= its length) is then settled by copies, all cases' copies in one
+   * request: with `expect` (the model's results) one confirmation copy per distinct expected value
+   * (confirmCopy: delivered when the result is that value), else, and for any packet a confirmation
+   * does not settle, the field copies that read its bits (instrument), in a third request.
+   */
   async evaluate(cases: readonly OracleCase[]): Promise<KernelVerdict[]> {
     const plain = await this.proc.run(cases.map((c): Job => ({ progs: [c.prog], packets: c.packets })));
     const results: (KernelResult[] | null)[] = [];
     const attaches = cases.map(() => 1);
-    const pending: Pending[] = [];
+    const confirmed = cases.map(() => 0);
+    const slice: number[][] = cases.map(() => []);
+    const confirms: ConfirmPending[] = [];
     const jobs: Job[] = [];
     cases.forEach((c, ci) => {
       const o = plain[ci]![0]!;
@@ -136,55 +161,113 @@ export class KernelOracle {
       const rs = c.packets.map((p, i) => plainResult(o.obs![i]!, p.length));
       results.push(rs);
       if (loadsRandom(c.prog)) return;
-      const sentinel = hasDevExit(c.prog);
-      const need: number[] = [];
-      let width = 32;
-      rs.forEach((r, i) => {
-        if (r.known !== 'partial') return;
-        const w = fieldWidth(c.packets[i]!.length, sentinel);
-        if (w === 0) {
-          rs[i] = { ...r, reason: `arrived whole; a ${c.packets[i]!.length}-byte packet is too short to carry a field${sentinel ? ' beside SENTINEL' : ''}` };
-          return;
-        }
-        need.push(i);
-        width = Math.min(width, w);
-      });
-      if (need.length === 0) return;
-      const variants = fields(width);
-      const progs: Program[] = [];
-      for (const v of variants) {
-        const p = instrument(c.prog, v.shift, v.width);
-        if (p === null) {
-          for (const i of need) rs[i] = { ...(rs[i] as Extract<KernelResult, { known: 'partial' }>), reason: 'arrived whole; the program is too long to instrument' };
-          return;
-        }
-        progs.push(p);
+      const whole = rs.flatMap((r, i) => (r.known === 'partial' ? [i] : []));
+      if (c.expect === undefined || hasDevExit(c.prog)) {
+        slice[ci] = whole;
+        return;
       }
-      attaches[ci]! += progs.length;
-      pending.push({ caseIndex: ci, packets: need, variants, sentinel, jobIndex: jobs.length });
-      jobs.push({ progs, packets: need.map((i) => c.packets[i]!) });
+      const groups = new Map<number, number[]>();
+      for (const i of whole) {
+        const q = c.expect[i]! >>> 0;
+        // an expectation below what arrived is already wrong: read the bits for the report
+        if (q < Math.max(c.packets[i]!.length, 1)) slice[ci]!.push(i);
+        else groups.set(q, [...(groups.get(q) ?? []), i]);
+      }
+      for (const [q, packets] of groups) {
+        const prog = confirmCopy(c.prog, q);
+        if (prog === null) {
+          slice[ci]!.push(...packets);
+          continue;
+        }
+        attaches[ci]! += 1;
+        confirms.push({ caseIndex: ci, q, packets, jobIndex: jobs.length });
+        jobs.push({ progs: [prog], packets: packets.map((i) => c.packets[i]!) });
+      }
     });
+    // the field copies of what needs them now ride in the same request as the confirmations
+    const firstSlices = this.sliceJobs(cases, results, slice, attaches, jobs);
     if (jobs.length > 0) {
       const out = await this.proc.run(jobs);
-      for (const p of pending) {
+      const again: number[][] = cases.map(() => []);
+      for (const p of confirms) {
         const rs = results[p.caseIndex]!;
-        const outcomes = out[p.jobIndex]!;
+        const o = out[p.jobIndex]![0]!;
         p.packets.forEach((pi, j) => {
-          const len = cases[p.caseIndex]!.packets[pi]!.length;
-          rs[pi] = combine(
-            len,
-            p.sentinel,
-            p.variants.map((v, vi) => ({ ...v, outcome: outcomes[vi]!, obs: outcomes[vi]!.obs ? outcomes[vi]!.obs![j]! : 0 })),
-          );
+          const obs = o.errno === 0 ? o.obs![j]! : -1;
+          if (o.errno === 0 && obs <= OBS_SEND_ERROR_BASE) rs[pi] = { known: 'send-error', errno: OBS_SEND_ERROR_BASE - obs };
+          else if (o.errno === 0 && obs >= 0) {
+            rs[pi] = { known: 'exact', value: p.q };
+            confirmed[p.caseIndex]! += 1;
+          } else again[p.caseIndex]!.push(pi); // not q (or the copy was refused): read the bits
         });
       }
+      this.applySlices(cases, results, firstSlices, out);
+      const more: Job[] = [];
+      const secondSlices = this.sliceJobs(cases, results, again, attaches, more);
+      if (more.length > 0) this.applySlices(cases, results, secondSlices, await this.proc.run(more));
     }
     return cases.map((c, ci) => ({
       errno: plain[ci]![0]!.errno,
       results: results[ci]!,
       random: loadsRandom(c.prog),
       attaches: attaches[ci]!,
+      confirmed: confirmed[ci]!,
     }));
+  }
+
+  // The field copies (instrument) for packets `need[ci]` of each case, appended to `jobs`; packets
+  // no field can be read from get their reason here.
+  private sliceJobs(cases: readonly OracleCase[], results: readonly (KernelResult[] | null)[], need: readonly number[][], attaches: number[], jobs: Job[]): Pending[] {
+    const pending: Pending[] = [];
+    cases.forEach((c, ci) => {
+      const rs = results[ci];
+      if (rs === null || rs === undefined || need[ci]!.length === 0) return;
+      const sentinel = hasDevExit(c.prog);
+      const packets: number[] = [];
+      let width = 32;
+      for (const i of need[ci]!) {
+        const r = rs[i]!;
+        if (r.known !== 'partial') continue;
+        const w = fieldWidth(c.packets[i]!.length, sentinel);
+        if (w === 0) {
+          rs[i] = { ...r, reason: `arrived whole; a ${c.packets[i]!.length}-byte packet is too short to carry a field${sentinel ? ' beside SENTINEL' : ''}` };
+          continue;
+        }
+        packets.push(i);
+        width = Math.min(width, w);
+      }
+      if (packets.length === 0) return;
+      const variants = fields(width);
+      const progs: Program[] = [];
+      for (const v of variants) {
+        const p = instrument(c.prog, v.shift, v.width);
+        if (p === null) {
+          for (const i of packets) rs[i] = { ...(rs[i] as Extract<KernelResult, { known: 'partial' }>), reason: 'arrived whole; the program is too long to instrument' };
+          return;
+        }
+        progs.push(p);
+      }
+      attaches[ci]! += progs.length;
+      pending.push({ caseIndex: ci, packets, variants, sentinel, jobIndex: jobs.length });
+      jobs.push({ progs, packets: packets.map((i) => c.packets[i]!) });
+    });
+    return pending;
+  }
+
+  // Combine the field copies' readings into each pending packet's result.
+  private applySlices(cases: readonly OracleCase[], results: readonly (KernelResult[] | null)[], pending: readonly Pending[], out: readonly ProgOutcome[][]): void {
+    for (const p of pending) {
+      const rs = results[p.caseIndex]!;
+      const outcomes = out[p.jobIndex]!;
+      p.packets.forEach((pi, j) => {
+        const len = cases[p.caseIndex]!.packets[pi]!.length;
+        rs[pi] = combine(
+          len,
+          p.sentinel,
+          p.variants.map((v, vi) => ({ ...v, outcome: outcomes[vi]!, obs: outcomes[vi]!.obs ? outcomes[vi]!.obs![j]! : 0 })),
+        );
+      });
+    }
   }
 
   close(): Promise<void> {

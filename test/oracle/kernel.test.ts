@@ -87,6 +87,27 @@ live('all 32 bits of a result that does not fit the packet are recovered', async
   t.deepEqual(c!.results, [{ known: 'exact', value: 0x12345678 }]);
 });
 
+live('with expectations, one confirmation copy settles whole packets; a wrong expectation falls back to the bits', async (t, o) => {
+  const prog = [S(0x06, 0xffffffff)];
+  const packets = [new Uint8Array(0), new Uint8Array(1), new Uint8Array(70)];
+  const [right] = await o.evaluate([{ prog, packets, expect: [0xffffffff, 0xffffffff, 0xffffffff] }]);
+  t.deepEqual(right!.results, packets.map(() => ({ known: 'exact', value: 0xffffffff })));
+  t.is(right!.attaches, 2); // the program, then one copy testing 0xffffffff
+  t.is(right!.confirmed, 3);
+  const [wrong] = await o.evaluate([{ prog, packets, expect: [5, 0xffffffff, 3] }]);
+  t.deepEqual(wrong!.results, packets.map(() => ({ known: 'exact', value: 0xffffffff })));
+  // the program; copies testing 5 and 0xffffffff; at once, 6 six-bit copies for the 70-byte packet (3 < 70
+  // is already wrong); after the check of 5 fails, 32 one-bit copies for the empty packet
+  t.is(wrong!.attaches, 1 + 2 + 6 + 32);
+  t.is(wrong!.confirmed, 1);
+  // RET A through the appended check; results below the length need no copy at all
+  const pkt = new Uint8Array(64);
+  pkt.set([0xde, 0xad, 0xbe, 0xef]);
+  const [a] = await o.evaluate([{ prog: [S(0x20, 0), S(0x16, 0)], packets: [pkt, new Uint8Array(2)], expect: [0xdeadbeef, 0] }]);
+  t.deepEqual(a!.results, [{ known: 'exact', value: 0xdeadbeef }, { known: 'exact', value: 0 }]);
+  t.is(a!.attaches, 2);
+});
+
 live('SKF_AD_CPU is the CPU the oracle is pinned to', async (t, o) => {
   const [v] = await o.evaluate([{ prog: [S(0x20, ancillaryK(SKF_AD_CPU)), S(0x16, 0)], packets: [new Uint8Array(100)] }]);
   t.deepEqual(v!.results, [{ known: 'exact', value: o.cpu }]);
