@@ -8,7 +8,7 @@ import type { Env, NetDevice, SkBuff, SkBuffFields } from '../../model/skb.js';
 import { PRESETS } from '../../model/skb.js';
 import { BOUNDARY_U32, pick } from './constants.js';
 import type { Packet } from './packet.js';
-import { packet } from './packet.js';
+import { packet, wordBytes } from './packet.js';
 
 const IFINDEX: readonly number[] = [0, 1, 2, 3, -1, 0x7fffffff, -0x80000000, 0xffff, 1000];
 /** ARPHRD_*: ETHER 1, LOOPBACK 772, SIT 776, IEEE80211_RADIOTAP 803, NETLINK 824, NONE 0xfffe, VOID 0xffff, 0. */
@@ -96,7 +96,8 @@ export function skbFieldsOf(a: number, b: number, c: number, d: number, e: numbe
 export type SkbDraw = readonly [a: number, b: number, c: number, d: number, e: number, h: number, extra: Uint8Array];
 
 export const skbDraw = (): fc.Arbitrary<SkbDraw> =>
-  fc.tuple(U32N, U32N, U32N, U32N, U32N, U32N, fc.uint8Array({ maxLength: 16 }));
+  // the headroom filler as up to 4 words, not 16 byte values (see packetDraw)
+  fc.tuple(U32N, U32N, U32N, U32N, U32N, U32N, fc.array(U32N, { maxLength: 4 })).map(([a, b, c, d, e, h, w]): SkbDraw => [a, b, c, d, e, h, wordBytes(w)]);
 
 /** skbFields(): the metadata overrides alone, as an arbitrary. */
 export const skbFields = (): fc.Arbitrary<SkBuffFields> => skbDraw().map(([a, b, c, d, e]) => skbFieldsOf(a, b, c, d, e));
