@@ -349,10 +349,18 @@ export function limitProgram(kind: LimitKind, delta: number, seed: number, cfg: 
   }
 }
 
-/** Checker-valid programs just either side of the conversion limits (x86-64 sizes by default). */
+/**
+ * Checker-valid programs just either side of the conversion limits (x86-64 sizes by default); half
+ * of them exactly on an edge (delta -1: the last jump offset +32767, the last first-iteration offset
+ * -32768, the longest program the charge accepts; delta 0: one past it).
+ */
 export const limitsProgram = (cfg: KernelConfig = X86_64): fc.Arbitrary<SockFilter[]> =>
   fc
-    .tuple(fc.constantFrom<LimitKind>('ja-offset', 'jump-position', 'optmem'), fc.integer({ min: -8, max: 8 }), fc.nat())
+    .tuple(
+      fc.constantFrom<LimitKind>('ja-offset', 'jump-position', 'optmem'),
+      fc.oneof(fc.constantFrom(-1, 0), fc.integer({ min: -8, max: 8 })),
+      fc.nat(),
+    )
     .map(([kind, delta, seed]) => limitProgram(kind, delta, seed, cfg));
 
 /**
