@@ -219,13 +219,14 @@ export interface ClassicProgram {
 /** Decode a program for ClassicVm.run. Throws a RangeError on a field outside its C width (API misuse). */
 export function compileClassic(prog: Program): ClassicProgram {
   const len = prog.length;
-  // one backing buffer for the five columns (k | code | ops | jt | jf); see compileEbpf (model/ebpf/interp.ts)
-  const buf = new ArrayBuffer(9 * len);
-  const k = new Uint32Array(buf, 0, len);
-  const code = new Uint16Array(buf, 4 * len, len);
-  const ops = new Uint8Array(buf, 6 * len, len);
-  const jt = new Uint8Array(buf, 7 * len, len);
-  const jf = new Uint8Array(buf, 8 * len, len);
+  // five columns (k | code | ops | jt | jf), in one buffer for programs over 32 instructions (see
+  // compileEbpf in model/ebpf/interp.ts for why)
+  const buf = len > 32 ? new ArrayBuffer(9 * len) : null;
+  const k = buf ? new Uint32Array(buf, 0, len) : new Uint32Array(len);
+  const code = buf ? new Uint16Array(buf, 4 * len, len) : new Uint16Array(len);
+  const ops = buf ? new Uint8Array(buf, 6 * len, len) : new Uint8Array(len);
+  const jt = buf ? new Uint8Array(buf, 7 * len, len) : new Uint8Array(len);
+  const jf = buf ? new Uint8Array(buf, 8 * len, len) : new Uint8Array(len);
   let readsMem = false;
   for (let pc = 0; pc < len; pc++) {
     const insn = prog[pc]!;

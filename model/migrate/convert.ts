@@ -372,10 +372,10 @@ export function bpfConvertFilterCall(
   if (len <= 0 || len > BPF_MAXINSNS) return fail('bad-len', null);
   const newProg = newProgLen !== null;
   // F:585 kcalloc: all zero (the -ENOMEM of a failed allocation is not modelled)
-  // (one buffer for both: a typed array with a buffer of its own costs ~1.3 us to create on Node 20)
-  const both = newProg ? new Int32Array(2 * len) : null;
-  const addrs = both === null ? null : both.subarray(0, len);
-  const ends = both === null ? null : both.subarray(len);
+  // (one buffer for both in long programs: see compileEbpf in model/ebpf/interp.ts)
+  const both = newProg && len > 32 ? new Int32Array(2 * len) : null;
+  const addrs = both ? both.subarray(0, len) : newProg ? new Int32Array(len) : null;
+  const ends = both ? both.subarray(len) : newProg ? new Int32Array(len) : null;
   const st: CallState = { prog, len, config, addrs, newProg, keep: false, seenLdAbs, stackDepth: 0, memo };
   let newFlen = 0;
   let pass = 0;
