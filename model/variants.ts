@@ -221,7 +221,7 @@ export const VARIANTS: readonly VariantInfo[] = Object.freeze([
     affected:
       'libpcap bpf_filter.c (`if (pc->k > buflen || X > buflen - pc->k || ...) return 0;`, 1.10.3 measured on this machine) and FreeBSD sys/net/bpf_filter.c (its regression tests test0056-test0061 expect 0, ../shared/conformance/freebsd_bpf_filter.json)',
     decisionPoint: '3.14: sk_run_filter BPF_S_LD_W_IND (k = X + K, u32 arithmetic); 6.6: net/core/filter.c:523-525 (ARG4 = X, then ARG4 += offset in 64 bits; the load helper takes the offset as an int)',
-    modelHook: 'model/cbpf/eval.ts ClassicVm.run, Op.LD_W_IND / LD_H_IND / LD_B_IND',
+    modelHook: 'model/cbpf/eval.ts ClassicVm.loadInd (LD_W_IND / LD_H_IND / LD_B_IND)',
     side: 'classic evaluator',
     explanation:
       'The BSD code checks k and X against the buffer length separately so that their sum cannot wrap; a sum of 2^32 or more fails the load and the filter returns 0. Linux adds them (u32 in the classic interpreter, 64-bit then truncated to int by bpf_skb_load_helper_* in 6.6), so X = 0xffffffff with `ld [x + 1]` loads byte 0.',

@@ -411,11 +411,10 @@ export class ClassicVm {
         case Op.LD_W_ABS: v = this.loadPointer(skb, K | 0, 4); break;
         case Op.LD_H_ABS: v = this.loadPointer(skb, K | 0, 2); break;
         case Op.LD_B_ABS: v = this.loadPointer(skb, K | 0, 1); break;
-        // 3.14:272 LD IND: k = X + K (u32 wrap, then int). 'impl-bsd-ind-no-wrap' variant: the BSD
-        // bpf_filter (libpcap, FreeBSD) bounds-checks X and K apart, so a sum past 2^32 fails the load.
-        case Op.LD_W_IND: v = X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap' ? -1 : this.loadPointer(skb, (X + K) | 0, 4); break;
-        case Op.LD_H_IND: v = X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap' ? -1 : this.loadPointer(skb, (X + K) | 0, 2); break;
-        case Op.LD_B_IND: v = X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap' ? -1 : this.loadPointer(skb, (X + K) | 0, 1); break;
+        // 3.14:272 LD IND: k = X + K (u32 wrap, then int)
+        case Op.LD_W_IND: v = this.loadInd(skb, X, K, 4); break;
+        case Op.LD_H_IND: v = this.loadInd(skb, X, K, 2); break;
+        case Op.LD_B_IND: v = this.loadInd(skb, X, K, 1); break;
         case Op.LD_W_LEN: A = skb.data.length; continue; // 3.14:266 A = skb->len
         case Op.LDX_W_LEN: X = skb.data.length; continue;
         case Op.LDX_B_MSH: // 3.14:281 X = (*ptr & 0xf) << 2; A is left alone
@@ -518,6 +517,13 @@ export class ClassicVm {
     this.a = A;
     this.x = X;
     return ret >>> 0;
+  }
+
+  // 3.14:272 BPF_S_LD_W_IND..B_IND: k = X + K in u32 arithmetic, then load_pointer(skb, k, size)
+  /** LD IND: the load at (int)(X + K). 'impl-bsd-ind-no-wrap' variant: the BSD bpf_filter (libpcap, FreeBSD) checks X and K apart, so a sum past 2^32 fails the load. */
+  loadInd(skb: SkBuff, X: number, K: number, size: number): number {
+    if (X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap') return -1;
+    return this.loadPointer(skb, (X + K) | 0, size);
   }
 
   // 3.14:61 load_pointer: k >= 0 -> skb_header_pointer, k < 0 -> bpf_internal_load_pointer_neg_helper.

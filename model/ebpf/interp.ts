@@ -129,6 +129,25 @@ function usedRegFields(code: number): number {
   }
 }
 
+// kernel/bpf/core.c:1816-1909 ALU(64)_DIV/MOD_X/K: the DIV and MOD case bodies (the K forms through a
+// scratch slot holding (u64)(s64) IMM; see alu64.ts). Shared by the interpreter and the compiled
+// backend (./jit.ts). DIV_OK, or the status of the trap.
+export function aluDivMod(r: Regs, code: number, d: number, s: number, off: number, imm: number): number {
+  let so = s;
+  if ((code & 0x08) === 0) {
+    r[KS] = imm;
+    r[KS + 1] = imm >> 31;
+    so = KS;
+  }
+  const isMod = (code & 0xf0) === 0x90;
+  if ((code & 0x07) === 0x07) return isMod ? alu64Mod(r, d, so, off, AX) : alu64Div(r, d, so, off);
+  return isMod ? alu32Mod(r, d, so, off, AX) : alu32Div(r, d, so, off, AX);
+}
+
+/** Model helper: the Fault of a DIV/MOD trap status (x86 #DE: a kernel oops). */
+export const divFault = (st: number, pc: number): Fault =>
+  makeFault(st === DIV_BY_ZERO ? 'div-by-zero' : 'div-overflow', pc, st === DIV_BY_ZERO ? 'divide error: division by zero (x86 #DE)' : 'divide error: S64_MIN / -1 (x86 #DE)');
+
 /** Model helper (the kernel runs struct bpf_insn in place): decode once into flat arrays (throws on API misuse only). */
 export function compileEbpf(insns: readonly BpfInsn[]): CompiledEbpf {
   const len = insns.length;
@@ -530,26 +549,10 @@ export class EbpfVm {
         case 0x9c: // ALU_MOD_X
         case 0x94: {
           // ALU_MOD_K
-          let so = s;
-          if ((code & 0x08) === 0) {
-            r[KS] = imm;
-            r[KS + 1] = imm >> 31;
-            so = KS;
-          }
-          const isMod = (code & 0xf0) === 0x90;
-          const st =
-            (code & 0x07) === 0x07
-              ? isMod
-                ? alu64Mod(r, d, so, off, AX)
-                : alu64Div(r, d, so, off)
-              : isMod
-                ? alu32Mod(r, d, so, off, AX)
-                : alu32Div(r, d, so, off, AX);
+          const st = aluDivMod(r, code, d, s, off, imm);
           if (st !== DIV_OK) {
             this.steps = steps;
-            return this.stop(
-              makeFault(st === DIV_BY_ZERO ? 'div-by-zero' : 'div-overflow', pc, st === DIV_BY_ZERO ? 'divide error: division by zero (x86 #DE)' : 'divide error: S64_MIN / -1 (x86 #DE)'),
-            );
+            return this.stop(divFault(st, pc));
           }
           break;
         }

@@ -18,12 +18,7 @@
 // jumps into the second slot of an ld_imm64. The JIT does not count steps (EbpfJitVm.steps is the
 // interpreter's count only after a fallback run).
 import {
-  DIV_BY_ZERO,
   add64,
-  alu32Div,
-  alu32Mod,
-  alu64Div,
-  alu64Mod,
   arsh64,
   lsh64,
   mul64,
@@ -36,7 +31,7 @@ import {
   type Regs,
 } from './alu64.js';
 import { type BpfInsn, BPF_REG_AX } from './insn.js';
-import { compileEbpf, EbpfVm, type CompiledEbpf, type EbpfVmOptions, type HelperTable } from './interp.js';
+import { aluDivMod, compileEbpf, divFault, EbpfVm, type CompiledEbpf, type EbpfVmOptions, type HelperTable } from './interp.js';
 import { type Fault, type Memory, makeFault } from './memory.js';
 
 /** What the generated code calls. */
@@ -71,25 +66,10 @@ export interface EbpfJsProgram {
 }
 
 const AX = 2 * BPF_REG_AX;
-/** the interpreter's scratch slot for the K forms of DIV/MOD */
-const KS = 2 * 12;
 const SIZE_BYTES = [4, 2, 1, 8] as const;
 const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
 
-// kernel/bpf/core.c:1816-1909 ALU(64)_DIV/MOD_X/K: the interpreter's case body, as one function.
-function divmod(r: Regs, code: number, d: number, s: number, off: number, imm: number): number {
-  let so = s;
-  if ((code & 0x08) === 0) {
-    r[KS] = imm;
-    r[KS + 1] = imm >> 31;
-    so = KS;
-  }
-  const isMod = (code & 0xf0) === 0x90;
-  if ((code & 0x07) === 0x07) return isMod ? alu64Mod(r, d, so, off, AX) : alu64Div(r, d, so, off);
-  return isMod ? alu32Mod(r, d, so, off, AX) : alu32Div(r, d, so, off, AX);
-}
-
-const RUNTIME: Runtime = { add64, sub64, mul64, neg64, lsh64, rsh64, arsh64, swab16, swab32, swab64, divmod };
+const RUNTIME: Runtime = { add64, sub64, mul64, neg64, lsh64, rsh64, arsh64, swab16, swab32, swab64, divmod: aluDivMod };
 
 /** Unsigned/signed 64-bit comparison expressions for COND_JMP (kernel/bpf/core.c:2020). */
 function cond64(op: number, aLo: string, aHi: string, bLo: string, bHi: string, bHiS: string): string | null {
@@ -434,9 +414,7 @@ export class EbpfJitVm {
 
   /** (generated code) DIV/MOD trap, as the interpreter reports it */
   divFault(st: number, pc: number): number {
-    return this.stop(
-      makeFault(st === DIV_BY_ZERO ? 'div-by-zero' : 'div-overflow', pc, st === DIV_BY_ZERO ? 'divide error: division by zero (x86 #DE)' : 'divide error: S64_MIN / -1 (x86 #DE)'),
-    );
+    return this.stop(divFault(st, pc));
   }
 
   /** (generated code) pc left the program */

@@ -111,9 +111,6 @@ const HELPER_OF_AD: ReadonlyMap<number, number> = new Map([
  * size of the classic insn is ignored.
  */
 export function convertBpfExtensions(fp: SockFilter, config: KernelConfig): BpfInsn[] | null {
-  // Model speed-up: every label below is SKF_AD_OFF + x, so a k under SKF_AD_OFF reaches the
-  // switch's default (the case labels are calls here, tested one by one, not a jump table as in C).
-  if (fp.k >>> 0 < AD(0)) return null;
   switch (fp.k >>> 0) {
     case AD(SKF_AD_PROTOCOL):
       // F:361 A = ntohs(*(u16 *)(CTX + offsetof(protocol)))

@@ -171,7 +171,11 @@ export class KernelOracle {
         const q = c.expect[i]! >>> 0;
         // an expectation below what arrived is already wrong: read the bits for the report
         if (q < Math.max(c.packets[i]!.length, 1)) slice[ci]!.push(i);
-        else groups.set(q, [...(groups.get(q) ?? []), i]);
+        else {
+          const g = groups.get(q);
+          if (g) g.push(i);
+          else groups.set(q, [i]);
+        }
       }
       for (const [q, packets] of groups) {
         const prog = confirmCopy(c.prog, q);
