@@ -16,7 +16,8 @@ import {
 } from '../model/flow.js';
 import { afUnixSkb, assertSkb, ethernetSkb, type SkBuff } from '../model/skb.js';
 import { STRICT_ALIGN_64, X86_64 } from '../model/config.js';
-import { readSharedJson, sharedDir, hex } from './_shared.js';
+import { readSharedJson, hex } from './_shared.js';
+import { requires, sharedMissing } from './_skip.js';
 
 // ---- packet builders (plain bytes; no checksums, the dissector reads none) ----
 
@@ -446,12 +447,7 @@ interface TestBpfCase {
   readonly results: readonly { readonly len: number; readonly ret: number }[];
 }
 
-test('lib/test_bpf.c LD_PAYLOAD_OFF vectors', (t) => {
-  if (sharedDir === null) {
-    t.pass();
-    t.log('../shared not present: skipped');
-    return;
-  }
+requires(sharedMissing, 'lib/test_bpf.c LD_PAYLOAD_OFF vectors', (t) => {
   const suite = readSharedJson<{ tests: readonly TestBpfCase[] }>('conformance/test_bpf_classic.json');
   const tc = suite.tests.find((x) => x.name === 'LD_PAYLOAD_OFF');
   if (!tc) {

@@ -16,7 +16,8 @@ import {
   nlaOk,
 } from '../model/netlink.js';
 import { afUnixSkb } from '../model/skb.js';
-import { hex, readSharedJson, sharedDir } from './_shared.js';
+import { hex, readSharedJson } from './_shared.js';
+import { requires, sharedMissing } from './_skip.js';
 
 /** One attribute: header (host-endian len, type) + payload + padding to 4. */
 function attr(type: number, payload: number[], le = true, lenOverride?: number): number[] {
@@ -184,12 +185,7 @@ const VECTORS: readonly { name: string; call: typeof bpfSkbGetNlattr }[] = [
   { name: 'LD_NLATTR_NEST', call: bpfSkbGetNlattrNest },
 ];
 
-test('lib/test_bpf.c LD_NLATTR / LD_NLATTR_NEST vectors (both host byte orders)', (t) => {
-  if (sharedDir === null) {
-    t.pass();
-    t.log('../shared not present: skipped');
-    return;
-  }
+requires(sharedMissing, 'lib/test_bpf.c LD_NLATTR / LD_NLATTR_NEST vectors (both host byte orders)', (t) => {
   const suite = readSharedJson<{ tests: readonly TestBpfCase[] }>('conformance/test_bpf_classic.json');
   let checked = 0;
   for (const { name, call } of VECTORS) {

@@ -1,7 +1,7 @@
 // Builds oracle/kernel/oracle.c on first use with the system C compiler into a cache directory
 // keyed by a hash of the source (edits rebuild), and says precisely what is missing when it cannot.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,8 @@ export function ensureOracleBinary(env: NodeJS.ProcessEnv = process.env): BuildR
   } catch (e) {
     return { ok: false, missing: `a writable cache directory (${dir}: ${(e as Error).message})` };
   }
-  const tmp = `${path}.${process.pid}.tmp`;
+  // unique per build: worker threads of one process share its pid
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     execFileSync(cc, ['-O2', '-Wall', '-o', tmp, ORACLE_SOURCE.pathname], { stdio: ['ignore', 'ignore', 'pipe'] });
     renameSync(tmp, path);

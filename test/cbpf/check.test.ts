@@ -57,7 +57,8 @@ import {
   ancillaryK,
 } from '../../model/uapi.js';
 import type { Rejection } from '../../model/verdict.js';
-import { readSharedJson, sharedDir } from '../_shared.js';
+import { readSharedJson } from '../_shared.js';
+import { requires, sharedMissing } from '../_skip.js';
 
 // ---------------------------------------------------------------------------------------------
 // Small assembler for readability (codes spelled with the uapi names, as in the kernel).
@@ -556,12 +557,7 @@ interface ClassicVector {
   readonly rejection_stage_annotation?: string;
 }
 
-test('test_bpf.c CLASSIC vectors: expected-fail rejected with their errno at check time, others accepted', (t) => {
-  if (sharedDir === null) {
-    t.pass();
-    t.log('../shared not present: skipped');
-    return;
-  }
+requires(sharedMissing, 'test_bpf.c CLASSIC vectors: expected-fail rejected with their errno at check time, others accepted', (t) => {
   const { tests } = readSharedJson<{ tests: ClassicVector[] }>('conformance/test_bpf_classic.json');
   t.true(tests.length > 100);
   let expectedFail = 0;

@@ -3,7 +3,8 @@
 import test from 'ava';
 import { checkExpressible, parseProgram, printProgram } from '../../cli/formats/index.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
-import { readSharedJson, sharedDir } from '../_shared.js';
+import { readSharedJson } from '../_shared.js';
+import { requires, sharedMissing } from '../_skip.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const ins = (code: number, jt: number, jf: number, k: number): SockFilter => ({ code, jt, jf, k });
@@ -18,11 +19,7 @@ const asmErr = (s: string) => {
   return r.error;
 };
 
-test('golang/net all_instructions.txt assembles to the bytes the real bpf_asm produced', (t) => {
-  if (sharedDir === null) {
-    t.pass('no ../shared: skipped');
-    return;
-  }
+requires(sharedMissing, 'golang/net all_instructions.txt assembles to the bytes the real bpf_asm produced', (t) => {
   const v = readSharedJson<{ encoding_vectors: { bpf_asm_source: string; raw_insns: SockFilter[]; raw_insn_count: number } }>('conformance/go_x_net_bpf.json').encoding_vectors;
   const prog = asm(v.bpf_asm_source);
   t.is(prog.length, v.raw_insn_count);

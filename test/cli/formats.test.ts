@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { checkExpressible, detectFormat, FORMAT_NAMES, formatError, parseProgram, printProgram, type FormatName } from '../../cli/formats/index.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { hex, projectRoot, sharedDir } from '../_shared.js';
+import { requires, sharedMissing } from '../_skip.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const ins = (code: number, jt: number, jf: number, k: number): SockFilter => ({ code, jt, jf, k });
@@ -275,12 +276,8 @@ const seeds = (): { id: number; expr: string; insns: SockFilter[] }[] | null => 
     .filter((o) => Array.isArray(o.insns));
 };
 
-test('every libpcap seed: the -dd block and the JSON record parse to the same program, and every format round-trips it', (t) => {
-  const all = seeds();
-  if (all === null) {
-    t.pass('no ../shared: skipped');
-    return;
-  }
+requires(sharedMissing, 'every libpcap seed: the -dd block and the JSON record parse to the same program, and every format round-trips it', (t) => {
+  const all = seeds()!;
   const dd = readFileSync(resolve(sharedDir!, 'corpus-seeds/tcpdump_filters.dd.txt'), 'utf8');
   const blocks = dd.split(/^# (\d+) .*$/m);
   const byId = new Map<number, string>();

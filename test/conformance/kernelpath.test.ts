@@ -8,14 +8,12 @@ import { X86_64 } from '../../model/config.js';
 import { EINVAL } from '../../model/uapi.js';
 import { sharedDir } from '../_shared.js';
 import { loadTestBpf, testBpfSkb } from './vectors.js';
+import { requires, sharedMissing } from '../_skip.js';
 
 const ENV = { cpu: 0, randomSeed: 1 };
 
 if (sharedDir === null) {
-  test('test_bpf through the kernel path', (t) => {
-    t.log('../shared/conformance is not present: skipped');
-    t.pass();
-  });
+  requires(sharedMissing, 'test_bpf through the kernel path', () => undefined);
 } else {
   test('test_bpf CLASSIC tests through bpf_prog_create and the eBPF interpreter', (t) => {
     const file = loadTestBpf();

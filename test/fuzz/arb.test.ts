@@ -28,6 +28,7 @@ import {
   validProgram,
 } from '../../fuzz/arb/index.js';
 import { projectRoot, sharedDir } from '../_shared.js';
+import { requires, sharedMissing } from '../_skip.js';
 
 // ---------------------------------------------------------------------------------------------
 // An independent checker, written from net/core/filter.c:921-1141 (6.6.y), for cross-checking.
@@ -222,12 +223,7 @@ const corpus = (): SockFilter[][] =>
     .filter((o) => Array.isArray(o.insns))
     .map((o) => o.insns!.map((i) => ({ code: i.code, jt: i.jt, jf: i.jf, k: i.k >>> 0 })));
 
-test('fromCorpus keeps the real tcpdump programs checker-valid', (t) => {
-  if (sharedDir === null) {
-    t.log('no ../shared: skipped');
-    t.pass();
-    return;
-  }
+requires(sharedMissing, 'fromCorpus keeps the real tcpdump programs checker-valid', (t) => {
   const all = corpus();
   // libpcap's `protochain` loops with backward JA (k = 0xfffffff1...): the Linux checker refuses
   // them (net/core/filter.c:1105 k >= flen - pc - 1, unsigned), so fromCorpus gets the others.

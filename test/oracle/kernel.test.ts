@@ -2,6 +2,7 @@
 // there is no Linux, no C compiler or no permission. Expected values are derived from the kernel
 // source (cited) or from the running kernel's own /proc parameters.
 import test from 'ava';
+import { requiresSerial } from '../_skip.js';
 import { KernelOracle } from '../../oracle/kernel/judge.js';
 import { readKernelParams, liveConfig } from '../../oracle/kernel/params.js';
 import { chargeProbeProgram, probeBpfProgHeader } from '../../oracle/kernel/probe.js';
@@ -9,27 +10,16 @@ import { skAttachFilter } from '../../model/attach.js';
 import { ancillaryK, BPF_MAXINSNS, SKF_AD_CPU, SKF_AD_IFINDEX, SKF_AD_NLATTR } from '../../model/uapi.js';
 
 const S = (code: number, k: number) => ({ code, jt: 0, jf: 0, k: k >>> 0 });
-let oracle: KernelOracle | null = null;
-let missing = '';
-
-test.before(async () => {
-  const o = await KernelOracle.open(0);
-  if ('missing' in o) missing = o.missing;
-  else oracle = o;
-});
+// Opened when the module loads, so that the tests are declared skipped (naming what is missing) when it cannot be.
+const opened = await KernelOracle.open(0);
+const oracle: KernelOracle | null = 'missing' in opened ? null : opened;
+const missing = 'missing' in opened ? `the live kernel oracle: ${opened.missing}` : null;
 test.after.always(async () => {
   await oracle?.close();
 });
 
 const live = (title: string, fn: (t: import('ava').ExecutionContext, o: KernelOracle) => Promise<void>): void => {
-  test.serial(title, async (t) => {
-    if (oracle === null) {
-      t.log(`SKIPPED (live kernel): needs ${missing}`);
-      t.pass();
-      return;
-    }
-    await fn(t, oracle);
-  });
+  requiresSerial(missing, title, (t) => fn(t, oracle!));
 };
 
 live('attach verdicts derived from bpf_check_classic and __get_filter', async (t, o) => {
