@@ -8,6 +8,7 @@ import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
+import { registerJudgesCommand, replayExternal, replayExternalText } from './commands/judges.js';
 import { makeEntry, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
 import { runEval } from './commands/eval.js';
@@ -170,7 +171,7 @@ export function buildCli(): Command {
     .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
-    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff)')
+    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff), libpcap, dpdk, dpdk-jit, xnet (outside implementations, see bpfspec judges)')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
@@ -210,10 +211,12 @@ export function buildCli(): Command {
     .description('re-run corpus entries and compare with what they recorded (exit 1 on any change or invalid entry)')
     .argument('[paths...]', 'entry files or directories', ['corpus'])
     .option('--json', 'print JSON')
-    .action((paths: string[], o: { json?: boolean }) => {
+    .action(async (paths: string[], o: { json?: boolean }) => {
       const r = replay(paths);
-      out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
-      process.exitCode = r.changed.length + r.invalid.length > 0 ? 1 : 0;
+      // corpus entries judged by an outside implementation (#13): its side too, when it is installed
+      const ext = await replayExternal(paths);
+      out(o.json ? `${JSON.stringify({ ...r, external: ext })}\n` : replayText(r) + replayExternalText(ext));
+      process.exitCode = r.changed.length + r.invalid.length + ext.changed.length > 0 ? 1 : 0;
     });
 
   program
@@ -232,6 +235,9 @@ export function buildCli(): Command {
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
     });
+
+  // bpfspec judges (#13): every judge and whether it runs here; --campaign NAME against an outside implementation
+  registerJudgesCommand(program, { out, version: VERSION, kernelOptions, kernelConfig: kernelConfig as (o: never) => KernelConfig });
 
   const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');
   corpus

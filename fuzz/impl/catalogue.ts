@@ -35,6 +35,8 @@ export interface RuntimeEntry extends EntryBase {
   readonly kind: 'runtime';
   /** the model event bits (fuzz/impl/model.ts EV_*) whose presence is the predicate */
   readonly events: number;
+  /** the crashes it also explains on programs Linux's checker rejects (no model run there) */
+  readonly crashes?: { readonly signals: readonly number[]; readonly applies: (prog: Program) => boolean };
 }
 
 /** What a verdict entry sees of the implementation's rejection. */
@@ -63,7 +65,29 @@ export interface AttachLimitEntry extends EntryBase {
   readonly kind: 'linux-attach-limit';
 }
 
-export type ImplEntry = RuntimeEntry | VerdictEntry | AttachLimitEntry;
+/**
+ * A program Linux's checker (bpf_check_classic) rejects: there is no Linux result, so what is compared
+ * is the implementation's own verdict (predicted exactly by a model of its validator, `accepts`,
+ * where one is given) and, when it accepts, that it runs without crashing; results are not compared.
+ */
+export interface LinuxRejectsEntry extends EntryBase {
+  readonly kind: 'linux-rejects';
+  /** the implementation's validator as a model: whether it accepts the program (absent: not predicted) */
+  readonly accepts?: (prog: Program) => boolean;
+}
+
+/** A fatal signal (or a timeout) the implementation is known to hit on programs it accepts. */
+export interface CrashEntry extends EntryBase {
+  readonly kind: 'crash';
+  /** the signal numbers it explains (the adapters' guard: SIGABRT 6, SIGSEGV 11, SIGVTALRM 26 for a run that does not end) */
+  readonly signals: readonly number[];
+  /** whether the program has what makes the implementation crash there */
+  readonly applies: (prog: Program) => boolean;
+  /** it crashes the load (the adapter dies before answering: verdict stage 'adapter'), not a run */
+  readonly atLoad?: boolean;
+}
+
+export type ImplEntry = RuntimeEntry | VerdictEntry | AttachLimitEntry | LinuxRejectsEntry | CrashEntry;
 
 export interface ImplCatalogue {
   readonly name: ImplName;

@@ -8,6 +8,7 @@
 import type { Program } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
+import type { JudgeAnswer, JudgeResult } from '../../model/judge.js';
 import type { Env, SkBuff } from '../../model/skb.js';
 import type { Rejection } from '../../model/verdict.js';
 import { KernelJudge } from '../judges.js';
@@ -34,6 +35,19 @@ export function engineRun(run: ImplRun, engine: 'interpreter' | 'jit'): ImplRun 
   if (!run.jit) return { ...run, verdict: { code: -1, stage: 'rte_bpf_get_jit', message: 'the JIT was not run (no jit section)' }, results: [] };
   if (!run.jit.available) return { ...run, verdict: { code: -1, stage: 'rte_bpf_get_jit', message: 'no JIT code for this program' }, results: [] };
   return { ...run, results: run.jit.results };
+}
+
+/** An answer as a JudgeAnswer (model/judge.ts): a caught signal or a returned error is a fault with result 0. */
+export function implJudgeAnswer(run: ImplRun): JudgeAnswer {
+  if (run.verdict.code !== 0) return { verdict: { accepted: false, errno: 0, message: `${run.verdict.stage}: ${run.verdict.message}` }, results: [] };
+  return {
+    verdict: { accepted: true },
+    results: run.results.map((r): JudgeResult =>
+      r.status === 'value'
+        ? { known: 'exact', value: r.value >>> 0 }
+        : { known: 'exact', value: 0, fault: { kind: r.status, pc: -1, detail: r.status === 'error' ? r.message : `signal ${r.signal} (${r.message})` } },
+    ),
+  };
 }
 
 export interface CaseInput {
@@ -144,6 +158,32 @@ export class ImplComparator {
     this.attachLimit = cat.entries.find((e) => e.kind === 'linux-attach-limit');
   }
 
+  private get linuxRejectsEntry(): Extract<ImplEntry, { kind: 'linux-rejects' }> | undefined {
+    return this.cat.entries.find((e): e is Extract<ImplEntry, { kind: 'linux-rejects' }> => e.kind === 'linux-rejects');
+  }
+
+  // Linux's checker rejects, the implementation accepts: its validator model must predict that, and
+  // every run must end (a value, or an error the implementation returns) or crash in a catalogued way.
+  private linuxRejects(prog: Program, inputs: readonly CaseInput[], run: ImplRun, verdicts: { linux: string; impl: string }): ImplFinding | null {
+    const e = this.linuxRejectsEntry;
+    const lres = { verdict: verdicts.linux, result: null };
+    if (e === undefined) return this.finding(`Linux's checker rejects, ${this.cat.name} accepts`, prog, null, lres, { verdict: verdicts.impl, result: null });
+    if (e.accepts !== undefined && !e.accepts(prog))
+      return this.finding(`${this.cat.name} accepts a program its validator model (${e.id}) rejects`, prog, null, lres, { verdict: verdicts.impl, result: null });
+    bump(this.stats.differences, e.id);
+    for (let i = 0; i < run.results.length && i < inputs.length; i++) {
+      const r = run.results[i]!;
+      if (r.status !== 'signal') continue;
+      this.stats.signals++;
+      const c = this.cat.entries.find(
+        (x) => (x.kind === 'crash' && x.atLoad !== true && x.signals.includes(r.signal) && x.applies(prog)) || (x.kind === 'runtime' && x.crashes !== undefined && x.crashes.signals.includes(r.signal) && x.crashes.applies(prog)),
+      );
+      if (c === undefined) return this.finding(`${this.cat.name} crashed (${resultText(r)}) on a program it accepted, and no catalogue entry explains it`, prog, i, lres, { verdict: verdicts.impl, result: resultText(r) });
+      bump(this.stats.differences, c.id);
+    }
+    return null;
+  }
+
   private finding(message: string, prog: Program, input: number | null, linux: ImplFinding['linux'], impl: ImplFinding['impl'], predicted: string | null = null): ImplFinding {
     return { judge: this.cat.name, message, prog, input, linux, impl, predicted };
   }
@@ -154,6 +194,18 @@ export class ImplComparator {
     const lv = this.kernel.load(prog);
     const accepted = run.verdict.code === 0;
     const verdicts = { linux: rejectionText(lv), impl: runVerdictText(run.verdict) };
+    if (run.verdict.stage === 'adapter') {
+      // the implementation crashed loading the program (oracle/outside/judge.ts isolates it)
+      const c = this.cat.entries.find((x) => x.kind === 'crash' && x.atLoad === true && x.applies(prog));
+      if (c === undefined) return this.finding(`${this.cat.name} crashed loading the program: ${run.verdict.message}`, prog, null, { verdict: verdicts.linux, result: null }, { verdict: verdicts.impl, result: null });
+      bump(this.stats.differences, c.id);
+      return null;
+    }
+    if (!accepted && lv !== null && lv.stage === 'check') {
+      const e = this.linuxRejectsEntry;
+      if (e?.accepts !== undefined && e.accepts(prog))
+        return this.finding(`${this.cat.name} rejects a program its validator model (${e.id}) accepts`, prog, null, { verdict: verdicts.linux, result: null }, { verdict: verdicts.impl, result: null });
+    }
     if (!accepted) {
       if (lv !== null) {
         this.stats.bothRejected++;
@@ -171,9 +223,10 @@ export class ImplComparator {
     const p = predictedRejection(this.cat, prog);
     if (p !== null)
       return this.finding(`${this.cat.name} accepts a program its catalogue predicts rejected (${p.entry.id})`, prog, null, { verdict: verdicts.linux, result: null }, { verdict: verdicts.impl, result: null });
+    if (lv !== null && lv.stage === 'check') return this.linuxRejects(prog, inputs, run, verdicts);
     if (lv !== null) {
-      if (lv.stage === 'check' || this.attachLimit === undefined)
-        return this.finding(`Linux's checker rejects (${rejectionText(lv)}), ${this.cat.name} accepts`, prog, null, { verdict: verdicts.linux, result: null }, { verdict: verdicts.impl, result: null });
+      if (this.attachLimit === undefined)
+        return this.finding(`Linux's attach path rejects (${rejectionText(lv)}), ${this.cat.name} accepts`, prog, null, { verdict: verdicts.linux, result: null }, { verdict: verdicts.impl, result: null });
       bump(this.stats.differences, this.attachLimit.id);
     }
     if (run.results.length !== inputs.length)

@@ -167,11 +167,42 @@ const SHARED: readonly ImplEntry[] = [
   },
 ];
 
+/** A converted program with no EXIT at its end: an empty classic program, or one whose last instruction is not a RET. */
+export const noFinalRet = (prog: Program): boolean => prog.length === 0 || (prog[prog.length - 1]!.code & 0x07) !== 0x06;
+
+const noExitOverflow = (impl: string): ImplEntry => ({
+  kind: 'crash',
+  id: `${impl}-validator-no-exit-overflow`,
+  title: 'a classic program with no final RET (or none at all): rte_bpf_load walks past the end of its instruction graph and corrupts the heap (glibc aborts)',
+  signals: [],
+  atLoad: true,
+  applies: noFinalRet,
+  implementation:
+    'the converted program then ends without EXIT; validate() adds the fall-through edge of its last instruction with add_edge, which accepts nidx == nb_ins (`if (nidx > bvf->prm->nb_ins)`), and the depth-first search reads and writes the node past the array; DPDK fixed it upstream in cee21cc5be ("bpf: disallow empty program", 2026: `nidx >= nb_ins`), after 22.11.11',
+  at: [`${SRC}/bpf_validate.c:1826-1847`, `${SRC}/bpf_validate.c:2047-2050`, `${SRC}/bpf_convert.c:251-283`],
+  linux: 'bpf_check_basics_ok rejects an empty program and bpf_check_classic one whose last instruction is not a RET (-EINVAL)',
+  linuxAt: ['net/core/filter.c:1040-1048', 'net/core/filter.c:1131-1138'],
+  bug: { report: 'reports/dpdk-validator-no-exit-overflow.md', fixedUpstream: 'DPDK cee21cc5be "bpf: disallow empty program"' },
+  example: `external/dpdk/${impl}-validator-no-exit-overflow.json`,
+});
+
+const checksDifferently = (impl: string): ImplEntry => ({
+  kind: 'linux-rejects',
+  id: `${impl}-checks-differently`,
+  title: "DPDK's converter and validator refuse most, not all, of what Linux's bpf_check_classic rejects (its verdict there is not predicted; accepted programs must run without crashing)",
+  implementation:
+    'rte_bpf_convert refuses unknown codes and jumps past the end; rte_bpf_load refuses what its validator finds (loops, unreachable code, field ranges, undefined registers); it has no check_load_and_stores, no shift-k limit and no SKF_AD window rule',
+  at: [`${SRC}/bpf_convert.c:241-521`, `${SRC}/bpf_validate.c:1982-2554`],
+  linux: 'bpf_check_classic (the 49 codes, jump bounds, shift k < 32, SKF_AD window, scratch written before read)',
+  linuxAt: ['net/core/filter.c:1065-1140'],
+  example: `external/dpdk/${impl}-checks-differently.json`,
+});
+
 export const DPDK_CATALOGUE: ImplCatalogue = {
   name: 'dpdk',
   source: SRC,
   semantics: { shiftX: 'mask', loads: 'dpdk', indIndex: 'dpdk', ldxLen: 'x' },
-  entries: [...SHARED, linuxAttachLimit('dpdk', 'external/dpdk/dpdk-runs-past-linux-limits.json')],
+  entries: [...SHARED, linuxAttachLimit('dpdk', 'external/dpdk/dpdk-runs-past-linux-limits.json'), checksDifferently('dpdk'), noExitOverflow('dpdk')],
 };
 
 export const DPDK_JIT_CATALOGUE: ImplCatalogue = {
@@ -205,7 +236,10 @@ export const DPDK_JIT_CATALOGUE: ImplCatalogue = {
       linuxAt: ['kernel/bpf/core.c:2020-2056'],
       bug: { report: 'reports/dpdk-jit-jset-imm8.md' },
       example: 'external/dpdk/dpdk-jit-jset-imm8.json',
+      crashes: { signals: [4, 7, 8, 11], applies: (prog) => prog.some((i) => i.code === 0x45 && i.k >>> 0 <= 127) },
     },
     linuxAttachLimit('dpdk-jit', 'external/dpdk/dpdk-jit-runs-past-linux-limits.json'),
+    checksDifferently('dpdk-jit'),
+    noExitOverflow('dpdk-jit'),
   ],
 };

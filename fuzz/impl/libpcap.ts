@@ -5,6 +5,7 @@
 // judged by the real libpcap.
 import { linuxAttachLimit, type ImplCatalogue } from './catalogue.js';
 import { EV_IND_WRAP, EV_NEG_OFFSET, EV_SHIFT_X } from './model.js';
+import { LIBPCAP_VALIDATE_AT, pcapBackwardJaPc, pcapUnimplementedPc, pcapValidateFilter } from './validators.js';
 
 const SRC = 'libpcap-1.10.3 bpf_filter.c';
 
@@ -48,5 +49,44 @@ export const LIBPCAP_CATALOGUE: ImplCatalogue = {
       example: 'external/libpcap/libpcap-no-negative-offsets.json',
     },
     linuxAttachLimit('libpcap', 'external/libpcap/libpcap-runs-past-linux-limits.json'),
+    {
+      kind: 'linux-rejects',
+      id: 'libpcap-validates-less',
+      title: "bpf_validate accepts programs Linux's bpf_check_classic rejects (any opcode of a known class and mode, backward JA, shifts by k >= 32, scratch reads before writes, k in the SKF_AD window)",
+      accepts: pcapValidateFilter,
+      implementation:
+        'pcap_validate_filter checks the class, the mode or operation, scratch indices, constant divisors and jump targets (JA in u_int arithmetic, so backward jumps pass: userland libpcap runs them for "protochain"), and that the last instruction is a RET',
+      at: LIBPCAP_VALIDATE_AT,
+      linux: 'bpf_check_classic accepts only the 49 codes of chk_code_allowed, shifts by k < 32, forward jumps in range, known SKF_AD offsets, and (check_load_and_stores) no scratch read before a write on any path',
+      linuxAt: ['net/core/filter.c:974-1031', 'net/core/filter.c:1065-1140', 'net/core/filter.c:921'],
+      example: 'external/libpcap/libpcap-validates-less.json',
+    },
+    {
+      kind: 'crash',
+      id: 'libpcap-validate-accepts-unimplemented-opcodes',
+      title: 'bpf_validate accepts an opcode bpf_filter has no case for (e.g. 0x0d ja|x, 0x0e ret|x, 0x08 ld|h|imm): bpf_filter calls abort()',
+      signals: [6],
+      applies: (prog) => pcapUnimplementedPc(prog) >= 0,
+      implementation:
+        "pcap_validate_filter looks only at BPF_CLASS and BPF_MODE / BPF_OP (and ignores the 16-bit code's high byte), while bpf_filter switches on the whole code and its `default:` is abort(): a validated program kills the process (pcap_offline_filter, tcpdump -r)",
+      at: [`${'libpcap-1.10.3 bpf_filter.c'}:113-114`, `${'libpcap-1.10.3 bpf_filter.c'}:417-528`],
+      linux: "chk_code_allowed rejects every code but the 49 bpf_check_classic knows (-EINVAL)",
+      linuxAt: ['net/core/filter.c:974-1031', 'net/core/filter.c:1077-1078'],
+      bug: { report: 'reports/libpcap-validate-accepts-aborting-opcodes.md' },
+      example: 'external/libpcap/libpcap-validate-accepts-unimplemented-opcodes.json',
+    },
+    {
+      kind: 'crash',
+      id: 'libpcap-backward-ja-loops',
+      title: 'a backward JA (k >= 2^31) that bpf_validate lets through can loop forever (the adapter stops it after 1 s of CPU time, SIGVTALRM)',
+      signals: [26],
+      applies: (prog) => pcapBackwardJaPc(prog) >= 0,
+      implementation:
+        'bpf_filter adds k to pc as a bpf_int32 (backward jumps are intended: "ip6 protochain" is compiled with them) and bpf_validate computes the target in u_int arithmetic, so ja -1 jumps to itself forever',
+      at: [`${'libpcap-1.10.3 bpf_filter.c'}:237-243`, `${'libpcap-1.10.3 bpf_filter.c'}:494-509`],
+      linux: 'JA needs k < flen - pc - 1 (only forward jumps), so every classic program ends',
+      linuxAt: ['net/core/filter.c:1105'],
+      example: 'external/libpcap/libpcap-backward-ja-loops.json',
+    },
   ],
 };

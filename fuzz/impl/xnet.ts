@@ -2,6 +2,7 @@
 // lines below). Two differences are its defined Go semantics; LDX LEN is a bug of its Disassemble.
 import { linuxAttachLimit, type ImplCatalogue } from './catalogue.js';
 import { EV_IND_WRAP, EV_LDX_LEN_A, EV_NEG_OFFSET, EV_SHIFT_X } from './model.js';
+import { XNET_NEWVM_AT, xnetNewVm } from './validators.js';
 
 const SRC = 'golang.org/x/net v0.7.0 bpf';
 
@@ -57,5 +58,17 @@ export const XNET_CATALOGUE: ImplCatalogue = {
       example: 'external/xnet/xnet-ldx-len-loads-a.json',
     },
     linuxAttachLimit('xnet', 'external/xnet/xnet-runs-past-linux-limits.json'),
+    {
+      kind: 'linux-rejects',
+      id: 'xnet-newvm-checks-less',
+      title: "NewVM accepts programs Linux's bpf_check_classic rejects (shifts by k >= 32, scratch reads before writes, unknown opcodes it cannot disassemble, which Run then refuses)",
+      accepts: xnetNewVm,
+      implementation:
+        'NewVM checks only jump bounds, constant division by zero, unknown extensions and the final return; what Disassemble cannot decode stays a RawInstruction that NewVM accepts and Run answers with "unknown Instruction"',
+      at: XNET_NEWVM_AT,
+      linux: 'bpf_check_classic accepts only the 49 codes of chk_code_allowed, shifts by k < 32, and no scratch read before a write',
+      linuxAt: ['net/core/filter.c:974-1031', 'net/core/filter.c:1065-1140', 'net/core/filter.c:921'],
+      example: 'external/xnet/xnet-newvm-checks-less.json',
+    },
   ],
 };

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -287,7 +288,7 @@ void guard_install(void)
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0 };
 	if (sigaltstack(&ss, NULL) != 0)
 		frame_die("sigaltstack");
-	const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGVTALRM };
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
@@ -299,14 +300,24 @@ void guard_install(void)
 	}
 }
 
+static void set_budget(long seconds)
+{
+	struct itimerval t = { { 0, 0 }, { seconds, 0 } };
+	setitimer(ITIMER_VIRTUAL, &t, NULL);
+}
+
 int guard_call(uint64_t (*fn)(void *), void *arg, uint64_t *out_value)
 {
 	if (sigsetjmp(guard_jmp, 1) != 0) {
 		guard_active = 0;
+		set_budget(0);
 		return guard_sig;
 	}
 	guard_active = 1;
+	/* a run that does not end (libpcap runs backward jumps) is stopped after 1 s of CPU time */
+	set_budget(GUARD_CPU_SECONDS);
 	*out_value = fn(arg);
+	set_budget(0);
 	guard_active = 0;
 	return 0;
 }

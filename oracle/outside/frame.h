@@ -74,8 +74,9 @@ void put_bytes(const void *p, uint32_t n);
 void put_str(const char *s);
 void answer_end(void);
 
-/* Call fn(arg) with SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT caught: 0 and *out set when it
- * returned, else the signal number. */
+/* Call fn(arg) with SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT caught, and stopped by SIGVTALRM
+ * after GUARD_CPU_SECONDS of CPU time: 0 and *out set when it returned, else the signal number. */
+#define GUARD_CPU_SECONDS 1
 int guard_call(uint64_t (*fn)(void *), void *arg, uint64_t *out);
 void guard_install(void);
 

@@ -127,7 +127,11 @@ export class OutsideJudge implements Judge<SkbInput> {
         out.push(...e.answered);
         const bad = rest[e.answered.length]!;
         await this.restart();
-        out.push(await this.isolate(bad, flags, e.message));
+        // 128 + N: the adapter caught signal N inside the implementation's load and quit at once
+        // (its state may hold a lock), so the crash is that batch's load: no need to pin it again
+        if (e.status !== null && e.status > 128 && e.status < 192)
+          out.push({ kind: 'answer', id: 0, verdict: { code: -1, stage: CRASH_STAGE, message: `the adapter died loading the program (${e.message})` }, results: [] });
+        else out.push(await this.isolate(bad, flags, e.message));
         rest = rest.slice(e.answered.length + 1);
       }
     }

@@ -11,6 +11,8 @@ export class AdapterDied extends Error {
     message: string,
     /** the answers that arrived, in order: answers[i] is the answer to batches[i] */
     readonly answered: readonly Answer[],
+    /** the exit status, when it exited (128 + N: it caught signal N inside the implementation's load and quit) */
+    readonly status: number | null = null,
   ) {
     super(message);
   }
@@ -29,6 +31,7 @@ export class OutsideProcess {
   private readonly reader = new FrameReader();
   private pending: Pending | null = null;
   private dead: string | null = null;
+  private status: number | null = null;
   private stderr = '';
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
@@ -85,7 +88,7 @@ export class OutsideProcess {
         clearTimeout(timer);
         const how = sig ? `killed by ${sig}` : `exited with status ${code}`;
         if (proc === null) reject(new Error(`${binary} ${how} before its hello${early ? `: ${early.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
-        else proc.fail(how);
+        else proc.fail(how, code);
       });
     });
   }
@@ -95,12 +98,13 @@ export class OutsideProcess {
     return this.dead === null;
   }
 
-  private fail(why: string): void {
+  private fail(why: string, status: number | null = null): void {
+    if (this.dead === null) this.status = status;
     if (this.dead === null) this.dead = `${why}${this.stderr.trim() ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     const p = this.pending;
     this.pending = null;
-    p?.reject(new AdapterDied(`adapter ${this.dead}`, p.answers));
+    p?.reject(new AdapterDied(`adapter ${this.dead}`, p.answers, this.status));
   }
 
   private data(d: Buffer): void {
@@ -133,7 +137,7 @@ export class OutsideProcess {
   }
 
   private sendNow(batches: readonly Omit<Batch, 'id' | 'kind'>[]): Promise<Answer[]> {
-    if (this.dead !== null) return Promise.reject(new AdapterDied(`adapter ${this.dead}`, []));
+    if (this.dead !== null) return Promise.reject(new AdapterDied(`adapter ${this.dead}`, [], this.status));
     if (batches.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       const frames = batches.map((b) => {

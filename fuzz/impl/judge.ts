@@ -1,0 +1,69 @@
+// An outside implementation as a judge of the batched campaign (`bpfspec fuzz --judges classic,libpcap`,
+// fuzz/batched.ts): it answers like any judge, and settles its own differences from the spec through
+// its catalogue (fuzz/impl/<name>.ts) and, for DPDK, the conversion and JIT checks (CaseChecker):
+// a catalogued difference is counted under its entry id (JudgeStats.explained), anything else is a
+// mismatch the campaign shrinks and reports.
+import type { Program } from '../../model/cbpf/insn.js';
+import type { KernelConfig } from '../../model/config.js';
+import type { JudgeAnswer, JudgeCase, SkbInput } from '../../model/judge.js';
+import type { CataloguedJudge, JudgeStats } from '../batched.js';
+import { CaseChecker, type ImplJudgeLike } from './campaign.js';
+import type { ImplName } from './catalogue.js';
+import { engineRun, implJudgeAnswer, type ImplRun } from './compare.js';
+
+export class CataloguedOutsideJudge implements CataloguedJudge {
+  readonly checker: CaseChecker;
+  private readonly raw = new WeakMap<JudgeAnswer, ImplRun>();
+
+  constructor(
+    readonly inner: ImplJudgeLike & { close(): Promise<void> },
+    readonly impl: ImplName,
+    config: KernelConfig,
+  ) {
+    this.checker = new CaseChecker(impl, config);
+  }
+
+  get name(): string {
+    return this.impl;
+  }
+
+  supports(prog: Program): string | null {
+    return this.inner.supports(prog);
+  }
+
+  async judge(cases: readonly JudgeCase<SkbInput>[]): Promise<readonly JudgeAnswer[]> {
+    const runs = await this.inner.run(
+      cases.map((c) => ({ prog: c.prog, packets: c.inputs.map((i) => ({ data: i.skb.data, headlen: i.skb.headlen })) })),
+      this.checker.flags,
+    );
+    return runs.map((r) => {
+      const a = implJudgeAnswer(engineRun(r, this.checker.engines[0]!));
+      this.raw.set(a, r);
+      return a;
+    });
+  }
+
+  catalogueCheck(prog: Program, inputs: readonly SkbInput[], answer: JudgeAnswer, stats: JudgeStats | null): { kind: 'verdict' | 'result'; message: string; input: number | null } | null {
+    const run = this.raw.get(answer);
+    if (run === undefined) return { kind: 'verdict', message: `${this.impl}: an answer this judge did not give`, input: null };
+    const primary = this.checker.comparators[0]!;
+    const before = { ...primary.stats.differences };
+    const agreed = primary.stats.agreed;
+    const pairs = primary.stats.pairs;
+    const f = this.checker.check({ prog, inputs }, run, stats !== null);
+    if (stats !== null) {
+      stats.pairs += primary.stats.pairs - pairs;
+      stats.exact += primary.stats.agreed - agreed;
+      for (const [k, v] of Object.entries(primary.stats.differences)) {
+        const d = v - (before[k] ?? 0);
+        if (d > 0) stats.explained[k] = (stats.explained[k] ?? 0) + d;
+      }
+    }
+    if (f === null) return null;
+    return { kind: f.input === null ? 'verdict' : 'result', message: `${f.message}${f.predicted !== null ? ` [catalogue prediction ${f.predicted}]` : ''}`, input: f.input };
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
