@@ -13,7 +13,8 @@ import { engineRun, implJudgeAnswer, type ImplRun } from './compare.js';
 
 export class CataloguedOutsideJudge implements CataloguedJudge {
   readonly checker: CaseChecker;
-  private readonly raw = new WeakMap<JudgeAnswer, ImplRun>();
+  /** per answer given: the adapter's raw answer and how many packets it was asked about */
+  private readonly raw = new WeakMap<JudgeAnswer, { run: ImplRun; sent: number }>();
 
   constructor(
     readonly inner: ImplJudgeLike & { close(): Promise<void> },
@@ -36,21 +37,23 @@ export class CataloguedOutsideJudge implements CataloguedJudge {
       cases.map((c) => ({ prog: c.prog, packets: c.inputs.map((i) => ({ data: i.skb.data, headlen: i.skb.headlen })) })),
       this.checker.flags,
     );
-    return runs.map((r) => {
+    return runs.map((r, i) => {
       const a = implJudgeAnswer(engineRun(r, this.checker.engines[0]!));
-      this.raw.set(a, r);
+      this.raw.set(a, { run: r, sent: cases[i]!.inputs.length });
       return a;
     });
   }
 
   catalogueCheck(prog: Program, inputs: readonly SkbInput[], answer: JudgeAnswer, stats: JudgeStats | null): { kind: 'verdict' | 'result'; message: string; input: number | null } | null {
-    const run = this.raw.get(answer);
-    if (run === undefined) return { kind: 'verdict', message: `${this.impl}: an answer this judge did not give`, input: null };
+    const given = this.raw.get(answer);
+    if (given === undefined) return { kind: 'verdict', message: `${this.impl}: an answer this judge did not give`, input: null };
+    const { run } = given;
     const primary = this.checker.comparators[0]!;
     const before = { ...primary.stats.differences };
     const agreed = primary.stats.agreed;
     const pairs = primary.stats.pairs;
-    const f = this.checker.check({ prog, inputs }, run, stats !== null);
+    // the campaign asks about no packet where the spec judge refuses the program (Linux's limits)
+    const f = this.checker.check({ prog, inputs: inputs.slice(0, given.sent) }, run, stats !== null);
     if (stats !== null) {
       stats.pairs += primary.stats.pairs - pairs;
       stats.exact += primary.stats.agreed - agreed;

@@ -131,7 +131,7 @@ function loadEvent(mode: ImplSemantics['loads'], got: Load, base: number, k: num
   return EV_UNNAMED;
 }
 
-const sameLoad = (a: Load, b: number | null): boolean => (a.ok ? b !== null && a.v === b : b === null);
+const sameLoad = (a: Load, b: number | null): boolean => (a.ok ? b !== null && a.v === b : !a.oob && b === null);
 
 /** Classic codes the model runs (the 49 Linux accepts; SKF_AD_* loads are not supported by the outside judges). */
 export class ImplModel {
@@ -239,7 +239,11 @@ export class ImplModel {
       const base = isInd ? (sem.indIndex === 'dpdk' && code !== 0x48 ? A : X) : 0;
       const got = implLoad(sem.loads, skb, this.config, base, K, load.size);
       const linux = linuxLoad(skb, this.config, (linuxBase + K) | 0, load.size);
-      if (!sameLoad(got, linux)) events |= isInd && base !== linuxBase ? EV_IND_INDEX_A : loadEvent(sem.loads, got, base, K, linux !== null);
+      if (!sameLoad(got, linux)) {
+        // a different index register (DPDK) explains the difference; an out-of-bounds read is named too
+        if (isInd && base !== linuxBase) events |= EV_IND_INDEX_A | (!got.ok && got.oob ? loadEvent(sem.loads, got, base, K, false) : 0);
+        else events |= loadEvent(sem.loads, got, base, K, linux !== null);
+      }
       if (!got.ok) {
         if (got.oob) return { prediction: { kind: 'oob', detail: got.detail }, events };
         return { prediction: { kind: 'value', value: 0 }, events };

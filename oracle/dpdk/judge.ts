@@ -36,7 +36,7 @@ export function ensureDpdkAdapter(env: NodeJS.ProcessEnv = process.env): BuildRe
 /** Whether rte_bpf_convert converts what the program uses (null), or why not. */
 export function dpdkSupports(prog: Program): string | null {
   const anc = firstAncillary(prog);
-  if (anc !== null) return `ld [${anc.macro}] at pc ${anc.pc}: rte_bpf_convert rejects Linux's ancillary offsets (${DPDK_SOURCE}/bpf_convert.c:211-239)`;
+  if (anc !== null) return `SKF_AD_* ancillary loads (e.g. ld [${anc.macro}]): rte_bpf_convert rejects them (${DPDK_SOURCE}/bpf_convert.c:211-239)`;
   return null;
 }
 

@@ -35,7 +35,7 @@ export function ensureLibpcapAdapter(env: NodeJS.ProcessEnv = process.env): Buil
 export function libpcapSupports(prog: Program): string | null {
   const anc = firstAncillary(prog);
   if (anc !== null)
-    return `ld [${anc.macro}] at pc ${anc.pc}: libpcap has no SKF_AD_* extensions (${LIBPCAP_SOURCE}:121-169 loads packet offset 0xfffff000+n and fails)`;
+    return `SKF_AD_* ancillary loads (e.g. ld [${anc.macro}]): libpcap has none (${LIBPCAP_SOURCE}:121-169 loads packet offset 0xfffff000+n and fails)`;
   return null;
 }
 

@@ -28,9 +28,9 @@ export function xnetVersion(): string {
 /** Whether x/net/bpf's VM implements what the program uses (null), or why not. */
 export function xnetSupports(prog: Program): string | null {
   const anc = firstAncillary(prog);
-  if (anc !== null) return `ld [${anc.macro}] at pc ${anc.pc}: NewVM implements only the ExtLen extension (${XNET_SOURCE}/vm.go:56-61)`;
+  if (anc !== null) return `SKF_AD_* ancillary loads (e.g. ld [${anc.macro}]): NewVM implements only the ExtLen extension (${XNET_SOURCE}/vm.go:56-61)`;
   const neg = firstCode(prog, 0x84);
-  if (neg >= 0) return `neg at pc ${neg}: the VM has no NegateA (${XNET_SOURCE}/vm.go:97-99, Run fails at vm.go:144-145)`;
+  if (neg >= 0) return `neg (BPF_ALU|BPF_NEG): the VM has no NegateA (${XNET_SOURCE}/vm.go:97-99, Run fails at vm.go:144-145)`;
   return null;
 }
 
