@@ -220,3 +220,10 @@ export function seccompWordName(k: number, littleEndian = true): string {
   if (k >= SECCOMP_DATA_ARGS && k < SIZEOF_SECCOMP_DATA && (k & 3) === 0) return `args[${(k - SECCOMP_DATA_ARGS) >> 3}].${half(k)}`;
   return `[${k}]`;
 }
+
+/** An input of a seccomp filter for the judges (model/judge.ts Judge<SeccompInput>): one system call's data. */
+export interface SeccompInput {
+  readonly data: SeccompData;
+  /** byte order of the ABI (default little-endian) */
+  readonly littleEndian?: boolean;
+}
