@@ -22,6 +22,8 @@ export interface OracleProbe {
   readonly ip80: bigint;
   /** INT 0x80 works from 64-bit code (IA-32 emulation on) */
   readonly int80: boolean;
+  /** the address of the struct sock_fprog every attach passes (args[2] of the seccomp() call the filters already installed see) */
+  readonly fprog: bigint;
 }
 
 /** One call: the entry (0 = SYSCALL, 1 = INT 0x80), the number register and six argument registers. */
@@ -96,7 +98,7 @@ export class SeccompOracle {
   async start(): Promise<OracleProbe> {
     this.proc.stdin.write('P\n');
     const f = (await this.expect('P ')).split(' ');
-    this.probe = { uid: Number(f[1]), sandboxed: f[2] === '1', ip64: BigInt(`0x${f[4]}`), ip80: BigInt(`0x${f[5]}`), int80: f[6] === '1' };
+    this.probe = { uid: Number(f[1]), sandboxed: f[2] === '1', ip64: BigInt(`0x${f[4]}`), ip80: BigInt(`0x${f[5]}`), int80: f[6] === '1', fprog: BigInt(`0x${f[7]}`) };
     return this.probe;
   }
 
