@@ -178,6 +178,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc) {
   // Only the first SIGSYS is the call's: the main thread's own exit may trap too, and then ends the
   // process with an undefined instruction (SIGILL) instead of overwriting the report.
   int expected = 0;
+  if (__atomic_load_n(&sh->done, __ATOMIC_SEQ_CST) != 0) __builtin_trap();
   if (!__atomic_compare_exchange_n(&sh->trapped, &expected, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) __builtin_trap();
   sh->s_signo = sig;
   sh->s_code = si->si_code;
@@ -379,8 +380,8 @@ static void run_action(int nflt, int ncall) {
     const char *state;
     int attach_failed = sh->nattached > 0 && sh->attach_errno[sh->nattached - 1] != 0;
     if (attach_failed) state = "attach";
-    else if (sh->trapped) state = "trap";
-    else if (sh->done == 1) state = "ret";
+    else if (sh->done == 1) state = "ret"; // the call returned: a later SIGSYS is the main thread's exit
+    else if (sh->trapped == 2) state = "trap";
     else if (sh->done == 3) state = "thread";
     else if (sh->done == 4) state = "timeout";
     else if (WIFSIGNALED(status)) state = "signal";
