@@ -24,7 +24,7 @@ export interface BuildResult {
   readonly htmlBytes: number;
   readonly scriptBytes: number;
   readonly dataBytes: number;
-  /** project-relative source files in the bundle, with the SHA-256 of each as read from the tree */
+  /** project-relative source files whose code is in the bundle, with the SHA-256 of each as read from the tree */
   readonly inputs: readonly { readonly path: string; readonly sha256: string }[];
   readonly citations: Citations;
   readonly entries: number;
@@ -165,7 +165,11 @@ export async function buildPage(opts: BuildOptions): Promise<BuildResult> {
   if (bad.length > 0) throw new WebBuildError(`the page bundle reaches Node APIs:\n  ${bad.join('\n  ')}`);
   const script = res.outputFiles[0]!.text;
   if (/\brequire\(|from\s*["']node:|import\(["']node:/.test(script)) throw new WebBuildError('the page bundle contains a require() or node: import');
-  const inputs = Object.keys(res.metafile.inputs)
+  // the files that contribute code (read but tree-shaken away, e.g. fast-check behind fuzz/arb/constants.ts, do not)
+  const output = Object.values(res.metafile.outputs)[0]!;
+  const inputs = Object.entries(output.inputs)
+    .filter(([, v]) => v.bytesInOutput > 0)
+    .map(([p]) => p)
     .sort()
     .map((p) => ({ path: p, sha256: sha256(readFileSync(join(root, p))) }));
   const template = readFileSync(join(root, 'web', 'app', 'index.html'), 'utf8');
