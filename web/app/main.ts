@@ -511,8 +511,8 @@ function renderStepper(d: Derived): void {
       h(
         'table',
         { class: 'mem' },
-        ...Array.from({ length: 4 }, (_, q) =>
-          h('tr', null, ...Array.from({ length: 4 }, (_, j) => q * 4 + j).flatMap((k) => [h('th', null, `M[${k}]`), h('td', { 'data-m': k, 'data-value': cs.M[k]! >>> 0 }, hex32(cs.M[k]!))])),
+        ...Array.from({ length: 8 }, (_, q) =>
+          h('tr', null, ...[q, q + 8].flatMap((k) => [h('th', null, `M[${k}]`), h('td', { 'data-m': k, 'data-value': cs.M[k]! >>> 0 }, hex32(cs.M[k]!))])),
         ),
       ),
     );
