@@ -37,16 +37,28 @@ test.after.always(async () => {
   if (built) console.log(`web page tests: screenshots in ${SCREENSHOT_DIR}`);
 });
 
-/** Open the page at a fragment; any uncaught error in the page fails the test. */
+const pageErrors = new WeakMap<Page, string[]>();
+
+/** Open the page at a fragment; uncaught errors in the page are collected for done(). */
 async function open(t: ExecutionContext, fragment: string, base = pageUrl): Promise<Page> {
   const page = await (await ctx()).newPage();
-  page.on('pageerror', (e) => t.fail(`page error: ${e.message}`));
+  const errors: string[] = [];
+  pageErrors.set(page, errors);
+  page.on('pageerror', (e) => errors.push(e.message));
+
   await page.goto(`${base}${fragment === '' ? '' : `#${fragment}`}`);
   await page.waitForSelector('body[data-ready=true]', { timeout: 20_000 });
   return page;
 }
 
-const attr = async (page: Page, sel: string, name: string): Promise<string> => (await page.getAttribute(sel, name)) ?? '';
+/** An attribute of the first element that matches, '' when there is none (never waits). */
+/** Close a page, failing the test if the page threw anything uncaught. */
+async function done(t: ExecutionContext, page: Page): Promise<void> {
+  t.deepEqual(pageErrors.get(page) ?? [], [], 'no uncaught error in the page');
+  await page.close();
+}
+
+const attr = async (page: Page, sel: string, name: string): Promise<string> => (await (await page.$(sel))?.getAttribute(name)) ?? '';
 
 requiresSerial(chromiumMissing, 'web: paste the tcpdump -dd example; the verdict is what bpfspec check says', async (t) => {
   const page = await open(t, 'p=t');
@@ -78,7 +90,7 @@ requiresSerial(chromiumMissing, 'web: paste the tcpdump -dd example; the verdict
   const link = await page.getAttribute('#verdicts .verdict.bad a.kref', 'href');
   t.regex(link ?? '', /^https:\/\/github\.com\/eclipse-oniro-mirrors\/kernel_linux_6\.6\/blob\/79226fb0ba80[0-9a-f]{28}\/net\/core\/filter\.c#L\d+$/);
   await page.screenshot({ path: screenshotPath('1-paste-rejected') });
-  await page.close();
+  await done(t, page);
 });
 
 interface TraceJson {
@@ -135,7 +147,7 @@ requiresSerial(chromiumMissing, 'web: step to where the runs part on corpus entr
     for (let reg = 0; reg <= 10; reg++) t.is(await attr(page, `#ebpf-r${reg}`, 'data-value'), u64(k.regs, reg), `${id}: r${reg}`);
     // and every step the other way: walk back to the start, the classic pc follows the trace
     await page.screenshot({ path: screenshotPath(`2-parting-${divergence}`), fullPage: true });
-    await page.close();
+    await done(t, page);
   }
 });
 
@@ -184,7 +196,7 @@ requiresSerial(chromiumMissing, 'web: drop the example capture; the results tabl
     await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: junk });
     await page.waitForSelector('#drop-error');
     t.regex((await page.textContent('#drop-error')) ?? '', /^bpfspec: junk\.pcap: not a pcap or pcapng file/);
-    await page.close();
+    await done(t, page);
   }
 });
 
@@ -223,8 +235,8 @@ requiresSerial(chromiumMissing, 'web: a deep link restores the exact step, packe
   await again.click('#step-first');
   await again.click('#step-continue');
   t.is(await attr(again, '#classic-pc', 'data-value'), '1');
-  await page.close();
-  await again.close();
+  await done(t, page);
+  await done(t, again);
 });
 
 requiresSerial(chromiumMissing, 'web: bpfspec web serves the page on localhost; the reference view lists the model citations', async (t) => {
@@ -251,10 +263,36 @@ requiresSerial(chromiumMissing, 'web: bpfspec web serves the page on localhost; 
     t.regex(check![1]!, /^net\/core\/filter\.c:\d+$/);
     t.regex(check![3]!, /^model\/cbpf\/check\.ts:\d+$/);
     await page.screenshot({ path: screenshotPath('5-reference') });
-    await page.close();
+    await done(t, page);
   } finally {
     child.kill('SIGTERM');
   }
   const code = await new Promise<number | null>((res) => (child.exitCode !== null ? res(child.exitCode) : child.on('exit', (c) => res(c))));
   t.is(code, 0, 'bpfspec web stops cleanly on SIGTERM');
+});
+
+requiresSerial(chromiumMissing, 'web: every shipped example and corpus entry opens, and where its runs part the page names the cause', async (t) => {
+  const data = JSON.parse(
+    (readFileSync(built!.html, 'utf8').match(/<script type="application\/json" id="page-data">([\s\S]*?)<\/script>/) ?? ['', '{}'])[1]!,
+  ) as { examples: { name: string }[]; entries: { id: string; variant: string | null; divergence: string | null }[] };
+  t.true(data.entries.length >= 15);
+  const page = await open(t, '');
+  const fragments = [...data.examples.map((e) => ({ frag: `p=x:${encodeURIComponent(e.name)}`, variant: null, divergence: null, id: e.name })), ...data.entries.map((e) => ({ frag: `p=e:${encodeURIComponent(e.id)}`, ...e }))];
+  let parted = 0;
+  for (const f of fragments) {
+    await page.evaluate((frag) => {
+      location.hash = frag;
+    }, f.frag);
+    await page.waitForFunction((id) => (document.querySelector('#program-info')?.textContent ?? '').includes(id), f.id);
+    t.regex((await page.textContent('#verdict-check')) ?? '', /^(accepted|rejected)/, f.id);
+    const row = await attr(page, '#parting', 'data-row');
+    if (row === '') continue;
+    parted++;
+    await page.click('#step-parting');
+    t.is(await attr(page, '#step-pos', 'data-row'), row, f.id);
+    if (f.divergence !== null) t.truthy(await page.$(`#parting [data-divergence="${f.divergence}"]`), `${f.id}: names ${f.divergence}`);
+    else if (f.variant !== null) t.regex((await page.textContent('#no-divergence')) ?? '', new RegExp(`historical bug ${f.variant}`), f.id);
+  }
+  t.true(parted >= 8, `${parted} entries part`);
+  await done(t, page);
 });

@@ -284,12 +284,21 @@ function renderVerdicts(d: Derived): void {
       ? h(
           'div',
           { id: 'runtime', class: 'runtime' },
-          h('div', null, `conversion: ${a.prog.length} classic → ${a.migration!.insns.length} eBPF instructions in ${rt.passes} passes, stack depth ${rt.stackDepth} bytes `, refLink('bpfConvertFilter')),
+          h('div', null, `conversion: ${a.prog.length} classic → ${a.migration?.insns.length ?? '?'} eBPF instructions in ${rt.passes} passes, stack depth ${rt.stackDepth} bytes `, refLink('bpfConvertFilter')),
           h('div', null, `charge: bpf_prog_size = ${rt.progSize} bytes against optmem_max ${rt.optmemMax} `, refLink('skFilterCharge')),
           h('div', null, `runtime: ${jitNote}; interpreter bucket ${rt.interpreter} `, refLink('bpfMigrateFilter')),
         )
       : null,
     a.attachDivergence ? divergenceBox(a.attachDivergence, 'attach-divergence') : null,
+    !a.check.accepted && a.attach.accepted
+      ? h(
+          'div',
+          { id: 'attach-divergence', class: 'divergence none' },
+          a.config.variant
+            ? `The fixed checker (the classic side's) rejects what the kernel path accepts: the historical bug ${a.config.variant} (model/variants.ts) at work.`
+            : 'The classic checker rejects what the kernel path accepts, and no catalogued divergence says so: this would be a finding.',
+        )
+      : null,
     a.check.accepted && !a.attach.accepted && a.attachDivergence === null
       ? h('div', { id: 'attach-divergence', class: 'divergence none' }, 'classic accepts and the kernel path refuses, and no catalogued attach divergence matches: this would be a finding')
       : null,
@@ -363,7 +372,7 @@ function renderMigration(d: Derived): void {
         h('td', null, h('span', { class: `bp${bpHas('c', c.pc) ? ' on' : ''}`, 'data-bp': `c${c.pc}`, title: 'breakpoint' }, '●')),
         h('td', { class: 'txt', 'data-sel': `c${c.pc}`, title: `converted by ${c.convertedBy}` }, c.text),
         h('td', { class: 'arrow' }, c.ebpf ? '→' : ''),
-        h('td', null, c.ebpf && m ? ebpfList(c.ebpf[0], c.ebpf[1], isSel) : h('span', { class: 'muted' }, a.check.accepted ? 'not converted' : '')),
+        h('td', null, c.ebpf && m ? ebpfList(c.ebpf[0], c.ebpf[1], isSel) : h('span', { class: 'muted' }, a.attach.accepted || a.check.accepted ? 'not converted' : '')),
       ),
     );
   }

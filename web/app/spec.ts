@@ -212,7 +212,9 @@ export function analyse(prog: Program, config: KernelConfig): Analysis {
   const attachR = skAttachFilter(prog, config);
   const attached = 'ok' in attachR ? attachR : null;
   let migration: Migration | null = null;
-  const conv = checkR === null ? bpfConvertFilter(prog, config) : null;
+  // the migration the kernel path makes: after the checker under this configuration (a historical
+  // variant may let through what the fixed checker, the classic side's, rejects)
+  const conv = bpfCheckFilter(prog, config) === null ? bpfConvertFilter(prog, config) : null;
   if (conv !== null && 'ok' in conv) {
     const owner = new Int32Array(conv.insns.length).fill(-1);
     for (let i = 0; i < prog.length; i++) for (let pc = conv.map[2 * i]!; pc < conv.map[2 * i + 1]!; pc++) owner[pc] = i;
