@@ -122,6 +122,7 @@ function packetsOf(ref: PacketsRef, s: PageState): Derived['packets'] {
   }
   if (ref.kind === 'capture') {
     if (dropped !== null && ref.name === `dropped:${dropped.name}`) return { ok: true, packets: dropped.packets, notes: dropped.notes };
+    if (ref.name.startsWith('dropped:')) return { ok: false, message: `${ref.name.slice(8)}: a dropped capture too large for a link (over 16 KiB, or of mixed link types) is not in it: drop it again` };
     const c = CAPTURES.get(ref.name);
     if (c === undefined) return { ok: false, message: `no shipped capture '${ref.name}'` };
     return packetsFromCapture(base64Bytes(c.base64), ref.name);
@@ -175,12 +176,17 @@ function setState(patch: Partial<PageState>, opts: { replace?: boolean } = {}): 
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
+/** The kernel line of a reference row (none for the unlinked 3.14 tree). */
+function rowUrl(r: ReferenceRow): string | null {
+  if (r.kernelTree !== '6.6.y') return null;
+  const f = resolveKernelFile(r.kernelPath);
+  return f === null ? null : kernelLineUrl(f, r.kernelLine);
+}
+
 function refLink(modelName: string): HTMLElement | null {
   const r = REF_BY_MODEL.get(modelName);
   if (r === undefined) return null;
-  const f = resolveKernelFile(r.kernelPath);
-  const url = f === null ? null : kernelLineUrl(f, r.kernelLine);
-  return kernelLink(`${r.kernelName || modelName} (${r.kernelPath}:${r.kernelLineAs})`, url, `model: ${r.modelFile}:${r.modelLine} ${r.modelName}`);
+  return kernelLink(`${r.kernelName || modelName} (${r.kernelTree === '3.14' ? 'v3.14 ' : ''}${r.kernelPath}:${r.kernelLineAs})`, rowUrl(r), `model: ${r.modelFile}:${r.modelLine} ${r.modelName}`);
 }
 
 function atLink(at: string): HTMLElement {
@@ -612,8 +618,7 @@ function renderReference(): void {
   );
   const tb = h('tbody');
   for (const r of rows) {
-    const file = resolveKernelFile(r.kernelPath);
-    const url = file === null ? null : kernelLineUrl(file, r.kernelLine);
+    const url = rowUrl(r);
     tb.append(
       h(
         'tr',

@@ -63,7 +63,7 @@ function referenceRows(c: Citations): ReferenceRow[] {
     modelLine: e.modelLine,
     modelName: e.modelName,
     kind: e.kind,
-    kernelPath: e.kernelFile.tree === '3.14' ? '3.14' : e.kernelFile.path,
+    kernelPath: e.kernelFile.path,
     kernelTree: e.kernelFile.tree,
     kernelLine: e.kernelLine,
     kernelLineAs: e.kernelLineAs,
