@@ -14,7 +14,7 @@ const cite = (text: string, path = 'model/x.ts', known: readonly string[] = ['mo
 test('the model: every citation resolves, and the main functions of the path are listed', (t) => {
   const c = readCitations(projectRoot);
   t.deepEqual(c.errors, []);
-  t.deepEqual(c.treeIds, [TREE_COMMIT.slice(0, 12)]);
+  t.is(c.treeId, TREE_COMMIT.slice(0, 12));
   const byModel = new Map(c.entries.map((e) => [e.modelName, e]));
   for (const [model, kernel, file] of [
     ['bpfCheckClassic', 'bpf_check_classic', 'net/core/filter.c'],
@@ -87,6 +87,9 @@ test('citations: the build refuses a file the model does not know, a function wi
   t.regex(badRef.errors[0]!.message, /model\/nope\.ts, which is not a model file/);
   // a constant may cite without a name; prose is not a name
   t.deepEqual(cite('// include/uapi/linux/filter.h:58 scratch memory words\nexport const BPF_MEMWORDS = 16;\n').errors, []);
+  t.deepEqual(cite('// include/uapi/linux/audit.h:388-443 (as u32)\nexport const AUDIT_ARCH_X86_64 = (EM_X86_64 | AUDIT_ARCH_64BIT) >>> 0; // 0xc000003e\n').errors, [], 'a parenthesised constant is no function');
+  const multi = cite('// kernel/bpf/core.c:2803 bpf_user_rnd_u32\nexport const rnd = (\n  env: Env,\n): number => 0;\n');
+  t.is(multi.entries[0]!.kind, 'function', 'an arrow function over several lines');
   t.is(cite('// include/uapi/linux/filter.h:58 scratch memory words\nexport const BPF_MEMWORDS = 16;\n').entries[0]!.kernelName, '');
 
   // and the build itself fails on such a model, naming file and line
@@ -95,8 +98,10 @@ test('citations: the build refuses a file the model does not know, a function wi
   writeFileSync(join(root, 'model', 'a.ts'), '// kernel/bpf/verifier.c:100 do_check\nexport function doCheck(): void {}\n');
   const e = t.throws(() => readCitations(root), { instanceOf: WebBuildError });
   t.regex(e!.message, /model\/a\.ts:1: citation of kernel\/bpf\/verifier\.c:100: a kernel file the model does not know/);
-  writeFileSync(join(root, 'model', 'a.ts'), '// 6.6.y tree eclipse-oniro-mirrors/kernel_linux_6.6 @ 0123456789ab\n');
+  writeFileSync(join(root, 'model', 'a.ts'), '// 6.6.y tree eclipse-oniro-mirrors/kernel_linux_6.6\n// @ 0123456789ab; line numbers are that tree\'s\n');
   t.throws(() => readCitations(root), { instanceOf: WebBuildError, message: /kernel_linux_6\.6 @ 0123456789ab, but the page links/ });
+  writeFileSync(join(root, 'model', 'a.ts'), '// nothing about the tree\n');
+  t.throws(() => readCitations(root), { instanceOf: WebBuildError, message: /no header names the tree/ });
 });
 
 test('citations: kernel names and prose', (t) => {

@@ -40,6 +40,9 @@ export const KERNEL_FILES_EXPECTED: readonly KernelFile[] = [
   { path: 'include/linux/seccomp.h', tree: '6.6.y' },
   { path: 'net/packet/af_packet.c', tree: '6.6.y' },
   { path: 'include/linux/skbuff.h', tree: '6.6.y' },
+  { path: 'include/linux/err.h', tree: '6.6.y' },
+  { path: 'include/uapi/linux/audit.h', tree: '6.6.y' },
+  { path: 'include/uapi/asm-generic/siginfo.h', tree: '6.6.y' },
 ];
 
 /**

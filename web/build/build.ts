@@ -52,7 +52,8 @@ export function readCitations(root: string): Citations {
   const known = new Set(files.map((f) => f.path));
   const c = extractCitations(files, known);
   const errors = c.errors.map((e) => `${e.file}:${e.line}: ${e.message}`);
-  for (const id of c.treeIds) if (!TREE_COMMIT.startsWith(id)) errors.push(`model headers name kernel_linux_6.6 @ ${id}, but the page links ${TREE_COMMIT} (web/app/kernel-tree.ts)`);
+  if (c.treeId === null) errors.push('model/: no header names the tree its line numbers are read from (eclipse-oniro-mirrors/kernel_linux_6.6 @ COMMIT)');
+  else if (!TREE_COMMIT.startsWith(c.treeId)) errors.push(`model headers read line numbers from kernel_linux_6.6 @ ${c.treeId}, but the page links ${TREE_COMMIT} (web/app/kernel-tree.ts)`);
   if (errors.length > 0) throw new WebBuildError(`${errors.length} bad citation${errors.length === 1 ? '' : 's'} in model/:\n  ${errors.join('\n  ')}`);
   return c;
 }

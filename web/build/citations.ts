@@ -42,8 +42,11 @@ export interface Citations {
   /** citations inside code (not heading a declaration): counted and checked, not listed */
   readonly inline: number;
   readonly errors: CitationError[];
-  /** the short commit ids the model's headers give for the 6.6.y tree */
-  readonly treeIds: string[];
+  /**
+   * The commit of the 6.6.y tree the model's line numbers are read from: the one model/migrate/convert.ts's
+   * header names (else the one the model names most often), or null when none is named.
+   */
+  readonly treeId: string | null;
 }
 
 const CITE = /^\s*(?:\/\/|\/\*\*|\*)\s*([\w.-]+(?:\/[\w.-]+)*\.[ch]|F|C|3\.14):(~?\d+(?:(?:-|\/|\/:|, ?)\d+)*)(.*)$/;
@@ -90,7 +93,19 @@ export function splitName(rest: string): { kernelName: string; note: string } {
 const MODEL_PATH = /\bmodel\/[\w/.-]+\.ts\b/g;
 
 /** What a line that follows a citation declares, if anything (top level, or a class member). */
-function declaration(line: string, className: string | null): { name: string; kind: DeclKind } | null {
+/**
+ * Whether a `const NAME = INIT` declares a function: an arrow function (its parameters may run over
+ * the next lines) or a function expression. Read up to the first `;` or 8 lines, whichever comes first.
+ */
+function isFunctionInit(init: string, rest: readonly string[]): boolean {
+  if (/^(?:async\s+)?function\b/.test(init)) return true;
+  let text = init;
+  for (let i = 0; i < 8 && !text.includes(';') && i < rest.length; i++) text += ` ${rest[i]!.trim()}`;
+  text = text.split(';')[0]!;
+  return /^(?:async\s+)?(?:<[^>]*>\s*)?(?:\([^]*?\)|[A-Za-z_$][\w$]*)\s*(?::\s*[^=]+?)?=>/.test(text);
+}
+
+function declaration(line: string, className: string | null, rest: readonly string[] = []): { name: string; kind: DeclKind } | null {
   const indent = line.length - line.trimStart().length;
   const code = line.trim();
   if (indent === 0) {
@@ -102,9 +117,7 @@ function declaration(line: string, className: string | null): { name: string; ki
     if (m) return { name: m[1]!, kind: 'type' };
     m = TOP_CONST.exec(code);
     if (m) {
-      const init = m[2]!;
-      const fn = /^(?:async\s+)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*(?::\s*[^=]+)?=>/.test(init) || /^(?:async\s+)?function\b/.test(init) || init === '' || init.startsWith('(');
-      return { name: m[1]!, kind: fn ? 'function' : 'constant' };
+      return { name: m[1]!, kind: isFunctionInit(m[2]!, rest) ? 'function' : 'constant' };
     }
     return null;
   }
@@ -119,15 +132,21 @@ function declaration(line: string, className: string | null): { name: string; ki
 export function extractCitations(files: readonly { readonly path: string; readonly text: string }[], knownModelFiles: ReadonlySet<string>): Citations {
   const entries: ReferenceEntry[] = [];
   const errors: CitationError[] = [];
-  const treeIds = new Set<string>();
+  const treeIds = new Map<string, number>();
+  let convertTreeId: string | null = null;
   let inline = 0;
   for (const { path, text } of files) {
     const lines = text.split('\n');
+    // tree ids, also when "kernel_linux_6.6" and "@ id" sit on two comment lines
+    const comments = lines.map((l) => (/^\s*(?:\/\/|\/\*|\*)/.test(l) ? l.replace(/^\s*(?:\/\/|\/\*\*?|\*)/, '') : '\n')).join(' ');
+    for (const m of comments.matchAll(/kernel_linux_6\.6\s+@\s+([0-9a-f]{7,40})/g)) {
+      treeIds.set(m[1]!, (treeIds.get(m[1]!) ?? 0) + 1);
+      if (path === 'model/migrate/convert.ts') convertTreeId ??= m[1]!;
+    }
     let className: string | null = null;
     for (const [i, raw] of lines.entries()) {
       const cls = TOP_CLASS.exec(raw);
       if (cls) className = cls[1]!;
-      for (const m of raw.matchAll(/kernel_linux_6\.6 @ ([0-9a-f]{7,40})/g)) treeIds.add(m[1]!);
       const c = CITE.exec(raw);
       if (c === null) continue;
       const [, fileAs, lineAs, restRaw] = c as unknown as [string, string, string, string];
@@ -142,7 +161,7 @@ export function extractCitations(files: readonly { readonly path: string; readon
       // The declaration this citation heads: the next line that is not a comment (a blank line ends it).
       let j = i + 1;
       while (j < lines.length && COMMENT.test(lines[j]!)) j++;
-      const decl = j < lines.length && lines[j]!.trim() !== '' ? declaration(lines[j]!, className) : null;
+      const decl = j < lines.length && lines[j]!.trim() !== '' ? declaration(lines[j]!, className, lines.slice(j + 1, j + 9)) : null;
       if (decl === null) {
         inline++;
         continue;
@@ -166,5 +185,6 @@ export function extractCitations(files: readonly { readonly path: string; readon
       });
     }
   }
-  return { entries, inline, errors, treeIds: [...treeIds].sort() };
+  const mostNamed = [...treeIds.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
+  return { entries, inline, errors, treeId: convertTreeId ?? mostNamed };
 }
