@@ -13,12 +13,15 @@ import { makeEntry, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
+import { runWeb, type WebFlags } from './commands/web.js';
 import { PATH_NAMES, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
 import { checkExpressible, formatError, printProgram } from './formats/index.js';
 import { InputError, readInput, writeOutputAtomic } from './io.js';
 import { parseHexPacket, readPackets } from './packets/index.js';
 import { checkEndian, checkFormatName, FORMAT_NAMES, loadProgram } from './program.js';
 import { buildSkb, parseSetting, SKB_FIELDS, SkbSpecError } from './skbspec.js';
+import { registerSeccomp } from './commands/seccomp.js';
+import { runSeccompFuzzCli, runSeccompKdiffCli } from './commands/seccomp-fuzz.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -175,7 +178,10 @@ export function buildCli(): Command {
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
-    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
+    .option('--path <path>', 'socket (default) or seccomp (the seccomp campaign, fuzz/seccomp)')
+    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }) => {
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (process.exitCode = await runSeccompFuzzCli(o));
       const config = kernelConfig(o);
       const opts = campaignOptions(o, config);
       const batched = parseJudges(o.judges).batched;
@@ -230,7 +236,10 @@ export function buildCli(): Command {
     .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
-    .action(async (o: KdiffFlags) => {
+    .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
+    .action(async (o: KdiffFlags & { path?: string }) => {
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (process.exitCode = await runSeccompKdiffCli(o));
       const res = await runKdiff(o, DEFAULT_CONFIG, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
@@ -238,6 +247,16 @@ export function buildCli(): Command {
 
   // bpfspec judges (#13): every judge and whether it runs here; --campaign NAME against an outside implementation
   registerJudgesCommand(program, { out, version: VERSION, kernelOptions, kernelConfig: kernelConfig as (o: never) => KernelConfig });
+
+  program
+    .command('web')
+    .description('serve the browser page (npm run build:web) on localhost: the model run in the page, classic and eBPF stepped side by side')
+    .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--dir <dir>', 'directory of a page built elsewhere (npm run build:web -- --out DIR)')
+    .action(async (o: WebFlags) => {
+      await runWeb(o, (line) => out(`${line}\n`));
+    });
 
   const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');
   corpus
@@ -283,6 +302,9 @@ export function buildCli(): Command {
       }
       out(`${progs.length} programs x ${inputs.length} packets: ${created} new entries in ${o.output}\n`);
     });
+
+  // seccomp (ws-seccomp): bpfspec seccomp check|run|explain|dump
+  registerSeccomp(program);
 
   return program;
 }
