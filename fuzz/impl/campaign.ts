@@ -11,12 +11,13 @@
 import fc from 'fast-check';
 import type { Program, SockFilter } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
+import { bpfCheckFilter } from '../../model/attach.js';
 import { ALLOWED_CODES, fuzzCase, HEADER_OFFSETS, invalidProgram, pick, validProgram, type FuzzCase } from '../arb/index.js';
 import { chunkSeed } from '../campaign.js';
 import type { ImplCatalogue, ImplName } from './catalogue.js';
 import { ImplComparator, engineRun, mergeImplStats, newImplStats, type CaseInput, type ImplFinding, type ImplRun, type ImplStats } from './compare.js';
 import { checkDpdkConversion } from './dpdk-convert.js';
-import { DPDK_CATALOGUE, DPDK_JIT_CATALOGUE } from './dpdk.js';
+import { DPDK_CATALOGUE, DPDK_JIT_CATALOGUE, noFinalRet } from './dpdk.js';
 import { LIBPCAP_CATALOGUE } from './libpcap.js';
 import { XNET_CATALOGUE } from './xnet.js';
 
@@ -44,13 +45,18 @@ const ANCILLARY_START = 0xfffff000;
  * load at a header offset (none of the outside judges has Linux's ancillary data), and for x/net/bpf,
  * whose VM has no NegateA, NEG becomes `mul #0xffffffff` (the same value).
  */
+/** A cheap deterministic hash of a program (for choices that must replay from the seed). */
+const programHash = (prog: readonly SockFilter[]): number => {
+  let h = prog.length;
+  for (const i of prog) h = (Math.imul(h, 31) + i.k + i.code) >>> 0;
+  return h;
+};
+
 export function restrictProgram(impl: ImplName, prog: readonly SockFilter[]): SockFilter[] {
   // DPDK's validator refuses negative LD ABS / MSH offsets and nonzero unused k (catalogued verdict
   // entries): three programs in four avoid them, so that DPDK's runtime is exercised as much as its
   // verdicts (the choice is a hash of the program, so the same seed gives the same campaign)
-  let h = prog.length;
-  for (const i of prog) h = (Math.imul(h, 31) + i.k) >>> 0;
-  const dpdkClean = (impl === 'dpdk' || impl === 'dpdk-jit') && h % 4 !== 0;
+  const dpdkClean = (impl === 'dpdk' || impl === 'dpdk-jit') && programHash(prog) % 4 !== 0;
   return prog.map((i) => {
     if ((i.code === 0x20 || i.code === 0x28 || i.code === 0x30) && i.k >>> 0 >= ANCILLARY_START) return { ...i, k: pick(HEADER_OFFSETS, i.k & 0xff) };
     if (impl === 'xnet' && i.code === 0x84) return { code: 0x24, jt: i.jt, jf: i.jf, k: 0xffffffff };
@@ -71,7 +77,12 @@ export function restrictProgram(impl: ImplName, prog: readonly SockFilter[]): So
  */
 export function implCaseArbitrary(impl: ImplName, packetsPerProgram: number, config: KernelConfig): fc.Arbitrary<FuzzCase> {
   const valid = validProgram({ config }).map((p) => restrictProgram(impl, p));
-  const invalid = invalidProgram({ config }).map((c) => restrictProgram(impl, c.prog));
+  let invalid = invalidProgram({ config }).map((c) => restrictProgram(impl, c.prog));
+  // A program without a final RET crashes DPDK 22.11's rte_bpf_load (dpdk-validator-no-exit-overflow)
+  // and costs an adapter restart (seconds): one in eight of them is kept (never the empty program,
+  // which corpus/external/dpdk/dpdk-validator-no-exit-overflow.json's entry covers), enough to keep
+  // the entry exercised (the choice is a hash of the program: the same seed gives the same campaign).
+  if (impl === 'dpdk' || impl === 'dpdk-jit') invalid = invalid.filter((p) => !noFinalRet(p) || (p.length > 0 && programHash(p) % 8 === 0));
   return fuzzCase({ packetsPerProgram, config, program: fc.oneof({ weight: 9, arbitrary: valid }, { weight: 1, arbitrary: invalid }) });
 }
 
@@ -163,7 +174,8 @@ export class CaseChecker {
         const f = this.comparators[i]!.compare(c.prog, c.inputs, engineRun(run, this.engines[i]!));
         if (f !== null) return f;
       }
-      if (this.conversion !== null && run.ebpf !== undefined) {
+      // the conversions are compared where the kernel converts: programs bpf_check_classic accepts
+      if (this.conversion !== null && run.ebpf !== undefined && bpfCheckFilter(c.prog) === null) {
         const k = this.comparators[0]!.kernel;
         const kernelConv = k.load(c.prog) === null ? k.filter.migrated.converted : null;
         const mism = checkDpdkConversion(c.prog, run.ebpf, kernelConv);

@@ -429,11 +429,14 @@ export class ClassicVm {
         case Op.LDX_IMM: X = K; continue;
         case Op.LD_MEM: A = mem[K]!; continue;
         case Op.LDX_MEM: X = mem[K]!; continue;
-        case Op.TAX: // 3.14:300 X = A ('impl-tax-as-a-equals-x' variant: a hypothetical interpreter doing A = X)
-          if (this.config.variant === 'impl-tax-as-a-equals-x') A = X;
+        case Op.TAX: // 3.14:300 X = A ('impl-gvisor-tax-txa-swapped' variant: gVisor's pkg/bpf runs A = X)
+          if (this.config.variant === 'impl-gvisor-tax-txa-swapped') A = X;
           else X = A;
           continue;
-        case Op.TXA: A = X; continue;
+        case Op.TXA: // 3.14:303 A = X ('impl-gvisor-tax-txa-swapped' variant: gVisor's pkg/bpf runs X = A)
+          if (this.config.variant === 'impl-gvisor-tax-txa-swapped') X = A;
+          else A = X;
+          continue;
         case Op.RET_K: ret = K; break run; // 3.14:306
         case Op.RET_A: ret = A; break run;
         case Op.ST: mem[K] = A; continue;
