@@ -193,11 +193,7 @@ export class CaseChecker {
           const j = run.jit!.results[i];
           this.jitVsInterp!.pairs++;
           const same = j !== undefined && j.status === r.status && (r.status !== 'value' || (j.status === 'value' && j.value === r.value));
-          if (!same) {
-            const ev = jitCmp.model.run(c.prog, c.inputs[i]!.skb).events;
-            const ids = jitCmp.cat.entries.filter((e) => e.kind === 'runtime' && (e.events & ev) !== 0).map((e) => e.id);
-            bump(this.jitVsInterp!.differ, ids.join('+') || 'unexplained');
-          }
+          if (!same) bump(this.jitVsInterp!.differ, jitDifference(jitCmp, c, i, j));
         });
       }
       return null;
@@ -205,6 +201,27 @@ export class CaseChecker {
       if (saved) this.comparators.forEach((k, i) => (k.stats = saved[i]!));
     }
   }
+}
+
+/**
+ * Which dpdk-jit entries explain a packet where the JIT and the interpreter part: the runtime entries
+ * whose model events fired (programs the checker accepts), else the crash entries that apply to the
+ * program and the JIT's signal; 'unexplained' otherwise.
+ */
+function jitDifference(jitCmp: ImplComparator, c: { readonly prog: Program; readonly inputs: readonly CaseInput[] }, i: number, j: ImplRun['results'][number] | undefined): string {
+  const cat = jitCmp.cat;
+  if (bpfCheckFilter(c.prog) === null) {
+    const ev = jitCmp.model.run(c.prog, c.inputs[i]!.skb).events;
+    const ids = cat.entries.filter((e) => e.kind === 'runtime' && (e.events & ev) !== 0).map((e) => e.id);
+    if (ids.length > 0) return ids.join('+');
+  }
+  if (j !== undefined && j.status === 'signal') {
+    const e = cat.entries.find(
+      (x) => (x.kind === 'crash' && !x.atLoad && x.signals.includes(j.signal) && x.applies(c.prog)) || (x.kind === 'runtime' && x.crashes !== undefined && x.crashes.signals.includes(j.signal) && x.crashes.applies(c.prog)),
+    );
+    if (e !== undefined) return e.id;
+  }
+  return 'unexplained';
 }
 
 function conversionFinding(impl: string, prog: Program, pc: number, what: string): ImplFinding {
