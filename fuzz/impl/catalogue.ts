@@ -79,7 +79,7 @@ export interface LinuxRejectsEntry extends EntryBase {
 /** A fatal signal (or a timeout) the implementation is known to hit on programs it accepts. */
 export interface CrashEntry extends EntryBase {
   readonly kind: 'crash';
-  /** the signal numbers it explains (the adapters' guard: SIGABRT 6, SIGSEGV 11, SIGVTALRM 26 for a run that does not end) */
+  /** the signal numbers it explains (the adapters' guard: SIGABRT 6, SIGSEGV 11, SIGVTALRM 26 for a run that does not end (100 ms of CPU)) */
   readonly signals: readonly number[];
   /** whether the program has what makes the implementation crash there */
   readonly applies: (prog: Program) => boolean;

@@ -78,7 +78,7 @@ export const LIBPCAP_CATALOGUE: ImplCatalogue = {
     {
       kind: 'crash',
       id: 'libpcap-backward-ja-loops',
-      title: 'a backward JA (k >= 2^31) that bpf_validate lets through can loop forever (the adapter stops it after 1 s of CPU time, SIGVTALRM)',
+      title: 'a backward JA (k >= 2^31) that bpf_validate lets through can loop forever (the adapter stops it after 100 ms of CPU time, SIGVTALRM)',
       signals: [26],
       applies: (prog) => pcapBackwardJaPc(prog) >= 0,
       implementation:

@@ -300,9 +300,9 @@ void guard_install(void)
 	}
 }
 
-static void set_budget(long seconds)
+static void set_budget(long ms)
 {
-	struct itimerval t = { { 0, 0 }, { seconds, 0 } };
+	struct itimerval t = { { 0, 0 }, { ms / 1000, (ms % 1000) * 1000 } };
 	setitimer(ITIMER_VIRTUAL, &t, NULL);
 }
 
@@ -314,8 +314,8 @@ int guard_call(uint64_t (*fn)(void *), void *arg, uint64_t *out_value)
 		return guard_sig;
 	}
 	guard_active = 1;
-	/* a run that does not end (libpcap runs backward jumps) is stopped after 1 s of CPU time */
-	set_budget(GUARD_CPU_SECONDS);
+	/* a run that does not end (libpcap runs backward jumps) is stopped after GUARD_CPU_MS of CPU time */
+	set_budget(GUARD_CPU_MS);
 	*out_value = fn(arg);
 	set_budget(0);
 	guard_active = 0;

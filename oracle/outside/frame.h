@@ -75,8 +75,9 @@ void put_str(const char *s);
 void answer_end(void);
 
 /* Call fn(arg) with SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT caught, and stopped by SIGVTALRM
- * after GUARD_CPU_SECONDS of CPU time: 0 and *out set when it returned, else the signal number. */
-#define GUARD_CPU_SECONDS 1
+ * after GUARD_CPU_MS of CPU time (a filter run takes microseconds): 0 and *out set when it returned,
+ * else the signal number. */
+#define GUARD_CPU_MS 100
 int guard_call(uint64_t (*fn)(void *), void *arg, uint64_t *out);
 void guard_install(void);
 
