@@ -42,7 +42,7 @@ export interface CataloguedJudge extends Judge<SkbInput> {
     inputs: readonly SkbInput[],
     answer: JudgeAnswer,
     stats: JudgeStats | null,
-  ): { readonly kind: 'verdict' | 'result'; readonly message: string; readonly input: number | null } | null;
+  ): { readonly kind: 'verdict' | 'result'; readonly message: string; readonly input: number | null } | { readonly explained: string } | null;
 }
 
 export const isCatalogued = (j: Judge<SkbInput>): j is CataloguedJudge => typeof (j as Partial<CataloguedJudge>).catalogueCheck === 'function';
@@ -228,6 +228,11 @@ export class LaneSpec {
     if (isCatalogued(j.judge)) {
       const m = j.judge.catalogueCheck(s.prog, s.inputs, a, stats);
       if (m === null) return null;
+      if ('explained' in m) {
+        // a catalogued difference: not a confirmation of the spec's divergences
+        this.explained = m.explained;
+        return null;
+      }
       const i = m.input;
       return {
         ...base,

@@ -44,7 +44,12 @@ export class CataloguedOutsideJudge implements CataloguedJudge {
     });
   }
 
-  catalogueCheck(prog: Program, inputs: readonly SkbInput[], answer: JudgeAnswer, stats: JudgeStats | null): { kind: 'verdict' | 'result'; message: string; input: number | null } | null {
+  catalogueCheck(
+    prog: Program,
+    inputs: readonly SkbInput[],
+    answer: JudgeAnswer,
+    stats: JudgeStats | null,
+  ): { kind: 'verdict' | 'result'; message: string; input: number | null } | { explained: string } | null {
     const given = this.raw.get(answer);
     if (given === undefined) return { kind: 'verdict', message: `${this.impl}: an answer this judge did not give`, input: null };
     const { run } = given;
@@ -54,15 +59,14 @@ export class CataloguedOutsideJudge implements CataloguedJudge {
     const pairs = primary.stats.pairs;
     // the campaign asks about no packet where the spec judge refuses the program (Linux's limits)
     const f = this.checker.check({ prog, inputs: inputs.slice(0, given.sent) }, run, stats !== null);
+    const explained: string[] = [];
+    for (const [k, v] of Object.entries(primary.stats.differences)) if (v - (before[k] ?? 0) > 0) explained.push(k);
     if (stats !== null) {
       stats.pairs += primary.stats.pairs - pairs;
       stats.exact += primary.stats.agreed - agreed;
-      for (const [k, v] of Object.entries(primary.stats.differences)) {
-        const d = v - (before[k] ?? 0);
-        if (d > 0) stats.explained[k] = (stats.explained[k] ?? 0) + d;
-      }
+      for (const k of explained) stats.explained[k] = (stats.explained[k] ?? 0) + primary.stats.differences[k]! - (before[k] ?? 0);
     }
-    if (f === null) return null;
+    if (f === null) return explained.length > 0 ? { explained: explained.join('+') } : null;
     return { kind: f.input === null ? 'verdict' : 'result', message: `${f.message}${f.predicted !== null ? ` [catalogue prediction ${f.predicted}]` : ''}`, input: f.input };
   }
 
