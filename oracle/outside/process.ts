@@ -26,6 +26,8 @@ interface Pending {
 }
 
 const HELLO_TIMEOUT_MS = 60_000;
+/** With batches outstanding, an adapter that answers nothing for this long is stuck: it is killed (a finding, pinned by the judge). */
+export const ANSWER_TIMEOUT_MS = 120_000;
 
 export class OutsideProcess {
   private readonly reader = new FrameReader();
@@ -34,6 +36,7 @@ export class OutsideProcess {
   private status: number | null = null;
   private stderr = '';
   private nextId = 1;
+  private watchdog: NodeJS.Timeout | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -98,12 +101,19 @@ export class OutsideProcess {
     return this.dead === null;
   }
 
+  /** (Re)arm the watchdog while batches are outstanding; clear it when none is. */
+  private arm(): void {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = this.pending === null ? null : setTimeout(() => this.fail(`answered nothing for ${ANSWER_TIMEOUT_MS / 1000} s (killed)`), ANSWER_TIMEOUT_MS);
+  }
+
   private fail(why: string, status: number | null = null): void {
     if (this.dead === null) this.status = status;
     if (this.dead === null) this.dead = `${why}${this.stderr.trim() ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     const p = this.pending;
     this.pending = null;
+    this.arm();
     p?.reject(new AdapterDied(`adapter ${this.dead}`, p.answers, this.status));
   }
 
@@ -123,6 +133,7 @@ export class OutsideProcess {
           this.pending = null;
           p.resolve(p.answers);
         }
+        this.arm();
       }
     } catch (e) {
       this.fail(e instanceof ProtocolError ? `broke the protocol: ${e.message}` : (e as Error).message);
@@ -146,6 +157,7 @@ export class OutsideProcess {
         return { id, frame: encodeBatch({ kind: 'batch', id, flags: b.flags, program: b.program, packets: b.packets }) };
       });
       this.pending = { ids: frames.map((f) => f.id), answers: [], resolve, reject };
+      this.arm();
       let size = 0;
       for (const f of frames) size += f.frame.length;
       const all = new Uint8Array(size);
@@ -160,6 +172,7 @@ export class OutsideProcess {
 
   /** End the process (closing its stdin) and wait for it. */
   close(): Promise<void> {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
     return new Promise((resolve) => {
       if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
       const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
