@@ -11,7 +11,7 @@
 // the u32 result of one input; judgeSync and judge are written on top of those two (the wrapping
 // costs a loop and the answer objects, nothing per run).
 import { bpfCheckFilter, KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
-import { CLASSIC, ClassicVm, compileClassic, V6_6_0, V6_6_BACKPORT, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
+import { CLASSIC, ClassicVm, compileClassic, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
 import { compileClassicProgramJs, type ClassicJsFilter } from '../model/cbpf/jit.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
@@ -89,8 +89,9 @@ export class ClassicJudge extends SyncJudge implements RunJudge {
   }
 
   load(prog: Program): Rejection | null {
-    // The fixed checker: a historical variant (config.variant) perturbs the kernel path only, so that
-    // the classic side stays the reference the variant is found against.
+    // The fixed checker: a historical variant's checker decisions (checkShiftK, checkLoadAndStores)
+    // perturb the kernel path only, so that the classic side stays the reference the variant is found
+    // against. The classic evaluator itself reads the record's classic* decisions.
     const verdict = bpfCheckFilter(prog);
     this.compiled = verdict === null ? compileClassic(prog) : null;
     return verdict;
@@ -261,5 +262,5 @@ export function expandJudgeNames(text: string, known: ReadonlySet<string>): stri
   return out;
 }
 
-/** The classic semantics with every decision switched to what the configured v6.6 kernel does. */
-export const kernelSemantics = (config: KernelConfig): ClassicSemantics => (config.loadHelpers === 'backport' ? V6_6_BACKPORT : V6_6_0);
+/** (moved to model/cbpf/eval.ts) */
+export { kernelSemantics } from '../model/cbpf/eval.js';

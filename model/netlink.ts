@@ -11,7 +11,7 @@
 // other trees (it is the same in all of them, v4.x to v6.8), but their v6.6 line numbers are not verified,
 // so those comments name the function only.
 
-import type { VariantName } from './variants.js';
+import type { KernelConfig } from './kernel.js';
 import { skbIsNonlinear, skbLen, type SkBuff } from './skb.js';
 
 /** include/uapi/linux/netlink.h NLA_HDRLEN = NLA_ALIGN(sizeof(struct nlattr)) */
@@ -149,13 +149,14 @@ export function bpfSkbGetNlattr(skb: SkBuff, a: number, x: number, littleEndian:
  * After the guards, the attribute at a must satisfy nla_len <= skb->len - a (filter.c:204; v6.6 has no
  * nla_ok here, so nla_len < 4 passes and nla_find_nested then finds nothing), then nla_find_nested.
  */
-export function bpfSkbGetNlattrNest(skb: SkBuff, a: number, x: number, littleEndian: boolean, variant?: VariantName): number {
+export function bpfSkbGetNlattrNest(skb: SkBuff, a: number, x: number, littleEndian: boolean, nestLen: KernelConfig['nlattrNestLen'] = 'int'): number {
   const start = nlattrStart(skb, a >>> 0);
   if (start < 0) return 0;
   if (nlaLenField(skb.data, start, littleEndian) > skbLen(skb) - start) return 0;
-  // H14 variant (6.8-rc, 172db56d90d2): nla_len() is a u16, so nla_len < 4 wraps to ~64 KiB and the walk
-  // runs past the skb; NLATTR_OOB when it reads outside (the fix: !nla_ok(nla, skb->len - a) returns 0).
-  if (variant === 'nlattr-nest-unsigned-len') return nestUnsignedLen(skb, start, x, littleEndian);
+  // KernelConfig.nlattrNestLen 'u16' (6.8-rc, 172db56d90d2; the H14 variant): nla_len() is a u16, so
+  // nla_len < 4 wraps to ~64 KiB and the walk runs past the skb; NLATTR_OOB when it reads outside
+  // (the fix: !nla_ok(nla, skb->len - a) returns 0).
+  if (nestLen === 'u16') return nestUnsignedLen(skb, start, x, littleEndian);
   const nla = nlaFindNested(skb.data, start, x >>> 0, littleEndian);
   return nla >= 0 ? nla : 0;
 }

@@ -286,8 +286,9 @@ export function checkLoadAndStores(prog: Program): Rejection | null {
  * The whole kernel function: per-instruction checks in pc order, then the last-RET rule, then
  * check_load_and_stores. null = accepted (the kernel returns 0). The length rules are NOT applied
  * here (the kernel runs them earlier, in bpf_check_basics_ok); an empty program is API misuse
- * (the kernel would read filter[-1]) and throws. `config` only matters for historical variants
- * (model/variants.ts: 'shift-k-unchecked', 'no-check-load-and-stores').
+ * (the kernel would read filter[-1]) and throws. `config` only matters for its checkShiftK and
+ * checkLoadAndStores decisions (flipped by the historical variants shift-k-unchecked and
+ * no-check-load-and-stores, model/variants.ts).
  */
 export function bpfCheckClassic(prog: Program, config?: KernelConfig): Rejection | null {
   const flen = prog.length;
@@ -304,7 +305,7 @@ export function bpfCheckClassic(prog: Program, config?: KernelConfig): Rejection
         break;
       case ALU_LSH_K:
       case ALU_RSH_K:
-        if (k >= 32 && config?.variant !== 'shift-k-unchecked') return checkReject('shift-k-too-large', pc); // :1089 (H17 variant: no check)
+        if (k >= 32 && (config?.checkShiftK ?? true)) return checkReject('shift-k-too-large', pc); // :1089 (KernelConfig.checkShiftK; false in the 3.14 checker)
         break;
       case LD_MEM:
       case LDX_MEM:
@@ -338,6 +339,6 @@ export function bpfCheckClassic(prog: Program, config?: KernelConfig): Rejection
   }
   const last = prog[flen - 1]!.code;
   if (last !== RET_K && last !== RET_A) return checkReject('last-not-ret', flen - 1); // :1134, return -EINVAL at :1140
-  if (config?.variant === 'no-check-load-and-stores') return null; // H1 variant: the pre-2010 checker stops here
+  if (config !== undefined && !config.checkLoadAndStores) return null; // KernelConfig.checkLoadAndStores: the pre-2010 checker stops here
   return checkLoadAndStores(prog); // :1137
 }

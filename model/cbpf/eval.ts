@@ -100,6 +100,24 @@ export const V6_6_0: ClassicSemantics = Object.freeze({
 /** As V6_6_0, with the load helpers of 6.6.y after the d4bac0288a2b backport (and 6.15+). */
 export const V6_6_BACKPORT: ClassicSemantics = Object.freeze({ ...V6_6_0, negativeLoads: 'frags' });
 
+const SEMANTICS_CACHE = new Map<string, ClassicSemantics>();
+
+/**
+ * The classic semantics with every decision switched to what the kernel `config` describes does:
+ * its decision fields (KernelConfig devNull, nlattrGuard, vlanTag, macUnset) and, from its load
+ * helpers, negativeLoads. One frozen object per distinct answer, so callers can key caches by it.
+ */
+export function kernelSemantics(config: KernelConfig): ClassicSemantics {
+  const negativeLoads = config.loadHelpers === 'backport' ? 'frags' : 'linear';
+  const key = `${config.devNull}|${config.nlattrGuard}|${config.vlanTag}|${negativeLoads}|${config.macUnset}`;
+  let sem = SEMANTICS_CACHE.get(key);
+  if (sem === undefined) {
+    sem = Object.freeze({ devNull: config.devNull, nlattrGuard: config.nlattrGuard, vlanTag: config.vlanTag, negativeLoads, macUnset: config.macUnset });
+    SEMANTICS_CACHE.set(key, sem);
+  }
+  return sem;
+}
+
 // Event bits: which decision points a run reached, and how (ClassicVm.events, reset by every run).
 /** IFINDEX or HATYPE loaded with skb->dev == NULL. */
 export const EV_DEV_NULL = 1 << 0;
@@ -347,8 +365,8 @@ export class ClassicVm {
           }
           A = Math.floor(A / X) >>> 0;
           continue;
-        case Op.DIV_K: // 3.14:167 A /= K; H2 variant: the pre-3.14 reciprocal multiply
-          A = this.config.variant === 'reciprocal-divide' ? reciprocalDivide(A, reciprocalValue(K)) : Math.floor(A / K) >>> 0;
+        case Op.DIV_K: // 3.14:167 A /= K (KernelConfig.classicDivK 'reciprocal': the pre-3.14 reciprocal multiply)
+          A = this.config.classicDivK === 'reciprocal' ? reciprocalDivide(A, reciprocalValue(K)) : Math.floor(A / K) >>> 0;
           continue;
         case Op.MOD_X: // 3.14:170
           if (X === 0) {
@@ -371,8 +389,8 @@ export class ClassicVm {
         case Op.LSH_X:
           if (X >= 32) {
             this.events |= EV_SHIFT_WIDE;
-            // 'impl-libpcap-shift-x-ge-32' variant: libpcap's bpf_filter gives 0 for a count >= 32
-            if (this.config.variant === 'impl-libpcap-shift-x-ge-32') {
+            // KernelConfig.classicShiftX 'zero': libpcap's bpf_filter gives 0 for a count >= 32
+            if (this.config.classicShiftX === 'zero') {
               A = 0;
               continue;
             }
@@ -386,7 +404,7 @@ export class ClassicVm {
         case Op.RSH_X:
           if (X >= 32) {
             this.events |= EV_SHIFT_WIDE;
-            if (this.config.variant === 'impl-libpcap-shift-x-ge-32') {
+            if (this.config.classicShiftX === 'zero') {
               A = 0;
               continue;
             }
@@ -429,8 +447,8 @@ export class ClassicVm {
         case Op.LDX_IMM: X = K; continue;
         case Op.LD_MEM: A = mem[K]!; continue;
         case Op.LDX_MEM: X = mem[K]!; continue;
-        case Op.TAX: // 3.14:300 X = A ('impl-tax-as-a-equals-x' variant: a hypothetical interpreter doing A = X)
-          if (this.config.variant === 'impl-tax-as-a-equals-x') A = X;
+        case Op.TAX: // 3.14:300 X = A (KernelConfig.classicTax 'a-from-x': a hypothetical interpreter doing A = X)
+          if (this.config.classicTax === 'a-from-x') A = X;
           else X = A;
           continue;
         case Op.TXA: A = X; continue;
@@ -520,9 +538,9 @@ export class ClassicVm {
   }
 
   // 3.14:272 BPF_S_LD_W_IND..B_IND: k = X + K in u32 arithmetic, then load_pointer(skb, k, size)
-  /** LD IND: the load at (int)(X + K). 'impl-bsd-ind-no-wrap' variant: the BSD bpf_filter (libpcap, FreeBSD) checks X and K apart, so a sum past 2^32 fails the load. */
+  /** LD IND: the load at (int)(X + K). KernelConfig.classicIndSum 'no-wrap': the BSD bpf_filter (libpcap, FreeBSD) checks X and K apart, so a sum past 2^32 fails the load. */
   loadInd(skb: SkBuff, X: number, K: number, size: number): number {
-    if (X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap') return -1;
+    if (X + K > 0xffffffff && this.config.classicIndSum === 'no-wrap') return -1;
     return this.loadPointer(skb, (X + K) | 0, size);
   }
 
@@ -579,7 +597,7 @@ export class ClassicVm {
   // F:190 bpf_skb_get_nlattr_nest). Returns the new A, or -1 when the filter must return 0.
   /** (public for the compiled backend, model/cbpf/jit.ts) */
   nlattr(skb: SkBuff, A: number, X: number, nest: boolean): number {
-    if (this.config.variant === 'nlattr-no-len-guard') return nlattrUnguardedImpl(this, skb, A, X, nest);
+    if (this.config.classicNlattrGuards === 'unchecked') return nlattrUnguardedImpl(this, skb, A, X, nest);
     const len = skb.data.length;
     let guard = skb.headlen < len || len < 4 || A > len - 4; // nonlinear; len < sizeof(nlattr); A too far
     const le = this.config.littleEndian;
@@ -600,7 +618,8 @@ export class ClassicVm {
 }
 
 // 3.14 before "filter: prevent nla extensions to peek beyond the end of the message" (CVE-2014-3144/3145):
-// sk_run_filter BPF_S_ANC_NLATTR / BPF_S_ANC_NLATTR_NEST as they were (the H3 variant).
+// sk_run_filter BPF_S_ANC_NLATTR / BPF_S_ANC_NLATTR_NEST as they were (KernelConfig.classicNlattrGuards
+// 'unchecked', the H3 variant).
 /**
  * The pre-fix guards: nonlinear -> -1 (return 0); `A > skb->len - sizeof(struct nlattr)` compared as
  * size_t, so it never fires when len < 4; NEST's `nla->nla_len > A - skb->len` with the operands

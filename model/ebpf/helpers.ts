@@ -158,8 +158,7 @@ function loadHelperV660(skb: SkBuff, headlen: number, offset: number, len: numbe
 export function bpfSkbLoadHelper(env: HelperEnv, headlen: number, offset: number, len: number): number {
   const h = headlen | 0;
   const off = offset | 0;
-  // H15 variant (d4bac0288a2b reverted): a 'backport' kernel still running the v6.6.0 (linear-only) body
-  return env.config.loadHelpers === 'backport' && env.config.variant !== 'neg-offset-linear-only' ? loadHelperBackport(env.skb, h, off, len) : loadHelperV660(env.skb, h, off, len);
+  return env.config.loadHelpers === 'backport' ? loadHelperBackport(env.skb, h, off, len) : loadHelperV660(env.skb, h, off, len);
 }
 
 // kernel/bpf/core.c:2821 bpf_get_raw_cpu_id
@@ -177,7 +176,7 @@ export const bpfSkbGetNlattrHelper = (env: HelperEnv, a: number, x: number): num
 
 // net/core/filter.c:190 bpf_skb_get_nlattr_nest(skb, a = A, x = X) (model/netlink.ts)
 export const bpfSkbGetNlattrNestHelper = (env: HelperEnv, a: number, x: number): number =>
-  bpfSkbGetNlattrNest(env.skb, a, x, env.config.littleEndian, env.config.variant);
+  bpfSkbGetNlattrNest(env.skb, a, x, env.config.littleEndian, env.config.nlattrNestLen);
 
 /** Every helper body by id: (env, R2, R3, R4 low words) -> result. */
 export const HELPER_FUNCS: Readonly<Record<number, HelperFn>> = {

@@ -237,7 +237,7 @@ function convertInsn(st: CallState, i: number): BpfInsn[] | Rejection {
       if (fp.code === (BPF_ALU | BPF_DIV | BPF_X) || fp.code === (BPF_ALU | BPF_MOD | BPF_X)) {
         out.push(BPF_MOV32_REG(BPF_REG_X, BPF_REG_X));
         // H8 variant: the pre-2018 conversion (68fda450a7df's MOV32 only) left the X == 0 test to the interpreter
-        if (st.config.variant !== 'div-x-no-zero-guard')
+        if (st.config.divXGuard)
           out.push(BPF_JMP_IMM(BPF_JNE, BPF_REG_X, 0, 2), BPF_ALU32_REG(BPF_XOR, BPF_REG_A, BPF_REG_A), BPF_EXIT_INSN());
       }
       // F:690 the classic code unchanged, dst = A and src = X even for the K forms and NEG
@@ -442,16 +442,29 @@ export interface MigratedProgram {
 }
 
 // net/core/filter.c:1252 bpf_migrate_filter, then kernel/bpf/core.c:2363 bpf_prog_select_runtime
-/**
- * bpf_migrate_filter: the two conversion calls, then bpf_prog_select_runtime. Runtime selection is
- * reduced to the config: the JIT runs when `jitAvailable`; with `jitAlwaysOn` and no JIT the kernel
- * fails with -ENOTSUPP (C:2392-2393). Without ALWAYS_ON the model treats a failed JIT as the
- * interpreter fallback (bpf_jit_enable's own effect on jit_requested is not modelled).
- */
+/** bpf_migrate_filter: the two conversion calls, then bpf_prog_select_runtime. */
 export function bpfMigrateFilter(prog: Program, config: KernelConfig): MigratedProgram | Rejection {
   const converted = bpfConvertFilter(prog, config);
   if ('errno' in converted) return converted;
-  const jited = config.jitAvailable;
-  if (!jited && config.jitAlwaysOn) return reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2393');
+  const jited = bpfProgSelectRuntime(config);
+  // the JIT was needed and gave no image (campaigns hold KernelConfig.jitAvailable true)
+  if (jited === null) return reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2392');
   return { ok: true, converted, progSize: bpfProgSize(converted.insns.length, config.bpfProgHeaderSize), stackSize: bpfInterpreterStackSize(converted.stackDepth), jited };
+}
+
+// kernel/bpf/core.c:2363 bpf_prog_select_runtime
+/**
+ * Whether the migrated program runs JITed (true), on the interpreter (false), or is refused with
+ * -ENOTSUPP (null). jit_needed starts as the record says (C:2368: false in v6.6.0, fp->jit_requested
+ * in 6.6.y after 86bc9c742426) and CONFIG_BPF_JIT_ALWAYS_ON sets it (C:2373); bpf_int_jit_compile
+ * JITs only a program whose JIT was requested (arch/x86/net/bpf_jit_comp.c: `if
+ * (!prog->jit_requested) return orig_prog;`), and succeeds as KernelConfig.jitAvailable says; a
+ * program that needed the JIT and did not get it is refused (C:2391-2392). The interpreter, when it
+ * runs, is interpreters[] by stack depth (bpf_prog_select_func, C:2341; MigratedProgram.stackSize).
+ */
+export function bpfProgSelectRuntime(config: KernelConfig): boolean | null {
+  const jitNeeded = (config.jitNeeded === 'jit-requested' && config.jitRequested) || config.jitAlwaysOn;
+  const jited = config.jitRequested && config.jitAvailable;
+  if (!jited && jitNeeded) return null;
+  return jited;
 }

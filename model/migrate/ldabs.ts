@@ -88,7 +88,7 @@ export function convertBpfLdAbs(fp: SockFilter, config: KernelConfig): BpfInsn[]
   if (ldAbsFastPath(fp, config)) {
     // F:496 ldx's off is an s16; larger offsets go through TMP = D + offset.
     // H10 variant: no ldx_off_ok; the LDX off keeps only the low 16 bits of offset (an s16)
-    const ldxOffOk = offset <= S16_MAX || config.variant === 'ld-abs-s16-offset';
+    const ldxOffOk = offset <= S16_MAX || !config.ldxOffOk; // KernelConfig.ldxOffOk false: every offset taken as an s16
     out.push(BPF_MOV64_REG(BPF_REG_TMP, BPF_REG_H));
     if (offset) out.push(BPF_ALU64_IMM(BPF_SUB, BPF_REG_TMP, offset));
     // F:501 if ((s64)(headlen - offset) < size) skip to the helper call
