@@ -12,7 +12,8 @@
 // costs a loop and the answer objects, nothing per run).
 import { bpfCheckFilter, KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
 import { CLASSIC, ClassicVm, compileClassic, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
-import { compileClassicProgramJs, type ClassicJsFilter } from '../model/cbpf/jit.js';
+import { compileClassicProgramJs, type ClassicJsFilter } from '../engine/cbpf/jit.js';
+import { EngineRunner } from '../engine/runner.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import type { EbpfStep } from '../model/ebpf/interp.js';
@@ -140,7 +141,7 @@ export class KernelJudge extends SyncJudge implements RunJudge {
   }
 }
 
-/** bpfspec's compiled classic backend (model/cbpf/jit.ts): must equal the classic evaluator. */
+/** bpfspec's compiled classic backend (engine/cbpf/jit.ts): must equal the classic evaluator. */
 export class CompiledClassicJudge extends SyncJudge implements RunJudge {
   readonly name = 'compiled-classic';
   readonly against = 'classic';
@@ -163,16 +164,16 @@ export class CompiledClassicJudge extends SyncJudge implements RunJudge {
   }
 }
 
-/** bpfspec's compiled eBPF backend (model/ebpf/jit.ts) on the migrated program: must equal the kernel path. */
+/** bpfspec's compiled eBPF backend (engine/ebpf/jit.ts) on the migrated program: must equal the kernel path. */
 export class CompiledEbpfJudge extends SyncJudge implements RunJudge {
   readonly name = 'compiled-ebpf';
   readonly against = 'kernel';
-  readonly runner: KernelRunner;
+  readonly runner: EngineRunner;
   private attached: AttachedFilter | null = null;
 
   constructor(readonly config: KernelConfig) {
     super();
-    this.runner = new KernelRunner(config);
+    this.runner = new EngineRunner(config);
   }
 
   load(prog: Program): Rejection | null {
@@ -203,8 +204,8 @@ export interface JudgeEntry {
 export const BUILTIN_JUDGES: ReadonlyMap<string, JudgeEntry> = new Map<string, JudgeEntry>([
   ['classic', { name: 'classic', against: null, description: 'the classic evaluator (model/cbpf/eval.ts)', make: (c) => new ClassicJudge(c) }],
   ['kernel', { name: 'kernel', against: null, description: 'the kernel path: attach, migrate, eBPF interpreter (model/attach.ts)', make: (c) => new KernelJudge(c) }],
-  ['compiled-classic', { name: 'compiled-classic', against: 'classic', description: 'the compiled classic backend (model/cbpf/jit.ts)', make: (c) => new CompiledClassicJudge(c) }],
-  ['compiled-ebpf', { name: 'compiled-ebpf', against: 'kernel', description: 'the compiled eBPF backend on the migrated program (model/ebpf/jit.ts)', make: (c) => new CompiledEbpfJudge(c) }],
+  ['compiled-classic', { name: 'compiled-classic', against: 'classic', description: 'the compiled classic backend (engine/cbpf/jit.ts)', make: (c) => new CompiledClassicJudge(c) }],
+  ['compiled-ebpf', { name: 'compiled-ebpf', against: 'kernel', description: 'the compiled eBPF backend on the migrated program (engine/ebpf/jit.ts)', make: (c) => new CompiledEbpfJudge(c) }],
 ]);
 
 /**

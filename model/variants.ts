@@ -8,6 +8,8 @@
 // Line references are to the 6.6.y tree eclipse-oniro-mirrors/kernel_linux_6.6 (F = net/core/filter.c,
 // C = kernel/bpf/core.c), and "3.14:" to the last pre-eBPF net/core/filter.c (as in model/cbpf/eval.ts).
 import { FIXED_DECISIONS, type KernelConfig } from './kernel.js';
+import { NLA_HDRLEN, nlaAlign, nlaLenField, nlattrGuardFails, nlaType } from './netlink.js';
+import type { SkBuff } from './skb.js';
 
 /** The variants, by name (kebab-case). */
 export type VariantName =
@@ -292,4 +294,96 @@ export function fixedConfig(config: KernelConfig): KernelConfig {
   for (const k of Object.keys(v.flips)) back[k] = k in needs ? needs[k] : fixed[k];
   const { variant: _variant, ...rest } = config;
   return { ...rest, ...(back as Partial<KernelConfig>) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The historical bodies the variants run (the fixed model never calls them).
+
+// lib/reciprocal_div.c reciprocal_value (2.6.20 .. 3.13 text; reciprocal-divide, H2)
+/** (u32)((2^32 + (k - 1)) / k) for a u32 k >= 1: 0 for k = 1, since 2^32 does not fit. */
+export function reciprocalValue(k: number): number {
+  return Math.floor((0x100000000 + ((k - 1) >>> 0)) / (k >>> 0)) >>> 0;
+}
+
+// include/linux/reciprocal_div.h reciprocal_divide (2.6.20 .. 3.13 text; reciprocal-divide, H2)
+/** (u32)(((u64)a * r) >> 32): the high word of the 64-bit product of two u32s. */
+export function reciprocalDivide(a: number, r: number): number {
+  const aH = a >>> 16;
+  const aL = a & 0xffff;
+  const rH = r >>> 16;
+  const rL = r & 0xffff;
+  const lh = aL * rH;
+  const hl = aH * rL;
+  const mid = ((aL * rL) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (aH * rH + Math.floor(lh / 0x10000) + Math.floor(hl / 0x10000) + Math.floor(mid / 0x10000)) >>> 0;
+}
+
+/** nlaFindUnchecked: the walk read a header byte outside `bytes` (the kernel reads past the skb). */
+export const NLA_OOB = -2;
+/** bpfSkbGetNlattrNestU16: the helper read past the end of the skb. */
+export const NLATTR_OOB = -(2 ** 40);
+
+// lib/nlattr.c nla_find, as the pre-fix callers ran it (nlattr-no-len-guard H3, nlattr-nest-unsigned-len H14)
+/**
+ * nla_find with an unchecked `len`: the same walk as model/netlink.ts nlaFind (nla_ok, nla_type,
+ * nla_next), but `start` and `len` may point past `bytes`, as the buggy callers let them. Returns the
+ * offset of the first attribute of `type`, -1 when the walk stops, or NLA_OOB as soon as it reads a
+ * header byte outside `bytes` (nla_ok reads nla_len, then nla_type; both are 2-byte reads).
+ */
+export function nlaFindUnchecked(bytes: Uint8Array, start: number, len: number, type: number, littleEndian: boolean): number {
+  const attrtype = type | 0;
+  let rem = len | 0;
+  let pos = start;
+  while (rem >= NLA_HDRLEN) {
+    if (pos < 0 || pos + 2 > bytes.length) return NLA_OOB; // nla_ok reads nla->nla_len
+    const l = nlaLenField(bytes, pos, littleEndian);
+    if (l < NLA_HDRLEN || l > rem) return -1;
+    if (pos + 4 > bytes.length) return NLA_OOB; // nla_type reads nla->nla_type
+    if (nlaType(bytes, pos, littleEndian) === attrtype) return pos;
+    const totlen = nlaAlign(l);
+    rem = (rem - totlen) | 0;
+    pos += totlen;
+  }
+  return -1;
+}
+
+// 3.14 sk_run_filter BPF_S_ANC_NLATTR / BPF_S_ANC_NLATTR_NEST before "filter: prevent nla extensions to
+// peek beyond the end of the message" (CVE-2014-3144/3145; nlattr-no-len-guard, H3)
+/**
+ * The pre-fix guards: nonlinear -> -1 (return 0); `A > skb->len - sizeof(struct nlattr)` compared as
+ * size_t, so it never fires when len < 4; NEST's `nla->nla_len > A - skb->len` with the operands
+ * swapped (u32), which never fires before an out-of-bounds read (see below). Then the walks run
+ * unchecked: NLA_OOB as soon as a read leaves the skb, else the new A.
+ */
+export function skRunFilterNlattrUnchecked(skb: SkBuff, A: number, X: number, nest: boolean, littleEndian: boolean): number {
+  const len = skb.data.length;
+  if (skb.headlen < len) return -1; // skb_is_nonlinear(skb)
+  if (len >= 4 && A > len - 4) return -1; // wraps (never fires) when len < 4
+  let at: number;
+  if (!nest) {
+    // nla_find(&skb->data[A], skb->len - A, X): the u32 difference becomes an int
+    at = nlaFindUnchecked(skb.data, A, (len - A) | 0, X | 0, littleEndian);
+  } else {
+    if (A + 2 > len) return NLA_OOB; // reading nla->nla_len past the end
+    const nlaLen = nlaLenField(skb.data, A, littleEndian);
+    // The swapped test `nla->nla_len > A - skb->len` (u32) never fires here: for A < len, A - len wraps
+    // above any u16, and A >= len has already read nla_len out of bounds (above).
+    // nla_find_nested: nla_find(nla_data(nla), nla_len(nla) = nla_len - 4 as an int, X)
+    at = nlaFindUnchecked(skb.data, A + 4, nlaLen - 4, X | 0, littleEndian);
+  }
+  return at === NLA_OOB ? NLA_OOB : at < 0 ? 0 : at;
+}
+
+// net/core/filter.c:190 bpf_skb_get_nlattr_nest with the u16 nla_len() of 6.8-rc after 172db56d90d2
+// (nlattr-nest-unsigned-len, H14; the fix: `if (!nla_ok(nla, skb->len - a)) return 0;`)
+/**
+ * The v6.6 guards, then nla_find_nested with nla_len() = (u16)(nla_len - 4): an attribute with
+ * nla_len < 4 makes the walk cover ~64 KiB past the skb. NLATTR_OOB when it reads outside.
+ */
+export function bpfSkbGetNlattrNestU16(skb: SkBuff, a: number, x: number, littleEndian: boolean): number {
+  if (nlattrGuardFails(skb, a, true, littleEndian)) return 0;
+  const start = a >>> 0;
+  const payload = (nlaLenField(skb.data, start, littleEndian) - NLA_HDRLEN) & 0xffff;
+  const nla = nlaFindUnchecked(skb.data, start + NLA_HDRLEN, payload, x | 0, littleEndian);
+  return nla === NLA_OOB ? NLATTR_OOB : nla >= 0 ? nla : 0;
 }

@@ -6,14 +6,15 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { discoverVariant } from '../bench/variants.js';
 import { bpfCheckClassic } from '../model/cbpf/check.js';
-import { ClassicVm, compileClassic, EXIT_NLATTR_GUARD, EXIT_OOB, EXIT_RET, reciprocalDivide, reciprocalValue } from '../model/cbpf/eval.js';
+import { ClassicVm, compileClassic, EXIT_NLATTR_GUARD, EXIT_OOB, EXIT_RET } from '../model/cbpf/eval.js';
 import type { SockFilter } from '../model/cbpf/insn.js';
 import { X86_64, type KernelConfig } from '../model/config.js';
 import { bpfSkbLoadHelper } from '../model/ebpf/helpers.js';
 import { newRndState } from '../model/prandom.js';
 import { convertBpfLdAbs } from '../model/migrate/ldabs.js';
 import { bpfConvertFilter } from '../model/migrate/convert.js';
-import { bpfSkbGetNlattrNest, NLA_OOB, NLATTR_OOB, nlaFindBounded } from '../model/netlink.js';
+import { bpfSkbGetNlattrNest } from '../model/netlink.js';
+import { bpfSkbGetNlattrNestU16, NLA_OOB, NLATTR_OOB, nlaFindUnchecked as nlaFindBounded, reciprocalDivide, reciprocalValue } from '../model/variants.js';
 import { fixedConfig, isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig, variantInfo, type VariantName } from '../model/variants.js';
 import { replaySeedPath } from '../fuzz/campaign.js';
 import { makeEntry, readEntry, replayEntry, type CorpusEntry } from '../fuzz/corpus.js';
@@ -146,10 +147,10 @@ test('H14 bpf_skb_get_nlattr_nest with the 6.8-rc u16 nla_len()', (t) => {
   const p = hex('0200000008000100'); // nla_len 2 at 0; then {8, 1} at 4; the walk goes on to 12
   const { skb } = skbOf(p);
   t.is(bpfSkbGetNlattrNest(skb, 0, 0, true), 0); // v6.6: nla_len() = -2, nothing found
-  t.is(bpfSkbGetNlattrNest(skb, 0, 0, true, 'u16'), NLATTR_OOB);
-  t.is(bpfSkbGetNlattrNest(skb, 0, 1, true, 'u16'), 4); // type 1 found before the end
+  t.is(bpfSkbGetNlattrNestU16(skb, 0, 0, true), NLATTR_OOB);
+  t.is(bpfSkbGetNlattrNestU16(skb, 0, 1, true), 4); // type 1 found before the end
   const { skb: s2 } = skbOf(hex('0000000003000000'));
-  t.is(bpfSkbGetNlattrNest(s2, 0, 0, true, 'u16'), 0); // the walk stops at nla_len 3
+  t.is(bpfSkbGetNlattrNestU16(s2, 0, 0, true), 0); // the walk stops at nla_len 3
 });
 
 test('H8 conversion: DIV/MOD X without the JNE X,0 / A ^= A / EXIT guard', (t) => {

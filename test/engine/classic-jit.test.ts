@@ -5,7 +5,7 @@ import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
 import { CLASSIC, ClassicVm, compileClassic, V6_6_0, V6_6_BACKPORT } from '../../model/cbpf/eval.js';
 import { bpfJump, bpfStmt, type SockFilter } from '../../model/cbpf/insn.js';
-import { classicJsSource, compileClassicJs, compileClassicProgramJs, JIT_CACHE_LIMIT, MAX_LABELS, programKey } from '../../model/cbpf/jit.js';
+import { classicJsSource, compileClassicJs, compileClassicProgramJs, JIT_CACHE_LIMIT, MAX_LABELS, programKey } from '../../engine/cbpf/jit.js';
 import { X86_64 } from '../../model/config.js';
 import { variantConfig } from '../../model/variants.js';
 import { afUnixSkb, DEFAULT_ENV, ethernetSkb } from '../../model/skb.js';

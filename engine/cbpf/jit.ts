@@ -16,13 +16,14 @@
 // PAY_OFFSET) and RANDOM call the same code as the evaluator. What ClassicVm does with programs
 // the checker would reject (unknown code, M[k >= 16], DIV/MOD by K = 0, jumps past the end,
 // running off the end) is reproduced: the function returns 0.
-import type { KernelConfig } from '../config.js';
-import { DEFAULT_CONFIG } from '../config.js';
-import { skbGetPoff } from '../flow.js';
-import { prandomSeedState, prandomU32State } from '../prandom.js';
-import type { Env, SkBuff } from '../skb.js';
-import { CLASSIC, ClassicVm, compileClassic, Op, reciprocalDivide, reciprocalValue, type ClassicProgram, type ClassicSemantics } from './eval.js';
-import type { Program } from './insn.js';
+import type { KernelConfig } from '../../model/kernel.js';
+import { DEFAULT_CONFIG } from '../../model/kernel.js';
+import { skbGetPoff } from '../../model/flow.js';
+import { prandomSeedState, prandomU32State } from '../../model/prandom.js';
+import type { Env, SkBuff } from '../../model/skb.js';
+import { CLASSIC, ClassicVm, compileClassic, Op, type ClassicProgram, type ClassicSemantics } from '../../model/cbpf/eval.js';
+import { reciprocalDivide, reciprocalValue } from '../../model/variants.js';
+import type { Program } from '../../model/cbpf/insn.js';
 
 /** A compiled classic filter: the u32 result of the program on one skb. */
 export type ClassicJsFilter = (skb: SkBuff, env: Env) => number;
