@@ -20,6 +20,7 @@ import { OUTSIDE_JUDGES, outsideSpec } from '../../oracle/outside/registry.js';
 import { printProgram } from '../formats/index.js';
 import { InputError } from '../io.js';
 import { budgetOptions, countTable, positiveInt } from './fuzz.js';
+import { kernelConfig, kernelOptions, type KernelFlags } from '../kernel.js';
 
 // The outside implementations as judges of `bpfspec fuzz --judges` (compared with the kernel path).
 for (const spec of OUTSIDE_JUDGES) {
@@ -296,12 +297,8 @@ export function replayExternalText(r: ExternalReplay): string {
 }
 
 /** Register `bpfspec judges` on the command line. */
-export function registerJudgesCommand(
-  program: Command,
-  deps: { readonly out: (s: string) => void; readonly version: string; readonly kernelOptions: (c: Command) => Command; readonly kernelConfig: (o: never) => KernelConfig },
-): void {
-  deps
-    .kernelOptions(program.command('judges'))
+export function registerJudgesCommand(program: Command, deps: { readonly out: (s: string) => void; readonly version: string }): void {
+  kernelOptions(program.command('judges'))
     .description('list every judge and whether it runs here (and why not); --campaign NAME runs one outside implementation against the spec with its full report (exit 1 on a finding)')
     .option('--campaign <name>', 'run a campaign against this outside judge (libpcap, dpdk, dpdk-jit, xnet)')
     .option('--time <duration>', 'campaign wall-clock budget, e.g. 60s, 10m (default 60s)')
@@ -317,7 +314,7 @@ export function registerJudgesCommand(
         deps.out(o.json ? `${JSON.stringify({ judges: rows })}\n` : judgeRowsText(rows));
         return;
       }
-      const config = deps.kernelConfig(o as never);
+      const config = await kernelConfig(o as ImplCampaignFlags & KernelFlags);
       const r = await runImplCampaignCli(o.campaign, o, config, deps.version);
       deps.out(o.json ? `${JSON.stringify(implCampaignJson(r))}\n` : implCampaignText(r));
       process.exitCode = r.result.findings.length > 0 ? 1 : 0;
