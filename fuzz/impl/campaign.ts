@@ -94,8 +94,10 @@ export interface ImplCampaignOptions {
   readonly packetsPerProgram: number;
   readonly config: KernelConfig;
   readonly chunkSize: number;
-  /** stop shrinking a finding after this many adapter calls */
+  /** stop shrinking a finding after this many adapter calls (default 2000) */
   readonly maxShrinkCalls?: number;
+  /** or after this long (ms, default 60 s: a crashing candidate costs an adapter restart) */
+  readonly maxShrinkMs?: number;
 }
 
 export interface ImplCampaignFinding {
@@ -283,15 +285,16 @@ export async function runImplCampaign(judge: ImplJudgeLike, impl: ImplName, opts
     mergeImplStats(stats, checker.comparators[0]!.stats);
     also.forEach((a, i) => mergeImplStats(a.stats, checker.comparators[i + 1]!.stats));
     cases += size;
-    if (firstBad !== null) findings.push(await shrink(judge, checker, arb, seed, firstBad, chunk, opts.maxShrinkCalls ?? 2000));
+    if (firstBad !== null) findings.push(await shrink(judge, checker, arb, seed, firstBad, chunk, opts.maxShrinkCalls ?? 2000, opts.maxShrinkMs ?? 60_000));
     hooks.progress?.(cases, result());
   }
   return result();
 }
 
 /** Shrink the failing case at `index` of a chunk with fast-check, one adapter call per candidate. */
-async function shrink(judge: ImplJudgeLike, checker: CaseChecker, arb: fc.Arbitrary<FuzzCase>, seed: number, index: number, chunk: number, maxCalls: number): Promise<ImplCampaignFinding> {
+async function shrink(judge: ImplJudgeLike, checker: CaseChecker, arb: fc.Arbitrary<FuzzCase>, seed: number, index: number, chunk: number, maxCalls: number, maxMs: number): Promise<ImplCampaignFinding> {
   let calls = 0;
+  const until = Date.now() + maxMs;
   const fails = async (c: FuzzCase): Promise<ImplFinding | null> => {
     if (judge.supports(c.prog) !== null) return null;
     const [run] = await judge.run([{ prog: c.prog, packets: packetsOf(c) }], checker.flags);
@@ -300,7 +303,7 @@ async function shrink(judge: ImplJudgeLike, checker: CaseChecker, arb: fc.Arbitr
   const out = await fc.check(
     fc.asyncProperty(arb, async (c) => {
       // past the budget every candidate passes, which ends the shrinking at the smallest failure so far
-      if (calls++ >= maxCalls) return true;
+      if (calls++ >= maxCalls || (calls > 1 && Date.now() > until)) return true;
       return (await fails(c)) === null;
     }),
     { seed, path: String(index), endOnFailure: false },

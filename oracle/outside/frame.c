@@ -306,7 +306,7 @@ static void set_budget(long ms)
 	setitimer(ITIMER_VIRTUAL, &t, NULL);
 }
 
-int guard_call(uint64_t (*fn)(void *), void *arg, uint64_t *out_value)
+static int guard(uint64_t (*fn)(void *), void *arg, uint64_t *out_value, long budget_ms)
 {
 	if (sigsetjmp(guard_jmp, 1) != 0) {
 		guard_active = 0;
@@ -314,10 +314,21 @@ int guard_call(uint64_t (*fn)(void *), void *arg, uint64_t *out_value)
 		return guard_sig;
 	}
 	guard_active = 1;
-	/* a run that does not end (libpcap runs backward jumps) is stopped after GUARD_CPU_MS of CPU time */
-	set_budget(GUARD_CPU_MS);
+	set_budget(budget_ms);
 	*out_value = fn(arg);
 	set_budget(0);
 	guard_active = 0;
 	return 0;
+}
+
+int guard_call(uint64_t (*fn)(void *), void *arg, uint64_t *out_value)
+{
+	/* a filter run that does not end (libpcap runs backward jumps) is stopped after GUARD_CPU_MS */
+	return guard(fn, arg, out_value, GUARD_CPU_MS);
+}
+
+int guard_load(uint64_t (*fn)(void *), void *arg, uint64_t *out_value)
+{
+	/* loading (converting, validating, compiling) takes what it takes: the driver's watchdog covers a hang */
+	return guard(fn, arg, out_value, 0);
 }

@@ -79,6 +79,8 @@ void answer_end(void);
  * else the signal number. */
 #define GUARD_CPU_MS 100
 int guard_call(uint64_t (*fn)(void *), void *arg, uint64_t *out);
+/* The same signals caught, with no CPU budget: for the implementation's load (convert, validate, JIT). */
+int guard_load(uint64_t (*fn)(void *), void *arg, uint64_t *out);
 void guard_install(void);
 
 /* Exit with a message on stderr (status 2). */
