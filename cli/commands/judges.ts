@@ -259,7 +259,8 @@ export async function replayExternal(paths: readonly string[]): Promise<External
       let j = open.get(ext.implementation);
       if (j === undefined) {
         const spec = outsideSpec(ext.implementation);
-        j = spec ? await OutsideJudge.open(spec) : { missing: `a judge named ${ext.implementation}` };
+        // entries whose load never ends (dpdk-validator-path-explosion) are ended by a 30-s watchdog
+        j = spec ? await OutsideJudge.open(spec, { answerTimeoutMs: 30_000 }) : { missing: `a judge named ${ext.implementation}` };
         open.set(ext.implementation, j);
       }
       if ('missing' in j) {

@@ -85,6 +85,8 @@ export interface CrashEntry extends EntryBase {
   readonly applies: (prog: Program) => boolean;
   /** it crashes the load (the adapter dies before answering: verdict stage 'adapter'), not a run */
   readonly atLoad?: boolean;
+  /** what the adapter's death must say (e.g. the driver's watchdog), when that matters */
+  readonly reason?: RegExp;
 }
 
 export type ImplEntry = RuntimeEntry | VerdictEntry | AttachLimitEntry | LinuxRejectsEntry | CrashEntry;

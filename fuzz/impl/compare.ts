@@ -196,7 +196,7 @@ export class ImplComparator {
     const verdicts = { linux: rejectionText(lv), impl: runVerdictText(run.verdict) };
     if (run.verdict.stage === 'adapter') {
       // the implementation crashed loading the program (oracle/outside/judge.ts isolates it)
-      const c = this.cat.entries.find((x) => x.kind === 'crash' && x.atLoad === true && x.applies(prog));
+      const c = this.cat.entries.find((x) => x.kind === 'crash' && x.atLoad === true && (x.reason === undefined || x.reason.test(run.verdict.message)) && x.applies(prog));
       if (c === undefined) return this.finding(`${this.cat.name} crashed loading the program: ${run.verdict.message}`, prog, null, { verdict: verdicts.linux, result: null }, { verdict: verdicts.impl, result: null });
       bump(this.stats.differences, c.id);
       return null;

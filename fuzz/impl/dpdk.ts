@@ -186,6 +186,22 @@ const noExitOverflow = (impl: string): ImplEntry => ({
   example: `external/dpdk/${impl}-validator-no-exit-overflow.json`,
 });
 
+const pathExplosion = (impl: string): ImplEntry => ({
+  kind: 'crash',
+  id: `${impl}-validator-path-explosion`,
+  title: 'a long program with many conditional jumps: rte_bpf_load does not finish (the driver kills the adapter after its watchdog, 120 s)',
+  signals: [],
+  atLoad: true,
+  reason: /answered nothing for/,
+  applies: (prog) => prog.filter((i) => isJcond(i.code)).length >= 128,
+  implementation:
+    "evaluate() walks every path of the eBPF program's control flow, saving and comparing register states at conditional jumps to prune (prune_eval_state); on a long program with many conditional jumps whose states do not prune, the walk does not end in minutes (a classic program of 4090 instructions and 1328 jumps, which bpf_check_classic accepts, was still validating when killed after 7 minutes here); DPDK reworked the pruning after 22.11 (1c39f3f240, 2026: 'unnecessary work for validator contributing to exponential code paths grow')",
+  at: [`${SRC}/bpf_validate.c:2387-2509`, `${SRC}/bpf_validate.c:2336-2384`],
+  linux: 'bpf_check_classic is linear (one pass, and check_load_and_stores one more); the attach path then converts once (here it refuses the migrated program for optmem, -ENOMEM)',
+  linuxAt: ['net/core/filter.c:1065-1140', 'net/core/filter.c:1232'],
+  example: `external/dpdk/${impl}-validator-path-explosion.json`,
+});
+
 const checksDifferently = (impl: string): ImplEntry => ({
   kind: 'linux-rejects',
   id: `${impl}-checks-differently`,
@@ -202,7 +218,7 @@ export const DPDK_CATALOGUE: ImplCatalogue = {
   name: 'dpdk',
   source: SRC,
   semantics: { shiftX: 'mask', loads: 'dpdk', indIndex: 'dpdk', ldxLen: 'x' },
-  entries: [...SHARED, linuxAttachLimit('dpdk', 'external/dpdk/dpdk-runs-past-linux-limits.json'), checksDifferently('dpdk'), noExitOverflow('dpdk')],
+  entries: [...SHARED, linuxAttachLimit('dpdk', 'external/dpdk/dpdk-runs-past-linux-limits.json'), checksDifferently('dpdk'), noExitOverflow('dpdk'), pathExplosion('dpdk')],
 };
 
 export const DPDK_JIT_CATALOGUE: ImplCatalogue = {
@@ -254,5 +270,6 @@ export const DPDK_JIT_CATALOGUE: ImplCatalogue = {
     linuxAttachLimit('dpdk-jit', 'external/dpdk/dpdk-jit-runs-past-linux-limits.json'),
     checksDifferently('dpdk-jit'),
     noExitOverflow('dpdk-jit'),
+    pathExplosion('dpdk-jit'),
   ],
 };

@@ -75,6 +75,7 @@ export class OutsideJudge implements Judge<SkbInput> {
     readonly spec: OutsideSpec,
     private readonly binary: string,
     proc: OutsideProcess,
+    private readonly answerTimeoutMs: number | undefined,
   ) {
     this.proc = proc;
   }
@@ -89,11 +90,11 @@ export class OutsideJudge implements Judge<SkbInput> {
   }
 
   /** Build the adapter (on first use) and start it; `missing` names what is not installed here. */
-  static async open(spec: OutsideSpec): Promise<OutsideJudge | { missing: string }> {
+  static async open(spec: OutsideSpec, opts: { readonly answerTimeoutMs?: number } = {}): Promise<OutsideJudge | { missing: string }> {
     const b = spec.build();
     if (!b.ok) return { missing: b.missing };
     try {
-      return new OutsideJudge(spec, b.path, await OutsideProcess.start(b.path, spec.args ?? []));
+      return new OutsideJudge(spec, b.path, await OutsideProcess.start(b.path, spec.args ?? [], opts), opts.answerTimeoutMs);
     } catch (e) {
       return { missing: `a working ${spec.name} adapter (${(e as Error).message})` };
     }
@@ -106,7 +107,7 @@ export class OutsideJudge implements Judge<SkbInput> {
   private async restart(): Promise<void> {
     this.restarts++;
     await this.proc.close();
-    this.proc = await OutsideProcess.start(this.binary, this.spec.args ?? []);
+    this.proc = await OutsideProcess.start(this.binary, this.spec.args ?? [], this.answerTimeoutMs === undefined ? {} : { answerTimeoutMs: this.answerTimeoutMs });
   }
 
   /**

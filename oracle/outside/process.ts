@@ -42,10 +42,12 @@ export class OutsideProcess {
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     readonly hello: Hello,
+    private readonly answerTimeoutMs: number,
   ) {}
 
   /** Start `binary` and wait for its hello. Rejects with a one-line reason when it cannot start. */
-  static start(binary: string, args: readonly string[] = [], env?: NodeJS.ProcessEnv): Promise<OutsideProcess> {
+  static start(binary: string, args: readonly string[] = [], opts: { readonly env?: NodeJS.ProcessEnv; readonly answerTimeoutMs?: number } = {}): Promise<OutsideProcess> {
+    const env = opts.env;
     return new Promise((resolve, reject) => {
       const child = spawn(binary, [...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
       let proc: OutsideProcess | null = null;
@@ -64,7 +66,7 @@ export class OutsideProcess {
           if (f.kind !== FRAME_HELLO) throw new ProtocolError(`first frame is kind ${f.kind}, not hello`);
           const hello = decodeMessage(f.kind, f.body) as Hello;
           clearTimeout(timer);
-          proc = new OutsideProcess(child, hello);
+          proc = new OutsideProcess(child, hello, opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS);
           proc.stderr = early;
           // bytes after the hello (none expected before the first batch)
           const rest = reader.next();
@@ -104,7 +106,7 @@ export class OutsideProcess {
   /** (Re)arm the watchdog while batches are outstanding; clear it when none is. */
   private arm(): void {
     if (this.watchdog !== null) clearTimeout(this.watchdog);
-    this.watchdog = this.pending === null ? null : setTimeout(() => this.fail(`answered nothing for ${ANSWER_TIMEOUT_MS / 1000} s (killed)`), ANSWER_TIMEOUT_MS);
+    this.watchdog = this.pending === null ? null : setTimeout(() => this.fail(`answered nothing for ${this.answerTimeoutMs / 1000} s (killed)`), this.answerTimeoutMs);
   }
 
   private fail(why: string, status: number | null = null): void {

@@ -53,7 +53,8 @@ async function judgeExample(impl: ImplName, file: string): Promise<{ run: ImplRu
   const r = readEntry(resolve(projectRoot, 'corpus', file));
   if (!r.ok) throw new Error(r.error);
   const { prog, inputs } = entryCase(r.entry);
-  const j = await OutsideJudge.open(outsideSpec(impl)!);
+  // a load that never ends (dpdk-validator-path-explosion) is killed by the driver's watchdog: a short one here
+  const j = await OutsideJudge.open(outsideSpec(impl)!, { answerTimeoutMs: 15_000 });
   if ('missing' in j) throw new Error(j.missing);
   try {
     const [raw] = await j.run([{ prog, packets: inputs.map(outsidePacket) }], impl === 'dpdk-jit' ? { jit: true, ebpf: true } : impl === 'dpdk' ? { ebpf: true } : {});
