@@ -14,6 +14,7 @@ import { errnoName } from '../model/uapi.js';
 import type { Rejection } from '../model/verdict.js';
 import { ClassicJudge, KernelJudge } from './judges.js';
 import type { PropertyName } from './properties.js';
+import { replaySeccompEntry, type SeccompEntryJson } from './seccomp/corpus.js';
 import { buildSkb, skbToJson, SkbSpecError } from './skbjson.js';
 
 export const SCHEMA_ID = 'bpfspec-corpus-1';
@@ -47,6 +48,8 @@ export interface CorpusEntry {
   readonly notes?: string;
   /** A historical variant (kind 'historical'): its name and what the buggy model gives; `expect` is the fixed model. */
   readonly variant?: { readonly name: VariantName; readonly expect: CorpusEntry['expect'] };
+  /** A seccomp case (ws-seccomp, fuzz/seccomp/corpus.ts): the stack below the program, the system calls, what the seccomp judges give. */
+  readonly seccomp?: SeccompEntryJson;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -131,8 +134,8 @@ export function makeEntry(n: NewEntry): CorpusEntry {
 }
 
 /** 16 hex digits of the SHA-256 of what defines the case: config, program image and inputs. */
-export function entryHash(e: Pick<CorpusEntry, 'config' | 'program' | 'inputs'>): string {
-  const key = JSON.stringify([e.config.arch, e.config.optmem_max, e.config.load_helpers, e.program.hex, e.inputs]);
+export function entryHash(e: Pick<CorpusEntry, 'config' | 'program' | 'inputs' | 'seccomp'>): string {
+  const key = JSON.stringify([e.config.arch, e.config.optmem_max, e.config.load_helpers, e.program.hex, e.inputs, ...(e.seccomp ? [e.seccomp.host, e.seccomp.below, e.seccomp.inputs] : [])]);
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
@@ -189,6 +192,7 @@ const verdictText = (v: VerdictJson): string => (v.errno === 0 ? 'accepted' : `-
 
 /** Re-run an entry: the differences from what it recorded (empty when it replays exactly). */
 export function replayEntry(e: CorpusEntry): string[] {
+  if (e.seccomp !== undefined) return replaySeccompEntry(e); // seccomp cases (ws-seccomp)
   const { prog, inputs, config } = entryCase(e);
   const diffs = expectDiffs(e.expect, evaluate(prog, inputs, config), '');
   // A historical entry replays twice: the fixed model must give `expect`, the variant `variant.expect`.
