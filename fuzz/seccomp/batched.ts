@@ -112,7 +112,11 @@ const verdictText = (v: JudgeVerdict): string => (v.accepted ? 'installs' : v.er
 /** The judge cases of one campaign case (see the header), given the lane's attach call and outcome mode. */
 export function judgeCasesOf(c: SeccompCase, inputs: readonly SeccompInput[], attachCall: SeccompAttachCall | undefined, mode: SeccompOutcomeMode | undefined): SeccompJudgeCase[] {
   if (!('valid' in c)) return [{ prog: c.invalid.prog, below: [], inputs: [], ...(attachCall ? { attachCall } : {}) }];
-  const progs = c.valid.filters.map((f) => f.prog);
+  return stackJudgeCases(c.valid.filters.map((f) => f.prog), inputs, attachCall, mode);
+}
+
+/** The judge cases of a stack (most recent first): one per filter, the top one asking for outcomes. */
+export function stackJudgeCases(progs: readonly Program[], inputs: readonly SeccompInput[], attachCall: SeccompAttachCall | undefined, mode: SeccompOutcomeMode | undefined): SeccompJudgeCase[] {
   return progs.map((prog, k) => ({ prog, below: progs.slice(k + 1), inputs, ...(attachCall ? { attachCall } : {}), ...(k === 0 && mode ? { outcomes: mode } : {}) }));
 }
 
@@ -232,6 +236,44 @@ export class SeccompLaneSpec {
   check(c: SeccompCase): SeccompFinding | null {
     if (!('valid' in c)) return checkSeccompCase(this.checker, c);
     return this.checker.checkValid({ filters: c.valid.filters, inputs: this.inputsOf(c).map((i) => i.sd) });
+  }
+
+  /**
+   * A given stack (most recent first) on given calls, every filter through every judge of the lane:
+   * the mismatches (at most `limit`), counting into `stats` (by judge name). For the real filters.
+   */
+  async compareStack(progs: readonly Program[], sds: readonly SeccompData[], stats: Record<string, SeccompJudgeStats>, limit = 20): Promise<SeccompMismatch[]> {
+    const inputs = sds.map((sd) => {
+      let x: SeccompInput = { sd };
+      for (const j of this.lane.judges) if (j.judge.inputFor) x = j.judge.inputFor(x);
+      return x;
+    });
+    const cases = stackJudgeCases(progs, inputs, this.attachCall, this.mode);
+    const ca = this.classic.judgeSync(cases);
+    const ka = this.kernel.judgeSync(cases);
+    const out: SeccompMismatch[] = [];
+    for (const j of this.lane.judges) {
+      const js = (stats[j.judge.name] ??= newSeccompJudgeStats());
+      const answers = await j.judge.judge(cases);
+      for (let k = 0; k < cases.length; k++) {
+        // every input separately, so that one mismatch does not hide the others
+        const c = cases[k]!;
+        const one = (i: number): SeccompJudgeCase => ({ ...c, inputs: [c.inputs[i]!] });
+        const pick = (a: SeccompJudgeAnswer, i: number): SeccompJudgeAnswer => ({ verdict: a.verdict, results: a.results.length === 0 ? [] : [a.results[i]!], ...(a.outcomes ? { outcomes: [a.outcomes[i]!] } : {}) });
+        const spec = j.against === 'kernel' ? ka[k]! : ca[k]!;
+        const first = compareSeccomp({ name: j.judge.name, against: j.against }, { ...c, inputs: [] }, spec, ka[k]!, ca[k]!, answers[k]!, js);
+        if (first !== null) {
+          out.push(first);
+          continue;
+        }
+        for (let i = 0; i < c.inputs.length && out.length < limit; i++) {
+          const m = compareSeccomp({ name: j.judge.name, against: j.against }, one(i), pick(spec, i), pick(ka[k]!, i), pick(ca[k]!, i), pick(answers[k]!, i), js);
+          js.cases--;
+          if (m !== null) out.push({ ...m, message: m.message.replace(/^input 0/, `input ${i}`) });
+        }
+      }
+    }
+    return out;
   }
 
   /** Ask one judge about a campaign case and compare; the first mismatch, or null. */
