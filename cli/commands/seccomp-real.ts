@@ -199,11 +199,11 @@ export function writeRealFilters(dir: string, version: string): { written: strin
 }
 
 /** The stored real filters: name (the title's first word), stack (most recent first), entry. */
-export function storedRealFilters(dir: string): { name: string; filters: Program[]; entry: CorpusEntry }[] {
+export function storedRealFilters(dir: string): { name: string; path: string; filters: Program[]; entry: CorpusEntry }[] {
   return listEntries([dir]).map((p) => {
     const r = readEntry(p);
     if (!r.ok) throw new Error(r.error);
-    return { name: r.entry.title.split(':')[0]!, filters: seccompEntryCase(r.entry).filters, entry: r.entry };
+    return { name: r.entry.title.split(':')[0]!, path: p, filters: seccompEntryCase(r.entry).filters, entry: r.entry };
   });
 }
 

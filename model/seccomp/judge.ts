@@ -11,6 +11,8 @@
 //                reads it through TRAP copies);
 //   outcomes[i]  (optional, when the case asks for them) what the task sees for inputs[i] with the
 //                whole stack installed: seccomp_run_filters (the cache first) then __seccomp_filter.
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import type { Program } from '../cbpf/insn.js';
 import type { Judge, JudgeAnswer, JudgeCase } from '../judge.js';
 import type { SeccompData } from './data.js';
