@@ -7,8 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Program } from '../../model/cbpf/insn.js';
 import { X86_64 } from '../../model/config.js';
+import { PROFILE_V6_18 } from '../../model/kernel.js';
 import type { SeccompData } from '../../model/seccomp/data.js';
-import { HOST_V6_18_X86_64, HOST_V6_6_X86_64, type SeccompHost } from '../../model/seccomp/host.js';
+import { type SeccompHost } from '../../model/seccomp/host.js';
 import { writeEntry } from '../../fuzz/corpus.js';
 import { startSeccompBatched, type SeccompBatchedFinding, type SeccompBatchedSummary, type SeccompLane } from '../../fuzz/seccomp/batched.js';
 import { runSeccompCampaign, type SeccompCampaignFinding } from '../../fuzz/seccomp/campaign.js';
@@ -85,7 +86,7 @@ export async function runSeccompFuzzCli(o: SeccompCampaignFlags): Promise<number
   const r = await runSeccompCampaign({ seed: b.seed, runs: b.runs, timeMs: b.timeMs, workers: b.workers, inputsPerCase: 4, chunkSize: 256 });
   const s = r.stats;
   const saved = r.findings.map((f: SeccompCampaignFinding) =>
-    saveEntry(o.corpus ?? 'corpus/findings', f.finding.filters, f.finding.input, `${f.finding.property}: ${f.finding.detail}`, f.finding.property, f.finding.detail, HOST_V6_6_X86_64, {
+    saveEntry(o.corpus ?? 'corpus/findings', f.finding.filters, f.finding.input, `${f.finding.property}: ${f.finding.detail}`, f.finding.property, f.finding.detail, X86_64.seccompHost, {
       seed: f.seed,
       path: f.path,
       source: `bpfspec fuzz --path seccomp --seed ${r.seed} (chunk ${f.chunk})`,
@@ -114,7 +115,7 @@ async function runBatchedCli(command: 'fuzz' | 'kdiff', names: readonly string[]
   const b = budgetOptions(o);
   const workers = o.workers === undefined ? Math.min(2, availableParallelism()) : b.workers;
   // the live kernel is the host of its own action cache (6.18 here: the uprobe exceptions)
-  const host = names.includes('live') ? HOST_V6_18_X86_64 : HOST_V6_6_X86_64;
+  const host = names.includes('live') ? PROFILE_V6_18.seccompHost : X86_64.seccompHost;
   const lanes: SeccompLane[] = [];
   const opened: { close(): Promise<void> }[] = [];
   try {

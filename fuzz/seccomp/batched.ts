@@ -18,7 +18,7 @@ import type { Program } from '../../model/cbpf/insn.js';
 import { X86_64, type KernelConfig } from '../../model/config.js';
 import { consistentResults, type JudgeResult, type JudgeVerdict } from '../../model/judge.js';
 import type { SeccompData } from '../../model/seccomp/data.js';
-import { HOST_V6_6_X86_64, type SeccompHost } from '../../model/seccomp/host.js';
+import type { SeccompHost } from '../../model/seccomp/host.js';
 import { observedText, outcomeConsistent, type SeccompAttachCall, type SeccompInput, type SeccompJudge, type SeccompJudgeAnswer, type SeccompJudgeCase, type SeccompOutcomeMode } from '../../model/seccomp/judge.js';
 import { newJudgeStats, resultText, type JudgeStats } from '../batched.js';
 import { chunkSeed } from '../campaign.js';
@@ -340,7 +340,7 @@ export function startSeccompBatched(
   const totalChunks = opts.runs === null ? Infinity : Math.ceil(opts.runs / opts.chunkSize);
   const arb = seccompCaseArbitrary(opts.inputsPerCase);
   const config = opts.config ?? X86_64;
-  const host = opts.host ?? HOST_V6_6_X86_64;
+  const host = opts.host ?? config.seccompHost;
   const report = (f: SeccompBatchedFinding): void => {
     findings.push(f);
     events.finding?.(f);

@@ -15,7 +15,7 @@ import { X86_64, type KernelConfig } from '../../model/config.js';
 import type { JudgeResult, JudgeVerdict } from '../../model/judge.js';
 import { seccompData } from '../../model/seccomp/data.js';
 import { seccompRunClassic } from '../../model/seccomp/eval.js';
-import { HOST_V6_6_X86_64, type SeccompHost } from '../../model/seccomp/host.js';
+import type { SeccompHost } from '../../model/seccomp/host.js';
 import type { SeccompAttachCall, SeccompInput, SeccompJudge, SeccompJudgeAnswer, SeccompJudgeCase, SeccompOutcomeMode, SeccompOutcomeResult } from '../../model/seccomp/judge.js';
 import { NEW_TASK, seccompSetModeFilter, type SeccompFilter, type SeccompTask } from '../../model/seccomp/prepare.js';
 import { seccompFilterOutcome, seccompRunFilters, SeccompKernelRunner, type FilterRun } from '../../model/seccomp/run.js';
@@ -102,7 +102,7 @@ abstract class SpecSeccompJudge implements SeccompJudge {
 
   constructor(
     readonly config: KernelConfig = X86_64,
-    readonly host: SeccompHost = HOST_V6_6_X86_64,
+    readonly host: SeccompHost = config.seccompHost,
   ) {}
 
   supports(_prog: Program): string | null {

@@ -14,7 +14,7 @@ import { X86_64, type KernelConfig } from '../../model/config.js';
 import { cachedNumbers, seccompUprobeException } from '../../model/seccomp/cache.js';
 import { type SeccompData, seccompData } from '../../model/seccomp/data.js';
 import { seccompRunClassic } from '../../model/seccomp/eval.js';
-import { HOST_V6_6_X86_64, type SeccompHost } from '../../model/seccomp/host.js';
+import type { SeccompHost } from '../../model/seccomp/host.js';
 import { NEW_TASK, seccompSetModeFilter, type SeccompTask } from '../../model/seccomp/prepare.js';
 import type { JudgeResult } from '../../model/judge.js';
 import type { SeccompOutcomeMode } from '../../model/seccomp/judge.js';
@@ -87,7 +87,7 @@ export class SeccompChecker {
 
   constructor(
     readonly config: KernelConfig = X86_64,
-    readonly host: SeccompHost = HOST_V6_6_X86_64,
+    readonly host: SeccompHost = config.seccompHost,
   ) {
     this.classic = new SeccompClassicJudge(config, host);
     this.kernel = new SeccompKernelJudge(config, host);

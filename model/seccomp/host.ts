@@ -2,8 +2,9 @@
 // native and compat architectures of the action cache with their system call counts
 // (arch/*/include/asm/seccomp.h SECCOMP_ARCH_NATIVE{,_NR}, SECCOMP_ARCH_COMPAT{,_NR}) and the numbers
 // the cache always allows whatever the filters say (seccomp_uprobe_exception, after v6.6).
-// A record of data, passed explicitly; never a global. (To be folded into the kernel profiles of
-// model/kernel.ts when they land.)
+// A record of data, passed explicitly; never a global. The kernel profiles carry it
+// (model/kernel.ts KernelConfig.seccompHost: v6.6.0 and v6.6.y HOST_V6_6_X86_64, v6.18 HOST_V6_18_X86_64,
+// arm64 and riscv64 their v6.6 hosts); the presets are defined here, beside their type.
 // Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
 // at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_RISCV64, AUDIT_ARCH_X86_64 } from './uapi.js';
