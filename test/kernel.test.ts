@@ -34,7 +34,7 @@ test('profiles: v6.6.0, v6.6.y and v6.18 by name (live is probed), each naming i
   // what tells them apart, and nothing else
   const diff = (a: KernelConfig, b: KernelConfig): string[] => Object.keys(a).filter((k) => (a as unknown as Record<string, unknown>)[k] !== (b as unknown as Record<string, unknown>)[k]).sort();
   t.deepEqual(diff(PROFILE_V6_6_0, PROFILE_V6_6_Y), ['jitNeeded', 'loadHelpers', 'profile']);
-  t.deepEqual(diff(PROFILE_V6_6_Y, PROFILE_V6_18), ['bpfProgHeaderSize', 'optmemMax', 'profile']);
+  t.deepEqual(diff(PROFILE_V6_6_Y, PROFILE_V6_18), ['bpfProgHeaderSize', 'optmemMax', 'profile', 'seccompHost']);
   t.like(PROFILE_V6_6_0, { loadHelpers: 'v6.6.0', jitNeeded: 'always-on', optmemMax: 20480, bpfProgHeaderSize: 72 });
   t.like(PROFILE_V6_6_Y, { loadHelpers: 'backport', jitNeeded: 'jit-requested' });
   t.like(PROFILE_V6_18, { optmemMax: 131072, bpfProgHeaderSize: 96, jitAlwaysOn: true });
