@@ -16,6 +16,7 @@ import type { SockFilter } from '../../model/cbpf/insn.js';
 import { bpfConvertFilter } from '../../model/migrate/convert.js';
 import { DEFAULT_JIT_FACTS, type X86JitFacts } from '../../model/jit/facts.js';
 import { bpfIntJitCompile } from '../../model/jit/x86.js';
+import type { BpfInsn } from '../../model/ebpf/insn.js';
 import { ancillaryK, SKF_AD_PROTOCOL, SKF_AD_VLAN_TPID, SKF_AD_PKTTYPE, SKF_AD_CPU, SKF_AD_MARK, SKF_AD_VLAN_TAG_PRESENT } from '../../model/uapi.js';
 
 /** Options of jitBoundaryProgram. */
@@ -481,4 +482,159 @@ export function jitBoundaryProgram(opts: JitBoundaryOptions = {}): fc.Arbitrary<
       tieProgram(prog, prelude, tie, config, facts);
       return prog;
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// eBPF programs for the JIT image check (oracle/kernel/jitimage.ts): the instruction forms the
+// converter emits (ALU and ALU64 with K and X, moves, byte swaps, DIV/MOD, stack stores and loads, a
+// helper call, conditional jumps with K and X, JA, several exits), written so that the verifier
+// accepts them as socket filters: every register starts as the unknown result of
+// bpf_get_prandom_u32 (so the verifier cannot decide a branch and remove code), the stack slots read
+// are written first, jumps only go forward, and a call is followed by moves that re-initialise the
+// argument registers it clobbers.
+
+const BPF_FUNC_GET_PRANDOM_U32 = 7; // include/uapi/linux/bpf.h
+const E = (code: number, dst: number, src: number, off: number, imm: number): BpfInsn => ({ code, dst, src, off, imm: imm | 0 });
+/** The registers the body uses (r1 is left alone: it is the context until the first call) */
+const REGS: readonly number[] = [0, 2, 3, 4, 5, 6, 7, 8, 9];
+
+/** A marker offset: this jump skips the next instruction (not an item-relative span). */
+const JA_OVER = -0x8000;
+
+/** The prologue: r0 = bpf_get_prandom_u32(); every other register and four stack slots = r0. */
+function ebpfPrologue(): BpfInsn[] {
+  const out: BpfInsn[] = [E(0x85, 0, 0, 0, BPF_FUNC_GET_PRANDOM_U32)];
+  for (const r of REGS) if (r !== 0) out.push(E(0xbf, r, 0, 0, 0));
+  for (let s = 1; s <= 4; s++) out.push(E(0x7b, 10, 0, -8 * s, 0)); // *(u64 *)(r10 - 8s) = r0
+  return out;
+}
+
+// One body instruction (or the few of a call) from a gene at index `at` of a body of `len`.
+function ebpfInsnOf(g: number, at: number, len: number): BpfInsn[] {
+  const a = g % 0x100000000;
+  const hi = Math.floor(g / 0x100000000);
+  const kind = hi % 16;
+  const sel = Math.floor(hi / 16);
+  const dst = REGS[sel % REGS.length]!;
+  const src = REGS[(sel >>> 4) % REGS.length]!;
+  const cls = (sel >>> 8) % 2 === 0 ? 0x04 : 0x07; // ALU or ALU64
+  const room = len - at - 1; // a forward target inside the body or the final exit
+  const span = (s: number): number => (room <= 0 ? 0 : s % (room + 1));
+  switch (kind) {
+    case 0:
+    case 1: {
+      const op = [0x00, 0x10, 0x50, 0x40, 0xa0, 0x20][sel % 6]!; // add sub and or xor mul
+      return [E(cls | op, dst, 0, 0, imm(a))];
+    }
+    case 2: {
+      const op = [0x00, 0x10, 0x50, 0x40, 0xa0, 0x20][sel % 6]!;
+      return [E(cls | op | 0x08, dst, src, 0, 0)];
+    }
+    case 3: {
+      const op = [0x60, 0x70, 0xc0][sel % 3]!; // lsh rsh arsh
+      return [(sel >>> 2) % 2 === 0 ? E(cls | op, dst, 0, 0, a % (cls === 0x07 ? 64 : 32)) : E(cls | op | 0x08, dst, src, 0, 0)];
+    }
+    case 4:
+      return [(sel >>> 2) % 2 === 0 ? E(cls | 0xb0, dst, 0, 0, imm(a)) : E(cls | 0xb8, dst, src, 0, 0)]; // mov
+    case 5:
+      return [E(cls | 0x80, dst, 0, 0, 0)]; // neg
+    case 6:
+      return [E((sel >>> 2) % 2 === 0 ? 0xdc : 0xd4, dst, 0, 0, [16, 32, 64][a % 3]!)]; // be / le
+    case 7: {
+      const op = (sel >>> 2) % 2 === 0 ? 0x30 : 0x90; // div mod
+      return [(sel >>> 3) % 2 === 0 ? E(cls | op, dst, 0, 0, imm(a) || 7) : E(cls | op | 0x08, dst, src, 0, 0)];
+    }
+    case 8: {
+      const size = [0x00, 0x08, 0x10, 0x18][sel % 4]!;
+      const slot = -8 * (1 + (a % 4));
+      return [(sel >>> 2) % 2 === 0 ? E(0x63 | size, 10, src, slot, 0) : E(0x61 | size, dst, 10, slot, 0)]; // stx / ldx
+    }
+    case 9:
+      return [E(0x85, 0, 0, 0, BPF_FUNC_GET_PRANDOM_U32), ...[2, 3, 4, 5].map((r) => E(0xbf, r, 0, 0, 0))];
+    case 10:
+    case 11:
+    case 12: {
+      const jcls = (sel >>> 8) % 3 === 0 ? 0x06 : 0x05; // JMP32 or JMP
+      const op = [0x10, 0x20, 0x30, 0x40, 0x50, 0xa0, 0xb0, 0x60, 0x70, 0xc0, 0xd0][sel % 11]!;
+      return [(sel >>> 4) % 2 === 0 ? E(jcls | op, dst, 0, span(a >>> 8), imm(a)) : E(jcls | op | 0x08, dst, src, span(a >>> 8), 0)];
+    }
+    // the verifier refuses unreachable instructions: an exit or a JA is skipped by a jump (JA_OVER)
+    // whose condition it cannot decide, so that what follows them stays reachable
+    case 13:
+      return [E(sel % 2 === 0 ? 0x25 : 0x26, dst, 0, JA_OVER, imm(a >>> 4)), E(0x05, 0, 0, span(a >>> 8), 0)]; // ja
+    case 14:
+      return [E(sel % 2 === 0 ? 0x25 : 0x26, dst, 0, JA_OVER, imm(a >>> 4)), E(0x95, 0, 0, 0, 0)]; // exit
+    default:
+      return [E(0x07, dst, 0, 0, imm(a))]; // add64 #k
+  }
+}
+
+/**
+ * The eBPF program of these genes: the prologue, then one body item per gene, then `exit`. Jump
+ * offsets are drawn in body items; since a call item is several instructions, each offset is
+ * re-anchored to the item it was drawn for.
+ */
+export function buildEbpf(genes: readonly number[]): BpfInsn[] {
+  const items = genes.map((g, i) => ebpfInsnOf(g, i, genes.length));
+  const pro = ebpfPrologue();
+  const start: number[] = [];
+  let n = pro.length;
+  for (const it of items) {
+    start.push(n);
+    n += it.length;
+  }
+  start.push(n); // the final exit
+  const out = [...pro];
+  items.forEach((it, i) => {
+    for (const insn of it) {
+      const cls = insn.code & 0x07;
+      const isJump = (cls === 0x05 || cls === 0x06) && insn.code !== 0x85 && insn.code !== 0x95;
+      // an item-relative span s lands on the first instruction of item i + 1 + s
+      if (isJump && insn.off === JA_OVER) out.push({ ...insn, off: 1 });
+      else out.push(isJump ? { ...insn, off: start[Math.min(i + 1 + insn.off, items.length)]! - out.length - 1 } : insn);
+    }
+  });
+  out.push(E(0x95, 0, 0, 0, 0));
+  return out;
+}
+
+/** Retarget one forward jump (in place) so that its native displacement, by the model, is closest to `dist`. */
+export function aimEbpf(prog: BpfInsn[], jump: number, dist: number, facts: X86JitFacts = DEFAULT_JIT_FACTS): void {
+  const jumps: number[] = [];
+  prog.forEach((insn, i) => {
+    const cls = insn.code & 0x07;
+    // not the jumps over a JA or an exit: they keep what follows reachable
+    const guard = prog[i + 1] !== undefined && (prog[i + 1]!.code === 0x05 || prog[i + 1]!.code === 0x95);
+    if ((cls === 0x05 || cls === 0x06) && insn.code !== 0x85 && insn.code !== 0x95 && !guard) jumps.push(i);
+  });
+  if (jumps.length === 0) return;
+  const j = jumps[jump % jumps.length]!;
+  const r = bpfIntJitCompile({ insns: prog, stackDepth: 32, wasClassic: false }, facts);
+  const last = [...r.passes].reverse().find((p) => p.proglen > 0);
+  if (last === undefined) return;
+  const addrs = new Int32Array(prog.length + 1);
+  addrs[0] = last.prologue;
+  for (let i = 0; i < prog.length; i++) addrs[i + 1] = addrs[i]! + last.lengths[i]!;
+  let best = prog[j]!.off;
+  let bestErr = Infinity;
+  for (let t = j + 1; t < prog.length; t++) {
+    const err = Math.abs(addrs[t]! - addrs[j + 1]! - dist);
+    if (err < bestErr) {
+      bestErr = err;
+      best = t - j - 1;
+    }
+  }
+  prog[j] = { ...prog[j]!, off: best };
+}
+
+/** eBPF programs (verifier-friendly socket filters) aimed at the JIT's jump limits. */
+export function jitBoundaryEbpf(opts: { readonly maxLength?: number; readonly facts?: X86JitFacts } = {}): fc.Arbitrary<BpfInsn[]> {
+  const facts = opts.facts ?? DEFAULT_JIT_FACTS;
+  const g = fc.noBias(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+  const aim = fc.record({ jump: fc.nat({ max: 255 }), dist: fc.oneof(fc.integer({ min: facts.shortJumpMax - 4, max: facts.shortJumpMax + 4 }), fc.integer({ min: 100, max: 140 })) });
+  return fc.tuple(fc.array(g, { minLength: 4, maxLength: opts.maxLength ?? 80, size: 'max' }), fc.array(aim, { maxLength: 4 })).map(([genes, aims]) => {
+    const prog = buildEbpf(genes);
+    for (const a of aims) aimEbpf(prog, a.jump, a.dist, facts);
+    return prog;
+  });
 }
