@@ -266,8 +266,10 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
   const windows: number[] = [];
   for (let w = facts.shortJumpMax - 4; w <= facts.shortJumpMax + 1; w++) windows.push(w);
   const n = places.length * windows.length;
-  for (let k = 0; k < n; k++) {
-    const c = (k + tie.mid * 7 + tie.window) % n; // a drawn starting point, then every variant once
+  // a drawn starting point, then up to SEEK_TRIES variants with a stride that visits each at most once
+  const stride = n > 1 ? largestCoprimeBelow(n, 37) : 1;
+  for (let k = 0; k < Math.min(n, SEEK_TRIES); k++) {
+    const c = (tie.mid * 7 + tie.window + k * stride) % n;
     const t = places[c % places.length]!;
     const w = windows[Math.floor(c / places.length)]!;
     const q = prog.slice();
@@ -284,6 +286,16 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
       return;
     }
   }
+}
+
+/** Variants the seek tries at most (each costs three conversions and JIT runs of the model). */
+const SEEK_TRIES = 48;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+/** The largest stride <= max that is coprime with n (so that k * stride mod n visits distinct places). */
+function largestCoprimeBelow(n: number, max: number): number {
+  for (let s = Math.min(max, n - 1); s > 1; s--) if (gcd(s, n) === 1) return s;
+  return 1;
 }
 
 /** Whether the model's JIT compiles the program (the converter's failures count as accepted here). */

@@ -10,7 +10,10 @@
 //    addrs[i]: for a forward jump both are still the previous pass's values, for a backward one the
 //    target is this pass's. The first pass starts from 64 bytes per insn.
 //  - An exit after the first is a jump back to the first exit's code (ctx->cleanup_addr, set in this
-//    pass) from addrs[i] of the previous pass.
+//    pass) from addrs[i] of the previous pass. A backward displacement so counts the jump's own
+//    previous size: a jump that was near (5 bytes, as every exit is in the first pass) only becomes
+//    short when the near form itself would reach, so a short exit jump never goes further back than
+//    -125 although rel8 reaches -128. The model does the same.
 //  - The loop stops at the first pass whose *total* length equals the previous pass's (proglen ==
 //    oldproglen), although instructions may have traded sizes between the two. The emitting pass
 //    then checks each instruction's end against the previous pass's addrs[i] (the check
