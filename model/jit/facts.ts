@@ -20,7 +20,7 @@ export interface X86JitFacts {
    * (is_imm8_jmp_offset, :115 (6.6.80:106)). The lower bound stays -128 in both.
    */
   readonly shortJumpMax: number;
-  /** CONFIG_X86_KERNEL_IBT: EMIT_ENDBR() emits a 4-byte endbr64 (:57), at the entry and at X86_TAIL_CALL_OFFSET. */
+  /** CONFIG_X86_KERNEL_IBT: EMIT_ENDBR() emits a 4-byte endbr64 (:58), at the entry and at X86_TAIL_CALL_OFFSET. */
   readonly ibt: boolean;
   /**
    * cfi_mode, the preamble emit_cfi writes first (:449, v6.7+; the 6.6 JIT has no CFI preamble and
@@ -63,7 +63,7 @@ export interface X86JitFacts {
   /** ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN) of the task attaching the filter (no barrier when true). */
   readonly capSysAdmin: boolean;
   /**
-   * The nop emit_prologue writes for programs that were not classic (:521; tail-call counter slot):
+   * The nop emit_prologue writes for programs that were not classic (:529; tail-call counter slot):
    * 2 in 6.6 (`nop2`), 3 from v6.10 (`nop3`, X86_TAIL_CALL_OFFSET 12). Never read for classic programs.
    */
   readonly ebpfPrologueNop: number;

@@ -471,7 +471,7 @@ export function cfiGetOffset(facts: X86JitFacts): number {
 export function bpfIntJitCompile(prog: JitProgram, facts: X86JitFacts): JitResult {
   const len = prog.insns.length;
   const addrs = new Int32Array(len + 1);
-  // :3723 a rough first estimate: 64 bytes per insn
+  // :3726 a rough first estimate: 64 bytes per insn
   let proglen = 0;
   for (let i = 0; i <= len; i++) {
     proglen += 64;
