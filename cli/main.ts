@@ -2,22 +2,25 @@
 // The `bpfspec` command.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ARCHES, type KernelConfig } from '../model/config.js';
+import { ARCHES, DEFAULT_CONFIG, type KernelConfig } from '../model/config.js';
 import { isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig } from '../model/variants.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
-import { campaignOptions, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
-import { kdiffJson, kdiffText, runKdiff, type KdiffFlags } from './commands/kdiff.js';
+import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
+import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
 import { makeEntry, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
+import { runWeb, type WebFlags } from './commands/web.js';
 import { PATH_NAMES, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
 import { checkExpressible, formatError, printProgram } from './formats/index.js';
 import { InputError, readInput, writeOutputAtomic } from './io.js';
 import { parseHexPacket, readPackets } from './packets/index.js';
 import { checkEndian, checkFormatName, FORMAT_NAMES, loadProgram } from './program.js';
 import { buildSkb, parseSetting, SKB_FIELDS, SkbSpecError } from './skbspec.js';
+import { registerSeccomp } from './commands/seccomp.js';
+import { runSeccompFuzzCli, runSeccompKdiffCli } from './commands/seccomp-fuzz.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -170,13 +173,25 @@ export function buildCli(): Command {
     .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
-    .option('--judges <list>', 'judges to compare: classic,kernel (default), or classic,kernel,compiled to add the compiled backends')
+    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff)')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
-    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
+    .option('--path <path>', 'socket (default) or seccomp (the seccomp campaign, fuzz/seccomp)')
+    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }) => {
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (process.exitCode = await runSeccompFuzzCli(o));
       const config = kernelConfig(o);
       const opts = campaignOptions(o, config);
+      const batched = parseJudges(o.judges).batched;
+      if (batched.length > 0) {
+        if (o.coverage) throw new InputError(`--coverage runs in one thread with the spec judges; drop --judges ${batched.join(',')}`);
+        if (o.shard !== undefined) throw new InputError(`--shard: not with judges asked in batches (${batched.join(',')})`);
+        const res = await runBatched('fuzz', batched, opts.judges ?? [], o, config, VERSION);
+        out(o.json ? `${JSON.stringify(batchedJson(res))}\n` : batchedText(res));
+        process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+        return;
+      }
       if (o.coverage) {
         const r = await runCoverage({ ...opts, workers: 1 }, o.json === true);
         out(r.text);
@@ -215,13 +230,26 @@ export function buildCli(): Command {
     .option('--seed <n>', 'campaign seed (default: random, printed)')
     .option('--workers <n>', 'oracle processes, one per CPU (default: all cores)')
     .option('--corpus <dir>', 'where mismatches are written', 'corpus/findings')
-    .option('--confirmed <dir>', 'where divergences confirmed by this kernel are recorded', 'corpus/confirmed')
+    .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
-    .action(async (o: KdiffFlags) => {
-      const res = await runKdiff(o, VERSION);
+    .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
+    .action(async (o: KdiffFlags & { path?: string }) => {
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (process.exitCode = await runSeccompKdiffCli(o));
+      const res = await runKdiff(o, DEFAULT_CONFIG, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('web')
+    .description('serve the browser page (npm run build:web) on localhost: the model run in the page, classic and eBPF stepped side by side')
+    .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--dir <dir>', 'directory of a page built elsewhere (npm run build:web -- --out DIR)')
+    .action(async (o: WebFlags) => {
+      await runWeb(o, (line) => out(`${line}\n`));
     });
 
   const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');
@@ -268,6 +296,9 @@ export function buildCli(): Command {
       }
       out(`${progs.length} programs x ${inputs.length} packets: ${created} new entries in ${o.output}\n`);
     });
+
+  // seccomp (ws-seccomp): bpfspec seccomp check|run|explain|dump
+  registerSeccomp(program);
 
   return program;
 }
