@@ -207,7 +207,7 @@ interface Pass {
   seenExit: boolean;
 }
 
-// :2654 (6.6.80:1908) emit_jmp: the unconditional jump (and the jump of a later exit); `sofar` bytes of
+// arch/x86/net/bpf_jit_comp.c:2654 emit_jmp (6.6.80:1908): the unconditional jump (and the jump of a later exit); `sofar` bytes of
 // this insn are already emitted (0 here: INSN_SZ_DIFF = addrs[i] - addrs[i-1] - (prog - temp))
 function emitJmp(p: Pass, i: number, jmpOffset: number, sofar: number): number | DoJitError {
   if (isImm8JmpOffset(jmpOffset, p.facts)) {
@@ -225,7 +225,7 @@ function emitJmp(p: Pass, i: number, jmpOffset: number, sofar: number): number |
   return fail(-EFAULT, 'jmp-padding', `jmp gen bug ${jmpOffset.toString(16)}`, i - 1);
 }
 
-// :2528 (6.6.80:1782) emit_cond_jmp: jcc rel8 (2 bytes) or jcc rel32 (6), `sofar` bytes (the cmp/test) before it
+// arch/x86/net/bpf_jit_comp.c:2528 emit_cond_jmp (6.6.80:1782): jcc rel8 (2 bytes) or jcc rel32 (6), `sofar` bytes (the cmp/test) before it
 function emitCondJmp(p: Pass, i: number, insn: BpfInsn, sofar: number): number | DoJitError {
   const jmpOffset = p.addrs[i + insn.off]! - p.addrs[i]!;
   if (isImm8JmpOffset(jmpOffset, p.facts)) {
@@ -419,7 +419,7 @@ interface DoJitRun {
   readonly error: DoJitError | null;
 }
 
-// :1622 (6.6.80:1075) do_jit
+// arch/x86/net/bpf_jit_comp.c:1622 do_jit (6.6.80:1075)
 /**
  * One pass over the program, updating `addrs` in place. `emitting` stands for image != NULL: each
  * insn's end is then checked against the previous pass's addrs[i], and against oldproglen. Returns
@@ -461,7 +461,7 @@ export function cfiGetOffset(facts: X86JitFacts): number {
   return 0;
 }
 
-// :3645 (6.6.80:2754) bpf_int_jit_compile
+// arch/x86/net/bpf_jit_comp.c:3645 bpf_int_jit_compile (6.6.80:2754)
 /**
  * The JIT's passes over a program that needs no constant blinding (bpf_jit_harden 0, or a blinded
  * program already), with every allocation succeeding. `jited: false` is the kernel's fallback to the
