@@ -1,7 +1,7 @@
 // `bpfspec migrate FILE`: the classic program with, under each instruction, the eBPF instructions
 // bpf_convert_filter made of it (as the kernel's print_bpf_insn prints them), then the stack depth,
-// the interpreter bucket, the x86-64 JIT's bytes per eBPF instruction in each pass (model/jit), and
-// the attach verdict, the JIT's included.
+// the interpreter bucket, the x86-64 JIT's bytes per eBPF instruction in each pass (model/jit, under the
+// record's JIT facts), and the attach verdict (the JIT's included: bpf_prog_select_runtime).
 import { skAttachFilter } from '../../model/attach.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
@@ -11,9 +11,7 @@ import type { BpfInsn } from '../../model/ebpf/insn.js';
 import { bpfInterpreterStackSize } from '../../model/ebpf/interp.js';
 import type { Fault } from '../../model/ebpf/memory.js';
 import { bpfConvertFilter, type ConvertResult } from '../../model/migrate/convert.js';
-import { DEFAULT_JIT_FACTS, type X86JitFacts } from '../../model/jit/facts.js';
-import { bpfIntJitCompile, jitRejection, type JitResult } from '../../model/jit/x86.js';
-import type { Rejection } from '../../model/verdict.js';
+import { bpfIntJitCompile, type JitResult } from '../../model/jit/x86.js';
 import { bpfImage } from '../formats/tcpdump.js';
 import { verdictJson, verdictText } from './check.js';
 
@@ -25,30 +23,11 @@ export const ebpfLine = (insns: readonly BpfInsn[], pc: number): string =>
 
 export const faultJson = (f: Fault): unknown => JSON.parse(JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
 
-/** The x86-64 JIT of a converted program (null on other architectures or without a JIT). */
-export function migrateJit(conv: ConvertResult, config: KernelConfig, facts: X86JitFacts = DEFAULT_JIT_FACTS): JitResult | null {
-  if (config.arch !== 'x86_64' || !config.jitAvailable) return null;
-  return bpfIntJitCompile({ insns: conv.insns, stackDepth: conv.stackDepth, wasClassic: true }, facts);
+/** The x86-64 JIT of a converted program, as the record's JIT facts make it (null: not modelled for this record). */
+export function migrateJit(conv: ConvertResult, config: KernelConfig): JitResult | null {
+  if (config.arch !== 'x86_64' || config.x86Jit === null || !config.jitRequested || !config.jitAvailable) return null;
+  return bpfIntJitCompile({ insns: conv.insns, stackDepth: conv.stackDepth, wasClassic: true }, config.x86Jit);
 }
-
-/**
- * The attach verdict with the JIT in its kernel place: after the conversion (bpf_prog_select_runtime,
- * -ENOTSUPP when the JIT is required and fails), before the socket charge.
- */
-export function attachWithJit(prog: Program, config: KernelConfig, conv: ConvertResult | Rejection, jit: JitResult | null): Rejection | null {
-  const attach = skAttachFilter(prog, config);
-  if ('ok' in conv && jit !== null && !jit.jited && config.jitAlwaysOn) {
-    // the check and the conversion passed (conv is the converted program): the JIT's failure comes first
-    return jitRejection(jit, (e) => classicPcOf(conv, e));
-  }
-  return 'ok' in attach ? null : attach;
-}
-
-/** The classic pc whose expansion holds eBPF insn `e` (null for the prologue). */
-const classicPcOf = (conv: ConvertResult, e: number): number | null => {
-  for (let pc = 0; 2 * pc < conv.map.length; pc++) if (e >= conv.map[2 * pc]! && e < conv.map[2 * pc + 1]!) return pc;
-  return null;
-};
 
 /** The JIT section: bytes per eBPF insn in each do_jit pass, then the outcome. */
 function jitLines(conv: ConvertResult, jit: JitResult): string[] {
@@ -76,7 +55,7 @@ function jitLines(conv: ConvertResult, jit: JitResult): string[] {
 export function migrateText(prog: Program, config: KernelConfig): string {
   const conv = bpfConvertFilter(prog, config);
   const jit = 'ok' in conv ? migrateJit(conv, config) : null;
-  const verdict = attachWithJit(prog, config, conv, jit);
+  const attach = skAttachFilter(prog, config);
   const lines: string[] = [];
   if ('ok' in conv) {
     const { insns, map } = conv;
@@ -94,7 +73,7 @@ export function migrateText(prog: Program, config: KernelConfig): string {
     prog.forEach((insn, i) => lines.push(bpfImage(insn, i)));
     lines.push('');
   }
-  lines.push(`attach (optmem_max ${config.optmemMax}): ${verdictText(prog, verdict)}`);
+  lines.push(`attach (optmem_max ${config.optmemMax}): ${verdictText(prog, 'ok' in attach ? null : attach)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -103,7 +82,7 @@ export function migrateJson(prog: Program, config: KernelConfig): unknown {
   const attach = skAttachFilter(prog, config);
   const jit = 'ok' in conv ? migrateJit(conv, config) : null;
   return {
-    attach: verdictJson(attachWithJit(prog, config, conv, jit)),
+    attach: verdictJson('ok' in attach ? null : attach),
     jit:
       jit === null
         ? null
