@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import type { Env, SkBuff } from '../model/skb.js';
-import { DEFAULT_CHUNK, replaySeedPath, type CampaignCase, type CampaignFinding, type CampaignOptions as PoolOptions } from '../fuzz/campaign.js';
+import { DEFAULT_CHUNK, otherJudges, replaySeedPath, type CampaignCase, type CampaignFinding, type CampaignOptions as PoolOptions } from '../fuzz/campaign.js';
 import {
   CorpusError,
   entryCase,
@@ -23,8 +23,10 @@ import {
   type EntryKind,
 } from '../fuzz/corpus.js';
 import { INVALID_RULES, type InvalidCase } from '../fuzz/arb/invalid.js';
-import { JUDGE_NAMES, type JudgeName } from '../fuzz/judges.js';
+import { BUILTIN_JUDGES, JUDGE_ALIASES } from '../fuzz/judges.js';
 import { startCampaign, type CampaignSummary } from '../fuzz/pool.js';
+import { startBatched, type BatchedFinding, type BatchedStats, type BatchedSummary, type JudgeStats, type Mismatch } from '../fuzz/batched.js';
+import type { Judge, JudgeAnswer, JudgeCase, JudgeResult, SkbInput } from '../model/judge.js';
 import { Checker, newStats, type Finding, type PropertyName, type Stats } from '../fuzz/properties.js';
 import { buildSkb as jsonSkb, skbToJson as jsonOfSkb, SkbSpecError } from '../fuzz/skbjson.js';
 import { printProgram } from '../cli/formats/index.js';
@@ -32,26 +34,39 @@ import { BpfspecInputError } from './errors.js';
 import { asConfig, asEnv, asInt, asObject, asOptions, asProgram, asSkb, asString, checkKernelPathFits, fail, guard, isObject, listOf, oneOf, show } from './validate.js';
 
 export { BpfspecInputError, isBpfspecInputError, type BpfspecErrorCode, type BpfspecErrorDetails } from './errors.js';
-export type { CampaignCase, CampaignFinding, CampaignSummary, CorpusEntry, EntryKind, Finding, PropertyName, Stats, JudgeName };
-export { JUDGE_NAMES, SCHEMA_ID };
+export type { CampaignCase, CampaignFinding, CampaignSummary, CorpusEntry, EntryKind, Finding, PropertyName, Stats };
+export type { BatchedFinding, BatchedStats, BatchedSummary, JudgeStats, Mismatch };
+export type { Judge, JudgeAnswer, JudgeCase, JudgeResult, JudgeVerdict, SkbInput } from '../model/judge.js';
+export { SCHEMA_ID };
 
 /** The version of the installed package. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // --- checking cases ---------------------------------------------------------------------------------
 
-/** Judges: 'classic' and 'kernel' are always compared; 'compiled' adds bpfspec's compiled backends as a third. */
-function asJudges(v: unknown, what: string): boolean {
-  if (v === undefined) return false;
-  const names = listOf(JUDGE_NAMES, v, what);
-  if (!names.includes('classic') || !names.includes('kernel')) fail('invalid-argument', `${what}: classic and kernel are always compared; add compiled for the third judge`);
-  return names.includes('compiled');
+/**
+ * The judges a campaign in this process can run: the two spec judges, 'classic' (the classic
+ * evaluator) and 'kernel' (the kernel path), always run; 'compiled-classic' and 'compiled-ebpf'
+ * (bpfspec's compiled backends) are each compared with the spec judge they must equal; 'compiled'
+ * names both.
+ */
+export const JUDGE_NAMES: readonly string[] = Object.freeze([...BUILTIN_JUDGES.keys(), ...JUDGE_ALIASES.keys()]);
+
+/** A judge name (one of JUDGE_NAMES). */
+export type JudgeName = string;
+
+/** The judges beyond the spec pair, aliases expanded, each once. */
+function asJudges(v: unknown, what: string): string[] {
+  if (v === undefined) return [];
+  const out: string[] = [];
+  for (const n of listOf(JUDGE_NAMES, v, what)) for (const m of JUDGE_ALIASES.get(n) ?? [n]) if (m !== 'classic' && m !== 'kernel' && !out.includes(m)) out.push(m);
+  return out;
 }
 
 export interface CheckOptions {
   /** The kernel configuration (default x86-64 v6.6.0). */
   readonly config?: KernelConfig;
-  /** The judges compared (default ['classic', 'kernel']; add 'compiled' for the compiled backends). */
+  /** The judges (JUDGE_NAMES; default the spec pair, 'classic' and 'kernel'; add 'compiled' for the compiled backends). */
   readonly judges?: readonly JudgeName[];
 }
 
@@ -111,7 +126,8 @@ export interface CaseChecker {
 /** A case checker for a configuration and a set of judges. */
 export function createChecker(opts: CheckOptions = {}): CaseChecker {
   const o = asOptions(opts, 'createChecker: options');
-  const checker = new Checker(asConfig(o.config, 'createChecker: config'), asJudges(o.judges, 'createChecker: judges'));
+  const config = asConfig(o.config, 'createChecker: config');
+  const checker = new Checker(config, otherJudges(asJudges(o.judges, 'createChecker: judges'), config));
   checker.stats = newStats();
   return {
     check(c: CheckableCase): Finding | null {
@@ -151,7 +167,7 @@ export interface CampaignOptions {
   readonly packetsPerProgram?: number;
   /** The kernel configuration (default x86-64 v6.6.0; a variant config runs against that historical bug). */
   readonly config?: KernelConfig;
-  /** The judges compared (default ['classic', 'kernel']; add 'compiled' for the compiled backends). */
+  /** The judges (JUDGE_NAMES; default the spec pair, 'classic' and 'kernel'; add 'compiled' for the compiled backends). */
   readonly judges?: readonly JudgeName[];
   /** Run shard `index` of `count` (machines split one campaign by seed space; default 0 of 1). */
   readonly shard?: { readonly index: number; readonly count: number };
@@ -211,7 +227,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   const workers = o.workers === undefined ? 1 : asInt(o.workers, 'runCampaign: workers', 1, 256);
   const packetsPerProgram = o.packetsPerProgram === undefined ? 4 : asInt(o.packetsPerProgram, 'runCampaign: packetsPerProgram', 1, 4096);
   const config = asConfig(o.config, 'runCampaign: config');
-  const compiled = asJudges(o.judges, 'runCampaign: judges');
+  const judges = asJudges(o.judges, 'runCampaign: judges');
   let shard = { index: 0, count: 1 };
   if (o.shard !== undefined) {
     const s = asObject(o.shard, 'runCampaign: shard');
@@ -230,7 +246,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   for (const [name, fn] of [['onProgress', onProgress], ['onFinding', onFinding]] as const)
     if (fn !== undefined && typeof fn !== 'function') fail('invalid-argument', `runCampaign: ${name}: expected a function`);
 
-  const poolOpts: PoolOptions = { seed, runs, timeMs, workers, shard, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, compiled };
+  const poolOpts: PoolOptions = { seed, runs, timeMs, workers, shard, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, judges };
   const written: string[] = [];
   let callbackError: unknown = null;
   // A caller's callback runs inside the pool's message handler: what it throws must not escape as an
@@ -262,6 +278,151 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     const summary = await run.done;
     if (callbackError !== null) throw callbackError;
     return { ...summary, written };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A judge of your own (model/judge.ts Judge) and the spec judge it must equal. */
+export interface ExternalJudge {
+  readonly judge: Judge<SkbInput>;
+  /** 'classic': the classic evaluator (e.g. libpcap's bpf_filter, a BSD engine); 'kernel': the kernel path (an eBPF engine, a kernel). */
+  readonly against: 'classic' | 'kernel';
+}
+
+export interface JudgeCampaignOptions {
+  /** Number of cases (give runs or timeMs). */
+  readonly runs?: number;
+  /** Wall-clock budget in milliseconds (give runs or timeMs). */
+  readonly timeMs?: number;
+  /** The campaign seed (default random): the same cases as `bpfspec fuzz` draws with this seed. */
+  readonly seed?: number;
+  /** skbs each valid program runs on (default 4). */
+  readonly packetsPerProgram?: number;
+  /** The kernel configuration of the spec (default x86-64 v6.6.0). */
+  readonly config?: KernelConfig;
+  /** The judges to compare with the spec (at least one; unique names). You open and close them. */
+  readonly judges: readonly ExternalJudge[];
+  /** Cases per request to the judges (default 64). */
+  readonly batch?: number;
+  /** Judges of this process checked on every case too (JUDGE_NAMES, e.g. ['compiled']). */
+  readonly syncJudges?: readonly JudgeName[];
+  /** Stops the campaign after the current batch; the summary says interrupted. */
+  readonly signal?: AbortSignal;
+  /** Called after every batch. A callback that throws stops the campaign and rejects its promise. */
+  readonly onProgress?: (p: { readonly stats: BatchedStats; readonly elapsedMs: number; readonly findings: number }) => void;
+  /** Called for each finding (a judge's mismatch, shrunk by asking the judge again, or a spec property's finding). */
+  readonly onFinding?: (f: BatchedFinding) => void;
+}
+
+const REFERENCES = ['classic', 'kernel'] as const;
+
+const isFn = (v: unknown): boolean => typeof v === 'function';
+
+// A caller's judge, with its answers checked: an answer of the wrong shape becomes a BpfspecInputError
+// naming the judge (the campaign's promise rejects with it), not a TypeError deep in the comparison.
+function checkedJudge(j: Judge<SkbInput>, what: string): Judge<SkbInput> {
+  const result = (r: unknown, where: string): JudgeResult => {
+    const o = asObject(r, where);
+    if (o.known === 'exact') asInt(o.value, `${where}.value`, -(2 ** 31), 2 ** 32 - 1);
+    else if (o.known === 'partial') for (const k of ['atLeast', 'mask', 'bits']) asInt(o[k], `${where}.${k}`, -(2 ** 31), 2 ** 32 - 1);
+    else if (o.known !== 'none') fail('invalid-argument', `${where}.known: expected 'exact', 'partial' or 'none', got ${show(o.known)}`);
+    return r as JudgeResult;
+  };
+  const answers = (cases: readonly JudgeCase<SkbInput>[], got: unknown): readonly JudgeAnswer[] => {
+    if (!Array.isArray(got) || got.length !== cases.length) fail('invalid-argument', `${what}: judge() must answer one JudgeAnswer per case (${cases.length}), got ${show(got)}`);
+    got.forEach((a: unknown, i) => {
+      const o = asObject(a, `${what}: answer ${i}`);
+      const v = asObject(o.verdict, `${what}: answer ${i}.verdict`);
+      if (typeof v.accepted !== 'boolean') fail('invalid-argument', `${what}: answer ${i}.verdict.accepted: expected true or false`);
+      if (!v.accepted) asInt(v.errno, `${what}: answer ${i}.verdict.errno`, -(2 ** 31), 2 ** 31 - 1);
+      if (!Array.isArray(o.results)) fail('invalid-argument', `${what}: answer ${i}.results: expected an array`);
+      if (v.accepted && o.results.length !== cases[i]!.inputs.length)
+        fail('invalid-argument', `${what}: answer ${i}: ${o.results.length} results for ${cases[i]!.inputs.length} inputs`);
+      o.results.forEach((r: unknown, k) => result(r, `${what}: answer ${i}.results[${k}]`));
+    });
+    return got as readonly JudgeAnswer[];
+  };
+  return {
+    name: j.name,
+    supports: (prog) => {
+      const r: unknown = j.supports(prog);
+      if (r !== null && typeof r !== 'string') fail('invalid-argument', `${what}: supports() must return null or a reason string, got ${show(r)}`);
+      return r as string | null;
+    },
+    ...(j.inputFor ? { inputFor: (i: SkbInput) => j.inputFor!(i) } : {}),
+    judge: async (cases) => answers(cases, await j.judge(cases)),
+    close: () => j.close(),
+  };
+}
+
+/**
+ * A campaign against judges of your own: the fuzz generators' cases go to the spec in this process and,
+ * in batches, to each judge (model/judge.ts: a verdict and, per input, an exact, partial or no result),
+ * which is compared with the spec judge it names; a verdict or result they cannot both give is a
+ * mismatch, shrunk with fast-check by asking the judge again. The spec's own properties are checked on
+ * every case too. This is how `bpfspec kdiff` runs the live kernel.
+ */
+export async function runJudgeCampaign(opts: JudgeCampaignOptions): Promise<BatchedSummary> {
+  const o = asObject(opts, 'runJudgeCampaign: options');
+  if ((o.runs === undefined) === (o.timeMs === undefined)) fail('invalid-argument', 'runJudgeCampaign: give one of runs (cases) or timeMs (a budget in milliseconds)');
+  const runs = o.runs === undefined ? null : asInt(o.runs, 'runJudgeCampaign: runs', 1, Number.MAX_SAFE_INTEGER);
+  const timeMs = o.timeMs === undefined ? null : asInt(o.timeMs, 'runJudgeCampaign: timeMs', 1, 2 ** 31 - 1);
+  const seed = o.seed === undefined ? randomInt(2 ** 31) : asInt(o.seed, 'runJudgeCampaign: seed', -(2 ** 31), 2 ** 31 - 1);
+  const packetsPerProgram = o.packetsPerProgram === undefined ? 4 : asInt(o.packetsPerProgram, 'runJudgeCampaign: packetsPerProgram', 1, 4096);
+  const config = asConfig(o.config, 'runJudgeCampaign: config');
+  const batch = o.batch === undefined ? 64 : asInt(o.batch, 'runJudgeCampaign: batch', 1, 65536);
+  const syncJudges = asJudges(o.syncJudges, 'runJudgeCampaign: syncJudges');
+  if (!Array.isArray(o.judges) || o.judges.length === 0) fail('invalid-argument', 'runJudgeCampaign: judges: expected at least one { judge, against }');
+  const names = new Set<string>();
+  const judges = o.judges.map((x: unknown, i) => {
+    const what = `runJudgeCampaign: judges[${i}]`;
+    const e = asObject(x, what);
+    const j = asObject(e.judge, `${what}.judge`);
+    const name = asString(j.name, `${what}.judge.name`);
+    if (name === '' || names.has(name)) fail('invalid-argument', `${what}.judge.name ${show(name)}: names must be unique and not empty`);
+    names.add(name);
+    for (const m of ['supports', 'judge', 'close']) if (!isFn(j[m])) fail('invalid-argument', `${what}.judge.${m}: expected a function (model/judge.ts Judge)`);
+    if (j.inputFor !== undefined && !isFn(j.inputFor)) fail('invalid-argument', `${what}.judge.inputFor: expected a function`);
+    return { judge: checkedJudge(j as unknown as Judge<SkbInput>, `judge ${show(name)}`), against: oneOf(REFERENCES, e.against, `${what}.against`) };
+  });
+  const signal = o.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('invalid-argument', 'runJudgeCampaign: signal: expected an AbortSignal');
+  for (const name of ['onProgress', 'onFinding']) if (o[name] !== undefined && !isFn(o[name])) fail('invalid-argument', `runJudgeCampaign: ${name}: expected a function`);
+  const onProgress = o.onProgress as JudgeCampaignOptions['onProgress'];
+  const onFinding = o.onFinding as JudgeCampaignOptions['onFinding'];
+
+  let callbackError: unknown = null;
+  const safely = (fn: () => void): void => {
+    if (callbackError !== null) return;
+    try {
+      fn();
+    } catch (e) {
+      callbackError = e;
+      run.stop();
+    }
+  };
+  const run = startBatched(
+    { seed, runs, timeMs, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, batch, syncJudges },
+    [{ judges }],
+    {
+      progress: (stats, elapsedMs, findings) => {
+        if (onProgress) safely(() => onProgress({ stats, elapsedMs, findings }));
+      },
+      finding: (f) => {
+        if (onFinding) safely(() => onFinding(f));
+      },
+    },
+  );
+  const onAbort = (): void => run.stop();
+  if (signal) {
+    if (signal.aborted) run.stop();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+  try {
+    const summary = await run.done;
+    if (callbackError !== null) throw callbackError;
+    return summary;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

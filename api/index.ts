@@ -12,7 +12,7 @@
 import { bpfCheckFilter as modelCheckFilter, KernelRunner, packetRcv as modelPacketRcv, skAttachFilter as modelAttach, skFilterTrimCap as modelTrimCap } from '../model/attach.js';
 import type { AttachedFilter, Delivery } from '../model/attach.js';
 import { bpfCheckClassic as modelCheckClassic } from '../model/cbpf/check.js';
-import { CLASSIC, ClassicVm, compileClassic, V6_6_0, V6_6_BACKPORT, type ClassicProgram, type ClassicSemantics, type ClassicStep } from '../model/cbpf/eval.js';
+import { CLASSIC, ClassicVm, compileClassic, type ClassicProgram, type ClassicStep } from '../model/cbpf/eval.js';
 import { BPF_MAXINSNS, decodeProgram as modelDecode, encodeProgram as modelEncode, type Endian, type Program, type SockFilter } from '../model/cbpf/insn.js';
 import { DEFAULT_CONFIG, X86_64, type KernelConfig, type LoadHelperVersion } from '../model/config.js';
 import { printBpfInsn } from '../model/ebpf/disasm.js';
@@ -38,6 +38,7 @@ import {
   type PredictedAttach,
   type RuntimeDivergence,
 } from '../fuzz/divergences.js';
+import { kernelSemantics } from '../fuzz/judges.js';
 import {
   ARCH_TABLE,
   asBool,
@@ -586,9 +587,6 @@ export function skFilterTrimCap(result: number, len: number, cap = 1): Delivery 
 
 export { DIVERGENCES, RUNTIME_DIVERGENCES, ATTACH_DIVERGENCES };
 
-/** The classic semantics with every decision switched to what the configured v6.6 kernel does. */
-const kernelDecisions = (config: KernelConfig): ClassicSemantics => (config.loadHelpers === 'backport' ? V6_6_BACKPORT : V6_6_0);
-
 function acceptedProgram(prog: Program, config: KernelConfig, what: string): SockFilter[] {
   const p = asProgram(prog);
   const r = modelCheckFilter(p, config);
@@ -631,6 +629,6 @@ export function predictRun(prog: Program, skb: SkBuff, opts: { readonly env?: En
   const vm = new ClassicVm(config, CLASSIC);
   const classic = vm.run(decoded, s, env);
   const events = vm.events & divergenceEvents(config);
-  const kernel = events === 0 ? classic : new ClassicVm(config, kernelDecisions(config)).run(decoded, s, env);
+  const kernel = events === 0 ? classic : new ClassicVm(config, kernelSemantics(config)).run(decoded, s, env);
   return { classic, kernel, divergences: firedDivergences(events, config) };
 }

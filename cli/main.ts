@@ -2,11 +2,11 @@
 // The `bpfspec` command.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ARCHES, type KernelConfig } from '../model/config.js';
+import { ARCHES, DEFAULT_CONFIG, type KernelConfig } from '../model/config.js';
 import { isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig } from '../model/variants.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
-import { campaignOptions, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
-import { kdiffJson, kdiffText, runKdiff, type KdiffFlags } from './commands/kdiff.js';
+import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
+import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
 import { makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
@@ -170,13 +170,22 @@ export function buildCli(): Command {
     .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
-    .option('--judges <list>', 'judges to compare: classic,kernel (default), or classic,kernel,compiled to add the compiled backends')
+    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff)')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
       const config = kernelConfig(o);
       const opts = campaignOptions(o, config);
+      const batched = parseJudges(o.judges).batched;
+      if (batched.length > 0) {
+        if (o.coverage) throw new InputError(`--coverage runs in one thread with the spec judges; drop --judges ${batched.join(',')}`);
+        if (o.shard !== undefined) throw new InputError(`--shard: not with judges asked in batches (${batched.join(',')})`);
+        const res = await runBatched('fuzz', batched, opts.judges ?? [], o, config, VERSION);
+        out(o.json ? `${JSON.stringify(batchedJson(res))}\n` : batchedText(res));
+        process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+        return;
+      }
       if (o.coverage) {
         const r = await runCoverage({ ...opts, workers: 1 }, o.json === true);
         out(r.text);
@@ -215,11 +224,11 @@ export function buildCli(): Command {
     .option('--seed <n>', 'campaign seed (default: random, printed)')
     .option('--workers <n>', 'oracle processes, one per CPU (default: all cores)')
     .option('--corpus <dir>', 'where mismatches are written', 'corpus/findings')
-    .option('--confirmed <dir>', 'where divergences confirmed by this kernel are recorded', 'corpus/confirmed')
+    .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
     .action(async (o: KdiffFlags) => {
-      const res = await runKdiff(o, VERSION);
+      const res = await runKdiff(o, DEFAULT_CONFIG, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
     });
