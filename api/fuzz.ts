@@ -26,12 +26,12 @@ import { INVALID_RULES, type InvalidCase } from '../fuzz/arb/invalid.js';
 import { BUILTIN_JUDGES, JUDGE_ALIASES } from '../fuzz/judges.js';
 import { startCampaign, type CampaignSummary } from '../fuzz/pool.js';
 import { startBatched, type BatchedFinding, type BatchedStats, type BatchedSummary, type JudgeStats, type Mismatch } from '../fuzz/batched.js';
-import type { Judge, JudgeAnswer, JudgeCase, JudgeResult, SkbInput } from '../model/judge.js';
+import type { Judge, JudgeAnswer, JudgeCase, SkbInput } from '../model/judge.js';
 import { Checker, newStats, type Finding, type PropertyName, type Stats } from '../fuzz/properties.js';
 import { buildSkb as jsonSkb, skbToJson as jsonOfSkb, SkbSpecError } from '../fuzz/skbjson.js';
 import { printProgram } from '../cli/formats/index.js';
 import { BpfspecInputError } from './errors.js';
-import { asConfig, asEnv, asInt, asObject, asOptions, asProgram, asSkb, asString, checkKernelPathFits, fail, guard, isObject, listOf, oneOf, show } from './validate.js';
+import { ARCH_TABLE, asBytes, asConfig, asEnv, asJudgeResult, asInt, asObject, asOptions, asProgram, asSkb, asString, checkKernelPathFits, fail, guard, isObject, listOf, oneOf, show } from './validate.js';
 
 export { BpfspecInputError, isBpfspecInputError, type BpfspecErrorCode, type BpfspecErrorDetails } from './errors.js';
 export type { CampaignCase, CampaignFinding, CampaignSummary, CorpusEntry, EntryKind, Finding, PropertyName, Stats };
@@ -322,13 +322,6 @@ const isFn = (v: unknown): boolean => typeof v === 'function';
 // A caller's judge, with its answers checked: an answer of the wrong shape becomes a BpfspecInputError
 // naming the judge (the campaign's promise rejects with it), not a TypeError deep in the comparison.
 function checkedJudge(j: Judge<SkbInput>, what: string): Judge<SkbInput> {
-  const result = (r: unknown, where: string): JudgeResult => {
-    const o = asObject(r, where);
-    if (o.known === 'exact') asInt(o.value, `${where}.value`, -(2 ** 31), 2 ** 32 - 1);
-    else if (o.known === 'partial') for (const k of ['atLeast', 'mask', 'bits']) asInt(o[k], `${where}.${k}`, -(2 ** 31), 2 ** 32 - 1);
-    else if (o.known !== 'none') fail('invalid-argument', `${where}.known: expected 'exact', 'partial' or 'none', got ${show(o.known)}`);
-    return r as JudgeResult;
-  };
   const answers = (cases: readonly JudgeCase<SkbInput>[], got: unknown): readonly JudgeAnswer[] => {
     if (!Array.isArray(got) || got.length !== cases.length) fail('invalid-argument', `${what}: judge() must answer one JudgeAnswer per case (${cases.length}), got ${show(got)}`);
     got.forEach((a: unknown, i) => {
@@ -339,7 +332,7 @@ function checkedJudge(j: Judge<SkbInput>, what: string): Judge<SkbInput> {
       if (!Array.isArray(o.results)) fail('invalid-argument', `${what}: answer ${i}.results: expected an array`);
       if (v.accepted && o.results.length !== cases[i]!.inputs.length)
         fail('invalid-argument', `${what}: answer ${i}: ${o.results.length} results for ${cases[i]!.inputs.length} inputs`);
-      o.results.forEach((r: unknown, k) => result(r, `${what}: answer ${i}.results[${k}]`));
+      o.results.forEach((r: unknown, k) => asJudgeResult(r, `${what}: answer ${i}.results[${k}]`));
     });
     return got as readonly JudgeAnswer[];
   };
@@ -455,6 +448,14 @@ export const SHIPPED_CORPUS: string = SHIPPED_CORPUS_DIR;
 
 let validator: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | null = null;
 
+const SKB_PRESET_NAMES: readonly string[] = ['af_unix', 'ethernet'];
+
+/** What is wrong with the preset of an skb's JSON form, or null. */
+function presetProblem(spec: Record<string, unknown>): string | null {
+  const p = spec.preset;
+  return p === undefined || (typeof p === 'string' && SKB_PRESET_NAMES.includes(p)) ? null : `skb field preset: ${show(p)} is not one of ${SKB_PRESET_NAMES.join(', ')}`;
+}
+
 /** Check an object against corpus/schema.json and decode its program and inputs; throws 'bad-corpus-entry'. */
 function asEntry(v: unknown, what: string, path?: string): CorpusEntry {
   if (validator === null) {
@@ -466,6 +467,13 @@ function asEntry(v: unknown, what: string, path?: string): CorpusEntry {
     const err = validator.errors?.[0];
     fail('bad-corpus-entry', `${what}: not a corpus entry: ${err ? `${err.instancePath || '/'} ${err.message ?? ''}` : 'schema mismatch'}`, details);
   }
+  // names are looked up in tables here (fuzz/corpus.ts and fuzz/skbjson.ts index plain objects with them)
+  const arch = (v as CorpusEntry).config.arch;
+  if (!ARCH_TABLE.has(arch)) fail('bad-corpus-entry', `${what}: config.arch ${show(arch)}: unknown (one of ${[...ARCH_TABLE.keys()].join(', ')})`, details);
+  (v as CorpusEntry).inputs.forEach((inp, i) => {
+    const problem = presetProblem(inp.skb);
+    if (problem !== null) fail('bad-corpus-entry', `${what}: input ${i}: ${problem}`, details);
+  });
   try {
     entryCase(v as CorpusEntry);
   } catch (e) {
@@ -603,10 +611,12 @@ export function replayCorpus(paths: readonly string[] = [SHIPPED_CORPUS]): Repla
  * ('af_unix' or 'ethernet') plus snake_case field overrides (README "skb presets and fields").
  */
 export function skbFromJson(packet: Uint8Array, spec: Record<string, unknown> = {}): { skb: SkBuff; env: Env } {
-  if (!(packet instanceof Uint8Array)) fail('invalid-argument', `skbFromJson: packet: expected a Uint8Array, got ${show(packet)}`);
+  const bytes = asBytes(packet, 'skbFromJson: packet');
   if (!isObject(spec)) fail('invalid-argument', `skbFromJson: spec: expected an object, got ${show(spec)}`);
+  const problem = presetProblem(spec);
+  if (problem !== null) fail('invalid-argument', `skbFromJson: ${problem}`);
   try {
-    return jsonSkb(packet, spec);
+    return jsonSkb(bytes, spec);
   } catch (e) {
     if (e instanceof SkbSpecError) fail('invalid-argument', `skbFromJson: ${e.message}`);
     throw e;

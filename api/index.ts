@@ -24,6 +24,7 @@ import { bpfConvertFilter as modelConvert, bpfMigrateFilter as modelMigrate, typ
 import { afUnixSkb as modelAfUnix, ethernetSkb as modelEthernet, PRESETS, type Env, type NetDevice, type PresetName, type SkBuff, type SkBuffFields } from '../model/skb.js';
 import { NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig as modelVariantConfig, type VariantInfo, type VariantName } from '../model/variants.js';
 import type { Rejection, Stage } from '../model/verdict.js';
+import { errnoName as modelErrnoName } from '../model/uapi.js';
 import { bpfImage, checkExpressible as cliExpressible, detectFormat as cliDetect, FORMAT_NAMES, parseProgram as cliParse, printProgram as cliPrint, type FormatName } from '../cli/formats/index.js';
 import { parseHexPacket as cliHexPacket, readPackets, type CaptureFormat, type Packet as CapturedPacket } from '../cli/packets/index.js';
 import {
@@ -46,6 +47,7 @@ import {
   asConfig,
   asEnv,
   asInt,
+  asJudgeResult,
   asObject,
   asOptions,
   asProgram,
@@ -77,13 +79,38 @@ export type { FormatName, CaptureFormat, CapturedPacket };
 export type { Divergence, RuntimeDivergence, AttachDivergence, PredictedAttach };
 export type { VariantName, VariantInfo };
 export type { Judge, JudgeCase, JudgeAnswer, JudgeResult, JudgeVerdict, SkbInput } from '../model/judge.js';
-export { consistentResults } from '../model/judge.js';
+import { consistentResults as modelConsistent, type JudgeResult } from '../model/judge.js';
+
+/** Whether two judges' results for one input can both be true of one run (exact vs partial: the known bits and the bound). */
+export function consistentResults(a: JudgeResult, b: JudgeResult): boolean {
+  return modelConsistent(asJudgeResult(a, 'consistentResults: a'), asJudgeResult(b, 'consistentResults: b'));
+}
 
 // --- constants: include/uapi/linux/filter.h and bpf_common.h, SKF_AD_*, errnos ---------------------
 
-export * from '../model/uapi.js';
+export {
+  BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_RET, BPF_MISC, BPF_W, BPF_H, BPF_B,
+  BPF_IMM, BPF_ABS, BPF_IND, BPF_MEM, BPF_LEN, BPF_MSH, BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR,
+  BPF_AND, BPF_LSH, BPF_RSH, BPF_NEG, BPF_MOD, BPF_XOR, BPF_JA, BPF_JEQ, BPF_JGT, BPF_JGE,
+  BPF_JSET, BPF_K, BPF_X, BPF_A, BPF_TAX, BPF_TXA, BPF_MEMWORDS, BPF_MAJOR_VERSION,
+  BPF_MINOR_VERSION, SKF_AD_OFF, SKF_AD_PROTOCOL, SKF_AD_PKTTYPE, SKF_AD_IFINDEX, SKF_AD_NLATTR,
+  SKF_AD_NLATTR_NEST, SKF_AD_MARK, SKF_AD_QUEUE, SKF_AD_HATYPE, SKF_AD_RXHASH, SKF_AD_CPU,
+  SKF_AD_ALU_XOR_X, SKF_AD_VLAN_TAG, SKF_AD_VLAN_TAG_PRESENT, SKF_AD_PAY_OFFSET, SKF_AD_RANDOM,
+  SKF_AD_VLAN_TPID, SKF_AD_MAX, SKF_NET_OFF, SKF_LL_OFF, BPF_NET_OFF, BPF_LL_OFF, ANCILLARY, EPERM,
+  EFAULT, EINVAL, ENOMEM, E2BIG, ERANGE, ENOTSUPP, ERRNO_NAMES,
+} from '../model/uapi.js';
 export { BPF_MAXINSNS };
-export { MAX_FPROG_LEN, SOCK_FILTER_SIZE, bpfStmt, bpfJump } from '../model/cbpf/insn.js';
+export { MAX_FPROG_LEN, SOCK_FILTER_SIZE } from '../model/cbpf/insn.js';
+
+/** include/uapi/linux/filter.h BPF_STMT(code, k): an instruction without jump offsets (k may be given as an s32). */
+export const bpfStmt = (code: number, k: number): SockFilter => asProgram([{ code, jt: 0, jf: 0, k }], 'bpfStmt')[0]!;
+/** include/uapi/linux/filter.h BPF_JUMP(code, k, jt, jf). */
+export const bpfJump = (code: number, k: number, jt: number, jf: number): SockFilter => asProgram([{ code, jt, jf, k }], 'bpfJump')[0]!;
+
+/** The name of an errno, either sign: errnoName(-22) is 'EINVAL' (Rejection.errno is negative, as the kernel returns it). */
+export function errnoName(errno: number): string {
+  return modelErrnoName(asInt(errno, 'errnoName: errno', -(2 ** 31), 2 ** 31 - 1));
+}
 export {
   PACKET_HOST,
   PACKET_BROADCAST,
@@ -475,6 +502,23 @@ export interface Filter {
 
 const PATHS = ['classic', 'kernel', 'both'] as const;
 
+// A KernelRunner holds a memory image of the skb (a 256 KiB head region and more): filters of one
+// configuration share one, as the fuzzer's judges do (every run lays its skb out afresh, so sharing is
+// invisible in results). A few configurations are kept; a program's runs are synchronous.
+const RUNNERS = new Map<string, KernelRunner>();
+const RUNNER_CACHE = 8;
+
+function sharedRunner(config: KernelConfig): KernelRunner {
+  const key = JSON.stringify(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1)));
+  let r = RUNNERS.get(key);
+  if (r === undefined) {
+    if (RUNNERS.size >= RUNNER_CACHE) RUNNERS.delete(RUNNERS.keys().next().value!);
+    r = new KernelRunner(config);
+    RUNNERS.set(key, r);
+  }
+  return r;
+}
+
 class LoadedFilter implements Filter {
   readonly check: Rejection | null;
   readonly attach: Rejection | null;
@@ -498,12 +542,10 @@ class LoadedFilter implements Filter {
     this.vm = new ClassicVm(config, CLASSIC);
   }
 
-  get lastFault(): Fault | null {
-    return this.runner === null ? null : this.runner.fault;
-  }
+  lastFault: Fault | null = null;
 
   private kernelRunner(): KernelRunner {
-    if (this.runner === null) this.runner = new KernelRunner(this.config);
+    if (this.runner === null) this.runner = sharedRunner(this.config);
     return this.runner;
   }
 
@@ -516,7 +558,10 @@ class LoadedFilter implements Filter {
     if (this.attached === null) fail('program-rejected', 'the kernel path needs a program the attach path accepts', { rejection: this.attach! });
     const s = asSkb(skb);
     checkKernelPathFits(s);
-    return this.kernelRunner().run(this.attached, s, asEnv(env));
+    const runner = this.kernelRunner();
+    const r = runner.run(this.attached, s, asEnv(env));
+    this.lastFault = runner.fault;
+    return r;
   }
 
   run(skb: SkBuff, opts: RunOptions = {}): RunResult {
@@ -532,13 +577,14 @@ class LoadedFilter implements Filter {
     const kernelTrace: EbpfStep[] | null = trace && runKernel ? [] : null;
     const classic = runClassic ? this.vm.run(this.decoded!, s, env, classicTrace) : null;
     const kernel = runKernel ? this.kernelRunner().run(this.attached!, s, env, kernelTrace) : null;
+    if (runKernel) this.lastFault = this.runner!.fault;
     const result = kernel ?? classic;
     return {
       check: this.check,
       attach: this.attach,
       classic,
       kernel,
-      fault: runKernel ? this.runner!.fault : null,
+      fault: runKernel ? this.lastFault : null,
       agree: classic !== null && kernel !== null ? classic === kernel : null,
       delivery: result === null ? null : modelPacketRcv(result, s.data.length),
       ...(classicTrace ? { classicTrace } : {}),

@@ -7,6 +7,7 @@ import { MAX_FPROG_LEN } from '../model/cbpf/insn.js';
 import { ARCHES, DEFAULT_CONFIG, type KernelConfig } from '../model/config.js';
 import { DEFAULT_HEAD_CAPACITY } from '../model/ebpf/skbmem.js';
 import { assertSkb, DEFAULT_ENV, type Env, type SkBuff } from '../model/skb.js';
+import type { JudgeResult } from '../model/judge.js';
 import { isVariantName, VARIANT_NAMES } from '../model/variants.js';
 import { BpfspecInputError, type BpfspecErrorCode, type BpfspecErrorDetails } from './errors.js';
 
@@ -19,7 +20,7 @@ export function show(v: unknown): string {
   if (typeof v === 'string') return v.length > 80 ? `'${v.slice(0, 77)}...' (${v.length} characters)` : `'${v}'`;
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  if (ArrayBuffer.isView(v)) return `a ${tag(v).slice(8, -1)} of ${(v as Uint8Array).length}`;
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'function') return 'a function';
   if (typeof v === 'bigint') return `${v}n`;
@@ -54,10 +55,12 @@ export function asString(v: unknown, what: string): string {
   return v;
 }
 
-/** Bytes: a Uint8Array (a Node Buffer is one) or an ArrayBuffer. */
+const tag = (v: unknown): string => Object.prototype.toString.call(v);
+
+/** Bytes: a Uint8Array (a Node Buffer is one; one from another realm, an iframe or a vm context, too) or an ArrayBuffer. */
 export function asBytes(v: unknown, what: string): Uint8Array {
-  if (v instanceof Uint8Array) return v;
-  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (v instanceof Uint8Array || (ArrayBuffer.isView(v) && tag(v) === '[object Uint8Array]')) return v as Uint8Array;
+  if (v instanceof ArrayBuffer || tag(v) === '[object ArrayBuffer]') return new Uint8Array(v as ArrayBuffer);
   return fail('invalid-argument', `${what}: expected a Uint8Array, got ${show(v)}`);
 }
 
@@ -240,4 +243,14 @@ export function guard<T>(what: string, fn: () => T): T {
     if (e instanceof RangeError) fail('invalid-argument', `${what}: ${e.message}`);
     throw e;
   }
+}
+
+/** A judge's result for one input (model/judge.ts JudgeResult): exact, partial or none, numbers as u32/s32. */
+export function asJudgeResult(r: unknown, what: string): JudgeResult {
+  const o = asObject(r, what);
+  if (o.known === 'exact') asInt(o.value, `${what}.value`, -(2 ** 31), 2 ** 32 - 1);
+  else if (o.known === 'partial') for (const k of ['atLeast', 'mask', 'bits']) asInt(o[k], `${what}.${k}`, -(2 ** 31), 2 ** 32 - 1);
+  else if (o.known === 'none') asString(o.reason, `${what}.reason`);
+  else fail('invalid-argument', `${what}.known: expected 'exact', 'partial' or 'none', got ${show(o.known)}`);
+  return r as JudgeResult;
 }
