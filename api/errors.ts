@@ -21,7 +21,9 @@ export type BpfspecErrorCode =
   /** valid input past a limit of the model, e.g. an skb head larger than the kernel-path image holds */
   | 'model-limit'
   /** a function that needs a program the kernel accepts got one it rejects (details: rejection) */
-  | 'program-rejected';
+  | 'program-rejected'
+  /** what the machine lacks for it: Linux, a C compiler, a writable cache (the message names it) */
+  | 'unavailable';
 
 /** Where the problem is, when it has a place. */
 export interface BpfspecErrorDetails {

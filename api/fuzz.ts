@@ -3,6 +3,7 @@
 // Node only (worker threads, the file system).
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
@@ -30,6 +31,9 @@ import type { Judge, JudgeAnswer, JudgeCase, SkbInput } from '../model/judge.js'
 import { Checker, newStats, type Finding, type PropertyName, type Stats } from '../fuzz/properties.js';
 import { buildSkb as jsonSkb, skbToJson as jsonOfSkb, SkbSpecError } from '../fuzz/skbjson.js';
 import { printProgram } from '../cli/formats/index.js';
+import { KernelOracle, LiveKernelJudge } from '../oracle/kernel/judge.js';
+import { liveConfig, paramsJson, readKernelParams } from '../oracle/kernel/params.js';
+import { probeBpfProgHeader } from '../oracle/kernel/probe.js';
 import { BpfspecInputError } from './errors.js';
 import { ARCH_TABLE, asBytes, asConfig, asEnv, asJudgeResult, asInt, asObject, asOptions, asProgram, asSkb, asString, checkKernelPathFits, fail, guard, isObject, listOf, oneOf, show } from './validate.js';
 
@@ -418,6 +422,37 @@ export async function runJudgeCampaign(opts: JudgeCampaignOptions): Promise<Batc
     return summary;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The running kernel as a judge, and the model configuration that describes it. */
+export interface LiveKernel {
+  /** SO_ATTACH_FILTER on an AF_UNIX socket pair, on one CPU: compare it with the kernel path ('kernel'). Close it when done. */
+  readonly judge: Judge<SkbInput>;
+  /** the model configuration for this kernel: its optmem_max, load-helper body and struct bpf_prog size (probed) */
+  readonly config: KernelConfig;
+  /** what was read: release, version, arch, optmem_max, JIT settings, bpf_prog header, cpu */
+  readonly kernel: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Open the running Linux kernel as a judge (what `bpfspec kdiff` runs): a small C oracle built with the
+ * system cc on first use into the cache (~/.cache/bpfspec), pinned to `cpu` (default 0). Root batches
+ * packets; without it, one packet at a time. Throws 'unavailable' naming what the machine lacks.
+ * Use it with runJudgeCampaign({ judges: [{ judge, against: 'kernel' }], config }).
+ */
+export async function openLiveKernel(opts: { readonly cpu?: number } = {}): Promise<LiveKernel> {
+  const o = asOptions(opts, 'openLiveKernel: options');
+  const cpu = o.cpu === undefined ? 0 : asInt(o.cpu, 'openLiveKernel: cpu', 0, availableParallelism() - 1);
+  const oracle = await KernelOracle.open(cpu);
+  if ('missing' in oracle) fail('unavailable', `openLiveKernel: the live kernel oracle needs ${oracle.missing}`);
+  try {
+    const params = readKernelParams();
+    const header = await probeBpfProgHeader(oracle, liveConfig(params), params.optmemMax);
+    return { judge: new LiveKernelJudge(oracle), config: liveConfig(params, header ?? undefined), kernel: paramsJson(params, cpu, header) };
+  } catch (e) {
+    await oracle.close();
+    throw e;
   }
 }
 

@@ -6,6 +6,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { projectRoot } from '../_shared.js';
+import { requiresSerial } from '../_skip.js';
+import { findCompiler } from '../../oracle/build.js';
+import { platform } from 'node:os';
 import * as api from '../../api/index.js';
 import * as arb from '../../api/arbitraries.js';
 import * as fz from '../../api/fuzz.js';
@@ -166,8 +169,8 @@ test('the divergence catalogue predicts its own examples', (t) => {
 
 // Every synchronous function of the three entry points, called with values of any shape: it answers,
 // or it throws a BpfspecInputError; nothing else (no TypeError from inside the model, no hang).
-// (writeEntry, which writes files, and the two campaigns, which are asynchronous, are tested apart.)
-const SKIP = new Set(['BpfspecInputError', 'writeEntry', 'runCampaign', 'runJudgeCampaign']);
+// (writeEntry, which writes files, and the campaigns and openLiveKernel, which are asynchronous, are tested apart.)
+const SKIP = new Set(['BpfspecInputError', 'writeEntry', 'runCampaign', 'runJudgeCampaign', 'openLiveKernel']);
 const FUNCTIONS = ([...Object.entries(api), ...Object.entries(arb), ...Object.entries(fz)] as [string, unknown][]).filter(
   (e): e is [string, (...a: unknown[]) => unknown] => typeof e[1] === 'function' && !SKIP.has(e[0]),
 );
@@ -361,4 +364,19 @@ test('fuzz: the properties on one case, with a checker reused', (t) => {
   t.is(f?.property, 'invalid-rejected');
   t.is(codeOf(() => c.check({ valid: { prog, inputs: [{ skb: {} as never, env: api.DEFAULT_ENV }] } })), 'invalid-argument');
   t.is(codeOf(() => c.check({} as never)), 'invalid-argument');
+});
+
+const liveMissing = platform() !== 'linux' ? 'Linux (a live kernel to attach filters to)' : findCompiler() === null ? 'a C compiler (cc, gcc or clang; Debian: gcc)' : null;
+
+requiresSerial(liveMissing, 'fuzz: the live kernel as a judge of a campaign (what bpfspec kdiff runs)', async (t) => {
+  t.is(await fz.openLiveKernel({ cpu: 1e6 }).then(() => 'no error', (e: unknown) => (e instanceof BpfspecInputError ? e.code : String(e))), 'invalid-argument');
+  const live = await fz.openLiveKernel();
+  try {
+    t.is(typeof live.kernel.release, 'string');
+    const s = await fz.runJudgeCampaign({ runs: 128, seed: 4, config: live.config, judges: [{ judge: live.judge, against: 'kernel' }] });
+    t.deepEqual(s.findings, []);
+    t.true(s.stats.judges.live!.pairs > 0);
+  } finally {
+    await live.judge.close();
+  }
 });

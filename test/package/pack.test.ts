@@ -277,7 +277,7 @@ test.serial('every entry point imports from an .mjs file; internal files are not
   ]);
   t.deepEqual(e.fuzz, [
     'BpfspecInputError', 'JUDGE_NAMES', 'SCHEMA_ID', 'SHIPPED_CORPUS', 'VERSION', 'checkCase', 'createChecker', 'entryHash', 'findingEntry',
-    'isBpfspecInputError', 'listEntries', 'makeEntry', 'readEntry', 'replayCampaignCase', 'replayCorpus', 'replayEntry', 'runCampaign', 'runJudgeCampaign',
+    'isBpfspecInputError', 'listEntries', 'makeEntry', 'openLiveKernel', 'readEntry', 'replayCampaignCase', 'replayCorpus', 'replayEntry', 'runCampaign', 'runJudgeCampaign',
     'skbFromJson', 'skbToJson', 'writeEntry',
   ]);
 });
