@@ -18,6 +18,8 @@ import { InputError, readInput, writeOutputAtomic } from './io.js';
 import { parseHexPacket, readPackets } from './packets/index.js';
 import { checkEndian, checkFormatName, FORMAT_NAMES, loadProgram } from './program.js';
 import { buildSkb, parseSetting, SKB_FIELDS, SkbSpecError } from './skbspec.js';
+import { registerSeccomp } from './commands/seccomp.js';
+import { runSeccompFuzzCli, runSeccompKdiffCli } from './commands/seccomp-fuzz.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -174,7 +176,10 @@ export function buildCli(): Command {
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
-    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
+    .option('--path <path>', 'socket (default) or seccomp (the seccomp campaign, fuzz/seccomp)')
+    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }) => {
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (process.exitCode = await runSeccompFuzzCli(o));
       const config = kernelConfig(o);
       const opts = campaignOptions(o, config);
       const batched = parseJudges(o.judges).batched;
@@ -227,7 +232,10 @@ export function buildCli(): Command {
     .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
-    .action(async (o: KdiffFlags) => {
+    .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
+    .action(async (o: KdiffFlags & { path?: string }) => {
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (process.exitCode = await runSeccompKdiffCli(o));
       const res = await runKdiff(o, DEFAULT_CONFIG, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
@@ -277,6 +285,9 @@ export function buildCli(): Command {
       }
       out(`${progs.length} programs x ${inputs.length} packets: ${created} new entries in ${o.output}\n`);
     });
+
+  // seccomp (ws-seccomp): bpfspec seccomp check|run|explain|dump
+  registerSeccomp(program);
 
   return program;
 }

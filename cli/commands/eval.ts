@@ -7,6 +7,8 @@ import type { KernelConfig } from '../../model/config.js';
 import { buildSkb, SkbSpecError } from '../skbspec.js';
 import { verdictJson } from './check.js';
 import { faultJson } from './migrate.js';
+import { evalSeccompLine } from './seccomp.js';
+import { InputError } from '../io.js';
 
 export interface EvalOptions {
   readonly config: KernelConfig;
@@ -44,9 +46,19 @@ export class Evaluator {
       if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new LineError('a line must be a JSON object');
       const obj = input as Record<string, unknown>;
       for (const key of Object.keys(obj))
-        if (!['id', 'prog', 'packet', 'skb'].includes(key)) throw new LineError(`unknown member "${key}"`);
+        if (!['id', 'prog', 'packet', 'skb', 'seccomp'].includes(key)) throw new LineError(`unknown member "${key}"`);
       const dec = decodeProgram(hexField(obj, 'prog'));
       if (!dec.ok) throw new LineError(`"prog": ${dec.error.message}`);
+      // seccomp cases (ws-seccomp, cli/commands/seccomp.ts)
+      if ('seccomp' in obj) {
+        if ('packet' in obj || 'skb' in obj) throw new LineError('"seccomp" replaces "packet" and "skb"');
+        try {
+          return { id, ...evalSeccompLine(obj, dec.prog) };
+        } catch (e) {
+          if (e instanceof InputError) throw new LineError(e.message);
+          throw e;
+        }
+      }
       const { skb, env } = buildSkb(hexField(obj, 'packet'), (obj.skb ?? {}) as Record<string, unknown>);
       const check = bpfCheckFilter(dec.prog);
       const attached = skAttachFilter(dec.prog, this.runner.config);
