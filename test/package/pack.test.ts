@@ -6,7 +6,7 @@
 // and a toy classic evaluator property-tested with bpfspec/arbitraries (it must catch a planted bug).
 // Each step logs how long it took; the whole file stays well inside CI's budget.
 import test, { type ExecutionContext } from 'ava';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { platform, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
@@ -117,6 +117,7 @@ test.serial('the tarball: the build, its declarations and maps, the shipped sour
     'README.md',
     'bin/bpfspec.js',
     'dist/cli/main.js',
+    'dist/web/index.html',
     'corpus/schema.json',
     'corpus/README.md',
     ...['index', 'arbitraries', 'fuzz'].flatMap((e) => [`dist/api/${e}.js`, `dist/api/${e}.d.ts`, `dist/api/${e}.js.map`, `dist/api/${e}.d.ts.map`]),
@@ -203,6 +204,33 @@ test.serial('the installed command: every command of the README runs', (t) => {
   const commands = [...new Set([...readme.matchAll(/^\| `bpfspec ([a-z-]+(?: [a-z-]+)?)/gm)].map((m) => m[1]!.split(' ').filter((w) => /^[a-z]/.test(w)).join(' ')))];
   t.true(commands.length >= 10, commands.join(', '));
   for (const c of commands) ok(t, bpfspec([...c.split(' '), '--help']), `${c} --help`);
+});
+
+test.serial('bpfspec web in the installed package serves the page the package ships', async (t) => {
+  // the server runs until interrupted: started here, asked for the page, then stopped by its pid
+  const child = spawn(bin, ['web', '--port', '0'], { cwd: proj, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolveP, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30000);
+      const seen = (d: Buffer): void => {
+        out += d.toString();
+        const m = /http:\/\/[^\s]+\//.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolveP(m[0]);
+        }
+      };
+      child.stdout.on('data', seen);
+      child.stderr.on('data', seen);
+      child.once('exit', (code) => reject(new Error(`bpfspec web exited (${code}): ${out}`)));
+    });
+    const res = await fetch(url);
+    t.is(res.status, 200);
+    t.regex(await res.text(), /<html/i);
+  } finally {
+    child.kill('SIGINT');
+  }
 });
 
 test.serial("the README's quick start, in the installed package (fuzz for 3 s instead of 10)", (t) => {
