@@ -65,7 +65,7 @@ export interface ValidProgramOptions {
    *   +32767, the first-pass jump position, the optmem charge): these may fail migration or the charge
    */
   readonly weights?: Partial<Record<Flavour, number>>;
-  /** The kernel configuration the 'limits' flavour sizes against (default x86-64 v6.6.0). */
+  /** The kernel configuration the 'limits' flavour sizes against (default DEFAULT_CONFIG: Linux 6.6.y on x86-64). */
   readonly config?: KernelConfig;
 }
 
@@ -81,9 +81,9 @@ function asWeights(v: unknown, what: string): Partial<Record<Flavour, number>> {
 export function validProgram(opts: ValidProgramOptions = {}): fc.Arbitrary<SockFilter[]> {
   const o = asOptions(opts, 'validProgram: options');
   const weights = o.weights === undefined ? undefined : asWeights(o.weights, 'validProgram: weights');
-  const config = o.config === undefined ? undefined : asConfig(o.config, 'validProgram: config');
+  const config = asConfig(o.config, 'validProgram: config');
   // the model's own check: every flavour weight 0 is a RangeError
-  return guard('validProgram', () => arbValid({ ...(weights ? { weights } : {}), ...(config ? { config } : {}) }));
+  return guard('validProgram', () => arbValid({ ...(weights ? { weights } : {}), config }));
 }
 
 /** Valid programs of 1..40 instructions over all 49 codes. */
@@ -92,7 +92,7 @@ export const shortProgram = (): fc.Arbitrary<SockFilter[]> => arbShort();
 export const mediumProgram = (): fc.Arbitrary<SockFilter[]> => arbMedium();
 /** Valid programs up to BPF_MAXINSNS instructions. */
 export const longProgram = (): fc.Arbitrary<SockFilter[]> => arbLong();
-/** Checker-valid programs at the conversion limits (sized for `config`, default x86-64). */
+/** Checker-valid programs at the conversion limits (sized for `config`, default DEFAULT_CONFIG). */
 export const limitsProgram = (config?: KernelConfig): fc.Arbitrary<SockFilter[]> => arbLimits(asConfig(config, 'limitsProgram: config'));
 /** tcpdump-shaped programs with drawn constants, and the template each came from (TEMPLATE_NAMES). */
 export const realisticProgram = (): fc.Arbitrary<{ readonly name: string; readonly prog: readonly SockFilter[] }> => arbRealistic();
@@ -104,7 +104,7 @@ export interface InvalidProgramOptions {
    * 1,500..65,535 instructions) are drawn 1/8 as often as the others.
    */
   readonly rules?: readonly InvalidRule[];
-  /** The kernel configuration the migration targets size against (default x86-64 v6.6.0). */
+  /** The kernel configuration the migration targets size against (default DEFAULT_CONFIG: Linux 6.6.y on x86-64). */
   readonly config?: KernelConfig;
 }
 
@@ -116,7 +116,7 @@ export interface InvalidProgramOptions {
 export function invalidProgram(opts: InvalidProgramOptions = {}): fc.Arbitrary<InvalidCase> {
   const o = asOptions(opts, 'invalidProgram: options');
   const rules = o.rules === undefined ? undefined : listOf(INVALID_RULES, o.rules, 'invalidProgram: rules');
-  return arbInvalid({ ...(rules ? { rules } : {}), ...(o.config !== undefined ? { config: asConfig(o.config, 'invalidProgram: config') } : {}) });
+  return arbInvalid({ ...(rules ? { rules } : {}), config: asConfig(o.config, 'invalidProgram: config') });
 }
 
 // --- packets and skbs ---------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ export interface FuzzCaseOptions {
   readonly packetsPerProgram?: number;
   /** Program flavour weights (see ValidProgramOptions.weights). */
   readonly weights?: Partial<Record<Flavour, number>>;
-  /** The kernel configuration (default x86-64 v6.6.0). */
+  /** The kernel configuration (default DEFAULT_CONFIG: Linux 6.6.y on x86-64). */
   readonly config?: KernelConfig;
   /** Restrict packet kinds (default all). */
   readonly kinds?: readonly PacketKind[];
@@ -204,13 +204,13 @@ export function fuzzCase(opts: FuzzCaseOptions = {}): fc.Arbitrary<FuzzCase> {
     fail('invalid-argument', 'fuzzCase: program: expected a fast-check Arbitrary of programs');
   const packetsPerProgram = o.packetsPerProgram === undefined ? 1 : asInt(o.packetsPerProgram, 'fuzzCase: packetsPerProgram', 1, 4096);
   const weights = o.weights === undefined ? undefined : asWeights(o.weights, 'fuzzCase: weights');
-  const config = o.config === undefined ? undefined : asConfig(o.config, 'fuzzCase: config');
+  const config = asConfig(o.config, 'fuzzCase: config');
   const kinds = o.kinds === undefined ? undefined : listOf(PACKET_KINDS, o.kinds, 'fuzzCase: kinds');
   return guard('fuzzCase', () =>
     arbFuzzCase({
       packetsPerProgram,
       ...(weights ? { weights } : {}),
-      ...(config ? { config } : {}),
+      config,
       ...(kinds ? { kinds } : {}),
       ...(prog !== undefined ? { program: prog as fc.Arbitrary<SockFilter[]> } : {}),
     }),
@@ -220,7 +220,7 @@ export function fuzzCase(opts: FuzzCaseOptions = {}): fc.Arbitrary<FuzzCase> {
 export interface CampaignCaseOptions {
   /** skbs per valid program (default 4, as `bpfspec fuzz`). */
   readonly packetsPerProgram?: number;
-  /** The kernel configuration (default x86-64 v6.6.0). */
+  /** The kernel configuration (default DEFAULT_CONFIG: Linux 6.6.y on x86-64). */
   readonly config?: KernelConfig;
 }
 

@@ -68,7 +68,7 @@ function asJudges(v: unknown, what: string): string[] {
 }
 
 export interface CheckOptions {
-  /** The kernel configuration (default x86-64 v6.6.0). */
+  /** The kernel configuration (default DEFAULT_CONFIG: Linux 6.6.y on x86-64). */
   readonly config?: KernelConfig;
   /** The judges (JUDGE_NAMES; default the spec pair, 'classic' and 'kernel'; add 'compiled' for the compiled backends). */
   readonly judges?: readonly JudgeName[];
@@ -169,7 +169,7 @@ export interface CampaignOptions {
   readonly workers?: number;
   /** skbs each valid program runs on (default 4). */
   readonly packetsPerProgram?: number;
-  /** The kernel configuration (default x86-64 v6.6.0; a variant config runs against that historical bug). */
+  /** The kernel configuration (default DEFAULT_CONFIG, Linux 6.6.y on x86-64; a variant config runs against that historical bug). */
   readonly config?: KernelConfig;
   /** The judges (JUDGE_NAMES; default the spec pair, 'classic' and 'kernel'; add 'compiled' for the compiled backends). */
   readonly judges?: readonly JudgeName[];
@@ -303,7 +303,7 @@ export interface JudgeCampaignOptions {
   readonly seed?: number;
   /** skbs each valid program runs on (default 4). */
   readonly packetsPerProgram?: number;
-  /** The kernel configuration of the spec (default x86-64 v6.6.0). */
+  /** The kernel configuration of the spec (default DEFAULT_CONFIG: Linux 6.6.y on x86-64). */
   readonly config?: KernelConfig;
   /** The judges to compare with the spec (at least one; unique names). You open and close them. */
   readonly judges: readonly ExternalJudge[];
@@ -543,7 +543,7 @@ export interface NewEntry {
   readonly title: string;
   readonly prog: Program;
   readonly inputs: readonly CaseInput[];
-  /** The kernel configuration (default x86-64 v6.6.0); a variant config also records the variant's results. */
+  /** The kernel configuration (default DEFAULT_CONFIG: Linux 6.6.y on x86-64); a variant config also records the variant's results. */
   readonly config?: KernelConfig;
   /** Where the case came from (default { bpfspec: VERSION }). */
   readonly origin?: { readonly bpfspec?: string; readonly seed?: number; readonly path?: string; readonly source?: string };

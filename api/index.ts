@@ -12,9 +12,9 @@
 import { bpfCheckFilter as modelCheckFilter, KernelRunner, packetRcv as modelPacketRcv, skAttachFilter as modelAttach, skFilterTrimCap as modelTrimCap } from '../model/attach.js';
 import type { AttachedFilter, Delivery } from '../model/attach.js';
 import { bpfCheckClassic as modelCheckClassic } from '../model/cbpf/check.js';
-import { CLASSIC, ClassicVm, compileClassic, type ClassicProgram, type ClassicStep } from '../model/cbpf/eval.js';
+import { CLASSIC, ClassicVm, compileClassic, kernelSemantics, type ClassicProgram, type ClassicStep } from '../model/cbpf/eval.js';
 import { BPF_MAXINSNS, decodeProgram as modelDecode, encodeProgram as modelEncode, type Endian, type Program, type SockFilter } from '../model/cbpf/insn.js';
-import { DEFAULT_CONFIG, X86_64, type KernelConfig, type LoadHelperVersion } from '../model/config.js';
+import { DEFAULT_CONFIG, DEFAULT_PROFILE, PROFILES, X86_64, type KernelConfig, type LoadHelperVersion } from '../model/config.js';
 import { printBpfInsn } from '../model/ebpf/disasm.js';
 import { helperName } from '../model/ebpf/helpers.js';
 import { assertBpfInsn, type BpfInsn } from '../model/ebpf/insn.js';
@@ -22,7 +22,7 @@ import { bpfInterpreterStackSize, type EbpfStep } from '../model/ebpf/interp.js'
 import type { Fault } from '../model/ebpf/memory.js';
 import { bpfConvertFilter as modelConvert, bpfMigrateFilter as modelMigrate, type ConvertResult, type MigratedProgram } from '../model/migrate/convert.js';
 import { afUnixSkb as modelAfUnix, ethernetSkb as modelEthernet, PRESETS, type Env, type NetDevice, type PresetName, type SkBuff, type SkBuffFields } from '../model/skb.js';
-import { NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig as modelVariantConfig, type VariantInfo, type VariantName } from '../model/variants.js';
+import { fixedConfig, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig as modelVariantConfig, type VariantInfo, type VariantName } from '../model/variants.js';
 import type { Rejection, Stage } from '../model/verdict.js';
 import { errnoName as modelErrnoName } from '../model/uapi.js';
 import { bpfImage, checkExpressible as cliExpressible, detectFormat as cliDetect, FORMAT_NAMES, parseProgram as cliParse, printProgram as cliPrint, type FormatName } from '../cli/formats/index.js';
@@ -39,7 +39,6 @@ import {
   type PredictedAttach,
   type RuntimeDivergence,
 } from '../fuzz/divergences.js';
-import { kernelSemantics } from '../fuzz/judges.js';
 import {
   ARCH_TABLE,
   asBool,
@@ -215,14 +214,22 @@ export { X86_64, DEFAULT_CONFIG };
 /** The architectures kernelConfig knows (their facts: efficient unaligned access, NET_IP_ALIGN). */
 export const ARCH_NAMES: readonly string[] = Object.freeze([...ARCH_TABLE.keys()]);
 
+/** The kernel profiles kernelConfig knows (v6.6.0, v6.6.y, v6.18); the running kernel's is openLiveKernel's (bpfspec/fuzz). */
+export const KERNEL_PROFILES: readonly string[] = Object.freeze([...PROFILES.keys()]);
+
+/** The profile kernelConfig starts from when none is named (v6.6.y: the tree the model's citations come from). */
+export { DEFAULT_PROFILE };
+
 export interface KernelConfigOptions {
-  /** x86_64 (default), arm64 or riscv64: the architecture facts the kernel branches on. */
+  /** A profile (KERNEL_PROFILES): v6.6.0 (the release), v6.6.y (default: the stable tree the model cites), v6.18. */
+  readonly profile?: string;
+  /** x86_64 (default), arm64 or riscv64 (ARCH_NAMES): the architecture facts the kernel branches on. */
   readonly arch?: string;
-  /** net.core.optmem_max in bytes (default 20480, the v6.6 default; current kernels use 131072). */
+  /** net.core.optmem_max in bytes (default: the profile's; 20480 on v6.6, 131072 from v6.8). */
   readonly optmemMax?: number;
-  /** The body of bpf_skb_load_helper_*: 'v6.6.0' (default) or 'backport' (6.6.y after d4bac0288a2b, 6.15+). */
+  /** The body of bpf_skb_load_helper_*: 'v6.6.0' or 'backport' (6.6.y after d4bac0288a2b, 6.15+) (default: the profile's). */
   readonly loadHelpers?: LoadHelperVersion;
-  /** sizeof(struct bpf_prog), the header of the socket charge (72 on v6.6 x86-64; 96 measured on 6.18). */
+  /** sizeof(struct bpf_prog), the header of the socket charge (default: the profile's; 72 on v6.6 x86-64, 96 measured on 6.18). */
   readonly bpfProgHeaderSize?: number;
   /** Whether the eBPF JIT compiles the migrated program (default true). */
   readonly jitAvailable?: boolean;
@@ -232,13 +239,19 @@ export interface KernelConfigOptions {
   readonly variant?: VariantName;
 }
 
-const CONFIG_OPTION_KEYS = ['arch', 'optmemMax', 'loadHelpers', 'bpfProgHeaderSize', 'jitAvailable', 'jitAlwaysOn', 'variant'];
+const CONFIG_OPTION_KEYS = ['profile', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeaderSize', 'jitAvailable', 'jitAlwaysOn', 'variant'];
 
-/** A kernel configuration: an architecture's facts with the given parameters (default: Linux v6.6.0 on x86-64). */
+/**
+ * A kernel configuration (model/kernel.ts: one record of every decision the model takes differently
+ * from kernel to kernel): a profile, on an architecture, with single fields overridden and a historical
+ * variant applied, in that order (as the command's --kernel, --arch, --optmem-max, --load-helpers,
+ * --bpf-prog-header and --variant). Default: DEFAULT_CONFIG, Linux 6.6.y on x86-64.
+ */
 export function kernelConfig(opts: KernelConfigOptions = {}): KernelConfig {
   const o = asOptions(opts, 'kernelConfig: options');
   for (const key of Object.keys(o)) if (!CONFIG_OPTION_KEYS.includes(key)) fail('invalid-argument', `kernelConfig: unknown option ${show(key)} (known: ${CONFIG_OPTION_KEYS.join(', ')})`);
-  let c: KernelConfig = { ...lookup(ARCH_TABLE, o.arch ?? 'x86_64', 'kernelConfig: arch') };
+  let c: KernelConfig = lookup(PROFILES, o.profile ?? DEFAULT_PROFILE, 'kernelConfig: profile');
+  if (o.arch !== undefined) c = { ...c, ...lookup(ARCH_TABLE, o.arch, 'kernelConfig: arch') };
   if (o.optmemMax !== undefined) c = { ...c, optmemMax: asInt(o.optmemMax, 'kernelConfig: optmemMax', 0, 2 ** 31 - 1) };
   if (o.loadHelpers !== undefined) c = { ...c, loadHelpers: oneOf(['v6.6.0', 'backport'] as const, o.loadHelpers, 'kernelConfig: loadHelpers') };
   if (o.bpfProgHeaderSize !== undefined) c = { ...c, bpfProgHeaderSize: asInt(o.bpfProgHeaderSize, 'kernelConfig: bpfProgHeaderSize', 0, 4096) };
@@ -361,7 +374,7 @@ export interface Migration {
   readonly passes: number | null;
 }
 
-/** The migration of a program under `config` (default x86-64 v6.6.0), as `bpfspec migrate` prints it. */
+/** The migration of a program under `config` (default DEFAULT_CONFIG: Linux 6.6.y on x86-64), as `bpfspec migrate` prints it. */
 export function migrate(prog: Program, config?: KernelConfig): Migration {
   const p = asProgram(prog);
   const c = asConfig(config);
@@ -594,7 +607,7 @@ class LoadedFilter implements Filter {
 }
 
 export interface LoadOptions {
-  /** the kernel configuration (default x86-64 v6.6.0; see kernelConfig) */
+  /** the kernel configuration (default DEFAULT_CONFIG, Linux 6.6.y on x86-64; see kernelConfig) */
   readonly config?: KernelConfig;
 }
 
@@ -647,7 +660,7 @@ function acceptedProgram(prog: Program, config: KernelConfig, what: string): Soc
  */
 export function predictAttach(prog: Program, config?: KernelConfig): PredictedAttach | null {
   const c = asConfig(config);
-  return catalogueAttach(acceptedProgram(prog, c, 'predictAttach'), c);
+  return catalogueAttach(acceptedProgram(prog, c, 'predictAttach'), fixedConfig(c));
 }
 
 /** What the catalogue predicts for one run. */
@@ -674,7 +687,9 @@ export function predictRun(prog: Program, skb: SkBuff, opts: { readonly env?: En
   const decoded = compileClassic(p);
   const vm = new ClassicVm(config, CLASSIC);
   const classic = vm.run(decoded, s, env);
-  const events = vm.events & divergenceEvents(config);
-  const kernel = events === 0 ? classic : new ClassicVm(config, kernelSemantics(config)).run(decoded, s, env);
-  return { classic, kernel, divergences: firedDivergences(events, config) };
+  // as the fuzzer does: predictions come from the fixed kernel (a historical variant flips decisions of the judges, never of the catalogue)
+  const fixed = fixedConfig(config);
+  const events = vm.events & divergenceEvents(fixed);
+  const kernel = events === 0 ? classic : new ClassicVm(config, kernelSemantics(fixed)).run(decoded, s, env);
+  return { classic, kernel, divergences: firedDivergences(events, fixed) };
 }

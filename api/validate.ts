@@ -4,11 +4,11 @@
 // the API reaches it unchecked.
 import type { SockFilter } from '../model/cbpf/insn.js';
 import { MAX_FPROG_LEN } from '../model/cbpf/insn.js';
-import { ARCHES, DEFAULT_CONFIG, type KernelConfig } from '../model/config.js';
+import { ARCH_FACTS, DEFAULT_CONFIG, PROFILES, type KernelConfig } from '../model/config.js';
 import { DEFAULT_HEAD_CAPACITY } from '../model/ebpf/skbmem.js';
 import { assertSkb, DEFAULT_ENV, type Env, type SkBuff } from '../model/skb.js';
 import type { JudgeResult } from '../model/judge.js';
-import { isVariantName, VARIANT_NAMES } from '../model/variants.js';
+import { isVariantName, VARIANT_NAMES, variantConfig } from '../model/variants.js';
 import { BpfspecInputError, type BpfspecErrorCode, type BpfspecErrorDetails } from './errors.js';
 
 export function fail(code: BpfspecErrorCode, message: string, details: BpfspecErrorDetails = {}): never {
@@ -202,17 +202,31 @@ export function asEnv(v: unknown, what = 'env'): Env {
   return { cpu: e.cpu === undefined ? 0 : asU32(e.cpu, `${what}.cpu`), randomSeed: e.randomSeed === undefined ? 1 : asU32(e.randomSeed, `${what}.randomSeed`) };
 }
 
-export const ARCH_TABLE: ReadonlyMap<string, KernelConfig> = new Map(Object.entries(ARCHES));
-
-const LOAD_HELPERS = ['v6.6.0', 'backport'] as const;
+/** The architectures by name, with their facts (model/kernel.ts ARCH_FACTS). */
+export const ARCH_TABLE: ReadonlyMap<string, Partial<KernelConfig>> = ARCH_FACTS;
 
 /** Fields of a KernelConfig that a preset may leave out. */
 const OPTIONAL_CONFIG_KEYS: readonly string[] = ['variant'];
 
 /**
- * A kernel configuration: every field of the default configuration present with the same type
- * (numbers as non-negative integers), no unknown field, the enumerations checked. undefined gives the
- * default (x86-64, Linux v6.6.0).
+ * The values each string field of the decision record takes in some profile, on some architecture,
+ * under some historical variant: a configuration with any other value is no kernel the model knows.
+ * (Derived from the presets, so that a field the model adds is checked without a change here.)
+ */
+const STRING_FIELD_VALUES: ReadonlyMap<string, ReadonlySet<string>> = (() => {
+  const presets = [...PROFILES.values()].flatMap((p) => [p, ...VARIANT_NAMES.map((v) => variantConfig(p, v))]);
+  const out = new Map<string, Set<string>>();
+  for (const [key, want] of Object.entries(DEFAULT_CONFIG)) {
+    if (typeof want !== 'string' || key === 'profile' || key === 'arch' || key === 'variant') continue;
+    out.set(key, new Set(presets.map((p) => (p as unknown as Record<string, unknown>)[key]).filter((x): x is string => typeof x === 'string')));
+  }
+  return out;
+})();
+
+/**
+ * A kernel configuration: every field of the default record present with the same type (numbers as
+ * non-negative integers), no unknown field, each enumerated field one of the values the model's
+ * profiles and variants use, the architecture a known one. undefined gives DEFAULT_CONFIG.
  */
 export function asConfig(v: unknown, what = 'config'): KernelConfig {
   if (v === undefined) return DEFAULT_CONFIG;
@@ -225,8 +239,10 @@ export function asConfig(v: unknown, what = 'config'): KernelConfig {
     const got = c[key];
     if (typeof want === 'number') asInt(got, `${what}.${key}`, 0, 2 ** 31 - 1);
     else if (typeof got !== typeof want) fail('invalid-argument', `${what}.${key}: expected a ${typeof want}, got ${show(got)}`);
+    const values = STRING_FIELD_VALUES.get(key);
+    if (values !== undefined && !values.has(got as string)) fail('unknown-name', `${what}.${key} ${show(got)}: unknown (one of ${[...values].join(', ')})`);
   }
-  oneOf(LOAD_HELPERS, c.loadHelpers, `${what}.loadHelpers`);
+  if (!ARCH_TABLE.has(c.arch as string)) fail('unknown-name', `${what}.arch ${show(c.arch)}: unknown (one of ${[...ARCH_TABLE.keys()].join(', ')})`);
   if (c.variant !== undefined && (typeof c.variant !== 'string' || !isVariantName(c.variant)))
     fail('unknown-name', `${what}.variant ${show(c.variant)}: unknown (one of ${VARIANT_NAMES.join(', ')})`);
   return { ...(c as unknown as KernelConfig) };

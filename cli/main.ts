@@ -2,8 +2,8 @@
 // The `bpfspec` command.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ARCHES, DEFAULT_CONFIG, type KernelConfig } from '../model/config.js';
-import { isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig } from '../model/variants.js';
+import { NOT_MODELLED, VARIANTS } from '../model/variants.js';
+import { kernelConfig, kernelOptions, type KernelFlags } from './kernel.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
@@ -28,27 +28,6 @@ const out = (s: string): void => {
   process.stdout.write(s);
 };
 
-interface KernelFlags {
-  readonly arch: string;
-  readonly optmemMax: string;
-  readonly loadHelpers: string;
-  /** fuzz --variant: a historical bug to reintroduce (model/variants.ts) */
-  readonly variant?: string;
-}
-
-function kernelConfig(opts: KernelFlags): KernelConfig {
-  const base = ARCHES[opts.arch];
-  if (!base) throw new InputError(`--arch ${opts.arch}: unknown architecture (one of ${Object.keys(ARCHES).join(', ')})`);
-  if (!/^\d+$/.test(opts.optmemMax) || Number(opts.optmemMax) > 2 ** 31 - 1)
-    throw new InputError(`--optmem-max ${opts.optmemMax}: expected a byte count`);
-  if (opts.loadHelpers !== 'v6.6.0' && opts.loadHelpers !== 'backport')
-    throw new InputError(`--load-helpers ${opts.loadHelpers}: expected v6.6.0 or backport`);
-  const config: KernelConfig = { ...base, optmemMax: Number(opts.optmemMax), loadHelpers: opts.loadHelpers };
-  if (opts.variant === undefined) return config;
-  if (!isVariantName(opts.variant)) throw new InputError(`--variant ${opts.variant}: unknown variant (one of ${VARIANT_NAMES.join(', ')}; see bpfspec variants)`);
-  return variantConfig(config, opts.variant);
-}
-
 /** `bpfspec variants`: the historical variants, then the bugs that get none. */
 function variantsText(): string {
   const lines: string[] = [];
@@ -67,13 +46,6 @@ function variantsText(): string {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-function kernelOptions(cmd: Command): Command {
-  return cmd
-    .option('--arch <name>', `architecture facts the kernel branches on (${Object.keys(ARCHES).join(', ')})`, 'x86_64')
-    .option('--optmem-max <bytes>', 'net.core.optmem_max, the socket option memory limit (v6.6 default)', '20480')
-    .option('--load-helpers <version>', 'bpf_skb_load_helper_* body: v6.6.0, or backport (6.6.y after d4bac0288a2b, 6.15+)', 'v6.6.0');
-}
-
 function programOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-f, --format <format>', 'input format (detected when unambiguous)').choices(FORMAT_NAMES as string[]))
@@ -88,13 +60,14 @@ export function buildCli(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  programOptions(program.command('check'))
+  kernelOptions(programOptions(program.command('check')))
     .description("the kernel's verdict on a classic program (exit 0 accepted, 1 rejected, 2 bad input)")
     .argument('<file>', "program file ('-' for stdin)")
     .option('--json', 'print JSON')
-    .action((file: string, o: { format?: string; endian?: string; json?: boolean }) => {
+    .action(async (file: string, o: { format?: string; endian?: string; json?: boolean } & KernelFlags) => {
+      const config = await kernelConfig(o);
       const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
-      const v = checkVerdict(prog);
+      const v = checkVerdict(prog, config);
       out(o.json ? `${JSON.stringify({ file, insns: prog.length, attach: verdictJson(v) })}\n` : `${file}: ${verdictText(prog, v)}\n`);
       process.exitCode = v === null ? 0 : 1;
     });
@@ -110,8 +83,8 @@ export function buildCli(): Command {
     .option('--trace', 'print every step (classic: pc, A, X; kernel: eBPF pc, r0, r7)')
     .option('--json', 'print JSON')
     .addHelpText('after', `\nskb fields for --set:\n${SKB_FIELDS.map(([n, d]) => `  ${n.padEnd(15)} ${d}`).join('\n')}\n`)
-    .action((file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; arch: string; optmemMax: string; loadHelpers: string; path: PathName }) => {
-      const config = kernelConfig(o);
+    .action(async (file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; path: PathName } & KernelFlags) => {
+      const config = await kernelConfig(o);
       const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
       if (o.packet.length === 0 && o.pcap === undefined) throw new InputError('run: give at least one --packet HEX or a --pcap FILE');
       const packets = collectPackets(o.packet, o.pcap);
@@ -130,8 +103,8 @@ export function buildCli(): Command {
     .description('the eBPF program bpf_convert_filter makes, under each classic instruction, with stack depth, interpreter and attach verdict')
     .argument('<file>', "program file ('-' for stdin)")
     .option('--json', 'print JSON')
-    .action((file: string, o: { format?: string; endian?: string; json?: boolean } & KernelFlags) => {
-      const config = kernelConfig(o);
+    .action(async (file: string, o: { format?: string; endian?: string; json?: boolean } & KernelFlags) => {
+      const config = await kernelConfig(o);
       const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
       out(o.json ? `${JSON.stringify(migrateJson(prog, config))}\n` : migrateText(prog, config));
     });
@@ -160,7 +133,7 @@ export function buildCli(): Command {
   kernelOptions(program.command('eval'))
     .description('batch oracle: JSON lines {"id","prog","packet","skb"} on stdin, one JSON result line each on stdout')
     .action(async (o: KernelFlags) => {
-      const config = kernelConfig(o);
+      const config = await kernelConfig(o);
       await runEval({ config }, process.stdin, (line) => out(`${line}\n`));
     });
 
@@ -181,17 +154,17 @@ export function buildCli(): Command {
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }) => {
       if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
       if (o.path === 'seccomp') return void (process.exitCode = await runSeccompFuzzCli(o));
-      const config = kernelConfig(o);
-      const opts = campaignOptions(o, config);
       const batched = parseJudges(o.judges).batched;
       if (batched.length > 0) {
         if (o.coverage) throw new InputError(`--coverage runs in one thread with the spec judges; drop --judges ${batched.join(',')}`);
         if (o.shard !== undefined) throw new InputError(`--shard: not with judges asked in batches (${batched.join(',')})`);
-        const res = await runBatched('fuzz', batched, opts.judges ?? [], o, config, VERSION);
+        const res = await runBatched('fuzz', batched, parseJudges(o.judges).sync, o, o, VERSION);
         out(o.json ? `${JSON.stringify(batchedJson(res))}\n` : batchedText(res));
         process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
         return;
       }
+      const config = await kernelConfig(o);
+      const opts = campaignOptions(o, config);
       if (o.coverage) {
         const r = await runCoverage({ ...opts, workers: 1 }, o.json === true);
         out(r.text);
@@ -222,8 +195,7 @@ export function buildCli(): Command {
       process.exitCode = r.changed.length + r.invalid.length > 0 ? 1 : 0;
     });
 
-  program
-    .command('kdiff')
+  kernelOptions(program.command('kdiff'))
     .description('the live Linux kernel as judge: generated programs and packets through the model and SO_ATTACH_FILTER on an AF_UNIX socket pair (exit 1 on a mismatch)')
     .option('--time <duration>', 'wall-clock budget, e.g. 60s, 10m (default 60s)')
     .option('--runs <n>', 'number of cases instead of a time budget')
@@ -234,10 +206,10 @@ export function buildCli(): Command {
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
     .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
-    .action(async (o: KdiffFlags & { path?: string }) => {
+    .action(async (o: KdiffFlags & KernelFlags & { path?: string }) => {
       if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
       if (o.path === 'seccomp') return void (process.exitCode = await runSeccompKdiffCli(o));
-      const res = await runKdiff(o, DEFAULT_CONFIG, VERSION);
+      const res = await runKdiff(o, o, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
     });
@@ -273,8 +245,8 @@ export function buildCli(): Command {
     .option('--skb <preset>', 'skb preset (default: ethernet for Ethernet captures, else af_unix)')
     .option('--kind <kind>', 'entry kind: real-filter, regression or historical', 'real-filter')
     .option('-o, --output <dir>', 'directory to write', 'corpus/real-filters')
-    .action((file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; kind: string; output: string } & KernelFlags) => {
-      const config = kernelConfig(o);
+    .action(async (file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; kind: string; output: string } & KernelFlags) => {
+      const config = await kernelConfig(o);
       if (!['real-filter', 'regression', 'historical'].includes(o.kind)) throw new InputError(`--kind ${o.kind}: expected real-filter, regression or historical`);
       const text = Buffer.from(readInput(file)).toString('utf8');
       const progs = readImportPrograms(file, text, () => loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian)).prog);

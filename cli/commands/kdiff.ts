@@ -13,8 +13,9 @@ import { DIVERGENCES } from '../../fuzz/divergences.js';
 import { startBatched, resultText, type BatchedFinding, type BatchedOptions, type BatchedSummary, type JudgeStats, type Lane } from '../../fuzz/batched.js';
 import { openableJudge, registerJudge } from '../../fuzz/judges.js';
 import { KernelOracle, LiveKernelJudge } from '../../oracle/kernel/judge.js';
-import { liveConfig, paramsJson, readKernelParams, type KernelParams } from '../../oracle/kernel/params.js';
-import { probeBpfProgHeader } from '../../oracle/kernel/probe.js';
+import { paramsJson, type KernelParams } from '../../oracle/kernel/params.js';
+import { DEFAULT_CONFIG } from '../../model/kernel.js';
+import { probeLive, probeLiveWith, resolveKernel, type KernelFlags } from '../kernel.js';
 import { printProgram } from '../formats/index.js';
 import { InputError } from '../io.js';
 import { sideBySide } from '../report.js';
@@ -72,12 +73,6 @@ export async function openLanes(names: readonly string[], lanes: number, config:
   }
 }
 
-/** The live kernel's parameters and the model configuration that matches them (probed once). */
-export async function liveSetup(oracle: KernelOracle): Promise<{ params: KernelParams; header: number | null; config: KernelConfig }> {
-  const params = readKernelParams();
-  const header = await probeBpfProgHeader(oracle, liveConfig(params), params.optmemMax);
-  return { params, header, config: liveConfig(params, header ?? undefined) };
-}
 
 function saveFinding(f: BatchedFinding, opts: BatchedOptions, dir: string, version: string, kernel: Record<string, unknown> | null, command: string): string {
   const base = { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec ${command} --seed ${opts.seed} (chunk ${f.chunk})` };
@@ -161,13 +156,17 @@ export type KdiffResult = BatchedResult;
  * When a judge is the running kernel, the model takes the kernel's parameters (probed). Throws
  * InputError naming what is missing.
  */
-export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, config0: KernelConfig, version: string): Promise<BatchedResult> {
+export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, kernel: KernelFlags, version: string): Promise<BatchedResult> {
   const workers = flags.workers === undefined ? availableParallelism() : positiveInt('--workers', flags.workers, 256);
-  const lanes = await openLanes(judges, workers, config0);
+  // a judge that is the running kernel makes `live` the default profile (the model describes the judge)
+  const judgesLive = judges.some((n) => openableJudge(n)?.live === true);
+  const base = judgesLive || kernel.kernel === 'live' ? null : resolveKernel(kernel, null);
+  const lanes = await openLanes(judges, workers, base ?? DEFAULT_CONFIG);
   try {
     const live = lanes[0]!.judges.find((j) => j.judge instanceof LiveKernelJudge)?.judge as LiveKernelJudge | undefined;
-    const setup = live ? await liveSetup(live.oracle) : null;
-    const config = setup ? setup.config : config0;
+    const setup = live ? await probeLiveWith(live.oracle) : kernel.kernel === 'live' ? await probeLive() : null;
+    if (setup?.note) process.stderr.write(`bpfspec ${command}: ${setup.note}\n`);
+    const config = base ?? resolveKernel(kernel, setup!.config, 'live');
     const opts: BatchedOptions = {
       ...budgetOptions({ ...flags, workers: String(workers) }),
       packetsPerProgram: positiveInt('--packets-per-program', flags.packetsPerProgram, 1024),
@@ -176,7 +175,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
       batch: 32,
       syncJudges,
     };
-    const kernel = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
+    const kernelJson = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
     const unbatched = lanes.filter((l) => l.judges.some((j) => j.judge instanceof LiveKernelJudge && !j.judge.batched)).length;
     const tty = process.stderr.isTTY === true && !flags.json;
     const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
@@ -184,7 +183,8 @@ export async function runBatched(command: string, judges: readonly string[], syn
     process.stderr.write(
       `bpfspec ${command}: seed ${opts.seed}, ${budget}, ${workers} lane${workers === 1 ? '' : 's'}${cpus.length ? ` (oracles on CPUs ${cpus.join(',')})` : ''}, ` +
         `${opts.packetsPerProgram} packets per program, judges ${['classic', 'kernel', ...syncJudges, ...judges].join(',')}` +
-        (setup ? `; kernel ${setup.params.release}, optmem_max ${setup.params.optmemMax}, bpf_prog header ${setup.header ?? 'unknown'} -> model optmem_max ${config.optmemMax}, load helpers ${config.loadHelpers}` : '') +
+        (setup ? `; kernel ${setup.params.release}, optmem_max ${setup.params.optmemMax}, bpf_prog header ${setup.header ?? 'unknown'}` : '') +
+        `; model: profile ${config.profile}${config.variant ? ` with variant ${config.variant}` : ''}, optmem_max ${config.optmemMax}, bpf_prog header ${config.bpfProgHeaderSize}, load helpers ${config.loadHelpers}` +
         '\n',
     );
     if (unbatched > 0)
@@ -209,7 +209,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
         }
       },
       finding: (f) => {
-        const path = saveFinding(f, opts, flags.corpus, version, kernel, command);
+        const path = saveFinding(f, opts, flags.corpus, version, kernelJson, command);
         written.push(path);
         const what = f.kind === 'judge' ? `mismatch (${f.mismatch.judge} ${f.mismatch.kind}): ${f.mismatch.message}` : `finding (${f.finding.property}): ${f.finding.message}`;
         process.stderr.write(`${bar ? '\n' : ''}${what}\n  written to ${path}\n`);
@@ -234,9 +234,9 @@ export async function runBatched(command: string, judges: readonly string[], syn
   }
 }
 
-/** `bpfspec kdiff`: the batched campaign with the live kernel as its judge. */
-export function runKdiff(flags: KdiffFlags, config: KernelConfig, version: string): Promise<KdiffResult> {
-  return runBatched('kdiff', ['live'], [], flags, config, version);
+/** `bpfspec kdiff`: the batched campaign with the live kernel as its judge (the model: --kernel, default live). */
+export function runKdiff(flags: KdiffFlags, kernel: KernelFlags, version: string): Promise<KdiffResult> {
+  return runBatched('kdiff', ['live'], [], flags, kernel, version);
 }
 
 const judgeJson = (s: JudgeStats, secs: number): Record<string, unknown> => ({ ...s, pairs_per_s: Math.round(s.pairs / Math.max(secs, 1e-3)) });

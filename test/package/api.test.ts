@@ -129,7 +129,15 @@ test('skbs: presets, field checks, the kernel path model limit', (t) => {
 test('kernel configurations and variants: names are looked up in tables, fields checked', (t) => {
   t.deepEqual(api.kernelConfig(), api.DEFAULT_CONFIG);
   t.is(api.kernelConfig({ arch: 'riscv64' }).netIpAlign, 2);
-  t.is(api.kernelConfig({ variant: 'neg-offset-linear-only' }).loadHelpers, 'backport');
+  t.is(api.kernelConfig().profile, api.DEFAULT_PROFILE);
+  t.is(api.kernelConfig({ profile: 'v6.18' }).optmemMax, 131072);
+  t.is(api.kernelConfig({ profile: 'v6.6.0', arch: 'arm64', optmemMax: 4096 }).netIpAlign, 2);
+  t.deepEqual([...api.KERNEL_PROFILES], ['v6.6.0', 'v6.6.y', 'v6.18']);
+  for (const profile of ['live', '__proto__', 'v6.7']) t.is(codeOf(() => api.kernelConfig({ profile })), 'unknown-name', profile);
+  t.is(api.kernelConfig({ variant: 'neg-offset-linear-only' }).variant, 'neg-offset-linear-only');
+  t.is(codeOf(() => api.bpfCheckFilter(prog, { ...api.DEFAULT_CONFIG, devNull: 'returnB' } as never)), 'unknown-name');
+  t.is(codeOf(() => api.bpfCheckFilter(prog, { ...api.DEFAULT_CONFIG, arch: 'mips' } as never)), 'unknown-name');
+  for (const name of api.KERNEL_PROFILES) t.is(api.bpfCheckFilter(prog, api.kernelConfig({ profile: name })), null);
   for (const arch of ['__proto__', 'toString', 'hasOwnProperty', 'constructor']) t.is(codeOf(() => api.kernelConfig({ arch })), 'unknown-name', arch);
   t.is(codeOf(() => api.kernelConfig({ optmemMax: -1 })), 'invalid-argument');
   t.is(codeOf(() => api.kernelConfig({ loadHelpers: 'v7' as never })), 'unknown-name');
