@@ -45,8 +45,11 @@ export { BpfspecInputError, isBpfspecInputError, type BpfspecErrorCode } from '.
 export type { CheckTarget, Flavour, FuzzCase, InvalidCase, InvalidRule, MigrationTarget, Packet, PacketKind, SkbCase, CampaignCase };
 export { INVALID_RULES, CHECK_TARGETS, MIGRATION_TARGETS, PACKET_KINDS };
 
+// Every flavour once (a record, so that a flavour fuzz/arb adds or drops is a compile error here).
+const FLAVOUR_SET: Readonly<Record<Flavour, true>> = { short: true, medium: true, realistic: true, long: true, limits: true, jit: true };
+
 /** The program flavours validProgram mixes. */
-export const FLAVOURS: readonly Flavour[] = Object.freeze(['short', 'medium', 'realistic', 'long', 'limits']);
+export const FLAVOURS: readonly Flavour[] = Object.freeze(Object.keys(FLAVOUR_SET) as Flavour[]);
 
 /** The names of the tcpdump-shaped templates realisticProgram draws from. */
 export const TEMPLATE_NAMES: readonly string[] = Object.freeze(TEMPLATES.map((t) => t.name));
@@ -56,13 +59,14 @@ export const TEMPLATE_NAMES: readonly string[] = Object.freeze(TEMPLATES.map((t)
 export interface ValidProgramOptions {
   /**
    * Relative integer weights of the flavours (default short 800, realistic 140, medium 30, limits 5,
-   * long 3); a weight of 0 leaves a flavour out; at least one must be positive.
+   * long 3, jit 3); a weight of 0 leaves a flavour out; at least one must be positive.
    * - short: 1..40 instructions over all 49 classic codes, every ancillary load, negative offsets
    * - medium: 40..400 instructions
    * - realistic: tcpdump-shaped filters (TEMPLATE_NAMES) with drawn constants
    * - long: up to BPF_MAXINSNS (4096), built from runs of repeated instructions
    * - limits: checker-valid programs just either side of the conversion limits (a jump offset of
    *   +32767, the first-pass jump position, the optmem charge): these may fail migration or the charge
+   * - jit: programs aimed at the x86-64 JIT's jump-length limits (model/jit), sized for `config`
    */
   readonly weights?: Partial<Record<Flavour, number>>;
   /** The kernel configuration the 'limits' flavour sizes against (default DEFAULT_CONFIG: Linux 6.6.y on x86-64). */

@@ -224,6 +224,20 @@ const STRING_FIELD_VALUES: ReadonlyMap<string, ReadonlySet<string>> = (() => {
 })();
 
 /**
+ * `got` has the shape of the default record's `want`: the same type (numbers as non-negative
+ * integers); a nested record (the x86-64 JIT's facts) the same fields, recursively, or null.
+ */
+function checkShape(got: unknown, want: unknown, what: string): void {
+  if (typeof want === 'number') asInt(got, what, 0, 2 ** 31 - 1);
+  else if (want !== null && typeof want === 'object') {
+    if (got === null) return;
+    const o = asObject(got, what);
+    for (const key of Object.keys(o)) if (!Object.hasOwn(want, key)) fail('invalid-argument', `${what}: unknown field ${show(key)}`);
+    for (const [key, w] of Object.entries(want)) checkShape(o[key], w, `${what}.${key}`);
+  } else if (want !== null && typeof got !== typeof want) fail('invalid-argument', `${what}: expected a ${typeof want}, got ${show(got)}`);
+}
+
+/**
  * A kernel configuration: every field of the default record present with the same type (numbers as
  * non-negative integers), no unknown field, each enumerated field one of the values the model's
  * profiles and variants use, the architecture a known one. undefined gives DEFAULT_CONFIG.
@@ -236,11 +250,9 @@ export function asConfig(v: unknown, what = 'config'): KernelConfig {
     if (!Object.hasOwn(base, key) && !OPTIONAL_CONFIG_KEYS.includes(key))
       fail('invalid-argument', `${what}: unknown field ${show(key)} (build configurations with kernelConfig())`);
   for (const [key, want] of Object.entries(base)) {
-    const got = c[key];
-    if (typeof want === 'number') asInt(got, `${what}.${key}`, 0, 2 ** 31 - 1);
-    else if (typeof got !== typeof want) fail('invalid-argument', `${what}.${key}: expected a ${typeof want}, got ${show(got)}`);
+    checkShape(c[key], want, `${what}.${key}`);
     const values = STRING_FIELD_VALUES.get(key);
-    if (values !== undefined && !values.has(got as string)) fail('unknown-name', `${what}.${key} ${show(got)}: unknown (one of ${[...values].join(', ')})`);
+    if (values !== undefined && !values.has(c[key] as string)) fail('unknown-name', `${what}.${key} ${show(c[key])}: unknown (one of ${[...values].join(', ')})`);
   }
   if (!ARCH_TABLE.has(c.arch as string)) fail('unknown-name', `${what}.arch ${show(c.arch)}: unknown (one of ${[...ARCH_TABLE.keys()].join(', ')})`);
   if (c.variant !== undefined && (typeof c.variant !== 'string' || !isVariantName(c.variant)))

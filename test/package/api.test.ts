@@ -137,6 +137,9 @@ test('kernel configurations and variants: names are looked up in tables, fields 
   t.is(api.kernelConfig({ variant: 'neg-offset-linear-only' }).variant, 'neg-offset-linear-only');
   t.is(codeOf(() => api.bpfCheckFilter(prog, { ...api.DEFAULT_CONFIG, devNull: 'returnB' } as never)), 'unknown-name');
   t.is(codeOf(() => api.bpfCheckFilter(prog, { ...api.DEFAULT_CONFIG, arch: 'mips' } as never)), 'unknown-name');
+  t.is(codeOf(() => api.bpfCheckFilter(prog, { ...api.DEFAULT_CONFIG, x86Jit: {} } as never)), 'invalid-argument');
+  t.is(codeOf(() => api.bpfCheckFilter(prog, { ...api.DEFAULT_CONFIG, x86Jit: { ...api.DEFAULT_CONFIG.x86Jit, shortJumpMax: -1 } } as never)), 'invalid-argument');
+  t.is(api.bpfCheckFilter(prog, { ...api.DEFAULT_CONFIG, x86Jit: null }), null);
   for (const name of api.KERNEL_PROFILES) t.is(api.bpfCheckFilter(prog, api.kernelConfig({ profile: name })), null);
   for (const arch of ['__proto__', 'toString', 'hasOwnProperty', 'constructor']) t.is(codeOf(() => api.kernelConfig({ arch })), 'unknown-name', arch);
   t.is(codeOf(() => api.kernelConfig({ optmemMax: -1 })), 'invalid-argument');
@@ -222,7 +225,7 @@ test('bad input of any shape to any function of the API: a BpfspecInputError or 
 });
 
 test('arbitraries: options are validated; what they draw is what they promise', (t) => {
-  t.is(codeOf(() => arb.validProgram({ weights: { short: 0, medium: 0, realistic: 0, long: 0, limits: 0 } })), 'invalid-argument');
+  t.is(codeOf(() => arb.validProgram({ weights: Object.fromEntries(arb.FLAVOURS.map((f) => [f, 0])) })), 'invalid-argument');
   t.is(codeOf(() => arb.validProgram({ weights: { tiny: 1 } as never })), 'unknown-name');
   t.is(codeOf(() => arb.invalidProgram({ rules: [] })), 'invalid-argument');
   t.is(codeOf(() => arb.invalidProgram({ rules: ['no-such-rule' as never] })), 'unknown-name');
@@ -231,11 +234,11 @@ test('arbitraries: options are validated; what they draw is what they promise', 
   t.is(codeOf(() => arb.fuzzCase({ packetsPerProgram: 0 })), 'invalid-argument');
   t.is(codeOf(() => arb.fuzzCase({ program: [] as never })), 'invalid-argument');
   t.is(codeOf(() => arb.packetFor([{ code: 0x06, jt: 0, jf: 0, k: 0.5 }])), 'invalid-argument');
-  fc.assert(fc.property(arb.validProgram({ weights: { long: 0, limits: 0 } }), (p) => api.bpfCheckFilter(p) === null), { numRuns: 300, seed: 3 });
+  fc.assert(fc.property(arb.validProgram({ weights: { long: 0, limits: 0, jit: 0 } }), (p) => api.bpfCheckFilter(p) === null), { numRuns: 300, seed: 3 });
   fc.assert(fc.property(arb.invalidProgram(), (c) => api.skAttachFilter(c.prog) !== null && (api.skAttachFilter(c.prog) as api.Rejection).rule === c.targets), { numRuns: 200, seed: 3 });
   fc.assert(fc.property(arb.packet({ kinds: ['eth-vlan'], fragWeight: 0 }), (p) => p.kind === 'eth-vlan' && p.headlen === p.bytes.length && p.preset === 'ethernet'), { numRuns: 100, seed: 3 });
   fc.assert(fc.property(arb.skbCase(), (c) => api.runFilter(prog, c.skb, { env: c.env }).agree === true), { numRuns: 200, seed: 3 });
-  t.deepEqual([...arb.FLAVOURS].sort(), ['limits', 'long', 'medium', 'realistic', 'short']);
+  t.deepEqual([...arb.FLAVOURS].sort(), ['jit', 'limits', 'long', 'medium', 'realistic', 'short']);
   t.true(arb.TEMPLATE_NAMES.length > 5);
 });
 
