@@ -153,13 +153,17 @@ test('kernel configurations and variants: names are looked up in tables, fields 
   for (const v of api.VARIANT_NAMES) t.is(codeOf(() => api.bpfCheckFilter(prog, api.kernelConfig({ variant: v }))), 'no error', v);
 });
 
+// The configuration a corpus entry records, as fuzz/corpus.ts reads it: v6.6.0 on its architecture, its optmem_max and load helpers.
+const entryConfig = (e: fz.CorpusEntry): api.KernelConfig =>
+  api.kernelConfig({ profile: 'v6.6.0', arch: e.config.arch, optmemMax: e.config.optmem_max, loadHelpers: e.config.load_helpers });
+
 test('the divergence catalogue predicts its own examples', (t) => {
   for (const d of api.RUNTIME_DIVERGENCES) {
     const e = fz.readEntry(resolve(projectRoot, 'corpus', d.example));
     const { prog: p, inputs, config } = {
       prog: api.decodeProgram(Uint8Array.from(Buffer.from(e.program.hex, 'hex'))),
       inputs: e.inputs.map((i) => fz.skbFromJson(Uint8Array.from(Buffer.from(i.packet, 'hex')), i.skb)),
-      config: api.kernelConfig({ arch: e.config.arch, optmemMax: e.config.optmem_max, loadHelpers: e.config.load_helpers }),
+      config: entryConfig(e),
     };
     const shown = inputs.map((i, n) => {
       const pr = api.predictRun(p, i.skb, { env: i.env, config });
@@ -172,7 +176,7 @@ test('the divergence catalogue predicts its own examples', (t) => {
   for (const d of api.ATTACH_DIVERGENCES) {
     const e = fz.readEntry(resolve(projectRoot, 'corpus', d.example));
     const p = api.decodeProgram(Uint8Array.from(Buffer.from(e.program.hex, 'hex')));
-    t.is(api.predictAttach(p)?.divergence.id, d.id);
+    t.is(api.predictAttach(p, entryConfig(e))?.divergence.id, d.id);
   }
   t.is(api.predictAttach(prog), null);
   t.is(codeOf(() => api.predictAttach([{ code: 0x06, jt: 0, jf: 0, k: 0 }, { code: 0x05, jt: 0, jf: 0, k: 9 }])), 'program-rejected');
