@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import writeFileAtomic from 'write-file-atomic';
 import { decodeProgram, encodeProgram, type Program } from '../model/cbpf/insn.js';
@@ -18,6 +19,8 @@ import { replaySeccompEntry, type SeccompEntryJson } from './seccomp/corpus.js';
 import { buildSkb, skbToJson, SkbSpecError } from './skbjson.js';
 
 export const SCHEMA_ID = 'bpfspec-corpus-1';
+/** The corpus of this installation: corpus/ at the package root (a clone's whole corpus; the divergence and historical entries in the npm package). */
+export const SHIPPED_CORPUS_DIR: string = fileURLToPath(new URL('../../corpus', import.meta.url));
 export type EntryKind = 'finding' | 'divergence' | 'regression' | 'real-filter' | 'historical';
 
 export interface VerdictJson {
