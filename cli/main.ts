@@ -9,7 +9,7 @@ import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summar
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
 import { registerJudgesCommand, replayExternal, replayExternalText } from './commands/judges.js';
-import { makeEntry, writeEntry } from '../fuzz/corpus.js';
+import { makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
@@ -188,12 +188,13 @@ export function buildCli(): Command {
   program
     .command('replay')
     .description('re-run corpus entries and compare with what they recorded (exit 1 on any change or invalid entry)')
-    .argument('[paths...]', 'entry files or directories', ['corpus'])
+    .argument('[paths...]', 'entry files or directories (default: the corpus this installation ships)')
     .option('--json', 'print JSON')
     .action(async (paths: string[], o: { json?: boolean }) => {
-      const r = replay(paths);
+      const dirs = paths.length > 0 ? paths : [SHIPPED_CORPUS_DIR];
+      const r = replay(dirs);
       // corpus entries judged by an outside implementation (#13): its side too, when it is installed
-      const ext = await replayExternal(paths);
+      const ext = await replayExternal(dirs);
       out(o.json ? `${JSON.stringify({ ...r, external: ext })}\n` : replayText(r) + replayExternalText(ext));
       process.exitCode = r.changed.length + r.invalid.length + ext.changed.length > 0 ? 1 : 0;
     });

@@ -142,10 +142,11 @@ export class Checker {
     const predicted = predictAttach(prog, this.fixed);
     if (kv !== null || predicted !== null) {
       const want = predicted === null ? null : predicted.divergence;
-      if (kv === null || want === null || kv.errno !== want.errno || kv.stage !== want.stage || kv.rule !== want.rule || (predicted!.pc !== null && kv.pc !== predicted!.pc))
+      const rule = predicted?.rule ?? want?.rule;
+      if (kv === null || want === null || kv.errno !== want.errno || kv.stage !== want.stage || kv.rule !== rule || (predicted!.pc !== null && kv.pc !== predicted!.pc))
         return this.finding(
           'equivalence',
-          `attach: classic accepts; kernel path ${verdictText(kv)}; catalogue predicts ${want ? `${want.errno} ${want.stage}/${want.rule} at pc ${predicted!.pc}` : 'accepted'}`,
+          `attach: classic accepts; kernel path ${verdictText(kv)}; catalogue predicts ${want ? `${want.errno} ${want.stage}/${rule} at pc ${predicted!.pc}` : 'accepted'}`,
           prog,
           null,
           attach,
