@@ -55,6 +55,23 @@ export function unusedKPc(prog: Program): number {
   return -1;
 }
 
+/** What running mis-encoded machine code ends in: SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, or a loop the adapter stops (SIGVTALRM). */
+const JIT_GARBAGE_SIGNALS: readonly number[] = [4, 5, 7, 8, 11, 26];
+
+/**
+ * Whether the JIT may jump back to the exit epilogue: the eBPF program has an EXIT (a RET, or the
+ * DIV/MOD X guard) before a later EXIT or packet load, whose failure branch jumps to the same label.
+ */
+export const exitBeforeExitOrLoad = (prog: Program): boolean => {
+  let exit = false;
+  for (const { code } of prog) {
+    const load = code === 0x20 || code === 0x28 || code === 0x30 || code === 0x40 || code === 0x48 || code === 0x50 || code === 0xb1;
+    if (exit && (load || (code & 0x07) === 0x06 || code === 0x3c || code === 0x9c)) return true;
+    if ((code & 0x07) === 0x06 || code === 0x3c || code === 0x9c) exit = true;
+  }
+  return false;
+};
+
 const SHARED: readonly ImplEntry[] = [
   {
     kind: 'runtime',
@@ -189,7 +206,7 @@ const noExitOverflow = (impl: string): ImplEntry => ({
 const pathExplosion = (impl: string): ImplEntry => ({
   kind: 'crash',
   id: `${impl}-validator-path-explosion`,
-  title: 'a long program with many conditional jumps: rte_bpf_load does not finish (the driver kills the adapter after its watchdog, 120 s)',
+  title: 'a long program with many conditional jumps: rte_bpf_load does not finish (the driver kills the adapter after its watchdog, 30 s)',
   signals: [],
   atLoad: true,
   reason: /answered nothing for/,
@@ -252,13 +269,13 @@ export const DPDK_JIT_CATALOGUE: ImplCatalogue = {
       linuxAt: ['kernel/bpf/core.c:2020-2056'],
       bug: { report: 'reports/dpdk-jit-jset-imm8.md' },
       example: 'external/dpdk/dpdk-jit-jset-imm8.json',
-      crashes: { signals: [4, 7, 8, 11], applies: (prog) => prog.some((i) => i.code === 0x45 && i.k >>> 0 <= 127) },
+      crashes: { signals: JIT_GARBAGE_SIGNALS, applies: (prog) => prog.some((i) => i.code === 0x45 && i.k >>> 0 <= 127) },
     },
     {
       kind: 'crash',
       id: 'dpdk-jit-shift-imm-misencoded',
       title: 'JIT: a shift by an immediate that does not fit an int8 (k >= 128) carries a 4-byte immediate after `shl r, imm8`: undefined code, in practice a crash (Linux rejects such shifts)',
-      signals: [4, 7, 8, 11],
+      signals: JIT_GARBAGE_SIGNALS,
       applies: (prog) => prog.some((i) => (i.code === 0x64 || i.code === 0x74) && ((i.k | 0) < -128 || (i.k | 0) > 127)),
       implementation: 'emit_shift_imm writes imm_size(imm) bytes of immediate (4 when it does not fit an int8) after the C1 /4 opcode, whose immediate is always one byte',
       at: [`${SRC}/bpf_jit_x86.c:437-443`, `${SRC}/bpf_jit_x86.c:126-131`],
@@ -266,6 +283,20 @@ export const DPDK_JIT_CATALOGUE: ImplCatalogue = {
       linuxAt: ['net/core/filter.c:1089'],
       bug: { report: 'reports/dpdk-jit-jset-imm8.md' },
       example: 'external/dpdk/dpdk-jit-shift-imm-misencoded.json',
+    },
+    {
+      kind: 'crash',
+      id: 'dpdk-jit-backward-jump-disp8',
+      title: 'JIT: a backward jump of 127 or 128 bytes (to the exit epilogue) gets a truncated 8-bit displacement and lands 256 bytes further on: a crash',
+      signals: JIT_GARBAGE_SIGNALS,
+      applies: exitBeforeExitOrLoad,
+      implementation:
+        "emit_abs_jcc and emit_abs_jmp choose the 2-byte form when imm_size(joff) and imm_size(joff + 6) are 1, joff measured from the jump's start, then subtract the 2-byte length: a target 127 or 128 bytes back gives -129 or -130, written as an int8 (+127, +126). The JIT's exit label is one epilogue, emitted at the first EXIT; a later EXIT (emit_abs_jmp) or a packet load's failure branch (emit_ldmb_slow_path) jumps back to it. Which programs put a jump at that distance depends on the code size, which the model does not compute: the entry explains a JIT crash on a program with an exit before a later exit or load",
+      at: [`${SRC}/bpf_jit_x86.c:125-131`, `${SRC}/bpf_jit_x86.c:698-724`, `${SRC}/bpf_jit_x86.c:791-843`, `${SRC}/bpf_jit_x86.c:994`, `${SRC}/bpf_jit_x86.c:1118-1121`, `${SRC}/bpf_jit_x86.c:1240-1251`],
+      linux: 'the jumps run as written: the interpreter follows the offsets, and the x86-64 JIT tests the displacement measured from the end of the jump (jmp_offset = addrs[i + insn->off] - addrs[i], then is_imm8) with sizes from the previous pass, repeating until the image converges',
+      linuxAt: ['kernel/bpf/core.c:2020-2056', 'arch/x86/net/bpf_jit_comp.c:1783 (6.6.22)'],
+      bug: { report: 'reports/dpdk-jit-backward-jump-disp8.md' },
+      example: 'external/dpdk/dpdk-jit-backward-jump-disp8.json',
     },
     linuxAttachLimit('dpdk-jit', 'external/dpdk/dpdk-jit-runs-past-linux-limits.json'),
     checksDifferently('dpdk-jit'),

@@ -74,7 +74,7 @@ void put_bytes(const void *p, uint32_t n);
 void put_str(const char *s);
 void answer_end(void);
 
-/* Call fn(arg) with SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT caught, and stopped by SIGVTALRM
+/* Call fn(arg) with SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT and SIGTRAP caught, and stopped by SIGVTALRM
  * after GUARD_CPU_MS of CPU time (a filter run takes microseconds): 0 and *out set when it returned,
  * else the signal number. */
 #define GUARD_CPU_MS 100

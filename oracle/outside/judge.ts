@@ -130,7 +130,8 @@ export class OutsideJudge implements Judge<SkbInput> {
         await this.restart();
         // 128 + N: the adapter caught signal N inside the implementation's load and quit at once
         // (its state may hold a lock), so the crash is that batch's load: no need to pin it again
-        if (e.status !== null && e.status > 128 && e.status < 192)
+        // killed by the watchdog: the batch's load did not end (runs have a CPU budget), no need to pin it either
+        if (e.hung || (e.status !== null && e.status > 128 && e.status < 192))
           out.push({ kind: 'answer', id: 0, verdict: { code: -1, stage: CRASH_STAGE, message: `the adapter died loading the program (${e.message})` }, results: [] });
         else out.push(await this.isolate(bad, flags, e.message));
         rest = rest.slice(e.answered.length + 1);

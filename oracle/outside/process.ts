@@ -13,6 +13,8 @@ export class AdapterDied extends Error {
     readonly answered: readonly Answer[],
     /** the exit status, when it exited (128 + N: it caught signal N inside the implementation's load and quit) */
     readonly status: number | null = null,
+    /** killed by the watchdog: it answered nothing for the answer timeout (a load that does not end: runs have a CPU budget) */
+    readonly hung = false,
   ) {
     super(message);
   }
@@ -26,14 +28,18 @@ interface Pending {
 }
 
 const HELLO_TIMEOUT_MS = 60_000;
-/** With batches outstanding, an adapter that answers nothing for this long is stuck: it is killed (a finding, pinned by the judge). */
-export const ANSWER_TIMEOUT_MS = 120_000;
+/**
+ * With batches outstanding, an adapter that answers nothing for this long is stuck and killed: filter
+ * runs have a CPU budget in the adapters, so it is the implementation's load that does not end.
+ */
+export const ANSWER_TIMEOUT_MS = 30_000;
 
 export class OutsideProcess {
   private readonly reader = new FrameReader();
   private pending: Pending | null = null;
   private dead: string | null = null;
   private status: number | null = null;
+  private hung = false;
   private stderr = '';
   private nextId = 1;
   private watchdog: NodeJS.Timeout | null = null;
@@ -106,7 +112,13 @@ export class OutsideProcess {
   /** (Re)arm the watchdog while batches are outstanding; clear it when none is. */
   private arm(): void {
     if (this.watchdog !== null) clearTimeout(this.watchdog);
-    this.watchdog = this.pending === null ? null : setTimeout(() => this.fail(`answered nothing for ${this.answerTimeoutMs / 1000} s (killed)`), this.answerTimeoutMs);
+    this.watchdog =
+      this.pending === null
+        ? null
+        : setTimeout(() => {
+            this.hung = true;
+            this.fail(`answered nothing for ${this.answerTimeoutMs / 1000} s (killed)`);
+          }, this.answerTimeoutMs);
   }
 
   private fail(why: string, status: number | null = null): void {
@@ -116,7 +128,7 @@ export class OutsideProcess {
     const p = this.pending;
     this.pending = null;
     this.arm();
-    p?.reject(new AdapterDied(`adapter ${this.dead}`, p.answers, this.status));
+    p?.reject(new AdapterDied(`adapter ${this.dead}`, p.answers, this.status, this.hung));
   }
 
   private data(d: Buffer): void {
@@ -150,7 +162,7 @@ export class OutsideProcess {
   }
 
   private sendNow(batches: readonly Omit<Batch, 'id' | 'kind'>[]): Promise<Answer[]> {
-    if (this.dead !== null) return Promise.reject(new AdapterDied(`adapter ${this.dead}`, [], this.status));
+    if (this.dead !== null) return Promise.reject(new AdapterDied(`adapter ${this.dead}`, [], this.status, this.hung));
     if (batches.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       const frames = batches.map((b) => {
