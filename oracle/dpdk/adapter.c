@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pcap/bpf.h>
@@ -158,14 +160,155 @@ static void reject(uint32_t id, int code, const char *stage, const char *what, c
 	answer_end();
 }
 
-int main(void)
+/*
+ * No batch may run in memory an earlier one damaged: some programs corrupt the library's memory
+ * without crashing there, and a later, unrelated batch would crash in their place. Those known to
+ * (suspect) run in a child forked from this initialised process; after a filter run that ended in a
+ * signal elsewhere (its code may have written anywhere first), the process starts afresh (reexec).
+ *  - rte_bpf_load of a program with no final RET: the converted program ends without EXIT and the
+ *    validator's graph walk reads and writes the node past its array (DPDK v22.11.11
+ *    lib/bpf/bpf_validate.c:1826-1847 add_edge accepts nidx == nb_ins; :2047-2050);
+ *  - the JIT's code for JSET K with k in 0..127 (an 8-bit immediate where TEST r64 takes 32 bits,
+ *    bpf_jit_x86.c:893-913, :126-131) and for a shift by a K that is not an int8 (4 bytes of
+ *    immediate after C1 /4, bpf_jit_x86.c:437-443): stray instructions run.
+ */
+static int suspect(const struct frame_batch *b)
 {
+	if (b->ninsns == 0 || BPF_CLASS(b->insns[b->ninsns - 1].code) != BPF_RET)
+		return 1;
+	if (!(b->flags & FLAG_JIT))
+		return 0;
+	for (uint32_t i = 0; i < b->ninsns; i++) {
+		uint16_t code = b->insns[i].code;
+		int32_t k = (int32_t)b->insns[i].k;
+		if (code == (BPF_JMP | BPF_JSET | BPF_K) && b->insns[i].k <= 127)
+			return 1;
+		if ((code == (BPF_ALU | BPF_LSH | BPF_K) || code == (BPF_ALU | BPF_RSH | BPF_K)) && (k < -128 || k > 127))
+			return 1;
+	}
+	return 0;
+}
+
+#define REEXEC_ENV "BPFSPEC_DPDK_REEXEC"
+
+/* Start this program afresh in this process, on the same pipes (the frame reader reads no further
+ * than the batch it returns, so the next batches wait in the pipe); it says no hello again. */
+static void reexec(char **argv)
+{
+	int out = frame_out_fd();
+	if (dup2(out, 1) < 0 || close(out) != 0 || setenv(REEXEC_ENV, "1", 1) != 0)
+		frame_die("reexec");
+	execv("/proc/self/exe", argv);
+	frame_die("execv");
+}
+
+/* Convert, load and run one batch and answer it; whether a filter run ended in a signal. */
+static int run_batch(const struct frame_batch *bp)
+{
+	int caught = 0;
+	const struct frame_batch b = *bp;
+	struct bpf_insn *insns = calloc(b.ninsns ? b.ninsns : 1, sizeof(*insns));
+	uint64_t ignored;
+
+	if (!insns)
+		frame_die("out of memory");
+	for (uint32_t i = 0; i < b.ninsns; i++) {
+		insns[i].code = b.insns[i].code;
+		insns[i].jt = b.insns[i].jt;
+		insns[i].jf = b.insns[i].jf;
+		insns[i].k = b.insns[i].k;
+	}
+	struct bpf_program prog = { .bf_len = b.ninsns, .bf_insns = insns };
+	struct conv c = { &prog, NULL, NULL };
+	int want_ebpf = (b.flags & FLAG_EBPF) != 0;
+	char what[160];
+
+	log_start();
+	rte_errno = 0;
+	int sig = guard_load(do_convert, &c, &ignored);
+	/* A crash inside the library may leave a lock held (malloc's, stdio's): the process cannot go
+	 * on. It exits at once; the driver restarts it and re-runs the batch alone to pin the crash
+	 * (oracle/outside/judge.ts). */
+	if (sig != 0)
+		_exit(128 + sig);
+	if (c.prm == NULL) {
+		int err = rte_errno;
+		const char *log = log_stop();
+		snprintf(what, sizeof(what), "rte_bpf_convert: rte_errno %d (%s)", err, rte_strerror(err));
+		reject(b.id, err ? err : -1, "rte_bpf_convert", what, log, NULL, 0);
+		return 0;
+	}
+	rte_errno = 0;
+	sig = guard_load(do_load, &c, &ignored);
+	if (sig != 0)
+		_exit(128 + sig);
+	if (c.bpf == NULL) {
+		int err = rte_errno;
+		const char *log = log_stop();
+		snprintf(what, sizeof(what), "rte_bpf_load: rte_errno %d (%s)", err, rte_strerror(err));
+		reject(b.id, err ? err : -1, "rte_bpf_load", what, log, c.prm, want_ebpf);
+		rte_free(c.prm);
+		return 0;
+	}
+	const char *log = log_stop();
+	struct rte_bpf_jit jit = { NULL, 0 };
+	rte_bpf_get_jit(c.bpf, &jit);
+
+	answer_begin(b.id, 0, "rte_bpf_load", log);
+	struct rte_mbuf **mbs = calloc(b.npackets ? b.npackets : 1, sizeof(*mbs));
+	if (!mbs)
+		frame_die("out of memory");
+	answer_results(b.npackets);
+	for (uint32_t i = 0; i < b.npackets; i++) {
+		mbs[i] = packet_mbuf(&b.packets[i]);
+		struct exec e = { c.bpf, jit.func, mbs[i] };
+		uint64_t v = 0;
+		sig = guard_call(do_exec, &e, &v);
+		caught |= sig != 0;
+		put_result(sig, v);
+	}
+	uint32_t nsec = (want_ebpf ? 1 : 0) + ((b.flags & FLAG_JIT) ? 1 : 0) + ((b.flags & FLAG_LOG) ? 1 : 0);
+	answer_sections(nsec);
+	if (want_ebpf) {
+		section_begin(SECTION_EBPF);
+		put_u32(c.prm->nb_ins);
+		put_bytes(c.prm->ins, c.prm->nb_ins * (uint32_t)sizeof(c.prm->ins[0]));
+		section_end();
+	}
+	if (b.flags & FLAG_JIT) {
+		section_begin(SECTION_JIT);
+		put_u32(jit.func != NULL);
+		answer_results(jit.func ? b.npackets : 0);
+		for (uint32_t i = 0; jit.func && i < b.npackets; i++) {
+			struct exec e = { c.bpf, jit.func, mbs[i] };
+			uint64_t v = 0;
+			sig = guard_call(do_jit, &e, &v);
+			caught |= sig != 0;
+			put_result(sig, v);
+		}
+		section_end();
+	}
+	if (b.flags & FLAG_LOG) {
+		section_begin(SECTION_LOG);
+		put_str(log);
+		section_end();
+	}
+	answer_end();
+	for (uint32_t i = 0; i < b.npackets; i++)
+		rte_pktmbuf_free(mbs[i]);
+	free(mbs);
+	rte_bpf_destroy(c.bpf);
+	rte_free(c.prm);
+	free(insns);
+	return caught;
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
 	static const char *const engines[] = { "interpreter", "jit" };
 	char *eal_args[] = { "bpfspec-dpdk", "--no-huge", "-m", "64", "--no-pci", "--no-shconf", "--log-level=lib.eal:error", "--no-telemetry", NULL };
 	struct frame_batch b;
-	struct bpf_insn *insns = NULL;
-	size_t cap = 0;
-	uint64_t ignored;
 
 	frame_protect_stdout();
 	/* the EAL's threads inherit a mask that blocks the guard's CPU timer, so SIGVTALRM reaches the
@@ -186,99 +329,42 @@ int main(void)
 		return 2;
 	}
 	guard_install();
-	frame_hello("dpdk", rte_version(), engines, 2);
+	/* started afresh after a crash (reexec): the driver has had its hello */
+	if (getenv(REEXEC_ENV) != NULL)
+		unsetenv(REEXEC_ENV);
+	else
+		frame_hello("dpdk", rte_version(), engines, 2);
 	while (frame_read_batch(&b)) {
-		if (b.ninsns > cap) {
-			cap = b.ninsns;
-			insns = realloc(insns, cap * sizeof(*insns));
-			if (!insns)
-				frame_die("out of memory");
-		}
-		for (uint32_t i = 0; i < b.ninsns; i++) {
-			insns[i].code = b.insns[i].code;
-			insns[i].jt = b.insns[i].jt;
-			insns[i].jf = b.insns[i].jf;
-			insns[i].k = b.insns[i].k;
-		}
-		struct bpf_program prog = { .bf_len = b.ninsns, .bf_insns = insns };
-		struct conv c = { &prog, NULL, NULL };
-		int want_ebpf = (b.flags & FLAG_EBPF) != 0;
-		char what[160];
-
-		log_start();
-		rte_errno = 0;
-		int sig = guard_load(do_convert, &c, &ignored);
-		/* A crash inside the library may leave a lock held (malloc's, stdio's): the process cannot go
-		 * on. It exits at once; the driver restarts it and re-runs the batch alone to pin the crash
-		 * (oracle/outside/judge.ts). */
-		if (sig != 0)
-			_exit(128 + sig);
-		if (c.prm == NULL) {
-			int err = rte_errno;
-			const char *log = log_stop();
-			snprintf(what, sizeof(what), "rte_bpf_convert: rte_errno %d (%s)", err, rte_strerror(err));
-			reject(b.id, err ? err : -1, "rte_bpf_convert", what, log, NULL, 0);
+		if (!suspect(&b)) {
+			/* a filter run that crashed may have written anywhere first: start afresh */
+			if (run_batch(&b))
+				reexec(argv);
 			continue;
 		}
-		rte_errno = 0;
-		sig = guard_load(do_load, &c, &ignored);
-		if (sig != 0)
-			_exit(128 + sig);
-		if (c.bpf == NULL) {
-			int err = rte_errno;
-			const char *log = log_stop();
-			snprintf(what, sizeof(what), "rte_bpf_load: rte_errno %d (%s)", err, rte_strerror(err));
-			reject(b.id, err ? err : -1, "rte_bpf_load", what, log, c.prm, want_ebpf);
-			rte_free(c.prm);
+		pid_t parent = getpid();
+		pid_t pid = fork();
+		if (pid < 0)
+			frame_die("fork");
+		if (pid == 0) {
+			/* the child dies with this process (the driver's watchdog kills a load that does not end) */
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+				_exit(2);
+			run_batch(&b);
+			_exit(0);
+		}
+		int st;
+		while (waitpid(pid, &st, 0) < 0)
+			if (errno != EINTR)
+				frame_die("waitpid");
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 			continue;
-		}
-		const char *log = log_stop();
-		struct rte_bpf_jit jit = { NULL, 0 };
-		rte_bpf_get_jit(c.bpf, &jit);
-
-		answer_begin(b.id, 0, "rte_bpf_load", log);
-		struct rte_mbuf **mbs = calloc(b.npackets ? b.npackets : 1, sizeof(*mbs));
-		if (!mbs)
-			frame_die("out of memory");
-		answer_results(b.npackets);
-		for (uint32_t i = 0; i < b.npackets; i++) {
-			mbs[i] = packet_mbuf(&b.packets[i]);
-			struct exec e = { c.bpf, jit.func, mbs[i] };
-			uint64_t v = 0;
-			sig = guard_call(do_exec, &e, &v);
-			put_result(sig, v);
-		}
-		uint32_t nsec = (want_ebpf ? 1 : 0) + ((b.flags & FLAG_JIT) ? 1 : 0) + ((b.flags & FLAG_LOG) ? 1 : 0);
-		answer_sections(nsec);
-		if (want_ebpf) {
-			section_begin(SECTION_EBPF);
-			put_u32(c.prm->nb_ins);
-			put_bytes(c.prm->ins, c.prm->nb_ins * (uint32_t)sizeof(c.prm->ins[0]));
-			section_end();
-		}
-		if (b.flags & FLAG_JIT) {
-			section_begin(SECTION_JIT);
-			put_u32(jit.func != NULL);
-			answer_results(jit.func ? b.npackets : 0);
-			for (uint32_t i = 0; jit.func && i < b.npackets; i++) {
-				struct exec e = { c.bpf, jit.func, mbs[i] };
-				uint64_t v = 0;
-				sig = guard_call(do_jit, &e, &v);
-				put_result(sig, v);
-			}
-			section_end();
-		}
-		if (b.flags & FLAG_LOG) {
-			section_begin(SECTION_LOG);
-			put_str(log);
-			section_end();
-		}
-		answer_end();
-		for (uint32_t i = 0; i < b.npackets; i++)
-			rte_pktmbuf_free(mbs[i]);
-		free(mbs);
-		rte_bpf_destroy(c.bpf);
-		rte_free(c.prm);
+		/* the child did not answer: end as it did (128 + N after a crash caught in the load; a
+		 * signal otherwise), which the driver reads as it would this process's own end */
+		if (WIFEXITED(st))
+			_exit(WEXITSTATUS(st));
+		signal(WTERMSIG(st), SIG_DFL);
+		raise(WTERMSIG(st));
+		_exit(128 + WTERMSIG(st));
 	}
 	rte_eal_cleanup();
 	return 0;

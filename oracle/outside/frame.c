@@ -122,6 +122,11 @@ static void frame_end(void)
 	write_all(out, out_len);
 }
 
+int frame_out_fd(void)
+{
+	return out_fd;
+}
+
 void frame_protect_stdout(void)
 {
 	int fd = dup(1);

@@ -53,6 +53,9 @@ struct frame_batch {
  * to stdout cannot corrupt the frames. Call before anything else. */
 void frame_protect_stdout(void);
 
+/* The descriptor the frames go to (the original stdout once frame_protect_stdout ran). */
+int frame_out_fd(void);
+
 /* Write the hello frame. */
 void frame_hello(const char *implementation, const char *version, const char *const *engines, uint32_t nengines);
 
