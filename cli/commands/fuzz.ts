@@ -12,7 +12,7 @@ import { JUDGE_NAMES } from '../../fuzz/judges.js';
 import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
 import type { Stats } from '../../fuzz/properties.js';
 import { printProgram } from '../formats/index.js';
-import { InputError } from '../io.js';
+import { clip, InputError } from '../io.js';
 import { sideBySide } from '../report.js';
 
 export interface FuzzFlags {
@@ -31,31 +31,55 @@ export interface FuzzFlags {
 export function parseJudges(text: string | undefined): boolean {
   if (text === undefined) return false;
   const names = text.split(',').map((s) => s.trim());
-  for (const n of names) if (!(JUDGE_NAMES as readonly string[]).includes(n)) throw new InputError(`--judges ${text}: unknown judge '${n}' (known: ${JUDGE_NAMES.join(', ')})`);
-  if (!names.includes('classic') || !names.includes('kernel')) throw new InputError(`--judges ${text}: classic and kernel are always compared; add compiled for the third judge`);
+  for (const n of names) if (!(JUDGE_NAMES as readonly string[]).includes(n)) throw new InputError(`--judges ${clip(text)}: unknown judge '${clip(n)}' (known: ${JUDGE_NAMES.join(', ')})`);
+  if (!names.includes('classic') || !names.includes('kernel')) throw new InputError(`--judges ${clip(text)}: classic and kernel are always compared; add compiled for the third judge`);
   return names.includes('compiled');
 }
 
-/** "60s", "5m", "1h", "250ms" or plain seconds -> milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new InputError(`--time ${text}: expected a duration like 60s, 5m or 1h`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60000 : 3600000);
-  if (ms <= 0) throw new InputError(`--time ${text}: must be positive`);
+/** The longest budget --time takes: 2^31 - 1 ms (24.8 days), the longest timer Node keeps. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+const UNIT_MS: ReadonlyMap<string, number> = new Map([
+  ['ms', 1],
+  ['s', 1000],
+  ['m', 60_000],
+  ['h', 3_600_000],
+]);
+
+/**
+ * "60s", "5m", "1h", "250ms" or plain seconds -> whole milliseconds, from 1 ms to MAX_DURATION_MS.
+ * A duration that rounds to 0 ms (0.0001ms) is refused like 0, not run as an empty campaign.
+ */
+export function parseDuration(text: string, flag = '--time'): number {
+  const m = /^(\d{1,15})(?:\.(\d{1,15}))?(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InputError(`${flag} ${clip(text)}: expected a duration like 60s, 5m, 1h or 250ms`);
+  const n = Number(`${m[1]}${m[2] !== undefined ? `.${m[2]}` : ''}`);
+  const ms = n * UNIT_MS.get(m[3] ?? 's')!;
+  if (!(ms >= 0.5)) throw new InputError(`${flag} ${clip(text)}: must be at least 1 ms`);
+  if (ms > MAX_DURATION_MS) throw new InputError(`${flag} ${clip(text)}: at most ${MAX_DURATION_MS} ms (24.8 days)`);
   return Math.round(ms);
 }
 
+/** A whole number from 1 to `max`, written in decimal digits only. */
 export function positiveInt(flag: string, text: string, max = 2 ** 31 - 1): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
+  if (!/^\d{1,16}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} ${clip(text)}: expected a whole number from 1 to ${max}`);
   return Number(text);
 }
 
+/** The most shards a campaign splits into (chunk numbers stay exact integers). */
+export const MAX_SHARDS = 2 ** 31 - 1;
+
 export function parseShard(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new InputError(`--shard ${text}: expected i/N with 0 <= i < N, e.g. 0/4`);
+  const m = /^(\d{1,10})\/(\d{1,10})$/.exec(text);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > MAX_SHARDS || Number(m[1]) >= Number(m[2]))
+    throw new InputError(`--shard ${clip(text)}: expected i/N with 0 <= i < N <= ${MAX_SHARDS}, e.g. 0/4`);
   return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+/** --seed: a 32-bit integer, decimal, negative allowed (as fast-check seeds are). */
+export function parseSeed(text: string): number {
+  if (!/^-?\d{1,10}$/.test(text) || Math.abs(Number(text)) >= 2 ** 31) throw new InputError(`--seed ${clip(text)}: expected a 32-bit integer (-2147483647 to 2147483647)`);
+  return Number(text) | 0;
 }
 
 /** --time / --runs (one of them; 60 s by default), --seed (random when absent) and --workers (all cores). */
@@ -63,10 +87,7 @@ export function budgetOptions(f: { time?: string; runs?: string; seed?: string; 
   if (f.time !== undefined && f.runs !== undefined) throw new InputError('--time and --runs: give one of them');
   const runs = f.runs === undefined ? null : positiveInt('--runs', f.runs, Number.MAX_SAFE_INTEGER);
   const timeMs = runs === null ? parseDuration(f.time ?? '60s') : null;
-  let seed: number;
-  if (f.seed === undefined) seed = randomInt(2 ** 31);
-  else if (/^-?\d+$/.test(f.seed) && Math.abs(Number(f.seed)) < 2 ** 31) seed = Number(f.seed) | 0;
-  else throw new InputError(`--seed ${f.seed}: expected a 32-bit integer`);
+  const seed = f.seed === undefined ? randomInt(2 ** 31) : parseSeed(f.seed);
   const workers = f.workers === undefined ? availableParallelism() : positiveInt('--workers', f.workers, 256);
   return { seed, runs, timeMs, workers };
 }

@@ -10,7 +10,7 @@
 // `.insn` escape is needed; checkBpfAsmExpressible names the first instruction that needs one.
 import { assertInsn, type Program, type SockFilter } from '../../model/cbpf/insn.js';
 import { SKF_AD_OFF } from '../../model/uapi.js';
-import { quote, type ParseError, type Parsed } from './types.js';
+import { clip, quote, type ParseError, type Parsed } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Lexer: tools/bpf/bpf_exp.l (flex, %option caseless; longest match, first rule wins a tie).
@@ -125,6 +125,8 @@ export function lexBpfAsm(src: string): LexResult {
       continue;
     }
     if (rest.startsWith('/*')) {
+      // bpf_exp.l's comment rule "/*"([^\*]|\*[^/])*"*/" (so `/* **/` is not a comment, as in bpf_asm);
+      // linear: the two alternatives start with different characters
       const m = /^\/\*(?:[^*]|\*[^/])*\*\//.exec(src.slice(pos));
       if (m) {
         advance(m[0].length);
@@ -160,7 +162,7 @@ export function lexBpfAsm(src: string): LexResult {
           advance(1);
           continue;
         }
-        return { ok: false, error: { message: `unknown character '${w}' (labels have at least 2 characters)`, line, column } };
+        return { ok: false, error: { message: `unknown character ${quote(w)} (labels have at least 2 characters)`, line, column } };
       }
       tokens.push({ tok: { t: 'label', v: w }, line, column, text: w });
       advance(w.length);
@@ -168,7 +170,7 @@ export function lexBpfAsm(src: string): LexResult {
     }
     if (num) {
       const text = rest.slice(0, num.len);
-      if (num.value === null) return { ok: false, error: { message: `number ${text} does not fit in 32 bits`, line, column } };
+      if (num.value === null) return { ok: false, error: { message: `number ${clip(text)} does not fit in 32 bits`, line, column } };
       tokens.push({ tok: { t: 'num', v: num.value, text }, line, column, text });
       advance(num.len);
       continue;
@@ -434,7 +436,7 @@ export function parseBpfAsm(src: string): Parsed {
         const t = toks[i]!;
         const name = (t.tok as { v: string }).v;
         const prev = labels.get(name);
-        if (prev) throw err(`duplicate label '${name}' (first defined at line ${prev.tok.line})`, t);
+        if (prev) throw err(`duplicate label ${quote(name)} (first defined at line ${prev.tok.line})`, t);
         labels.set(name, { pc: pending.length, tok: t });
         i += 2;
       }
@@ -443,7 +445,7 @@ export function parseBpfAsm(src: string): Parsed {
       i++;
       if (t.tok.t === 'op') pending.push(instr(t, t.tok.v));
       else if (t.tok.t === 'insn') pending.push(rawInsn(t));
-      else if (t.tok.t === 'label') throw err(`unknown mnemonic '${t.text}'`, t);
+      else if (t.tok.t === 'label') throw err(`unknown mnemonic ${quote(t.text)}`, t);
       else throw err(`expected an instruction, found ${show(t)}`, t);
     }
     // bpf_stage_2_reduce_labels: k of ja, then jt, then jf.
@@ -451,7 +453,7 @@ export function parseBpfAsm(src: string): Parsed {
     for (const [pc, p] of pending.entries()) {
       const find = (ref: LabelRef): number => {
         const l = labels.get(ref.name);
-        if (!l) throw new AsmSyntaxError({ message: `no such label '${ref.name}'`, line: ref.tok.line, column: ref.tok.column, insn: pc });
+        if (!l) throw new AsmSyntaxError({ message: `no such label ${quote(ref.name)}`, line: ref.tok.line, column: ref.tok.column, insn: pc });
         return l.pc;
       };
       // bpf_encode_jt_jf_offset: delta = off - i - 1 must be 0..255.
@@ -460,7 +462,7 @@ export function parseBpfAsm(src: string): Parsed {
         const delta = off - pc - 1;
         if (delta < 0 || delta > 255)
           throw new AsmSyntaxError({
-            message: `${field} label '${ref.name}' is insn ${off}, ${delta} insns after insn ${pc + 1}: out of range (0..255)`,
+            message: `${field} label ${quote(ref.name)} is insn ${off}, ${delta} insns after insn ${pc + 1}: out of range (0..255)`,
             line: ref.tok.line,
             column: ref.tok.column,
             insn: pc,

@@ -35,10 +35,22 @@ function isText(input: Uint8Array): boolean {
   }
 }
 
+/** The text with each C block comment replaced by a space (an unterminated one is kept); linear. */
+function stripBlockComments(text: string): string {
+  let out = '';
+  let pos = 0;
+  for (;;) {
+    const open = text.indexOf('/*', pos);
+    const close = open < 0 ? -1 : text.indexOf('*/', open + 2);
+    if (close < 0) return out + text.slice(pos);
+    out += `${text.slice(pos, open)} `;
+    pos = close + 2;
+  }
+}
+
 /** Lines that are neither blank nor comments (C block comments, and `#`, `//` or `;` at the start), trimmed. */
 function contentLines(text: string): string[] {
-  return text
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+  return stripBlockComments(text)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('//') && !l.startsWith(';'));

@@ -51,7 +51,8 @@ test('run: text output says what the socket does with each packet', (t) => {
   const r = run(['run', ex('tcp-port-80.dd'), '--pcap', ex('http.pcap')]);
   t.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  t.is(lines.length, 5);
+  t.is(lines.length, 6);
+  t.is(lines[5], "5 packets: 2 accepted (0 of them truncated to the filter's snaplen), 3 dropped (by the kernel path, as the socket runs it)");
   t.regex(lines[0]!, /#1 \(54 bytes\): classic 65535 .*kernel 65535 .*agree; accepted, 54 of 54 bytes kept/);
   t.regex(lines[1]!, /#2 .*classic 0 .*dropped/);
   const k = run(['run', ex('tcp-port-80.dd'), '--pcap', ex('http.pcap'), '--path', 'kernel']);
