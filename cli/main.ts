@@ -366,13 +366,13 @@ export function buildCli(io: CliIo, state: RunState): Command {
 
   program
     .command('replay')
-    .description('re-run corpus entries and compare with what they recorded (exit 1 on any change or invalid entry)')
+    .description('re-run corpus entries and compare with what they recorded (exit 1 on any change; 2 if an entry is invalid: corrupt, a dangling link, a special file)')
     .argument('[paths...]', 'entry files or directories', ['corpus'])
     .option('--json', 'print JSON')
     .action((paths: string[], o: { json?: boolean }) => {
       const r = replay(paths);
       out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
-      state.code = r.changed.length + r.invalid.length > 0 ? 1 : 0;
+      state.code = r.invalid.length > 0 ? 2 : r.changed.length > 0 ? 1 : 0;
     });
 
   program
@@ -404,7 +404,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     });
   corpus
     .command('merge')
-    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash')
+    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash (exit 2 if an entry was invalid and skipped)')
     .argument('<dirs...>', 'corpus directories to read')
     .option('-o, --output <dir>', 'directory to write', 'corpus/findings')
     .option('--json', 'print {"read", "written", "duplicates", "invalid"}')
@@ -415,7 +415,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
         for (const i of r.invalid) warn(`bpfspec: skipped ${i}`);
         out(`${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.invalid.length} invalid\n`);
       }
-      state.code = r.invalid.length > 0 ? 1 : 0;
+      state.code = r.invalid.length > 0 ? 2 : 0;
     });
 
   kernelOptions(programOptions(corpus.command('import')))

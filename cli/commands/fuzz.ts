@@ -168,10 +168,18 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
       }
     },
     finding: (f) => {
-      const path = saveFinding(f, opts, flags.corpus, version);
-      written.push(path);
       if (bar) bar.stop();
-      process.stderr.write(`finding (${f.finding.property}): ${f.finding.message}\n  written to ${path}\n  replay: bpfspec replay ${path}\n`);
+      let path: string | null = null;
+      try {
+        path = saveFinding(f, opts, flags.corpus, version);
+      } catch (e) {
+        // a full disk or a vanished directory must not end the campaign: the summary still has the finding
+        process.stderr.write(`bpfspec: warning: finding not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
+      }
+      written.push(path ?? '');
+      process.stderr.write(
+        `finding (${f.finding.property}): ${f.finding.message}\n${path !== null ? `  written to ${path}\n  replay: bpfspec replay ${path}\n` : ''}`,
+      );
     },
   });
   const onSigint = (): void => {
@@ -206,7 +214,7 @@ export function summaryJson(r: FuzzResult): unknown {
     pairs_per_s: Math.round(s.stats.pairs / Math.max(secs, 1e-3)),
     divergences: Object.fromEntries(DIVERGENCES.map((d) => [d.id, s.stats.divergences[d.id] ?? 0]).concat(Object.entries(s.stats.divergences).filter(([k]) => !DIVERGENCES.some((d) => d.id === k)))),
     invalid_rules: s.stats.invalidRules,
-    findings: s.findings.map((f, i) => ({ property: f.finding.property, message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, file: r.written[i] ?? null })),
+    findings: s.findings.map((f, i) => ({ property: f.finding.property, message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, file: r.written[i] || null })),
   };
 }
 

@@ -1,9 +1,8 @@
 // `bpfspec kdiff`: the live Linux kernel as the judge of the model (oracle/kdiff.ts).
 import cliProgress from 'cli-progress';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import type { KernelConfig } from '../../model/config.js';
 import { errnoName } from '../../model/uapi.js';
 import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
@@ -13,7 +12,7 @@ import { KernelOracle } from '../../oracle/kernel/judge.js';
 import { liveConfig, paramsJson, readKernelParams, type KernelParams } from '../../oracle/kernel/params.js';
 import { probeBpfProgHeader } from '../../oracle/kernel/probe.js';
 import { printProgram } from '../formats/index.js';
-import { InputError } from '../io.js';
+import { clip, ensureOutputDir, InputError, writeOutput } from '../io.js';
 import { sideBySide } from '../report.js';
 import { budgetOptions, positiveInt } from './fuzz.js';
 
@@ -92,17 +91,28 @@ function saveFinding(f: KdiffFinding, opts: KdiffOptions, dir: string, version: 
  */
 export function recordConfirmed(dir: string, params: KernelParams, confirmed: Record<string, number>): string | null {
   if (Object.keys(confirmed).length === 0) return null;
-  mkdirSync(dir, { recursive: true });
+  ensureOutputDir(dir, '--confirmed');
   const path = join(dir, `${params.release.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
-  const old = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { divergences?: Record<string, number> }) : {};
-  const divergences: Record<string, number> = { ...(old.divergences ?? {}) };
-  for (const [k, v] of Object.entries(confirmed)) divergences[k] = (divergences[k] ?? 0) + v;
+  // merged with what earlier runs recorded: only from a regular file, never from a FIFO or device
+  let old: { divergences?: unknown } = {};
+  if (existsSync(path)) {
+    if (!statSync(path).isFile()) throw new InputError(`${path}: not a regular file: confirmations not recorded`);
+    try {
+      old = JSON.parse(readFileSync(path, 'utf8')) as { divergences?: unknown };
+    } catch (e) {
+      throw new InputError(`${path}: not JSON (${clip((e as Error).message, 100)}): confirmations not recorded, the file is left as it is`);
+    }
+  }
+  const divergences = new Map<string, number>();
+  if (old !== null && typeof old === 'object' && old.divergences !== null && typeof old.divergences === 'object')
+    for (const [k, v] of Object.entries(old.divergences)) if (typeof v === 'number' && Number.isFinite(v)) divergences.set(k, v);
+  for (const [k, v] of Object.entries(confirmed)) divergences.set(k, (divergences.get(k) ?? 0) + v);
   const body = {
     kernel: { release: params.release, version: params.version, arch: params.arch, optmem_max: params.optmemMax },
-    divergences,
+    divergences: Object.fromEntries(divergences),
     updated: new Date().toISOString(),
   };
-  writeFileAtomic.sync(path, `${JSON.stringify(body, null, 2)}\n`);
+  writeOutput(path, `${JSON.stringify(body, null, 2)}\n`);
   return path;
 }
 
@@ -147,9 +157,14 @@ export async function runKdiff(flags: KdiffFlags, version: string): Promise<Kdif
         }
       },
       finding: (f) => {
-        const path = saveFinding(f, opts, flags.corpus, version, kernel);
-        written.push(path);
-        process.stderr.write(`${bar ? '\n' : ''}mismatch (${f.mismatch.kind}): ${f.mismatch.message}\n  written to ${path}\n`);
+        let path: string | null = null;
+        try {
+          path = saveFinding(f, opts, flags.corpus, version, kernel);
+        } catch (e) {
+          process.stderr.write(`bpfspec: warning: mismatch not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
+        }
+        written.push(path ?? '');
+        process.stderr.write(`${bar ? '\n' : ''}mismatch (${f.mismatch.kind}): ${f.mismatch.message}\n${path !== null ? `  written to ${path}\n` : ''}`);
       },
     });
     const onSigint = (): void => {
@@ -164,7 +179,13 @@ export async function runKdiff(flags: KdiffFlags, version: string): Promise<Kdif
       process.off('SIGINT', onSigint);
       bar?.stop();
     }
-    const confirmedFile = recordConfirmed(flags.confirmed, params, summary.stats.confirmed);
+    let confirmedFile: string | null = null;
+    try {
+      confirmedFile = recordConfirmed(flags.confirmed, params, summary.stats.confirmed);
+    } catch (e) {
+      // the campaign's summary matters more than the record: say why it is missing and go on
+      process.stderr.write(`bpfspec: warning: ${clip(e instanceof Error ? e.message : String(e), 300)}\n`);
+    }
     return { summary, written, params, header, confirmedFile };
   } finally {
     await Promise.all(oracles.map((o) => o.close()));
@@ -185,7 +206,7 @@ export function kdiffJson(r: KdiffResult): unknown {
     cases_per_s: Math.round(s.stats.cases / Math.max(secs, 1e-3)),
     pairs_per_s: Math.round(s.stats.pairs / Math.max(secs, 1e-3)),
     confirmed_file: r.confirmedFile,
-    findings: s.findings.map((f, i) => ({ kind: f.mismatch.kind, message: f.mismatch.message, seed: f.seed, path: f.path, chunk: f.chunk, shrinks: f.shrinks, file: r.written[i] ?? null })),
+    findings: s.findings.map((f, i) => ({ kind: f.mismatch.kind, message: f.mismatch.message, seed: f.seed, path: f.path, chunk: f.chunk, shrinks: f.shrinks, file: r.written[i] || null })),
   };
 }
 
