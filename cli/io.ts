@@ -172,7 +172,8 @@ export function checkOutputDir(dir: string, flag: string): void {
       st = statSync(p);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new InputError(`${flag} ${clip(dir)}: ${errnoText(e)}`);
+      // ENOTDIR: a parent is a file; walking up names it
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new InputError(`${flag} ${clip(dir)}: ${errnoText(e)}`);
     }
     if (st !== null) {
       if (!st.isDirectory()) throw new InputError(`${flag} ${clip(dir)}: ${p === resolve(dir) ? '' : `${p} `}is ${st.isFile() ? 'a file' : kind(st)}, not a directory`);

@@ -123,6 +123,9 @@ function commandPath(c: Command): string {
   return names.join(' ');
 }
 
+/** Commander quotes a whole argument in its messages: each quoted piece cut to 80 characters. */
+const clipQuoted = (msg: string): string => msg.replace(/'([^']{81,})'/g, (_m, inner: string) => `'${clip(inner)}'`);
+
 /** A message as one line: newlines joined, commander's "error: " dropped, cut when very long. */
 export function oneLine(msg: string): string {
   const text = msg
@@ -372,6 +375,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .action((paths: string[], o: { json?: boolean }) => {
       const r = replay(paths);
       out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
+      // an invalid entry is bad input: one line on stderr, exit 2 (the report lists each one)
+      if (r.invalid.length > 0) warn(`bpfspec: ${r.invalid.length} of ${r.files} entries invalid${o.json ? '' : ' (INVALID above)'}: ${r.invalid[0]}`);
       state.code = r.invalid.length > 0 ? 2 : r.changed.length > 0 ? 1 : 0;
     });
 
@@ -411,10 +416,9 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .action((dirs: string[], o: { output: string; json?: boolean }) => {
       const r = mergeCorpora(dirs, o.output);
       if (o.json) out(`${JSON.stringify({ ...r, output: o.output })}\n`);
-      else {
-        for (const i of r.invalid) warn(`bpfspec: skipped ${i}`);
-        out(`${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.invalid.length} invalid\n`);
-      }
+      else out([...r.invalid.map((i) => `SKIPPED ${i}`), `${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.invalid.length} invalid`].join('\n') + '\n');
+      // an invalid entry is bad input: one line on stderr, exit 2 (the valid ones are merged)
+      if (r.invalid.length > 0) warn(`bpfspec: ${r.invalid.length} invalid entries skipped${o.json ? '' : ' (SKIPPED above)'}: ${r.invalid[0]}`);
       state.code = r.invalid.length > 0 ? 2 : 0;
     });
 
@@ -494,7 +498,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
   // Commander's own errors (unknown option, missing argument, bad choice) as one line naming the command.
   const oneLineErrors = (c: Command): void => {
     const name = commandPath(c);
-    c.configureOutput({ outputError: (s) => io.err(`bpfspec: ${name === '' ? '' : `${name}: `}${oneLine(s)}\n`) });
+    c.configureOutput({ outputError: (s) => io.err(`bpfspec: ${name === '' ? '' : `${name}: `}${oneLine(clipQuoted(s))}\n`) });
     for (const sub of c.commands) oneLineErrors(sub);
   };
   oneLineErrors(program);

@@ -124,8 +124,15 @@ export interface KdiffResult {
   readonly confirmedFile: string | null;
 }
 
+/** The flags' values checked before any oracle starts (one line, exit 2): budget, seed, workers, packets. */
+export function validateKdiffFlags(f: KdiffFlags): void {
+  budgetOptions(f);
+  positiveInt('--packets-per-program', f.packetsPerProgram, 1024);
+}
+
 /** Run kdiff with live progress; SIGINT stops it cleanly. Throws InputError naming what is missing. */
 export async function runKdiff(flags: KdiffFlags, version: string): Promise<KdiffResult> {
+  validateKdiffFlags(flags);
   const workers = flags.workers === undefined ? availableParallelism() : positiveInt('--workers', flags.workers, 256);
   const oracles = await openOracles(workers);
   if ('missing' in oracles) throw new InputError(`kdiff needs ${oracles.missing}`);

@@ -90,6 +90,27 @@ function bigParse(digits: string, radix: number): number {
   return d === '' ? 0 : parseInt(d, radix);
 }
 
+const isWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/** The end of the run of letters, digits and '_' (and a leading sign) from `pos`: how long a bad number really is. */
+function alnumEnd(src: string, pos: number): number {
+  let i = pos;
+  if (src[i] === '-' || src[i] === '+') i++;
+  while (i < src.length && isWordChar(src.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The `"#"?[a-z_][a-z0-9_]*` word at `pos` (keywords, extensions, labels), however long; or null. */
+function wordAt(src: string, pos: number): [string] | null {
+  let i = pos;
+  if (src.charCodeAt(i) === 35) i++; // '#'
+  const c = src.charCodeAt(i);
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return null;
+  i++;
+  while (i < src.length && isWordChar(src.charCodeAt(i))) i++;
+  return [src.slice(pos, i)];
+}
+
 /** tools/bpf/bpf_exp.l as a function: the token list of a source text, or the first unknown character. */
 export function lexBpfAsm(src: string): LexResult {
   const tokens: Token[] = [];
@@ -135,7 +156,7 @@ export function lexBpfAsm(src: string): LexResult {
       return { ok: false, error: { message: "unterminated comment '/*'", line, column } };
     }
     // Longest match among keyword, label and number rules; ties go to the earlier rule (keywords).
-    const word = /^#?[a-z_][a-z0-9_]*/i.exec(rest);
+    const word = wordAt(src, pos);
     const num = lexNumber(rest);
     if (word && (!num || word[0].length >= num.len)) {
       const w = word[0];
@@ -170,7 +191,7 @@ export function lexBpfAsm(src: string): LexResult {
     }
     if (num) {
       const text = rest.slice(0, num.len);
-      if (num.value === null) return { ok: false, error: { message: `number ${clip(text)} does not fit in 32 bits`, line, column } };
+      if (num.value === null) return { ok: false, error: { message: `number ${clip(src.slice(pos, alnumEnd(src, pos)))} does not fit in 32 bits`, line, column } };
       tokens.push({ tok: { t: 'num', v: num.value, text }, line, column, text });
       advance(num.len);
       continue;
