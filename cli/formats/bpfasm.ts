@@ -111,8 +111,11 @@ function wordAt(src: string, pos: number): [string] | null {
   return [src.slice(pos, i)];
 }
 
-/** tools/bpf/bpf_exp.l as a function: the token list of a source text, or the first unknown character. */
-export function lexBpfAsm(src: string): LexResult {
+/**
+ * tools/bpf/bpf_exp.l as a function: the token list of a source text, or the first unknown character.
+ * With `maxTokens`, stops after that many (format detection looks at the first two).
+ */
+export function lexBpfAsm(src: string, maxTokens = Infinity): LexResult {
   const tokens: Token[] = [];
   let pos = 0;
   let line = 1;
@@ -126,8 +129,7 @@ export function lexBpfAsm(src: string): LexResult {
     }
     pos += n;
   };
-  while (pos < src.length) {
-    const rest = src.slice(pos, pos + 4096);
+  while (pos < src.length && tokens.length < maxTokens) {
     const column = pos - lineStart + 1;
     const c = src[pos]!;
     // Whitespace and comments: [ \t]+, [ \n]+, ";"[^\n]*, "/*"...*/", and ^#.* at the start of a line.
@@ -145,7 +147,7 @@ export function lexBpfAsm(src: string): LexResult {
       advance((nl < 0 ? src.length : nl) - pos);
       continue;
     }
-    if (rest.startsWith('/*')) {
+    if (src.startsWith('/*', pos)) {
       // bpf_exp.l's comment rule "/*"([^\*]|\*[^/])*"*/" (so `/* **/` is not a comment, as in bpf_asm);
       // linear: the two alternatives start with different characters
       const m = /^\/\*(?:[^*]|\*[^/])*\*\//.exec(src.slice(pos));
@@ -157,7 +159,9 @@ export function lexBpfAsm(src: string): LexResult {
     }
     // Longest match among keyword, label and number rules; ties go to the earlier rule (keywords).
     const word = wordAt(src, pos);
-    const num = lexNumber(rest);
+    const d = src.charCodeAt(pos);
+    // only a digit or a sign can start a number (the window bounds the longest number's regex work)
+    const num = (d >= 48 && d <= 57) || d === 45 || d === 43 ? lexNumber(src.slice(pos, pos + 4096)) : null;
     if (word && (!num || word[0].length >= num.len)) {
       const w = word[0];
       const hash = w[0] === '#';
@@ -190,7 +194,7 @@ export function lexBpfAsm(src: string): LexResult {
       continue;
     }
     if (num) {
-      const text = rest.slice(0, num.len);
+      const text = src.slice(pos, pos + num.len);
       if (num.value === null) return { ok: false, error: { message: `number ${clip(src.slice(pos, alnumEnd(src, pos)))} does not fit in 32 bits`, line, column } };
       tokens.push({ tok: { t: 'num', v: num.value, text }, line, column, text });
       advance(num.len);
@@ -201,7 +205,7 @@ export function lexBpfAsm(src: string): LexResult {
       advance(1);
       continue;
     }
-    if (/^\.insn\b/i.test(rest)) {
+    if (c === '.' && /^\.insn\b/i.test(src.slice(pos, pos + 6))) {
       tokens.push({ tok: { t: 'insn' }, line, column, text: '.insn' });
       advance(5);
       continue;

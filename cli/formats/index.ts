@@ -78,7 +78,7 @@ export function detectFormat(input: Uint8Array): FormatName | null {
   if (/^\d+$/.test(first) && Number(first) === lines.length - 1 && lines.slice(1).every((l) => /^\d+\s+\d+\s+\d+\s+\d+$/.test(l))) return 'tcpdump-ddd';
   const compact = lines.join('').replace(/[\s:]/g, '');
   if (/^[0-9a-fA-F]+$/.test(compact) && compact.length % 16 === 0) return 'hex';
-  const lexed = lexBpfAsm(text);
+  const lexed = lexBpfAsm(text, 2);
   if (lexed.ok && lexed.tokens.length > 0) {
     const t0 = lexed.tokens[0]!.tok;
     const t1 = lexed.tokens[1]?.tok;
