@@ -350,18 +350,18 @@ function memoryGrowth(seconds: number): { rss_start_mb: number; rss_end_mb: numb
 }
 
 // ---------------------------------------------------------------------------------------------
-// kernel oracle row (oracle/kernel/bench.ts measureKernelThroughput; skipped with a message when absent)
+// kernel oracle row (bench/kernel.ts measureKernelThroughput; skipped with a message when absent)
 
 async function kernelRow(): Promise<{ pairs_per_s: number | null; note: string; detail?: unknown }> {
-  const path = resolve(root, 'dist', 'oracle', 'kernel', 'bench.js');
-  if (!existsSync(path)) return { pairs_per_s: null, note: 'skipped: oracle/kernel/bench.ts (measureKernelThroughput) is not built' };
+  const path = resolve(root, 'dist', 'bench', 'kernel.js');
+  if (!existsSync(path)) return { pairs_per_s: null, note: 'skipped: bench/kernel.ts (measureKernelThroughput) is not built' };
   type Out = { pairsPerSec: number } | { missing: string };
   const mod = (await import(path)) as { measureKernelThroughput?: (o: { packetsPerProgram: number; cases: number; seed: number }) => Promise<Out> };
-  if (typeof mod.measureKernelThroughput !== 'function') return { pairs_per_s: null, note: 'skipped: oracle/kernel/bench.js does not export measureKernelThroughput' };
+  if (typeof mod.measureKernelThroughput !== 'function') return { pairs_per_s: null, note: 'skipped: bench/kernel.js does not export measureKernelThroughput' };
   try {
     const r = await mod.measureKernelThroughput({ packetsPerProgram: 16, cases: 1024, seed: SEED });
     if ('missing' in r) return { pairs_per_s: null, note: `skipped: the kernel oracle is unavailable: ${r.missing}` };
-    return { pairs_per_s: Math.round(r.pairsPerSec), note: 'oracle/kernel/bench.ts measureKernelThroughput: 1024 generated cases, 16 packets per program, with the model results as expectations (confirmation copies, as kdiff runs); detail.measured.fieldCopies: the same cases read by field copies only', detail: r };
+    return { pairs_per_s: Math.round(r.pairsPerSec), note: 'bench/kernel.ts measureKernelThroughput: 1024 generated cases, 16 packets per program, with the model results as expectations (confirmation copies, as kdiff runs); detail.measured.fieldCopies: the same cases read by field copies only', detail: r };
   } catch (e) {
     return { pairs_per_s: null, note: `skipped: the kernel oracle failed: ${(e as Error).message}` };
   }

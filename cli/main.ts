@@ -8,12 +8,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ARCHES, type KernelConfig } from '../model/config.js';
+import { ARCHES, DEFAULT_CONFIG, type KernelConfig } from '../model/config.js';
 import { isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig } from '../model/variants.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { checkOutputDir, clip, ensureOutputDir, InputError, readInput, writeOutput, CAPTURE_LIMIT } from './io.js';
-import { campaignOptions, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
-import { kdiffJson, kdiffText, runKdiff, type KdiffFlags } from './commands/kdiff.js';
+import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
+import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
 import { CorpusError, makeEntry, writeEntry } from '../fuzz/corpus.js';
 import { runEval } from './commands/eval.js';
@@ -340,13 +340,23 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
-    .option('--judges <list>', 'judges to compare: classic,kernel (default), or classic,kernel,compiled to add the compiled backends')
+    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff)')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
       const config = kernelConfig(o);
       const opts = campaignOptions(o, config);
+      const batched = parseJudges(o.judges).batched;
+      if (batched.length > 0) {
+        if (o.coverage) throw new InputError(`--coverage runs in one thread with the spec judges; drop --judges ${batched.join(',')}`);
+        if (o.shard !== undefined) throw new InputError(`--shard: not with judges asked in batches (${batched.join(',')})`);
+        checkOutputDir(o.corpus, '--corpus');
+        const res = await runBatched('fuzz', batched, opts.judges ?? [], o, config, VERSION);
+        out(o.json ? `${JSON.stringify(batchedJson(res))}\n` : batchedText(res));
+        state.code = res.summary.findings.length > 0 ? 1 : 0;
+        return;
+      }
       if (o.coverage) {
         const r = await runCoverage({ ...opts, workers: 1 }, o.json === true);
         out(r.text);
@@ -389,13 +399,13 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--seed <n>', 'campaign seed (default: random, printed)')
     .option('--workers <n>', 'oracle processes, one per CPU (default: all cores)')
     .option('--corpus <dir>', 'where mismatches are written', 'corpus/findings')
-    .option('--confirmed <dir>', 'where divergences confirmed by this kernel are recorded', 'corpus/confirmed')
+    .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
     .action(async (o: KdiffFlags) => {
       checkOutputDir(o.corpus, '--corpus');
-      checkOutputDir(o.confirmed, '--confirmed');
-      const res = await runKdiff(o, VERSION);
+      if (o.confirmed !== undefined) checkOutputDir(o.confirmed, '--confirmed');
+      const res = await runKdiff(o, DEFAULT_CONFIG, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       state.code = res.summary.findings.length > 0 ? 1 : 0;
     });

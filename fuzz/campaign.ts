@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { KernelConfig } from '../model/config.js';
 import { fuzzCase, invalidProgram, type FuzzCase, type InvalidCase } from './arb/index.js';
+import { BUILTIN_JUDGES, type RunJudge } from './judges.js';
 import { Checker, mergeStats, newStats, type Finding, type Stats } from './properties.js';
 
 export interface Shard {
@@ -25,8 +26,24 @@ export interface CampaignOptions {
   readonly config: KernelConfig;
   /** cases per chunk */
   readonly chunkSize: number;
-  /** also run the compiled backends as a third judge (`--judges classic,kernel,compiled`) */
-  readonly compiled?: boolean;
+  /**
+   * The campaign's judges by name (fuzz/judges.ts BUILTIN_JUDGES): the two spec judges `classic` and
+   * `kernel` always run; every other one named here (e.g. `compiled-classic`, `compiled-ebpf`) is
+   * compared with the spec judge it names. Default: the spec judges alone.
+   */
+  readonly judges?: readonly string[];
+}
+
+/** The other judges (beyond the two spec judges) of a list of names, built for `config`. */
+export function otherJudges(names: readonly string[] | undefined, config: KernelConfig): RunJudge[] {
+  const out: RunJudge[] = [];
+  for (const n of names ?? []) {
+    if (n === 'classic' || n === 'kernel') continue;
+    const e = BUILTIN_JUDGES.get(n);
+    if (e === undefined) throw new RangeError(`campaign: judge '${n}' cannot run in a synchronous campaign (known: ${[...BUILTIN_JUDGES.keys()].join(', ')})`);
+    out.push(e.make(config));
+  }
+  return out;
 }
 
 export const DEFAULT_CHUNK = 256;
@@ -90,8 +107,8 @@ export function runChunk(checker: Checker, opts: Pick<CampaignOptions, 'seed' | 
 }
 
 /** Re-run a recorded (seed, path) and return its finding, or null if it no longer fails. */
-export function replaySeedPath(config: KernelConfig, packetsPerProgram: number, seed: number, path: string, compiled = false): Finding | null {
-  const checker = new Checker(config, compiled);
+export function replaySeedPath(config: KernelConfig, packetsPerProgram: number, seed: number, path: string, judges: readonly string[] = []): Finding | null {
+  const checker = new Checker(config, otherJudges(judges, config));
   const prop = fc.property(campaignArbitrary(packetsPerProgram, config), (c) => checkCase(checker, c) === null);
   const out = fc.check(prop, { seed, path, endOnFailure: true });
   return out.failed ? checkCase(checker, out.counterexample![0]) : null;
@@ -117,7 +134,7 @@ export interface WorkerHooks {
 
 /** One worker's share of a campaign, synchronously (in a worker thread, or inline for tests). */
 export function runWorker(opts: CampaignOptions, worker: number, hooks: WorkerHooks): Stats {
-  const checker = new Checker(opts.config, opts.compiled === true);
+  const checker = new Checker(opts.config, otherJudges(opts.judges, opts.config));
   const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
   const deadline = opts.timeMs === null ? Infinity : Date.now() + opts.timeMs;
   const total = newStats();

@@ -1,37 +1,90 @@
-// Judges: anything that answers "what does the kernel do with this program and this skb" — an
-// attach verdict, then a u32 result per skb — behind one small interface. The campaign compares
-// judges; it knows nothing else about them.
+// The judges a campaign runs in this process, as a list (model/judge.ts is the one interface).
+//
+// The spec's two evaluators are the references: the classic evaluator (`classic`) and the kernel
+// path (`kernel`, the whole attach path then the eBPF interpreter). Every other judge names the
+// reference it must equal: the compiled backends (`compiled-classic` against `classic`,
+// `compiled-ebpf` against `kernel`), the live kernel (`live`, oracle/kernel/judge.ts) against
+// `kernel`, the outside implementations (libpcap, DPDK, x/net/bpf) against `classic`.
+//
+// The judges here are synchronous. Besides the batched interface (judge / judgeSync), each offers
+// the hot path the campaign drives without allocating: load(prog) gives the verdict, run(skb, env)
+// the u32 result of one input; judgeSync and judge are written on top of those two (the wrapping
+// costs a loop and the answer objects, nothing per run).
 import { bpfCheckFilter, KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
 import { CLASSIC, ClassicVm, compileClassic, V6_6_0, V6_6_BACKPORT, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
+import { compileClassicProgramJs, type ClassicJsFilter } from '../model/cbpf/jit.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import type { EbpfStep } from '../model/ebpf/interp.js';
 import type { Fault } from '../model/ebpf/memory.js';
+import type { Judge, JudgeAnswer, JudgeCase, JudgeResult, JudgeVerdict, SkbInput } from '../model/judge.js';
 import type { Env, SkBuff } from '../model/skb.js';
 import type { Rejection } from '../model/verdict.js';
 
-/** The judges a campaign can compare: 'compiled' adds bpfspec's compiled backends (both of them). */
-export type JudgeName = 'classic' | 'kernel' | 'compiled';
-export const JUDGE_NAMES: readonly JudgeName[] = ['classic', 'kernel', 'compiled'];
+/** The spec judge another judge must equal. */
+export type Reference = 'classic' | 'kernel';
 
-export interface Judge {
-  readonly name: Exclude<JudgeName, 'compiled'>;
-  /** Load a program; the verdict of this judge's attach path (null: accepted). */
+/**
+ * A synchronous judge with a per-input hot path. `against` is the spec judge it must equal (null for
+ * the two spec judges themselves).
+ */
+export interface RunJudge extends Judge<SkbInput> {
+  readonly against: Reference | null;
+  /** Load a program: this judge's attach verdict (null: accepted). */
   load(prog: Program): Rejection | null;
   /** Run the loaded (accepted) program on one skb: the u32 result. */
   run(skb: SkBuff, env: Env): number;
-  /** A model fault of the last run, or null. */
+  /** A fault of the last run (the run gave 0), or null. */
   readonly fault: Fault | null;
+  judgeSync(cases: readonly JudgeCase<SkbInput>[]): readonly JudgeAnswer[];
+}
+
+/** The interface's verdict for a spec-shaped rejection. */
+export const verdictOf = (r: Rejection | null): JudgeVerdict =>
+  r === null ? { accepted: true } : { accepted: false, errno: r.errno, rejection: r, message: `${r.stage}/${r.rule} at pc ${r.pc} (${r.at})` };
+
+/** The interface's result for one run of a RunJudge. */
+export const resultOf = (value: number, fault: Fault | null): JudgeResult =>
+  fault === null ? { known: 'exact', value: value >>> 0 } : { known: 'exact', value: value >>> 0, fault: { kind: fault.kind, pc: fault.pc, detail: fault.detail } };
+
+/** judgeSync of a RunJudge: load each program, run it on each input. */
+export function judgeByRuns(j: Pick<RunJudge, 'load' | 'run' | 'fault'>, cases: readonly JudgeCase<SkbInput>[]): JudgeAnswer[] {
+  return cases.map((c) => {
+    const r = j.load(c.prog);
+    if (r !== null) return { verdict: verdictOf(r), results: [] };
+    return { verdict: { accepted: true }, results: c.inputs.map((i) => resultOf(j.run(i.skb, i.env), j.fault)) };
+  });
+}
+
+// The Judge methods every RunJudge shares.
+abstract class SyncJudge {
+  abstract load(prog: Program): Rejection | null;
+  abstract run(skb: SkBuff, env: Env): number;
+  abstract readonly fault: Fault | null;
+  supports(_prog: Program): string | null {
+    return null;
+  }
+  judgeSync(cases: readonly JudgeCase<SkbInput>[]): readonly JudgeAnswer[] {
+    return judgeByRuns(this, cases);
+  }
+  judge(cases: readonly JudgeCase<SkbInput>[]): Promise<readonly JudgeAnswer[]> {
+    return Promise.resolve(this.judgeSync(cases));
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** The classic evaluator: bpf_check_classic's verdict, then sk_run_filter semantics. */
-export class ClassicJudge implements Judge {
-  readonly name = 'classic' as const;
+export class ClassicJudge extends SyncJudge implements RunJudge {
+  readonly name = 'classic';
+  readonly against = null;
   readonly vm: ClassicVm;
   readonly fault = null;
   private compiled: ClassicProgram | null = null;
 
   constructor(readonly config: KernelConfig, sem: ClassicSemantics = CLASSIC) {
+    super();
     this.vm = new ClassicVm(config, sem);
   }
 
@@ -55,12 +108,14 @@ export class ClassicJudge implements Judge {
 }
 
 /** The kernel path: the whole attach path, then the migrated program on the eBPF interpreter. */
-export class KernelJudge implements Judge {
-  readonly name = 'kernel' as const;
+export class KernelJudge extends SyncJudge implements RunJudge {
+  readonly name = 'kernel';
+  readonly against = null;
   readonly runner: KernelRunner;
   private attached: AttachedFilter | null = null;
 
   constructor(readonly config: KernelConfig) {
+    super();
     this.runner = new KernelRunner(config);
   }
 
@@ -82,6 +137,128 @@ export class KernelJudge implements Judge {
   get fault(): Fault | null {
     return this.runner.fault;
   }
+}
+
+/** bpfspec's compiled classic backend (model/cbpf/jit.ts): must equal the classic evaluator. */
+export class CompiledClassicJudge extends SyncJudge implements RunJudge {
+  readonly name = 'compiled-classic';
+  readonly against = 'classic';
+  readonly fault = null;
+  private fn: ClassicJsFilter | null = null;
+
+  constructor(readonly config: KernelConfig) {
+    super();
+  }
+
+  load(prog: Program): Rejection | null {
+    const verdict = bpfCheckFilter(prog);
+    this.fn = verdict === null ? compileClassicProgramJs(compileClassic(prog), this.config) : null;
+    return verdict;
+  }
+
+  run(skb: SkBuff, env: Env): number {
+    if (this.fn === null) throw new Error('CompiledClassicJudge.run before an accepting load');
+    return this.fn(skb, env);
+  }
+}
+
+/** bpfspec's compiled eBPF backend (model/ebpf/jit.ts) on the migrated program: must equal the kernel path. */
+export class CompiledEbpfJudge extends SyncJudge implements RunJudge {
+  readonly name = 'compiled-ebpf';
+  readonly against = 'kernel';
+  readonly runner: KernelRunner;
+  private attached: AttachedFilter | null = null;
+
+  constructor(readonly config: KernelConfig) {
+    super();
+    this.runner = new KernelRunner(config);
+  }
+
+  load(prog: Program): Rejection | null {
+    const r = skAttachFilter(prog, this.config);
+    this.attached = 'ok' in r ? r : null;
+    return 'ok' in r ? null : r;
+  }
+
+  run(skb: SkBuff, env: Env): number {
+    if (this.attached === null) throw new Error('CompiledEbpfJudge.run before an accepting load');
+    return this.runner.runCompiled(this.attached, skb, env);
+  }
+
+  get fault(): Fault | null {
+    return this.runner.compiledFault;
+  }
+}
+
+/** A judge `--judges` can name and a campaign can build in any thread. */
+export interface JudgeEntry {
+  readonly name: string;
+  readonly against: Reference | null;
+  readonly description: string;
+  make(config: KernelConfig): RunJudge;
+}
+
+/** The judges every campaign can build itself (the live kernel and outside implementations are opened by the CLI). */
+export const BUILTIN_JUDGES: ReadonlyMap<string, JudgeEntry> = new Map<string, JudgeEntry>([
+  ['classic', { name: 'classic', against: null, description: 'the classic evaluator (model/cbpf/eval.ts)', make: (c) => new ClassicJudge(c) }],
+  ['kernel', { name: 'kernel', against: null, description: 'the kernel path: attach, migrate, eBPF interpreter (model/attach.ts)', make: (c) => new KernelJudge(c) }],
+  ['compiled-classic', { name: 'compiled-classic', against: 'classic', description: 'the compiled classic backend (model/cbpf/jit.ts)', make: (c) => new CompiledClassicJudge(c) }],
+  ['compiled-ebpf', { name: 'compiled-ebpf', against: 'kernel', description: 'the compiled eBPF backend on the migrated program (model/ebpf/jit.ts)', make: (c) => new CompiledEbpfJudge(c) }],
+]);
+
+/**
+ * A judge the command line opens for a batched campaign (fuzz/batched.ts): the live kernel
+ * (oracle/kernel), outside implementations (oracle/libpcap, ...). fuzz/ imports none of them: the
+ * command line registers them here (registerJudge), and campaigns open them by name.
+ */
+export interface OpenableJudge {
+  readonly name: string;
+  readonly against: Reference;
+  readonly description: string;
+  /**
+   * Whether the judge is the running kernel, so that the model must describe it (the command probes
+   * it and uses the live profile, as `bpfspec kdiff` does).
+   */
+  readonly live?: boolean;
+  /** Open the instance of lane `lane` (of `lanes`); `missing` names what is not there (a package, root, ...). */
+  open(ctx: { readonly config: KernelConfig; readonly lane: number; readonly lanes: number }): Promise<Judge<SkbInput> | { readonly missing: string }>;
+}
+
+const OPENABLE = new Map<string, OpenableJudge>();
+
+/** Register a judge for `--judges` (names are unique; built-in names cannot be taken). */
+export function registerJudge(j: OpenableJudge): void {
+  if (BUILTIN_JUDGES.has(j.name) || JUDGE_ALIASES.has(j.name)) throw new RangeError(`registerJudge: '${j.name}' is a built-in judge`);
+  OPENABLE.set(j.name, j);
+}
+
+/** A registered judge by name, or undefined. */
+export const openableJudge = (name: string): OpenableJudge | undefined => OPENABLE.get(name);
+
+/** Every name `--judges` knows: the built-in judges, then the registered ones. */
+export const knownJudgeNames = (): Set<string> => new Set([...BUILTIN_JUDGES.keys(), ...OPENABLE.keys()]);
+
+/** Names that stand for several judges. */
+export const JUDGE_ALIASES: ReadonlyMap<string, readonly string[]> = new Map([['compiled', ['compiled-classic', 'compiled-ebpf']]]);
+
+/** The default list: the two spec judges. */
+export const DEFAULT_JUDGES: readonly string[] = ['classic', 'kernel'];
+
+/**
+ * A `--judges` list: comma-separated names of `known` (and aliases), expanded and deduplicated in
+ * order. Throws a RangeError naming an unknown judge. The two spec judges are always part of a
+ * campaign (every other judge is compared with one of them); naming them is optional.
+ */
+export function expandJudgeNames(text: string, known: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(',')) {
+    const n = raw.trim();
+    if (n === '') continue;
+    const names = JUDGE_ALIASES.get(n) ?? (known.has(n) ? [n] : null);
+    if (names === null) throw new RangeError(`unknown judge '${n}' (known: ${[...known, ...JUDGE_ALIASES.keys()].join(', ')})`);
+    for (const m of names) if (!out.includes(m)) out.push(m);
+  }
+  return out;
 }
 
 /** The classic semantics with every decision switched to what the configured v6.6 kernel does. */

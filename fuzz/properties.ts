@@ -6,11 +6,11 @@
 //   3. every migrated program runs without a model fault (memory, stack bucket, step budget, helpers
 //      the converter never emits);
 //   4. the byte encodings round-trip (struct sock_filter and struct bpf_insn images);
-//   5. with the compiled judge on: the compiled classic program gives the classic evaluator's result
-//      and the compiled eBPF program the eBPF interpreter's, on every case.
+//   5. every other judge of the campaign (the compiled backends, fuzz/judges.ts) gives the verdict
+//      and the results of the spec judge it names (`against`): the compiled classic program the
+//      classic evaluator's, the compiled eBPF program the kernel path's, on every case.
 // A check returns null or a Finding; nothing is allocated on the path where everything agrees.
 import { ClassicVm, EXIT_OOB } from '../model/cbpf/eval.js';
-import { compileClassicProgramJs, type ClassicJsFilter } from '../model/cbpf/jit.js';
 import { decodeProgram, encodeProgram, type Program, type SockFilter } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import { decodeInsns, encodeInsns } from '../model/ebpf/insn.js';
@@ -19,9 +19,10 @@ import type { Env, SkBuff } from '../model/skb.js';
 import type { Rejection } from '../model/verdict.js';
 import type { InvalidCase } from './arb/invalid.js';
 import { divergenceEvents, predictAttach, RUNTIME_DIVERGENCES, type RuntimeDivergence } from './divergences.js';
-import { ClassicJudge, KernelJudge, kernelSemantics } from './judges.js';
+import { ClassicJudge, KernelJudge, kernelSemantics, type RunJudge } from './judges.js';
 
-export type PropertyName = 'valid-accepted' | 'invalid-rejected' | 'equivalence' | 'no-fault' | 'roundtrip' | 'compiled';
+/** What a finding breaks; 'judge' is property 5 (another judge differs from its spec judge). 'compiled' is the old name of 'judge' for the compiled backends, kept for corpus entries. */
+export type PropertyName = 'valid-accepted' | 'invalid-rejected' | 'equivalence' | 'no-fault' | 'roundtrip' | 'judge' | 'compiled';
 
 export interface Finding {
   readonly property: PropertyName;
@@ -35,6 +36,8 @@ export interface Finding {
   readonly kernel: number | null;
   readonly predicted: number | null;
   readonly fault: Fault | null;
+  /** Property 5: the judge that differs from its spec judge (null for the other properties). */
+  readonly judge?: string;
 }
 
 /** What a campaign counts. Plain numbers and maps, merged across workers. */
@@ -85,14 +88,13 @@ export class Checker {
   stats: Stats = newStats();
   /** Whether to also check the byte encodings (property 4) on each program. */
   roundtrip = true;
-  /** The compiled classic program of the current case (property 5), or null when the judge is off. */
-  private compiledClassic: ClassicJsFilter | null = null;
 
   constructor(
     readonly config: KernelConfig,
-    /** Run the compiled backends (model/cbpf/jit.ts, model/ebpf/jit.ts) as a third judge. */
-    readonly compiled = false,
+    /** The campaign's other synchronous judges (property 5), each compared with the spec judge it names. */
+    readonly others: readonly RunJudge[] = [],
   ) {
+    for (const j of others) if (j.against === null) throw new RangeError(`Checker: judge ${j.name} names no spec judge to be compared with`);
     this.classic = new ClassicJudge(config);
     this.kernel = new KernelJudge(config);
     const sem = kernelSemantics(config);
@@ -124,6 +126,8 @@ export class Checker {
     const kv = this.kernel.load(prog);
     const attach = { classic: cv, kernel: kv };
     if (cv !== null) return this.finding('valid-accepted', `generated valid program rejected: ${verdictText(cv)}`, prog, null, attach);
+    const ov = this.loadOthers(prog, attach);
+    if (ov !== null) return ov;
     if (this.roundtrip) {
       const rt = this.checkRoundtrip(prog);
       if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
@@ -147,7 +151,7 @@ export class Checker {
       if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
     }
     const cp = this.classic.program;
-    this.compiledClassic = this.compiled ? compileClassicProgramJs(cp, this.config) : null;
+    const others = this.others;
     for (const input of inputs) {
       this.stats.pairs++;
       const c = this.classic.run(input.skb, input.env);
@@ -159,13 +163,22 @@ export class Checker {
       // Only historical variants (model/variants.ts) let the classic evaluator read past the skb.
       if (this.classic.vm.exit === EXIT_OOB)
         return this.finding('no-fault', `classic evaluator read past the end of the skb at pc ${this.classic.vm.exitPc}`, prog, input, attach, c, k);
-      if (this.compiledClassic !== null) {
-        const cc = this.compiledClassic(input.skb, input.env);
-        if (cc !== c) return this.finding('compiled', `compiled classic ${cc} != classic evaluator ${c}`, prog, input, attach, c, k);
-        const ck = this.kernel.runner.runCompiled(this.kernel.filter, input.skb, input.env);
-        const cf = this.kernel.runner.compiledFault;
-        if (cf !== null || ck !== k)
-          return this.finding('compiled', cf ? `compiled eBPF faulted: ${cf.kind}: ${cf.detail}` : `compiled eBPF ${ck} != eBPF interpreter ${k}`, prog, input, attach, c, k, null, cf);
+      for (let j = 0; j < others.length; j++) {
+        const o = others[j]!;
+        const want = o.against === 'classic' ? c : k;
+        const got = o.run(input.skb, input.env);
+        const of = o.fault;
+        if (of !== null || got !== want)
+          return this.judgeFinding(
+            o,
+            of ? `${o.name} faulted: ${of.kind} at pc ${of.pc}: ${of.detail}` : `${o.name} ${got} != ${o.against === 'classic' ? 'classic evaluator' : 'kernel path'} ${want}`,
+            prog,
+            input,
+            attach,
+            c,
+            k,
+            of,
+          );
       }
       if (events === 0) {
         if (c !== k) return this.finding('equivalence', `classic ${c} != kernel ${k}, and no catalogued divergence applies`, prog, input, attach, c, k);
@@ -201,6 +214,22 @@ export class Checker {
       );
   }
 
+  private judgeFinding(o: RunJudge, message: string, prog: Program, input: CaseInput | null, attach: Finding['attach'], c: number | null, k: number | null, fault: Fault | null): Finding {
+    return { ...this.finding('judge', message, prog, input, attach, c, k, null, fault), judge: o.name };
+  }
+
+  // Property 5 for verdicts: each other judge loads the program and must accept it exactly when its
+  // spec judge does, and reject it with the same errno.
+  private loadOthers(prog: Program, attach: Finding['attach']): Finding | null {
+    for (const o of this.others) {
+      const want = o.against === 'classic' ? attach.classic : attach.kernel;
+      const got = o.load(prog);
+      if ((got === null) !== (want === null) || (got !== null && want !== null && got.errno !== want.errno))
+        return this.judgeFinding(o, `attach: ${o.name} ${verdictText(got)}, ${o.against === 'classic' ? 'classic evaluator' : 'kernel path'} ${verdictText(want)}`, prog, null, attach, null, null, null);
+    }
+    return null;
+  }
+
   /** Property 1 (invalid side): the targeted rule is the one the kernel path reports. */
   checkInvalid(inv: InvalidCase): Finding | null {
     this.stats.invalid++;
@@ -219,7 +248,7 @@ export class Checker {
     // The check stage is the same code on both sides: its verdicts must be identical.
     if (inv.stage === 'check' && !sameVerdict(cv, kv))
       return this.finding('invalid-rejected', `checker verdicts differ: classic ${verdictText(cv)}, kernel ${verdictText(kv)}`, inv.prog, null, attach);
-    return null;
+    return this.loadOthers(inv.prog, attach);
   }
 
   /** Property 4: the program image and the migrated eBPF image decode to what was encoded. */

@@ -1,8 +1,9 @@
 // Judges: anything that answers "what does this kernel, or this implementation, do with this
 // program and these inputs". The spec's two evaluators, the engines, the live kernel and other
 // implementations (libpcap, DPDK, golang.org/x/net/bpf, gVisor) are judges of one kind. Types only:
-// the spec judges live in fuzz/, the live kernel's and the outside implementations' in oracle/, and a
-// campaign takes a list of them (DESIGN.md "Judges").
+// the spec judges and the compiled backends are in fuzz/judges.ts, the live kernel's and the outside
+// implementations' in oracle/, and a campaign takes a list of them (DESIGN.md "Judges"; the
+// synchronous campaign fuzz/campaign.ts, the batched one fuzz/batched.ts).
 //
 // A judge is batched and asynchronous: it gets cases (a program and many inputs each) and answers,
 // per case, a verdict and, per input, a result that may be exact, partly known or not comparable.
@@ -62,6 +63,11 @@ export type JudgeResult =
 export interface JudgeAnswer {
   readonly verdict: JudgeVerdict;
   readonly results: readonly JudgeResult[];
+  /**
+   * What this answer cost or settled, in the judge's own terms, summed by the campaign into its
+   * summary (the live kernel: `attaches`, `confirmed` pairs). Optional.
+   */
+  readonly counters?: Readonly<Record<string, number>>;
 }
 
 export interface Judge<In = SkbInput> {
@@ -72,6 +78,12 @@ export interface Judge<In = SkbInput> {
    * extension it does not implement). Unsupported cases are counted, never compared.
    */
   supports(prog: Program): string | null;
+  /**
+   * The input this judge really runs for `input`, when it can build only some inputs (the live kernel
+   * sends the packet's bytes as an AF_UNIX datagram, on its own CPU): campaigns give the judge, and
+   * the spec judge it is compared with, this input instead. Absent: every input as given.
+   */
+  inputFor?(input: In): In;
   /** Judge a batch of cases; the answers are in the cases' order. */
   judge(cases: readonly JudgeCase<In>[]): Promise<readonly JudgeAnswer[]>;
   /** Present on synchronous judges: the same answers without a promise. */

@@ -8,7 +8,7 @@ import { DEFAULT_CHUNK, type CampaignFinding, type CampaignOptions } from '../..
 import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
 import { coverageCampaign } from '../../fuzz/coverage.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
-import { JUDGE_NAMES } from '../../fuzz/judges.js';
+import { BUILTIN_JUDGES, expandJudgeNames, knownJudgeNames } from '../../fuzz/judges.js';
 import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
 import type { Stats } from '../../fuzz/properties.js';
 import { printProgram } from '../formats/index.js';
@@ -27,13 +27,22 @@ export interface FuzzFlags {
   readonly json?: boolean;
 }
 
-/** --judges: classic and kernel always; 'compiled' adds the compiled backends. */
-export function parseJudges(text: string | undefined): boolean {
-  if (text === undefined) return false;
-  const names = text.split(',').map((s) => s.trim());
-  for (const n of names) if (!(JUDGE_NAMES as readonly string[]).includes(n)) throw new InputError(`--judges ${clip(text)}: unknown judge '${clip(n)}' (known: ${JUDGE_NAMES.join(', ')})`);
-  if (!names.includes('classic') || !names.includes('kernel')) throw new InputError(`--judges ${clip(text)}: classic and kernel are always compared; add compiled for the third judge`);
-  return names.includes('compiled');
+/**
+ * --judges: the judges of the campaign by name (fuzz/judges.ts). The spec judges classic and kernel
+ * always run; the others are split into those every worker builds itself (`sync`: compiled-classic,
+ * compiled-ebpf, or `compiled` for both) and those the command opens and asks in batches (`batched`:
+ * the live kernel `live`, and any registered outside implementation).
+ */
+export function parseJudges(text: string | undefined): { sync: string[]; batched: string[] } {
+  if (text === undefined) return { sync: [], batched: [] };
+  let names: string[];
+  try {
+    names = expandJudgeNames(text, knownJudgeNames());
+  } catch (e) {
+    throw new InputError(`--judges ${clip(text)}: ${clip((e as Error).message, 200)}`);
+  }
+  const others = names.filter((n) => n !== 'classic' && n !== 'kernel');
+  return { sync: others.filter((n) => BUILTIN_JUDGES.has(n)), batched: others.filter((n) => !BUILTIN_JUDGES.has(n)) };
 }
 
 /** The longest budget --time takes: 2^31 - 1 ms (24.8 days), the longest timer Node keeps. */
@@ -99,11 +108,18 @@ export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOpt
     packetsPerProgram: positiveInt('--packets-per-program', f.packetsPerProgram, 4096),
     config,
     chunkSize: DEFAULT_CHUNK,
-    compiled: parseJudges(f.judges),
+    judges: parseJudges(f.judges).sync,
   };
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
+
+/** Lines "  name  count  title" whose columns stay aligned whatever the names. */
+export function countTable(rows: readonly (readonly [string, number, string])[]): string[] {
+  const w = Math.max(24, ...rows.map(([k]) => k.length));
+  const n = Math.max(10, ...rows.map(([, v]) => fmt(v).length));
+  return rows.map(([k, v, t]) => `  ${k.padEnd(w)} ${fmt(v).padStart(n)}${t ? `  ${t}` : ''}`);
+}
 const divText = (s: Stats): string =>
   Object.keys(s.divergences).length === 0
     ? 'none'
@@ -147,7 +163,7 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
   const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
   process.stderr.write(
     `bpfspec fuzz: seed ${opts.seed}, ${budget}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, shard ${opts.shard.index}/${opts.shard.count}, ` +
-      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges classic,kernel${opts.compiled ? ',compiled' : ''}, ${opts.config.arch}, optmem_max ${opts.config.optmemMax}, load helpers ${opts.config.loadHelpers}\n`,
+      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges ${['classic', 'kernel', ...(opts.judges ?? [])].join(',')}, ${opts.config.arch}, optmem_max ${opts.config.optmemMax}, load helpers ${opts.config.loadHelpers}\n`,
   );
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -178,7 +194,7 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
       }
       written.push(path ?? '');
       process.stderr.write(
-        `finding (${f.finding.property}): ${f.finding.message}\n${path !== null ? `  written to ${path}\n  replay: bpfspec replay ${path}\n` : ''}`,
+        `finding (${f.finding.judge ?? f.finding.property}): ${f.finding.message}\n${path !== null ? `  written to ${path}\n  replay: bpfspec replay ${path}\n` : ''}`,
       );
     },
   });
@@ -214,24 +230,27 @@ export function summaryJson(r: FuzzResult): unknown {
     pairs_per_s: Math.round(s.stats.pairs / Math.max(secs, 1e-3)),
     divergences: Object.fromEntries(DIVERGENCES.map((d) => [d.id, s.stats.divergences[d.id] ?? 0]).concat(Object.entries(s.stats.divergences).filter(([k]) => !DIVERGENCES.some((d) => d.id === k)))),
     invalid_rules: s.stats.invalidRules,
-    findings: s.findings.map((f, i) => ({ property: f.finding.property, message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, file: r.written[i] || null })),
+    findings: s.findings.map((f, i) => ({ property: f.finding.property, ...(f.finding.judge ? { judge: f.finding.judge } : {}), message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, file: r.written[i] || null })),
   };
 }
 
 export function summaryText(r: FuzzResult, config: KernelConfig): string {
   const j = summaryJson(r) as ReturnType<typeof summaryJson> & Record<string, unknown>;
   const s = r.summary;
+  const known = new Set(DIVERGENCES.map((d) => d.id));
   const lines = [
     `seed ${s.seed}${s.interrupted ? ' (interrupted)' : ''}: ${fmt(cases(s.stats))} cases (${fmt(s.stats.programs)} valid programs, ${fmt(s.stats.invalid)} invalid) and ${fmt(s.stats.pairs)} (program, packet) pairs in ${(s.elapsedMs / 1000).toFixed(1)}s: ${fmt(j.cases_per_s as number)} cases/s, ${fmt(j.pairs_per_s as number)} pairs/s`,
     'divergences (predicted exactly by the catalogue):',
-    ...DIVERGENCES.map((d) => `  ${d.id.padEnd(24)} ${fmt(s.stats.divergences[d.id] ?? 0).padStart(10)}  ${d.title}`),
-    ...Object.entries(s.stats.divergences)
-      .filter(([k]) => !DIVERGENCES.some((d) => d.id === k))
-      .map(([k, v]) => `  ${k.padEnd(24)} ${fmt(v).padStart(10)}  (several at once)`),
+    ...countTable([
+      ...DIVERGENCES.map((d) => [d.id, s.stats.divergences[d.id] ?? 0, d.title] as const),
+      ...Object.entries(s.stats.divergences)
+        .filter(([k]) => !known.has(k))
+        .map(([k, v]) => [k, v, '(several at once)'] as const),
+    ]),
     `findings: ${s.findings.length}`,
   ];
   for (const f of s.findings) {
-    lines.push(`  ${f.finding.property}: ${f.finding.message} (seed ${f.seed}, path ${f.path}, ${f.shrinks} shrinks)`);
+    lines.push(`  ${f.finding.judge ?? f.finding.property}: ${f.finding.message} (seed ${f.seed}, path ${f.path}, ${f.shrinks} shrinks)`);
     lines.push(...String(printProgram(f.finding.prog, 'bpf_asm')).trimEnd().split('\n').map((l) => `      ${l}`));
     if (f.finding.skb && f.finding.env) lines.push(...sideBySide(f.finding.prog, f.finding.skb, f.finding.env, config).map((l) => `    ${l}`));
   }

@@ -1,57 +1,74 @@
-// `bpfspec kdiff`: the live Linux kernel as the judge of the model (oracle/kdiff.ts).
+// `bpfspec kdiff`: the live Linux kernel as the judge of the model; and every campaign whose judges
+// answer in batches (`bpfspec fuzz --judges ...` with a registered judge such as `live`). Both run
+// fuzz/batched.ts; this file opens the judges, prints and saves what it finds.
 import cliProgress from 'cli-progress';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { KernelConfig } from '../../model/config.js';
-import { errnoName } from '../../model/uapi.js';
+import type { Judge, SkbInput } from '../../model/judge.js';
 import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
-import { startKdiff, type KdiffFinding, type KdiffOptions, type KdiffSummary } from '../../oracle/kdiff.js';
-import { KernelOracle } from '../../oracle/kernel/judge.js';
+import { startBatched, resultText, type BatchedFinding, type BatchedOptions, type BatchedSummary, type JudgeStats, type Lane } from '../../fuzz/batched.js';
+import { openableJudge, registerJudge } from '../../fuzz/judges.js';
+import { KernelOracle, LiveKernelJudge } from '../../oracle/kernel/judge.js';
 import { liveConfig, paramsJson, readKernelParams, type KernelParams } from '../../oracle/kernel/params.js';
 import { probeBpfProgHeader } from '../../oracle/kernel/probe.js';
 import { printProgram } from '../formats/index.js';
 import { clip, ensureOutputDir, InputError, writeOutput } from '../io.js';
 import { sideBySide } from '../report.js';
-import { budgetOptions, positiveInt } from './fuzz.js';
+import { budgetOptions, countTable, positiveInt } from './fuzz.js';
 
-export interface KdiffFlags {
+// The live kernel, for `--judges live` and kdiff: one oracle process per lane, pinned to CPU lane mod the CPU count.
+registerJudge({
+  name: 'live',
+  against: 'kernel',
+  description: 'the running kernel: SO_ATTACH_FILTER on an AF_UNIX socket pair (oracle/kernel)',
+  live: true,
+  open: async ({ lane }) => {
+    const o = await KernelOracle.open(lane % availableParallelism());
+    return 'missing' in o ? { missing: `the live kernel oracle: ${o.missing}` } : new LiveKernelJudge(o);
+  },
+});
+
+export interface BatchedFlags {
   readonly time?: string;
   readonly runs?: string;
   readonly seed?: string;
   readonly workers?: string;
   readonly corpus: string;
-  readonly confirmed: string;
+  /** where confirmed divergences are recorded; nothing is written without it */
+  readonly confirmed?: string;
   readonly packetsPerProgram: string;
   readonly json?: boolean;
 }
 
-export function kdiffOptions(f: KdiffFlags, config: KernelConfig): KdiffOptions {
-  return {
-    ...budgetOptions(f),
-    packetsPerProgram: positiveInt('--packets-per-program', f.packetsPerProgram, 1024),
-    config,
-    chunkSize: 256,
-    batch: 32,
-  };
-}
+export type KdiffFlags = BatchedFlags;
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
-/** Open one oracle per worker (CPU w mod the CPU count); `missing` names what is not there. */
-export async function openOracles(workers: number): Promise<KernelOracle[] | { missing: string }> {
-  const n = availableParallelism();
-  const out: KernelOracle[] = [];
-  for (let w = 0; w < workers; w++) {
-    const o = await KernelOracle.open(w % n);
-    if ('missing' in o) {
-      await Promise.all(out.map((x) => x.close()));
-      return o;
+/** Open `names` once per lane; on a missing prerequisite close what was opened and throw InputError naming it. */
+export async function openLanes(names: readonly string[], lanes: number, config: KernelConfig): Promise<Lane[]> {
+  const out: Lane[] = [];
+  const opened: Judge<SkbInput>[] = [];
+  try {
+    for (let lane = 0; lane < lanes; lane++) {
+      const judges = [];
+      for (const name of names) {
+        const entry = openableJudge(name);
+        if (entry === undefined) throw new InputError(`--judges: unknown judge '${name}'`);
+        const j = await entry.open({ config, lane, lanes });
+        if ('missing' in j) throw new InputError(`judge ${name} needs ${j.missing}`);
+        opened.push(j);
+        judges.push({ judge: j, against: entry.against });
+      }
+      out.push({ judges });
     }
-    out.push(o);
+    return out;
+  } catch (e) {
+    await Promise.all(opened.map((j) => j.close()));
+    throw e;
   }
-  return out;
 }
 
 /** The live kernel's parameters and the model configuration that matches them (probed once). */
@@ -61,23 +78,39 @@ export async function liveSetup(oracle: KernelOracle): Promise<{ params: KernelP
   return { params, header, config: liveConfig(params, header ?? undefined) };
 }
 
-function saveFinding(f: KdiffFinding, opts: KdiffOptions, dir: string, version: string, kernel: Record<string, unknown>): string {
+function saveFinding(f: BatchedFinding, opts: BatchedOptions, dir: string, version: string, kernel: Record<string, unknown> | null, command: string): string {
+  const base = { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec ${command} --seed ${opts.seed} (chunk ${f.chunk})` };
+  if (f.kind === 'spec') {
+    const fd = f.finding;
+    const entry = makeEntry({
+      kind: 'finding',
+      title: `${fd.property}: ${fd.message}`.slice(0, 200),
+      property: fd.property,
+      message: fd.message,
+      prog: fd.prog,
+      inputs: fd.skb && fd.env ? [{ skb: fd.skb, env: fd.env }] : [],
+      config: opts.config,
+      asm: String(printProgram(fd.prog, 'bpf_asm')),
+      origin: base,
+    });
+    mkdirSync(dir, { recursive: true });
+    return writeEntry(dir, entry).path;
+  }
   const m = f.mismatch;
   const entry = makeEntry({
     kind: 'finding',
-    title: `kdiff ${m.kind}: ${m.message}`.slice(0, 200),
-    property: 'equivalence',
-    message: m.message,
+    title: `${m.judge} ${m.kind}: ${m.message}`.slice(0, 200),
+    property: 'judge',
+    message: `${m.judge}: ${m.message}`,
     prog: m.prog,
-    inputs: m.skb && m.env ? [{ skb: m.skb, env: m.env }] : [],
+    inputs: m.input ? [m.input] : [],
     config: opts.config,
     asm: String(printProgram(m.prog, 'bpf_asm')),
     origin: {
-      bpfspec: version,
-      seed: f.seed,
-      path: f.path,
-      source: `bpfspec kdiff --seed ${opts.seed} (chunk ${f.chunk})`,
-      kernel: { ...kernel, verdict_errno: m.kernel.errno, result: m.kernelResult },
+      ...base,
+      ...(kernel !== null && m.judge === 'live'
+        ? { kernel: { ...kernel, verdict_errno: m.answer.verdict.accepted ? 0 : -m.answer.verdict.errno, result: m.answer.result } }
+        : {}),
     },
   });
   mkdirSync(dir, { recursive: true });
@@ -85,9 +118,9 @@ function saveFinding(f: KdiffFinding, opts: KdiffOptions, dir: string, version: 
 }
 
 /**
- * Record the catalogue divergences this kernel confirmed: corpus/confirmed/<release>.json holds,
- * per divergence id, how many cases showed it and the kernel that confirmed it (merged with what
- * earlier runs recorded; written atomically).
+ * Record the catalogue divergences this kernel confirmed: <dir>/<release>.json holds, per divergence
+ * id, how many cases showed it and the kernel that confirmed it (merged with what earlier runs
+ * recorded; written atomically). Only called with an explicit `--confirmed DIR`.
  */
 export function recordConfirmed(dir: string, params: KernelParams, confirmed: Record<string, number>): string | null {
   if (Object.keys(confirmed).length === 0) return null;
@@ -116,37 +149,64 @@ export function recordConfirmed(dir: string, params: KernelParams, confirmed: Re
   return path;
 }
 
-export interface KdiffResult {
-  readonly summary: KdiffSummary;
+export interface BatchedResult {
+  readonly command: string;
+  readonly judges: readonly string[];
+  readonly summary: BatchedSummary;
   readonly written: string[];
-  readonly params: KernelParams;
+  /** the live kernel's parameters, when a judge is the running kernel */
+  readonly params: KernelParams | null;
   readonly header: number | null;
+  readonly config: KernelConfig;
   readonly confirmedFile: string | null;
+  /** lanes whose judges fell back to one packet at a time (the live kernel without root) */
+  readonly unbatched: number;
 }
 
-/** The flags' values checked before any oracle starts (one line, exit 2): budget, seed, workers, packets. */
-export function validateKdiffFlags(f: KdiffFlags): void {
+export type KdiffResult = BatchedResult;
+
+/** The flags' values checked before any judge or oracle starts (one line, exit 2): budget, seed, workers, packets. */
+export function validateBatchedFlags(f: BatchedFlags): void {
   budgetOptions(f);
   positiveInt('--packets-per-program', f.packetsPerProgram, 1024);
 }
 
-/** Run kdiff with live progress; SIGINT stops it cleanly. Throws InputError naming what is missing. */
-export async function runKdiff(flags: KdiffFlags, version: string): Promise<KdiffResult> {
-  validateKdiffFlags(flags);
+/**
+ * Run a batched campaign of `judges` (registered names) with live progress; SIGINT stops it cleanly.
+ * When a judge is the running kernel, the model takes the kernel's parameters (probed). Throws
+ * InputError naming what is missing.
+ */
+export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, config0: KernelConfig, version: string): Promise<BatchedResult> {
+  validateBatchedFlags(flags);
   const workers = flags.workers === undefined ? availableParallelism() : positiveInt('--workers', flags.workers, 256);
-  const oracles = await openOracles(workers);
-  if ('missing' in oracles) throw new InputError(`kdiff needs ${oracles.missing}`);
+  const lanes = await openLanes(judges, workers, config0);
   try {
-    const { params, header, config } = await liveSetup(oracles[0]!);
-    const opts = kdiffOptions({ ...flags, workers: String(workers) }, config);
-    const kernel = paramsJson(params, oracles[0]!.cpu, header);
+    const live = lanes[0]!.judges.find((j) => j.judge instanceof LiveKernelJudge)?.judge as LiveKernelJudge | undefined;
+    const setup = live ? await liveSetup(live.oracle) : null;
+    const config = setup ? setup.config : config0;
+    const opts: BatchedOptions = {
+      ...budgetOptions({ ...flags, workers: String(workers) }),
+      packetsPerProgram: positiveInt('--packets-per-program', flags.packetsPerProgram, 1024),
+      config,
+      chunkSize: 256,
+      batch: 32,
+      syncJudges,
+    };
+    const kernel = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
+    const unbatched = lanes.filter((l) => l.judges.some((j) => j.judge instanceof LiveKernelJudge && !j.judge.batched)).length;
     const tty = process.stderr.isTTY === true && !flags.json;
     const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
+    const cpus = lanes.flatMap((l) => l.judges.filter((j) => j.judge instanceof LiveKernelJudge).map((j) => (j.judge as LiveKernelJudge).cpu));
     process.stderr.write(
-      `bpfspec kdiff: seed ${opts.seed}, ${budget}, ${workers} oracle${workers === 1 ? '' : 's'} on CPUs ${oracles.map((o) => o.cpu).join(',')}, ` +
-        `${opts.packetsPerProgram} packets per program; kernel ${params.release}, optmem_max ${params.optmemMax}, bpf_prog header ${header ?? 'unknown'} ` +
-        `-> model optmem_max ${config.optmemMax}, load helpers ${config.loadHelpers}\n`,
+      `bpfspec ${command}: seed ${opts.seed}, ${budget}, ${workers} lane${workers === 1 ? '' : 's'}${cpus.length ? ` (oracles on CPUs ${cpus.join(',')})` : ''}, ` +
+        `${opts.packetsPerProgram} packets per program, judges ${['classic', 'kernel', ...syncJudges, ...judges].join(',')}` +
+        (setup ? `; kernel ${setup.params.release}, optmem_max ${setup.params.optmemMax}, bpf_prog header ${setup.header ?? 'unknown'} -> model optmem_max ${config.optmemMax}, load helpers ${config.loadHelpers}` : '') +
+        '\n',
     );
+    if (unbatched > 0)
+      process.stderr.write(
+        `bpfspec ${command}: ${unbatched} of ${workers} oracle${workers === 1 ? '' : 's'} cannot batch (no CAP_SETUID for SCM_CREDENTIALS tagging; run as root): falling back to one packet at a time, which is much slower\n`,
+      );
     const bar = tty
       ? new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {cases} cases | {rate}/s | {pairs} pairs | findings {findings}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
       : null;
@@ -154,24 +214,27 @@ export async function runKdiff(flags: KdiffFlags, version: string): Promise<Kdif
     bar?.start(total, 0, { cases: '0', rate: '0', pairs: '0', findings: 0 });
     let last = Date.now();
     const written: string[] = [];
-    const run = startKdiff(opts, oracles, {
+    const pairsOf = (s: BatchedSummary['stats']): number => Object.values(s.judges).reduce((n, j) => n + j.pairs, 0);
+    const run = startBatched(opts, lanes, {
       progress: (s, ms, nf) => {
         const rate = fmt(Math.round(s.cases / Math.max(ms / 1000, 1e-3)));
-        if (bar) bar.update(opts.runs !== null ? s.cases : Math.min(ms, total), { cases: fmt(s.cases), rate, pairs: fmt(s.pairs), findings: nf });
+        if (bar) bar.update(opts.runs !== null ? s.cases : Math.min(ms, total), { cases: fmt(s.cases), rate, pairs: fmt(pairsOf(s)), findings: nf });
         else if (Date.now() - last >= 5000) {
           last = Date.now();
-          process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(s.cases)} cases (${rate}/s), ${fmt(s.pairs)} pairs (${fmt(s.exact)} exact, ${fmt(s.partial)} partly known), findings ${nf}\n`);
+          process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(s.cases)} cases (${rate}/s), ${fmt(pairsOf(s))} pairs, findings ${nf}\n`);
         }
       },
       finding: (f) => {
         let path: string | null = null;
         try {
-          path = saveFinding(f, opts, flags.corpus, version, kernel);
+          path = saveFinding(f, opts, flags.corpus, version, kernel, command);
         } catch (e) {
-          process.stderr.write(`bpfspec: warning: mismatch not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
+          // a full disk or a vanished directory must not end the campaign: the summary still has it
+          process.stderr.write(`bpfspec: warning: ${f.kind === 'judge' ? 'mismatch' : 'finding'} not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
         }
         written.push(path ?? '');
-        process.stderr.write(`${bar ? '\n' : ''}mismatch (${f.mismatch.kind}): ${f.mismatch.message}\n${path !== null ? `  written to ${path}\n` : ''}`);
+        const what = f.kind === 'judge' ? `mismatch (${f.mismatch.judge} ${f.mismatch.kind}): ${f.mismatch.message}` : `finding (${f.finding.property}): ${f.finding.message}`;
+        process.stderr.write(`${bar ? '\n' : ''}${what}\n${path !== null ? `  written to ${path}\n` : ''}`);
       },
     });
     const onSigint = (): void => {
@@ -179,7 +242,7 @@ export async function runKdiff(flags: KdiffFlags, version: string): Promise<Kdif
       run.stop();
     };
     process.on('SIGINT', onSigint);
-    let summary: KdiffSummary;
+    let summary: BatchedSummary;
     try {
       summary = await run.done;
     } finally {
@@ -188,63 +251,102 @@ export async function runKdiff(flags: KdiffFlags, version: string): Promise<Kdif
     }
     let confirmedFile: string | null = null;
     try {
-      confirmedFile = recordConfirmed(flags.confirmed, params, summary.stats.confirmed);
+      confirmedFile = flags.confirmed !== undefined && setup ? recordConfirmed(flags.confirmed, setup.params, summary.stats.confirmed) : null;
     } catch (e) {
       // the campaign's summary matters more than the record: say why it is missing and go on
       process.stderr.write(`bpfspec: warning: ${clip(e instanceof Error ? e.message : String(e), 300)}\n`);
     }
-    return { summary, written, params, header, confirmedFile };
+    return { command, judges, summary, written, params: setup?.params ?? null, header: setup?.header ?? null, config, confirmedFile, unbatched };
   } finally {
-    await Promise.all(oracles.map((o) => o.close()));
+    await Promise.all(lanes.flatMap((l) => l.judges.map((j) => j.judge.close())));
   }
 }
 
-export function kdiffJson(r: KdiffResult): unknown {
+/** `bpfspec kdiff`: the batched campaign with the live kernel as its judge. */
+export function runKdiff(flags: KdiffFlags, config: KernelConfig, version: string): Promise<KdiffResult> {
+  return runBatched('kdiff', ['live'], [], flags, config, version);
+}
+
+const judgeJson = (s: JudgeStats, secs: number): Record<string, unknown> => ({ ...s, pairs_per_s: Math.round(s.pairs / Math.max(secs, 1e-3)) });
+
+export function batchedJson(r: BatchedResult): unknown {
   const s = r.summary;
   const secs = s.elapsedMs / 1000;
   return {
     seed: s.seed,
-    workers: s.workers,
-    cpus: s.cpus,
-    kernel: { ...paramsJson(r.params, s.cpus[0] ?? -1, r.header) },
+    lanes: s.lanes,
+    judges: ['classic', 'kernel', ...r.judges],
+    ...(r.params ? { kernel: paramsJson(r.params, -1, r.header) } : {}),
     elapsed_s: Number(secs.toFixed(3)),
     interrupted: s.interrupted,
-    ...s.stats,
+    unbatched_lanes: r.unbatched,
+    cases: s.stats.cases,
+    programs: s.stats.programs,
+    invalid: s.stats.invalid,
     cases_per_s: Math.round(s.stats.cases / Math.max(secs, 1e-3)),
-    pairs_per_s: Math.round(s.stats.pairs / Math.max(secs, 1e-3)),
+    confirmed: s.stats.confirmed,
     confirmed_file: r.confirmedFile,
-    findings: s.findings.map((f, i) => ({ kind: f.mismatch.kind, message: f.mismatch.message, seed: f.seed, path: f.path, chunk: f.chunk, shrinks: f.shrinks, file: r.written[i] || null })),
+    judge_stats: Object.fromEntries(Object.entries(s.stats.judges).map(([k, v]) => [k, judgeJson(v, secs)])),
+    findings: s.findings.map((f, i) => ({
+      ...(f.kind === 'judge' ? { judge: f.mismatch.judge, kind: f.mismatch.kind, message: f.mismatch.message } : { property: f.finding.property, message: f.finding.message }),
+      seed: f.seed,
+      path: f.path,
+      chunk: f.chunk,
+      shrinks: f.shrinks,
+      file: r.written[i] || null,
+    })),
   };
 }
 
-export function kdiffText(r: KdiffResult): string {
+export const kdiffJson = batchedJson;
+
+export function batchedText(r: BatchedResult): string {
   const s = r.summary;
   const st = s.stats;
   const secs = s.elapsedMs / 1000;
-  const lines = [
-    `kernel ${r.params.release} (optmem_max ${r.params.optmemMax}, bpf_jit_enable ${r.params.bpfJitEnable}, bpf_prog header ${r.header ?? 'unknown'}), CPUs ${s.cpus.join(',')}`,
+  const lines: string[] = [];
+  if (r.params) lines.push(`kernel ${r.params.release} (optmem_max ${r.params.optmemMax}, bpf_jit_enable ${r.params.bpfJitEnable}, bpf_prog header ${r.header ?? 'unknown'})`);
+  lines.push(
     `seed ${s.seed}${s.interrupted ? ' (interrupted)' : ''}: ${fmt(st.cases)} cases (${fmt(st.programs)} valid programs, ${fmt(st.invalid)} invalid) in ${secs.toFixed(1)}s, ` +
-      `${fmt(Math.round(st.cases / Math.max(secs, 1e-3)))} cases/s; ${fmt(st.attaches)} attaches`,
-    `results: ${fmt(st.pairs)} (program, packet) pairs compared, ${fmt(Math.round(st.pairs / Math.max(secs, 1e-3)))}/s: ${fmt(st.exact)} exact (${fmt(st.confirmedPairs)} of them arrived whole and were confirmed by a copy checking the model's value), ${fmt(st.partial)} partly known; ` +
-      `${fmt(st.random)} SKF_AD_RANDOM pairs not compared; ${fmt(st.sendErrors)} send errors`,
-    `x86-64 JIT failures (-ENOTSUPP, model run with jitAvailable false agrees): ${fmt(st.jitFailures)}`,
-    ...Object.entries(st.partialReasons).map(([k, v]) => `  partly known (${fmt(v)}): ${k}`),
-    'catalogue divergences confirmed by this kernel:',
-    ...DIVERGENCES.map((d) => `  ${d.id.padEnd(24)} ${fmt(st.confirmed[d.id] ?? 0).padStart(10)}`),
-    ...Object.entries(st.confirmed)
-      .filter(([k]) => !DIVERGENCES.some((d) => d.id === k))
-      .map(([k, v]) => `  ${k.padEnd(24)} ${fmt(v).padStart(10)}  (several at once)`),
-    ...(r.confirmedFile ? [`  recorded in ${r.confirmedFile}`] : []),
-    `mismatches: ${s.findings.length}`,
-  ];
+      `${fmt(Math.round(st.cases / Math.max(secs, 1e-3)))} cases/s on ${s.lanes} lane${s.lanes === 1 ? '' : 's'}${r.unbatched ? ` (${r.unbatched} one packet at a time)` : ''}`,
+  );
+  for (const [name, j] of Object.entries(st.judges)) {
+    const unsupported = Object.values(j.unsupported).reduce((a, b) => a + b, 0);
+    const counters = Object.entries(j.counters).map(([k, v]) => `${fmt(v)} ${k}`).join(', ');
+    lines.push(
+      `${name}: ${fmt(j.cases)} cases${unsupported ? ` (+${fmt(unsupported)} unsupported)` : ''}; ${fmt(j.pairs)} (program, input) pairs compared, ${fmt(Math.round(j.pairs / Math.max(secs, 1e-3)))}/s: ` +
+        `${fmt(j.exact)} exact${j.counters.confirmed !== undefined ? ` (${fmt(j.counters.confirmed)} of them arrived whole and were confirmed by a copy checking the model's value)` : ''}, ${fmt(j.partial)} partly known; ${fmt(j.none)} not comparable` +
+        (counters ? `; ${counters}` : ''),
+    );
+    for (const [k, v] of Object.entries(j.explained))
+      lines.push(`  ${k === 'jit-failure' ? 'x86-64 JIT failures (-ENOTSUPP; the model with the JIT failing agrees; the JIT itself is not modelled)' : k}: ${fmt(v)}`);
+    for (const [k, v] of Object.entries(j.partialReasons)) lines.push(`  partly known (${fmt(v)}): ${k}`);
+    for (const [k, v] of Object.entries(j.noneReasons)) lines.push(`  not comparable (${fmt(v)}): ${k}`);
+    for (const [k, v] of Object.entries(j.unsupported)) lines.push(`  unsupported (${fmt(v)}): ${k}`);
+  }
+  const known = new Set(DIVERGENCES.map((d) => d.id));
+  lines.push(
+    `catalogue divergences confirmed by ${r.judges.join(', ')}:`,
+    ...countTable([
+      ...DIVERGENCES.map((d) => [d.id, st.confirmed[d.id] ?? 0, ''] as const),
+      ...Object.entries(st.confirmed)
+        .filter(([k]) => !known.has(k))
+        .map(([k, v]) => [k, v, '(several at once)'] as const),
+    ]),
+  );
+  if (r.confirmedFile) lines.push(`  recorded in ${r.confirmedFile}`);
+  lines.push(`findings: ${s.findings.length}`);
   for (const f of s.findings) {
-    const m = f.mismatch;
-    lines.push(`  ${m.kind}: ${m.message} (seed ${f.seed}, path ${f.path}, ${f.shrinks} shrinks)`);
-    lines.push(...String(printProgram(m.prog, 'bpf_asm')).trimEnd().split('\n').map((l) => `      ${l}`));
-    if (m.kind === 'verdict') lines.push(`    kernel: ${m.kernel.errno === 0 ? 'accepted' : `-${errnoName(m.kernel.errno)}`}`);
-    if (m.skb && m.env) lines.push(...sideBySide(m.prog, m.skb, m.env, kdiffConfigOf(r)).map((l) => `    ${l}`));
+    const prog = f.kind === 'judge' ? f.mismatch.prog : f.finding.prog;
+    lines.push(`  ${f.kind === 'judge' ? `${f.mismatch.judge} ${f.mismatch.kind}: ${f.mismatch.message}` : `${f.finding.property}: ${f.finding.message}`} (seed ${f.seed}, path ${f.path}, ${f.shrinks} shrinks)`);
+    lines.push(...String(printProgram(prog, 'bpf_asm')).trimEnd().split('\n').map((l) => `      ${l}`));
+    if (f.kind === 'judge') {
+      const m = f.mismatch;
+      if (m.kind === 'result' && m.answer.result) lines.push(`    ${m.judge}: ${resultText(m.answer.result)}`);
+      if (m.input) lines.push(...sideBySide(m.prog, m.input.skb, m.input.env, r.config).map((l) => `    ${l}`));
+    } else if (f.finding.skb && f.finding.env) lines.push(...sideBySide(prog, f.finding.skb, f.finding.env, r.config).map((l) => `    ${l}`));
   }
   return `${lines.join('\n')}\n`;
 }
 
-const kdiffConfigOf = (r: KdiffResult): KernelConfig => liveConfig(r.params, r.header ?? undefined);
+export const kdiffText = batchedText;

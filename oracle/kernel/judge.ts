@@ -5,6 +5,10 @@
 // A result is `exact` only when every bit was read from the kernel; otherwise it is `partial` and
 // says what is known and why the rest is not. Nothing is guessed.
 import type { Program } from '../../model/cbpf/insn.js';
+import type { Judge, JudgeAnswer, JudgeCase, JudgeResult, SkbInput } from '../../model/judge.js';
+import type { SkBuff } from '../../model/skb.js';
+import { errnoName } from '../../model/uapi.js';
+import { unixDgramHeadlen, unixDgramSkb } from './afunix.js';
 import { ensureOracleBinary } from './build.js';
 import { KernelProcess, OBS_SEND_ERROR_BASE, type Job, type ProgOutcome } from './driver.js';
 import { confirmCopy, fields, fieldMask, fieldWidth, hasDevExit, instrument, loadsRandom, readField } from './instrument.js';
@@ -276,5 +280,88 @@ export class KernelOracle {
 
   close(): Promise<void> {
     return this.proc.close();
+  }
+}
+
+/** Whether an skb is the one an AF_UNIX datagram of its bytes becomes (the only skb the live kernel can be given). */
+export function isUnixDgramSkb(skb: SkBuff): boolean {
+  return (
+    skb.headlen === unixDgramHeadlen(skb.data.length) &&
+    skb.headroom.length === 0 &&
+    skb.macHeader === null &&
+    skb.networkHeader === 0 &&
+    skb.dev === null &&
+    skb.protocol === 0 &&
+    skb.pktType === 0 &&
+    skb.mark === 0 &&
+    skb.queueMapping === 0 &&
+    skb.hash === 0 &&
+    skb.vlanTci === 0 &&
+    skb.vlanProto === 0 &&
+    !skb.vlanPresent
+  );
+}
+
+/** The interface's result for what the kernel showed of one packet. */
+export function judgeResultOf(r: KernelResult, random: boolean): JudgeResult {
+  if (random) return { known: 'none', reason: 'the program loads SKF_AD_RANDOM' };
+  if (r.known === 'send-error') return { known: 'none', reason: `send failed (${errnoName(r.errno)})` };
+  return r;
+}
+
+/**
+ * The live kernel as a judge (model/judge.ts): SO_ATTACH_FILTER on an AF_UNIX datagram socket of one
+ * oracle process pinned to one CPU. Its inputs are AF_UNIX datagrams (inputFor makes one of any
+ * input's bytes, on this CPU); an input that is not one gets no result. The verdict's errno is the
+ * setsockopt's, negated; results are exact only when every bit was read from the kernel (see
+ * KernelOracle.evaluate). JudgeCase.expect picks the confirmation copies. Counters: `attaches` (the
+ * program and its copies), `confirmed` (packets settled by a confirmation copy).
+ */
+export class LiveKernelJudge implements Judge<SkbInput> {
+  readonly name = 'live';
+
+  constructor(readonly oracle: KernelOracle) {}
+
+  /** The CPU its filters run on (SKF_AD_CPU). */
+  get cpu(): number {
+    return this.oracle.cpu;
+  }
+
+  /** Whether the oracle batches packets with sendmmsg/recvmmsg (needs root); else one packet at a time. */
+  get batched(): boolean {
+    return this.oracle.proc.hello.batched;
+  }
+
+  supports(_prog: Program): string | null {
+    return null;
+  }
+
+  inputFor(input: SkbInput): SkbInput {
+    return { skb: unixDgramSkb(input.skb.data), env: { cpu: this.cpu, randomSeed: input.env.randomSeed } };
+  }
+
+  async judge(cases: readonly JudgeCase<SkbInput>[]): Promise<readonly JudgeAnswer[]> {
+    const verdicts = await this.oracle.evaluate(
+      cases.map((c) => ({ prog: c.prog, packets: c.inputs.map((i) => i.skb.data), ...(c.expect ? { expect: c.expect } : {}) })),
+    );
+    return verdicts.map((v, ci): JudgeAnswer => {
+      const counters = { attaches: v.attaches, confirmed: v.confirmed };
+      if (v.errno !== 0) return { verdict: { accepted: false, errno: -v.errno, message: `setsockopt(SO_ATTACH_FILTER): ${errnoName(v.errno)}` }, results: [], counters };
+      const inputs = cases[ci]!.inputs;
+      return {
+        verdict: { accepted: true },
+        results: v.results!.map((r, i) => {
+          const input = inputs[i]!;
+          if (!isUnixDgramSkb(input.skb)) return { known: 'none', reason: 'not an AF_UNIX datagram skb' };
+          if (input.env.cpu !== this.cpu) return { known: 'none', reason: `runs on CPU ${this.cpu}, not ${input.env.cpu}` };
+          return judgeResultOf(r, v.random);
+        }),
+        counters,
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.oracle.close();
   }
 }

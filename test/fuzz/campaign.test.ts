@@ -4,7 +4,7 @@ import test from 'ava';
 import { X86_64 } from '../../model/config.js';
 import { afUnixSkb } from '../../model/skb.js';
 import { chunkSeed, replaySeedPath, runChunk, runWorker, workerChunks, type CampaignOptions } from '../../fuzz/campaign.js';
-import { KernelJudge } from '../../fuzz/judges.js';
+import { CompiledEbpfJudge, KernelJudge } from '../../fuzz/judges.js';
 import { Checker, newStats, mergeStats, type Stats } from '../../fuzz/properties.js';
 
 const base: CampaignOptions = {
@@ -84,7 +84,7 @@ test('a finding is shrunk, counted up to the failing case, and replays from its 
 
 test('with the compiled judge, the compiled backends agree with both interpreters on every case', (t) => {
   const findings: string[] = [];
-  const stats = runWorker({ ...base, runs: 3000, compiled: true }, 0, {
+  const stats = runWorker({ ...base, runs: 3000, judges: ['compiled-classic', 'compiled-ebpf'] }, 0, {
     progress: (_s, f) => {
       if (f) findings.push(`${f.finding.property}: ${f.finding.message} (seed ${f.seed}, path ${f.path})`);
     },
@@ -95,14 +95,28 @@ test('with the compiled judge, the compiled backends agree with both interpreter
 });
 
 test('the compiled judge catches a backend that disagrees', (t) => {
-  const checker = new Checker(X86_64, true);
+  const compiled = new CompiledEbpfJudge(X86_64);
+  const checker = new Checker(X86_64, [compiled]);
   // ret #7 on an empty AF_UNIX skb: all four engines give 7 (net/core/filter.c:815 RET K)
   t.is(checker.checkValid([{ code: 0x06, jt: 0, jf: 0, k: 7 }], [{ skb: afUnixSkb(new Uint8Array(0)), env: { cpu: 0, randomSeed: 1 } }]), null);
   // sabotage the compiled eBPF path: the runner's compiled run now returns 8
-  const runner = checker.kernel.runner;
+  const runner = compiled.runner;
   const real = runner.runCompiled.bind(runner);
   runner.runCompiled = (f, skb, env) => real(f, skb, env) + 1;
   const f = checker.checkValid([{ code: 0x06, jt: 0, jf: 0, k: 7 }], [{ skb: afUnixSkb(new Uint8Array(0)), env: { cpu: 0, randomSeed: 1 } }]);
-  t.like(f, { property: 'compiled', kernel: 7 });
-  t.regex(f!.message, /compiled eBPF 8 != eBPF interpreter 7/);
+  t.like(f, { property: 'judge', judge: 'compiled-ebpf', kernel: 7 });
+  t.regex(f!.message, /compiled-ebpf 8 != kernel path 7/);
+});
+
+test('another judge whose verdict differs from its spec judge is a finding (property 5)', (t) => {
+  const compiled = new CompiledEbpfJudge({ ...X86_64, optmemMax: 100 });
+  const checker = new Checker(X86_64, [compiled]);
+  // 11 insns migrate to 15 eBPF insns (prologue included): 72 + 8 * 15 = 192 bytes charged, over the sabotaged judge's optmem_max 100
+  const f = checker.checkValid(
+    Array.from({ length: 10 }, () => ({ code: 0x00, jt: 0, jf: 0, k: 1 })).concat([{ code: 0x06, jt: 0, jf: 0, k: 7 }]),
+    [{ skb: afUnixSkb(new Uint8Array(0)), env: { cpu: 0, randomSeed: 1 } }],
+  );
+  t.like(f, { property: 'judge', judge: 'compiled-ebpf' });
+  t.regex(f!.message, /attach: compiled-ebpf -12 charge\/optmem-exceeded at pc null, kernel path accepted/);
+  t.throws(() => new Checker(X86_64, [new KernelJudge(X86_64)]), { instanceOf: RangeError });
 });

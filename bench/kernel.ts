@@ -1,9 +1,11 @@
-// Kernel throughput for `npm run bench` (bench/ calls this; it owns the reporting).
-import type { KernelConfig } from '../../model/config.js';
-import { campaignArbitrary } from '../../fuzz/campaign.js';
-import { drawChunk, KdiffComparer, oracleCase } from '../kdiff.js';
-import { KernelOracle, type OracleCase } from './judge.js';
-import { liveConfig, readKernelParams } from './params.js';
+// Kernel throughput for `npm run bench` (bench/run.ts owns the reporting): the live kernel's judge
+// (oracle/kernel/judge.ts LiveKernelJudge) asked as kdiff asks it (fuzz/batched.ts).
+import type { KernelConfig } from '../model/config.js';
+import type { JudgeCase, SkbInput } from '../model/judge.js';
+import { drawChunk, LaneSpec } from '../fuzz/batched.js';
+import { campaignArbitrary } from '../fuzz/campaign.js';
+import { KernelOracle, LiveKernelJudge } from '../oracle/kernel/judge.js';
+import { liveConfig, readKernelParams } from '../oracle/kernel/params.js';
 
 export interface KernelThroughput {
   /** exact-or-partial (program, packet) results per second, with the model's results as expectations */
@@ -38,23 +40,24 @@ export async function measureKernelThroughput(
     const n = opts.cases ?? 1024;
     const ppp = opts.packetsPerProgram ?? 16;
     const drawn = drawChunk(campaignArbitrary(ppp, config), opts.seed ?? 1, n);
-    const comparer = new KdiffComparer(config, o.cpu);
-    const withExpect = drawn.map((c) => oracleCase(c, comparer.predict(c)));
-    const plain = drawn.map((c) => oracleCase(c));
+    const judge = new LiveKernelJudge(o);
+    const spec = new LaneSpec(config, { judges: [{ judge, against: 'kernel' }] });
+    const withExpect = drawn.map((c) => spec.judgeCase(spec.answer(c), 'kernel'));
+    const plain = withExpect.map((c): JudgeCase<SkbInput> => ({ prog: c.prog, inputs: c.inputs }));
     const ret1 = [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
     const t0 = process.hrtime.bigint();
     await o.verdicts(Array.from({ length: 500 }, () => ret1));
     const attachUs = Number(process.hrtime.bigint() - t0) / 1e3 / 500;
-    const run = async (cases: readonly OracleCase[]): Promise<{ pairsPerSec: number; casesPerSec: number; exactShare: number; attachesPerCase: number }> => {
+    const run = async (cases: readonly JudgeCase<SkbInput>[]): Promise<{ pairsPerSec: number; casesPerSec: number; exactShare: number; attachesPerCase: number }> => {
       let pairs = 0;
       let exact = 0;
       let attaches = 0;
       const t1 = process.hrtime.bigint();
       for (let i = 0; i < cases.length; i += 32) {
-        for (const v of await o.evaluate(cases.slice(i, i + 32))) {
-          attaches += v.attaches;
-          pairs += v.results?.length ?? 0;
-          exact += v.results?.filter((r) => r.known === 'exact').length ?? 0;
+        for (const a of await judge.judge(cases.slice(i, i + 32))) {
+          attaches += a.counters?.attaches ?? 0;
+          pairs += a.results.length;
+          exact += a.results.filter((r) => r.known === 'exact').length;
         }
       }
       const secs = Number(process.hrtime.bigint() - t1) / 1e9;

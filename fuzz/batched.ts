@@ -1,0 +1,432 @@
+// The campaign of batched judges: the fuzz generators' cases (valid and invalid programs, packets)
+// go to the spec, in process, and in batches to judges that answer asynchronously (model/judge.ts):
+// the live kernel (`bpfspec kdiff`), outside implementations (libpcap, DPDK, x/net/bpf). Each judge
+// is compared with the spec judge it names (the kernel path or the classic evaluator); a verdict or
+// result they cannot both give is a mismatch, shrunk with fast-check by asking the judge again at
+// every shrink step.
+//
+// Cases are drawn chunk by chunk exactly as `bpfspec fuzz` draws them (fuzz/campaign.ts: chunk c is
+// fast-check run from chunkSeed(seed, c)), so a finding replays from (chunk seed, path). A lane is a
+// set of judges that takes one batch at a time (one oracle process pinned to one CPU, say); lane w
+// takes chunks w, w + L, w + 2L, ... Within a chunk, cases go to the lane's judges `batch` at a time.
+//
+// The inputs of a case are the generated ones, made into what the lane's judges can take (each
+// judge's inputFor in turn: the live kernel sends the bytes as an AF_UNIX datagram on its CPU); the
+// spec sees the same inputs. The spec's own properties (fuzz/properties.ts, with the campaign's
+// synchronous judges) are checked on every case too: their findings are reported and shrunk as
+// `bpfspec fuzz` does.
+import fc from 'fast-check';
+import type { Program } from '../model/cbpf/insn.js';
+import type { KernelConfig } from '../model/config.js';
+import { consistentResults, type Judge, type JudgeAnswer, type JudgeCase, type JudgeResult, type JudgeVerdict, type SkbInput } from '../model/judge.js';
+import { ENOTSUPP, errnoName } from '../model/uapi.js';
+import type { Rejection } from '../model/verdict.js';
+import { campaignArbitrary, checkCase, chunkSeed, otherJudges, type CampaignCase } from './campaign.js';
+import { ClassicJudge, KernelJudge, type Reference } from './judges.js';
+import { Checker, type Finding } from './properties.js';
+
+/** A judge of a batched campaign and the spec judge it must equal. */
+export interface BatchedJudge {
+  readonly judge: Judge<SkbInput>;
+  readonly against: Reference;
+}
+
+/** Judges that take one batch at a time (e.g. the processes pinned to one CPU). */
+export interface Lane {
+  readonly judges: readonly BatchedJudge[];
+}
+
+export interface BatchedOptions {
+  readonly seed: number;
+  /** total cases, or null for a time-bounded run */
+  readonly runs: number | null;
+  readonly timeMs: number | null;
+  readonly packetsPerProgram: number;
+  readonly config: KernelConfig;
+  /** cases per chunk (the fast-check run unit) */
+  readonly chunkSize: number;
+  /** cases per request to a lane's judges */
+  readonly batch: number;
+  /** synchronous judges checked in process on every case (fuzz/judges.ts BUILTIN_JUDGES names beyond the spec pair) */
+  readonly syncJudges?: readonly string[];
+}
+
+/** What one judge of a batched campaign answered. */
+export interface JudgeStats {
+  /** cases put to it */
+  cases: number;
+  /** cases it does not support (its supports() reason -> cases); not compared */
+  unsupported: Record<string, number>;
+  /** (program, input) pairs compared */
+  pairs: number;
+  exact: number;
+  partial: number;
+  /** pairs with nothing comparable (SKF_AD_RANDOM, a send error, an input it cannot take) */
+  none: number;
+  partialReasons: Record<string, number>;
+  noneReasons: Record<string, number>;
+  /**
+   * verdicts that differ from the spec's for a reason the model knows it leaves out, by reason:
+   * `jit-failure`, the live kernel's -ENOTSUPP where the model attaches with a working JIT but
+   * refuses with -ENOTSUPP when the JIT fails (KernelConfig.jitAvailable false; the x86-64 JIT's
+   * own acceptance is not modelled yet)
+   */
+  explained: Record<string, number>;
+  /** the judge's own counters (JudgeAnswer.counters) summed */
+  counters: Record<string, number>;
+}
+
+export interface BatchedStats {
+  cases: number;
+  programs: number;
+  invalid: number;
+  /** catalogue divergences (classic vs kernel path) shown by cases every judge agreed with: confirmed by them */
+  confirmed: Record<string, number>;
+  judges: Record<string, JudgeStats>;
+}
+
+export const newJudgeStats = (): JudgeStats => ({ cases: 0, unsupported: {}, pairs: 0, exact: 0, partial: 0, none: 0, partialReasons: {}, noneReasons: {}, explained: {}, counters: {} });
+export const newBatchedStats = (): BatchedStats => ({ cases: 0, programs: 0, invalid: 0, confirmed: {}, judges: {} });
+
+const bump = (m: Record<string, number>, k: string, n = 1): void => {
+  m[k] = (m[k] ?? 0) + n;
+};
+const addAll = (into: Record<string, number>, from: Readonly<Record<string, number>>): void => {
+  for (const [k, v] of Object.entries(from)) bump(into, k, v);
+};
+
+export function mergeBatchedStats(into: BatchedStats, from: BatchedStats): void {
+  into.cases += from.cases;
+  into.programs += from.programs;
+  into.invalid += from.invalid;
+  addAll(into.confirmed, from.confirmed);
+  for (const [name, s] of Object.entries(from.judges)) {
+    const t = (into.judges[name] ??= newJudgeStats());
+    for (const k of ['cases', 'pairs', 'exact', 'partial', 'none'] as const) t[k] += s[k];
+    for (const k of ['unsupported', 'partialReasons', 'noneReasons', 'explained', 'counters'] as const) addAll(t[k], s[k]);
+  }
+}
+
+/** A difference between a judge and the spec judge it must equal. */
+export interface Mismatch {
+  readonly judge: string;
+  readonly against: Reference;
+  readonly kind: 'verdict' | 'result';
+  readonly message: string;
+  readonly prog: Program;
+  /** the input (result mismatches), as the judge and the spec ran it */
+  readonly input: SkbInput | null;
+  /** the spec judge's verdict, and its result for the input */
+  readonly spec: { readonly verdict: Rejection | null; readonly value: number | null };
+  /** what the judge answered */
+  readonly answer: { readonly verdict: JudgeVerdict; readonly result: JudgeResult | null; readonly counters?: Readonly<Record<string, number>> };
+}
+
+/** A finding of a batched campaign with what replays it: a judge's mismatch, or a spec property (fuzz's). */
+export type BatchedFinding = { readonly chunk: number; readonly seed: number; readonly path: string; readonly shrinks: number } & (
+  | { readonly kind: 'judge'; readonly mismatch: Mismatch }
+  | { readonly kind: 'spec'; readonly finding: Finding }
+);
+
+const specName = (r: Reference): string => (r === 'kernel' ? 'kernel path' : 'classic evaluator');
+const rejectionText = (r: Rejection | null): string => (r === null ? 'accepts' : `-${errnoName(-r.errno)} (${r.stage}/${r.rule} at pc ${r.pc}, ${r.at})`);
+const verdictText = (v: JudgeVerdict): string => (v.accepted ? 'accepts' : v.errno !== 0 ? `-${errnoName(-v.errno)}` : `rejects (${v.message})`);
+
+/** A result as a mismatch message shows it. */
+export const resultText = (r: JudgeResult): string =>
+  r.known === 'exact' ? `${r.value}` : r.known === 'none' ? `no result (${r.reason})` : `>= ${r.atLeast}, bits 0x${r.bits.toString(16)} of mask 0x${r.mask.toString(16)} (${r.reason})`;
+
+/** The spec's side of one case: verdicts of both spec judges and their results per input. */
+interface SpecAnswer {
+  readonly prog: Program;
+  readonly inputs: readonly SkbInput[];
+  readonly classic: { readonly verdict: Rejection | null; readonly values: readonly number[] };
+  readonly kernel: { readonly verdict: Rejection | null; readonly values: readonly number[] };
+}
+
+/** One lane's spec judges, reused for every case. */
+export class LaneSpec {
+  readonly classic: ClassicJudge;
+  readonly kernel: KernelJudge;
+  /** the kernel path with the JIT failing (KernelConfig.jitAvailable false) */
+  readonly noJit: KernelJudge;
+  readonly checker: Checker;
+  /** Why the last compare() let a verdict difference pass (JudgeStats.explained), or null. */
+  explained: string | null = null;
+
+  constructor(readonly config: KernelConfig, readonly lane: Lane, syncJudges: readonly string[] = []) {
+    this.classic = new ClassicJudge(config);
+    this.kernel = new KernelJudge(config);
+    this.noJit = new KernelJudge({ ...config, jitAvailable: false });
+    this.checker = new Checker(config, otherJudges(syncJudges, config));
+  }
+
+  /** The case's inputs as the lane's judges take them (each judge's inputFor in turn). */
+  inputsOf(c: CampaignCase): SkbInput[] {
+    if (!('valid' in c)) return [];
+    return c.valid.inputs.map((i) => {
+      let x: SkbInput = i;
+      for (const j of this.lane.judges) if (j.judge.inputFor) x = j.judge.inputFor(x);
+      return x;
+    });
+  }
+
+  /** The spec's verdicts and results (invalid cases: verdicts only). */
+  answer(c: CampaignCase): SpecAnswer {
+    const prog = 'valid' in c ? c.valid.prog : c.invalid.prog;
+    const inputs = this.inputsOf(c);
+    const cv = this.classic.load(prog);
+    const kv = this.kernel.load(prog);
+    return {
+      prog,
+      inputs,
+      classic: { verdict: cv, values: cv === null ? inputs.map((i) => this.classic.run(i.skb, i.env)) : [] },
+      kernel: { verdict: kv, values: kv === null ? inputs.map((i) => this.kernel.run(i.skb, i.env)) : [] },
+    };
+  }
+
+  /** The spec's properties on the case's (lane) inputs: a finding, or null with the divergences it showed. */
+  check(c: CampaignCase, inputs: readonly SkbInput[]): { finding: Finding | null; divergences: Record<string, number> } {
+    const before = { ...this.checker.stats.divergences };
+    const finding = 'valid' in c ? this.checker.checkValid(c.valid.prog, inputs) : this.checker.checkInvalid(c.invalid);
+    const divergences: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.checker.stats.divergences)) if (v !== (before[k] ?? 0)) divergences[k] = v - (before[k] ?? 0);
+    return { finding, divergences };
+  }
+
+  /** The case a judge is asked: the inputs and, where the spec judge accepts, its results as `expect`. */
+  judgeCase(s: SpecAnswer, against: Reference): JudgeCase<SkbInput> {
+    const ref = s[against];
+    return ref.verdict === null ? { prog: s.prog, inputs: s.inputs, expect: ref.values } : { prog: s.prog, inputs: [] };
+  }
+
+  /** A judge's answer against the spec: the mismatch, or null (counting into `stats` when given). */
+  compare(s: SpecAnswer, j: BatchedJudge, a: JudgeAnswer, stats: JudgeStats | null): Mismatch | null {
+    const ref = s[j.against];
+    this.explained = null;
+    if (stats) {
+      stats.cases++;
+      if (a.counters) addAll(stats.counters, a.counters);
+    }
+    const base = { judge: j.judge.name, against: j.against, prog: s.prog };
+    const specAccepts = ref.verdict === null;
+    if (specAccepts !== a.verdict.accepted || (!a.verdict.accepted && a.verdict.errno !== 0 && ref.verdict !== null && a.verdict.errno !== ref.verdict.errno)) {
+      const why = this.explainVerdict(s, j, a);
+      if (why !== null) {
+        this.explained = why;
+        if (stats) bump(stats.explained, why);
+        return null;
+      }
+      return {
+        ...base,
+        kind: 'verdict',
+        message: `attach: ${specName(j.against)} ${rejectionText(ref.verdict)}, ${j.judge.name} ${verdictText(a.verdict)}`,
+        input: null,
+        spec: { verdict: ref.verdict, value: null },
+        answer: { verdict: a.verdict, result: null, ...(a.counters ? { counters: a.counters } : {}) },
+      };
+    }
+    if (!specAccepts) return null;
+    for (let i = 0; i < s.inputs.length; i++) {
+      const r = a.results[i] ?? { known: 'none', reason: 'no answer' };
+      const v = ref.values[i]!;
+      if (stats) {
+        if (r.known === 'none') {
+          stats.none++;
+          bump(stats.noneReasons, r.reason);
+          continue;
+        }
+        stats.pairs++;
+      }
+      if (!consistentResults(r, { known: 'exact', value: v }))
+        return {
+          ...base,
+          kind: 'result',
+          message: `input ${i} (${s.inputs[i]!.skb.data.length} bytes): ${specName(j.against)} ${v}, ${j.judge.name} ${resultText(r)}`,
+          input: s.inputs[i]!,
+          spec: { verdict: null, value: v },
+          answer: { verdict: a.verdict, result: r, ...(a.counters ? { counters: a.counters } : {}) },
+        };
+      if (stats) {
+        if (r.known === 'exact') stats.exact++;
+        else if (r.known === 'partial') {
+          stats.partial++;
+          bump(stats.partialReasons, r.reason.replace(/\d+-byte/, 'N-byte'));
+        }
+      }
+    }
+    return null;
+  }
+
+  // A verdict difference the model explains by what it leaves out: -ENOTSUPP from a judge compared
+  // with the kernel path, where the kernel path attaches but refuses with -ENOTSUPP when the JIT fails
+  // (kernel/bpf/core.c bpf_prog_select_runtime under CONFIG_BPF_JIT_ALWAYS_ON).
+  private explainVerdict(s: SpecAnswer, j: BatchedJudge, a: JudgeAnswer): string | null {
+    if (j.against !== 'kernel' || s.kernel.verdict !== null || a.verdict.accepted || a.verdict.errno !== -ENOTSUPP) return null;
+    const r = this.noJit.load(s.prog);
+    return r !== null && r.errno === -ENOTSUPP ? 'jit-failure' : null;
+  }
+}
+
+/** Draw chunk `chunk`'s cases exactly as fc.check runs them (run i has path "i"). */
+export function drawChunk(arb: fc.Arbitrary<CampaignCase>, seed: number, size: number): CampaignCase[] {
+  const out: CampaignCase[] = [];
+  fc.check(
+    fc.property(arb, (c) => {
+      out.push(c);
+      return true;
+    }),
+    { seed, numRuns: size },
+  );
+  return out;
+}
+
+/** Replay case `index` of a chunk from its seed and shrink it against one judge. */
+export async function shrinkMismatch(
+  spec: LaneSpec,
+  j: BatchedJudge,
+  arb: fc.Arbitrary<CampaignCase>,
+  seed: number,
+  index: number,
+): Promise<{ mismatch: Mismatch; path: string; shrinks: number } | null> {
+  const check = async (c: CampaignCase): Promise<Mismatch | null> => {
+    const s = spec.answer(c);
+    if (j.judge.supports(s.prog) !== null) return null;
+    const [a] = await j.judge.judge([spec.judgeCase(s, j.against)]);
+    return spec.compare(s, j, a!, null);
+  };
+  const out = await fc.check(
+    fc.asyncProperty(arb, async (c) => (await check(c)) === null),
+    { seed, path: String(index) },
+  );
+  if (!out.failed) return null;
+  const mismatch = await check(out.counterexample![0]);
+  if (mismatch === null) return null;
+  return { mismatch, path: out.counterexamplePath ?? String(index), shrinks: out.numShrinks };
+}
+
+/** Replay case `index` of a chunk and shrink a spec property's finding (as `bpfspec fuzz` does). */
+export function shrinkSpecFinding(spec: LaneSpec, arb: fc.Arbitrary<CampaignCase>, seed: number, index: number): { finding: Finding; path: string; shrinks: number } | null {
+  const checkLane = (c: CampaignCase): Finding | null => ('valid' in c ? spec.checker.checkValid(c.valid.prog, spec.inputsOf(c)) : checkCase(spec.checker, c));
+  const out = fc.check(
+    fc.property(arb, (c) => checkLane(c) === null),
+    { seed, path: String(index) },
+  );
+  if (!out.failed) return null;
+  const finding = checkLane(out.counterexample![0]);
+  return finding === null ? null : { finding, path: out.counterexamplePath ?? String(index), shrinks: out.numShrinks };
+}
+
+export interface BatchedEvents {
+  progress?(stats: BatchedStats, elapsedMs: number, findings: number): void;
+  finding?(f: BatchedFinding): void;
+}
+
+export interface BatchedSummary {
+  readonly seed: number;
+  readonly lanes: number;
+  readonly elapsedMs: number;
+  readonly stats: BatchedStats;
+  /** sorted by chunk */
+  readonly findings: BatchedFinding[];
+  readonly interrupted: boolean;
+}
+
+/** A running batched campaign: `stop()` ends it after the current batches. */
+export interface RunningBatched {
+  stop(): void;
+  readonly done: Promise<BatchedSummary>;
+}
+
+/** Start a campaign over `lanes` (their judges already open; the caller closes them). */
+export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], events: BatchedEvents = {}): RunningBatched {
+  let stopped = false;
+  let interrupted = false;
+  const started = Date.now();
+  const deadline = opts.timeMs === null ? Infinity : started + opts.timeMs;
+  const total = newBatchedStats();
+  const findings: BatchedFinding[] = [];
+  const totalChunks = opts.runs === null ? Infinity : Math.ceil(opts.runs / opts.chunkSize);
+  const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
+  const report = (f: BatchedFinding): void => {
+    findings.push(f);
+    events.finding?.(f);
+  };
+  const lane = async (w: number): Promise<void> => {
+    const spec = new LaneSpec(opts.config, lanes[w]!, opts.syncJudges);
+    for (let n = 0; ; n++) {
+      const chunk = w + lanes.length * n;
+      if (chunk >= totalChunks || stopped || Date.now() >= deadline) return;
+      const size = opts.runs === null ? opts.chunkSize : Math.min(opts.chunkSize, opts.runs - chunk * opts.chunkSize);
+      const seed = chunkSeed(opts.seed, chunk);
+      const cases = drawChunk(arb, seed, size);
+      let failAt = -1;
+      let failJudge: BatchedJudge | null = null;
+      let specFailAt = -1;
+      for (let b = 0; b < cases.length && failAt < 0 && specFailAt < 0; b += opts.batch) {
+        if (stopped || Date.now() >= deadline) break;
+        const part = cases.slice(b, b + opts.batch);
+        const specs = part.map((c) => spec.answer(c));
+        const judges = lanes[w]!.judges;
+        const asked = judges.map((j) => specs.flatMap((s, i) => (j.judge.supports(s.prog) === null ? [i] : [])));
+        const answers = await Promise.all(judges.map((j, ji) => (asked[ji]!.length === 0 ? Promise.resolve([]) : j.judge.judge(asked[ji]!.map((i) => spec.judgeCase(specs[i]!, j.against))))));
+        const stats = newBatchedStats();
+        for (let i = 0; i < part.length; i++) {
+          const c = part[i]!;
+          stats.cases++;
+          if ('valid' in c) stats.programs++;
+          else stats.invalid++;
+          let agreed = true;
+          for (let ji = 0; ji < judges.length; ji++) {
+            const j = judges[ji]!;
+            const js = (stats.judges[j.judge.name] ??= newJudgeStats());
+            const k = asked[ji]!.indexOf(i);
+            if (k < 0) {
+              bump(js.unsupported, j.judge.supports(specs[i]!.prog)!);
+              continue;
+            }
+            if (spec.compare(specs[i]!, j, answers[ji]![k]!, js) !== null) {
+              failAt = b + i;
+              failJudge = j;
+              break;
+            }
+            if (spec.explained !== null) agreed = false;
+          }
+          if (failAt >= 0) break;
+          const checked = spec.check(c, specs[i]!.inputs);
+          if (checked.finding !== null) {
+            specFailAt = b + i;
+            break;
+          }
+          if (agreed && judges.length > 0) addAll(stats.confirmed, checked.divergences);
+        }
+        mergeBatchedStats(total, stats);
+        events.progress?.(total, Date.now() - started, findings.length);
+      }
+      if (failAt >= 0) {
+        const s = await shrinkMismatch(spec, failJudge!, arb, seed, failAt);
+        if (s !== null) report({ kind: 'judge', mismatch: s.mismatch, chunk, seed, path: s.path, shrinks: s.shrinks });
+      } else if (specFailAt >= 0) {
+        const s = shrinkSpecFinding(spec, arb, seed, specFailAt);
+        if (s !== null) report({ kind: 'spec', finding: s.finding, chunk, seed, path: s.path, shrinks: s.shrinks });
+      }
+    }
+  };
+  const done = Promise.all(lanes.map((_, w) => lane(w))).then(
+    (): BatchedSummary => ({
+      seed: opts.seed,
+      lanes: lanes.length,
+      elapsedMs: Date.now() - started,
+      stats: total,
+      findings: findings.sort((a, b) => a.chunk - b.chunk),
+      interrupted,
+    }),
+  );
+  return {
+    stop: () => {
+      stopped = true;
+      interrupted = true;
+    },
+    done,
+  };
+}
