@@ -263,17 +263,33 @@ export async function runCoverage(opts: CampaignOptions, json: boolean): Promise
     `bpfspec fuzz --coverage: seed ${opts.seed}, ${opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`}, one thread (V8 coverage), ${opts.packetsPerProgram} packets per program\n`,
   );
   let last = Date.now();
-  const r = await coverageCampaign(opts, (s, ms) => {
-    if (Date.now() - last >= 5000) {
-      last = Date.now();
-      process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases\n`);
-    }
-  });
+  // Ctrl-C: the campaign ends after the current chunk, and the report covers what it ran
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (!interrupted) process.stderr.write('\nstopping (SIGINT): finishing the current chunk...\n');
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  let r: Awaited<ReturnType<typeof coverageCampaign>>;
+  try {
+    r = await coverageCampaign(
+      opts,
+      (s, ms) => {
+        if (Date.now() - last >= 5000) {
+          last = Date.now();
+          process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases\n`);
+        }
+      },
+      () => interrupted,
+    );
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   const reachable = r.model.flatMap((f) => f.missed.filter((m) => m.reason === 'reachable').map((m) => `${f.file}:${m.line}`));
   const missed = r.features.missed.length + reachable.length;
-  if (json) return { text: `${JSON.stringify(r)}\n`, missed };
+  if (json) return { text: `${JSON.stringify({ ...r, interrupted })}\n`, missed };
   const lines = [
-    `${fmt(cases(r.stats))} cases, ${fmt(r.stats.pairs)} pairs, ${r.findings} findings`,
+    `${fmt(cases(r.stats))} cases, ${fmt(r.stats.pairs)} pairs, ${r.findings} findings${interrupted ? ' (interrupted)' : ''}`,
     `features reached: ${r.features.reached} of ${r.features.expected}${missed ? '; missed:' : ''}`,
     ...r.features.missed.map((f) => `  ${f}`),
     `eBPF opcodes the converter emitted: ${r.emitted.map((c) => `0x${c.toString(16).padStart(2, '0')}`).join(' ')}`,
