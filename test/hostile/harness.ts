@@ -274,6 +274,8 @@ export function violations(s: Scenario, r: CliResult & { signal?: NodeJS.Signals
         v.push(`eval: output line not JSON: ${line.slice(0, 120)}`);
       }
       if (line.includes('\r')) v.push('eval: raw CR in an output line');
+      // a line's error is fine; an internal error (an exception of bpfspec itself) is not
+      if (line.includes('"error":"internal error')) v.push(`eval: ${line.slice(0, 200)}`);
     }
   }
   return v;
