@@ -18,12 +18,15 @@ import { mergeCorpora, readImportPrograms, replay, replayText } from './commands
 import { CorpusError, makeEntry, writeEntry } from '../fuzz/corpus.js';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
+import { runWeb, type WebFlags } from './commands/web.js';
 import { PATH_NAMES, runFailed, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
 import { compileExpression, compileOptions } from './compile/index.js';
 import { checkExpressible, formatError, printProgram } from './formats/index.js';
 import { parseHexPacket, readPackets } from './packets/index.js';
 import { captureMagic, checkEndian, checkFormatName, FORMAT_NAMES, readProgram, type ProgramFlags } from './program.js';
 import { buildSkb, parseSetting, SKB_FIELDS, SkbSpecError } from './skbspec.js';
+import { registerSeccomp } from './commands/seccomp.js';
+import { runSeccompFuzzCli, runSeccompKdiffCli } from './commands/seccomp-fuzz.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -344,7 +347,10 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
-    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean }) => {
+    .option('--path <path>', 'socket (default) or seccomp (the seccomp campaign, fuzz/seccomp)')
+    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }) => {
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (state.code = await runSeccompFuzzCli(o));
       const config = kernelConfig(o);
       const opts = campaignOptions(o, config);
       const batched = parseJudges(o.judges).batched;
@@ -402,12 +408,25 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
-    .action(async (o: KdiffFlags) => {
+    .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
+    .action(async (o: KdiffFlags & { path?: string }) => {
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (state.code = await runSeccompKdiffCli(o));
       checkOutputDir(o.corpus, '--corpus');
       if (o.confirmed !== undefined) checkOutputDir(o.confirmed, '--confirmed');
       const res = await runKdiff(o, DEFAULT_CONFIG, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       state.code = res.summary.findings.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('web')
+    .description('serve the browser page (npm run build:web) on localhost: the model run in the page, classic and eBPF stepped side by side')
+    .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--dir <dir>', 'directory of a page built elsewhere (npm run build:web -- --out DIR)')
+    .action(async (o: WebFlags) => {
+      await runWeb(o, (line) => out(`${line}\n`));
     });
 
   const corpus = program
@@ -491,6 +510,9 @@ export function buildCli(io: CliIo, state: RunState): Command {
       );
     });
 
+  // seccomp (ws-seccomp): bpfspec seccomp check|run|explain|dump
+  registerSeccomp(program);
+
   program
     .command('help')
     .description('show the options of a command (bpfspec help COMMAND), or everything')
@@ -545,9 +567,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.out(shortUsage(cli));
     return 0;
   }
+  // commands that set process.exitCode themselves (cli/commands/seccomp.ts) are honoured too
+  const inherited = process.exitCode;
+  process.exitCode = undefined;
   try {
     await cli.parseAsync([...argv], { from: 'user' });
-    return state.code;
+    const set = process.exitCode;
+    return state.code !== 0 ? state.code : typeof set === 'number' ? set : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit 0; every usage error is exit 2 (outputError already printed one line)
@@ -561,6 +587,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.err(`bpfspec: internal error: ${oneLine(String(err?.message ?? err))} (set BPFSPEC_DEBUG=1 for the stack)\n`);
     if (process.env.BPFSPEC_DEBUG) io.err(`${err?.stack}\n`);
     return 3;
+  } finally {
+    process.exitCode = inherited;
   }
 }
 

@@ -120,7 +120,8 @@ const HEX_BYTES = /^(?:[0-9a-fA-F]{2})*$/;
 function hexBytes(name: string, v: unknown): Uint8Array {
   const s = typeof v === 'string' ? v.replace(/[\s:]/g, '') : null;
   if (s === null || !HEX_BYTES.test(s)) throw new SkbSpecError(`skb field ${name}: ${describe(v)} is not a hex byte string`);
-  return Uint8Array.from(Buffer.from(s, 'hex'));
+  // No Buffer: this module is also bundled into the browser page (web/).
+  return Uint8Array.from({ length: s.length / 2 }, (_, i) => parseInt(s.slice(2 * i, 2 * i + 2), 16));
 }
 
 /**
@@ -180,7 +181,7 @@ export function buildSkb(packet: Uint8Array, spec: Record<string, unknown> = {})
   return { skb, env };
 }
 
-const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /**
  * The JSON form of an skb and its environment: every field written out (no preset needed to read

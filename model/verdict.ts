@@ -1,7 +1,8 @@
 // Kernel-level outcomes of the attach path, as values (never exceptions).
 
 /** Where in the attach path a program was turned away. */
-export type Stage = 'copy' | 'check' | 'convert' | 'charge' | 'runtime';
+/** ('flags', 'permission' and 'attach' are seccomp(2)'s: model/seccomp/prepare.ts) */
+export type Stage = 'copy' | 'check' | 'convert' | 'charge' | 'runtime' | 'flags' | 'permission' | 'attach';
 
 /**
  * A rejection: the (negative) errno the kernel returns, the rule that fired, the classic pc it

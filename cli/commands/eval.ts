@@ -14,6 +14,7 @@ import { clip, InputError } from '../io.js';
 import { buildSkb, describe, SkbSpecError } from '../../fuzz/skbjson.js';
 import { verdictJson } from './check.js';
 import { faultJson } from './migrate.js';
+import { evalSeccompLine } from './seccomp.js';
 
 export interface EvalOptions {
   readonly config: KernelConfig;
@@ -23,7 +24,7 @@ export interface EvalOptions {
 export const MAX_LINE = 8 * 1024 * 1024;
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
-const MEMBERS: ReadonlySet<string> = new Set(['id', 'prog', 'expr', 'linktype', 'packet', 'skb']);
+const MEMBERS: ReadonlySet<string> = new Set(['id', 'prog', 'expr', 'linktype', 'packet', 'skb', 'seccomp']);
 
 class LineError extends Error {}
 
@@ -81,6 +82,16 @@ export class Evaluator {
       const obj = input as Record<string, unknown>;
       for (const key of Object.keys(obj)) if (!MEMBERS.has(key)) throw new LineError(`unknown member ${describe(key)}`);
       const dec = this.program(obj);
+      // seccomp cases (ws-seccomp, cli/commands/seccomp.ts)
+      if (Object.hasOwn(obj, 'seccomp')) {
+        if (Object.hasOwn(obj, 'packet') || Object.hasOwn(obj, 'skb')) throw new LineError('"seccomp" replaces "packet" and "skb"');
+        try {
+          return evalSeccompLine(obj, dec.prog);
+        } catch (e) {
+          if (e instanceof InputError) throw new LineError(e.message);
+          throw e;
+        }
+      }
       const spec = Object.hasOwn(obj, 'skb') ? obj.skb : {};
       const { skb, env } = buildSkb(hexField(obj, 'packet'), spec as Record<string, unknown>);
       const check = bpfCheckFilter(dec.prog);

@@ -1,7 +1,7 @@
 // `bpfspec migrate FILE`: the classic program with, under each instruction, the eBPF instructions
 // bpf_convert_filter made of it (as the kernel's print_bpf_insn prints them), then the stack depth,
 // the interpreter bucket and the attach verdict.
-import { skAttachFilter } from '../../model/attach.js';
+import { bpfCheckFilter, skAttachFilter } from '../../model/attach.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
 import { printBpfInsn } from '../../model/ebpf/disasm.js';
@@ -21,11 +21,18 @@ export const ebpfLine = (insns: readonly BpfInsn[], pc: number): string =>
 
 export const faultJson = (f: Fault): unknown => JSON.parse(JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
 
+/**
+ * bpf_convert_filter runs only on a program bpf_check_classic accepted (net/core/filter.c
+ * bpf_prepare_filter): a rejected one is shown as it is, with the verdict, and never converted (its
+ * scratch slots and jumps may be out of range, as the checker says).
+ */
+const convertIfChecked = (prog: Program, config: KernelConfig): ReturnType<typeof bpfConvertFilter> | null => (bpfCheckFilter(prog) === null ? bpfConvertFilter(prog, config) : null);
+
 export function migrateText(prog: Program, config: KernelConfig): string {
-  const conv = bpfConvertFilter(prog, config);
+  const conv = convertIfChecked(prog, config);
   const attach = skAttachFilter(prog, config);
   const lines: string[] = [];
-  if ('ok' in conv) {
+  if (conv !== null && 'ok' in conv) {
     const { insns, map } = conv;
     const firstClassic = map[0]!;
     for (let pc = 0; pc < firstClassic; pc++) lines.push(`       ${ebpfLine(insns, pc)}`);
@@ -45,8 +52,9 @@ export function migrateText(prog: Program, config: KernelConfig): string {
 }
 
 export function migrateJson(prog: Program, config: KernelConfig): unknown {
-  const conv = bpfConvertFilter(prog, config);
+  const conv = convertIfChecked(prog, config);
   const attach = skAttachFilter(prog, config);
+  if (conv === null) return { attach: verdictJson('ok' in attach ? null : attach), insns: prog.map((insn, i) => ({ classic: insn, text: bpfImage(insn, i), ebpf: [] })) };
   return {
     attach: verdictJson('ok' in attach ? null : attach),
     ...('ok' in conv

@@ -177,7 +177,7 @@ function emitJmp(st: CallState, i: number, out: BpfInsn[], target: number, code:
 /** What a pass whose output is not kept gets for a jump (see CallState.keep); never emitted. */
 const UNKEPT_JUMP: BpfInsn = Object.freeze({ code: BPF_JMP | BPF_JA, dst: 0, src: 0, off: 0, imm: 0 });
 
-// net/core/filter.c:721 the conditional jumps (JEQ, JSET, JGT, JGE; K and X)
+// net/core/filter.c:721 bpf_convert_filter: the conditional jumps (JEQ, JSET, JGT, JGE; K and X)
 function convertCondJump(st: CallState, i: number, fp: SockFilter, out: BpfInsn[]): Rejection | null {
   let src: number;
   let imm: number;
@@ -321,7 +321,7 @@ function convertInsn(st: CallState, i: number): BpfInsn[] | Rejection {
   }
 }
 
-// net/core/filter.c:595 the prologue (F:602-623)
+// net/core/filter.c:595 bpf_convert_filter: the prologue (F:602-623)
 function prologue(seenLdAbs: boolean): BpfInsn[] {
   const out = [
     BPF_ALU32_REG(BPF_XOR, BPF_REG_A, BPF_REG_A),

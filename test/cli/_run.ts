@@ -27,15 +27,52 @@ async function* chunks(input: string | Uint8Array | readonly (string | Uint8Arra
   for (const c of list) yield Buffer.from(c);
 }
 
+interface Capture {
+  readonly out: string[];
+  readonly err: string[];
+}
+
+/**
+ * Writes to the process's own streams during in-process runs (commands that print directly: seccomp,
+ * campaign progress) go to the run that started last among those still running. The streams are
+ * patched while any run is active (runs of one test file may overlap) and restored after the last.
+ */
+const active: Capture[] = [];
+let saved: { out: typeof process.stdout.write; err: typeof process.stderr.write } | null = null;
+const text = (c: unknown): string => (typeof c === 'string' ? c : Buffer.from(c as Uint8Array).toString('latin1'));
+
+function capture(c: Capture): void {
+  if (active.length === 0) {
+    saved = { out: process.stdout.write, err: process.stderr.write };
+    process.stdout.write = ((x: unknown) => (active.at(-1)?.out.push(text(x)), true)) as typeof process.stdout.write;
+    process.stderr.write = ((x: unknown) => (active.at(-1)?.err.push(text(x)), true)) as typeof process.stderr.write;
+  }
+  active.push(c);
+}
+
+function release(c: Capture): void {
+  active.splice(active.indexOf(c), 1);
+  if (active.length === 0 && saved !== null) {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+    saved = null;
+  }
+}
+
 /** Run the command in this process (main with captured streams); stdin is the given text or chunks. */
 export async function runCli(args: readonly string[], input: string | Uint8Array | readonly (string | Uint8Array)[] = ''): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
+  const c: Capture = { out: [], err: [] };
   const t0 = performance.now();
-  const code = await main(args, {
-    out: (s) => out.push(typeof s === 'string' ? s : Buffer.from(s).toString('latin1')),
-    err: (s) => err.push(s),
-    stdin: chunks(input),
-  });
-  return { code, stdout: out.join(''), stderr: err.join(''), ms: performance.now() - t0 };
+  capture(c);
+  let code: number;
+  try {
+    code = await main(args, {
+      out: (s) => c.out.push(text(s)),
+      err: (s) => c.err.push(s),
+      stdin: chunks(input),
+    });
+  } finally {
+    release(c);
+  }
+  return { code, stdout: c.out.join(''), stderr: c.err.join(''), ms: performance.now() - t0 };
 }

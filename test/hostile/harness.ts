@@ -147,7 +147,8 @@ const safePath = (p: string): string => (p.startsWith('@') ? p : p === '-' || ex
  */
 const flagsScenario: fc.Arbitrary<Scenario> = fc.constant(null).chain(() => {
   optionsCache ??= commandOptions();
-  const commands = [...optionsCache.keys()];
+  // `web` serves the page until stopped: not a command that ends on its own
+  const commands = [...optionsCache.keys()].filter((c) => c !== 'web');
   return fc
     .tuple(
       fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...commands) }, { weight: 1, arbitrary: hostileString(20) }),

@@ -419,3 +419,18 @@ test('the eval, corpus merge and corpus import commands take --json, as the READ
   t.like(j, { programs: 1, packets: 5, created: 1 });
   t.true(statSync(j.files[0]!).isFile());
 });
+
+// found by the long run (seed 16): migrate converted programs the checker rejects ---------------
+
+test('migrate never converts a program bpf_check_classic rejects (a scratch slot out of range crashed it)', async (t) => {
+  // st M[4294967276]: bpf_check_classic rejects the slot; bpf_convert_filter must never see it
+  for (const args of [[], ['--json']]) {
+    const r = await runCli(['migrate', file('st.asm', 'ld #1\nst M[4294967276]\nret a\n'), ...args]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stderr, '');
+    if (args.length === 0) {
+      t.regex(r.stdout, /^\(000\) ld       #0x1\n\(001\) st       M\[-20\]\n\(002\) ret\s*\n\nattach \(optmem_max 20480\): rejected: -EINVAL /);
+      t.notRegex(r.stdout, /eBPF|interpreter/);
+    } else t.like(JSON.parse(r.stdout), { attach: { errno: 22 }, insns: [{ ebpf: [] }, { ebpf: [] }, { ebpf: [] }] });
+  }
+});
