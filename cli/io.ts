@@ -6,7 +6,7 @@
 // replaced atomically (temp file + rename); a character device, FIFO or socket is written directly
 // (never renamed over: that would turn /dev/null into a regular file); a block device or a directory
 // is refused with one line.
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, accessSync, constants, type Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, accessSync, constants, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { clip } from '../fuzz/skbjson.js';
@@ -197,14 +197,5 @@ export function ensureOutputDir(dir: string, flag: string): void {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new InputError(`${flag} ${clip(dir)}: cannot create: ${errnoText(e)}`);
-  }
-}
-
-/** Whether a descriptor is a regular file (for messages about where output goes). */
-export function isRegularFd(fd: number): boolean {
-  try {
-    return fstatSync(fd).isFile();
-  } catch {
-    return false;
   }
 }

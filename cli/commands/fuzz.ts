@@ -160,6 +160,15 @@ export interface FuzzResult {
 export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: string): Promise<FuzzResult> {
   const tty = process.stderr.isTTY === true && !flags.json;
   const written: string[] = [];
+  // Ctrl-C stops the campaign cleanly from before its first line on (a signal with no listener would end the process)
+  let stop: (() => void) | null = null;
+  let stopRequested = false;
+  const onSigint = (): void => {
+    if (!stopRequested) process.stderr.write('\nstopping (SIGINT): finishing the current chunks...\n');
+    stopRequested = true;
+    stop?.();
+  };
+  process.on('SIGINT', onSigint);
   const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
   process.stderr.write(
     `bpfspec fuzz: seed ${opts.seed}, ${budget}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, shard ${opts.shard.index}/${opts.shard.count}, ` +
@@ -174,35 +183,38 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
   const total = opts.runs !== null ? Math.ceil(opts.runs / opts.shard.count) : opts.timeMs!;
   bar?.start(total, 0, { cases: '0', rate: '0', findings: 0, divs: '' });
   let lastLine = Date.now();
-  const run = startCampaign(opts, {
-    progress: (s, ms, nf) => {
-      const rate = fmt(Math.round(cases(s) / Math.max(ms / 1000, 1e-3)));
-      if (bar) bar.update(opts.runs !== null ? cases(s) : Math.min(ms, total), { cases: fmt(cases(s)), rate, findings: nf, divs: divText(s) });
-      else if (Date.now() - lastLine >= 5000) {
-        lastLine = Date.now();
-        process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases (${rate}/s), ${fmt(s.pairs)} pairs, findings ${nf}, divergences: ${divText(s)}\n`);
-      }
-    },
-    finding: (f) => {
-      if (bar) bar.stop();
-      let path: string | null = null;
-      try {
-        path = saveFinding(f, opts, flags.corpus, version);
-      } catch (e) {
-        // a full disk or a vanished directory must not end the campaign: the summary still has the finding
-        process.stderr.write(`bpfspec: warning: finding not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
-      }
-      written.push(path ?? '');
-      process.stderr.write(
-        `finding (${f.finding.judge ?? f.finding.property}): ${f.finding.message}\n${path !== null ? `  written to ${path}\n  replay: bpfspec replay ${path}\n` : ''}`,
-      );
-    },
-  });
-  const onSigint = (): void => {
-    process.stderr.write('\nstopping (SIGINT): finishing the current chunks...\n');
-    run.stop();
-  };
-  process.on('SIGINT', onSigint);
+  let run: ReturnType<typeof startCampaign>;
+  try {
+    run = startCampaign(opts, {
+      progress: (s, ms, nf) => {
+        const rate = fmt(Math.round(cases(s) / Math.max(ms / 1000, 1e-3)));
+        if (bar) bar.update(opts.runs !== null ? cases(s) : Math.min(ms, total), { cases: fmt(cases(s)), rate, findings: nf, divs: divText(s) });
+        else if (Date.now() - lastLine >= 5000) {
+          lastLine = Date.now();
+          process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases (${rate}/s), ${fmt(s.pairs)} pairs, findings ${nf}, divergences: ${divText(s)}\n`);
+        }
+      },
+      finding: (f) => {
+        if (bar) bar.stop();
+        let path: string | null = null;
+        try {
+          path = saveFinding(f, opts, flags.corpus, version);
+        } catch (e) {
+          // a full disk or a vanished directory must not end the campaign: the summary still has the finding
+          process.stderr.write(`bpfspec: warning: finding not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
+        }
+        written.push(path ?? '');
+        process.stderr.write(
+          `finding (${f.finding.judge ?? f.finding.property}): ${f.finding.message}\n${path !== null ? `  written to ${path}\n  replay: bpfspec replay ${path}\n` : ''}`,
+        );
+      },
+    });
+  } catch (e) {
+    process.off('SIGINT', onSigint);
+    throw e;
+  }
+  stop = () => run.stop();
+  if (stopRequested) run.stop();
   try {
     const summary = await run.done;
     bar?.stop();
@@ -259,10 +271,6 @@ export function summaryText(r: FuzzResult, config: KernelConfig): string {
 
 /** `bpfspec fuzz --coverage`: the campaign in this thread, then what it reached. */
 export async function runCoverage(opts: CampaignOptions, json: boolean): Promise<{ text: string; missed: number }> {
-  process.stderr.write(
-    `bpfspec fuzz --coverage: seed ${opts.seed}, ${opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`}, one thread (V8 coverage), ${opts.packetsPerProgram} packets per program\n`,
-  );
-  let last = Date.now();
   // Ctrl-C: the campaign ends after the current chunk, and the report covers what it ran
   let interrupted = false;
   const onSigint = (): void => {
@@ -270,6 +278,10 @@ export async function runCoverage(opts: CampaignOptions, json: boolean): Promise
     interrupted = true;
   };
   process.on('SIGINT', onSigint);
+  process.stderr.write(
+    `bpfspec fuzz --coverage: seed ${opts.seed}, ${opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`}, one thread (V8 coverage), ${opts.packetsPerProgram} packets per program\n`,
+  );
+  let last = Date.now();
   let r: Awaited<ReturnType<typeof coverageCampaign>>;
   try {
     r = await coverageCampaign(

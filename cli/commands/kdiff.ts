@@ -179,7 +179,22 @@ export function validateBatchedFlags(f: BatchedFlags): void {
 export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, config0: KernelConfig, version: string): Promise<BatchedResult> {
   validateBatchedFlags(flags);
   const workers = flags.workers === undefined ? availableParallelism() : positiveInt('--workers', flags.workers, 256);
-  const lanes = await openLanes(judges, workers, config0);
+  // Ctrl-C from here on stops the campaign cleanly, even before it has started (judges still opening)
+  let stop: (() => void) | null = null;
+  let stopRequested = false;
+  const onSigint = (): void => {
+    if (!stopRequested) process.stderr.write('\nstopping (SIGINT): finishing the current batches...\n');
+    stopRequested = true;
+    stop?.();
+  };
+  process.on('SIGINT', onSigint);
+  let lanes: Awaited<ReturnType<typeof openLanes>>;
+  try {
+    lanes = await openLanes(judges, workers, config0);
+  } catch (e) {
+    process.off('SIGINT', onSigint);
+    throw e;
+  }
   try {
     const live = lanes[0]!.judges.find((j) => j.judge instanceof LiveKernelJudge)?.judge as LiveKernelJudge | undefined;
     const setup = live ? await liveSetup(live.oracle) : null;
@@ -237,16 +252,12 @@ export async function runBatched(command: string, judges: readonly string[], syn
         process.stderr.write(`${bar ? '\n' : ''}${what}\n${path !== null ? `  written to ${path}\n` : ''}`);
       },
     });
-    const onSigint = (): void => {
-      process.stderr.write('\nstopping (SIGINT): finishing the current batches...\n');
-      run.stop();
-    };
-    process.on('SIGINT', onSigint);
+    stop = () => run.stop();
+    if (stopRequested) run.stop();
     let summary: BatchedSummary;
     try {
       summary = await run.done;
     } finally {
-      process.off('SIGINT', onSigint);
       bar?.stop();
     }
     let confirmedFile: string | null = null;
@@ -258,6 +269,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     }
     return { command, judges, summary, written, params: setup?.params ?? null, header: setup?.header ?? null, config, confirmedFile, unbatched };
   } finally {
+    process.off('SIGINT', onSigint);
     await Promise.all(lanes.flatMap((l) => l.judges.map((j) => j.judge.close())));
   }
 }
