@@ -8,9 +8,9 @@
 //   libpcap   bench/pcap_bench.c, built here with `cc -O2 ... -lpcap` (skipped, with a message,
 //             when libpcap-dev or cc is missing)
 //   classic   model/cbpf/eval.ts ClassicVm.run
-//   kernel    model/attach.ts KernelRunner.run (skb memory image + eBPF interpreter on the migrated program)
-//   compiled_classic  model/cbpf/jit.ts compileClassicJs
-//   compiled_ebpf     model/attach.ts KernelRunner.runCompiled (model/ebpf/jit.ts)
+//   kernel    engine/runner.ts EngineRunner.run (skb memory image + the engine's eBPF interpreter on the migrated program)
+//   compiled_classic  engine/cbpf/jit.ts compileClassicJs
+//   compiled_ebpf     engine/runner.ts EngineRunner.runCompiled (engine/ebpf/jit.ts)
 // Usage: node dist/bench/run.js [--rounds N] [--packets N] [--fuzz-seconds S] [--memory-seconds S] [--quick]
 import writeFileAtomic from 'write-file-atomic';
 import { benchVariants } from './variants.js';
@@ -20,10 +20,11 @@ import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
+import { skAttachFilter, type AttachedFilter } from '../model/attach.js';
 import { bpfCheckClassic } from '../model/cbpf/check.js';
 import { ClassicVm, compileClassic, type ClassicProgram } from '../model/cbpf/eval.js';
-import { compileClassicJs, type ClassicJsFilter } from '../model/cbpf/jit.js';
+import { compileClassicJs, type ClassicJsFilter } from '../engine/cbpf/jit.js';
+import { EngineRunner } from '../engine/runner.js';
 import type { SockFilter } from '../model/cbpf/insn.js';
 import { X86_64 } from '../model/config.js';
 import { bpfConvertFilter, bpfMigrateFilter } from '../model/migrate/convert.js';
@@ -105,7 +106,7 @@ type Row = 'libpcap' | 'classic' | 'kernel' | 'compiled_classic' | 'compiled_ebp
 const ROWS: readonly Row[] = ['libpcap', 'classic', 'kernel', 'compiled_classic', 'compiled_ebpf'];
 
 const vm = new ClassicVm(X86_64);
-const runner = new KernelRunner(X86_64, { reuseImages: true });
+const runner = new EngineRunner(X86_64, { reuseImages: true });
 
 /** One pass over every (program, packet) pair; returns the sum of results (so nothing is dead code). */
 function pass(w: Prepared, row: Exclude<Row, 'libpcap'>): number {

@@ -1,7 +1,7 @@
 // Time to discovery of the historical variants (model/variants.ts): for each variant, a campaign from
 // a fixed seed on one core, chunk after chunk, until the first finding. bench/run.ts calls
 // benchVariants(); test/variants.test.ts uses discoverVariant() with a case budget.
-import { DEFAULT_CONFIG, type KernelConfig } from '../model/config.js';
+import { X86_64, type KernelConfig } from '../model/config.js';
 import { VARIANTS, variantConfig, variantInfo, type VariantName } from '../model/variants.js';
 import { campaignArbitrary, runChunk, type CampaignFinding } from '../fuzz/campaign.js';
 import { Checker } from '../fuzz/properties.js';
@@ -39,7 +39,7 @@ export interface Discovery {
 
 /** Run a fixed-seed campaign against one variant until its first finding (or the budget). */
 export function discoverVariant(variant: VariantName, opts: DiscoveryOptions = {}): Discovery {
-  const config = variantConfig(opts.base ?? DEFAULT_CONFIG, variant);
+  const config = variantConfig(opts.base ?? X86_64, variant);
   const seed = opts.seed ?? 1;
   const maxCases = opts.maxCases ?? 50_000;
   const chunkSize = opts.chunkSize ?? 256;

@@ -8,8 +8,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ARCHES, DEFAULT_CONFIG, type KernelConfig } from '../model/config.js';
-import { isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig } from '../model/variants.js';
+import { NOT_MODELLED, VARIANTS } from '../model/variants.js';
+import { kernelConfig, kernelOptions, type KernelFlags } from './kernel.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { checkOutputDir, clip, ensureOutputDir, InputError, readInput, writeOutput, CAPTURE_LIMIT } from './io.js';
 import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
@@ -45,28 +45,6 @@ interface RunState {
   code: number;
 }
 
-interface KernelFlags {
-  readonly arch: string;
-  readonly optmemMax: string;
-  readonly loadHelpers: string;
-  /** fuzz --variant: a historical bug to reintroduce (model/variants.ts) */
-  readonly variant?: string;
-}
-
-function kernelConfig(opts: KernelFlags): KernelConfig {
-  // an own property only: "toString" or "__proto__" name no architecture
-  const base = Object.hasOwn(ARCHES, opts.arch) ? ARCHES[opts.arch] : undefined;
-  if (!base) throw new InputError(`--arch ${clip(opts.arch)}: unknown architecture (one of ${Object.keys(ARCHES).join(', ')})`);
-  if (!/^\d{1,10}$/.test(opts.optmemMax) || Number(opts.optmemMax) > 2 ** 31 - 1)
-    throw new InputError(`--optmem-max ${clip(opts.optmemMax)}: expected a byte count from 0 to ${2 ** 31 - 1}`);
-  if (opts.loadHelpers !== 'v6.6.0' && opts.loadHelpers !== 'backport')
-    throw new InputError(`--load-helpers ${clip(opts.loadHelpers)}: expected v6.6.0 or backport`);
-  const config: KernelConfig = { ...base, optmemMax: Number(opts.optmemMax), loadHelpers: opts.loadHelpers };
-  if (opts.variant === undefined) return config;
-  if (!isVariantName(opts.variant)) throw new InputError(`--variant ${clip(opts.variant)}: unknown variant (one of ${VARIANT_NAMES.join(', ')}; see bpfspec variants)`);
-  return variantConfig(config, opts.variant);
-}
-
 /** `bpfspec variants`: the historical variants, then the bugs that get none. */
 function variantsText(): string {
   const lines: string[] = [];
@@ -84,13 +62,6 @@ function variantsText(): string {
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-function kernelOptions(cmd: Command): Command {
-  return cmd
-    .option('--arch <name>', `architecture facts the kernel branches on (${Object.keys(ARCHES).join(', ')})`, 'x86_64')
-    .option('--optmem-max <bytes>', 'net.core.optmem_max, the socket option memory limit (v6.6 default)', '20480')
-    .option('--load-helpers <version>', 'bpf_skb_load_helper_* body: v6.6.0, or backport (6.6.y after d4bac0288a2b, 6.15+)', 'v6.6.0');
-}
 
 /** The options of a tcpdump filter expression (compile, and --expr wherever a program is read). */
 function exprOptions(cmd: Command): Command {
@@ -216,14 +187,15 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
-  programOptions(program.command('check'))
+  kernelOptions(programOptions(program.command('check')))
     .summary("the kernel's verdict on a classic program")
     .description("the kernel's verdict on a classic program (exit 0 accepted, 1 rejected, 2 bad input)")
     .argument('[file]', "program file ('-' for stdin)")
     .option('--json', 'print JSON')
-    .action((file: string | undefined, o: ProgramFlags & { json?: boolean }) => {
+    .action(async (file: string | undefined, o: ProgramFlags & { json?: boolean } & KernelFlags) => {
+      const config = await kernelConfig(o);
       const { prog, label } = readProgram(file, o, warn);
-      const v = checkVerdict(prog);
+      const v = checkVerdict(prog, config);
       out(o.json ? `${JSON.stringify({ ...(o.expr !== undefined ? { expr: o.expr } : { file }), insns: prog.length, attach: verdictJson(v) })}\n` : `${label}: ${verdictText(prog, v)}\n`);
       state.code = v === null ? 0 : 1;
     });
@@ -243,8 +215,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--trace', 'print every step (classic: pc, A, X; kernel: eBPF pc, r0, r7)')
     .option('--json', 'print JSON')
     .addHelpText('after', `\nskb fields for --set:\n${SKB_FIELDS.map(([n, d]) => `  ${n.padEnd(15)} ${d}`).join('\n')}\n`)
-    .action((file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; path: PathName } & KernelFlags) => {
-      const config = kernelConfig(o);
+    .action(async (file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; path: PathName } & KernelFlags) => {
+      const config = await kernelConfig(o);
       if (o.packet.length === 0 && o.pcap === undefined) throw new InputError('run: give at least one --packet HEX or a --pcap FILE');
       const skb: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       if (o.skb !== undefined) skb.preset = o.skb;
@@ -269,8 +241,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .description('the eBPF program bpf_convert_filter makes, under each classic instruction, with stack depth, interpreter and attach verdict')
     .argument('[file]', "program file ('-' for stdin)")
     .option('--json', 'print JSON')
-    .action((file: string | undefined, o: ProgramFlags & { json?: boolean } & KernelFlags) => {
-      const config = kernelConfig(o);
+    .action(async (file: string | undefined, o: ProgramFlags & { json?: boolean } & KernelFlags) => {
+      const config = await kernelConfig(o);
       const { prog } = readProgram(file, o, warn);
       out(o.json ? `${JSON.stringify(migrateJson(prog, config))}\n` : migrateText(prog, config));
     });
@@ -329,7 +301,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .description('batch oracle: JSON lines {"id","prog"|"expr","packet","skb"} on stdin, exactly one JSON result line per input line on stdout')
     .option('--json', 'JSON lines out (the only output format; accepted for uniformity)')
     .action(async (o: KernelFlags) => {
-      const config = kernelConfig(o);
+      const config = await kernelConfig(o);
       await runEval({ config }, io.stdin, (line) => out(`${line}\n`));
     });
 
@@ -351,18 +323,18 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }) => {
       if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
       if (o.path === 'seccomp') return void (state.code = await runSeccompFuzzCli(o));
-      const config = kernelConfig(o);
-      const opts = campaignOptions(o, config);
       const batched = parseJudges(o.judges).batched;
       if (batched.length > 0) {
         if (o.coverage) throw new InputError(`--coverage runs in one thread with the spec judges; drop --judges ${batched.join(',')}`);
         if (o.shard !== undefined) throw new InputError(`--shard: not with judges asked in batches (${batched.join(',')})`);
         checkOutputDir(o.corpus, '--corpus');
-        const res = await runBatched('fuzz', batched, opts.judges ?? [], o, config, VERSION);
+        const res = await runBatched('fuzz', batched, parseJudges(o.judges).sync, o, o, VERSION);
         out(o.json ? `${JSON.stringify(batchedJson(res))}\n` : batchedText(res));
         state.code = res.summary.findings.length > 0 ? 1 : 0;
         return;
       }
+      const config = await kernelConfig(o);
+      const opts = campaignOptions(o, config);
       if (o.coverage) {
         const r = await runCoverage({ ...opts, workers: 1 }, o.json === true);
         out(r.text);
@@ -396,8 +368,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       state.code = r.invalid.length > 0 ? 2 : r.changed.length > 0 ? 1 : 0;
     });
 
-  program
-    .command('kdiff')
+  kernelOptions(program.command('kdiff'))
     .summary('the live Linux kernel as judge')
     .description('the live Linux kernel as judge: generated programs and packets through the model and SO_ATTACH_FILTER on an AF_UNIX socket pair (exit 1 on a mismatch)')
     .option('--time <duration>', 'wall-clock budget, e.g. 60s, 10m (default 60s)')
@@ -409,12 +380,12 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
     .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
-    .action(async (o: KdiffFlags & { path?: string }) => {
+    .action(async (o: KdiffFlags & KernelFlags & { path?: string }) => {
       if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
       if (o.path === 'seccomp') return void (state.code = await runSeccompKdiffCli(o));
       checkOutputDir(o.corpus, '--corpus');
       if (o.confirmed !== undefined) checkOutputDir(o.confirmed, '--confirmed');
-      const res = await runKdiff(o, DEFAULT_CONFIG, VERSION);
+      const res = await runKdiff(o, o, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       state.code = res.summary.findings.length > 0 ? 1 : 0;
     });
@@ -460,8 +431,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--kind <kind>', 'entry kind: real-filter, regression or historical', 'real-filter')
     .option('-o, --output <dir>', 'directory to write', 'corpus/real-filters')
     .option('--json', 'print {"programs", "packets", "created", "output", "files"}')
-    .action((file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; kind: string; output: string; json?: boolean } & KernelFlags) => {
-      const config = kernelConfig(o);
+    .action(async (file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; kind: string; output: string; json?: boolean } & KernelFlags) => {
+      const config = await kernelConfig(o);
       if (!['real-filter', 'regression', 'historical'].includes(o.kind)) throw new InputError(`--kind ${clip(o.kind)}: expected real-filter, regression or historical`);
       checkOutputDir(o.output, '-o');
       const progs =

@@ -8,7 +8,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { decodeProgram, encodeProgram, type Program } from '../model/cbpf/insn.js';
 import { EXIT_OOB } from '../model/cbpf/eval.js';
 import { ARCHES, type KernelConfig, type LoadHelperVersion } from '../model/config.js';
-import { isVariantName, variantConfig, type VariantName } from '../model/variants.js';
+import { fixedConfig, isVariantName, variantConfig, type VariantName } from '../model/variants.js';
 import type { Env, SkBuff } from '../model/skb.js';
 import { errnoName } from '../model/uapi.js';
 import type { Rejection } from '../model/verdict.js';
@@ -112,8 +112,8 @@ export interface NewEntry {
  * `variant.expect` the variant.
  */
 export function makeEntry(n: NewEntry): CorpusEntry {
-  const { variant: configVariant, ...fixed } = n.config;
-  const variant = n.variant ?? configVariant;
+  const fixed = fixedConfig(n.config);
+  const variant = n.variant ?? n.config.variant;
   return {
     schema: SCHEMA_ID,
     kind: n.kind,

@@ -3,6 +3,8 @@
 // divergence, every checker rule and migration failure), and the model's own branch coverage
 // (V8 precise coverage, mapped to the TypeScript as c8 maps it) of model/cbpf, model/migrate and
 // model/ebpf. The campaign runs in this thread so that the inspector sees every case.
+import * as UAPI from '../model/uapi.js';
+import * as EBPF_INSN from '../model/ebpf/insn.js';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -116,7 +118,7 @@ export const UNREACHABLE: readonly (readonly [RegExp, MissReason])[] = [
   [/Op\.INVALID|default: \/\/ 3\.14:397|BPF_ANC\) !== 0\) return false|K >= 32\) this\.events/, 'checker-rejects'],
   [/if \(pc >= len\) \{|'jump-target-out-of-range'|case 0x21: \/\/ LDX W ABS|fail\('bad-len'|fail\('too-many-passes'|'errno' in first|prog === null\) return checkReject/, 'checker-rejects'],
   [/^default:$|^case 0x18:$/, 'checker-rejects'],
-  [/MEM_UNMAPPED|MEM_OUT_OF_BOUNDS|MEM_READ_ONLY|st !== MEM_OK|st !== DIV_OK|base === 0\) return DIV_BY_ZERO|h === undefined|f !== null\) \{|pc < 0 \|\| pc >= len|steps >= budget|lo < 0\) \{|lo > 0xffffffff/, 'never-faults'],
+  [/MEM_UNMAPPED|MEM_OUT_OF_BOUNDS|MEM_READ_ONLY|st !== MEM_OK|st !== DIV_OK|base === 0\) return DIV_BY_ZERO|h === undefined|f !== null\) (\{|return this\.stop)|pc < 0 \|\| pc >= len|steps >= budget|lo < 0\) \{|lo > 0xffffffff|badRegister\[pc\] === 1/, 'never-faults'],
   [/trace !== null\) trace\.push/, 'trace-off'],
   [/% (SOCK_FILTER_SIZE|BPF_INSN_SIZE) !== 0|LD_IMM64_CODE|ld_imm64 at insn/, 'malformed-image'],
   [/masksScratch\.length < flen|ANC_OPS\.get\(ad\) \?\? op|prog\.length <= BPF_MAXINSNS/, 'checker-rejects'],
@@ -148,7 +150,8 @@ export interface BranchCoverage {
 const API_MISUSE = /throw new (RangeError|Error)\(|BUG_ON/;
 // configuration facts a campaign holds fixed: byte order, alignment, JIT, helper version, the
 // historical variant (and what only a variant produces), the runner's image-reuse option
-const OTHER_CONFIG = /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|loadHelpers === 'backport'|variant|NLA_OOB|NLATTR_OOB|headRegion\.buf !== own\.head/;
+const OTHER_CONFIG =
+  /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|jitRequested|jitNeeded|jit-required|\bloadHelpers\b|variant|checkShiftK|checkLoadAndStores|divXGuard|ldxOffOk|nestLen|classicDivK|classicNlattrGuards|classicTax|classicShiftX|classicIndSum|NLA_OOB|NLATTR_OOB|headRegion\.buf !== own\.head/;
 
 /**
  * Classify a missed branch of `lines` (the TypeScript source) at 1-based `line`: a throw for API
@@ -162,12 +165,37 @@ export function classifyMiss(file: string, lines: readonly string[], line: numbe
   for (const [re, reason] of UNREACHABLE) if (re.test(text.trim())) return reason;
   if (OTHER_CONFIG.test(text)) return 'other-config';
   if (file.endsWith('ebpf/interp.ts') || file.endsWith('ebpf/jit.ts')) {
-    for (let i = line - 1; i >= 0 && i >= line - 60; i--) {
-      const m = /^\s*case (0x[0-9a-f]+):/.exec(lines[i]!);
-      if (m) return emitted.has(Number(m[1])) ? 'reachable' : 'opcode-not-emitted';
+    // the nearest case labels above: `case 0x..:` or `case BPF_ALU64 | BPF_ADD | BPF_X:` (several per line)
+    // a miss on a line of several labels is one of its labels: reachable only if all were emitted
+    const here = caseCodes(text);
+    if (here.length > 0) return here.every((c) => emitted.has(c)) ? 'reachable' : 'opcode-not-emitted';
+    for (let i = line - 2; i >= 0 && i >= line - 60; i--) {
+      const codes = caseCodes(lines[i]!);
+      if (codes.length > 0) return codes.some((c) => emitted.has(c)) ? 'reachable' : 'opcode-not-emitted';
     }
   }
   return 'reachable';
+}
+
+/** The constants a case label may name (model/uapi.ts and model/ebpf/insn.ts). */
+const CODE_NAMES: ReadonlyMap<string, number> = new Map(
+  [...Object.entries(UAPI), ...Object.entries(EBPF_INSN)].filter((e): e is [string, number] => /^BPF_[A-Z0-9_]+$/.test(e[0]) && typeof e[1] === 'number'),
+);
+
+/** The opcodes of the case labels on one source line (none when it has no case label of constants). */
+export function caseCodes(line: string): number[] {
+  const out: number[] = [];
+  for (const m of line.matchAll(/\bcase ([^:]+):/g)) {
+    let v = 0;
+    let ok = true;
+    for (const part of m[1]!.split('|').map((x) => x.trim())) {
+      const n = /^0x[0-9a-f]+$/i.test(part) ? Number(part) : CODE_NAMES.get(part);
+      if (n === undefined) ok = false;
+      else v |= n;
+    }
+    if (ok) out.push(v);
+  }
+  return out;
 }
 
 export interface CoverageReport {

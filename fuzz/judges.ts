@@ -11,8 +11,9 @@
 // the u32 result of one input; judgeSync and judge are written on top of those two (the wrapping
 // costs a loop and the answer objects, nothing per run).
 import { bpfCheckFilter, KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
-import { CLASSIC, ClassicVm, compileClassic, V6_6_0, V6_6_BACKPORT, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
-import { compileClassicProgramJs, type ClassicJsFilter } from '../model/cbpf/jit.js';
+import { CLASSIC, ClassicVm, compileClassic, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
+import { compileClassicProgramJs, type ClassicJsFilter } from '../engine/cbpf/jit.js';
+import { EngineRunner } from '../engine/runner.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import type { EbpfStep } from '../model/ebpf/interp.js';
@@ -89,8 +90,9 @@ export class ClassicJudge extends SyncJudge implements RunJudge {
   }
 
   load(prog: Program): Rejection | null {
-    // The fixed checker: a historical variant (config.variant) perturbs the kernel path only, so that
-    // the classic side stays the reference the variant is found against.
+    // The fixed checker: a historical variant's checker decisions (checkShiftK, checkLoadAndStores)
+    // perturb the kernel path only, so that the classic side stays the reference the variant is found
+    // against. The classic evaluator itself reads the record's classic* decisions.
     const verdict = bpfCheckFilter(prog);
     this.compiled = verdict === null ? compileClassic(prog) : null;
     return verdict;
@@ -139,7 +141,7 @@ export class KernelJudge extends SyncJudge implements RunJudge {
   }
 }
 
-/** bpfspec's compiled classic backend (model/cbpf/jit.ts): must equal the classic evaluator. */
+/** bpfspec's compiled classic backend (engine/cbpf/jit.ts): must equal the classic evaluator. */
 export class CompiledClassicJudge extends SyncJudge implements RunJudge {
   readonly name = 'compiled-classic';
   readonly against = 'classic';
@@ -162,16 +164,16 @@ export class CompiledClassicJudge extends SyncJudge implements RunJudge {
   }
 }
 
-/** bpfspec's compiled eBPF backend (model/ebpf/jit.ts) on the migrated program: must equal the kernel path. */
+/** bpfspec's compiled eBPF backend (engine/ebpf/jit.ts) on the migrated program: must equal the kernel path. */
 export class CompiledEbpfJudge extends SyncJudge implements RunJudge {
   readonly name = 'compiled-ebpf';
   readonly against = 'kernel';
-  readonly runner: KernelRunner;
+  readonly runner: EngineRunner;
   private attached: AttachedFilter | null = null;
 
   constructor(readonly config: KernelConfig) {
     super();
-    this.runner = new KernelRunner(config);
+    this.runner = new EngineRunner(config);
   }
 
   load(prog: Program): Rejection | null {
@@ -202,8 +204,8 @@ export interface JudgeEntry {
 export const BUILTIN_JUDGES: ReadonlyMap<string, JudgeEntry> = new Map<string, JudgeEntry>([
   ['classic', { name: 'classic', against: null, description: 'the classic evaluator (model/cbpf/eval.ts)', make: (c) => new ClassicJudge(c) }],
   ['kernel', { name: 'kernel', against: null, description: 'the kernel path: attach, migrate, eBPF interpreter (model/attach.ts)', make: (c) => new KernelJudge(c) }],
-  ['compiled-classic', { name: 'compiled-classic', against: 'classic', description: 'the compiled classic backend (model/cbpf/jit.ts)', make: (c) => new CompiledClassicJudge(c) }],
-  ['compiled-ebpf', { name: 'compiled-ebpf', against: 'kernel', description: 'the compiled eBPF backend on the migrated program (model/ebpf/jit.ts)', make: (c) => new CompiledEbpfJudge(c) }],
+  ['compiled-classic', { name: 'compiled-classic', against: 'classic', description: 'the compiled classic backend (engine/cbpf/jit.ts)', make: (c) => new CompiledClassicJudge(c) }],
+  ['compiled-ebpf', { name: 'compiled-ebpf', against: 'kernel', description: 'the compiled eBPF backend on the migrated program (engine/ebpf/jit.ts)', make: (c) => new CompiledEbpfJudge(c) }],
 ]);
 
 /**
@@ -261,5 +263,5 @@ export function expandJudgeNames(text: string, known: ReadonlySet<string>): stri
   return out;
 }
 
-/** The classic semantics with every decision switched to what the configured v6.6 kernel does. */
-export const kernelSemantics = (config: KernelConfig): ClassicSemantics => (config.loadHelpers === 'backport' ? V6_6_BACKPORT : V6_6_0);
+/** (moved to model/cbpf/eval.ts) */
+export { kernelSemantics } from '../model/cbpf/eval.js';

@@ -13,6 +13,7 @@
 import { ClassicVm, EXIT_OOB } from '../model/cbpf/eval.js';
 import { decodeProgram, encodeProgram, type Program, type SockFilter } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
+import { fixedConfig } from '../model/variants.js';
 import { decodeInsns, encodeInsns } from '../model/ebpf/insn.js';
 import type { Fault } from '../model/ebpf/memory.js';
 import type { Env, SkBuff } from '../model/skb.js';
@@ -85,6 +86,8 @@ export class Checker {
   /** per runtime entry: classic with that entry's decision alone, for attribution */
   private readonly entryVms: readonly (readonly [RuntimeDivergence, ClassicVm])[];
   private readonly eventMask: number;
+  /** The fixed kernel `config` stands for (model/variants.ts fixedConfig): what the catalogue predicts with. */
+  readonly fixed: KernelConfig;
   stats: Stats = newStats();
   /** Whether to also check the byte encodings (property 4) on each program. */
   roundtrip = true;
@@ -97,12 +100,16 @@ export class Checker {
     for (const j of others) if (j.against === null) throw new RangeError(`Checker: judge ${j.name} names no spec judge to be compared with`);
     this.classic = new ClassicJudge(config);
     this.kernel = new KernelJudge(config);
-    const sem = kernelSemantics(config);
+    // Predictions come from the fixed kernel: a historical variant (model/variants.ts) flips
+    // decisions of the judges, never of the catalogue.
+    const fixed = fixedConfig(config);
+    this.fixed = fixed;
+    const sem = kernelSemantics(fixed);
     this.predictVm = new ClassicVm(config, sem);
-    this.entryVms = RUNTIME_DIVERGENCES.filter((d) => !d.when || d.when(config)).map(
+    this.entryVms = RUNTIME_DIVERGENCES.filter((d) => !d.when || d.when(fixed)).map(
       (d) => [d, new ClassicVm(config, { ...this.classic.vm.sem, ...d.decision })] as const,
     );
-    this.eventMask = divergenceEvents(config);
+    this.eventMask = divergenceEvents(fixed);
   }
 
   private finding(
@@ -132,13 +139,14 @@ export class Checker {
       const rt = this.checkRoundtrip(prog);
       if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
     }
-    const predicted = predictAttach(prog, this.config);
+    const predicted = predictAttach(prog, this.fixed);
     if (kv !== null || predicted !== null) {
       const want = predicted === null ? null : predicted.divergence;
-      if (kv === null || want === null || kv.errno !== want.errno || kv.stage !== want.stage || kv.rule !== want.rule || (predicted!.pc !== null && kv.pc !== predicted!.pc))
+      const rule = predicted?.rule ?? want?.rule;
+      if (kv === null || want === null || kv.errno !== want.errno || kv.stage !== want.stage || kv.rule !== rule || (predicted!.pc !== null && kv.pc !== predicted!.pc))
         return this.finding(
           'equivalence',
-          `attach: classic accepts; kernel path ${verdictText(kv)}; catalogue predicts ${want ? `${want.errno} ${want.stage}/${want.rule} at pc ${predicted!.pc}` : 'accepted'}`,
+          `attach: classic accepts; kernel path ${verdictText(kv)}; catalogue predicts ${want ? `${want.errno} ${want.stage}/${rule} at pc ${predicted!.pc}` : 'accepted'}`,
           prog,
           null,
           attach,

@@ -8,9 +8,8 @@ import type { Program } from './cbpf/insn.js';
 import type { KernelConfig } from './config.js';
 import { skbHelperTable, type HelperEnv } from './ebpf/helpers.js';
 import { compileEbpf, EbpfVm, type CompiledEbpf, type EbpfStep } from './ebpf/interp.js';
-import { compileEbpfJs, EbpfJitVm, type EbpfJsProgram } from './ebpf/jit.js';
 import type { Fault } from './ebpf/memory.js';
-import { bindSkb, createSkbImage, layOutSkb, layOutSkbOwn, type LaidOutSkb, type SkbImage } from './ebpf/skbmem.js';
+import { createSkbImage, layOutSkb, type SkbImage } from './ebpf/skbmem.js';
 import { skFilterCharge } from './migrate/charge.js';
 import { bpfMigrateFilter, type MigratedProgram } from './migrate/convert.js';
 import { prandomSeedState, newRndState } from './prandom.js';
@@ -70,99 +69,40 @@ interface MutableHelperEnv {
   rnd: Uint32Array;
 }
 
-export interface KernelRunnerOptions {
-  /**
-   * Lay each skb out once, on buffers of its own kept as long as the skb object lives (a WeakMap),
-   * and swap that image in on later runs of the same skb (by any program) instead of laying it out
-   * again. The skb is then treated as immutable: its bytes must not change in place between runs.
-   * Off by default (every run lays the skb out afresh into the image's own buffers).
-   */
-  readonly reuseImages?: boolean;
-}
-
 /**
- * Runs attached filters on skbs the way the kernel does, reusing one interpreter, one memory image
- * and one helper table for every run.
+ * Runs attached filters on skbs the way the kernel does, with one interpreter, one memory image and
+ * one helper table for every run. (engine/runner.ts runs the same filters fast and must agree.)
  */
 export class KernelRunner {
   readonly vm: EbpfVm;
   readonly image: SkbImage;
   private readonly env: MutableHelperEnv;
-  private readonly images: WeakMap<SkBuff, LaidOutSkb> | null;
 
-  constructor(
-    readonly config: KernelConfig,
-    opts: KernelRunnerOptions = {},
-  ) {
+  constructor(readonly config: KernelConfig) {
     this.image = createSkbImage();
     this.env = { skb: null as unknown as SkBuff, config, cpu: 0, rnd: newRndState(1) };
     this.vm = new EbpfVm(this.image.mem, skbHelperTable(this.env as HelperEnv));
-    this.images = opts.reuseImages === true ? new WeakMap() : null;
   }
-
-  // Model helper (the kernel's skb is already in memory): make the image show `skb`.
-  private place(skb: SkBuff): void {
-    const images = this.images;
-    if (images === null) {
-      layOutSkb(this.image, skb, this.config);
-      return;
-    }
-    let l = images.get(skb);
-    if (l === undefined) {
-      l = layOutSkbOwn(this.image, skb, this.config);
-      images.set(skb, l);
-    }
-    bindSkb(this.image, l);
-  }
-
-  private jitVm: EbpfJitVm | null = null;
-  private readonly jitted = new WeakMap<AttachedFilter, EbpfJsProgram>();
 
   /** The fault of the last run, or null after a normal exit. */
   get fault(): Fault | null {
     return this.vm.fault;
   }
 
-  /** The fault of the last runCompiled, or null after a normal exit. */
-  get compiledFault(): Fault | null {
-    return this.jitVm === null ? null : this.jitVm.fault;
-  }
-
-  // What every run shares: the skb in memory, the helpers' view of it, and the per-CPU prandom state
-  // seeded from env.randomSeed (the kernel seeds it once, at random), so both paths draw alike.
-  private enter(skb: SkBuff, env: Env): { readonly hi: number; readonly lo: number } {
-    this.place(skb);
+  // net/packet/af_packet.c run_filter -> include/linux/filter.h bpf_prog_run -> kernel/bpf/core.c:2176 __bpf_prog_runN
+  /**
+   * The filter's u32 result for one skb. The skb is laid out in memory (the kernel's skb already is),
+   * the helpers see it, and the per-CPU prandom state behind SKF_AD_RANDOM is seeded from
+   * env.randomSeed at the start of each run (the kernel seeds it once, at random), so the classic
+   * evaluator and this path draw the same numbers. A model fault (see fault) gives 0.
+   */
+  run(f: AttachedFilter, skb: SkBuff, env: Env, trace: EbpfStep[] | null = null): number {
+    layOutSkb(this.image, skb, this.config);
     this.env.skb = skb;
     this.env.cpu = env.cpu;
     prandomSeedState(this.env.rnd, env.randomSeed);
-    return this.image.ctx;
-  }
-
-  // net/packet/af_packet.c run_filter -> include/linux/filter.h bpf_prog_run -> kernel/bpf/core.c:2176 __bpf_prog_runN
-  /**
-   * The filter's u32 result for one skb. The per-CPU prandom state behind SKF_AD_RANDOM is seeded
-   * from env.randomSeed at the start of each run (the kernel seeds it once, at random), so the
-   * classic evaluator and this path draw the same numbers. A model fault (see vm.fault) gives 0.
-   */
-  run(f: AttachedFilter, skb: SkBuff, env: Env, trace: EbpfStep[] | null = null): number {
-    const ctx = this.enter(skb, env);
+    const ctx = this.image.ctx;
     return this.vm.run(f.compiled, ctx.hi, ctx.lo, f.migrated.stackSize, trace);
-  }
-
-  // As run (net/packet/af_packet.c run_filter -> bpf_prog_run), with the migrated program compiled to JS
-  /**
-   * The same run as run(), executed by bpfspec's compiled backend (model/ebpf/jit.ts) on the same
-   * memory image and helpers; the program is compiled once per AttachedFilter. Faults: compiledFault.
-   */
-  runCompiled(f: AttachedFilter, skb: SkBuff, env: Env): number {
-    if (this.jitVm === null) this.jitVm = new EbpfJitVm(this.image.mem, this.vm.helpers, { stepBudget: this.vm.stepBudget, stackPoison: this.vm.stackPoison });
-    let p = this.jitted.get(f);
-    if (p === undefined) {
-      p = compileEbpfJs(f.migrated.converted.insns);
-      this.jitted.set(f, p);
-    }
-    const ctx = this.enter(skb, env);
-    return this.jitVm.run(p, ctx.hi, ctx.lo, f.migrated.stackSize);
   }
 }
 

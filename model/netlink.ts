@@ -11,7 +11,6 @@
 // other trees (it is the same in all of them, v4.x to v6.8), but their v6.6 line numbers are not verified,
 // so those comments name the function only.
 
-import type { VariantName } from './variants.js';
 import { skbIsNonlinear, skbLen, type SkBuff } from './skb.js';
 
 /** include/uapi/linux/netlink.h NLA_HDRLEN = NLA_ALIGN(sizeof(struct nlattr)) */
@@ -89,46 +88,20 @@ export function nlaFindNested(bytes: Uint8Array, pos: number, type: number, litt
   return nlaFind(bytes, pos + NLA_HDRLEN, payloadLen, type, littleEndian);
 }
 
-/** nlaFindBounded: the walk read a header byte outside `bytes` (the kernel reads past the skb). */
-export const NLA_OOB = -2;
-/** bpfSkbGetNlattrNest under a historical variant: the helper read past the end of the skb. */
-export const NLATTR_OOB = -(2 ** 40);
-
-// lib/nlattr.c nla_find, as the pre-fix callers of historical variants ran it (model/variants.ts H3, H14)
+// net/core/filter.c:174-181, 200-205 bpf_skb_get_nlattr, bpf_skb_get_nlattr_nest: the guards both helpers start with (the same text as the
+// 3.14 sk_run_filter NLATTR / NLATTR_NEST cases after the CVE-2014-3144/3145 fix, 3.14:353, 3.14:371)
 /**
- * nla_find with an unchecked `len`: the same walk as nlaFind (nla_ok, nla_type, nla_next), but `start`
- * and `len` may point past `bytes`, as the buggy callers let them. Returns the offset of the first
- * attribute of `type`, -1 when the walk stops, or NLA_OOB as soon as it reads a header byte outside
- * `bytes` (nla_ok reads nla_len, then nla_type; both are 2-byte reads).
+ * Whether the guards refuse `a`: the skb must be linear, at least sizeof(struct nlattr) long, `a`
+ * (u32) must leave room for one header, and for NEST the attribute at `a` must satisfy
+ * nla_len <= skb->len - a (no nla_ok in v6.6: nla_len < 4 passes).
  */
-export function nlaFindBounded(bytes: Uint8Array, start: number, len: number, type: number, littleEndian: boolean): number {
-  const attrtype = type | 0;
-  let rem = len | 0;
-  let pos = start;
-  while (rem >= NLA_HDRLEN) {
-    if (pos < 0 || pos + 2 > bytes.length) return NLA_OOB; // nla_ok reads nla->nla_len
-    const l = nlaLenField(bytes, pos, littleEndian);
-    if (l < NLA_HDRLEN || l > rem) return -1;
-    if (pos + 4 > bytes.length) return NLA_OOB; // nla_type reads nla->nla_type
-    if (nlaType(bytes, pos, littleEndian) === attrtype) return pos;
-    const totlen = nlaAlign(l);
-    rem = (rem - totlen) | 0;
-    pos += totlen;
-  }
-  return -1;
-}
-
-/**
- * The three guards both helpers start with (net/core/filter.c:174-181): the skb must be linear, at
- * least sizeof(struct nlattr) long, and `a` (u32) must leave room for one header. Returns a or -1.
- */
-function nlattrStart(skb: SkBuff, a: number): number {
-  if (skbIsNonlinear(skb)) return -1;
+export function nlattrGuardFails(skb: SkBuff, a: number, nest: boolean, littleEndian: boolean): boolean {
+  if (skbIsNonlinear(skb)) return true;
   const len = skbLen(skb);
-  if (len < NLA_HDRLEN) return -1;
+  if (len < NLA_HDRLEN) return true;
   // a > skb->len - sizeof(struct nlattr): u64 arithmetic, cannot wrap after the test above
-  if (a > len - NLA_HDRLEN) return -1;
-  return a;
+  if (a >>> 0 > len - NLA_HDRLEN) return true;
+  return nest && nlaLenField(skb.data, a >>> 0, littleEndian) > len - (a >>> 0);
 }
 
 /**
@@ -137,8 +110,8 @@ function nlattrStart(skb: SkBuff, a: number): number {
  * attrtype. A match at offset 0 also returns 0, as in the kernel.
  */
 export function bpfSkbGetNlattr(skb: SkBuff, a: number, x: number, littleEndian: boolean): number {
-  const start = nlattrStart(skb, a >>> 0);
-  if (start < 0) return 0;
+  if (nlattrGuardFails(skb, a, false, littleEndian)) return 0;
+  const start = a >>> 0;
   // nla_find(&skb->data[a], skb->len - a, x): the u32 length and the u32 x both become ints
   const nla = nlaFind(skb.data, start, (skbLen(skb) - start) | 0, x >>> 0, littleEndian);
   return nla >= 0 ? nla : 0;
@@ -149,20 +122,8 @@ export function bpfSkbGetNlattr(skb: SkBuff, a: number, x: number, littleEndian:
  * After the guards, the attribute at a must satisfy nla_len <= skb->len - a (filter.c:204; v6.6 has no
  * nla_ok here, so nla_len < 4 passes and nla_find_nested then finds nothing), then nla_find_nested.
  */
-export function bpfSkbGetNlattrNest(skb: SkBuff, a: number, x: number, littleEndian: boolean, variant?: VariantName): number {
-  const start = nlattrStart(skb, a >>> 0);
-  if (start < 0) return 0;
-  if (nlaLenField(skb.data, start, littleEndian) > skbLen(skb) - start) return 0;
-  // H14 variant (6.8-rc, 172db56d90d2): nla_len() is a u16, so nla_len < 4 wraps to ~64 KiB and the walk
-  // runs past the skb; NLATTR_OOB when it reads outside (the fix: !nla_ok(nla, skb->len - a) returns 0).
-  if (variant === 'nlattr-nest-unsigned-len') return nestUnsignedLen(skb, start, x, littleEndian);
-  const nla = nlaFindNested(skb.data, start, x >>> 0, littleEndian);
+export function bpfSkbGetNlattrNest(skb: SkBuff, a: number, x: number, littleEndian: boolean): number {
+  if (nlattrGuardFails(skb, a, true, littleEndian)) return 0;
+  const nla = nlaFindNested(skb.data, a >>> 0, x >>> 0, littleEndian);
   return nla >= 0 ? nla : 0;
-}
-
-// include/net/netlink.h nla_find_nested with the u16 nla_len() of 6.8-rc (variant 'nlattr-nest-unsigned-len')
-function nestUnsignedLen(skb: SkBuff, start: number, x: number, littleEndian: boolean): number {
-  const payload = (nlaLenField(skb.data, start, littleEndian) - NLA_HDRLEN) & 0xffff;
-  const nla = nlaFindBounded(skb.data, start + NLA_HDRLEN, payload, x | 0, littleEndian);
-  return nla === NLA_OOB ? NLATTR_OOB : nla >= 0 ? nla : 0;
 }

@@ -6,15 +6,16 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { discoverVariant } from '../bench/variants.js';
 import { bpfCheckClassic } from '../model/cbpf/check.js';
-import { ClassicVm, compileClassic, EXIT_NLATTR_GUARD, EXIT_OOB, EXIT_RET, reciprocalDivide, reciprocalValue } from '../model/cbpf/eval.js';
+import { ClassicVm, compileClassic, EXIT_NLATTR_GUARD, EXIT_OOB, EXIT_RET } from '../model/cbpf/eval.js';
 import type { SockFilter } from '../model/cbpf/insn.js';
 import { X86_64, type KernelConfig } from '../model/config.js';
 import { bpfSkbLoadHelper } from '../model/ebpf/helpers.js';
 import { newRndState } from '../model/prandom.js';
 import { convertBpfLdAbs } from '../model/migrate/ldabs.js';
 import { bpfConvertFilter } from '../model/migrate/convert.js';
-import { bpfSkbGetNlattrNest, NLA_OOB, NLATTR_OOB, nlaFindBounded } from '../model/netlink.js';
-import { isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig, variantInfo, type VariantName } from '../model/variants.js';
+import { bpfSkbGetNlattrNest } from '../model/netlink.js';
+import { bpfSkbGetNlattrNestU16, NLA_OOB, NLATTR_OOB, nlaFindUnchecked as nlaFindBounded, reciprocalDivide, reciprocalValue } from '../model/variants.js';
+import { fixedConfig, isVariantName, NOT_MODELLED, VARIANT_NAMES, VARIANTS, variantConfig, variantInfo, type VariantName } from '../model/variants.js';
 import { replaySeedPath } from '../fuzz/campaign.js';
 import { makeEntry, readEntry, replayEntry, type CorpusEntry } from '../fuzz/corpus.js';
 import { buildSkb } from '../fuzz/skbjson.js';
@@ -43,8 +44,16 @@ test('registry: unique kebab-case names, every field filled, lookups', (t) => {
   t.false(isVariantName('no-such-bug'));
   t.throws(() => variantInfo('no-such-bug'), { instanceOf: RangeError });
   // H15 needs the backport helpers to be observable; the others keep the base configuration
-  t.deepEqual(variantConfig(X86_64, 'neg-offset-linear-only'), { ...X86_64, loadHelpers: 'backport', variant: 'neg-offset-linear-only' });
-  t.deepEqual(variantConfig(X86_64, 'reciprocal-divide'), { ...X86_64, variant: 'reciprocal-divide' });
+  // a variant is a preset that flips decision fields of the kernel record; fixedConfig undoes it
+  t.deepEqual(variantConfig(X86_64, 'neg-offset-linear-only'), { ...X86_64, loadHelpers: 'v6.6.0', variant: 'neg-offset-linear-only' });
+  t.deepEqual(fixedConfig(variantConfig(X86_64, 'neg-offset-linear-only')), { ...X86_64, loadHelpers: 'backport' });
+  t.deepEqual(variantConfig(X86_64, 'reciprocal-divide'), { ...X86_64, classicDivK: 'reciprocal', variant: 'reciprocal-divide' });
+  t.deepEqual(fixedConfig(variantConfig(X86_64, 'reciprocal-divide')), X86_64);
+  t.is(fixedConfig(X86_64), X86_64);
+  for (const v of VARIANTS) {
+    t.true(Object.keys(v.flips).length > 0, `${v.name} flips a decision field`);
+    for (const [k, x] of Object.entries(v.flips)) t.not(x, (fixedConfig(variantConfig(X86_64, v.name)) as unknown as Record<string, unknown>)[k], `${v.name}.${k}`);
+  }
   // every digest bug H1..H18 is either a variant or listed as not modelled
   const ids = new Set([...VARIANTS.map((v) => v.id), ...NOT_MODELLED.map((n) => n.id)]);
   for (const id of ['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'H7', 'H8', 'H9', 'H10', 'H11', 'H12', 'H13', 'H14', 'H15', 'H16', 'H17', 'H18']) t.true(ids.has(id), id);
@@ -138,10 +147,10 @@ test('H14 bpf_skb_get_nlattr_nest with the 6.8-rc u16 nla_len()', (t) => {
   const p = hex('0200000008000100'); // nla_len 2 at 0; then {8, 1} at 4; the walk goes on to 12
   const { skb } = skbOf(p);
   t.is(bpfSkbGetNlattrNest(skb, 0, 0, true), 0); // v6.6: nla_len() = -2, nothing found
-  t.is(bpfSkbGetNlattrNest(skb, 0, 0, true, 'nlattr-nest-unsigned-len'), NLATTR_OOB);
-  t.is(bpfSkbGetNlattrNest(skb, 0, 1, true, 'nlattr-nest-unsigned-len'), 4); // type 1 found before the end
+  t.is(bpfSkbGetNlattrNestU16(skb, 0, 0, true), NLATTR_OOB);
+  t.is(bpfSkbGetNlattrNestU16(skb, 0, 1, true), 4); // type 1 found before the end
   const { skb: s2 } = skbOf(hex('0000000003000000'));
-  t.is(bpfSkbGetNlattrNest(s2, 0, 0, true, 'nlattr-nest-unsigned-len'), 0); // the walk stops at nla_len 3
+  t.is(bpfSkbGetNlattrNestU16(s2, 0, 0, true), 0); // the walk stops at nla_len 3
 });
 
 test('H8 conversion: DIV/MOD X without the JNE X,0 / A ^= A / EXIT guard', (t) => {
@@ -264,7 +273,7 @@ for (const v of VARIANTS) {
     const f = d.finding!;
     t.is(f.finding.property, v.catchesBy);
     t.log(`${v.name}: ${d.cases} cases, ${d.seconds.toFixed(2)} s: ${f.finding.message}`);
-    const fixed = { ...variantConfig(X86_64, v.name), variant: undefined };
+    const fixed = fixedConfig(variantConfig(X86_64, v.name));
     t.is(replaySeedPath(fixed, 4, f.seed, f.path), null);
     t.not(replaySeedPath(variantConfig(X86_64, v.name), 4, f.seed, f.path), null);
   });

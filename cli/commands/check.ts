@@ -1,12 +1,13 @@
 // `bpfspec check FILE`: the kernel's verdict on a classic program.
 import { bpfCheckFilter } from '../../model/attach.js';
 import type { Program } from '../../model/cbpf/insn.js';
+import type { KernelConfig } from '../../model/kernel.js';
 import { errnoName } from '../../model/uapi.js';
 import type { Rejection } from '../../model/verdict.js';
 
 /** The attach-path checks, in the kernel's order: __get_filter's length rules, then bpf_check_classic. */
-export function checkVerdict(prog: Program): Rejection | null {
-  return bpfCheckFilter(prog);
+export function checkVerdict(prog: Program, config?: KernelConfig): Rejection | null {
+  return bpfCheckFilter(prog, config);
 }
 
 /** The JSON shape of a verdict used by every command: errno positive, 0 when accepted. */

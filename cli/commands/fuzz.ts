@@ -172,7 +172,7 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
   const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
   process.stderr.write(
     `bpfspec fuzz: seed ${opts.seed}, ${budget}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, shard ${opts.shard.index}/${opts.shard.count}, ` +
-      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges ${['classic', 'kernel', ...(opts.judges ?? [])].join(',')}, ${opts.config.arch}, optmem_max ${opts.config.optmemMax}, load helpers ${opts.config.loadHelpers}\n`,
+      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges ${['classic', 'kernel', ...(opts.judges ?? [])].join(',')}, kernel ${opts.config.profile}${opts.config.variant ? ` with variant ${opts.config.variant}` : ''} (${opts.config.arch}, optmem_max ${opts.config.optmemMax}, bpf_prog header ${opts.config.bpfProgHeaderSize}, load helpers ${opts.config.loadHelpers})\n`,
   );
   const bar = tty
     ? new cliProgress.SingleBar(

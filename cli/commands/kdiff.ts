@@ -12,8 +12,9 @@ import { DIVERGENCES } from '../../fuzz/divergences.js';
 import { startBatched, resultText, type BatchedFinding, type BatchedOptions, type BatchedSummary, type JudgeStats, type Lane } from '../../fuzz/batched.js';
 import { openableJudge, registerJudge } from '../../fuzz/judges.js';
 import { KernelOracle, LiveKernelJudge } from '../../oracle/kernel/judge.js';
-import { liveConfig, paramsJson, readKernelParams, type KernelParams } from '../../oracle/kernel/params.js';
-import { probeBpfProgHeader } from '../../oracle/kernel/probe.js';
+import { paramsJson, type KernelParams } from '../../oracle/kernel/params.js';
+import { DEFAULT_CONFIG } from '../../model/kernel.js';
+import { probeLive, probeLiveWith, resolveKernel, type KernelFlags } from '../kernel.js';
 import { printProgram } from '../formats/index.js';
 import { clip, ensureOutputDir, InputError, writeOutput } from '../io.js';
 import { sideBySide } from '../report.js';
@@ -71,12 +72,6 @@ export async function openLanes(names: readonly string[], lanes: number, config:
   }
 }
 
-/** The live kernel's parameters and the model configuration that matches them (probed once). */
-export async function liveSetup(oracle: KernelOracle): Promise<{ params: KernelParams; header: number | null; config: KernelConfig }> {
-  const params = readKernelParams();
-  const header = await probeBpfProgHeader(oracle, liveConfig(params), params.optmemMax);
-  return { params, header, config: liveConfig(params, header ?? undefined) };
-}
 
 function saveFinding(f: BatchedFinding, opts: BatchedOptions, dir: string, version: string, kernel: Record<string, unknown> | null, command: string): string {
   const base = { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec ${command} --seed ${opts.seed} (chunk ${f.chunk})` };
@@ -176,9 +171,12 @@ export function validateBatchedFlags(f: BatchedFlags): void {
  * When a judge is the running kernel, the model takes the kernel's parameters (probed). Throws
  * InputError naming what is missing.
  */
-export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, config0: KernelConfig, version: string): Promise<BatchedResult> {
+export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, kernel: KernelFlags, version: string): Promise<BatchedResult> {
   validateBatchedFlags(flags);
   const workers = flags.workers === undefined ? availableParallelism() : positiveInt('--workers', flags.workers, 256);
+  // a judge that is the running kernel makes `live` the default profile (the model describes the judge)
+  const judgesLive = judges.some((n) => openableJudge(n)?.live === true);
+  const base = judgesLive || kernel.kernel === 'live' ? null : resolveKernel(kernel, null);
   // Ctrl-C from here on stops the campaign cleanly, even before it has started (judges still opening)
   let stop: (() => void) | null = null;
   let stopRequested = false;
@@ -190,15 +188,17 @@ export async function runBatched(command: string, judges: readonly string[], syn
   process.on('SIGINT', onSigint);
   let lanes: Awaited<ReturnType<typeof openLanes>>;
   try {
-    lanes = await openLanes(judges, workers, config0);
+    lanes = await openLanes(judges, workers, base ?? DEFAULT_CONFIG);
   } catch (e) {
     process.off('SIGINT', onSigint);
     throw e;
   }
   try {
     const live = lanes[0]!.judges.find((j) => j.judge instanceof LiveKernelJudge)?.judge as LiveKernelJudge | undefined;
-    const setup = live ? await liveSetup(live.oracle) : null;
-    const config = setup ? setup.config : config0;
+    const setup = live ? await probeLiveWith(live.oracle) : kernel.kernel === 'live' ? await probeLive() : null;
+    if (setup?.note) process.stderr.write(`bpfspec ${command}: ${setup.note}\n`);
+    const config = base ?? resolveKernel(kernel, setup!.config, 'live');
+    const jit = config.arch === 'x86_64' ? config.x86Jit : null;
     const opts: BatchedOptions = {
       ...budgetOptions({ ...flags, workers: String(workers) }),
       packetsPerProgram: positiveInt('--packets-per-program', flags.packetsPerProgram, 1024),
@@ -207,7 +207,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
       batch: 32,
       syncJudges,
     };
-    const kernel = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
+    const kernelJson = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
     const unbatched = lanes.filter((l) => l.judges.some((j) => j.judge instanceof LiveKernelJudge && !j.judge.batched)).length;
     const tty = process.stderr.isTTY === true && !flags.json;
     const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
@@ -215,9 +215,14 @@ export async function runBatched(command: string, judges: readonly string[], syn
     process.stderr.write(
       `bpfspec ${command}: seed ${opts.seed}, ${budget}, ${workers} lane${workers === 1 ? '' : 's'}${cpus.length ? ` (oracles on CPUs ${cpus.join(',')})` : ''}, ` +
         `${opts.packetsPerProgram} packets per program, judges ${['classic', 'kernel', ...syncJudges, ...judges].join(',')}` +
-        (setup ? `; kernel ${setup.params.release}, optmem_max ${setup.params.optmemMax}, bpf_prog header ${setup.header ?? 'unknown'} -> model optmem_max ${config.optmemMax}, load helpers ${config.loadHelpers}` : '') +
+        (setup ? `; kernel ${setup.params.release}, optmem_max ${setup.params.optmemMax}, bpf_prog header ${setup.header ?? 'unknown'}` : '') +
+        `; model: profile ${config.profile}${config.variant ? ` with variant ${config.variant}` : ''}, optmem_max ${config.optmemMax}, bpf_prog header ${config.bpfProgHeaderSize}, load helpers ${config.loadHelpers}` +
         '\n',
     );
+    if (jit !== null)
+      process.stderr.write(
+        `bpfspec ${command}: x86-64 JIT (model/jit): short jumps to ${jit.shortJumpMax} bytes, IBT ${jit.ibt ? 'on' : 'off'}, return thunk ${jit.returnThunk ? 'on' : 'off'}, call-depth accounting ${jit.callDepthAccounting} bytes, BMI2 ${jit.bmi2 ? 'yes' : 'no'}: its -ENOTSUPP is predicted\n`,
+      );
     if (unbatched > 0)
       process.stderr.write(
         `bpfspec ${command}: ${unbatched} of ${workers} oracle${workers === 1 ? '' : 's'} cannot batch (no CAP_SETUID for SCM_CREDENTIALS tagging; run as root): falling back to one packet at a time, which is much slower\n`,
@@ -242,7 +247,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
       finding: (f) => {
         let path: string | null = null;
         try {
-          path = saveFinding(f, opts, flags.corpus, version, kernel, command);
+          path = saveFinding(f, opts, flags.corpus, version, kernelJson, command);
         } catch (e) {
           // a full disk or a vanished directory must not end the campaign: the summary still has it
           process.stderr.write(`bpfspec: warning: ${f.kind === 'judge' ? 'mismatch' : 'finding'} not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
@@ -274,9 +279,9 @@ export async function runBatched(command: string, judges: readonly string[], syn
   }
 }
 
-/** `bpfspec kdiff`: the batched campaign with the live kernel as its judge. */
-export function runKdiff(flags: KdiffFlags, config: KernelConfig, version: string): Promise<KdiffResult> {
-  return runBatched('kdiff', ['live'], [], flags, config, version);
+/** `bpfspec kdiff`: the batched campaign with the live kernel as its judge (the model: --kernel, default live). */
+export function runKdiff(flags: KdiffFlags, kernel: KernelFlags, version: string): Promise<KdiffResult> {
+  return runBatched('kdiff', ['live'], [], flags, kernel, version);
 }
 
 const judgeJson = (s: JudgeStats, secs: number): Record<string, unknown> => ({ ...s, pairs_per_s: Math.round(s.pairs / Math.max(secs, 1e-3)) });

@@ -32,7 +32,51 @@
 // Not modelled: the -ENOMEM of check_load_and_stores when kmalloc_array fails (net/core/filter.c:929);
 // the model assumes allocation succeeds.
 import type { KernelConfig } from '../config.js';
-import { BPF_MAXINSNS, BPF_MEMWORDS, EINVAL, SKF_AD_OFF, SKF_AD_VLAN_TPID } from '../uapi.js';
+import {
+  BPF_A,
+  BPF_ABS,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_AND,
+  BPF_IMM,
+  BPF_IND,
+  BPF_LEN,
+  BPF_MISC,
+  BPF_MSH,
+  BPF_MUL,
+  BPF_NEG,
+  BPF_OR,
+  BPF_SUB,
+  BPF_TAX,
+  BPF_TXA,
+  BPF_XOR,
+  BPF_B,
+  BPF_DIV,
+  BPF_H,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_JSET,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LSH,
+  BPF_MAXINSNS,
+  BPF_MEM,
+  BPF_MEMWORDS,
+  BPF_MOD,
+  BPF_RET,
+  BPF_RSH,
+  BPF_ST,
+  BPF_STX,
+  BPF_W,
+  BPF_X,
+  EINVAL,
+  SKF_AD_OFF,
+  SKF_AD_VLAN_TPID,
+} from '../uapi.js';
 import { reject, type Rejection } from '../verdict.js';
 import type { Program, SockFilter } from './insn.js';
 
@@ -73,31 +117,6 @@ export const CHECK_RULE_AT: Readonly<Record<CheckRule, string>> = {
 const checkReject = (rule: CheckRule, pc: number | null): Rejection =>
   reject(-EINVAL, 'check', rule, pc, CHECK_RULE_AT[rule]);
 
-// Opcodes the checker names (full u16 codes). Spelled as numbers so the switches below compile to
-// dense jump tables; each carries its uapi spelling.
-const LD_W_ABS = 0x20; // BPF_LD | BPF_W | BPF_ABS
-const LD_H_ABS = 0x28; // BPF_LD | BPF_H | BPF_ABS
-const LD_B_ABS = 0x30; // BPF_LD | BPF_B | BPF_ABS
-const LD_MEM = 0x60; // BPF_LD | BPF_MEM
-const LDX_MEM = 0x61; // BPF_LDX | BPF_MEM
-const ST = 0x02; // BPF_ST
-const STX = 0x03; // BPF_STX
-const ALU_DIV_K = 0x34; // BPF_ALU | BPF_DIV | BPF_K
-const ALU_MOD_K = 0x94; // BPF_ALU | BPF_MOD | BPF_K
-const ALU_LSH_K = 0x64; // BPF_ALU | BPF_LSH | BPF_K
-const ALU_RSH_K = 0x74; // BPF_ALU | BPF_RSH | BPF_K
-const JMP_JA = 0x05; // BPF_JMP | BPF_JA
-const JMP_JEQ_K = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-const JMP_JEQ_X = 0x1d; // BPF_JMP | BPF_JEQ | BPF_X
-const JMP_JGT_K = 0x25; // BPF_JMP | BPF_JGT | BPF_K
-const JMP_JGT_X = 0x2d; // BPF_JMP | BPF_JGT | BPF_X
-const JMP_JGE_K = 0x35; // BPF_JMP | BPF_JGE | BPF_K
-const JMP_JGE_X = 0x3d; // BPF_JMP | BPF_JGE | BPF_X
-const JMP_JSET_K = 0x45; // BPF_JMP | BPF_JSET | BPF_K
-const JMP_JSET_X = 0x4d; // BPF_JMP | BPF_JSET | BPF_X
-const RET_K = 0x06; // BPF_RET | BPF_K
-const RET_A = 0x16; // BPF_RET | BPF_A
-
 /** (u32)SKF_AD_OFF = 0xfffff000: the first k of the LD|ABS ancillary window. */
 const SKF_AD_OFF_U32 = SKF_AD_OFF >>> 0;
 /** (u32)(SKF_AD_OFF + SKF_AD_VLAN_TPID) = 0xfffff03c: the last ancillary k bpf_anc_helper knows. */
@@ -115,7 +134,7 @@ const SKF_AD_LAST_U32 = (SKF_AD_OFF + SKF_AD_VLAN_TPID) >>> 0;
 export function bpfAncHelper(insn: SockFilter): number {
   const code = insn.code;
   if ((code & BPF_ANC) !== 0) throw new RangeError(`bpf_anc_helper: code 0x${code.toString(16)} has BPF_ANC set (kernel BUG_ON)`);
-  if (code === LD_W_ABS || code === LD_H_ABS || code === LD_B_ABS) {
+  if (code === (BPF_LD | BPF_W | BPF_ABS) || code === (BPF_LD | BPF_H | BPF_ABS) || code === (BPF_LD | BPF_B | BPF_ABS)) {
     const k = insn.k >>> 0;
     // The 16 case labels SKF_AD_OFF + {0,4,...,60}, compared against the u32 k.
     if (k >= SKF_AD_OFF_U32 && k <= SKF_AD_LAST_U32 && (k & 3) === 0) return BPF_ANC | (k - SKF_AD_OFF_U32);
@@ -133,67 +152,39 @@ export function isAncillaryLoad(insn: SockFilter): boolean {
   return (bpfAncHelper(insn) & BPF_ANC) !== 0;
 }
 
-/**
- * net/core/filter.c:976 the codes[] initialisers of chk_code_allowed, sorted: exactly 49 codes.
- * The highest is BPF_LDX | BPF_B | BPF_MSH = 0xb1, so ARRAY_SIZE(codes) = 0xb2.
- */
-export const ALLOWED_CODES: readonly number[] = Object.freeze([
-  0x00, // LD|W|IMM (BPF_LD | BPF_IMM)
-  0x01, // LDX|W|IMM (BPF_LDX | BPF_IMM)
-  0x02, // ST
-  0x03, // STX
-  0x04, // ALU|ADD|K
-  0x05, // JMP|JA
-  0x06, // RET|K
-  0x07, // MISC|TAX
-  0x0c, // ALU|ADD|X
-  0x14, // ALU|SUB|K
-  0x15, // JMP|JEQ|K
-  0x16, // RET|A
-  0x1c, // ALU|SUB|X
-  0x1d, // JMP|JEQ|X
-  0x20, // LD|W|ABS
-  0x24, // ALU|MUL|K
-  0x25, // JMP|JGT|K
-  0x28, // LD|H|ABS
-  0x2c, // ALU|MUL|X
-  0x2d, // JMP|JGT|X
-  0x30, // LD|B|ABS
-  0x34, // ALU|DIV|K
-  0x35, // JMP|JGE|K
-  0x3c, // ALU|DIV|X
-  0x3d, // JMP|JGE|X
-  0x40, // LD|W|IND
-  0x44, // ALU|OR|K
-  0x45, // JMP|JSET|K
-  0x48, // LD|H|IND
-  0x4c, // ALU|OR|X
-  0x4d, // JMP|JSET|X
-  0x50, // LD|B|IND
-  0x54, // ALU|AND|K
-  0x5c, // ALU|AND|X
-  0x60, // LD|W|MEM (BPF_LD | BPF_MEM)
-  0x61, // LDX|W|MEM (BPF_LDX | BPF_MEM)
-  0x64, // ALU|LSH|K
-  0x6c, // ALU|LSH|X
-  0x74, // ALU|RSH|K
-  0x7c, // ALU|RSH|X
-  0x80, // LD|W|LEN
-  0x81, // LDX|W|LEN
-  0x84, // ALU|NEG
-  0x87, // MISC|TXA
-  0x94, // ALU|MOD|K
-  0x9c, // ALU|MOD|X
-  0xa4, // ALU|XOR|K
-  0xac, // ALU|XOR|X
-  0xb1, // LDX|B|MSH
-]);
+// net/core/filter.c:976 the codes[] initialisers of chk_code_allowed, in the kernel's order
+const CODES_INIT: readonly number[] = [
+  // 32 bit ALU operations
+  BPF_ALU | BPF_ADD | BPF_K, BPF_ALU | BPF_ADD | BPF_X, BPF_ALU | BPF_SUB | BPF_K, BPF_ALU | BPF_SUB | BPF_X,
+  BPF_ALU | BPF_MUL | BPF_K, BPF_ALU | BPF_MUL | BPF_X, BPF_ALU | BPF_DIV | BPF_K, BPF_ALU | BPF_DIV | BPF_X,
+  BPF_ALU | BPF_MOD | BPF_K, BPF_ALU | BPF_MOD | BPF_X, BPF_ALU | BPF_AND | BPF_K, BPF_ALU | BPF_AND | BPF_X,
+  BPF_ALU | BPF_OR | BPF_K, BPF_ALU | BPF_OR | BPF_X, BPF_ALU | BPF_XOR | BPF_K, BPF_ALU | BPF_XOR | BPF_X,
+  BPF_ALU | BPF_LSH | BPF_K, BPF_ALU | BPF_LSH | BPF_X, BPF_ALU | BPF_RSH | BPF_K, BPF_ALU | BPF_RSH | BPF_X,
+  BPF_ALU | BPF_NEG,
+  // Load instructions
+  BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_H | BPF_ABS, BPF_LD | BPF_B | BPF_ABS, BPF_LD | BPF_W | BPF_LEN,
+  BPF_LD | BPF_W | BPF_IND, BPF_LD | BPF_H | BPF_IND, BPF_LD | BPF_B | BPF_IND, BPF_LD | BPF_IMM,
+  BPF_LD | BPF_MEM, BPF_LDX | BPF_W | BPF_LEN, BPF_LDX | BPF_B | BPF_MSH, BPF_LDX | BPF_IMM, BPF_LDX | BPF_MEM,
+  // Store instructions
+  BPF_ST, BPF_STX,
+  // Misc instructions
+  BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA,
+  // Return instructions
+  BPF_RET | BPF_K, BPF_RET | BPF_A,
+  // Jump instructions
+  BPF_JMP | BPF_JA, BPF_JMP | BPF_JEQ | BPF_K, BPF_JMP | BPF_JEQ | BPF_X, BPF_JMP | BPF_JGE | BPF_K,
+  BPF_JMP | BPF_JGE | BPF_X, BPF_JMP | BPF_JGT | BPF_K, BPF_JMP | BPF_JGT | BPF_X, BPF_JMP | BPF_JSET | BPF_K,
+  BPF_JMP | BPF_JSET | BPF_X,
+]; // prettier-ignore
 
-/** net/core/filter.c:976 static const bool codes[]: ARRAY_SIZE is one past the highest initialiser. */
-const CODES_ARRAY_SIZE = 0xb2;
+/** The 49 codes chk_code_allowed accepts, sorted (for generators and tests). */
+export const ALLOWED_CODES: readonly number[] = Object.freeze([...CODES_INIT].sort((a, b) => a - b));
+
+/** static const bool codes[]: ARRAY_SIZE is one past the highest initialiser, BPF_LDX | BPF_B | BPF_MSH = 0xb1. */
+const CODES_ARRAY_SIZE = Math.max(...CODES_INIT) + 1;
 const CODES: Uint8Array = (() => {
   const table = new Uint8Array(CODES_ARRAY_SIZE);
-  for (const code of ALLOWED_CODES) table[code] = 1;
+  for (const code of CODES_INIT) table[code] = 1;
   return table;
 })();
 
@@ -217,13 +208,6 @@ export function bpfCheckBasicsOk(prog: Program | null): Rejection | null {
   return null;
 }
 
-/**
- * Scratch for check_load_and_stores' masks[] (one u16 per instruction). The kernel kmalloc's it per
- * call; the model keeps one buffer and refills the prefix it uses, which is observably the same and
- * avoids an allocation per call. Grows (never shrinks) for programs longer than BPF_MAXINSNS.
- */
-let masksScratch = new Uint16Array(BPF_MAXINSNS);
-
 // net/core/filter.c:921 check_load_and_stores
 /**
  * Rejects a LD|MEM / LDX|MEM whose scratch cell is not written on every path that reaches it, the
@@ -242,34 +226,33 @@ let masksScratch = new Uint16Array(BPF_MAXINSNS);
  */
 export function checkLoadAndStores(prog: Program): Rejection | null {
   const flen = prog.length;
-  if (masksScratch.length < flen) masksScratch = new Uint16Array(flen);
-  const masks = masksScratch;
-  masks.fill(0xffff, 0, flen); // memset(masks, 0xff, flen * sizeof(*masks)) (:932)
+  const masks = new Uint16Array(flen); // kmalloc_array(flen, sizeof(*masks)) (:929)
+  masks.fill(0xffff); // memset(masks, 0xff, flen * sizeof(*masks)) (:932)
   let memvalid = 0; // u16, one bit per cell
   for (let pc = 0; pc < flen; pc++) {
     memvalid &= masks[pc];
     const insn = prog[pc]!;
     switch (insn.code) {
-      case ST:
-      case STX:
+      case BPF_ST:
+      case BPF_STX:
         memvalid = (memvalid | (1 << insn.k)) & 0xffff;
         break;
-      case LD_MEM:
-      case LDX_MEM:
+      case BPF_LD | BPF_MEM:
+      case BPF_LDX | BPF_MEM:
         if ((memvalid & (1 << insn.k)) === 0) return checkReject('mem-read-before-write', pc);
         break;
-      case JMP_JA:
+      case BPF_JMP | BPF_JA:
         masks[pc + 1 + (insn.k >>> 0)] &= memvalid;
         memvalid = 0xffff; // memvalid = ~0 truncated to u16
         break;
-      case JMP_JEQ_K:
-      case JMP_JEQ_X:
-      case JMP_JGE_K:
-      case JMP_JGE_X:
-      case JMP_JGT_K:
-      case JMP_JGT_X:
-      case JMP_JSET_K:
-      case JMP_JSET_X:
+      case BPF_JMP | BPF_JEQ | BPF_K:
+      case BPF_JMP | BPF_JEQ | BPF_X:
+      case BPF_JMP | BPF_JGE | BPF_K:
+      case BPF_JMP | BPF_JGE | BPF_X:
+      case BPF_JMP | BPF_JGT | BPF_K:
+      case BPF_JMP | BPF_JGT | BPF_X:
+      case BPF_JMP | BPF_JSET | BPF_K:
+      case BPF_JMP | BPF_JSET | BPF_X:
         masks[pc + 1 + insn.jt] &= memvalid;
         masks[pc + 1 + insn.jf] &= memvalid;
         memvalid = 0xffff;
@@ -286,8 +269,9 @@ export function checkLoadAndStores(prog: Program): Rejection | null {
  * The whole kernel function: per-instruction checks in pc order, then the last-RET rule, then
  * check_load_and_stores. null = accepted (the kernel returns 0). The length rules are NOT applied
  * here (the kernel runs them earlier, in bpf_check_basics_ok); an empty program is API misuse
- * (the kernel would read filter[-1]) and throws. `config` only matters for historical variants
- * (model/variants.ts: 'shift-k-unchecked', 'no-check-load-and-stores').
+ * (the kernel would read filter[-1]) and throws. `config` only matters for its checkShiftK and
+ * checkLoadAndStores decisions (flipped by the historical variants shift-k-unchecked and
+ * no-check-load-and-stores, model/variants.ts).
  */
 export function bpfCheckClassic(prog: Program, config?: KernelConfig): Rejection | null {
   const flen = prog.length;
@@ -298,37 +282,37 @@ export function bpfCheckClassic(prog: Program, config?: KernelConfig): Rejection
     if (!chkCodeAllowed(code)) return checkReject('code-not-allowed', pc); // :1076
     const k = ftest.k >>> 0;
     switch (code) {
-      case ALU_DIV_K:
-      case ALU_MOD_K:
+      case BPF_ALU | BPF_DIV | BPF_K:
+      case BPF_ALU | BPF_MOD | BPF_K:
         if (k === 0) return checkReject('div-by-zero-k', pc); // :1084
         break;
-      case ALU_LSH_K:
-      case ALU_RSH_K:
-        if (k >= 32 && config?.variant !== 'shift-k-unchecked') return checkReject('shift-k-too-large', pc); // :1089 (H17 variant: no check)
+      case BPF_ALU | BPF_LSH | BPF_K:
+      case BPF_ALU | BPF_RSH | BPF_K:
+        if (k >= 32 && (config?.checkShiftK ?? true)) return checkReject('shift-k-too-large', pc); // :1089 (KernelConfig.checkShiftK; false in the 3.14 checker)
         break;
-      case LD_MEM:
-      case LDX_MEM:
-      case ST:
-      case STX:
+      case BPF_LD | BPF_MEM:
+      case BPF_LDX | BPF_MEM:
+      case BPF_ST:
+      case BPF_STX:
         if (k >= BPF_MEMWORDS) return checkReject('mem-index-out-of-range', pc); // :1097
         break;
-      case JMP_JA:
+      case BPF_JMP | BPF_JA:
         // (unsigned int)(flen - pc - 1): never wraps, since pc < flen.
         if (k >= flen - pc - 1) return checkReject('ja-out-of-range', pc); // :1105
         break;
-      case JMP_JEQ_K:
-      case JMP_JEQ_X:
-      case JMP_JGE_K:
-      case JMP_JGE_X:
-      case JMP_JGT_K:
-      case JMP_JGT_X:
-      case JMP_JSET_K:
-      case JMP_JSET_X:
+      case BPF_JMP | BPF_JEQ | BPF_K:
+      case BPF_JMP | BPF_JEQ | BPF_X:
+      case BPF_JMP | BPF_JGE | BPF_K:
+      case BPF_JMP | BPF_JGE | BPF_X:
+      case BPF_JMP | BPF_JGT | BPF_K:
+      case BPF_JMP | BPF_JGT | BPF_X:
+      case BPF_JMP | BPF_JSET | BPF_K:
+      case BPF_JMP | BPF_JSET | BPF_X:
         if (pc + ftest.jt + 1 >= flen || pc + ftest.jf + 1 >= flen) return checkReject('jump-out-of-range', pc); // :1117
         break;
-      case LD_W_ABS:
-      case LD_H_ABS:
-      case LD_B_ABS:
+      case BPF_LD | BPF_W | BPF_ABS:
+      case BPF_LD | BPF_H | BPF_ABS:
+      case BPF_LD | BPF_B | BPF_ABS:
         // anc_found = bpf_anc_helper(ftest) & BPF_ANC; the compare k >= SKF_AD_OFF is unsigned (:1125-1128).
         if ((bpfAncHelper(ftest) & BPF_ANC) === 0 && k >= SKF_AD_OFF_U32) return checkReject('ancillary-k-invalid', pc);
         break;
@@ -337,7 +321,7 @@ export function bpfCheckClassic(prog: Program, config?: KernelConfig): Rejection
     }
   }
   const last = prog[flen - 1]!.code;
-  if (last !== RET_K && last !== RET_A) return checkReject('last-not-ret', flen - 1); // :1134, return -EINVAL at :1140
-  if (config?.variant === 'no-check-load-and-stores') return null; // H1 variant: the pre-2010 checker stops here
+  if (last !== (BPF_RET | BPF_K) && last !== (BPF_RET | BPF_A)) return checkReject('last-not-ret', flen - 1); // :1134, return -EINVAL at :1140
+  if (config !== undefined && !config.checkLoadAndStores) return null; // KernelConfig.checkLoadAndStores: the pre-2010 checker stops here
   return checkLoadAndStores(prog); // :1137
 }

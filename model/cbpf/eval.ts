@@ -33,7 +33,9 @@
 import type { KernelConfig } from '../config.js';
 import { DEFAULT_CONFIG } from '../config.js';
 import { skbGetPoff } from '../flow.js';
-import { NLA_OOB, nlaFind, nlaFindBounded, nlaFindNested, nlaLenField } from '../netlink.js';
+import { bpfInternalLoadPointerNegHelper, bpfSkbLoadHelperConvertOffset, INT_MIN, readBe } from '../ebpf/helpers.js';
+import { nlaFind, nlaFindNested, nlattrGuardFails } from '../netlink.js';
+import { NLA_OOB, reciprocalDivide, reciprocalValue, skRunFilterNlattrUnchecked } from '../variants.js';
 import { prandomSeedState, prandomU32State } from '../prandom.js';
 import type { Env, SkBuff } from '../skb.js';
 import { DEFAULT_ENV } from '../skb.js';
@@ -100,6 +102,24 @@ export const V6_6_0: ClassicSemantics = Object.freeze({
 /** As V6_6_0, with the load helpers of 6.6.y after the d4bac0288a2b backport (and 6.15+). */
 export const V6_6_BACKPORT: ClassicSemantics = Object.freeze({ ...V6_6_0, negativeLoads: 'frags' });
 
+const SEMANTICS_CACHE = new Map<string, ClassicSemantics>();
+
+/**
+ * The classic semantics with every decision switched to what the kernel `config` describes does:
+ * its decision fields (KernelConfig devNull, nlattrGuard, vlanTag, macUnset) and, from its load
+ * helpers, negativeLoads. One frozen object per distinct answer, so callers can key caches by it.
+ */
+export function kernelSemantics(config: KernelConfig): ClassicSemantics {
+  const negativeLoads = config.loadHelpers === 'backport' ? 'frags' : 'linear';
+  const key = `${config.devNull}|${config.nlattrGuard}|${config.vlanTag}|${negativeLoads}|${config.macUnset}`;
+  let sem = SEMANTICS_CACHE.get(key);
+  if (sem === undefined) {
+    sem = Object.freeze({ devNull: config.devNull, nlattrGuard: config.nlattrGuard, vlanTag: config.vlanTag, negativeLoads, macUnset: config.macUnset });
+    SEMANTICS_CACHE.set(key, sem);
+  }
+  return sem;
+}
+
 // Event bits: which decision points a run reached, and how (ClassicVm.events, reset by every run).
 /** IFINDEX or HATYPE loaded with skb->dev == NULL. */
 export const EV_DEV_NULL = 1 << 0;
@@ -139,25 +159,6 @@ export const EXIT_INVALID = 5;
 export const EXIT_FELL_OFF = 6;
 /** A read past the end of the skb (only under a historical variant, model/variants.ts): return 0. */
 export const EXIT_OOB = 7;
-
-// lib/reciprocal_div.c reciprocal_value (2.6.20 .. 3.14 text, used by the H2 variant)
-/** (u32)((2^32 + (k - 1)) / k) for a u32 k >= 1: 0 for k = 1, since 2^32 does not fit. */
-export function reciprocalValue(k: number): number {
-  return Math.floor((0x100000000 + ((k - 1) >>> 0)) / (k >>> 0)) >>> 0;
-}
-
-// include/linux/reciprocal_div.h reciprocal_divide (2.6.20 .. 3.14 text, used by the H2 variant)
-/** (u32)(((u64)a * r) >> 32): the high word of the 64-bit product of two u32s. */
-export function reciprocalDivide(a: number, r: number): number {
-  const aH = a >>> 16;
-  const aL = a & 0xffff;
-  const rH = r >>> 16;
-  const rL = r & 0xffff;
-  const lh = aL * rH;
-  const hl = aH * rL;
-  const mid = ((aL * rL) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
-  return (aH * rH + Math.floor(lh / 0x10000) + Math.floor(hl / 0x10000) + Math.floor(mid / 0x10000)) >>> 0;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Decoded form
@@ -210,8 +211,6 @@ export interface ClassicProgram {
   readonly jt: Uint8Array;
   readonly jf: Uint8Array;
   readonly k: Uint32Array;
-  /** Whether any instruction reads scratch memory (only then is M cleared before a run). */
-  readonly readsMem: boolean;
 }
 
 // 3.14 sk_chk_filter (3.14:483) rewrote each code to its BPF_S_* operation, and LD|ABS at a known
@@ -219,15 +218,11 @@ export interface ClassicProgram {
 /** Decode a program for ClassicVm.run. Throws a RangeError on a field outside its C width (API misuse). */
 export function compileClassic(prog: Program): ClassicProgram {
   const len = prog.length;
-  // five columns (k | code | ops | jt | jf), in one buffer for programs over 32 instructions (see
-  // compileEbpf in model/ebpf/interp.ts for why)
-  const buf = len > 32 ? new ArrayBuffer(9 * len) : null;
-  const k = buf ? new Uint32Array(buf, 0, len) : new Uint32Array(len);
-  const code = buf ? new Uint16Array(buf, 4 * len, len) : new Uint16Array(len);
-  const ops = buf ? new Uint8Array(buf, 6 * len, len) : new Uint8Array(len);
-  const jt = buf ? new Uint8Array(buf, 7 * len, len) : new Uint8Array(len);
-  const jf = buf ? new Uint8Array(buf, 8 * len, len) : new Uint8Array(len);
-  let readsMem = false;
+  const k = new Uint32Array(len);
+  const code = new Uint16Array(len);
+  const ops = new Uint8Array(len);
+  const jt = new Uint8Array(len);
+  const jf = new Uint8Array(len);
   for (let pc = 0; pc < len; pc++) {
     const insn = prog[pc]!;
     assertInsn(insn, pc);
@@ -236,9 +231,8 @@ export function compileClassic(prog: Program): ClassicProgram {
     jf[pc] = insn.jf;
     k[pc] = insn.k;
     ops[pc] = decodeOp(insn.code, insn.k >>> 0);
-    if (ops[pc] === Op.LD_MEM || ops[pc] === Op.LDX_MEM) readsMem = true;
   }
-  return { len, code, ops, jt, jf, k, readsMem };
+  return { len, code, ops, jt, jf, k };
 }
 
 function decodeOp(code: number, k: number): Op {
@@ -298,8 +292,8 @@ export class ClassicVm {
   a = 0;
   x = 0;
   /**
-   * Scratch memory M[0..15]. Cleared before each run of a program that reads M (and of every traced
-   * run); otherwise cells keep what an earlier run wrote, which the program cannot observe.
+   * Scratch memory M[0..15] (3.14:129 u32 mem[BPF_MEMWORDS], uninitialised in the kernel; the model
+   * clears it before each run, and check_load_and_stores keeps accepted programs from telling).
    */
   readonly mem = new Uint32Array(BPF_MEMWORDS);
   private readonly rnd = new Uint32Array(4);
@@ -314,9 +308,7 @@ export class ClassicVm {
   run(p: ClassicProgram, skb: SkBuff, env: Env = DEFAULT_ENV, trace: ClassicStep[] | null = null): number {
     const { ops, k: ks, jt, jf, len } = p;
     const mem = this.mem;
-    // Cleared only when the program reads M (or tracing shows it): a program that never reads M
-    // cannot tell, so the skip is invisible in results.
-    if (p.readsMem || trace !== null) mem.fill(0);
+    mem.fill(0);
     this.events = 0;
     let A = 0; // 3.14:127 u32 A = 0
     let X = 0; // 3.14:128 u32 X = 0
@@ -347,8 +339,8 @@ export class ClassicVm {
           }
           A = Math.floor(A / X) >>> 0;
           continue;
-        case Op.DIV_K: // 3.14:167 A /= K; H2 variant: the pre-3.14 reciprocal multiply
-          A = this.config.variant === 'reciprocal-divide' ? reciprocalDivide(A, reciprocalValue(K)) : Math.floor(A / K) >>> 0;
+        case Op.DIV_K: // 3.14:167 A /= K (KernelConfig.classicDivK 'reciprocal': the pre-3.14 reciprocal multiply)
+          A = this.config.classicDivK === 'reciprocal' ? reciprocalDivide(A, reciprocalValue(K)) : Math.floor(A / K) >>> 0; // model/variants.ts
           continue;
         case Op.MOD_X: // 3.14:170
           if (X === 0) {
@@ -371,8 +363,8 @@ export class ClassicVm {
         case Op.LSH_X:
           if (X >= 32) {
             this.events |= EV_SHIFT_WIDE;
-            // 'impl-libpcap-shift-x-ge-32' variant: libpcap's bpf_filter gives 0 for a count >= 32
-            if (this.config.variant === 'impl-libpcap-shift-x-ge-32') {
+            // KernelConfig.classicShiftX 'zero': libpcap's bpf_filter gives 0 for a count >= 32
+            if (this.config.classicShiftX === 'zero') {
               A = 0;
               continue;
             }
@@ -386,7 +378,7 @@ export class ClassicVm {
         case Op.RSH_X:
           if (X >= 32) {
             this.events |= EV_SHIFT_WIDE;
-            if (this.config.variant === 'impl-libpcap-shift-x-ge-32') {
+            if (this.config.classicShiftX === 'zero') {
               A = 0;
               continue;
             }
@@ -429,8 +421,8 @@ export class ClassicVm {
         case Op.LDX_IMM: X = K; continue;
         case Op.LD_MEM: A = mem[K]!; continue;
         case Op.LDX_MEM: X = mem[K]!; continue;
-        case Op.TAX: // 3.14:300 X = A ('impl-tax-as-a-equals-x' variant: a hypothetical interpreter doing A = X)
-          if (this.config.variant === 'impl-tax-as-a-equals-x') A = X;
+        case Op.TAX: // 3.14:300 X = A (KernelConfig.classicTax 'a-from-x': a hypothetical interpreter doing A = X)
+          if (this.config.classicTax === 'a-from-x') A = X;
           else X = A;
           continue;
         case Op.TXA: A = X; continue;
@@ -520,9 +512,9 @@ export class ClassicVm {
   }
 
   // 3.14:272 BPF_S_LD_W_IND..B_IND: k = X + K in u32 arithmetic, then load_pointer(skb, k, size)
-  /** LD IND: the load at (int)(X + K). 'impl-bsd-ind-no-wrap' variant: the BSD bpf_filter (libpcap, FreeBSD) checks X and K apart, so a sum past 2^32 fails the load. */
+  /** LD IND: the load at (int)(X + K). KernelConfig.classicIndSum 'no-wrap': the BSD bpf_filter (libpcap, FreeBSD) checks X and K apart, so a sum past 2^32 fails the load. */
   loadInd(skb: SkBuff, X: number, K: number, size: number): number {
-    if (X + K > 0xffffffff && this.config.variant === 'impl-bsd-ind-no-wrap') return -1;
+    if (X + K > 0xffffffff && this.config.classicIndSum === 'no-wrap') return -1;
     return this.loadPointer(skb, (X + K) | 0, size);
   }
 
@@ -542,54 +534,40 @@ export class ClassicVm {
     return this.bpfInternalLoadPointerNegHelper(skb, k, size);
   }
 
-  // 3.14:47 bpf_internal_load_pointer_neg_helper (6.6.0: C:74, the same plus a mac-header-set check;
-  // 6.6.y backport / 6.15+: F:214 bpf_skb_load_helper_convert_offset then skb_copy_bits).
+  // 3.14:47 bpf_internal_load_pointer_neg_helper: kernel/bpf/core.c:74 (model/ebpf/helpers.ts) without
+  // its skb_mac_header_was_set() test; and, where that fails on bytes in frags, what the 6.6.y backport
+  // reads there (F:214 bpf_skb_load_helper_convert_offset, then skb_copy_bits).
   private bpfInternalLoadPointerNegHelper(skb: SkBuff, k: number, size: number): number {
     const headroom = skb.headroom.length;
-    let off: number; // offset from skb->data
-    if (k >= SKF_NET_OFF) {
-      off = skb.networkHeader + (k - SKF_NET_OFF);
-    } else if (k >= SKF_LL_OFF) {
-      if (skb.macHeader === null) {
-        this.events |= EV_MAC_UNSET;
-        if (this.sem.macUnset === 'fail') return -1;
-        // 3.14 has no skb_mac_header_was_set() check here: skb_mac_header() is head + (u16)~0.
-        off = MAC_UNSET_OFFSET - headroom + (k - SKF_LL_OFF);
-      } else {
-        off = skb.macHeader + (k - SKF_LL_OFF);
-      }
+    let pos: number; // from skb->data
+    if (k >= SKF_LL_OFF && k < SKF_NET_OFF && skb.macHeader === null) {
+      this.events |= EV_MAC_UNSET;
+      if (this.sem.macUnset === 'fail') return -1; // C:81
+      // 3.14 has no skb_mac_header_was_set() test: skb_mac_header() is head + (u16)~0
+      pos = MAC_UNSET_OFFSET - headroom + (k - SKF_LL_OFF);
+      if (pos >= -headroom && pos + size <= skb.headlen) return readBe(skb, pos, size);
     } else {
-      return -1; // below SKF_LL_OFF: ptr stays NULL
+      const p = bpfInternalLoadPointerNegHelper(skb, k, size);
+      if (p !== null) return readBe(skb, p, size);
+      pos = bpfSkbLoadHelperConvertOffset(skb, k);
+      if (pos === INT_MIN) return -1; // below SKF_LL_OFF: ptr stays NULL
     }
-    // ptr >= skb->head && ptr + size <= skb_tail_pointer(skb): the linear area, headroom included.
-    if (off < -headroom) return -1;
-    const end = off + size;
-    if (end > skb.headlen) {
-      if (end > skb.data.length) return -1;
-      // The bytes reach into frags: 3.14 and v6.6.0 fail; the backport's skb_copy_bits reads them.
-      this.events |= EV_NEG_FRAG;
-      if (this.sem.negativeLoads === 'linear') return -1;
-    }
-    let v = 0;
-    for (let i = off; i < end; i++) v = v * 256 + (i < 0 ? skb.headroom[headroom + i]! : skb.data[i]!);
-    return v;
+    // The bytes reach past the linear data: 3.14 and v6.6.0 fail; the backport's skb_copy_bits reads frags.
+    if (pos < -headroom || pos + size > skb.data.length) return -1;
+    this.events |= EV_NEG_FRAG;
+    return this.sem.negativeLoads === 'frags' ? readBe(skb, pos, size) : -1;
   }
 
   // 3.14:353 BPF_S_ANC_NLATTR / 3.14:371 BPF_S_ANC_NLATTR_NEST (6.6: F:170 bpf_skb_get_nlattr,
   // F:190 bpf_skb_get_nlattr_nest). Returns the new A, or -1 when the filter must return 0.
   /** (public for the compiled backend, model/cbpf/jit.ts) */
   nlattr(skb: SkBuff, A: number, X: number, nest: boolean): number {
-    if (this.config.variant === 'nlattr-no-len-guard') return nlattrUnguardedImpl(this, skb, A, X, nest);
-    const len = skb.data.length;
-    let guard = skb.headlen < len || len < 4 || A > len - 4; // nonlinear; len < sizeof(nlattr); A too far
     const le = this.config.littleEndian;
-    if (!guard && nest) {
-      // nla->nla_len (host-endian u16) > skb->len - A
-      const d = skb.data;
-      const nlaLen = le ? d[A]! | (d[A + 1]! << 8) : (d[A]! << 8) | d[A + 1]!;
-      guard = nlaLen > len - A;
-    }
-    if (guard) {
+    // KernelConfig.classicNlattrGuards 'unchecked': the pre-CVE-2014-3144 guards (model/variants.ts)
+    if (this.config.classicNlattrGuards === 'unchecked') return skRunFilterNlattrUnchecked(skb, A, X, nest, le);
+    const len = skb.data.length;
+    // the guards the v6.6 helpers share (model/netlink.ts)
+    if (nlattrGuardFails(skb, A, nest, le)) {
       this.events |= EV_NLATTR_GUARD;
       return this.sem.nlattrGuard === 'return0' ? -1 : 0;
     }
@@ -597,34 +575,6 @@ export class ClassicVm {
     const at = nest ? nlaFindNested(skb.data, A, X | 0, le) : nlaFind(skb.data, A, len - A, X | 0, le);
     return at < 0 ? 0 : at;
   }
-}
-
-// 3.14 before "filter: prevent nla extensions to peek beyond the end of the message" (CVE-2014-3144/3145):
-// sk_run_filter BPF_S_ANC_NLATTR / BPF_S_ANC_NLATTR_NEST as they were (the H3 variant).
-/**
- * The pre-fix guards: nonlinear -> -1 (return 0); `A > skb->len - sizeof(struct nlattr)` compared as
- * size_t, so it never fires when len < 4; NEST's `nla->nla_len > A - skb->len` with the operands
- * swapped (u32), which never fires before an out-of-bounds read (see below). Then the
- * walks run unchecked: NLA_OOB (-2) as soon as a read leaves the skb, else the new A.
- */
-function nlattrUnguardedImpl(vm: ClassicVm, skb: SkBuff, A: number, X: number, nest: boolean): number {
-  const len = skb.data.length;
-  if (skb.headlen < len) return -1; // skb_is_nonlinear(skb)
-  if (len >= 4 && A > len - 4) return -1; // wraps (never fires) when len < 4
-  const le = vm.config.littleEndian;
-  let at: number;
-  if (!nest) {
-    // nla_find(&skb->data[A], skb->len - A, X): the u32 difference becomes an int
-    at = nlaFindBounded(skb.data, A, (len - A) | 0, X | 0, le);
-  } else {
-    if (A + 2 > len) return NLA_OOB; // reading nla->nla_len past the end
-    const nlaLen = nlaLenField(skb.data, A, le);
-    // The swapped test `nla->nla_len > A - skb->len` (u32) never fires here: for A < len, A - len wraps
-    // above any u16, and A >= len has already read nla_len out of bounds (above).
-    // nla_find_nested: nla_find(nla_data(nla), nla_len(nla) = nla_len - 4 as an int, X)
-    at = nlaFindBounded(skb.data, A + 4, nlaLen - 4, X | 0, le);
-  }
-  return at === NLA_OOB ? NLA_OOB : at < 0 ? 0 : at;
 }
 
 /** Options of evalClassic. */

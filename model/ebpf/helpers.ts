@@ -14,7 +14,8 @@ import { EFAULT, SKF_LL_OFF, SKF_NET_OFF } from '../uapi.js';
 import type { KernelConfig } from '../config.js';
 import type { SkBuff } from '../skb.js';
 import { prandomU32State, type RndState } from '../prandom.js';
-import { bpfSkbGetNlattr, bpfSkbGetNlattrNest, NLATTR_OOB } from '../netlink.js';
+import { bpfSkbGetNlattr, bpfSkbGetNlattrNest } from '../netlink.js';
+import { bpfSkbGetNlattrNestU16, NLATTR_OOB } from '../variants.js';
 import { makeFault } from './memory.js';
 import { skbGetPoff } from '../flow.js';
 import type { HelperCall } from './interp.js';
@@ -66,7 +67,8 @@ export interface HelperEnv {
 /** A helper body: env and the low 32 bits of R2, R3, R4 (u32); returns the u64 result (see above). */
 export type HelperFn = (env: HelperEnv, r2: number, r3: number, r4: number) => number;
 
-const INT_MIN = -0x80000000;
+/** What bpf_skb_load_helper_convert_offset returns for an offset it cannot convert. */
+export const INT_MIN = -0x80000000;
 
 /** Byte at a position relative to skb->data; negative positions are in the headroom. */
 function byteAt(skb: SkBuff, pos: number): number {
@@ -77,7 +79,7 @@ function byteAt(skb: SkBuff, pos: number): number {
 }
 
 /** Big-endian value of `len` bytes at a data-relative position (get_unaligned_be16/32, or one byte). */
-function readBe(skb: SkBuff, pos: number, len: number): number {
+export function readBe(skb: SkBuff, pos: number, len: number): number {
   let v = 0;
   for (let i = 0; i < len; i++) v = v * 256 + byteAt(skb, pos + i);
   return v;
@@ -108,7 +110,7 @@ export function bpfInternalLoadPointerNegHelper(skb: SkBuff, k: number, size: nu
   if (k >= SKF_NET_OFF) {
     pos = skb.networkHeader + (k - SKF_NET_OFF);
   } else if (k >= SKF_LL_OFF) {
-    if (skb.macHeader === null) return null;
+    if (skb.macHeader === null) return null; // C:81 (the classic evaluator tests this first; here only under loadHelpers v6.6.0)
     pos = skb.macHeader + (k - SKF_LL_OFF);
   } else {
     return null; // ptr stays NULL, which fails ptr >= skb->head
@@ -158,8 +160,7 @@ function loadHelperV660(skb: SkBuff, headlen: number, offset: number, len: numbe
 export function bpfSkbLoadHelper(env: HelperEnv, headlen: number, offset: number, len: number): number {
   const h = headlen | 0;
   const off = offset | 0;
-  // H15 variant (d4bac0288a2b reverted): a 'backport' kernel still running the v6.6.0 (linear-only) body
-  return env.config.loadHelpers === 'backport' && env.config.variant !== 'neg-offset-linear-only' ? loadHelperBackport(env.skb, h, off, len) : loadHelperV660(env.skb, h, off, len);
+  return env.config.loadHelpers === 'backport' ? loadHelperBackport(env.skb, h, off, len) : loadHelperV660(env.skb, h, off, len);
 }
 
 // kernel/bpf/core.c:2821 bpf_get_raw_cpu_id
@@ -177,7 +178,9 @@ export const bpfSkbGetNlattrHelper = (env: HelperEnv, a: number, x: number): num
 
 // net/core/filter.c:190 bpf_skb_get_nlattr_nest(skb, a = A, x = X) (model/netlink.ts)
 export const bpfSkbGetNlattrNestHelper = (env: HelperEnv, a: number, x: number): number =>
-  bpfSkbGetNlattrNest(env.skb, a, x, env.config.littleEndian, env.config.variant);
+  env.config.nlattrNestLen === 'u16' // KernelConfig.nlattrNestLen: 6.8-rc's u16 nla_len() (model/variants.ts)
+    ? bpfSkbGetNlattrNestU16(env.skb, a, x, env.config.littleEndian)
+    : bpfSkbGetNlattrNest(env.skb, a, x, env.config.littleEndian);
 
 /** Every helper body by id: (env, R2, R3, R4 low words) -> result. */
 export const HELPER_FUNCS: Readonly<Record<number, HelperFn>> = {

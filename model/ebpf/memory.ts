@@ -267,31 +267,9 @@ export class Memory {
 
   /** Load `size` (1, 2, 4, 8) bytes little-endian, zero-extended into valLo/valHi. */
   load(hi: number, lo: number, size: number): number {
-    // check() and readAt() inlined by hand (the interpreter's hottest path): same rules, same
-    // side effects (cur, idx), little-endian bytes assembled without a DataView.
-    const id = ((hi >>> 0) - REGION_HI_BASE) >>> 0;
-    if (id >= MAX_REGIONS) return MEM_UNMAPPED;
-    const r = this.byHi[id];
-    if (r === undefined) return MEM_UNMAPPED;
-    const rel = (lo >>> 0) - r.start; // may be negative
-    if (rel < 0 || rel + size > r.size) return MEM_OUT_OF_BOUNDS;
-    const b = r.buf;
-    const i = r.bufOff + rel;
-    this.cur = r;
-    this.idx = i;
-    if (size === 1) {
-      this.valLo = b[i]!;
-      this.valHi = 0;
-    } else if (size === 2) {
-      this.valLo = b[i]! | (b[i + 1]! << 8);
-      this.valHi = 0;
-    } else if (size === 4) {
-      this.valLo = (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
-      this.valHi = 0;
-    } else {
-      this.valLo = (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
-      this.valHi = (b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24)) >>> 0;
-    }
+    const st = this.check(hi, lo, size, false);
+    if (st !== MEM_OK) return st;
+    this.readAt(size);
     return MEM_OK;
   }
 

@@ -19,8 +19,6 @@ export interface SkbImage {
   readonly headRegion: Region;
   /** the struct sk_buff pointer (R1 of the program) */
   readonly ctx: { readonly hi: number; readonly lo: number };
-  /** the regions' own buffers (layOutSkb writes there; bindSkb swaps others in) */
-  readonly own: { readonly ctx: Uint8Array; readonly ctxDv: DataView; readonly head: Uint8Array; readonly headDv: DataView; readonly dev: Uint8Array; readonly devDv: DataView };
 }
 
 /**
@@ -32,8 +30,7 @@ export function createSkbImage(mem: Memory = new Memory(), headCapacity = DEFAUL
   const devRegion = mem.addRegion('net_device', NET_DEVICE_MODELLED_SIZE, false);
   const headRegion = mem.addRegion('skb_head', headCapacity, false);
   skbRegion.resize(SIZEOF_SK_BUFF);
-  const own = { ctx: skbRegion.buf, ctxDv: skbRegion.dv, head: headRegion.buf, headDv: headRegion.dv, dev: devRegion.buf, devDv: devRegion.dv };
-  return { mem, skbRegion, devRegion, headRegion, ctx: { hi: skbRegion.hi, lo: skbRegion.lo(0) }, own };
+  return { mem, skbRegion, devRegion, headRegion, ctx: { hi: skbRegion.hi, lo: skbRegion.lo(0) } };
 }
 
 const put16 = (dv: DataView, off: number, v: number): void => dv.setUint16(off, v, true);
@@ -53,16 +50,9 @@ const putPtr = (dv: DataView, off: number, hi: number, lo: number): void => {
 export function layOutSkb(img: SkbImage, skb: SkBuff, config: Pick<KernelConfig, 'littleEndian'>): void {
   const headroom = skb.headroom.length;
   const linear = headroom + skb.headlen;
-  const own = img.own;
-  if (linear > own.head.length) throw new RangeError(`skb head of ${linear} bytes exceeds the region capacity ${own.head.length}`);
-  if (img.headRegion.buf !== own.head) {
-    // after bindSkb: back to the image's own buffers (never write into a LaidOutSkb)
-    img.skbRegion.rebind(own.ctx, own.ctxDv, SIZEOF_SK_BUFF);
-    img.headRegion.rebind(own.head, own.headDv, 0);
-    img.devRegion.rebind(own.dev, own.devDv, 0);
-  }
-  // Written through the regions' own buffers and DataViews (bufOff is 0 for these regions, which
-  // are not end-anchored): nothing is allocated per skb.
+  if (linear > img.headRegion.capacity) throw new RangeError(`skb head of ${linear} bytes exceeds the region capacity ${img.headRegion.capacity}`);
+  // Written through the regions' buffers and DataViews (bufOff is 0 for these regions, which are
+  // not end-anchored).
   const head = img.headRegion;
   head.resize(linear);
   writeHead(head.buf, skb);
@@ -76,21 +66,21 @@ export function layOutSkb(img: SkbImage, skb: SkBuff, config: Pick<KernelConfig,
 }
 
 /** The packet buffer from skb->head: headroom, then the linear bytes. */
-function writeHead(hb: Uint8Array, skb: SkBuff): void {
+export function writeHead(hb: Uint8Array, skb: SkBuff): void {
   const headroom = skb.headroom.length;
   if (headroom > 0) hb.set(skb.headroom, 0);
   hb.set(skb.headlen === skb.data.length ? skb.data : skb.data.subarray(0, skb.headlen), headroom);
 }
 
 /** The struct net_device fields a filter can read. */
-function writeDev(db: Uint8Array, ddv: DataView, skb: SkBuff): void {
+export function writeDev(db: Uint8Array, ddv: DataView, skb: SkBuff): void {
   db.fill(0, 0, NET_DEVICE_MODELLED_SIZE);
   put32(ddv, NET_DEVICE.ifindex.offset, skb.dev!.ifindex);
   put16(ddv, NET_DEVICE.type.offset, skb.dev!.type);
 }
 
 /** The struct sk_buff bytes (pointers into img's head and dev regions). */
-function writeSkb(img: SkbImage, ctx: Uint8Array, dv: DataView, skb: SkBuff, config: Pick<KernelConfig, 'littleEndian'>): void {
+export function writeSkb(img: SkbImage, ctx: Uint8Array, dv: DataView, skb: SkBuff, config: Pick<KernelConfig, 'littleEndian'>): void {
   const headroom = skb.headroom.length;
   const linear = headroom + skb.headlen;
   const head = img.headRegion;
@@ -111,46 +101,4 @@ function writeSkb(img: SkbImage, ctx: Uint8Array, dv: DataView, skb: SkBuff, con
   put32(dv, SK_BUFF.end.offset, linear);
   putPtr(dv, SK_BUFF.head.offset, head.hi, head.lo(0));
   putPtr(dv, SK_BUFF.data.offset, head.hi, head.lo(headroom));
-}
-
-/**
- * One skb laid out once on buffers of its own (the bytes layOutSkb would write into img's regions),
- * to be swapped into img by bindSkb for every later run instead of being laid out again.
- */
-export interface LaidOutSkb {
-  readonly skb: SkBuff;
-  readonly ctx: Uint8Array;
-  readonly ctxDv: DataView;
-  readonly head: Uint8Array;
-  readonly headDv: DataView;
-  /** null when skb->dev is NULL */
-  readonly dev: Uint8Array | null;
-  readonly devDv: DataView | null;
-}
-
-/** Model helper (no kernel counterpart): lay `skb` out for `img` on fresh buffers (see LaidOutSkb). */
-export function layOutSkbOwn(img: SkbImage, skb: SkBuff, config: Pick<KernelConfig, 'littleEndian'>): LaidOutSkb {
-  const linear = skb.headroom.length + skb.headlen;
-  if (linear > img.own.head.length) throw new RangeError(`skb head of ${linear} bytes exceeds the region capacity ${img.own.head.length}`);
-  const head = new Uint8Array(linear);
-  writeHead(head, skb);
-  const ctx = new Uint8Array(SIZEOF_SK_BUFF);
-  const ctxDv = new DataView(ctx.buffer);
-  writeSkb(img, ctx, ctxDv, skb, config);
-  let dev: Uint8Array | null = null;
-  let devDv: DataView | null = null;
-  if (skb.dev) {
-    dev = new Uint8Array(NET_DEVICE_MODELLED_SIZE);
-    devDv = new DataView(dev.buffer);
-    writeDev(dev, devDv, skb);
-  }
-  return { skb, ctx, ctxDv, head, headDv: new DataView(head.buffer), dev, devDv };
-}
-
-/** Model helper: make img's regions show a LaidOutSkb (no copy; the regions are read-only to programs). */
-export function bindSkb(img: SkbImage, l: LaidOutSkb): void {
-  img.skbRegion.rebind(l.ctx, l.ctxDv, SIZEOF_SK_BUFF);
-  img.headRegion.rebind(l.head, l.headDv, l.head.length);
-  if (l.dev !== null) img.devRegion.rebind(l.dev, l.devDv!, NET_DEVICE_MODELLED_SIZE);
-  else img.devRegion.resize(0);
 }

@@ -58,25 +58,25 @@ import {
   BPF_REG_TMP,
   BPF_REG_X,
   type BpfInsn,
+  bpfAlu32Imm,
+  bpfAlu32Reg,
+  bpfExitInsn,
+  bpfJmpImm,
+  bpfLdxMem,
+  bpfMov32Imm,
+  bpfMov32Raw,
+  bpfMov32Reg,
+  bpfMov64Reg,
+  bpfRawInsn,
+  bpfStxMem,
 } from '../ebpf/insn.js';
 import { SK_BUFF } from '../ebpf/layout.js';
-import {
-  BPF_ALU32_IMM,
-  BPF_ALU32_REG,
-  BPF_EXIT_INSN,
-  BPF_JMP_IMM,
-  BPF_LDX_MEM,
-  BPF_MOV32_IMM,
-  BPF_MOV32_RAW,
-  BPF_MOV32_REG,
-  BPF_MOV64_REG,
-  BPF_RAW_INSN,
-  BPF_STX_MEM,
-} from './macros.js';
 import { convertBpfExtensions } from './extensions.js';
 import { convertBpfLdAbs } from './ldabs.js';
 import { bpfInterpreterStackSize } from '../ebpf/interp.js';
 import { bpfProgSize } from './charge.js';
+import type { X86JitFacts } from '../jit/facts.js';
+import { bpfIntJitCompile, jitRejection, type JitResult } from '../jit/x86.js';
 
 export interface ConvertResult {
   readonly ok: true;
@@ -116,52 +116,8 @@ interface CallState {
   readonly addrs: Int32Array | null;
   /** whether new_prog != NULL (stack_depth is only tracked then, F:834) */
   readonly newProg: boolean;
-  /** whether this pass's instructions are kept (model speed-up: a pass whose output is thrown away
-   * gets a shared placeholder for each jump instead of a new record; lengths and checks are the same) */
-  keep: boolean;
   seenLdAbs: boolean;
   stackDepth: number;
-  /** the memo of expansions shared by the calls of one bpfConvertFilter, or null (see expandInsn) */
-  readonly memo: ConvertMemo | null;
-}
-
-/**
- * Model speed-up (no kernel counterpart): the expansion of each classic instruction that is not a
- * jump or a store, remembered across the calls and passes of one bpfConvertFilter. Such an
- * expansion depends only on the instruction and the config (never on addrs[] or the pass), so the
- * kernel's recomputation would rebuild identical records; the memo hands back the same readonly
- * records instead. Jumps (which read addrs[]) and ST/STX (which track stack_depth) always run.
- */
-export interface ConvertMemo {
-  readonly insns: (BpfInsn[] | undefined)[];
-  /** whether the expansion set *seen_ld_abs */
-  readonly ldAbs: Uint8Array;
-}
-
-export const newConvertMemo = (len: number): ConvertMemo => ({ insns: new Array<BpfInsn[] | undefined>(len), ldAbs: new Uint8Array(len) });
-
-// Codes whose expansion is not a pure function of (insn, config): jumps and the stores.
-const notMemoised = (code: number): boolean =>
-  code === 0x02 || code === 0x03 || code === 0x05 || code === 0x15 || code === 0x1d || code === 0x45 || code === 0x4d || code === 0x25 || code === 0x2d || code === 0x35 || code === 0x3d;
-
-// Model helper: convertInsn through the memo (ConvertMemo); same result, same effect on st.
-function expandInsn(st: CallState, i: number): BpfInsn[] | Rejection {
-  const memo = st.memo;
-  if (memo === null || notMemoised(st.prog[i]!.code)) return convertInsn(st, i);
-  const kept = memo.insns[i];
-  if (kept !== undefined) {
-    if (memo.ldAbs[i] === 1) st.seenLdAbs = true;
-    return kept;
-  }
-  const seen = st.seenLdAbs;
-  st.seenLdAbs = false; // convertInsn only ever sets it: see what this instruction does
-  const r = convertInsn(st, i);
-  if (Array.isArray(r)) {
-    memo.insns[i] = r;
-    memo.ldAbs[i] = st.seenLdAbs ? 1 : 0;
-  }
-  st.seenLdAbs = seen || st.seenLdAbs;
-  return r;
 }
 
 // net/core/filter.c:699 BPF_EMIT_JMP, as a function: `out.length` is `insn - tmp_insns`, the slot.
@@ -170,12 +126,9 @@ function emitJmp(st: CallState, i: number, out: BpfInsn[], target: number, code:
   let off = st.addrs ? st.addrs[target]! - st.addrs[i]! - 1 : 0;
   off -= out.length; // F:708 adjust for the 2nd or 3rd insn of the expansion
   if (off < S16_MIN || off > S16_MAX) return fail('jump-offset-overflow', i);
-  out.push(st.keep ? { code, dst, src, off, imm: imm | 0 } : UNKEPT_JUMP);
+  out.push(bpfRawInsn(code, dst, src, off, imm));
   return null;
 }
-
-/** What a pass whose output is not kept gets for a jump (see CallState.keep); never emitted. */
-const UNKEPT_JUMP: BpfInsn = Object.freeze({ code: BPF_JMP | BPF_JA, dst: 0, src: 0, off: 0, imm: 0 });
 
 // net/core/filter.c:721 bpf_convert_filter: the conditional jumps (JEQ, JSET, JGT, JGE; K and X)
 function convertCondJump(st: CallState, i: number, fp: SockFilter, out: BpfInsn[]): Rejection | null {
@@ -184,7 +137,7 @@ function convertCondJump(st: CallState, i: number, fp: SockFilter, out: BpfInsn[
   let bpfSrcBit: number;
   if (bpfSrc(fp.code) === BPF_K && (fp.k | 0) < 0) {
     // F:734 immediates are signed: zero-extend k into TMP and compare registers
-    out.push(BPF_MOV32_IMM(BPF_REG_TMP, fp.k));
+    out.push(bpfMov32Imm(BPF_REG_TMP, fp.k));
     src = BPF_REG_TMP;
     imm = 0;
     bpfSrcBit = BPF_X;
@@ -235,13 +188,13 @@ function convertInsn(st: CallState, i: number): BpfInsn[] | Rejection {
       }
       // F:679 DIV/MOD by X: X == 0 returns 0, as classic BPF always did
       if (fp.code === (BPF_ALU | BPF_DIV | BPF_X) || fp.code === (BPF_ALU | BPF_MOD | BPF_X)) {
-        out.push(BPF_MOV32_REG(BPF_REG_X, BPF_REG_X));
+        out.push(bpfMov32Reg(BPF_REG_X, BPF_REG_X));
         // H8 variant: the pre-2018 conversion (68fda450a7df's MOV32 only) left the X == 0 test to the interpreter
-        if (st.config.variant !== 'div-x-no-zero-guard')
-          out.push(BPF_JMP_IMM(BPF_JNE, BPF_REG_X, 0, 2), BPF_ALU32_REG(BPF_XOR, BPF_REG_A, BPF_REG_A), BPF_EXIT_INSN());
+        if (st.config.divXGuard)
+          out.push(bpfJmpImm(BPF_JNE, BPF_REG_X, 0, 2), bpfAlu32Reg(BPF_XOR, BPF_REG_A, BPF_REG_A), bpfExitInsn());
       }
       // F:690 the classic code unchanged, dst = A and src = X even for the K forms and NEG
-      out.push(BPF_RAW_INSN(fp.code, BPF_REG_A, BPF_REG_X, 0, fp.k));
+      out.push(bpfRawInsn(fp.code, BPF_REG_A, BPF_REG_X, 0, fp.k));
       return out;
     }
 
@@ -260,28 +213,28 @@ function convertInsn(st: CallState, i: number): BpfInsn[] | Rejection {
       // F:787 ldxb 4*([k]&0xf): X = A; A = byte at k (or return 0); A = (A & 0xf) << 2; swap A and X
       const tmp: SockFilter = { code: BPF_LD | BPF_ABS | BPF_B, jt: 0, jf: 0, k: fp.k };
       st.seenLdAbs = true;
-      out.push(BPF_MOV64_REG(BPF_REG_X, BPF_REG_A));
+      out.push(bpfMov64Reg(BPF_REG_X, BPF_REG_A));
       out.push(...convertBpfLdAbs(tmp, st.config)!);
-      out.push(BPF_ALU32_IMM(BPF_AND, BPF_REG_A, 0xf));
-      out.push(BPF_ALU32_IMM(BPF_LSH, BPF_REG_A, 2));
-      out.push(BPF_MOV64_REG(BPF_REG_TMP, BPF_REG_X));
-      out.push(BPF_MOV64_REG(BPF_REG_X, BPF_REG_A));
-      out.push(BPF_MOV64_REG(BPF_REG_A, BPF_REG_TMP));
+      out.push(bpfAlu32Imm(BPF_AND, BPF_REG_A, 0xf));
+      out.push(bpfAlu32Imm(BPF_LSH, BPF_REG_A, 2));
+      out.push(bpfMov64Reg(BPF_REG_TMP, BPF_REG_X));
+      out.push(bpfMov64Reg(BPF_REG_X, BPF_REG_A));
+      out.push(bpfMov64Reg(BPF_REG_A, BPF_REG_TMP));
       return out;
     }
 
     case 0x16: // RET A
     case 0x06: // RET K
       // F:815 RET K moves k into R0 first; RET A needs nothing, A is R0
-      if (bpfRval(fp.code) === BPF_K) out.push(BPF_MOV32_RAW(BPF_K, BPF_REG_0, 0, fp.k));
-      out.push(BPF_EXIT_INSN());
+      if (bpfRval(fp.code) === BPF_K) out.push(bpfMov32Raw(BPF_K, BPF_REG_0, 0, fp.k));
+      out.push(bpfExitInsn());
       return out;
 
     case 0x02: // ST
     case 0x03: { // STX
       // F:824 M[k] lives at FP - (4k + 4)
       const stackOff = (fp.k * 4 + 4) | 0;
-      out.push(BPF_STX_MEM(BPF_W, BPF_REG_FP, bpfClass(fp.code) === BPF_ST ? BPF_REG_A : BPF_REG_X, -stackOff));
+      out.push(bpfStxMem(BPF_W, BPF_REG_FP, bpfClass(fp.code) === BPF_ST ? BPF_REG_A : BPF_REG_X, -stackOff));
       // F:834 stack_depth (u32) is only tracked on the real calls
       if (st.newProg && st.stackDepth >>> 0 < stackOff >>> 0) st.stackDepth = stackOff >>> 0;
       return out;
@@ -290,30 +243,30 @@ function convertInsn(st: CallState, i: number): BpfInsn[] | Rejection {
     case 0x60: // LD MEM
     case 0x61: { // LDX MEM
       const stackOff = (fp.k * 4 + 4) | 0;
-      out.push(BPF_LDX_MEM(BPF_W, bpfClass(fp.code) === BPF_LD ? BPF_REG_A : BPF_REG_X, BPF_REG_FP, -stackOff));
+      out.push(bpfLdxMem(BPF_W, bpfClass(fp.code) === BPF_LD ? BPF_REG_A : BPF_REG_X, BPF_REG_FP, -stackOff));
       return out;
     }
 
     case 0x00: // LD IMM
     case 0x01: // LDX IMM
-      out.push(BPF_MOV32_IMM(bpfClass(fp.code) === BPF_LD ? BPF_REG_A : BPF_REG_X, fp.k));
+      out.push(bpfMov32Imm(bpfClass(fp.code) === BPF_LD ? BPF_REG_A : BPF_REG_X, fp.k));
       return out;
 
     case 0x07: // TAX
-      out.push(BPF_MOV64_REG(BPF_REG_X, BPF_REG_A));
+      out.push(bpfMov64Reg(BPF_REG_X, BPF_REG_A));
       return out;
 
     case 0x87: // TXA
-      out.push(BPF_MOV64_REG(BPF_REG_A, BPF_REG_X));
+      out.push(bpfMov64Reg(BPF_REG_A, BPF_REG_X));
       return out;
 
     case 0x80: // LD W LEN
     case 0x81: // LDX W LEN
-      out.push(BPF_LDX_MEM(BPF_W, bpfClass(fp.code) === BPF_LD ? BPF_REG_A : BPF_REG_X, BPF_REG_CTX, SK_BUFF.len.offset));
+      out.push(bpfLdxMem(BPF_W, bpfClass(fp.code) === BPF_LD ? BPF_REG_A : BPF_REG_X, BPF_REG_CTX, SK_BUFF.len.offset));
       return out;
 
     case 0x21: // LDX W ABS: seccomp_data access, A = *(u32 *)(ctx + k); unreachable for sockets
-      out.push(BPF_LDX_MEM(BPF_W, BPF_REG_A, BPF_REG_CTX, fp.k));
+      out.push(bpfLdxMem(BPF_W, BPF_REG_A, BPF_REG_CTX, fp.k));
       return out;
 
     default:
@@ -324,16 +277,16 @@ function convertInsn(st: CallState, i: number): BpfInsn[] | Rejection {
 // net/core/filter.c:595 bpf_convert_filter: the prologue (F:602-623)
 function prologue(seenLdAbs: boolean): BpfInsn[] {
   const out = [
-    BPF_ALU32_REG(BPF_XOR, BPF_REG_A, BPF_REG_A),
-    BPF_ALU32_REG(BPF_XOR, BPF_REG_X, BPF_REG_X),
-    BPF_MOV64_REG(BPF_REG_CTX, BPF_REG_ARG1),
+    bpfAlu32Reg(BPF_XOR, BPF_REG_A, BPF_REG_A),
+    bpfAlu32Reg(BPF_XOR, BPF_REG_X, BPF_REG_X),
+    bpfMov64Reg(BPF_REG_CTX, BPF_REG_ARG1),
   ];
   if (seenLdAbs) {
     // cache skb->data in R8 and headlen = len - data_len in R9 (F:616-623)
-    out.push(BPF_LDX_MEM(0x18, BPF_REG_D, BPF_REG_CTX, SK_BUFF.data.offset)); // BPF_FIELD_SIZEOF(data) = DW
-    out.push(BPF_LDX_MEM(BPF_W, BPF_REG_H, BPF_REG_CTX, SK_BUFF.len.offset));
-    out.push(BPF_LDX_MEM(BPF_W, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dataLen.offset));
-    out.push(BPF_ALU32_REG(BPF_SUB, BPF_REG_H, BPF_REG_TMP));
+    out.push(bpfLdxMem(0x18, BPF_REG_D, BPF_REG_CTX, SK_BUFF.data.offset)); // BPF_FIELD_SIZEOF(data) = DW
+    out.push(bpfLdxMem(BPF_W, BPF_REG_H, BPF_REG_CTX, SK_BUFF.len.offset));
+    out.push(bpfLdxMem(BPF_W, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dataLen.offset));
+    out.push(bpfAlu32Reg(BPF_SUB, BPF_REG_H, BPF_REG_TMP));
   }
   return out;
 }
@@ -366,30 +319,25 @@ export function bpfConvertFilterCall(
   config: KernelConfig,
   newProgLen: number | null,
   seenLdAbs: boolean,
-  memo: ConvertMemo | null = null,
 ): ConvertCall | Rejection {
   const len = prog.length;
   if (len <= 0 || len > BPF_MAXINSNS) return fail('bad-len', null);
   const newProg = newProgLen !== null;
   // F:585 kcalloc: all zero (the -ENOMEM of a failed allocation is not modelled)
-  // (one buffer for both in long programs: see compileEbpf in model/ebpf/interp.ts)
-  const both = newProg && len > 32 ? new Int32Array(2 * len) : null;
-  const addrs = both ? both.subarray(0, len) : newProg ? new Int32Array(len) : null;
-  const ends = both ? both.subarray(len) : newProg ? new Int32Array(len) : null;
-  const st: CallState = { prog, len, config, addrs, newProg, keep: false, seenLdAbs, stackDepth: 0, memo };
+  const addrs = newProg ? new Int32Array(len) : null;
+  // model helper: where each expansion ends (for ConvertResult.map)
+  const ends = newProg ? new Int32Array(len) : null;
+  const st: CallState = { prog, len, config, addrs, newProg, seenLdAbs, stackDepth: 0 };
   let newFlen = 0;
   let pass = 0;
 
   for (;;) {
-    // F:593 do_pass. The first iteration's instructions are always overwritten by the second
-    // (new_flen starts at 0 and every pass emits at least the 3-insn prologue, so the first never
-    // ends the loop): the model does not keep them, but runs every check they went through.
-    st.keep = newProg && pass > 0;
-    const emitted: BpfInsn[] | null = st.keep ? prologue(st.seenLdAbs) : null;
+    // F:593 do_pass
+    const emitted: BpfInsn[] | null = newProg ? prologue(st.seenLdAbs) : null;
     let count = 3 + (newProg && st.seenLdAbs ? 4 : 0); // F:626 `new_insn += 3` in the first call
     for (let i = 0; i < len; i++) {
       if (addrs) addrs[i] = count;
-      const r = expandInsn(st, i);
+      const r = convertInsn(st, i);
       if (!Array.isArray(r)) return r;
       if (emitted) for (let j = 0; j < r.length; j++) emitted.push(r[j]!);
       count += r.length;
@@ -416,10 +364,9 @@ export function bpfConvertFilterCall(
 // net/core/filter.c:1252 bpf_migrate_filter (its two bpf_convert_filter calls, F:1277 and F:1297)
 /** Convert a classic program as bpf_migrate_filter does: the length call, then the emitting call. */
 export function bpfConvertFilter(prog: Program, config: KernelConfig): ConvertResult | Rejection {
-  const memo = prog.length > 0 && prog.length <= BPF_MAXINSNS ? newConvertMemo(prog.length) : null;
-  const first = bpfConvertFilterCall(prog, config, null, false, memo);
+  const first = bpfConvertFilterCall(prog, config, null, false);
   if ('errno' in first) return first;
-  const second = bpfConvertFilterCall(prog, config, first.newLen, first.seenLdAbs, memo);
+  const second = bpfConvertFilterCall(prog, config, first.newLen, first.seenLdAbs);
   if ('errno' in second) return second;
   const map = new Int32Array(2 * prog.length);
   for (let i = 0; i < prog.length; i++) {
@@ -427,6 +374,23 @@ export function bpfConvertFilter(prog: Program, config: KernelConfig): ConvertRe
     map[2 * i + 1] = second.ends![i]!;
   }
   return { ok: true, insns: second.insns!, stackDepth: second.stackDepth, seenLdAbs: second.seenLdAbs, map, passes: second.passes };
+}
+
+/** The x86-64 JIT's outcome for a converted program, and the classic pc of an eBPF insn (for its rejection). */
+export interface X86Jit {
+  readonly result: JitResult;
+  readonly pcOf: (insn: number) => number | null;
+}
+
+// arch/x86/net/bpf_jit_comp.c:3645 bpf_int_jit_compile, as bpf_prog_select_runtime calls it for a migrated program
+/** The JIT's passes over the migrated program (model/jit/x86.ts), under the record's JIT facts. */
+export function x86Jit(prog: Program, converted: ConvertResult, facts: X86JitFacts): X86Jit {
+  const result = bpfIntJitCompile({ insns: converted.insns, stackDepth: converted.stackDepth, wasClassic: true }, facts);
+  const pcOf = (e: number): number | null => {
+    for (let pc = 0; pc < prog.length; pc++) if (e >= converted.map[2 * pc]! && e < converted.map[2 * pc + 1]!) return pc;
+    return null;
+  };
+  return { result, pcOf };
 }
 
 /** The migrated program and how the kernel would run it. */
@@ -442,16 +406,31 @@ export interface MigratedProgram {
 }
 
 // net/core/filter.c:1252 bpf_migrate_filter, then kernel/bpf/core.c:2363 bpf_prog_select_runtime
-/**
- * bpf_migrate_filter: the two conversion calls, then bpf_prog_select_runtime. Runtime selection is
- * reduced to the config: the JIT runs when `jitAvailable`; with `jitAlwaysOn` and no JIT the kernel
- * fails with -ENOTSUPP (C:2392-2393). Without ALWAYS_ON the model treats a failed JIT as the
- * interpreter fallback (bpf_jit_enable's own effect on jit_requested is not modelled).
- */
+/** bpf_migrate_filter: the two conversion calls, then bpf_prog_select_runtime. */
 export function bpfMigrateFilter(prog: Program, config: KernelConfig): MigratedProgram | Rejection {
   const converted = bpfConvertFilter(prog, config);
   if ('errno' in converted) return converted;
-  const jited = config.jitAvailable;
-  if (!jited && config.jitAlwaysOn) return reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2393');
+  const jit = config.x86Jit !== null && config.arch === 'x86_64' && config.jitRequested && config.jitAvailable ? x86Jit(prog, converted, config.x86Jit) : null;
+  const jited = bpfProgSelectRuntime(config, jit);
+  // the JIT was needed and gave no image: the x86-64 JIT's reason when it is modelled
+  if (jited === null) return (jit !== null ? jitRejection(jit.result, jit.pcOf) : null) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2392');
   return { ok: true, converted, progSize: bpfProgSize(converted.insns.length, config.bpfProgHeaderSize), stackSize: bpfInterpreterStackSize(converted.stackDepth), jited };
+}
+
+// kernel/bpf/core.c:2363 bpf_prog_select_runtime
+/**
+ * Whether the migrated program runs JITed (true), on the interpreter (false), or is refused with
+ * -ENOTSUPP (null). jit_needed starts as the record says (C:2368: false in v6.6.0, fp->jit_requested
+ * in 6.6.y after 86bc9c742426) and CONFIG_BPF_JIT_ALWAYS_ON sets it (C:2373); bpf_int_jit_compile
+ * JITs only a program whose JIT was requested (arch/x86/net/bpf_jit_comp.c: `if
+ * (!prog->jit_requested) return orig_prog;`), and succeeds as KernelConfig.jitAvailable says and, on
+ * x86-64 with KernelConfig.x86Jit, as the JIT's passes over this program end (`jit`, model/jit); a
+ * program that needed the JIT and did not get it is refused (C:2391-2392). The interpreter, when it
+ * runs, is interpreters[] by stack depth (bpf_prog_select_func, C:2341; MigratedProgram.stackSize).
+ */
+export function bpfProgSelectRuntime(config: KernelConfig, jit: X86Jit | null = null): boolean | null {
+  const jitNeeded = (config.jitNeeded === 'jit-requested' && config.jitRequested) || config.jitAlwaysOn;
+  const jited = config.jitRequested && config.jitAvailable && (jit === null || jit.result.jited);
+  if (!jited && jitNeeded) return null;
+  return jited;
 }

@@ -41,6 +41,14 @@ import {
   BPF_REG_X,
   BPF_TO_BE,
   type BpfInsn,
+  bpfAlu32Imm,
+  bpfAlu32Reg,
+  bpfEmitCall,
+  bpfEndian,
+  bpfExitInsn,
+  bpfJmpImm,
+  bpfLdxMem,
+  bpfMov64Reg,
 } from '../ebpf/insn.js';
 import { NET_DEVICE, PKT_TYPE_OFFSET, SK_BUFF, pktTypeMax } from '../ebpf/layout.js';
 import {
@@ -50,16 +58,6 @@ import {
   HELPER_SKB_GET_PAY_OFFSET,
   HELPER_USER_RND_U32,
 } from '../ebpf/helpers.js';
-import {
-  BPF_ALU32_IMM,
-  BPF_ALU32_REG,
-  BPF_EMIT_CALL,
-  BPF_ENDIAN,
-  BPF_EXIT_INSN,
-  BPF_JMP_IMM,
-  BPF_LDX_MEM,
-  BPF_MOV64_REG,
-} from './macros.js';
 
 /** The u32 k of `ld [SKF_AD_OFF + ad]`, as the kernel's `case SKF_AD_OFF + SKF_AD_x:` labels compare it. */
 const AD = (ad: number): number => (SKF_AD_OFF + ad) >>> 0;
@@ -73,22 +71,22 @@ const AD = (ad: number): number => (SKF_AD_OFF + ad) >>> 0;
 export function convertSkbAccess(skbField: number, dstReg: number, srcReg: number, config: KernelConfig): BpfInsn[] {
   switch (skbField) {
     case SKF_AD_MARK:
-      return [BPF_LDX_MEM(BPF_W, dstReg, srcReg, SK_BUFF.mark.offset)];
+      return [bpfLdxMem(BPF_W, dstReg, srcReg, SK_BUFF.mark.offset)];
     case SKF_AD_PKTTYPE: {
-      const out = [BPF_LDX_MEM(BPF_B, dstReg, srcReg, PKT_TYPE_OFFSET), BPF_ALU32_IMM(BPF_AND, dstReg, pktTypeMax(config.littleEndian))];
-      if (!config.littleEndian) out.push(BPF_ALU32_IMM(BPF_RSH, dstReg, 5));
+      const out = [bpfLdxMem(BPF_B, dstReg, srcReg, PKT_TYPE_OFFSET), bpfAlu32Imm(BPF_AND, dstReg, pktTypeMax(config.littleEndian))];
+      if (!config.littleEndian) out.push(bpfAlu32Imm(BPF_RSH, dstReg, 5));
       return out;
     }
     case SKF_AD_QUEUE:
-      return [BPF_LDX_MEM(BPF_H, dstReg, srcReg, SK_BUFF.queueMapping.offset)];
+      return [bpfLdxMem(BPF_H, dstReg, srcReg, SK_BUFF.queueMapping.offset)];
     case SKF_AD_VLAN_TAG:
-      return [BPF_LDX_MEM(BPF_H, dstReg, srcReg, SK_BUFF.vlanTci.offset)];
+      return [bpfLdxMem(BPF_H, dstReg, srcReg, SK_BUFF.vlanTci.offset)];
     case SKF_AD_VLAN_TAG_PRESENT:
       // F:340 dst = vlan_all; if (dst == 0) skip; dst = 1
       return [
-        BPF_LDX_MEM(BPF_W, dstReg, srcReg, SK_BUFF.vlanAll.offset),
-        BPF_JMP_IMM(BPF_JEQ, dstReg, 0, 1),
-        BPF_ALU32_IMM(BPF_MOV, dstReg, 1),
+        bpfLdxMem(BPF_W, dstReg, srcReg, SK_BUFF.vlanAll.offset),
+        bpfJmpImm(BPF_JEQ, dstReg, 0, 1),
+        bpfAlu32Imm(BPF_MOV, dstReg, 1),
       ];
     default:
       return [];
@@ -114,7 +112,7 @@ export function convertBpfExtensions(fp: SockFilter, config: KernelConfig): BpfI
   switch (fp.k >>> 0) {
     case AD(SKF_AD_PROTOCOL):
       // F:361 A = ntohs(*(u16 *)(CTX + offsetof(protocol)))
-      return [BPF_LDX_MEM(BPF_H, BPF_REG_A, BPF_REG_CTX, SK_BUFF.protocol.offset), BPF_ENDIAN(BPF_TO_BE, BPF_REG_A, 16)];
+      return [bpfLdxMem(BPF_H, BPF_REG_A, BPF_REG_CTX, SK_BUFF.protocol.offset), bpfEndian(BPF_TO_BE, BPF_REG_A, 16)];
 
     case AD(SKF_AD_PKTTYPE):
       return convertSkbAccess(SKF_AD_PKTTYPE, BPF_REG_A, BPF_REG_CTX, config);
@@ -124,12 +122,12 @@ export function convertBpfExtensions(fp: SockFilter, config: KernelConfig): BpfI
       // F:377 tmp = skb->dev; if (tmp != 0) skip the exit. A NULL dev EXITs with the current A:
       // the kernel returns A here, not 0 (classic returned 0) — kept as the kernel does it.
       return [
-        BPF_LDX_MEM(BPF_DW, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dev.offset),
-        BPF_JMP_IMM(BPF_JNE, BPF_REG_TMP, 0, 1),
-        BPF_EXIT_INSN(),
+        bpfLdxMem(BPF_DW, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dev.offset),
+        bpfJmpImm(BPF_JNE, BPF_REG_TMP, 0, 1),
+        bpfExitInsn(),
         fp.k >>> 0 === AD(SKF_AD_IFINDEX)
-          ? BPF_LDX_MEM(BPF_W, BPF_REG_A, BPF_REG_TMP, NET_DEVICE.ifindex.offset)
-          : BPF_LDX_MEM(BPF_H, BPF_REG_A, BPF_REG_TMP, NET_DEVICE.type.offset),
+          ? bpfLdxMem(BPF_W, BPF_REG_A, BPF_REG_TMP, NET_DEVICE.ifindex.offset)
+          : bpfLdxMem(BPF_H, BPF_REG_A, BPF_REG_TMP, NET_DEVICE.type.offset),
       ];
 
     case AD(SKF_AD_MARK):
@@ -137,7 +135,7 @@ export function convertBpfExtensions(fp: SockFilter, config: KernelConfig): BpfI
 
     case AD(SKF_AD_RXHASH):
       // F:399 the raw skb->hash field (no skb_get_hash recomputation)
-      return [BPF_LDX_MEM(BPF_W, BPF_REG_A, BPF_REG_CTX, SK_BUFF.hash.offset)];
+      return [bpfLdxMem(BPF_W, BPF_REG_A, BPF_REG_CTX, SK_BUFF.hash.offset)];
 
     case AD(SKF_AD_QUEUE):
       return convertSkbAccess(SKF_AD_QUEUE, BPF_REG_A, BPF_REG_CTX, config);
@@ -150,7 +148,7 @@ export function convertBpfExtensions(fp: SockFilter, config: KernelConfig): BpfI
 
     case AD(SKF_AD_VLAN_TPID):
       // F:424 A = ntohs(*(u16 *)(CTX + offsetof(vlan_proto)))
-      return [BPF_LDX_MEM(BPF_H, BPF_REG_A, BPF_REG_CTX, SK_BUFF.vlanProto.offset), BPF_ENDIAN(BPF_TO_BE, BPF_REG_A, 16)];
+      return [bpfLdxMem(BPF_H, BPF_REG_A, BPF_REG_CTX, SK_BUFF.vlanProto.offset), bpfEndian(BPF_TO_BE, BPF_REG_A, 16)];
 
     case AD(SKF_AD_PAY_OFFSET):
     case AD(SKF_AD_NLATTR):
@@ -159,16 +157,16 @@ export function convertBpfExtensions(fp: SockFilter, config: KernelConfig): BpfI
     case AD(SKF_AD_RANDOM): {
       // F:436 A = helper(CTX, A, X); for RANDOM the kernel also runs bpf_user_rnd_init_once() here.
       return [
-        BPF_MOV64_REG(BPF_REG_ARG1, BPF_REG_CTX),
-        BPF_MOV64_REG(BPF_REG_ARG2, BPF_REG_A),
-        BPF_MOV64_REG(BPF_REG_ARG3, BPF_REG_X),
-        BPF_EMIT_CALL(HELPER_OF_AD.get(fp.k >>> 0)!),
+        bpfMov64Reg(BPF_REG_ARG1, BPF_REG_CTX),
+        bpfMov64Reg(BPF_REG_ARG2, BPF_REG_A),
+        bpfMov64Reg(BPF_REG_ARG3, BPF_REG_X),
+        bpfEmitCall(HELPER_OF_AD.get(fp.k >>> 0)!),
       ];
     }
 
     case AD(SKF_AD_ALU_XOR_X):
       // F:464 A ^= X
-      return [BPF_ALU32_REG(BPF_XOR, BPF_REG_A, BPF_REG_X)];
+      return [bpfAlu32Reg(BPF_XOR, BPF_REG_A, BPF_REG_X)];
 
     default:
       return null;

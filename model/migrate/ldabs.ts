@@ -18,19 +18,17 @@ import {
   BPF_REG_X,
   BPF_TO_BE,
   type BpfInsn,
+  bpfAlu32Reg,
+  bpfAlu64Imm,
+  bpfEmitCall,
+  bpfEndian,
+  bpfExitInsn,
+  bpfJmpA,
+  bpfJmpImm,
+  bpfLdxMem,
+  bpfMov64Imm,
+  bpfMov64Reg,
 } from '../ebpf/insn.js';
-import {
-  BPF_ALU32_REG,
-  BPF_ALU64_IMM,
-  BPF_EMIT_CALL,
-  BPF_ENDIAN,
-  BPF_EXIT_INSN,
-  BPF_JMP_A,
-  BPF_JMP_IMM,
-  BPF_LDX_MEM,
-  BPF_MOV64_IMM,
-  BPF_MOV64_REG,
-} from './macros.js';
 import { HELPER_SKB_LOAD_8, HELPER_SKB_LOAD_16, HELPER_SKB_LOAD_32 } from '../ebpf/helpers.js';
 
 /** include/linux/filter.h bpf_size_to_bytes: 1/2/4 for B/H/W (8 for DW), -EINVAL otherwise. */
@@ -88,51 +86,51 @@ export function convertBpfLdAbs(fp: SockFilter, config: KernelConfig): BpfInsn[]
   if (ldAbsFastPath(fp, config)) {
     // F:496 ldx's off is an s16; larger offsets go through TMP = D + offset.
     // H10 variant: no ldx_off_ok; the LDX off keeps only the low 16 bits of offset (an s16)
-    const ldxOffOk = offset <= S16_MAX || config.variant === 'ld-abs-s16-offset';
-    out.push(BPF_MOV64_REG(BPF_REG_TMP, BPF_REG_H));
-    if (offset) out.push(BPF_ALU64_IMM(BPF_SUB, BPF_REG_TMP, offset));
+    const ldxOffOk = offset <= S16_MAX || !config.ldxOffOk; // KernelConfig.ldxOffOk false: every offset taken as an s16
+    out.push(bpfMov64Reg(BPF_REG_TMP, BPF_REG_H));
+    if (offset) out.push(bpfAlu64Imm(BPF_SUB, BPF_REG_TMP, offset));
     // F:501 if ((s64)(headlen - offset) < size) skip to the helper call
-    out.push(BPF_JMP_IMM(BPF_JSLT, BPF_REG_TMP, size, 2 + (endian ? 1 : 0) + (ldxOffOk ? 0 : 2)));
+    out.push(bpfJmpImm(BPF_JSLT, BPF_REG_TMP, size, 2 + (endian ? 1 : 0) + (ldxOffOk ? 0 : 2)));
     if (ldxOffOk) {
-      out.push(BPF_LDX_MEM(sizeField, BPF_REG_A, BPF_REG_D, (offset << 16) >> 16));
+      out.push(bpfLdxMem(sizeField, BPF_REG_A, BPF_REG_D, (offset << 16) >> 16));
     } else {
-      out.push(BPF_MOV64_REG(BPF_REG_TMP, BPF_REG_D));
-      out.push(BPF_ALU64_IMM(BPF_ADD, BPF_REG_TMP, offset));
-      out.push(BPF_LDX_MEM(sizeField, BPF_REG_A, BPF_REG_TMP, 0));
+      out.push(bpfMov64Reg(BPF_REG_TMP, BPF_REG_D));
+      out.push(bpfAlu64Imm(BPF_ADD, BPF_REG_TMP, offset));
+      out.push(bpfLdxMem(sizeField, BPF_REG_A, BPF_REG_TMP, 0));
     }
-    if (endian) out.push(BPF_ENDIAN(BPF_TO_BE, BPF_REG_A, size * 8));
-    out.push(BPF_JMP_A(8));
+    if (endian) out.push(bpfEndian(BPF_TO_BE, BPF_REG_A, size * 8));
+    out.push(bpfJmpA(8));
   }
 
   // F:517 the slow path: A = bpf_skb_load_helper_N(skb, data, headlen, offset)
-  out.push(BPF_MOV64_REG(BPF_REG_ARG1, BPF_REG_CTX));
-  out.push(BPF_MOV64_REG(BPF_REG_ARG2, BPF_REG_D));
-  out.push(BPF_MOV64_REG(BPF_REG_ARG3, BPF_REG_H));
+  out.push(bpfMov64Reg(BPF_REG_ARG1, BPF_REG_CTX));
+  out.push(bpfMov64Reg(BPF_REG_ARG2, BPF_REG_D));
+  out.push(bpfMov64Reg(BPF_REG_ARG3, BPF_REG_H));
   if (!indirect) {
-    out.push(BPF_MOV64_IMM(BPF_REG_ARG4, offset));
+    out.push(bpfMov64Imm(BPF_REG_ARG4, offset));
   } else {
-    out.push(BPF_MOV64_REG(BPF_REG_ARG4, BPF_REG_X));
-    if (fp.k) out.push(BPF_ALU64_IMM(BPF_ADD, BPF_REG_ARG4, offset));
+    out.push(bpfMov64Reg(BPF_REG_ARG4, BPF_REG_X));
+    if (fp.k) out.push(bpfAlu64Imm(BPF_ADD, BPF_REG_ARG4, offset));
   }
 
   switch (sizeField) {
     case BPF_B:
-      out.push(BPF_EMIT_CALL(HELPER_SKB_LOAD_8));
+      out.push(bpfEmitCall(HELPER_SKB_LOAD_8));
       break;
     case BPF_H:
-      out.push(BPF_EMIT_CALL(HELPER_SKB_LOAD_16));
+      out.push(bpfEmitCall(HELPER_SKB_LOAD_16));
       break;
     case BPF_W:
-      out.push(BPF_EMIT_CALL(HELPER_SKB_LOAD_32));
+      out.push(bpfEmitCall(HELPER_SKB_LOAD_32));
       break;
     default:
       return null;
   }
 
   // F:542 a negative helper result (-EFAULT) ends the program with A = 0
-  out.push(BPF_JMP_IMM(BPF_JSGE, BPF_REG_A, 0, 2));
-  out.push(BPF_ALU32_REG(BPF_XOR, BPF_REG_A, BPF_REG_A));
-  out.push(BPF_EXIT_INSN());
+  out.push(bpfJmpImm(BPF_JSGE, BPF_REG_A, 0, 2));
+  out.push(bpfAlu32Reg(BPF_XOR, BPF_REG_A, BPF_REG_A));
+  out.push(bpfExitInsn());
   return out;
 }
 

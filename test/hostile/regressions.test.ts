@@ -412,7 +412,8 @@ test('the eval, corpus merge and corpus import commands take --json, as the READ
   const out = dir('merged');
   const m = await runCli(['corpus', 'merge', resolve(projectRoot, 'corpus/divergences'), '-o', out, '--json']);
   t.is(m.code, 0, m.stderr);
-  t.like(JSON.parse(m.stdout), { read: 8, written: 8, duplicates: 0, invalid: [] });
+  const entries = readdirSync(resolve(projectRoot, 'corpus/divergences')).filter((f) => f.endsWith('.json')).length;
+  t.like(JSON.parse(m.stdout), { read: entries, written: entries, duplicates: 0, invalid: [] });
   const i = await runCli(['corpus', 'import', ex('tcp-port-80.dd'), '--pcap', ex('http.pcap'), '-o', dir('imported'), '--json']);
   t.is(i.code, 0, i.stderr);
   const j = JSON.parse(i.stdout) as { programs: number; packets: number; created: number; files: string[] };

@@ -7,7 +7,7 @@
 //   - interp.ts: bpf_prog_select_func's stack sizes (kernel/bpf/core.c:2341: round_up(max(depth, 1),
 //     32)), bpfProgRun, runArgs/enter misuse, the internal opcodes, CALL (unknown helper, a helper's
 //     fault, R1..R5 kept), register fields >= MAX_BPF_EXT_REG, the step budget;
-//   - skbmem.ts: the head-capacity guard of layOutSkb / layOutSkbOwn.
+//   - skbmem.ts: the head-capacity guard of layOutSkb.
 import { EbpfVm, bpfInterpreterStackSize, bpfProgRun, compileEbpf, regHi, regLo, type HelperCall, type HelperTable } from '../../model/ebpf/interp.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import {
@@ -21,7 +21,7 @@ import {
   ptr64,
   split64,
 } from '../../model/ebpf/memory.js';
-import { createSkbImage, layOutSkb, layOutSkbOwn } from '../../model/ebpf/skbmem.js';
+import { createSkbImage, layOutSkb } from '../../model/ebpf/skbmem.js';
 import { X86_64 } from '../../model/config.js';
 import { afUnixSkb } from '../../model/skb.js';
 
@@ -258,8 +258,8 @@ export function apiChecks(fail: Fail): number {
   // ---- skbmem.ts: the head capacity guard
   const img = createSkbImage(new Memory(), 16);
   throws('layOutSkb past the head capacity', () => layOutSkb(img, afUnixSkb(new Uint8Array(17)), X86_64));
-  throws('layOutSkbOwn past the head capacity', () => layOutSkbOwn(img, afUnixSkb(new Uint8Array(10), { headroom: new Uint8Array(7) }), X86_64));
-  layOutSkbOwn(img, afUnixSkb(new Uint8Array(10), { headroom: new Uint8Array(6) }), X86_64);
+  throws('layOutSkb past the head capacity (headroom counted)', () => layOutSkb(img, afUnixSkb(new Uint8Array(10), { headroom: new Uint8Array(7) }), X86_64));
+  layOutSkb(img, afUnixSkb(new Uint8Array(10), { headroom: new Uint8Array(6) }), X86_64);
   n++;
   layOutSkb(img, afUnixSkb(new Uint8Array(16)), X86_64);
   eq('layOutSkb at the head capacity', img.headRegion.size, 16);

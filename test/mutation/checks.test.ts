@@ -5,6 +5,7 @@ import { apiChecks } from './api_checks.js';
 import { helperEdges } from './helper_edges.js';
 import { chargeEdges, conversionShapes, ldAbsLengths, limitEdges, runtimeEdges } from './migrate_edges.js';
 import { compareRebind, compareReuse, reusePool } from './reuse.js';
+import { EngineRunner } from '../../engine/runner.js';
 import { KernelRunner, bpfProgCreate } from '../../model/attach.js';
 import { X86_64 } from '../../model/config.js';
 import { findShared } from './conformance.js';
@@ -36,12 +37,12 @@ test('the reuse comparison fails on a runner that differs', (t) => {
   ];
   const f = bpfProgCreate(prog, X86_64);
   if (!('ok' in f)) return t.fail(f.rule);
-  t.true(compareReuse(fail, 'ifindex', f, pool, new KernelRunner(X86_64), new KernelRunner(X86_64, { reuseImages: true })) > 0);
-  compareRebind(fail, 'ifindex', f, pool[0]!, pool[1]!, X86_64, new KernelRunner(X86_64), new KernelRunner(X86_64));
+  t.true(compareReuse(fail, 'ifindex', f, pool, new KernelRunner(X86_64), new EngineRunner(X86_64, { reuseImages: true })) > 0);
+  compareRebind(fail, 'ifindex', f, pool[0]!, pool[1]!, X86_64, new KernelRunner(X86_64), new EngineRunner(X86_64));
   // a big-endian "fresh" runner lays pkt_type out differently: the comparison must notice
   const pk = bpfProgCreate([{ code: 0x20, jt: 0, jf: 0, k: 0xfffff004 }, { code: 0x16, jt: 0, jf: 0, k: 0 }], X86_64);
   if (!('ok' in pk)) return t.fail(pk.rule);
-  t.throws(() => compareReuse(fail, 'pkt_type', pk, pool, new KernelRunner({ ...X86_64, littleEndian: false }), new KernelRunner(X86_64, { reuseImages: true })), {
+  t.throws(() => compareReuse(fail, 'pkt_type', pk, pool, new KernelRunner({ ...X86_64, littleEndian: false }), new EngineRunner(X86_64, { reuseImages: true })), {
     message: /reuseImages pkt_type/,
   });
 });

@@ -1,13 +1,21 @@
-// Part of the mutation test command (./run.ts): KernelRunner's image-reuse path
-// (`new KernelRunner(config, { reuseImages: true })`: each skb laid out once by layOutSkbOwn and
-// swapped in by bindSkb) against a fresh runner (layOutSkb on every run). Both lay out the same
+// Part of the mutation test command (./run.ts): the engine's image-reuse path
+// (`new EngineRunner(config, { reuseImages: true })`, engine/runner.ts: each skb laid out once by
+// layOutSkbOwn and swapped in by bindSkb) against the spec's runner (layOutSkb on every run). Both lay out the same
 // struct sk_buff bytes, so every (filter, skb) must give the same result and the same fault, in any
 // order of skbs: an skb with skb->dev NULL after one with a device and the reverse, an skb seen a
 // second time (the cached image), and a fresh runner whose image was left bound to a cached layout
 // (layOutSkb must go back to the image's own buffers).
-import { KernelRunner, type AttachedFilter } from '../../model/attach.js';
+import type { AttachedFilter } from '../../model/attach.js';
 import type { KernelConfig } from '../../model/config.js';
-import { bindSkb, layOutSkbOwn } from '../../model/ebpf/skbmem.js';
+import type { Fault } from '../../model/ebpf/memory.js';
+import { EngineRunner } from '../../engine/runner.js';
+import { bindSkb, layOutSkbOwn } from '../../engine/ebpf/skbimage.js';
+
+/** What compareReuse needs of a runner (model/attach.ts KernelRunner, engine/runner.ts EngineRunner). */
+interface Runner {
+  run(f: AttachedFilter, skb: SkBuff, env: Env): number;
+  readonly fault: Fault | null;
+}
 import { afUnixSkb, ethernetSkb, type Env, type SkBuff } from '../../model/skb.js';
 
 const ENV: Env = { cpu: 3, randomSeed: 7 };
@@ -41,7 +49,7 @@ type Fail = (msg: string) => never;
  * Run `f` on `skbs` (in this order, then reversed: the last one twice in a row) with the fresh runner
  * and the reuse runner; any difference in result or fault kind fails. Returns the number of runs.
  */
-export function compareReuse(fail: Fail, what: string, f: AttachedFilter, skbs: readonly SkBuff[], fresh: KernelRunner, reuse: KernelRunner): number {
+export function compareReuse(fail: Fail, what: string, f: AttachedFilter, skbs: readonly SkBuff[], fresh: Runner, reuse: Runner): number {
   const order = [...skbs, ...[...skbs].reverse()]; // every skb twice (the second time cached), dev and no dev both ways
   for (let i = 0; i < order.length; i++) {
     const skb = order[i]!;
@@ -59,7 +67,7 @@ export function compareReuse(fail: Fail, what: string, f: AttachedFilter, skbs: 
  * A fresh (non-reuse) runner `dirty` whose image was left showing a cached layout of `prev` (bindSkb)
  * must lay `skb` out in its own buffers and give what the fresh runner `clean` gives.
  */
-export function compareRebind(fail: Fail, what: string, f: AttachedFilter, prev: SkBuff, skb: SkBuff, config: KernelConfig, clean: KernelRunner, dirty: KernelRunner): void {
+export function compareRebind(fail: Fail, what: string, f: AttachedFilter, prev: SkBuff, skb: SkBuff, config: KernelConfig, clean: Runner, dirty: EngineRunner): void {
   const want = clean.run(f, skb, ENV);
   const wantFault = clean.fault?.kind ?? null;
   bindSkb(dirty.image, layOutSkbOwn(dirty.image, prev, config));

@@ -6,7 +6,7 @@
 //   2. the corpus: every entry under corpus/ replays exactly (divergence examples, real filters,
 //      findings, and corpus/historical on both the fixed and the buggy model);
 //   3. the bpf_conformance eBPF ISA suite through the interpreter model (./conformance.ts);
-//   4. the image-reuse path: KernelRunner({ reuseImages: true }) against a fresh runner on the golden
+//   4. the image-reuse path: EngineRunner({ reuseImages: true }) against the spec's runner on the golden
 //      filters and the corpus, over a pool of skbs with and without skb->dev (./reuse.ts);
 //   5. the attach-path edges a bounded campaign rarely reaches: the optmem charge with sk_omem_alloc > 0,
 //      runtime selection without a JIT, the conversion limits exactly at their edges, the jump shapes
@@ -34,6 +34,7 @@ import { DiffRunner, EDGE_CASES, diffCase, showInsns } from './ebpf_diff.js';
 import { helperEdges } from './helper_edges.js';
 import { apiChecks } from './api_checks.js';
 import { chargeEdges, conversionShapes, ldAbsLengths, limitEdges, runtimeEdges } from './migrate_edges.js';
+import { EngineRunner } from '../../engine/runner.js';
 import { compareRebind, compareReuse, reusePool } from './reuse.js';
 import { entryCase, type CorpusEntry } from '../../fuzz/corpus.js';
 import type { SkBuff } from '../../model/skb.js';
@@ -80,8 +81,8 @@ function golden(): number {
     const host = `${config.arch}${bigEndianHost ? ' big-endian' : ''}`;
     // per host, for the whole file: a runner, and a reuse runner whose image cache sees every skb
     const runner = new KernelRunner(config);
-    const reuse = new KernelRunner(config, { reuseImages: true });
-    const dirty = new KernelRunner(config);
+    const reuse = new EngineRunner(config, { reuseImages: true });
+    const dirty = new EngineRunner(config);
     let prev: SkBuff = pool[1]!;
     for (const tc of file.tests) {
       // the BPF_MAXINSNS tests (thousands of steps per run) on the first host only
@@ -130,7 +131,7 @@ function corpus(): number {
   return files.length;
 }
 
-const corpusRunners = new Map<string, [KernelRunner, KernelRunner, KernelRunner]>();
+const corpusRunners = new Map<string, [KernelRunner, EngineRunner, EngineRunner]>();
 // The entry's inputs and the skb pool through a reuse runner and a fresh one (fixed model only).
 function corpusReuse(name: string, e: CorpusEntry): void {
   const { prog, inputs, config } = entryCase(e);
@@ -140,7 +141,7 @@ function corpusReuse(name: string, e: CorpusEntry): void {
   const key = JSON.stringify(config);
   let rs = corpusRunners.get(key);
   if (rs === undefined) {
-    rs = [new KernelRunner(config), new KernelRunner(config), new KernelRunner(config, { reuseImages: true })];
+    rs = [new KernelRunner(config), new EngineRunner(config), new EngineRunner(config, { reuseImages: true })];
     corpusRunners.set(key, rs);
   }
   const [fresh, other, reuse] = rs;

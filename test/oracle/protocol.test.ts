@@ -42,6 +42,11 @@ test('live parameters -> model configuration', (t) => {
   t.is(liveConfig(p).loadHelpers, 'backport');
   t.is(liveConfig({ ...p, release: '6.6.0' }).loadHelpers, 'v6.6.0');
   // the live optmem_max and struct bpf_prog header (96 measured on 6.18) go to the model as they are
-  t.like(liveConfig(p, 96), { optmemMax: 131072, bpfProgHeaderSize: 96 });
-  t.like(liveConfig(p), { optmemMax: 131072, bpfProgHeaderSize: 72 });
+  t.like(liveConfig(p, 104), { profile: 'live', optmemMax: 131072, bpfProgHeaderSize: 104 });
+  // unprobed, the header is the release line's profile's: v6.18's 96, v6.6's 72
+  t.like(liveConfig(p), { optmemMax: 131072, bpfProgHeaderSize: 96 });
+  t.like(liveConfig({ ...p, release: '6.6.90' }), { bpfProgHeaderSize: 72, loadHelpers: 'v6.6.0', jitNeeded: 'always-on' });
+  // bpf_jit_enable 0 without ALWAYS_ON: the JIT is not requested (fp->jit_requested, kernel/bpf/core.c:117)
+  t.like(liveConfig({ ...p, jitAlwaysOn: false, bpfJitEnable: 0 }), { jitAlwaysOn: false, jitRequested: false });
+  t.like(liveConfig({ ...p, jitAlwaysOn: null, bpfJitEnable: null }), { jitAlwaysOn: true, jitRequested: true });
 });

@@ -25,7 +25,7 @@ test('the model: every citation resolves, and the main functions of the path are
     ['convertBpfLdAbs', 'convert_bpf_ld_abs', 'net/core/filter.c'],
     ['skFilterCharge', '__sk_filter_charge', 'net/core/filter.c'],
     ['bpfInternalLoadPointerNegHelper', 'bpf_internal_load_pointer_neg_helper', 'kernel/bpf/core.c'],
-    ['EbpfVm.exec', '___bpf_prog_run(regs, insn)', 'kernel/bpf/core.c'],
+    ['EbpfVm.bpfProgRunInsns', '___bpf_prog_run(regs, insn)', 'kernel/bpf/core.c'],
     ['ClassicVm.run', 'sk_run_filter', 'net/core/filter.c'],
   ] as const) {
     const e = byModel.get(model);

@@ -2,7 +2,7 @@
 // that a rename there is one edit here. Pure TypeScript, no DOM: it parses, checks, migrates and runs
 // with the model's own functions and shapes the answers for the view.
 import { bpfCheckFilter, KernelRunner, packetRcv, skAttachFilter, type AttachedFilter } from '../../model/attach.js';
-import { CLASSIC, ClassicVm, compileClassic, type ClassicProgram, type ClassicStep } from '../../model/cbpf/eval.js';
+import { CLASSIC, ClassicVm, compileClassic, kernelSemantics, type ClassicProgram, type ClassicStep } from '../../model/cbpf/eval.js';
 import type { Program, SockFilter } from '../../model/cbpf/insn.js';
 import { ARCHES, type KernelConfig, type LoadHelperVersion } from '../../model/config.js';
 import { printBpfInsn } from '../../model/ebpf/disasm.js';
@@ -19,7 +19,6 @@ import { bpfImage, FORMAT_NAMES, parseProgram, type FormatName } from '../../cli
 import { parseHexPacket, readPackets } from '../../cli/packets/index.js';
 import { buildSkb, SKB_FIELDS, SkbSpecError } from '../../fuzz/skbjson.js';
 import { ATTACH_DIVERGENCES, firedDivergences, type Divergence } from '../../fuzz/divergences.js';
-import { kernelSemantics } from '../../fuzz/judges.js';
 
 export { FORMAT_NAMES, SKB_FIELDS, VARIANTS, helperName };
 export type { FormatName, Program, Rejection, VariantName, Divergence, ClassicStep, EbpfStep, Fault };

@@ -1,6 +1,6 @@
 // bpfspec's compiled backend for eBPF programs ("eBPF JIT"): a program (in practice a migrated
 // classic program) is translated once into a JavaScript function that does what the interpreter
-// (./interp.ts EbpfVm, kernel/bpf/core.c:1680 ___bpf_prog_run) does, on the same register file,
+// (./interp.ts EbpfEngineVm, kernel/bpf/core.c:1680 ___bpf_prog_run) does, on the same register file,
 // memory model and helper table. It lives beside the spec and is fuzzed against it; the kernel's
 // counterpart is the eBPF JIT that bpf_prog_select_runtime runs (bpf_int_jit_compile,
 // arch/x86/net/bpf_jit_comp.c).
@@ -29,10 +29,11 @@ import {
   swab32,
   swab64,
   type Regs,
-} from './alu64.js';
-import { type BpfInsn, BPF_REG_AX } from './insn.js';
-import { aluDivMod, compileEbpf, divFault, EbpfVm, type CompiledEbpf, type EbpfVmOptions, type HelperTable } from './interp.js';
-import { type Fault, type Memory, makeFault } from './memory.js';
+} from '../../model/ebpf/alu64.js';
+import { type BpfInsn, BPF_REG_AX } from '../../model/ebpf/insn.js';
+import { aluDivMod, divFault, type HelperTable } from '../../model/ebpf/interp.js';
+import { compileEbpfColumns, EbpfEngineVm, type EbpfColumns, type EbpfEngineOptions } from './interp.js';
+import { type Fault, type Memory, makeFault } from '../../model/ebpf/memory.js';
 
 /** What the generated code calls. */
 interface Runtime {
@@ -55,7 +56,7 @@ type Body = (r: Regs, mem: Memory, helpers: HelperTable, vm: EbpfJitVm, rt: Runt
 /** A program compiled to JS (or marked for the interpreter). */
 export interface EbpfJsProgram {
   /** the decoded program (what the interpreter runs on a fallback) */
-  readonly compiled: CompiledEbpf;
+  readonly compiled: EbpfColumns;
   /** false when the program uses something the JIT does not compile (see the file header) */
   readonly supported: boolean;
   /** why it is not supported ('' when it is) */
@@ -134,7 +135,7 @@ const fill = (w: number): string => `${rl(w)} = r[${w}]; ${rh(w)} = r[${w + 1}];
 
 // Model helper (no kernel counterpart): the JS statements of instruction `pc`, or null when the JIT
 // does not compile it. `jump(t)` continues at eBPF pc t.
-function emitInsn(p: CompiledEbpf, pc: number, jump: (t: number) => string): string | null {
+function emitInsn(p: EbpfColumns, pc: number, jump: (t: number) => string): string | null {
   const code = p.code[pc]!;
   const d = p.dst[pc]!;
   const s = p.src[pc]!;
@@ -263,7 +264,7 @@ function emitInsn(p: CompiledEbpf, pc: number, jump: (t: number) => string): str
 }
 
 /** Whether instruction pc jumps, and where (for labels); null when it does not. */
-function jumpTarget(p: CompiledEbpf, pc: number): number | null {
+function jumpTarget(p: EbpfColumns, pc: number): number | null {
   const code = p.code[pc]!;
   if (code === 0x05) return pc + 1 + p.off[pc]!;
   if (code === 0x06) return pc + 1 + p.imm[pc]!;
@@ -279,7 +280,7 @@ function jumpTarget(p: CompiledEbpf, pc: number): number | null {
 export const MAX_LABELS = 512;
 
 /** Model helper (no kernel counterpart): the JS body of a decoded program, or why it cannot be compiled. */
-export function ebpfJsSource(p: CompiledEbpf): { source: string } | { reason: string } {
+export function ebpfJsSource(p: EbpfColumns): { source: string } | { reason: string } {
   const len = p.len;
   const targets = new Set<number>();
   const second = new Set<number>();
@@ -296,7 +297,7 @@ export function ebpfJsSource(p: CompiledEbpf): { source: string } | { reason: st
   const out = (t: number): string => `return vm.pcOut(${t}, ${len});`;
   // The registers the program names (fields < 12; a used field >= 12 is not compiled), R0 (the
   // result), R1 (ctx) and FP, R1..R5 when it calls a helper, AX when it divides: their locals start
-  // from the register file (zeroed by EbpfVm.enter, R1 and FP set) and go back to it in `finally`.
+  // from the register file (zeroed by EbpfEngineVm.enter, R1 and FP set) and go back to it in `finally`.
   const regs = new Set<number>([0, 2, 20]);
   for (let pc = 0; pc < len; pc++) {
     if (p.dst[pc]! < 24) regs.add(p.dst[pc]!);
@@ -331,7 +332,7 @@ export function ebpfJsSource(p: CompiledEbpf): { source: string } | { reason: st
 }
 
 /** Compile a decoded program (no cache). */
-export function compileEbpfProgramJs(compiled: CompiledEbpf): EbpfJsProgram {
+export function compileEbpfProgramJs(compiled: EbpfColumns): EbpfJsProgram {
   const src = ebpfJsSource(compiled);
   if ('reason' in src) return { compiled, supported: false, reason: src.reason, source: '', body: null };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -352,13 +353,13 @@ export const insnsKey = (insns: readonly BpfInsn[]): string => {
 
 /**
  * Compile eBPF instructions (the interpreter's input, e.g. a migrated program's insns) to JS, cached
- * per instruction content. Throws on API misuse only (as compileEbpf).
+ * per instruction content. Throws on API misuse only (as compileEbpfColumns).
  */
 export function compileEbpfJs(insns: readonly BpfInsn[]): EbpfJsProgram {
   const key = insnsKey(insns);
   let p = cache.get(key);
   if (p === undefined) {
-    p = compileEbpfProgramJs(compileEbpf(insns));
+    p = compileEbpfProgramJs(compileEbpfColumns(insns));
     if (cache.size >= JIT_CACHE_LIMIT) cache.clear();
     cache.set(key, p);
   }
@@ -367,24 +368,24 @@ export function compileEbpfJs(insns: readonly BpfInsn[]): EbpfJsProgram {
 
 /**
  * Runs compiled programs with the interpreter's state: the register file, memory and helpers of an
- * EbpfVm (which also runs the programs the JIT does not compile). Results and faults are the
+ * EbpfEngineVm (which also runs the programs the JIT does not compile). Results and faults are the
  * interpreter's, by construction and by the differential tests.
  */
 export class EbpfJitVm {
   /** the interpreter that owns the state and runs unsupported programs */
-  readonly interp: EbpfVm;
+  readonly interp: EbpfEngineVm;
   /** null after a normal exit, else why the run stopped */
   fault: Fault | null = null;
 
-  constructor(mem: Memory, helpers: HelperTable = new Map(), opts: EbpfVmOptions = {}) {
-    this.interp = new EbpfVm(mem, helpers, opts);
+  constructor(mem: Memory, helpers: HelperTable = new Map(), opts: EbpfEngineOptions = {}) {
+    this.interp = new EbpfEngineVm(mem, helpers, opts);
   }
 
   get regs(): Regs {
     return this.interp.regs;
   }
 
-  // kernel/bpf/core.c:2176 __bpf_prog_run<stackSize>: as EbpfVm.run, with the compiled body
+  // kernel/bpf/core.c:2176 __bpf_prog_run<stackSize>: as EbpfEngineVm.run, with the compiled body
   /** Run a compiled program: R1 = ctx, FP = end of a stackSize-byte stack; returns (u32) R0, 0 on a fault. */
   run(prog: EbpfJsProgram, ctxHi: number, ctxLo: number, stackSize: number): number {
     const vm = this.interp;
@@ -407,7 +408,7 @@ export class EbpfJitVm {
     return 0;
   }
 
-  /** (generated code) a memory fault, as EbpfVm.memFault */
+  /** (generated code) a memory fault, as EbpfEngineVm.memFault */
   memFault(status: number, pc: number, hi: number, lo: number, size: number, write: boolean): number {
     return this.stop(this.interp.mem.fault(status, pc, hi, lo, size, write));
   }

@@ -1,14 +1,18 @@
-// The per-skb image reuse (KernelRunner reuseImages, skbmem.ts layOutSkbOwn / bindSkb, Region.rebind)
-// and the interpreter's inlined jump forms. Expected values are worked out by hand from the frame
+// The per-skb image reuse (engine/runner.ts EngineRunner reuseImages, engine/ebpf/skbimage.ts
+// layOutSkbOwn / bindSkb, Region.rebind), EngineMemory's inlined loads, and the engine interpreter's
+// inlined jump forms (on the spec's interpreter too). Expected values are worked out by hand from the frame
 // bytes and from kernel/bpf/core.c COND_JMP (64-bit compares of DST with the sign-extended IMM).
 import test from 'ava';
 import { KernelRunner, skAttachFilter, type AttachedFilter } from '../../model/attach.js';
+import { EngineRunner } from '../../engine/runner.js';
+import { compileEbpfColumns, EbpfEngineVm } from '../../engine/ebpf/interp.js';
+import { EngineMemory } from '../../engine/ebpf/memory.js';
+import { bindSkb, createReusableSkbImage, layOutSkbFresh, layOutSkbOwn } from '../../engine/ebpf/skbimage.js';
 import { bpfStmt as S, type Program } from '../../model/cbpf/insn.js';
 import { X86_64 } from '../../model/config.js';
 import { EbpfVm, compileEbpf } from '../../model/ebpf/interp.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import { Memory } from '../../model/ebpf/memory.js';
-import { bindSkb, createSkbImage, layOutSkb, layOutSkbOwn } from '../../model/ebpf/skbmem.js';
 import { SIZEOF_SK_BUFF, SK_BUFF } from '../../model/ebpf/layout.js';
 import { afUnixSkb, DEFAULT_ENV, ethernetSkb } from '../../model/skb.js';
 import { ancillaryK, SKF_AD_IFINDEX } from '../../model/uapi.js';
@@ -39,7 +43,9 @@ test('reuseImages: results equal the hand-worked values on interleaved programs 
   const a = ethernetSkb(TCP);
   const b = ethernetSkb(OTHER);
   const u = afUnixSkb(Uint8Array.of(1, 2, 3));
-  const runner = new KernelRunner(X86_64, { reuseImages: true });
+  const runner = new EngineRunner(X86_64, { reuseImages: true });
+  const spec = new KernelRunner(X86_64);
+  for (const f of [LDH_12, LDB_23, LEN, LD_33, IFINDEX]) for (const skb of [a, b, u]) t.is(spec.run(f, skb, DEFAULT_ENV), runner.run(f, skb, DEFAULT_ENV));
   for (let round = 0; round < 3; round++) {
     t.is(runner.run(LDH_12, a, DEFAULT_ENV), 0x0800);
     t.is(runner.run(LDH_12, b, DEFAULT_ENV), 0x86dd);
@@ -60,7 +66,7 @@ test('reuseImages: results equal the hand-worked values on interleaved programs 
 });
 
 test('layOutSkb after bindSkb writes into the image’s own buffers, never into a kept image', (t) => {
-  const img = createSkbImage();
+  const img = createReusableSkbImage(new EngineMemory());
   const a = ethernetSkb(TCP);
   const kept = layOutSkbOwn(img, a, X86_64);
   const before = Uint8Array.from(kept.head);
@@ -69,7 +75,7 @@ test('layOutSkb after bindSkb writes into the image’s own buffers, never into 
   t.is(img.headRegion.buf, kept.head);
   t.is(img.headRegion.size, 54);
   t.is(img.skbRegion.size, SIZEOF_SK_BUFF);
-  layOutSkb(img, ethernetSkb(OTHER), X86_64);
+  layOutSkbFresh(img, ethernetSkb(OTHER), X86_64);
   t.is(img.headRegion.buf, img.own.head);
   t.is(img.headRegion.size, 60);
   t.deepEqual(kept.head, before);
@@ -80,7 +86,7 @@ test('layOutSkb after bindSkb writes into the image’s own buffers, never into 
   // an skb without a dev: the dev region is emptied by bindSkb
   bindSkb(img, layOutSkbOwn(img, afUnixSkb(Uint8Array.of(9)), X86_64));
   t.is(img.devRegion.size, 0);
-  t.throws(() => layOutSkbOwn(createSkbImage(undefined, 16), afUnixSkb(new Uint8Array(17)), X86_64), { instanceOf: RangeError });
+  t.throws(() => layOutSkbOwn(createReusableSkbImage(new EngineMemory(), 16), afUnixSkb(new Uint8Array(17)), X86_64), { instanceOf: RangeError });
 });
 
 test('Region.rebind: not for the stack; the size must fit the new buffer', (t) => {
@@ -97,8 +103,9 @@ test('Region.rebind: not for the stack; the size must fit the new buffer', (t) =
   t.throws(() => mem.stack.rebind(buf, new DataView(buf.buffer), 4), { instanceOf: RangeError });
 });
 
-test('Memory.load: 1, 2, 4, 8 bytes little-endian at any alignment', (t) => {
-  const mem = new Memory();
+for (const [name, make] of [['Memory', () => new Memory()], ['EngineMemory', () => new EngineMemory()]] as const)
+test(`${name}.load: 1, 2, 4, 8 bytes little-endian at any alignment`, (t) => {
+  const mem = make();
   const r = mem.addRegion('x', 16, false);
   r.setBytes(Uint8Array.of(0x01, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0xf8, 0x09));
   t.is(mem.load(r.hi, r.lo(1), 1), 0);
@@ -122,6 +129,8 @@ function taken(setup: BpfInsn[], jmp: BpfInsn): boolean {
   const vm = new EbpfVm(new Memory());
   const res = vm.run(compileEbpf(prog), 0, 0, 32);
   if (vm.fault) throw new Error(vm.fault.detail);
+  const engine = new EbpfEngineVm(new EngineMemory());
+  if (engine.run(compileEbpfColumns(prog), 0, 0, 32) !== res) throw new Error('the engine interpreter and the spec differ');
   return res === 1;
 }
 const MOV64 = (imm: number): BpfInsn => I(0xb7, 2, imm); // r2 = (s64) imm

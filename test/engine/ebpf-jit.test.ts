@@ -5,6 +5,7 @@
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
 import { KernelRunner, skAttachFilter } from '../../model/attach.js';
+import { EngineRunner } from '../../engine/runner.js';
 import { X86_64 } from '../../model/config.js';
 import {
   BPF_DW,
@@ -23,8 +24,8 @@ import {
   bpfRawInsn,
   bpfStxMem,
 } from '../../model/ebpf/insn.js';
-import { compileEbpf, EbpfVm, type HelperCall } from '../../model/ebpf/interp.js';
-import { compileEbpfJs, compileEbpfProgramJs, EbpfJitVm, ebpfJsSource, insnsKey, JIT_CACHE_LIMIT, MAX_LABELS } from '../../model/ebpf/jit.js';
+import { compileEbpfColumns, EbpfEngineVm, type HelperCall } from '../../engine/ebpf/interp.js';
+import { compileEbpfJs, compileEbpfProgramJs, EbpfJitVm, ebpfJsSource, insnsKey, JIT_CACHE_LIMIT, MAX_LABELS } from '../../engine/ebpf/jit.js';
 import { Memory } from '../../model/ebpf/memory.js';
 import * as U from '../../model/uapi.js';
 import { fuzzCase } from '../../fuzz/arb/index.js';
@@ -37,10 +38,10 @@ const helpers = new Map<number, HelperCall>([
 function both(insns: readonly BpfInsn[], stack = 64): { i: unknown; j: unknown; supported: boolean } {
   const mi = new Memory();
   const mj = new Memory();
-  const vm = new EbpfVm(mi, helpers);
+  const vm = new EbpfEngineVm(mi, helpers);
   const jit = new EbpfJitVm(mj, helpers);
   const ctx = { hi: 0, lo: 0 };
-  const ri = vm.run(compileEbpf(insns), ctx.hi, ctx.lo, stack);
+  const ri = vm.run(compileEbpfColumns(insns), ctx.hi, ctx.lo, stack);
   const p = compileEbpfJs(insns);
   const rj = jit.run(p, ctx.hi, ctx.lo, stack);
   const f = (x: typeof vm.fault) => (x === null ? null : { kind: x.kind, pc: x.pc, detail: x.detail, addr: x.addr });
@@ -107,7 +108,7 @@ test('unsupported programs (backward jump, atomics, bad register) run on the int
   t.false(compileEbpfJs(badReg).supported);
   const [lo, hi] = bpfLdImm64(0, 5n);
   const intoSlot = [bpfJmpA(1), lo, hi, bpfExitInsn()];
-  t.regex((ebpfJsSource(compileEbpf(intoSlot)) as { reason: string }).reason, /second slot/);
+  t.regex((ebpfJsSource(compileEbpfColumns(intoSlot)) as { reason: string }).reason, /second slot/);
 });
 
 test('the cache returns the same compiled program for the same instructions, and empties when full', (t) => {
@@ -124,7 +125,7 @@ test('programs with more than MAX_LABELS jump targets use the dispatch loop', (t
   const prog: BpfInsn[] = [bpfMov64Imm(0, 0)];
   for (let i = 0; i < n; i++) prog.push(bpfJmpImm(U.BPF_JEQ, 0, i, 0), bpfAlu64Imm(U.BPF_ADD, 0, 1));
   prog.push(bpfJmpImm(U.BPF_JEQ, 0, n, 100), bpfExitInsn());
-  const p = compileEbpfProgramJs(compileEbpf(prog));
+  const p = compileEbpfProgramJs(compileEbpfColumns(prog));
   t.true(p.source.includes('switch (pc)'));
   const r = both(prog.slice(0, -2).concat([bpfExitInsn()]));
   t.deepEqual(r.j, r.i);
@@ -161,18 +162,22 @@ testProp(
 );
 
 testProp(
-  'compiled == interpreter on migrated classic programs and skbs (KernelRunner.runCompiled)',
+  'engine interpreter == compiled == the spec (KernelRunner.run) on migrated classic programs and skbs',
   [fuzzCase({ packetsPerProgram: 3 })],
   (t, c) => {
     const f = skAttachFilter(c.prog, X86_64);
     if (!('ok' in f)) return void t.pass();
-    const runner = new KernelRunner(X86_64);
+    const runner = new EngineRunner(X86_64);
+    const spec = new KernelRunner(X86_64);
     for (const input of c.inputs) {
+      const want = spec.run(f, input.skb, input.env);
+      const wantFault = spec.fault;
       const a = runner.run(f, input.skb, input.env);
-      const fa = runner.fault;
+      t.is(a, want);
+      t.deepEqual(runner.fault, wantFault);
       const b = runner.runCompiled(f, input.skb, input.env);
-      t.is(b, a);
-      t.deepEqual(runner.compiledFault, fa);
+      t.is(b, want);
+      t.deepEqual(runner.compiledFault, wantFault);
     }
   },
   { numRuns: 300 },

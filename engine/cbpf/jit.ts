@@ -16,13 +16,14 @@
 // PAY_OFFSET) and RANDOM call the same code as the evaluator. What ClassicVm does with programs
 // the checker would reject (unknown code, M[k >= 16], DIV/MOD by K = 0, jumps past the end,
 // running off the end) is reproduced: the function returns 0.
-import type { KernelConfig } from '../config.js';
-import { DEFAULT_CONFIG } from '../config.js';
-import { skbGetPoff } from '../flow.js';
-import { prandomSeedState, prandomU32State } from '../prandom.js';
-import type { Env, SkBuff } from '../skb.js';
-import { CLASSIC, ClassicVm, compileClassic, Op, type ClassicProgram, type ClassicSemantics } from './eval.js';
-import type { Program } from './insn.js';
+import type { KernelConfig } from '../../model/kernel.js';
+import { DEFAULT_CONFIG } from '../../model/kernel.js';
+import { skbGetPoff } from '../../model/flow.js';
+import { prandomSeedState, prandomU32State } from '../../model/prandom.js';
+import type { Env, SkBuff } from '../../model/skb.js';
+import { CLASSIC, ClassicVm, compileClassic, Op, type ClassicProgram, type ClassicSemantics } from '../../model/cbpf/eval.js';
+import { reciprocalDivide, reciprocalValue } from '../../model/variants.js';
+import type { Program } from '../../model/cbpf/insn.js';
 
 /** A compiled classic filter: the u32 result of the program on one skb. */
 export type ClassicJsFilter = (skb: SkBuff, env: Env) => number;
@@ -37,6 +38,8 @@ interface Runtime {
   readonly poff: (skb: SkBuff) => number;
   readonly seed: (state: Uint32Array, seed: number) => void;
   readonly rnd: (state: Uint32Array) => number;
+  /** reciprocal_divide, for KernelConfig.classicDivK 'reciprocal' */
+  readonly rdiv: (a: number, r: number) => number;
   readonly state: Uint32Array;
 }
 
@@ -53,7 +56,7 @@ const SIZE_OF: Partial<Record<Op, number>> = {
 
 // Model helper (no kernel counterpart): the JS statements of instruction `pc`; `jump(t)` gives the
 // statement that continues at classic pc t (a break, a dispatch, or `return 0` past the end).
-function emitInsn(p: ClassicProgram, pc: number, sem: ClassicSemantics, jump: (t: number) => string): string {
+function emitInsn(p: ClassicProgram, pc: number, config: KernelConfig, sem: ClassicSemantics, jump: (t: number) => string): string {
   const K = p.k[pc]!;
   const op = p.ops[pc]! as Op;
   const cond = (c: string): string => {
@@ -75,7 +78,8 @@ function emitInsn(p: ClassicProgram, pc: number, sem: ClassicSemantics, jump: (t
     case Op.MUL_X: return 'A = Math.imul(A, X) >>> 0;';
     case Op.MUL_K: return `A = Math.imul(A, ${K}) >>> 0;`;
     case Op.DIV_X: return 'if (X === 0) return 0; A = (A / X) >>> 0;';
-    case Op.DIV_K: return `A = (A / ${K}) >>> 0;`;
+    // KernelConfig.classicDivK (model/cbpf/eval.ts Op.DIV_K)
+    case Op.DIV_K: return config.classicDivK === 'reciprocal' ? `A = rt.rdiv(A, ${reciprocalValue(K)});` : `A = (A / ${K}) >>> 0;`;
     case Op.MOD_X: return 'if (X === 0) return 0; A = A % X;';
     case Op.MOD_K: return `A = A % ${K};`;
     case Op.AND_X: return 'A = (A & X) >>> 0;';
@@ -86,9 +90,10 @@ function emitInsn(p: ClassicProgram, pc: number, sem: ClassicSemantics, jump: (t
     case Op.ANC_ALU_XOR_X:
       return 'A = (A ^ X) >>> 0;';
     case Op.XOR_K: return `A = (A ^ ${K}) >>> 0;`;
-    case Op.LSH_X: return 'A = (A << (X & 31)) >>> 0;';
+    // KernelConfig.classicShiftX (model/cbpf/eval.ts Op.LSH_X, Op.RSH_X)
+    case Op.LSH_X: return config.classicShiftX === 'zero' ? 'A = X >= 32 ? 0 : (A << X) >>> 0;' : 'A = (A << (X & 31)) >>> 0;';
     case Op.LSH_K: return `A = (A << ${K & 31}) >>> 0;`;
-    case Op.RSH_X: return 'A = A >>> (X & 31);';
+    case Op.RSH_X: return config.classicShiftX === 'zero' ? 'A = X >= 32 ? 0 : A >>> X;' : 'A = A >>> (X & 31);';
     case Op.RSH_K: return `A = A >>> ${K & 31};`;
     case Op.NEG: return 'A = -A >>> 0;';
     case Op.JA: return jump(pc + 1 + K);
@@ -108,7 +113,9 @@ function emitInsn(p: ClassicProgram, pc: number, sem: ClassicSemantics, jump: (t
     case Op.LD_H_IND:
     case Op.LD_B_IND: {
       const size = SIZE_OF[op]!;
+      // KernelConfig.classicIndSum 'no-wrap' (ClassicVm.loadInd): a sum past 2^32 fails the load
       return (
+        (config.classicIndSum === 'no-wrap' ? `if (X + ${K} > 0xffffffff) return 0; ` : '') +
         `k = (X + ${K}) | 0; ` +
         `if (k < 0 || k > dl - ${size}) { v = rt.vm.loadPointer(skb, k, ${size}); if (v < 0) return 0; A = v; } ` +
         `else A = ${readExpr(size, 'k')};`
@@ -123,7 +130,7 @@ function emitInsn(p: ClassicProgram, pc: number, sem: ClassicSemantics, jump: (t
     case Op.LDX_MEM: return `X = m${K};`;
     case Op.ST: return `m${K} = A;`;
     case Op.STX: return `m${K} = X;`;
-    case Op.TAX: return 'X = A;';
+    case Op.TAX: return config.classicTax === 'a-from-x' ? 'A = X;' : 'X = A;'; // KernelConfig.classicTax
     case Op.TXA: return 'A = X;';
     case Op.RET_K: return `return ${K};`;
     case Op.RET_A: return 'return A;';
@@ -153,7 +160,7 @@ function emitInsn(p: ClassicProgram, pc: number, sem: ClassicSemantics, jump: (t
 }
 
 /** Model helper (no kernel counterpart): the function body for a decoded program. */
-export function classicJsSource(p: ClassicProgram, sem: ClassicSemantics = CLASSIC): string {
+export function classicJsSource(p: ClassicProgram, sem: ClassicSemantics = CLASSIC, config: KernelConfig = DEFAULT_CONFIG): string {
   const len = p.len;
   const targets = new Set<number>();
   for (let pc = 0; pc < len; pc++) {
@@ -180,13 +187,13 @@ export function classicJsSource(p: ClassicProgram, sem: ClassicSemantics = CLASS
     const open = new Set(labelled);
     for (let pc = 0; pc < len; pc++) {
       if (open.has(pc)) lines.push(`} // L${pc}`);
-      lines.push(emitInsn(p, pc, sem, jump(pc)));
+      lines.push(emitInsn(p, pc, config, sem, jump(pc)));
     }
     lines.push('return 0;'); // ran off the end (ClassicVm EXIT_FELL_OFF)
   } else {
     const jump = (t: number): string => (t >= len ? 'return 0;' : `pc = ${t}; continue;`);
     lines.push('let pc = 0;', 'for (;;) {', 'switch (pc) {');
-    for (let pc = 0; pc < len; pc++) lines.push(`case ${pc}:`, emitInsn(p, pc, sem, jump));
+    for (let pc = 0; pc < len; pc++) lines.push(`case ${pc}:`, emitInsn(p, pc, config, sem, jump));
     lines.push('}', 'return 0;', '}');
   }
   return lines.join('\n');
@@ -199,10 +206,11 @@ export function compileClassicProgramJs(p: ClassicProgram, config: KernelConfig 
     poff: (skb) => skbGetPoff(skb, config),
     seed: prandomSeedState,
     rnd: prandomU32State,
+    rdiv: reciprocalDivide,
     state: new Uint32Array(4),
   };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('rt', `"use strict";\nreturn function classicJit(skb, env) {\n${classicJsSource(p, sem)}\n};`) as (rt: Runtime) => ClassicJsFilter;
+  const make = new Function('rt', `"use strict";\nreturn function classicJit(skb, env) {\n${classicJsSource(p, sem, config)}\n};`) as (rt: Runtime) => ClassicJsFilter;
   return make(rt);
 }
 
