@@ -15,7 +15,7 @@ import { checkOutputDir, clip, ensureOutputDir, InputError, readInput, writeOutp
 import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
-import { CorpusError, makeEntry, writeEntry } from '../fuzz/corpus.js';
+import { CorpusError, makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
 import { runWeb, type WebFlags } from './commands/web.js';
@@ -358,10 +358,10 @@ export function buildCli(io: CliIo, state: RunState): Command {
   program
     .command('replay')
     .description('re-run corpus entries and compare with what they recorded (exit 1 on any change; 2 if an entry is invalid: corrupt, a dangling link, a special file)')
-    .argument('[paths...]', 'entry files or directories', ['corpus'])
+    .argument('[paths...]', 'entry files or directories (default: the corpus this installation ships)')
     .option('--json', 'print JSON')
     .action((paths: string[], o: { json?: boolean }) => {
-      const r = replay(paths);
+      const r = replay(paths.length > 0 ? paths : [SHIPPED_CORPUS_DIR]);
       out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
       // an invalid entry is bad input: one line on stderr, exit 2 (the report lists each one)
       if (r.invalid.length > 0) warn(`bpfspec: ${r.invalid.length} of ${r.files} entries invalid${o.json ? '' : ' (INVALID above)'}: ${r.invalid[0]}`);
@@ -400,13 +400,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       await runWeb(o, (line) => out(`${line}\n`));
     });
 
-  const corpus = program
-    .command('corpus')
-    .description('corpus maintenance: merge shard outputs, import real filters')
-    .argument('[subcommand]')
-    .action((sub: string | undefined) => {
-      throw new InputError(sub === undefined ? 'corpus: give a subcommand: merge or import (bpfspec help corpus)' : `corpus: unknown subcommand '${clip(sub)}' (merge or import)`);
-    });
+  const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');
   corpus
     .command('merge')
     .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash (exit 2 if an entry was invalid and skipped)')
@@ -498,6 +492,20 @@ export function buildCli(io: CliIo, state: RunState): Command {
       out(c.helpInformation());
     });
 
+  // A command group (corpus, seccomp) without its subcommand, or with an unknown one: one line, not commander's help dump.
+  const requireSubcommand = (c: Command): void => {
+    for (const sub of c.commands) requireSubcommand(sub);
+    if (c === program || c.commands.length === 0 || (c as unknown as { _actionHandler: unknown })._actionHandler) return;
+    const name = commandPath(c);
+    const names = c.commands.map((x) => x.name());
+    c.argument('[subcommand]').action((sub: string | undefined) => {
+      throw new InputError(
+        sub === undefined ? `${name}: give a subcommand: ${names.join(', ')} (bpfspec help ${name})` : `${name}: unknown subcommand '${clip(sub)}' (${names.join(', ')})`,
+      );
+    });
+  };
+  requireSubcommand(program);
+
   // Commander's own errors (unknown option, missing argument, bad choice) as one line naming the command.
   const oneLineErrors = (c: Command): void => {
     const name = commandPath(c);
@@ -550,7 +558,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       // help and version exit 0; every usage error is exit 2 (outputError already printed one line)
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof InputError || e instanceof SkbSpecError || e instanceof OutputError) {
+    // a corpus problem (CorpusError: a missing path, a corrupt entry) is bad input too
+    if (e instanceof InputError || e instanceof SkbSpecError || e instanceof OutputError || e instanceof CorpusError) {
       io.err(`bpfspec: ${oneLine(e.message)}\n`);
       return 2;
     }
@@ -563,13 +572,23 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
 }
 
-/** Whether this module is the program node runs (not imported by a test). */
+/** Whether this module is the program node runs, directly or through the package's bin/bpfspec.js (not imported by a test). */
 function isEntryPoint(): boolean {
+  if (process.argv[1] === undefined) return false;
+  let script: string;
   try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    script = realpathSync(process.argv[1]);
   } catch {
     return false;
   }
+  for (const own of [import.meta.url, new URL('../../bin/bpfspec.js', import.meta.url).href]) {
+    try {
+      if (script === realpathSync(fileURLToPath(own))) return true;
+    } catch {
+      // no such file (the bin shim outside a package)
+    }
+  }
+  return false;
 }
 
 if (isEntryPoint()) {

@@ -89,7 +89,8 @@ export function compileExpression(expr: string, opts: CompileOptions = DEFAULT_C
     timeout: 60_000,
   });
   let res: CompileResult;
-  if (r.error) throw new InputError(`pcap_compile helper ${path}: ${clip(r.error.message, 200)}`);
+  // EPIPE: the helper answered (and exited) before reading all of the expression; its status tells the rest
+  if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status !== null)) throw new InputError(`pcap_compile helper ${path}: ${clip(r.error.message, 200)}`);
   if (r.status === 0) {
     const parsed = parseTcpdumpDDD(r.stdout);
     if (!parsed.ok) throw new InputError(`pcap_compile helper printed what bpfspec cannot read: ${clip(parsed.error.message, 200)}`);

@@ -48,6 +48,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pcap_compile LINKTYPE SNAPLEN OPTIMIZE NETMASK < expression\n");
 		return 2;
 	}
+	/* the expression first: the caller writes it whole before reading the answer */
+	while ((n = fread(expr + len, 1, MAX_EXPR - len, stdin)) > 0) {
+		len += n;
+		if (len == MAX_EXPR) {
+			fprintf(stderr, "expression longer than %d bytes\n", MAX_EXPR - 1);
+			return 2;
+		}
+	}
+	expr[len] = '\0';
 	dlt = pcap_datalink_name_to_val(argv[1]);
 	if (dlt < 0) {
 		if (parse_uint(argv[1], 0x7fffffff, &num) != 0) {
@@ -61,14 +70,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bad SNAPLEN, OPTIMIZE or NETMASK\n");
 		return 2;
 	}
-	while ((n = fread(expr + len, 1, MAX_EXPR - len, stdin)) > 0) {
-		len += n;
-		if (len == MAX_EXPR) {
-			fprintf(stderr, "expression longer than %d bytes\n", MAX_EXPR);
-			return 2;
-		}
-	}
-	expr[len] = '\0';
 	if (strlen(expr) != len) {
 		fprintf(stderr, "the expression contains a NUL byte\n");
 		return 2;

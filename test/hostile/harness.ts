@@ -173,8 +173,11 @@ const flagsScenario: fc.Arbitrary<Scenario> = fc.constant(null).chain(() => {
       // existing path outside the scenario's directory (`replay ..` would walk the whole machine)
       args.push(...positional.map(safePath));
       if (cmd === 'fuzz' || cmd === 'kdiff') args.push('--time', badTime);
-      if ((cmd === 'corpus merge' || cmd === 'corpus import') && !hasOutput) args.push('-o', outTarget);
-      if (cmd === 'replay' && positional.length === 0) args.push('@dir');
+      // a command whose output has a default (corpus/...) always gets one in the scenario's directory
+      const outOpt = known.find((o) => o.output);
+      if (outOpt !== undefined && !hasOutput) args.push(outOpt.flag, outTarget);
+      // and a command that reads the repository's corpus by default always gets a path of its own
+      if ((cmd === 'replay' || cmd === 'seccomp real') && positional.length === 0) args.push('@dir');
       return { entry: 'flags' as const, args, files: { prog: PROG, cap: new Uint8Array([1, 2, 3]), file: 'x' } };
     });
 });

@@ -366,8 +366,9 @@ test('10. numbers are validated as the integers and durations they are', async (
 test('11. commander errors are one line starting bpfspec:, no suggestions; bpfspec alone prints a short usage', (t) => {
   const cases: [string[], RegExp][] = [
     [['fuzz', '--bogus'], /^bpfspec: fuzz: unknown option '--bogus'$/],
-    [['corpus'], /^bpfspec: corpus: give a subcommand: merge or import/],
-    [['corpus', 'frob'], /^bpfspec: corpus: unknown subcommand 'frob'/],
+    [['corpus'], /^bpfspec: corpus: give a subcommand: merge, import \(bpfspec help corpus\)$/],
+    [['corpus', 'frob'], /^bpfspec: corpus: unknown subcommand 'frob' \(merge, import\)$/],
+    [['seccomp'], /^bpfspec: seccomp: give a subcommand: check, /],
     [['help', 'nosuch'], /^bpfspec: help: unknown command 'nosuch'/],
     [['nosuch'], /^bpfspec: unknown command 'nosuch'$/],
     [['check'], /^bpfspec: give a program FILE/],
