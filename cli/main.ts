@@ -8,7 +8,7 @@ import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
-import { makeEntry, writeEntry } from '../fuzz/corpus.js';
+import { makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
@@ -187,10 +187,10 @@ export function buildCli(): Command {
   program
     .command('replay')
     .description('re-run corpus entries and compare with what they recorded (exit 1 on any change or invalid entry)')
-    .argument('[paths...]', 'entry files or directories', ['corpus'])
+    .argument('[paths...]', 'entry files or directories (default: the corpus this installation ships)')
     .option('--json', 'print JSON')
     .action((paths: string[], o: { json?: boolean }) => {
-      const r = replay(paths);
+      const r = replay(paths.length > 0 ? paths : [SHIPPED_CORPUS_DIR]);
       out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
       process.exitCode = r.changed.length + r.invalid.length > 0 ? 1 : 0;
     });

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import writeFileAtomic from 'write-file-atomic';
 import { decodeProgram, encodeProgram, type Program } from '../model/cbpf/insn.js';
@@ -14,9 +15,12 @@ import { errnoName } from '../model/uapi.js';
 import type { Rejection } from '../model/verdict.js';
 import { ClassicJudge, KernelJudge } from './judges.js';
 import type { PropertyName } from './properties.js';
+import { replaySeccompEntry, type SeccompEntryJson } from './seccomp/corpus.js';
 import { buildSkb, skbToJson, SkbSpecError } from './skbjson.js';
 
 export const SCHEMA_ID = 'bpfspec-corpus-1';
+/** The corpus of this installation: corpus/ at the package root (a clone's whole corpus; the divergence and historical entries in the npm package). */
+export const SHIPPED_CORPUS_DIR: string = fileURLToPath(new URL('../../corpus', import.meta.url));
 export type EntryKind = 'finding' | 'divergence' | 'regression' | 'real-filter' | 'historical';
 
 export interface VerdictJson {
@@ -47,6 +51,8 @@ export interface CorpusEntry {
   readonly notes?: string;
   /** A historical variant (kind 'historical'): its name and what the buggy model gives; `expect` is the fixed model. */
   readonly variant?: { readonly name: VariantName; readonly expect: CorpusEntry['expect'] };
+  /** A seccomp case (ws-seccomp, fuzz/seccomp/corpus.ts): the stack below the program, the system calls, what the seccomp judges give. */
+  readonly seccomp?: SeccompEntryJson;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -131,8 +137,8 @@ export function makeEntry(n: NewEntry): CorpusEntry {
 }
 
 /** 16 hex digits of the SHA-256 of what defines the case: config, program image and inputs. */
-export function entryHash(e: Pick<CorpusEntry, 'config' | 'program' | 'inputs'>): string {
-  const key = JSON.stringify([e.config.arch, e.config.optmem_max, e.config.load_helpers, e.program.hex, e.inputs]);
+export function entryHash(e: Pick<CorpusEntry, 'config' | 'program' | 'inputs' | 'seccomp'>): string {
+  const key = JSON.stringify([e.config.arch, e.config.optmem_max, e.config.load_helpers, e.program.hex, e.inputs, ...(e.seccomp ? [e.seccomp.host, e.seccomp.below, e.seccomp.inputs] : [])]);
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
@@ -189,6 +195,7 @@ const verdictText = (v: VerdictJson): string => (v.errno === 0 ? 'accepted' : `-
 
 /** Re-run an entry: the differences from what it recorded (empty when it replays exactly). */
 export function replayEntry(e: CorpusEntry): string[] {
+  if (e.seccomp !== undefined) return replaySeccompEntry(e); // seccomp cases (ws-seccomp)
   const { prog, inputs, config } = entryCase(e);
   const diffs = expectDiffs(e.expect, evaluate(prog, inputs, config), '');
   // A historical entry replays twice: the fixed model must give `expect`, the variant `variant.expect`.

@@ -12,6 +12,7 @@
 // model/cbpf/eval.ts).
 import type { VariantName } from './variants.js';
 import { JIT_V6_6_0, JIT_V6_6_Y, JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT, x86JitFacts, type X86JitFacts } from './jit/facts.js';
+import { HOST_V6_18_X86_64, HOST_V6_6_AARCH64, HOST_V6_6_RISCV64, HOST_V6_6_X86_64, type SeccompHost } from './seccomp/host.js';
 
 /** Which body of bpf_skb_load_helper_{8,16,32} the kernel has (F:228, F:253, F:278). */
 export type LoadHelperVersion =
@@ -129,6 +130,15 @@ export interface KernelConfig {
   /** 3.14 LD IND `k = X + K` in u32 arithmetic ('wrap'); BSD bpf_filter fails a sum past 2^32 ('no-wrap', variant impl-bsd-ind-no-wrap). */
   readonly classicIndSum: 'wrap' | 'no-wrap';
 
+  // ---- seccomp (kernel/seccomp.c; model/seccomp/, ws-seccomp) ------------------------------------
+  /**
+   * The action cache's architectures and bitmap sizes (arch/<arch>/include/asm/seccomp.h
+   * SECCOMP_ARCH_NATIVE/COMPAT and their _NR) and the numbers it lets through whatever the filters
+   * say (seccomp_uprobe_exception, 6.13+): model/seccomp/host.ts. Per kernel and architecture:
+   * `withArch` does not change it (the seccomp commands pick the host of the ABI they run).
+   */
+  readonly seccompHost: SeccompHost;
+
   // ---- The x86-64 JIT (arch/x86/net/bpf_jit_comp.c; model/jit/) ---------------------------------
   /**
    * The facts the x86-64 JIT's lengths depend on (model/jit/facts.ts: the short-jump limit of
@@ -195,6 +205,7 @@ export const PROFILE_V6_6_0: KernelConfig = Object.freeze({
   // the sysctl's default (kernel/bpf/core.c:566) and a caller with CAP_BPF (root): nothing is blinded
   bpfJitHarden: 0,
   bpfCapable: true,
+  seccompHost: HOST_V6_6_X86_64,
 });
 
 /**
@@ -223,6 +234,7 @@ export const PROFILE_V6_18: KernelConfig = Object.freeze({
   bpfProgHeaderSize: 96,
   // the JIT facts measured on this machine's 6.18.44 (oracle/kernel/jitfacts.ts)
   x86Jit: x86JitFacts(JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT),
+  seccompHost: HOST_V6_18_X86_64,
 });
 
 /** The profiles by name (`--kernel NAME`); `live` is made from the running kernel (oracle/kernel/params.ts). */
@@ -267,12 +279,12 @@ export const DEFAULT_CONFIG: KernelConfig = PROFILE_V6_6_Y;
 export const X86_64: KernelConfig = PROFILE_V6_6_0;
 
 /** v6.6.0 on a 64-bit little-endian machine without efficient unaligned access (NET_IP_ALIGN 2), e.g. riscv64. */
-export const STRICT_ALIGN_64: KernelConfig = Object.freeze({ ...PROFILE_V6_6_0, ...ARCH_FACTS.get('riscv64')! });
+export const STRICT_ALIGN_64: KernelConfig = Object.freeze({ ...PROFILE_V6_6_0, ...ARCH_FACTS.get('riscv64')!, seccompHost: HOST_V6_6_RISCV64 });
 
 /** v6.6.0 per architecture (null prototype: look names up safely). */
 export const ARCHES: Readonly<Record<string, KernelConfig | undefined>> = table<KernelConfig>({
   x86_64: X86_64,
-  arm64: Object.freeze({ ...PROFILE_V6_6_0, ...ARCH_FACTS.get('arm64')! }),
+  arm64: Object.freeze({ ...PROFILE_V6_6_0, ...ARCH_FACTS.get('arm64')!, seccompHost: HOST_V6_6_AARCH64 }),
   riscv64: STRICT_ALIGN_64,
 });
 

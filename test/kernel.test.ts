@@ -34,7 +34,7 @@ test('profiles: v6.6.0, v6.6.y and v6.18 by name (live is probed), each naming i
   // what tells them apart, and nothing else
   const diff = (a: KernelConfig, b: KernelConfig): string[] => Object.keys(a).filter((k) => (a as unknown as Record<string, unknown>)[k] !== (b as unknown as Record<string, unknown>)[k]).sort();
   t.deepEqual(diff(PROFILE_V6_6_0, PROFILE_V6_6_Y), ['jitNeeded', 'loadHelpers', 'profile', 'x86Jit']);
-  t.deepEqual(diff(PROFILE_V6_6_Y, PROFILE_V6_18), ['bpfProgHeaderSize', 'optmemMax', 'profile', 'x86Jit']);
+  t.deepEqual(diff(PROFILE_V6_6_Y, PROFILE_V6_18), ['bpfProgHeaderSize', 'optmemMax', 'profile', 'seccompHost', 'x86Jit']);
   // the x86-64 JIT: is_imm8 (127) before c8831bdbfbab, 123 after; the BHB barrier from 6.6.91; nop3 from v6.10 (model/jit/facts.ts)
   t.like(PROFILE_V6_6_0.x86Jit, { shortJumpMax: 127, bhbBarrier: false, ebpfPrologueNop: 2 });
   t.like(PROFILE_V6_6_Y.x86Jit, { shortJumpMax: 123, bhbBarrier: true, ebpfPrologueNop: 2 });

@@ -9,6 +9,8 @@
 // Every rejection is a value naming errno, stage, rule, pc and kernel line. Not modelled: the -EFAULT
 // of copying from user space, -ENOMEM of allocations, TSYNC's thread checks (one thread), the
 // listener's file descriptor (NEW_LISTENER is recorded; -EBUSY for a second listener is modelled).
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import { bpfCheckBasicsOk } from '../cbpf/check.js';
 import { bpfPrepareFilter } from '../attach.js';
 import type { Program, SockFilter } from '../cbpf/insn.js';

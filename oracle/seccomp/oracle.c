@@ -344,19 +344,31 @@ static void cleanup_namespace(void) {
   }
 }
 
-// Wait for the child with a watchdog (the child's own budget is 300 ms of spinning): a blocking
-// waitpid that SIGALRM interrupts after 3 s, then SIGKILL.
+// Wait for the child with a watchdog (the child's own budget is 300 ms of spinning): blocking waits
+// that SIGALRM interrupts after 3 s, then SIGKILL. Every task of ours is reaped on the way (__WALL,
+// any pid): a call may have made its thread a tracee of ours (ptrace(PTRACE_TRACEME)), and a group
+// leader is not reported before its traced threads are reaped; a stopped child is killed.
 static void on_alarm(int sig) { (void)sig; }
 
 static int wait_child(pid_t pid) {
-  int status = 0;
+  int status = 0, st = 0, killed = 0;
   struct itimerval it = {{0, 0}, {3, 0}}, off = {{0, 0}, {0, 0}};
   setitimer(ITIMER_REAL, &it, NULL);
-  pid_t r = waitpid(pid, &status, __WALL);
+  for (;;) {
+    pid_t r = waitpid(-1, &st, __WALL);
+    if (r == pid && (WIFEXITED(st) || WIFSIGNALED(st))) {
+      status = st;
+      break;
+    }
+    if (r == pid || (r < 0 && errno == EINTR)) {
+      if (!killed) kill(pid, SIGKILL);
+      killed = 1;
+      if (r == pid) status = st;
+      continue;
+    }
+    if (r < 0) break; // ECHILD: nothing left
+  }
   setitimer(ITIMER_REAL, &off, NULL);
-  if (r == pid) return status;
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, __WALL);
   return status;
 }
 
