@@ -16,7 +16,7 @@ import {
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import { EINVAL, ENOMEM, ENOTSUPP } from '../model/uapi.js';
-import { bpfConvertFilter, bpfProgSelectRuntime, x86Jit } from '../model/migrate/convert.js';
+import { bpfMigrateFilter } from '../model/migrate/convert.js';
 import { convertedLen, jumpOverflowPc } from './arb/ebpf-size.js';
 
 export interface RuntimeDivergence {
@@ -172,7 +172,7 @@ export const ATTACH_DIVERGENCES: readonly AttachDivergence[] = [
       '-ENOTSUPP (corpus/reports/x86-jit-convergence.md). Predicted by model/jit on the migrated program (the rule names the ' +
       'JIT failure: jit-emit-mismatch, jit-jmp-padding, ...); there is no independent calculation of the JIT\'s lengths: the ' +
       'live kernel checks them (test/jit/live.test.ts).',
-    at: ['arch/x86/net/bpf_jit_comp.c:2741', 'kernel/bpf/core.c:2392'],
+    at: ['arch/x86/net/bpf_jit_comp.c:2741', 'kernel/bpf/core.c:2403'],
     example: 'divergences/x86-jit-refused.json',
   },
 ];
@@ -203,11 +203,10 @@ export interface PredictedAttach {
  */
 export function predictJitRefusal(prog: Program, config: KernelConfig): PredictedAttach | null {
   if (config.x86Jit === null || config.arch !== 'x86_64' || !config.jitRequested || !config.jitAvailable) return null;
-  const c = bpfConvertFilter(prog, config);
-  if (!('ok' in c)) return null;
-  const jit = x86Jit(prog, c, config.x86Jit);
-  if (jit.result.jited || bpfProgSelectRuntime(config, jit) !== null) return null;
-  return { divergence: ATTACH_DIVERGENCES[2]!, pc: jit.result.insn === null ? null : jit.pcOf(jit.result.insn), rule: `jit-${jit.result.reason}` };
+  // bpf_migrate_filter: the conversion, then bpf_prog_select_runtime with the x86-64 JIT's passes
+  const m = bpfMigrateFilter(prog, config);
+  if ('ok' in m || m.stage !== 'runtime' || !m.rule.startsWith('jit-') || m.rule === 'jit-required') return null;
+  return { divergence: ATTACH_DIVERGENCES[2]!, pc: m.pc, rule: m.rule };
 }
 
 /**
