@@ -32,6 +32,21 @@ export interface CampaignOptions {
    * compared with the spec judge it names. Default: the spec judges alone.
    */
   readonly judges?: readonly string[];
+  /**
+   * Run the engines on every case and the spec on every finding and on one case in `specCheck`
+   * (fuzz/properties.ts Checker); false: the spec alone. Default true.
+   */
+  readonly engine?: boolean;
+  /** one case in this many is also checked by the spec (default SPEC_CHECK_DEFAULT, 64; 1 = all) */
+  readonly specCheck?: number;
+}
+
+/** The Checker a campaign's options ask for. */
+export function campaignChecker(opts: Pick<CampaignOptions, 'config' | 'judges' | 'engine' | 'specCheck'>): Checker {
+  return new Checker(opts.config, otherJudges(opts.judges, opts.config), {
+    engine: opts.engine !== false,
+    ...(opts.specCheck !== undefined ? { specCheck: opts.specCheck } : {}),
+  });
 }
 
 /** The other judges (beyond the two spec judges) of a list of names, built for `config`. */
@@ -108,7 +123,7 @@ export function runChunk(checker: Checker, opts: Pick<CampaignOptions, 'seed' | 
 
 /** Re-run a recorded (seed, path) and return its finding, or null if it no longer fails. */
 export function replaySeedPath(config: KernelConfig, packetsPerProgram: number, seed: number, path: string, judges: readonly string[] = []): Finding | null {
-  const checker = new Checker(config, otherJudges(judges, config));
+  const checker = campaignChecker({ config, judges, engine: true });
   const prop = fc.property(campaignArbitrary(packetsPerProgram, config), (c) => checkCase(checker, c) === null);
   const out = fc.check(prop, { seed, path, endOnFailure: true });
   return out.failed ? checkCase(checker, out.counterexample![0]) : null;
@@ -134,7 +149,7 @@ export interface WorkerHooks {
 
 /** One worker's share of a campaign, synchronously (in a worker thread, or inline for tests). */
 export function runWorker(opts: CampaignOptions, worker: number, hooks: WorkerHooks): Stats {
-  const checker = new Checker(opts.config, otherJudges(opts.judges, opts.config));
+  const checker = campaignChecker(opts);
   const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
   const deadline = opts.timeMs === null ? Infinity : Date.now() + opts.timeMs;
   const total = newStats();

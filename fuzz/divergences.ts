@@ -183,9 +183,12 @@ export interface PredictedAttach {
  * model/migrate: a jump offset overflow first (conversion runs before the charge), then the charge.
  */
 export function predictAttach(prog: Program, config: KernelConfig): PredictedAttach | null {
-  const pc = jumpOverflowPc(prog, config);
+  const len = convertedLen(prog, config);
+  // No jump can overflow s16 in a program of at most 32768 eBPF instructions: every emitted index
+  // e < len gives e + 1 <= 32768 in the first iteration, and a forward offset below len after it.
+  const pc = len > 0x8000 ? jumpOverflowPc(prog, config) : null;
   if (pc !== null) return { divergence: ATTACH_DIVERGENCES[0]!, pc };
-  const size = config.bpfProgHeaderSize + 8 * convertedLen(prog, config);
+  const size = config.bpfProgHeaderSize + 8 * len;
   // __sk_filter_charge on a fresh socket: size <= optmem_max && 0 + size < optmem_max, i.e. size < optmem_max
   if (!(size < config.optmemMax)) return { divergence: ATTACH_DIVERGENCES[1]!, pc: null };
   return null;
