@@ -11,9 +11,17 @@ import type { Rejection } from '../model/verdict.js';
 import { EngineChecker } from './cbpf/check.js';
 import type { ClassicColumns } from './cbpf/program.js';
 import { analyzeSkbProgram, BAIL, SkbVm, type SkbProgram } from './ebpf/skbprog.js';
+import { compileSkbProgram, newSkbRuntime, type SkbFilterFn, type SkbRuntime } from './ebpf/skbjit.js';
 import { EngineConverter } from './migrate/convert.js';
 
 export { BAIL } from './ebpf/skbprog.js';
+
+/** A migrated program compiled by the engine (EngineKernelPath.compile). */
+export interface EngineFilter {
+  readonly fn: SkbFilterFn;
+  /** it calls bpf_user_rnd_u32 (the prandom state is seeded per run) */
+  readonly random: boolean;
+}
 
 /** The engine's attach and run for one kernel record. */
 export class EngineKernelPath {
@@ -26,11 +34,30 @@ export class EngineKernelPath {
   /** why the loaded (accepted) program is not one the engine follows, or null */
   unsupported: string | null = null;
   private random = false;
+  private readonly rt: SkbRuntime;
 
   constructor(readonly config: KernelConfig) {
     this.converter = new EngineConverter(config);
     this.env = { skb: null as unknown as SkBuff, config, cpu: 0, rnd: newRndState(1) };
     this.vm = new SkbVm(this.env as HelperEnv & { skb: SkBuff; cpu: number });
+    this.rt = newSkbRuntime(this.env as HelperEnv);
+  }
+
+  /** The loaded program compiled (engine/ebpf/skbjit.ts), for many runs; null when not compiled. */
+  compile(): EngineFilter | null {
+    const p = this.program;
+    if (p === null) return null;
+    const fn = compileSkbProgram(p);
+    return fn === null ? null : { fn, random: this.random };
+  }
+
+  // model/attach.ts KernelRunner.run
+  /** A compiled program's result on one skb, or BAIL (then the spec must answer). */
+  runCompiled(f: EngineFilter, skb: SkBuff, env: Env): number {
+    this.env.skb = skb;
+    this.env.cpu = env.cpu;
+    if (f.random) prandomSeedState(this.env.rnd, env.randomSeed);
+    return f.fn(skb, this.rt);
   }
 
   // model/attach.ts skAttachFilter

@@ -165,7 +165,10 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number): SkbProgram 
     src[pc] = 2 * s;
     off[pc] = o;
     imm[pc] = i;
-    if (kinds[pc * 11] === UNSET) continue; // not reached
+    if (kinds[pc * 11] === UNSET) {
+      code[pc] = OP_BAIL; // not reached by any path
+      continue;
+    }
     for (let r = 0; r < 11; r++) cur[r] = kinds[pc * 11 + r]!;
     if (d > 10 || s > 10) return `register field above R10 at ${pc}`;
     const scalar = (r: number): boolean => cur[r] === SCALAR;
@@ -446,6 +449,18 @@ export class SkbVm {
         case 0x74: r[d] = r[d]! >>> (imm & 31); r[d + 1] = 0; break; // prettier-ignore
         case 0x84: r[d] = -r[d]!; r[d + 1] = 0; break; // prettier-ignore
         case 0x85: {
+          // bpf_skb_load_helper_{8,16,32} (model/ebpf/helpers.ts bpfSkbLoadHelper), its first branch
+          // inline: a non-negative offset with `headlen - offset >= len` reads the linear data, big-endian
+          if (imm >= 1 && imm <= 3) {
+            const at = r[8]! | 0;
+            const size = imm === 3 ? 4 : imm;
+            if (at >= 0 && ((r[6]! - at) | 0) >= size) {
+              const dd = skb.data;
+              r[0] = size === 1 ? dd[at]! : size === 2 ? (dd[at]! << 8) | dd[at + 1]! : ((dd[at]! << 24) | (dd[at + 1]! << 16) | (dd[at + 2]! << 8) | dd[at + 3]!) >>> 0;
+              r[1] = 0;
+              break;
+            }
+          }
           const v = HELPER_FUNCS[imm]!(this.env, r[4]!, r[6]!, r[8]!);
           if (v === NLATTR_OOB) return BAIL;
           r[0] = v >>> 0;

@@ -38,9 +38,12 @@ for (const [name, config] of CONFIGS) {
       t.is(got, null);
       tally.programs++;
       if (engine.unsupported !== null) tally.unsupported++;
+      const compiled = engine.compile();
+      if (engine.unsupported === null) t.not(compiled, null, 'every program the engine follows compiles');
       for (const input of c.inputs) {
         const w = spec.run(want, input.skb, input.env);
         const r = engine.run(input.skb, input.env);
+        if (compiled !== null) t.is(engine.runCompiled(compiled, input.skb, input.env), r, 'compiled == SkbVm');
         tally.runs++;
         if (r === BAIL) {
           tally.bails++;
