@@ -10,7 +10,7 @@ import type { Env, SkBuff } from '../model/skb.js';
 import type { Rejection } from '../model/verdict.js';
 import { EngineChecker } from './cbpf/check.js';
 import type { ClassicColumns } from './cbpf/program.js';
-import { analyzeSkbProgram, BAIL, SkbVm, type SkbProgram } from './ebpf/skbprog.js';
+import { analyzeSkbProgram, BAIL, SkbProgramBuffer, SkbVm, type SkbProgram } from './ebpf/skbprog.js';
 import { compileSkbProgram, newSkbRuntime, type SkbFilterFn, type SkbRuntime } from './ebpf/skbjit.js';
 import { EngineConverter } from './migrate/convert.js';
 
@@ -35,6 +35,8 @@ export class EngineKernelPath {
   unsupported: string | null = null;
   private random = false;
   private readonly rt: SkbRuntime;
+  /** the analysed program's buffers, reused from program to program */
+  private readonly analysed = new SkbProgramBuffer();
 
   constructor(readonly config: KernelConfig) {
     this.converter = new EngineConverter(config);
@@ -69,7 +71,7 @@ export class EngineKernelPath {
     if (checked !== null) return checked;
     const a = this.converter.attach(p);
     if ('errno' in a) return a;
-    const sp = analyzeSkbProgram(a.insns, a.stackSize);
+    const sp = analyzeSkbProgram(a.insns, a.stackSize, this.analysed);
     if (typeof sp === 'string') this.unsupported = sp;
     else {
       this.program = sp;

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { KernelConfig } from '../model/config.js';
 import { fuzzCase, invalidProgram, type FuzzCase, type InvalidCase } from './arb/index.js';
+import { genomeCases } from './genome.js';
 import { BUILTIN_JUDGES, type RunJudge } from './judges.js';
 import { Checker, mergeStats, newStats, type Finding, type Stats } from './properties.js';
 
@@ -66,8 +67,16 @@ export const DEFAULT_CHUNK = 256;
 /** One case of a campaign: a valid program with its skbs, or a program aimed at a rule. */
 export type CampaignCase = { readonly valid: FuzzCase } | { readonly invalid: InvalidCase };
 
-/** The case generator of every campaign: 9 valid programs to 1 targeted invalid one. */
+/**
+ * The case generator of every campaign: 9 valid programs to 1 targeted invalid one, each case
+ * decoded from one genome (fuzz/genome.ts).
+ */
 export function campaignArbitrary(packetsPerProgram: number, config: KernelConfig): fc.Arbitrary<CampaignCase> {
+  return genomeCases(packetsPerProgram, config);
+}
+
+/** campaignArbitrary on fast-check's combinators (fuzz/arb/): the same kinds of cases, drawn value by value. */
+export function combinatorArbitrary(packetsPerProgram: number, config: KernelConfig): fc.Arbitrary<CampaignCase> {
   return fc.oneof(
     { weight: 9, arbitrary: fuzzCase({ packetsPerProgram, config }).map((valid): CampaignCase => ({ valid })) },
     { weight: 1, arbitrary: invalidProgram({ config }).map((invalid): CampaignCase => ({ invalid })) },

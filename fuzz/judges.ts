@@ -210,11 +210,11 @@ export class EngineClassicJudge extends SyncJudge implements RunJudge {
   readonly against = 'classic';
   readonly fault = null;
   readonly vm: ClassicVm;
-  readonly cols = new ClassicColumns();
   private readonly checker = new EngineChecker();
   private accepted = false;
 
-  constructor(readonly config: KernelConfig, sem: ClassicSemantics = CLASSIC) {
+  /** `cols`: columns shared with the case's other engine judges (a program is copied into them once) */
+  constructor(readonly config: KernelConfig, sem: ClassicSemantics = CLASSIC, readonly cols = new ClassicColumns()) {
     super();
     this.vm = new ClassicVm(config, sem);
   }
@@ -247,7 +247,6 @@ export class EngineKernelJudge extends SyncJudge implements RunJudge {
   readonly name = 'engine-kernel';
   readonly against = 'kernel';
   readonly engine: EngineKernelPath;
-  readonly cols = new ClassicColumns();
   private prog: Program = [];
   private spec: KernelJudge | null = null;
   private specLoaded = false;
@@ -256,7 +255,8 @@ export class EngineKernelJudge extends SyncJudge implements RunJudge {
   /** runs the spec answered (BAIL, or a program the engine does not follow) */
   specRuns = 0;
 
-  constructor(readonly config: KernelConfig) {
+  /** `cols`: columns shared with the case's other engine judges */
+  constructor(readonly config: KernelConfig, readonly cols = new ClassicColumns()) {
     super();
     this.engine = new EngineKernelPath(config);
   }

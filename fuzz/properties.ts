@@ -30,6 +30,7 @@ import { divergenceEvents, predictAttach, RUNTIME_DIVERGENCES, type RuntimeDiver
 import { ClassicJudge, EngineClassicJudge, EngineKernelJudge, KernelJudge, kernelSemantics, type RunJudge } from './judges.js';
 import type { ClassicProgram } from '../model/cbpf/eval.js';
 import type { BpfInsn } from '../model/ebpf/insn.js';
+import { ClassicColumns } from '../engine/cbpf/program.js';
 
 /** What a finding breaks; 'judge' is property 5 (another judge differs from its spec judge). 'compiled' is the old name of 'judge' for the compiled backends, kept for corpus entries. */
 export type PropertyName = 'valid-accepted' | 'invalid-rejected' | 'equivalence' | 'no-fault' | 'roundtrip' | 'judge' | 'compiled';
@@ -131,8 +132,9 @@ export class Checker {
   ) {
     for (const j of others) if (j.against === null) throw new RangeError(`Checker: judge ${j.name} names no spec judge to be compared with`);
     const engine = opts.engine === true;
-    this.classic = engine ? new EngineClassicJudge(config) : new ClassicJudge(config);
-    this.kernel = engine ? new EngineKernelJudge(config) : new KernelJudge(config);
+    const cols = new ClassicColumns();
+    this.classic = engine ? new EngineClassicJudge(config, undefined, cols) : new ClassicJudge(config);
+    this.kernel = engine ? new EngineKernelJudge(config, cols) : new KernelJudge(config);
     this.spec = engine ? new Checker(config, others) : null;
     this.specEvery = Math.max(1, Math.floor(opts.specCheck ?? SPEC_CHECK_DEFAULT));
     if (engine) this.roundtrip = false;

@@ -2,6 +2,7 @@
 // buffers that are reused from case to case, so a campaign allocates nothing per program.
 import { decodeOp, type ClassicProgram } from '../../model/cbpf/eval.js';
 import { assertInsn, type Program } from '../../model/cbpf/insn.js';
+import { BPF_MAXINSNS } from '../../model/uapi.js';
 
 /** A ClassicProgram whose columns live in reusable buffers (len says how much of them is the program). */
 export class ClassicColumns implements ClassicProgram {
@@ -31,10 +32,24 @@ export class ClassicColumns implements ClassicProgram {
     this.k = new Uint32Array(cap);
   }
 
+  /** the program the columns hold (load skips the copy when asked for the same one again), or null */
+  private loaded: Program | null = null;
+
   // model/cbpf/eval.ts compileClassic, into these buffers
-  /** Load a program (throws RangeError on a field outside its C width, as compileClassic). */
+  /**
+   * Load a program (throws RangeError on a field outside its C width, as compileClassic). Loading
+   * the program the columns already hold is free (the judges of one case share columns); a program
+   * longer than BPF_MAXINSNS sets len alone (bpf_check_basics_ok reads nothing else of it).
+   */
   load(prog: Program): this {
+    if (prog === this.loaded) return this;
     const n = prog.length;
+    this.loaded = null;
+    if (n > BPF_MAXINSNS) {
+      this.len = n;
+      this.loaded = prog;
+      return this;
+    }
     this.reserve(n);
     for (let pc = 0; pc < n; pc++) {
       const insn = prog[pc]!;
@@ -46,11 +61,13 @@ export class ClassicColumns implements ClassicProgram {
       this.ops[pc] = decodeOp(insn.code, insn.k >>> 0);
     }
     this.len = n;
+    this.loaded = prog;
     return this;
   }
 
   /** Set instruction pc (columns only; the caller keeps len and calls decode() when done). */
   set(pc: number, code: number, jt: number, jf: number, k: number): void {
+    this.loaded = null;
     this.code[pc] = code;
     this.jt[pc] = jt;
     this.jf[pc] = jf;

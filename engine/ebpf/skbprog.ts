@@ -61,14 +61,30 @@ export const F_DEV_PTR = 15;
 export const F_IFINDEX = 16;
 export const F_DEV_TYPE = 17;
 
-// Register kinds of the analysis.
+// Register kinds of the analysis, 3 bits per register: a state packs R0..R9 (R10 is always FP: the
+// converter never writes it) into 30 bits of an int, so that comparing two states is one compare.
 const SCALAR = 0;
 const CTX = 1;
 const DATA = 2;
-const FP = 3;
 const DEV = 4;
 const MIXED = 5;
-const UNSET = 6;
+/** A state no path reaches yet. */
+const UNREACHED = -1;
+/** R1 = ctx, the others numbers: the state at pc 0. */
+const ENTRY = CTX << 3;
+const kindOf = (st: number, r: number): number => (r === 10 ? FP : (st >>> (3 * r)) & 7);
+const FP = 3;
+const withKind = (st: number, r: number, k: number): number => (st & ~(7 << (3 * r))) | (k << (3 * r));
+
+/** Two states met at a pc: each register keeps its kind where both agree, else MIXED. */
+function meet(a: number, b: number): number {
+  let out = 0;
+  for (let r = 0; r < 10; r++) {
+    const x = (a >>> (3 * r)) & 7;
+    out |= (x === ((b >>> (3 * r)) & 7) ? x : MIXED) << (3 * r);
+  }
+  return out;
+}
 
 /** (offset << 4 | size) -> field of struct sk_buff */
 const CTX_FIELDS: ReadonlyMap<number, number> = new Map([
@@ -114,92 +130,122 @@ export interface SkbProgram {
   readonly helpers: readonly number[];
 }
 
+/** The buffers an analysis fills (reused from program to program: an SkbProgram lives until the next analysis into them). */
+export class SkbProgramBuffer implements SkbProgram {
+  len = 0;
+  code = new Uint16Array(0);
+  dst = new Uint8Array(0);
+  src = new Uint8Array(0);
+  off = new Int16Array(0);
+  imm = new Int32Array(0);
+  aux = new Int32Array(0);
+  stackWords = 0;
+  helpers: readonly number[] = [];
+  /** the register state at each pc (UNREACHED until a path reaches it) */
+  states = new Int32Array(0);
+
+  reserve(n: number): void {
+    if (n <= this.code.length) return;
+    const cap = Math.max(n, 2 * this.code.length, 256);
+    this.code = new Uint16Array(cap);
+    this.dst = new Uint8Array(cap);
+    this.src = new Uint8Array(cap);
+    this.off = new Int16Array(cap);
+    this.imm = new Int32Array(cap);
+    this.aux = new Int32Array(cap);
+    this.states = new Int32Array(cap + 1);
+  }
+}
+
 const HELPER_IDS = new Set(HELPERS.map((h) => h.id));
-// the argument registers (word indices) each helper reads as numbers
-const HELPER_ARGS: ReadonlyMap<number, readonly number[]> = new Map([
-  [1, [6, 8]], // load helpers: R3 = headlen, R4 = offset (R2 = data is not read)
-  [2, [6, 8]],
-  [3, [6, 8]],
-  [4, []],
-  [5, [4, 6]], // nlattr: R2 = A, R3 = X
-  [6, [4, 6]],
-  [7, []],
-  [8, []],
-]);
+// the argument registers each helper reads as numbers, as a mask of registers
+const HELPER_ARGS: readonly number[] = (() => {
+  const m: number[] = [];
+  m[1] = m[2] = m[3] = (1 << 3) | (1 << 4); // load helpers: R3 = headlen, R4 = offset (R2 = data is not read)
+  m[4] = m[7] = m[8] = 0;
+  m[5] = m[6] = (1 << 2) | (1 << 3); // nlattr: R2 = A, R3 = X
+  return m;
+})();
+/** helper ids as a mask -> the list */
+const helperList = (mask: number): number[] => {
+  const out: number[] = [];
+  for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) out.push(i);
+  return out;
+};
 
 /**
  * Resolve a migrated program's memory accesses (see the file header): the SkbProgram, or why the
- * engine does not take it. `stackSize` is the interpreter's stack size for the program.
+ * engine does not take it. `stackSize` is the interpreter's stack size for the program. Into `into`
+ * when given (then the result is `into`, valid until its next use), else into new buffers.
  */
-export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number): SkbProgram | string {
+export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbProgramBuffer = new SkbProgramBuffer()): SkbProgram | string {
   const len = p.len;
-  const code = new Uint16Array(len);
-  const dst = new Uint8Array(len);
-  const src = new Uint8Array(len);
-  const off = new Int16Array(len);
-  const imm = new Int32Array(len);
-  const aux = new Int32Array(len);
-  const helpers = new Set<number>();
-  // kinds[pc * 11 + r]: what register r holds when pc starts (UNSET: pc not reached yet)
-  const kinds = new Uint8Array((len + 1) * 11).fill(UNSET);
-  for (let r = 0; r < 11; r++) kinds[r] = SCALAR;
-  kinds[1] = CTX;
-  kinds[10] = FP;
-  const cur = new Uint8Array(11);
-  const merge = (to: number): void => {
-    if (to < 0 || to > len) return;
-    const base = to * 11;
-    for (let r = 0; r < 11; r++) {
-      const k = kinds[base + r]!;
-      kinds[base + r] = k === UNSET ? cur[r]! : k === cur[r] ? k : MIXED;
-    }
-  };
+  into.reserve(len);
+  const code = into.code;
+  const dst = into.dst;
+  const src = into.src;
+  const off = into.off;
+  const imm = into.imm;
+  const aux = into.aux;
+  const states = into.states;
+  states.fill(UNREACHED, 0, len + 1);
+  states[0] = ENTRY;
+  let helpers = 0;
+  const pcode = p.code;
+  const pdst = p.dst;
+  const psrc = p.src;
+  const poff = p.off;
+  const pimm = p.imm;
   for (let pc = 0; pc < len; pc++) {
-    const c = p.code[pc]!;
-    const d = p.dst[pc]!;
-    const s = p.src[pc]!;
-    const o = p.off[pc]!;
-    const i = p.imm[pc]!;
+    const c = pcode[pc]!;
+    const d = pdst[pc]!;
+    const s = psrc[pc]!;
+    const o = poff[pc]!;
+    const i = pimm[pc]!;
     code[pc] = c;
     dst[pc] = 2 * d;
     src[pc] = 2 * s;
     off[pc] = o;
     imm[pc] = i;
-    if (kinds[pc * 11] === UNSET) {
+    aux[pc] = 0;
+    let cur = states[pc]!;
+    if (cur === UNREACHED) {
       code[pc] = OP_BAIL; // not reached by any path
       continue;
     }
-    for (let r = 0; r < 11; r++) cur[r] = kinds[pc * 11 + r]!;
     if (d > 10 || s > 10) return `register field above R10 at ${pc}`;
-    const scalar = (r: number): boolean => cur[r] === SCALAR;
     const cls = c & 0x07;
     let fallsThrough = true;
     let target = -1;
     if (cls === 0x04 || cls === 0x07) {
+      if (d === 10) return `write to R10 at ${pc}`;
       const op = c & 0xf0;
       const x = (c & 0x08) !== 0;
+      const kd = kindOf(cur, d);
+      const ks = kindOf(cur, s);
       if (op === 0xb0) {
         // MOV: MOV64 X (off 0) moves the kind with the value; MOVSX and MOV32 X need a number
-        if (c === 0xbf && o === 0) cur[d] = cur[s]!;
-        else if (x && !scalar(s)) return `MOV of a pointer at ${pc}`;
-        else cur[d] = SCALAR;
+        if (c === 0xbf && o === 0) cur = withKind(cur, d, ks);
+        else if (x && ks !== SCALAR) return `MOV of a pointer at ${pc}`;
+        else cur = withKind(cur, d, SCALAR);
       } else if (c === 0x07 || c === 0x17) {
         // ALU64 ADD/SUB K: a data pointer moves within the packet
-        if (cur[d] !== SCALAR && cur[d] !== DATA) return `ALU on a pointer at ${pc}`;
+        if (kd !== SCALAR && kd !== DATA) return `ALU on a pointer at ${pc}`;
       } else {
-        if (!scalar(d) || (x && op !== 0x80 && op !== 0xd0 && !scalar(s))) return `ALU on a pointer at ${pc}`;
-        cur[d] = SCALAR;
+        if (kd !== SCALAR || (x && op !== 0x80 && op !== 0xd0 && ks !== SCALAR)) return `ALU on a pointer at ${pc}`;
+        cur = withKind(cur, d, SCALAR);
       }
     } else if (cls === 0x05 || cls === 0x06) {
       const op = c & 0xf0;
       if (c === 0x95) {
-        if (!scalar(0)) return `EXIT with a pointer in R0 at ${pc}`;
+        if (kindOf(cur, 0) !== SCALAR) return `EXIT with a pointer in R0 at ${pc}`;
         fallsThrough = false;
       } else if (c === 0x85) {
         if (!HELPER_IDS.has(i)) return `call of helper ${i} at ${pc}`;
-        for (const w of HELPER_ARGS.get(i)!) if (!scalar(w >> 1)) return `helper ${i} argument not a number at ${pc}`;
-        helpers.add(i);
-        cur[0] = SCALAR;
+        const args = HELPER_ARGS[i]!;
+        for (let r = 1; r <= 5; r++) if ((args & (1 << r)) !== 0 && kindOf(cur, r) !== SCALAR) return `helper ${i} argument not a number at ${pc}`;
+        helpers |= 1 << i;
+        cur = withKind(cur, 0, SCALAR);
       } else if (c === 0x05) {
         target = pc + 1 + o;
         fallsThrough = false;
@@ -210,68 +256,84 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number): SkbProgram 
         return `jump opcode 0x${c.toString(16)} at ${pc}`;
       } else {
         const x = (c & 0x08) !== 0;
+        const kd = kindOf(cur, d);
         // a dev pointer compared with 0 (JEQ/JNE): 1 or 0 answers as the pointer does
-        const devTest = cur[d] === DEV && !x && i === 0 && cls === 0x05 && (op === 0x10 || op === 0x50);
-        if (!devTest && (!scalar(d) || (x && !scalar(s)))) return `compare of a pointer at ${pc}`;
+        const devTest = kd === DEV && !x && i === 0 && cls === 0x05 && (op === 0x10 || op === 0x50);
+        if (!devTest && (kd !== SCALAR || (x && kindOf(cur, s) !== SCALAR))) return `compare of a pointer at ${pc}`;
         target = pc + 1 + o;
       }
       if (target >= 0 && target <= pc) return `backward jump at ${pc}`;
     } else if (cls === 0x01) {
       if ((c & 0xe0) !== 0x60) return `load mode 0x${(c & 0xe0).toString(16)} at ${pc}`;
+      if (d === 10) return `write to R10 at ${pc}`;
       const size = sizeOf(c);
-      switch (cur[s]) {
+      switch (kindOf(cur, s)) {
         case CTX: {
           const f = CTX_FIELDS.get((o << 4) | size);
           if (f === undefined) return `ctx load of ${size} bytes at offset ${o} at ${pc}`;
           code[pc] = OP_LD_CTX;
           imm[pc] = f;
-          cur[d] = f === F_DATA_PTR ? DATA : f === F_DEV_PTR ? DEV : SCALAR;
+          cur = withKind(cur, d, f === F_DATA_PTR ? DATA : f === F_DEV_PTR ? DEV : SCALAR);
           break;
         }
         case DATA:
           code[pc] = OP_LD_DATA;
           aux[pc] = size;
-          cur[d] = SCALAR;
+          cur = withKind(cur, d, SCALAR);
           break;
         case FP:
           if (size !== 4 || (o & 3) !== 0 || o >= 0) return `stack load of ${size} bytes at ${o} at ${pc}`;
           code[pc] = -o > stackSize ? OP_BAIL : OP_LD_STACK;
           aux[pc] = -o >> 2;
-          cur[d] = SCALAR;
+          cur = withKind(cur, d, SCALAR);
           break;
         case DEV: {
           const f = DEV_FIELDS.get((o << 4) | size);
           if (f === undefined) return `dev load of ${size} bytes at offset ${o} at ${pc}`;
           code[pc] = OP_LD_DEV;
           imm[pc] = f;
-          cur[d] = SCALAR;
+          cur = withKind(cur, d, SCALAR);
           break;
         }
         default:
           return `load through a number at ${pc}`;
       }
     } else if (cls === 0x03) {
-      if (c !== 0x63 || cur[d] !== FP || !scalar(s) || (o & 3) !== 0 || o >= 0) return `store 0x${c.toString(16)} at ${pc}`;
+      if (c !== 0x63 || kindOf(cur, d) !== FP || kindOf(cur, s) !== SCALAR || (o & 3) !== 0 || o >= 0) return `store 0x${c.toString(16)} at ${pc}`;
       code[pc] = -o > stackSize ? OP_BAIL : OP_ST_STACK;
       aux[pc] = -o >> 2;
     } else if (c === 0x18) {
       if (pc + 1 >= len) return `ld_imm64 without its second slot at ${pc}`;
-      cur[d] = SCALAR;
-      merge(pc + 2);
-      code[pc + 1] = p.code[pc + 1]!;
-      imm[pc + 1] = p.imm[pc + 1]!;
+      if (d === 10) return `write to R10 at ${pc}`;
+      cur = withKind(cur, d, SCALAR);
+      const to = pc + 2;
+      states[to] = states[to] === UNREACHED ? cur : states[to] === cur ? cur : meet(states[to]!, cur);
+      code[pc + 1] = pcode[pc + 1]!;
+      dst[pc + 1] = 0;
+      src[pc + 1] = 0;
+      off[pc + 1] = 0;
+      aux[pc + 1] = 0;
+      imm[pc + 1] = pimm[pc + 1]!;
       pc++;
       continue;
     } else {
       return `opcode 0x${c.toString(16)} at ${pc}`;
     }
-    if (fallsThrough) merge(pc + 1);
+    if (fallsThrough) {
+      const to = pc + 1;
+      const st = states[to]!;
+      states[to] = st === UNREACHED || st === cur ? cur : meet(st, cur);
+    }
     if (target >= 0) {
       if (target >= len) return `jump past the end at ${pc}`;
-      merge(target);
+      const st = states[target]!;
+      states[target] = st === UNREACHED || st === cur ? cur : meet(st, cur);
     }
   }
-  return { len, code, dst, src, off, imm, aux, stackWords: stackSize >> 2, helpers: [...helpers] };
+  into.len = len;
+  into.stackWords = stackSize >> 2;
+  into.helpers = helperList(helpers);
+  return into;
 }
 
 /** The value of a field of the skb, as the ctx image holds it (little-endian bytes of model/ebpf/skbmem.ts). */

@@ -3,17 +3,17 @@
 // the charge, skFilterCharge) on a program's columns, emitting straight into a typed instruction
 // buffer. The same verdict (errno, stage, rule, pc) and the same eBPF instructions as the spec.
 //
-// How it is fast: each classic instruction that is not a jump or a store expands to a sequence
-// that depends only on (code, k) and the kernel record, so it is expanded once (by the spec's own
-// convertBpfLdAbs / convertBpfExtensions and instruction builders) and kept packed in a cache; the
-// kernel's two calls and two passes become one pass for the lengths and checks and one that copies
-// the cached expansions and writes the jumps with their final offsets. What the kernel's passes
-// would reject is found from the lengths alone:
+// How it is fast: one pass over the classic program emits every instruction's expansion straight
+// into the buffer (after room for the longest prologue) and records where each one starts; the
+// jumps are emitted with offset 0 and patched once every start is known. What the kernel's two
+// calls and their passes would reject is found from those starts alone:
 //   - first call: a jump target out of range, an unknown opcode (the first such pc);
 //   - second call, first iteration: forward targets still read addrs[t] == 0, so a jump emitted at
 //     eBPF index e fails when e + 1 > 32768 (the first such pc; F:701-711);
 //   - second iteration: the real offset outside s16 (the first such pc).
-import type { SockFilter } from '../../model/cbpf/insn.js';
+// Each expansion is the spec's (model/migrate/ldabs.ts convertBpfLdAbs, extensions.ts
+// convertBpfExtensions, convert.ts convertInsn) written out field by field; the ancillary loads,
+// 16 values of k, are the spec's own sequences, kept once per k.
 import type { KernelConfig } from '../../model/kernel.js';
 import {
   BPF_ALU,
@@ -40,21 +40,15 @@ import {
   BPF_REG_0,
   BPF_REG_A,
   BPF_REG_ARG1,
+  BPF_REG_ARG2,
+  BPF_REG_ARG3,
+  BPF_REG_ARG4,
   BPF_REG_CTX,
   BPF_REG_D,
   BPF_REG_FP,
   BPF_REG_H,
   BPF_REG_TMP,
   BPF_REG_X,
-  bpfAlu32Imm,
-  bpfAlu32Reg,
-  bpfExitInsn,
-  bpfJmpImm,
-  bpfLdxMem,
-  bpfMov32Imm,
-  bpfMov32Reg,
-  bpfMov64Reg,
-  bpfRawInsn,
   type BpfInsn,
 } from '../../model/ebpf/insn.js';
 import { bpfInterpreterStackSize } from '../../model/ebpf/interp.js';
@@ -62,7 +56,7 @@ import { SK_BUFF } from '../../model/ebpf/layout.js';
 import { skFilterCharge } from '../../model/migrate/charge.js';
 import { CONVERT_RULE_AT, bpfProgSelectRuntime, type ConvertRule } from '../../model/migrate/convert.js';
 import { convertBpfExtensions } from '../../model/migrate/extensions.js';
-import { convertBpfLdAbs } from '../../model/migrate/ldabs.js';
+import { HELPER_SKB_LOAD_8, HELPER_SKB_LOAD_16, HELPER_SKB_LOAD_32 } from '../../model/ebpf/helpers.js';
 import { ENOTSUPP } from '../../model/uapi.js';
 import type { ClassicColumns } from '../cbpf/program.js';
 
@@ -113,7 +107,7 @@ export class EbpfBuffer {
   }
 }
 
-/** A cached expansion: packed instructions (code, dst, src, off, imm) and whether it set seen_ld_abs. */
+/** An ancillary load's sequence (the spec's convertBpfExtensions), packed. */
 interface Expansion {
   readonly n: number;
   readonly code: Uint8Array;
@@ -121,14 +115,11 @@ interface Expansion {
   readonly src: Uint8Array;
   readonly off: Int16Array;
   readonly imm: Int32Array;
-  readonly ldAbs: boolean;
 }
 
-const UNKNOWN: Expansion = { n: -1, code: new Uint8Array(0), dst: new Uint8Array(0), src: new Uint8Array(0), off: new Int16Array(0), imm: new Int32Array(0), ldAbs: false };
-
-function pack(insns: readonly BpfInsn[], ldAbs: boolean): Expansion {
+function pack(insns: readonly BpfInsn[]): Expansion {
   const n = insns.length;
-  const e = { n, code: new Uint8Array(n), dst: new Uint8Array(n), src: new Uint8Array(n), off: new Int16Array(n), imm: new Int32Array(n), ldAbs };
+  const e = { n, code: new Uint8Array(n), dst: new Uint8Array(n), src: new Uint8Array(n), off: new Int16Array(n), imm: new Int32Array(n) };
   insns.forEach((x, i) => {
     e.code[i] = x.code;
     e.dst[i] = x.dst;
@@ -139,72 +130,38 @@ function pack(insns: readonly BpfInsn[], ldAbs: boolean): Expansion {
   return e;
 }
 
-// model/migrate/convert.ts convertInsn, for the classic codes whose expansion is a pure function of
-// (code, k, config): everything but the jumps and ST/STX. UNKNOWN for a code the converter rejects.
-function expandPure(code: number, k: number, config: KernelConfig): Expansion {
-  const fp: SockFilter = { code, jt: 0, jf: 0, k };
-  switch (code) {
-    case 0x0c: case 0x04: case 0x1c: case 0x14: case 0x5c: case 0x54: case 0x4c: case 0x44: // prettier-ignore
-    case 0x6c: case 0x64: case 0x7c: case 0x74: case 0xac: case 0xa4: case 0x2c: case 0x24: // prettier-ignore
-    case 0x3c: case 0x34: case 0x9c: case 0x94: case 0x84: // prettier-ignore
-    case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: { // prettier-ignore
-      if (code === 0x20 || code === 0x28 || code === 0x30) {
-        const ext = convertBpfExtensions(fp, config);
-        if (ext) return pack(ext, false);
-      }
-      if ((code & 0x07) === 0x00) {
-        const ld = convertBpfLdAbs(fp, config);
-        if (ld) return pack(ld, true);
-      }
-      const out: BpfInsn[] = [];
-      if (code === 0x3c || code === 0x9c) {
-        out.push(bpfMov32Reg(BPF_REG_X, BPF_REG_X));
-        if (config.divXGuard) out.push(bpfJmpImm(BPF_JNE, BPF_REG_X, 0, 2), bpfAlu32Reg(BPF_XOR, BPF_REG_A, BPF_REG_A), bpfExitInsn());
-      }
-      out.push(bpfRawInsn(code, BPF_REG_A, BPF_REG_X, 0, k));
-      return pack(out, false);
-    }
-    case 0xb1: {
-      const ld = convertBpfLdAbs({ code: 0x30, jt: 0, jf: 0, k }, config)!;
-      return pack(
-        [
-          bpfMov64Reg(BPF_REG_X, BPF_REG_A),
-          ...ld,
-          bpfAlu32Imm(BPF_AND, BPF_REG_A, 0xf),
-          bpfAlu32Imm(BPF_LSH, BPF_REG_A, 2),
-          bpfMov64Reg(BPF_REG_TMP, BPF_REG_X),
-          bpfMov64Reg(BPF_REG_X, BPF_REG_A),
-          bpfMov64Reg(BPF_REG_A, BPF_REG_TMP),
-        ],
-        true,
-      );
-    }
-    case 0x16:
-      return pack([bpfExitInsn()], false);
-    case 0x06:
-      return pack([bpfRawInsn(BPF_ALU | 0xb0 | BPF_K, BPF_REG_0, 0, 0, k), bpfExitInsn()], false);
-    case 0x60:
-    case 0x61:
-      return pack([bpfLdxMem(BPF_W, code === 0x60 ? BPF_REG_A : BPF_REG_X, BPF_REG_FP, -((k * 4 + 4) | 0))], false);
-    case 0x00:
-    case 0x01:
-      return pack([bpfMov32Imm(code === 0x00 ? BPF_REG_A : BPF_REG_X, k)], false);
-    case 0x07:
-      return pack([bpfMov64Reg(BPF_REG_X, BPF_REG_A)], false);
-    case 0x87:
-      return pack([bpfMov64Reg(BPF_REG_A, BPF_REG_X)], false);
-    case 0x80:
-    case 0x81:
-      return pack([bpfLdxMem(BPF_W, code === 0x80 ? BPF_REG_A : BPF_REG_X, BPF_REG_CTX, SK_BUFF.len.offset)], false);
-    case 0x21:
-      return pack([bpfLdxMem(BPF_W, BPF_REG_A, BPF_REG_CTX, k)], false);
-    default:
-      return UNKNOWN;
-  }
-}
+// Opcodes of the instructions the expansions emit (include/uapi/linux/bpf.h encodings).
+const MOV64_X = 0x07 | 0xb0 | BPF_X; // BPF_ALU64 | BPF_MOV | BPF_X
+const MOV64_K = 0x07 | 0xb0 | BPF_K;
+const MOV32_X = BPF_ALU | 0xb0 | BPF_X;
+const MOV32_K = BPF_ALU | 0xb0 | BPF_K;
+const ADD64_K = 0x07 | 0x00 | BPF_K;
+const SUB64_K = 0x07 | BPF_SUB | BPF_K;
+const AND32_K = BPF_ALU | BPF_AND | BPF_K;
+const LSH32_K = BPF_ALU | BPF_LSH | BPF_K;
+const XOR32_X = BPF_ALU | BPF_XOR | BPF_X;
+const JSLT_K = BPF_JMP | 0xc0 | BPF_K;
+const JSGE_K = BPF_JMP | 0x70 | BPF_K;
+const JNE_K = BPF_JMP | BPF_JNE | BPF_K;
+const JA = BPF_JMP | BPF_JA;
+const END_BE = BPF_ALU | 0xd0 | 0x08; // BPF_END | BPF_TO_BE
+const CALL = BPF_JMP | 0x80;
+const EXIT = BPF_JMP | 0x90;
+const LDX_MEM = 0x01 | 0x60; // BPF_LDX | BPF_MEM, | size
+const STX_MEM_W = 0x03 | BPF_W | 0x60;
+/** the load helper of each classic size field (B, H, W) */
+const LOAD_HELPER: readonly number[] = (() => {
+  const h: number[] = [];
+  h[0x10] = HELPER_SKB_LOAD_8;
+  h[0x08] = HELPER_SKB_LOAD_16;
+  h[0x00] = HELPER_SKB_LOAD_32;
+  return h;
+})();
 
-/** Bound on cached expansions per converter; the cache is emptied when it is full. */
-export const EXPANSION_CACHE_LIMIT = 1 << 16;
+/** Room kept for the longest prologue (seen_ld_abs: 7 instructions). */
+const PROLOGUE_MAX = 7;
+/** More than the longest expansion of one classic instruction (LDX MSH far: 21 on x86-64). */
+const EXPANSION_MAX = 32;
 
 /** What the engine's attach path leaves behind for an accepted program. */
 export interface EngineAttached {
@@ -219,33 +176,161 @@ export interface EngineAttached {
 /** The engine's converter for one kernel record; reuse it for every program. */
 export class EngineConverter {
   readonly out = new EbpfBuffer();
-  /** per classic code, the expansions by k (as an int: small integer keys hash fast) */
-  private readonly cache: (Map<number, Expansion> | undefined)[] = new Array(256).fill(undefined);
-  private cached = 0;
-  private lens = new Int32Array(BPF_MAXINSNS);
+  /** the ancillary loads' sequences by k (convertBpfExtensions; null: not an ancillary load) */
+  private readonly ext = new Map<number, Expansion | null>();
   private addrs = new Int32Array(BPF_MAXINSNS);
   stackDepth = 0;
   seenLdAbs = false;
 
   constructor(readonly config: KernelConfig) {}
 
-  private expansion(code: number, k: number): Expansion {
-    if (code > 0xff) return UNKNOWN;
-    let m = this.cache[code];
-    if (m === undefined) this.cache[code] = m = new Map();
-    let e = m.get(k | 0);
+  private extension(k: number): Expansion | null {
+    // every ancillary k is SKF_AD_OFF + x, in the last 4096 values of the u32 range
+    if (k < 0xfffff000) return null;
+    let e = this.ext.get(k);
     if (e === undefined) {
-      e = expandPure(code, k, this.config);
-      if (this.cached >= EXPANSION_CACHE_LIMIT) {
-        this.cache.fill(undefined);
-        this.cached = 0;
-        this.cache[code] = m = new Map();
-      }
-      m.set(k | 0, e);
-      this.cached++;
+      const insns = convertBpfExtensions({ code: 0x20, jt: 0, jf: 0, k }, this.config);
+      e = insns === null ? null : pack(insns);
+      this.ext.set(k, e);
     }
     return e;
   }
+
+  // model/migrate/ldabs.ts convertBpfLdAbs (net/core/filter.c:480), into `out`
+  private ldAbs(code: number, k: number): void {
+    const out = this.out;
+    const config = this.config;
+    const sizeField = code & 0x18;
+    const size = sizeField === 0x10 ? 1 : sizeField === 0x08 ? 2 : 4;
+    const endian = size > 1;
+    const indirect = (code & 0xe0) === 0x40;
+    const offset = k | 0;
+    const ipAlign = config.netIpAlign;
+    // F:491 the inline fast path, with the `offset + ip_align % size == 0` precedence slip (ldAbsFastPath)
+    const fast = !indirect && offset >= 0 && (config.efficientUnalignedAccess || (((offset + ipAlign) | 0) >= 0 && ((offset + (ipAlign % size)) | 0) === 0));
+    if (fast) {
+      const ldxOffOk = offset <= 0x7fff || !config.ldxOffOk;
+      out.push(MOV64_X, BPF_REG_TMP, BPF_REG_H, 0, 0);
+      if (offset) out.push(SUB64_K, BPF_REG_TMP, 0, 0, offset);
+      out.push(JSLT_K, BPF_REG_TMP, 0, 2 + (endian ? 1 : 0) + (ldxOffOk ? 0 : 2), size);
+      if (ldxOffOk) out.push(LDX_MEM | sizeField, BPF_REG_A, BPF_REG_D, (offset << 16) >> 16, 0);
+      else {
+        out.push(MOV64_X, BPF_REG_TMP, BPF_REG_D, 0, 0);
+        out.push(ADD64_K, BPF_REG_TMP, 0, 0, offset);
+        out.push(LDX_MEM | sizeField, BPF_REG_A, BPF_REG_TMP, 0, 0);
+      }
+      if (endian) out.push(END_BE, BPF_REG_A, 0, 0, size * 8);
+      out.push(JA, 0, 0, 8, 0);
+    }
+    // F:517 the slow path: A = bpf_skb_load_helper_N(skb, data, headlen, offset)
+    out.push(MOV64_X, BPF_REG_ARG1, BPF_REG_CTX, 0, 0);
+    out.push(MOV64_X, BPF_REG_ARG2, BPF_REG_D, 0, 0);
+    out.push(MOV64_X, BPF_REG_ARG3, BPF_REG_H, 0, 0);
+    if (!indirect) out.push(MOV64_K, BPF_REG_ARG4, 0, 0, offset);
+    else {
+      out.push(MOV64_X, BPF_REG_ARG4, BPF_REG_X, 0, 0);
+      if (k) out.push(ADD64_K, BPF_REG_ARG4, 0, 0, offset);
+    }
+    out.push(CALL, 0, 0, 0, LOAD_HELPER[sizeField]!);
+    // F:542 a negative helper result ends the program with A = 0
+    out.push(JSGE_K, BPF_REG_A, 0, 2, 0);
+    out.push(XOR32_X, BPF_REG_A, BPF_REG_A, 0, 0);
+    out.push(EXIT, 0, 0, 0, 0);
+  }
+
+  // model/migrate/convert.ts convertInsn for everything but the jumps: false for an unknown opcode
+  private insn(c: number, k: number): boolean {
+    const out = this.out;
+    switch (c) {
+      case 0x0c: case 0x04: case 0x1c: case 0x14: case 0x5c: case 0x54: case 0x4c: case 0x44: // prettier-ignore
+      case 0x6c: case 0x64: case 0x7c: case 0x74: case 0xac: case 0xa4: case 0x2c: case 0x24: // prettier-ignore
+      case 0x34: case 0x94: case 0x84: // prettier-ignore
+        out.push(c, BPF_REG_A, BPF_REG_X, 0, k | 0);
+        return true;
+      case 0x3c:
+      case 0x9c:
+        // F:655 DIV/MOD X: X's upper half cleared, then (kernel record) the X == 0 guard
+        out.push(MOV32_X, BPF_REG_X, BPF_REG_X, 0, 0);
+        if (this.config.divXGuard) {
+          out.push(JNE_K, BPF_REG_X, 0, 2, 0);
+          out.push(XOR32_X, BPF_REG_A, BPF_REG_A, 0, 0);
+          out.push(EXIT, 0, 0, 0, 0);
+        }
+        out.push(c, BPF_REG_A, BPF_REG_X, 0, k | 0);
+        return true;
+      case 0x20:
+      case 0x28:
+      case 0x30: {
+        const e = this.extension(k >>> 0);
+        if (e !== null) {
+          const n = e.n;
+          for (let j = 0; j < n; j++) out.push(e.code[j]!, e.dst[j]!, e.src[j]!, e.off[j]!, e.imm[j]!);
+          return true;
+        }
+        this.seen = true;
+        this.ldAbs(c, k);
+        return true;
+      }
+      case 0x40:
+      case 0x48:
+      case 0x50:
+        this.seen = true;
+        this.ldAbs(c, k);
+        return true;
+      case 0xb1:
+        // F:764 LDX MSH: X = 4 * (byte at k & 0xf), through A and TMP
+        this.seen = true;
+        out.push(MOV64_X, BPF_REG_X, BPF_REG_A, 0, 0);
+        this.ldAbs(0x30, k);
+        out.push(AND32_K, BPF_REG_A, 0, 0, 0xf);
+        out.push(LSH32_K, BPF_REG_A, 0, 0, 2);
+        out.push(MOV64_X, BPF_REG_TMP, BPF_REG_X, 0, 0);
+        out.push(MOV64_X, BPF_REG_X, BPF_REG_A, 0, 0);
+        out.push(MOV64_X, BPF_REG_A, BPF_REG_TMP, 0, 0);
+        return true;
+      case 0x16:
+        out.push(EXIT, 0, 0, 0, 0);
+        return true;
+      case 0x06:
+        out.push(MOV32_K, BPF_REG_0, 0, 0, k | 0);
+        out.push(EXIT, 0, 0, 0, 0);
+        return true;
+      case 0x02:
+      case 0x03: {
+        out.push(STX_MEM_W, BPF_REG_FP, c === 0x02 ? BPF_REG_A : BPF_REG_X, -((k * 4 + 4) | 0), 0);
+        const so = (k * 4 + 4) >>> 0;
+        if (so > this.stackDepth) this.stackDepth = so;
+        return true;
+      }
+      case 0x60:
+      case 0x61:
+        out.push(LDX_MEM | BPF_W, c === 0x60 ? BPF_REG_A : BPF_REG_X, BPF_REG_FP, -((k * 4 + 4) | 0), 0);
+        return true;
+      case 0x00:
+      case 0x01:
+        out.push(MOV32_K, c === 0x00 ? BPF_REG_A : BPF_REG_X, 0, 0, k | 0);
+        return true;
+      case 0x07:
+        out.push(MOV64_X, BPF_REG_X, BPF_REG_A, 0, 0);
+        return true;
+      case 0x87:
+        out.push(MOV64_X, BPF_REG_A, BPF_REG_X, 0, 0);
+        return true;
+      case 0x80:
+      case 0x81:
+        out.push(LDX_MEM | BPF_W, c === 0x80 ? BPF_REG_A : BPF_REG_X, BPF_REG_CTX, SK_BUFF.len.offset, 0);
+        return true;
+      case 0x21:
+        // LDX W ABS: seccomp_data access, A = *(u32 *)(ctx + k)
+        out.push(LDX_MEM | BPF_W, BPF_REG_A, BPF_REG_CTX, k | 0, 0);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** seen_ld_abs of the program being converted */
+  private seen = false;
 
   // model/attach.ts skAttachFilter after bpfCheckFilter: bpf_migrate_filter, then __sk_filter_charge
   /** Attach a checked program: the migrated program (in `out`), or the rejection. */
@@ -263,174 +348,137 @@ export class EngineConverter {
   bpfConvertFilter(p: ClassicColumns): Rejection | null {
     const len = p.len;
     if (len <= 0 || len > BPF_MAXINSNS) return fail('bad-len', null);
-    if (this.lens.length < len) {
-      this.lens = new Int32Array(len);
-      this.addrs = new Int32Array(len);
-    }
-    const lens = this.lens;
+    if (this.addrs.length < len + 1) this.addrs = new Int32Array(len + 1);
     const addrs = this.addrs;
     const code = p.code;
     const ks = p.k;
     const jts = p.jt;
     const jfs = p.jf;
-    // The first call: lengths, seen_ld_abs, and its rejections (first pc wins).
-    let seen = false;
-    let stackDepth = 0;
+    const out = this.out;
+    // The body after room for the longest prologue (7); addrs[i] = where insn i's expansion starts.
+    out.len = PROLOGUE_MAX;
+    this.seen = false;
+    this.stackDepth = 0;
     for (let i = 0; i < len; i++) {
+      if (out.len + EXPANSION_MAX > out.code.length) out.reserve(out.len + EXPANSION_MAX);
+      addrs[i] = out.len;
       const c = code[i]!;
       const k = ks[i]!;
       switch (c) {
         case 0x05: {
+          // the first call's checks (F:694 jump target out of range), then JA with its offset to come
           const t = (i + k + 1) | 0;
           if (t >= len || t < 0) return fail('jump-target-out-of-range', i);
-          lens[i] = 1;
+          out.push(JA, 0, 0, 0, 0);
           break;
         }
         case 0x15: case 0x1d: case 0x45: case 0x4d: case 0x25: case 0x2d: case 0x35: case 0x3d: { // prettier-ignore
           const jt = jts[i]!;
           const jf = jfs[i]!;
-          const tmp = (c & BPF_X) === 0 && (k | 0) < 0 ? 1 : 0;
           const op = c & 0xf0;
           // convertCondJump: one jump to jt (jf == 0), one inverted jump to jf (jt == 0, not JSET), or both
-          if (jf === 0) {
-            if (i + jt + 1 >= len) return fail('jump-target-out-of-range', i);
-            lens[i] = tmp + 1;
-          } else if (jt === 0 && op !== 0x40) {
-            if (i + jf + 1 >= len) return fail('jump-target-out-of-range', i);
-            lens[i] = tmp + 1;
+          if (jf === 0 ? i + jt + 1 >= len : jt === 0 && op !== 0x40 ? i + jf + 1 >= len : i + jt + 1 >= len || i + jf + 1 >= len)
+            return fail('jump-target-out-of-range', i);
+          let src: number;
+          let imm: number;
+          let srcBit: number;
+          if ((c & BPF_X) === 0 && (k | 0) < 0) {
+            // F:740 a negative k is moved into TMP first (the jump compares with the sign-extended s32)
+            out.push(MOV32_K, BPF_REG_TMP, 0, 0, k | 0);
+            src = BPF_REG_TMP;
+            imm = 0;
+            srcBit = BPF_X;
           } else {
-            if (i + jt + 1 >= len || i + jf + 1 >= len) return fail('jump-target-out-of-range', i);
-            lens[i] = tmp + 2;
+            imm = k | 0;
+            srcBit = c & BPF_X;
+            src = srcBit === BPF_X ? BPF_REG_X : 0;
+          }
+          if (jf === 0) out.push(BPF_JMP | op | srcBit, BPF_REG_A, src, 0, imm);
+          else if (jt === 0 && op !== 0x40) {
+            const inv = op === BPF_JEQ ? BPF_JNE : op === BPF_JGT ? BPF_JLE : op === BPF_JGE ? BPF_JLT : 0;
+            out.push(BPF_JMP | inv | srcBit, BPF_REG_A, src, 0, imm);
+          } else {
+            out.push(BPF_JMP | op | srcBit, BPF_REG_A, src, 0, imm);
+            out.push(JA, 0, 0, 0, 0);
           }
           break;
         }
-        case 0x02:
-        case 0x03: {
-          lens[i] = 1;
-          const so = (k * 4 + 4) >>> 0;
-          if (so > stackDepth) stackDepth = so;
-          break;
-        }
-        default: {
-          const e = this.expansion(c, k);
-          if (e.n < 0) return fail('unknown-opcode', i);
-          if (e.ldAbs) seen = true;
-          lens[i] = e.n;
-        }
+        default:
+          if (!this.insn(c, k)) return fail('unknown-opcode', i);
       }
     }
-    // The second call, first iteration (forward targets read addrs[t] == 0), then the second.
-    const start = 3 + (seen ? 4 : 0);
-    let at = start;
+    const seen = this.seen;
+    // The prologue's real length; the body moves up when it is the short one.
+    const shift = PROLOGUE_MAX - (seen ? 7 : 3);
+    const end = out.len;
+    addrs[len] = end;
+    // The second call's checks, in eBPF indices after the prologue: e = addrs[i] - shift.
     let real: number | null = null;
-    for (let i = 0; i < len; i++) {
-      addrs[i] = at;
-      at += lens[i]!;
-    }
     for (let i = 0; i < len; i++) {
       const c = code[i]!;
       if (c !== 0x05 && (c & 0x07) !== BPF_JMP) continue;
       const k = ks[i]!;
-      const e = addrs[i]!;
+      const e = addrs[i]! - shift;
       if (c === 0x05) {
         if (e + 1 > 0x8000) return fail('jump-offset-overflow', i);
-        if (real === null && addrs[(i + k + 1) | 0]! - e - 1 > 0x7fff) real = i;
+        if (real === null && addrs[(i + k + 1) | 0]! - shift - e - 1 > 0x7fff) real = i;
         continue;
       }
       const jt = jts[i]!;
       const jf = jfs[i]!;
       const slot0 = (c & BPF_X) === 0 && (k | 0) < 0 ? 1 : 0;
       const op = c & 0xf0;
-      // the jumps this instruction emits: (slot, target)
       const single = jf === 0 ? i + jt + 1 : jt === 0 && op !== 0x40 ? i + jf + 1 : -1;
       if (single >= 0) {
         if (e + 1 + slot0 > 0x8000) return fail('jump-offset-overflow', i);
-        if (real === null && addrs[single]! - e - 1 - slot0 > 0x7fff) real = i;
+        if (real === null && addrs[single]! - shift - e - 1 - slot0 > 0x7fff) real = i;
       } else {
         if (e + 1 + slot0 > 0x8000) return fail('jump-offset-overflow', i);
         if (e + 2 + slot0 > 0x8000) return fail('jump-offset-overflow', i);
-        if (real === null && (addrs[i + jt + 1]! - e - 1 - slot0 > 0x7fff || addrs[i + jf + 1]! - e - 2 - slot0 > 0x7fff)) real = i;
+        if (real === null && (addrs[i + jt + 1]! - shift - e - 1 - slot0 > 0x7fff || addrs[i + jf + 1]! - shift - e - 2 - slot0 > 0x7fff)) real = i;
       }
     }
     if (real !== null) return fail('jump-offset-overflow', real);
-    // Emit: the prologue (F:602-623), then each expansion with its final offsets.
-    const out = this.out;
-    out.len = 0;
-    out.reserve(at);
-    out.push(BPF_ALU | BPF_XOR | BPF_X, BPF_REG_A, BPF_REG_A, 0, 0);
-    out.push(BPF_ALU | BPF_XOR | BPF_X, BPF_REG_X, BPF_REG_X, 0, 0);
-    out.push(0x07 | 0xb0 | BPF_X, BPF_REG_CTX, BPF_REG_ARG1, 0, 0);
-    if (seen) {
-      out.push(0x01 | 0x18 | 0x60, BPF_REG_D, BPF_REG_CTX, SK_BUFF.data.offset, 0);
-      out.push(0x01 | BPF_W | 0x60, BPF_REG_H, BPF_REG_CTX, SK_BUFF.len.offset, 0);
-      out.push(0x01 | BPF_W | 0x60, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dataLen.offset, 0);
-      out.push(BPF_ALU | BPF_SUB | BPF_X, BPF_REG_H, BPF_REG_TMP, 0, 0);
-    }
+    // Patch the jumps' offsets (relative, so the shift does not change them).
+    const off = out.off;
     for (let i = 0; i < len; i++) {
       const c = code[i]!;
-      const k = ks[i]!;
+      if (c !== 0x05 && (c & 0x07) !== BPF_JMP) continue;
       const e = addrs[i]!;
-      switch (c) {
-        case 0x05:
-          out.push(BPF_JMP | BPF_JA, 0, 0, addrs[(i + k + 1) | 0]! - e - 1, 0);
-          break;
-        case 0x15: case 0x1d: case 0x45: case 0x4d: case 0x25: case 0x2d: case 0x35: case 0x3d: { // prettier-ignore
-          const jt = jts[i]!;
-          const jf = jfs[i]!;
-          let src: number;
-          let imm: number;
-          let srcBit: number;
-          let slot = 0;
-          if ((c & BPF_X) === 0 && (k | 0) < 0) {
-            out.push(BPF_ALU | 0xb0 | BPF_K, BPF_REG_TMP, 0, 0, k | 0);
-            src = BPF_REG_TMP;
-            imm = 0;
-            srcBit = BPF_X;
-            slot = 1;
-          } else {
-            imm = k | 0;
-            srcBit = c & BPF_X;
-            src = srcBit === BPF_X ? BPF_REG_X : 0;
-          }
-          const op = c & 0xf0;
-          if (jf === 0) {
-            out.push(BPF_JMP | op | srcBit, BPF_REG_A, src, addrs[i + jt + 1]! - e - 1 - slot, imm);
-            break;
-          }
-          if (jt === 0 && op !== 0x40) {
-            const inv = op === BPF_JEQ ? BPF_JNE : op === BPF_JGT ? BPF_JLE : op === BPF_JGE ? BPF_JLT : 0;
-            out.push(BPF_JMP | inv | srcBit, BPF_REG_A, src, addrs[i + jf + 1]! - e - 1 - slot, imm);
-            break;
-          }
-          out.push(BPF_JMP | op | srcBit, BPF_REG_A, src, addrs[i + jt + 1]! - e - 1 - slot, imm);
-          out.push(BPF_JMP | BPF_JA, 0, 0, addrs[i + jf + 1]! - e - 2 - slot, 0);
-          break;
-        }
-        case 0x02:
-        case 0x03:
-          out.push(0x03 | BPF_W | 0x60, BPF_REG_FP, c === 0x02 ? BPF_REG_A : BPF_REG_X, -((k * 4 + 4) | 0), 0);
-          break;
-        default: {
-          const x = this.expansion(c, k);
-          const n = x.n;
-          const base = out.len;
-          const oc = out.code;
-          const od = out.dst;
-          const os = out.src;
-          const oo = out.off;
-          const oi = out.imm;
-          for (let j = 0; j < n; j++) {
-            oc[base + j] = x.code[j]!;
-            od[base + j] = x.dst[j]!;
-            os[base + j] = x.src[j]!;
-            oo[base + j] = x.off[j]!;
-            oi[base + j] = x.imm[j]!;
-          }
-          out.len = base + n;
-        }
+      if (c === 0x05) {
+        off[e] = addrs[(i + ks[i]! + 1) | 0]! - e - 1;
+        continue;
+      }
+      const jt = jts[i]!;
+      const jf = jfs[i]!;
+      const at = e + ((c & BPF_X) === 0 && (ks[i]! | 0) < 0 ? 1 : 0);
+      const op = c & 0xf0;
+      if (jf === 0) off[at] = addrs[i + jt + 1]! - at - 1;
+      else if (jt === 0 && op !== 0x40) off[at] = addrs[i + jf + 1]! - at - 1;
+      else {
+        off[at] = addrs[i + jt + 1]! - at - 1;
+        off[at + 1] = addrs[i + jf + 1]! - at - 2;
       }
     }
-    this.stackDepth = stackDepth;
+    // The prologue (F:602-623) in front of the body.
+    if (shift > 0) {
+      out.code.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
+      out.dst.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
+      out.src.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
+      out.off.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
+      out.imm.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
+    }
+    out.len = 0;
+    out.push(XOR32_X, BPF_REG_A, BPF_REG_A, 0, 0);
+    out.push(XOR32_X, BPF_REG_X, BPF_REG_X, 0, 0);
+    out.push(MOV64_X, BPF_REG_CTX, BPF_REG_ARG1, 0, 0);
+    if (seen) {
+      out.push(0x01 | 0x18 | 0x60, BPF_REG_D, BPF_REG_CTX, SK_BUFF.data.offset, 0);
+      out.push(LDX_MEM | BPF_W, BPF_REG_H, BPF_REG_CTX, SK_BUFF.len.offset, 0);
+      out.push(LDX_MEM | BPF_W, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dataLen.offset, 0);
+      out.push(BPF_ALU | BPF_SUB | BPF_X, BPF_REG_H, BPF_REG_TMP, 0, 0);
+    }
+    out.len = end - shift;
     this.seenLdAbs = seen;
     return null;
   }

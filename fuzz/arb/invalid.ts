@@ -95,12 +95,14 @@ const nat31 = (w: number): number => w >>> 1;
 /** flen == 0 (net/core/filter.c:1045). */
 export const lenZeroOf = (): InvalidCase => check([], 'len-zero', null, 'empty');
 
+const LD0: SockFilter = Object.freeze({ code: 0x00, jt: 0, jf: 0, k: 0 });
+
 /** flen > BPF_MAXINSNS (net/core/filter.c:1045): 4097.. and the sock_fprog.len maximum 0xffff. */
 export function lenTooLongOf(base: SockFilter[], r: Words): InvalidCase {
   const w = r();
   const n = (w & 1) === 0 ? BPF_MAXINSNS + 1 + ((w >>> 1) % 64) : 0xffff;
-  const prog: SockFilter[] = new Array(n);
-  for (let i = 0; i < n - base.length; i++) prog[i] = { code: 0x00, jt: 0, jf: 0, k: i };
+  // `ld #0` fillers (one shared record: the length is all bpf_check_basics_ok reads), then the base
+  const prog: SockFilter[] = new Array<SockFilter>(n).fill(LD0);
   for (let i = 0; i < base.length; i++) prog[n - base.length + i] = base[i]!;
   return check(prog, 'len-too-long', null, n === 0xffff ? 'fprog-max' : 'over-4096');
 }

@@ -372,7 +372,7 @@ export type PacketDraw = readonly [kind: number, xs: readonly number[], payload:
 const U32 = fc.integer({ min: 0, max: 0xffffffff });
 
 /** The bytes of `words` (each u32 big-endian), less the last `trim` (0..3) bytes. */
-export function wordBytes(words: readonly number[], trim = 0): Uint8Array {
+export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
   const out = new Uint8Array(Math.max(0, 4 * words.length - trim));
   for (let i = 0; i < out.length; i++) out[i] = (words[i >>> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
   return out;
