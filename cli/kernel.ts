@@ -8,6 +8,9 @@ import { isVariantName, VARIANT_NAMES, variantConfig } from '../model/variants.j
 import { KernelOracle } from '../oracle/kernel/judge.js';
 import { liveConfig, readKernelParams, type KernelParams } from '../oracle/kernel/params.js';
 import { probeBpfProgHeader } from '../oracle/kernel/probe.js';
+import { JitImageOracle } from '../oracle/kernel/jitimage.js';
+import { liveJitFacts } from '../oracle/kernel/jitfacts.js';
+import type { X86JitFacts } from '../model/jit/facts.js';
 import { InputError } from './io.js';
 
 export interface KernelFlags {
@@ -50,7 +53,24 @@ export interface LiveKernel {
 export async function probeLiveWith(oracle: KernelOracle): Promise<LiveKernel> {
   const params = readKernelParams();
   const header = await probeBpfProgHeader(oracle, liveConfig(params), params.optmemMax);
-  return { params, header, config: liveConfig(params, header ?? undefined), note: header === null ? 'sizeof(struct bpf_prog) could not be pinned down by the charge probe' : null };
+  const jit = params.arch === 'x86_64' ? await probeJit() : null;
+  const notes = [
+    ...(header === null ? ['sizeof(struct bpf_prog) could not be pinned down by the charge probe'] : []),
+    ...(jit !== null && 'missing' in jit ? [`the x86-64 JIT's facts are not known (${jit.missing}): its acceptance is not modelled`] : []),
+  ];
+  const x86Jit = jit !== null && !('missing' in jit) ? jit : null;
+  return { params, header, config: liveConfig(params, header ?? undefined, x86Jit), note: notes.length > 0 ? notes.join('; ') : null };
+}
+
+/** The running kernel's x86-64 JIT facts, read off its own JIT output (oracle/kernel/jitfacts.ts). */
+async function probeJit(): Promise<X86JitFacts | { missing: string }> {
+  const o = await JitImageOracle.open();
+  if ('missing' in o) return o;
+  try {
+    return await liveJitFacts(o);
+  } finally {
+    await o.close();
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { makeEntry, writeEntry } from '../fuzz/corpus.js';
 import { mkdirSync } from 'node:fs';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
+import { runWeb, type WebFlags } from './commands/web.js';
 import { PATH_NAMES, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
 import { checkExpressible, formatError, printProgram } from './formats/index.js';
 import { InputError, readInput, writeOutputAtomic } from './io.js';
@@ -212,6 +213,16 @@ export function buildCli(): Command {
       const res = await runKdiff(o, o, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('web')
+    .description('serve the browser page (npm run build:web) on localhost: the model run in the page, classic and eBPF stepped side by side')
+    .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--dir <dir>', 'directory of a page built elsewhere (npm run build:web -- --out DIR)')
+    .action(async (o: WebFlags) => {
+      await runWeb(o, (line) => out(`${line}\n`));
     });
 
   const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');

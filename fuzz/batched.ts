@@ -226,7 +226,10 @@ export class LaneSpec {
         answer: { verdict: a.verdict, result: null, ...(a.counters ? { counters: a.counters } : {}) },
       };
     }
-    if (!specAccepts) return null;
+    if (!specAccepts) {
+      if (stats && ref.verdict!.rule.startsWith('jit-') && ref.verdict!.rule !== 'jit-required') bump(stats.counters, 'x86-64 JIT refusals (-ENOTSUPP) predicted by model/jit');
+      return null;
+    }
     for (let i = 0; i < s.inputs.length; i++) {
       const r = a.results[i] ?? { known: 'none', reason: 'no answer' };
       const v = ref.values[i]!;
@@ -261,7 +264,9 @@ export class LaneSpec {
   // A verdict difference the model explains by what it leaves out: -ENOTSUPP from a judge compared
   // with the kernel path, where the kernel path attaches but refuses with -ENOTSUPP when the JIT fails
   // (kernel/bpf/core.c bpf_prog_select_runtime under CONFIG_BPF_JIT_ALWAYS_ON).
+  // With the x86-64 JIT modelled (KernelConfig.x86Jit), its -ENOTSUPP is predicted, never explained.
   private explainVerdict(s: SpecAnswer, j: BatchedJudge, a: JudgeAnswer): string | null {
+    if (this.config.x86Jit !== null && this.config.arch === 'x86_64') return null;
     if (j.against !== 'kernel' || s.kernel.verdict !== null || a.verdict.accepted || a.verdict.errno !== -ENOTSUPP) return null;
     const r = this.noJit.load(s.prog);
     return r !== null && r.errno === -ENOTSUPP ? 'jit-failure' : null;

@@ -15,7 +15,8 @@ import {
 } from '../model/cbpf/eval.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
-import { EINVAL, ENOMEM } from '../model/uapi.js';
+import { EINVAL, ENOMEM, ENOTSUPP } from '../model/uapi.js';
+import { bpfConvertFilter, bpfProgSelectRuntime, x86Jit, type X86Jit } from '../model/migrate/convert.js';
 import { convertedLen, jumpOverflowPc } from './arb/ebpf-size.js';
 
 export interface RuntimeDivergence {
@@ -40,7 +41,7 @@ export interface AttachDivergence {
   readonly title: string;
   /** What the kernel path returns where classic semantics accept. */
   readonly errno: number;
-  readonly stage: 'convert' | 'charge';
+  readonly stage: 'convert' | 'charge' | 'runtime';
   readonly rule: string;
   readonly explanation: string;
   readonly at: readonly string[];
@@ -157,6 +158,23 @@ export const ATTACH_DIVERGENCES: readonly AttachDivergence[] = [
     at: ['net/core/filter.c:1226', 'net/core/filter.c:1232'],
     example: 'divergences/optmem-exceeded.json',
   },
+  {
+    kind: 'attach',
+    id: 'x86-jit-refused',
+    title: 'a program the x86-64 JIT cannot compile: accepted classically, -ENOTSUPP from bpf_prog_select_runtime with the JIT required',
+    errno: -ENOTSUPP,
+    stage: 'runtime',
+    rule: 'jit-emit-mismatch',
+    explanation:
+      'bpf_int_jit_compile stops at two passes of equal total length; backward jumps (exits after the first) measure from two ' +
+      'passes, so two jumps can trade sizes with the total unchanged and the emitting pass finds an insn that moved ' +
+      '("bpf_jit: fatal error"); the padding passes fail likewise. The program stays interpreted, which with the JIT required is ' +
+      '-ENOTSUPP (corpus/reports/x86-jit-convergence.md). Predicted by model/jit on the migrated program (the rule names the ' +
+      'JIT failure: jit-emit-mismatch, jit-jmp-padding, ...); there is no independent calculation of the JIT\'s lengths: the ' +
+      'live kernel checks them (test/jit/live.test.ts).',
+    at: ['arch/x86/net/bpf_jit_comp.c:2741', 'kernel/bpf/core.c:2392'],
+    example: 'divergences/x86-jit-refused.json',
+  },
 ];
 
 export const DIVERGENCES: readonly Divergence[] = [...RUNTIME_DIVERGENCES, ...ATTACH_DIVERGENCES];
@@ -175,6 +193,28 @@ export const firedDivergences = (events: number, config: KernelConfig): RuntimeD
 export interface PredictedAttach {
   readonly divergence: AttachDivergence;
   readonly pc: number | null;
+  /** the rule when it is not the entry's (the x86-64 JIT's failure) */
+  readonly rule?: string;
+}
+
+/**
+ * The x86-64 JIT's refusal of a program the converter takes (model/jit on the migrated program, with
+ * the record's KernelConfig.x86Jit), when the JIT is required; null otherwise.
+ */
+export function predictJitRefusal(prog: Program, config: KernelConfig, outcome?: () => X86Jit | null): PredictedAttach | null {
+  if (config.x86Jit === null || config.arch !== 'x86_64' || !config.jitRequested || !config.jitAvailable) return null;
+  let jit: X86Jit;
+  if (outcome !== undefined) {
+    const o = outcome();
+    if (o === null) return null;
+    jit = o;
+  } else {
+    const c = bpfConvertFilter(prog, config);
+    if (!('ok' in c)) return null;
+    jit = x86Jit(prog, c, config.x86Jit);
+  }
+  if (jit.result.jited || bpfProgSelectRuntime(config, jit) !== null) return null;
+  return { divergence: ATTACH_DIVERGENCES[2]!, pc: jit.result.insn === null ? null : jit.pcOf(jit.result.insn), rule: `jit-${jit.result.reason}` };
 }
 
 /**
@@ -182,12 +222,15 @@ export interface PredictedAttach {
  * when it attaches. From the expansion sizes alone (kernel-spec Appendix A), independently of
  * model/migrate: a jump offset overflow first (conversion runs before the charge), then the charge.
  */
-export function predictAttach(prog: Program, config: KernelConfig): PredictedAttach | null {
+export function predictAttach(prog: Program, config: KernelConfig, jitOutcome?: () => X86Jit | null): PredictedAttach | null {
   const len = convertedLen(prog, config);
   // No jump can overflow s16 in a program of at most 32768 eBPF instructions: every emitted index
   // e < len gives e + 1 <= 32768 in the first iteration, and a forward offset below len after it.
   const pc = len > 0x8000 ? jumpOverflowPc(prog, config) : null;
   if (pc !== null) return { divergence: ATTACH_DIVERGENCES[0]!, pc };
+  // bpf_prog_select_runtime comes before the charge: the x86-64 JIT, where the record models it
+  const jit = predictJitRefusal(prog, config, jitOutcome);
+  if (jit !== null) return jit;
   const size = config.bpfProgHeaderSize + 8 * len;
   // __sk_filter_charge on a fresh socket: size <= optmem_max && 0 + size < optmem_max, i.e. size < optmem_max
   if (!(size < config.optmemMax)) return { divergence: ATTACH_DIVERGENCES[1]!, pc: null };

@@ -8,14 +8,16 @@
 // source and a few hundred words of a local generator instead of hundreds of combinator values.
 //
 // The program genome's head:
-//   [0] the class: a valid program of one flavour (short, medium, realistic, long, limits) or an
-//       invalid one aimed at one rule, with the weights of campaignArbitrary (9 valid to 1 invalid;
-//       flavours short 800, medium 30, realistic 140, long 3, limits 5; rules by invalidWeight);
+//   [0] the class: a valid program of one flavour (fuzz/arb/program.ts validProgram) or an invalid
+//       one aimed at one rule, with the weights of campaignArbitrary (9 valid to 1 invalid; rules
+//       by invalidWeight);
 //       kept while shrinking, as fc.oneof keeps its branch;
 //   [1] the template (valid realistic), the base program (invalid: short, or realistic 1 in 5);
 //   [2] [3] the final RET (selector, k) of generated programs;
-//   [4..15] parameters: the rule builder's words (invalid), the template's a..d (realistic), the
-//       length (long), kind / delta / seed (limits).
+//   [4..23] parameters: the rule builder's words (invalid), the template's a..d (realistic), the
+//       length (long), kind / delta / seed (limits), the prelude, tie and aims (jit).
+// (flavours as validProgram's default weights: short 800, medium 30, realistic 140, long 3,
+// limits 5, jit 3)
 // The body: three words per instruction (the gene's k word, its 21 high bits and a jump word,
 // fuzz/arb/program.ts insnFromWords) for short and medium programs and invalid cases' short bases;
 // three per run (k, high bits, repeat) for long programs; the template's a..d for an invalid case's
@@ -34,6 +36,8 @@ import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type I
 import { packetFromDraw, packetOptionsFor, wordBytes, type PacketDraw, type PacketOptions } from './arb/packet.js';
 import { buildProgram, buildProgramWords, expandRuns, insnFromWords, limitProgram, type Flavour, type Gene, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
+import { applyAim, applyExitAim, buildProgram as jitBuildProgram, tieProgram, type Prelude, type Tie } from './arb/jit-boundary.js';
+import { DEFAULT_JIT_FACTS } from '../model/jit/facts.js';
 import { skbCaseOf, type SkbCase, type SkbDraw } from './arb/skb.js';
 import type { CampaignCase } from './campaign.js';
 
@@ -44,7 +48,7 @@ export interface Genome {
   readonly pkts: Uint32Array;
 }
 
-export const HEAD_WORDS = 16;
+export const HEAD_WORDS = 24;
 const H_CLASS = 0;
 const H_BASE = 1;
 const H_RET_SEL = 2;
@@ -78,6 +82,7 @@ const FLAVOUR_WEIGHTS: readonly (readonly [Flavour, number])[] = [
   ['realistic', 140],
   ['long', 3],
   ['limits', 5],
+  ['jit', 3],
 ];
 const FLAVOUR_TOTAL = FLAVOUR_WEIGHTS.reduce((n, [, w]) => n + w, 0);
 const RULE_TOTAL = INVALID_RULES.reduce((n, r) => n + invalidWeight(r), 0);
@@ -108,7 +113,7 @@ const NO_BASE: ReadonlySet<InvalidRule> = new Set<InvalidRule>(['len-zero', 'jum
 
 /** The words of the body's units (instructions, runs), or 0 when the body has no removable units. */
 function unitWords(c: GenomeClass, h1: number): number {
-  if ('valid' in c) return c.valid === 'short' || c.valid === 'medium' || c.valid === 'long' ? 3 : 0;
+  if ('valid' in c) return c.valid === 'short' || c.valid === 'medium' || c.valid === 'long' || c.valid === 'jit' ? 3 : 0;
   return NO_BASE.has(c.invalid) || realisticBase(c.invalid, h1) ? 0 : 3;
 }
 
@@ -139,6 +144,7 @@ export function makeGenome(next: () => number, packets: number, small = false): 
     if (c.valid === 'short') body = 3 * (next() % (small ? 5 : 40));
     else if (c.valid === 'medium') body = 3 * (39 + (next() % 361));
     else if (c.valid === 'long') body = 3 * (1 + (next() % 24));
+    else if (c.valid === 'jit') body = 3 * (6 + (next() % 57));
   } else if (!NO_BASE.has(c.invalid)) body = realisticBase(c.invalid, h1) ? 4 : 3 * (next() % (small ? 5 : 40));
   const prog = new Uint32Array(HEAD_WORDS + body);
   prog[H_CLASS] = h0;
@@ -149,10 +155,10 @@ export function makeGenome(next: () => number, packets: number, small = false): 
     // the head words this flavour does not read are 0 (nothing to shrink there)
     const f = c.valid;
     if (f !== 'realistic') prog[H_BASE] = 0;
-    if (f === 'realistic' || f === 'limits') prog[H_RET_SEL] = prog[H_RET_K] = 0;
-    prog.fill(0, f === 'short' || f === 'medium' ? H_PARAM : f === 'long' ? H_PARAM + 2 : H_PARAM + 4, HEAD_WORDS);
+    if (f === 'realistic' || f === 'limits' || f === 'jit') prog[H_RET_SEL] = prog[H_RET_K] = 0;
+    prog.fill(0, f === 'short' || f === 'medium' ? H_PARAM : f === 'long' ? H_PARAM + 2 : f === 'jit' ? H_PARAM + JIT_PARAMS : H_PARAM + 4, HEAD_WORDS);
     if (f === 'long') for (let i = HEAD_WORDS + 2; i < prog.length; i += 3) prog[i] = prog[i]! % 600;
-  }
+  } else prog.fill(0, H_PARAM + INVALID_WORDS, HEAD_WORDS);
   const pkts = new Uint32Array('valid' in c ? packets * PKT_WORDS : 0);
   for (let o = 0; o < pkts.length; o += PKT_WORDS) {
     pkts[o + P_KIND] = next() & 0xffff;
@@ -192,12 +198,54 @@ export function decodeProgram(p: Uint32Array, flavour: Flavour, cfg: KernelConfi
       for (let i = HEAD_WORDS; i + 2 < p.length; i += 3) runs.push([(p[i + 1]! & 0x1fffff) * 0x100000000 + p[i]!, 1 + (p[i + 2]! % 600)]);
       return buildProgram(expandRuns(runs, flen - 1), [p[H_RET_SEL]!, p[H_RET_K]!]);
     }
+    case 'jit':
+      return jitOf(p, cfg);
     case 'limits': {
       const d = p[H_PARAM + 2]!;
       const delta = (p[H_PARAM + 1]! & 1) === 0 ? ((d & 1) === 0 ? -1 : 0) : -8 + (d % 17);
       return limitProgram(LIMIT_KINDS[p[H_PARAM]! % 3]!, delta, p[H_PARAM + 3]! >>> 1, cfg);
     }
   }
+}
+
+const PRELUDES: readonly Prelude[] = ['jcond-both', 'jcond-both', 'jcond-both', 'ja', 'jcond', 'none'];
+/** the head parameters a jit program reads: prelude, its selector, the tie (8), the aim counts, 3 aims, 2 exit aims */
+const JIT_PARAMS = 17;
+
+/**
+ * A program aimed at the x86-64 JIT's jump limits (fuzz/arb/jit-boundary.ts jitBoundaryProgram,
+ * from words): the body's genes, then the exit aims, the aims and the tie, each from one head word.
+ */
+function jitOf(p: Uint32Array, cfg: KernelConfig): SockFilter[] {
+  const facts = cfg.x86Jit ?? DEFAULT_JIT_FACTS;
+  const thr = facts.shortJumpMax;
+  const w = (i: number): number => p[H_PARAM + i]!;
+  const pct = (x: number): number => x % 100;
+  const genes: number[] = [];
+  for (let i = HEAD_WORDS; i + 2 < p.length; i += 3) genes.push((p[i + 1]! & 0x1fffff) * 0x100000000 + p[i]!);
+  const prog = jitBuildProgram(genes, PRELUDES[w(0) % PRELUDES.length]!, w(1) % 256);
+  const tie: Tie = {
+    exit: w(2) % 256,
+    dist: pct(w(3)) < 60 ? thr - 1 : thr - 8 + ((w(3) >>> 8) % 17),
+    slack: pct(w(4)) < 70 ? 0 : (w(4) >>> 8) % 3,
+    mid: w(5) % 256,
+    seek: pct(w(6)) < 80,
+    early: pct(w(7)) < 80 ? (w(7) >>> 8) % 256 : -1 - ((w(7) >>> 8) % 64),
+    calm: pct(w(8)) < 80,
+    window: thr - 4 + (w(9) % 6),
+  };
+  const aims = w(10) % 4;
+  const exitAims = w(11) % 3;
+  for (let i = 0; i < exitAims; i++) {
+    const x = w(15 + i);
+    applyExitAim(prog, { exit: x & 255, dist: ((x >>> 8) & 1) === 0 ? 122 + ((x >>> 9) % 13) : 100 + ((x >>> 9) % 41) }, cfg, facts);
+  }
+  for (let i = 0; i < aims; i++) {
+    const x = w(12 + i);
+    applyAim(prog, { jump: x & 255, branch: ((x >>> 8) & 1) === 0 ? 'jt' : 'jf', dist: ((x >>> 9) & 1) === 0 ? 118 + ((x >>> 10) % 17) : 100 + ((x >>> 10) % 41) }, cfg, facts);
+  }
+  tieProgram(prog, PRELUDES[w(0) % PRELUDES.length]!, tie, cfg, facts);
+  return prog;
 }
 
 /** Packet `i` of a genome's packet words as the draws of fuzz/arb/packet.ts and skb.ts. */
@@ -322,19 +370,64 @@ function zeroed(a: Uint32Array, from: number, to: number): Uint32Array | null {
   return out;
 }
 
+/**
+ * The packets' words for a program that lost instructions: a packet resized to one of the lengths
+ * near the old program's loads, or split at one, keeps that length and that split when the new
+ * program's lengths have them (resize and frag choices are indices into those lengths).
+ */
+export function keepPackets(g: Genome, prog2: Uint32Array): Uint32Array {
+  const w = g.pkts;
+  if (w.length === 0) return w;
+  let out: Uint32Array | null = null;
+  let la: readonly number[] | null = null;
+  let lb: readonly number[] | null = null;
+  for (let o = 0; o < w.length; o += PKT_WORDS) {
+    const rs = w[o + P_RS]! & 0xffff;
+    const fs = w[o + P_FS]! & 0xffff;
+    const resized = (rs & 1) === 1;
+    const split = (fs & 15) < 5;
+    if (!resized && !split) continue;
+    la ??= packetOptionsFor(shortOf(g.prog)).lengths!;
+    lb ??= packetOptionsFor(shortOf(prog2)).lengths!;
+    const d = packetDraws(w, o / PKT_WORDS);
+    const before = packetFromDraw(d.packet, { lengths: la });
+    let rs2 = rs;
+    if (resized) {
+      const j = lb.indexOf(before.bytes.length);
+      if (j >= 0) rs2 = (j << 1) | 1;
+    }
+    let fs2 = fs;
+    if (split && before.bytes.length > 0) {
+      const len = before.bytes.length;
+      const cuts = [0, 1, 14, 20, 34, 40, 54, len >>> 1, len - 1, ...lb.map((l) => l - 1)];
+      const j = cuts.indexOf(before.headlen);
+      if (j >= 0 && j < 0x1000) fs2 = (fs & 15) | (j << 4);
+    }
+    if (rs2 !== rs || fs2 !== fs) {
+      out ??= w.slice();
+      out[o + P_RS] = rs2;
+      out[o + P_FS] = fs2;
+    }
+  }
+  return out ?? w;
+}
+
 function* shrinkGenome(g: Genome, ctx: ShrinkContext): Generator<Value<Genome>> {
   const p = g.prog;
   const u = unitWords(genomeClass(p[H_CLASS]!), p[H_BASE]!);
   const n = u > 0 ? Math.floor((p.length - HEAD_WORDS) / u) : 0;
   const c = genomeClass(p[H_CLASS]!);
-  const insns = !('valid' in c && c.valid === 'long');
+  const insns = !('valid' in c && (c.valid === 'long' || c.valid === 'jit'));
+  // a shorter program keeps its packets (valid short and medium programs: the lengths near its loads)
+  const keep = 'valid' in c && (c.valid === 'short' || c.valid === 'medium');
+  const smaller = (prog: Uint32Array, ctx2: ShrinkContext): Value<Genome> => new Value({ prog, pkts: keep ? keepPackets(g, prog) : g.pkts }, ctx2);
   if (ctx.phase === 0) {
     if (ctx.at === 0 && n > 1) {
       // the whole body, then its second half, then its first half
-      yield new Value({ prog: without(p, u, 0, n, insns), pkts: g.pkts }, START);
+      yield smaller(without(p, u, 0, n, insns), START);
       const h = n >>> 1;
-      yield new Value({ prog: without(p, u, h, n, insns), pkts: g.pkts }, START);
-      yield new Value({ prog: without(p, u, 0, h, insns), pkts: g.pkts }, START);
+      yield smaller(without(p, u, h, n, insns), START);
+      yield smaller(without(p, u, 0, h, insns), START);
     }
     // the body cut at one of its RETs, which becomes the final one (what follows it may be dead)
     if (ctx.at === 0 && insns && n > 0) {
@@ -346,11 +439,11 @@ function* shrinkGenome(g: Genome, ctx: ShrinkContext): Generator<Value<Genome>> 
         const cut = without(p, u, i, n, insns);
         cut[H_RET_SEL] = x.code === 0x16 ? 2 : 1;
         cut[H_RET_K] = x.code === 0x16 ? 0 : x.k;
-        yield new Value({ prog: cut, pkts: g.pkts }, START);
+        yield smaller(cut, START);
       }
     }
     // one unit at a time, from the last one removed
-    for (let i = ctx.at; i < n; i++) yield new Value({ prog: without(p, u, i, i + 1, insns), pkts: g.pkts }, { phase: 0, at: i, floor: 0, dirty: false });
+    for (let i = ctx.at; i < n; i++) yield smaller(without(p, u, i, i + 1, insns), { phase: 0, at: i, floor: 0, dirty: false });
   }
   if (ctx.phase <= 1) {
     // whole blocks: the head's parameters (after the class and base words), then each packet
@@ -383,7 +476,7 @@ function* shrinkGenome(g: Genome, ctx: ShrinkContext): Generator<Value<Genome>> 
   }
   // Words that shrank may have made units removable (an instruction now `ld #0`): once more, each
   // unit alone (a removal taken starts the whole stream again).
-  if (ctx.dirty) for (let i = 0; i < n; i++) yield new Value({ prog: without(p, u, i, i + 1, insns), pkts: g.pkts }, START);
+  if (ctx.dirty) for (let i = 0; i < n; i++) yield smaller(without(p, u, i, i + 1, insns), START);
 }
 
 /** fast-check arbitrary of genomes with `packets` packets per valid case. */

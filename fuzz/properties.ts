@@ -30,6 +30,7 @@ import { divergenceEvents, predictAttach, RUNTIME_DIVERGENCES, type RuntimeDiver
 import { ClassicJudge, EngineClassicJudge, EngineKernelJudge, KernelJudge, kernelSemantics, type RunJudge } from './judges.js';
 import type { ClassicProgram } from '../model/cbpf/eval.js';
 import type { BpfInsn } from '../model/ebpf/insn.js';
+import type { X86Jit } from '../model/migrate/convert.js';
 import { ClassicColumns } from '../engine/cbpf/program.js';
 
 /** What a finding breaks; 'judge' is property 5 (another judge differs from its spec judge). 'compiled' is the old name of 'judge' for the compiled backends, kept for corpus entries. */
@@ -148,7 +149,13 @@ export class Checker {
       (d) => [d, new ClassicVm(config, { ...this.classic.vm.sem, ...d.decision })] as const,
     );
     this.eventMask = divergenceEvents(fixed);
+    // the catalogue's JIT prediction reads the engine's JIT run of the same program when the kernel
+    // path runs the fixed record (else it converts and runs model/jit itself)
+    const k = this.kernel;
+    this.jitOutcome = k instanceof EngineKernelJudge && fixed === config ? () => k.jitOutcome() : undefined;
   }
+
+  private readonly jitOutcome: (() => X86Jit | null) | undefined;
 
   private finding(
     property: PropertyName,
@@ -222,13 +229,14 @@ export class Checker {
       const rt = this.checkRoundtrip(prog);
       if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
     }
-    const predicted = predictAttach(prog, this.fixed);
+    const predicted = predictAttach(prog, this.fixed, this.jitOutcome);
     if (kv !== null || predicted !== null) {
       const want = predicted === null ? null : predicted.divergence;
-      if (kv === null || want === null || kv.errno !== want.errno || kv.stage !== want.stage || kv.rule !== want.rule || (predicted!.pc !== null && kv.pc !== predicted!.pc))
+      const rule = predicted?.rule ?? want?.rule;
+      if (kv === null || want === null || kv.errno !== want.errno || kv.stage !== want.stage || kv.rule !== rule || (predicted!.pc !== null && kv.pc !== predicted!.pc))
         return this.finding(
           'equivalence',
-          `attach: classic accepts; kernel path ${verdictText(kv)}; catalogue predicts ${want ? `${want.errno} ${want.stage}/${want.rule} at pc ${predicted!.pc}` : 'accepted'}`,
+          `attach: classic accepts; kernel path ${verdictText(kv)}; catalogue predicts ${want ? `${want.errno} ${want.stage}/${rule} at pc ${predicted!.pc}` : 'accepted'}`,
           prog,
           null,
           attach,

@@ -47,7 +47,9 @@ function int(name: string, v: unknown, lo: number, hi: number): number {
 function hexBytes(name: string, v: unknown): Uint8Array {
   if (typeof v !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(v.replace(/[\s:]/g, '')))
     throw new SkbSpecError(`skb field ${name}: ${JSON.stringify(v)} is not a hex byte string`);
-  return Uint8Array.from(Buffer.from(v.replace(/[\s:]/g, ''), 'hex'));
+  const hex = v.replace(/[\s:]/g, '');
+  // No Buffer: this module is also bundled into the browser page (web/).
+  return Uint8Array.from({ length: hex.length / 2 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
 }
 
 /**
@@ -100,7 +102,7 @@ export function buildSkb(packet: Uint8Array, spec: Record<string, unknown> = {})
   return { skb, env };
 }
 
-const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /**
  * The JSON form of an skb and its environment: every field written out (no preset needed to read

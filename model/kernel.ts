@@ -11,6 +11,7 @@
 // (eclipse-oniro-mirrors/kernel_linux_6.6); "3.14:" = the last pre-eBPF net/core/filter.c (as in
 // model/cbpf/eval.ts).
 import type { VariantName } from './variants.js';
+import { JIT_V6_6_0, JIT_V6_6_Y, JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT, x86JitFacts, type X86JitFacts } from './jit/facts.js';
 
 /** Which body of bpf_skb_load_helper_{8,16,32} the kernel has (F:228, F:253, F:278). */
 export type LoadHelperVersion =
@@ -115,8 +116,15 @@ export interface KernelConfig {
   readonly classicIndSum: 'wrap' | 'no-wrap';
 
   // ---- The x86-64 JIT (arch/x86/net/bpf_jit_comp.c; model/jit/) ---------------------------------
-  // Room for the JIT's build and CPU facts (IBT/ENDBR, retpolines, call depth accounting, the
-  // short-jump threshold of c8831bdbfbab) that model/jit/ reads: added with the JIT model.
+  /**
+   * The facts the x86-64 JIT's lengths depend on (model/jit/facts.ts: the short-jump limit of
+   * c8831bdbfbab, the BHB barrier, IBT/ENDBR and CFI, call depth accounting, the return thunk, SLS,
+   * BMI2, the caller's CAP_SYS_ADMIN). With them (and arch x86_64) bpf_prog_select_runtime runs the
+   * JIT's passes on the migrated program (bpf_int_jit_compile, model/jit/x86.ts) and a program it
+   * cannot compile is not JITed. null: the JIT's acceptance is not modelled and `jitAvailable` alone
+   * decides (another architecture, or a live kernel whose facts were not probed).
+   */
+  readonly x86Jit: X86JitFacts | null;
 
   /**
    * The historical bug this record reintroduces (model/variants.ts), as a label: the fields above
@@ -165,6 +173,9 @@ export const PROFILE_V6_6_0: KernelConfig = Object.freeze({
   jitRequested: true,
   jitNeeded: 'always-on',
   jitAvailable: true,
+  // the JIT of v6.6.0 (is_imm8's 127-byte limit, no BHB barrier) on the machine model/jit/facts.ts
+  // describes (no IBT, no return thunk, BMI2, a CAP_SYS_ADMIN caller)
+  x86Jit: x86JitFacts(JIT_V6_6_0, MACHINE_AMD_EPYC_VM_ROOT),
   optmemMax: 20480,
   bpfProgHeaderSize: 72,
 });
@@ -180,6 +191,8 @@ export const PROFILE_V6_6_Y: KernelConfig = Object.freeze({
   profile: 'v6.6.y',
   loadHelpers: 'backport',
   jitNeeded: 'jit-requested',
+  // c8831bdbfbab (123-byte limit, 6.6.y since October 2024) and the BHB barrier (6.6.91)
+  x86Jit: x86JitFacts(JIT_V6_6_Y, MACHINE_AMD_EPYC_VM_ROOT),
 });
 
 /**
@@ -191,6 +204,8 @@ export const PROFILE_V6_18: KernelConfig = Object.freeze({
   profile: 'v6.18',
   optmemMax: 131072,
   bpfProgHeaderSize: 96,
+  // the JIT facts measured on this machine's 6.18.44 (oracle/kernel/jitfacts.ts)
+  x86Jit: x86JitFacts(JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT),
 });
 
 /** The profiles by name (`--kernel NAME`); `live` is made from the running kernel (oracle/kernel/params.ts). */

@@ -88,7 +88,7 @@ export function nlaFindNested(bytes: Uint8Array, pos: number, type: number, litt
   return nlaFind(bytes, pos + NLA_HDRLEN, payloadLen, type, littleEndian);
 }
 
-// net/core/filter.c:174-181 and :200-205, the guards both helpers start with (the same text as the
+// net/core/filter.c:174-181, 200-205 bpf_skb_get_nlattr, bpf_skb_get_nlattr_nest: the guards both helpers start with (the same text as the
 // 3.14 sk_run_filter NLATTR / NLATTR_NEST cases after the CVE-2014-3144/3145 fix, 3.14:353, 3.14:371)
 /**
  * Whether the guards refuse `a`: the skb must be linear, at least sizeof(struct nlattr) long, `a`

@@ -33,8 +33,12 @@ test('profiles: v6.6.0, v6.6.y and v6.18 by name (live is probed), each naming i
   t.is(X86_64, PROFILE_V6_6_0);
   // what tells them apart, and nothing else
   const diff = (a: KernelConfig, b: KernelConfig): string[] => Object.keys(a).filter((k) => (a as unknown as Record<string, unknown>)[k] !== (b as unknown as Record<string, unknown>)[k]).sort();
-  t.deepEqual(diff(PROFILE_V6_6_0, PROFILE_V6_6_Y), ['jitNeeded', 'loadHelpers', 'profile']);
-  t.deepEqual(diff(PROFILE_V6_6_Y, PROFILE_V6_18), ['bpfProgHeaderSize', 'optmemMax', 'profile']);
+  t.deepEqual(diff(PROFILE_V6_6_0, PROFILE_V6_6_Y), ['jitNeeded', 'loadHelpers', 'profile', 'x86Jit']);
+  t.deepEqual(diff(PROFILE_V6_6_Y, PROFILE_V6_18), ['bpfProgHeaderSize', 'optmemMax', 'profile', 'x86Jit']);
+  // the x86-64 JIT: is_imm8 (127) before c8831bdbfbab, 123 after; the BHB barrier from 6.6.91; nop3 from v6.10 (model/jit/facts.ts)
+  t.like(PROFILE_V6_6_0.x86Jit, { shortJumpMax: 127, bhbBarrier: false, ebpfPrologueNop: 2 });
+  t.like(PROFILE_V6_6_Y.x86Jit, { shortJumpMax: 123, bhbBarrier: true, ebpfPrologueNop: 2 });
+  t.like(PROFILE_V6_18.x86Jit, { shortJumpMax: 123, bhbBarrier: true, ebpfPrologueNop: 3 });
   t.like(PROFILE_V6_6_0, { loadHelpers: 'v6.6.0', jitNeeded: 'always-on', optmemMax: 20480, bpfProgHeaderSize: 72 });
   t.like(PROFILE_V6_6_Y, { loadHelpers: 'backport', jitNeeded: 'jit-requested' });
   t.like(PROFILE_V6_18, { optmemMax: 131072, bpfProgHeaderSize: 96, jitAlwaysOn: true });

@@ -167,6 +167,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     const setup = live ? await probeLiveWith(live.oracle) : kernel.kernel === 'live' ? await probeLive() : null;
     if (setup?.note) process.stderr.write(`bpfspec ${command}: ${setup.note}\n`);
     const config = base ?? resolveKernel(kernel, setup!.config, 'live');
+    const jit = config.arch === 'x86_64' ? config.x86Jit : null;
     const opts: BatchedOptions = {
       ...budgetOptions({ ...flags, workers: String(workers) }),
       packetsPerProgram: positiveInt('--packets-per-program', flags.packetsPerProgram, 1024),
@@ -187,6 +188,10 @@ export async function runBatched(command: string, judges: readonly string[], syn
         `; model: profile ${config.profile}${config.variant ? ` with variant ${config.variant}` : ''}, optmem_max ${config.optmemMax}, bpf_prog header ${config.bpfProgHeaderSize}, load helpers ${config.loadHelpers}` +
         '\n',
     );
+    if (jit !== null)
+      process.stderr.write(
+        `bpfspec ${command}: x86-64 JIT (model/jit): short jumps to ${jit.shortJumpMax} bytes, IBT ${jit.ibt ? 'on' : 'off'}, return thunk ${jit.returnThunk ? 'on' : 'off'}, call-depth accounting ${jit.callDepthAccounting} bytes, BMI2 ${jit.bmi2 ? 'yes' : 'no'}: its -ENOTSUPP is predicted\n`,
+      );
     if (unbatched > 0)
       process.stderr.write(
         `bpfspec ${command}: ${unbatched} of ${workers} oracle${workers === 1 ? '' : 's'} cannot batch (no CAP_SETUID for SCM_CREDENTIALS tagging; run as root): falling back to one packet at a time, which is much slower\n`,

@@ -1,6 +1,7 @@
 // `bpfspec migrate FILE`: the classic program with, under each instruction, the eBPF instructions
 // bpf_convert_filter made of it (as the kernel's print_bpf_insn prints them), then the stack depth,
-// the interpreter bucket and the attach verdict.
+// the interpreter bucket, the x86-64 JIT's bytes per eBPF instruction in each pass (model/jit, under the
+// record's JIT facts), and the attach verdict (the JIT's included: bpf_prog_select_runtime).
 import { skAttachFilter } from '../../model/attach.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
@@ -9,7 +10,8 @@ import { helperName } from '../../model/ebpf/helpers.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import { bpfInterpreterStackSize } from '../../model/ebpf/interp.js';
 import type { Fault } from '../../model/ebpf/memory.js';
-import { bpfConvertFilter } from '../../model/migrate/convert.js';
+import { bpfConvertFilter, type ConvertResult } from '../../model/migrate/convert.js';
+import { bpfIntJitCompile, type JitResult } from '../../model/jit/x86.js';
 import { bpfImage } from '../formats/tcpdump.js';
 import { verdictJson, verdictText } from './check.js';
 
@@ -21,8 +23,38 @@ export const ebpfLine = (insns: readonly BpfInsn[], pc: number): string =>
 
 export const faultJson = (f: Fault): unknown => JSON.parse(JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
 
+/** The x86-64 JIT of a converted program, as the record's JIT facts make it (null: not modelled for this record). */
+export function migrateJit(conv: ConvertResult, config: KernelConfig): JitResult | null {
+  if (config.arch !== 'x86_64' || config.x86Jit === null || !config.jitRequested || !config.jitAvailable) return null;
+  return bpfIntJitCompile({ insns: conv.insns, stackDepth: conv.stackDepth, wasClassic: true }, config.x86Jit);
+}
+
+/** The JIT section: bytes per eBPF insn in each do_jit pass, then the outcome. */
+function jitLines(conv: ConvertResult, jit: JitResult): string[] {
+  const passes = jit.passes;
+  const head = passes.map((p) => (p.emitting ? 'emit' : `p${p.pass}${p.padding ? '*' : ''}`).padStart(5)).join('');
+  const lines = ['', `x86-64 JIT: bytes per eBPF instruction in each pass (model/jit; * = padding pass)`, `   pc${head}`];
+  lines.push(`  pro${passes.map((p) => String(p.prologue).padStart(5)).join('')}`);
+  conv.insns.forEach((_, pc) => {
+    const cells = passes.map((p, k) => {
+      const v = p.lengths[pc]!;
+      const moved = k > 0 && v >= 0 && passes[k - 1]!.lengths[pc]! >= 0 && v !== passes[k - 1]!.lengths[pc]!;
+      return (v < 0 ? '-' : `${v}${moved ? '!' : ''}`).padStart(5);
+    });
+    lines.push(`${String(pc).padStart(5)}${cells.join('')}`);
+  });
+  lines.push(`  sum${passes.map((p) => String(p.proglen).padStart(5)).join('')}`);
+  lines.push(
+    jit.jited
+      ? `JIT: ${passes.length} passes, image ${jit.jitedLen} bytes`
+      : `JIT: refused in pass ${jit.pass}${jit.insn === null ? '' : ` at eBPF insn ${jit.insn}`}: ${jit.message ?? `no two passes of equal length in ${jit.pass}`} (${jit.reason}; the program stays interpreted, -ENOTSUPP when the JIT is required)`,
+  );
+  return lines;
+}
+
 export function migrateText(prog: Program, config: KernelConfig): string {
   const conv = bpfConvertFilter(prog, config);
+  const jit = 'ok' in conv ? migrateJit(conv, config) : null;
   const attach = skAttachFilter(prog, config);
   const lines: string[] = [];
   if ('ok' in conv) {
@@ -36,6 +68,7 @@ export function migrateText(prog: Program, config: KernelConfig): string {
     lines.push('');
     lines.push(`classic instructions: ${prog.length}; eBPF instructions: ${insns.length}; conversion passes: ${conv.passes}`);
     lines.push(`stack depth: ${conv.stackDepth} bytes; interpreter: __bpf_prog_run${bpfInterpreterStackSize(conv.stackDepth)}`);
+    if (jit !== null) lines.push(...jitLines(conv, jit));
   } else {
     prog.forEach((insn, i) => lines.push(bpfImage(insn, i)));
     lines.push('');
@@ -47,8 +80,17 @@ export function migrateText(prog: Program, config: KernelConfig): string {
 export function migrateJson(prog: Program, config: KernelConfig): unknown {
   const conv = bpfConvertFilter(prog, config);
   const attach = skAttachFilter(prog, config);
+  const jit = 'ok' in conv ? migrateJit(conv, config) : null;
   return {
     attach: verdictJson('ok' in attach ? null : attach),
+    jit:
+      jit === null
+        ? null
+        : {
+            jited: jit.jited,
+            ...(jit.jited ? { image_len: jit.jitedLen } : { reason: jit.reason, message: jit.message, pass: jit.pass, insn: jit.insn }),
+            passes: jit.passes.map((p) => ({ pass: p.pass, padding: p.padding, emitting: p.emitting, prologue: p.prologue, proglen: p.proglen, lengths: Array.from(p.lengths) })),
+          },
     ...('ok' in conv
       ? {
           insns: prog.map((insn, i) => ({

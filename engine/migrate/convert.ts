@@ -54,7 +54,9 @@ import {
 import { bpfInterpreterStackSize } from '../../model/ebpf/interp.js';
 import { SK_BUFF } from '../../model/ebpf/layout.js';
 import { skFilterCharge } from '../../model/migrate/charge.js';
-import { CONVERT_RULE_AT, bpfProgSelectRuntime, type ConvertRule } from '../../model/migrate/convert.js';
+import { CONVERT_RULE_AT, bpfProgSelectRuntime, type ConvertRule, type X86Jit } from '../../model/migrate/convert.js';
+import { jitRejection } from '../../model/jit/x86.js';
+import { EngineJit } from '../jit/x86.js';
 import { convertBpfExtensions } from '../../model/migrate/extensions.js';
 import { HELPER_SKB_LOAD_8, HELPER_SKB_LOAD_16, HELPER_SKB_LOAD_32 } from '../../model/ebpf/helpers.js';
 import { ENOTSUPP } from '../../model/uapi.js';
@@ -335,13 +337,42 @@ export class EngineConverter {
   // model/attach.ts skAttachFilter after bpfCheckFilter: bpf_migrate_filter, then __sk_filter_charge
   /** Attach a checked program: the migrated program (in `out`), or the rejection. */
   attach(p: ClassicColumns, omemAlloc = 0): EngineAttached | Rejection {
+    this.lastJit = null;
     const r = this.bpfConvertFilter(p);
     if (r !== null) return r;
-    // kernel/bpf/core.c:2363 bpf_prog_select_runtime
-    if (bpfProgSelectRuntime(this.config) === null) return reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2392');
+    // kernel/bpf/core.c:2363 bpf_prog_select_runtime, with the x86-64 JIT's passes where the record
+    // models them (model/migrate/convert.ts bpfMigrateFilter)
+    const jit = this.jit();
+    this.lastJit = jit;
+    if (bpfProgSelectRuntime(this.config, jit) === null) return (jit !== null ? jitRejection(jit.result, jit.pcOf) : null) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2392');
     const charged = skFilterCharge(this.out.len, this.config.optmemMax, omemAlloc, this.config.bpfProgHeaderSize);
     if (charged !== null) return charged;
     return { insns: this.out, stackDepth: this.stackDepth, stackSize: bpfInterpreterStackSize(this.stackDepth), seenLdAbs: this.seenLdAbs };
+  }
+
+  /** the x86-64 JIT's sizing (engine/jit/x86.ts) */
+  private readonly x86 = new EngineJit();
+  /** the JIT's outcome in the last attach (null: it did not convert, or the record does not model the JIT) */
+  lastJit: X86Jit | null = null;
+  /** insn i's expansion starts at out index addrs[i] - shift (after a conversion) */
+  private shift = 0;
+  private convertedLen = 0;
+
+  /** The classic pc whose expansion holds eBPF insn `e` of the last conversion (model/migrate/convert.ts x86Jit pcOf). */
+  pcOf(e: number): number | null {
+    const a = this.addrs;
+    const shift = this.shift;
+    for (let pc = 0; pc < this.convertedLen; pc++) if (e >= a[pc]! - shift && e < a[pc + 1]! - shift) return pc;
+    return null;
+  }
+
+  // model/migrate/convert.ts bpfMigrateFilter: x86Jit where the record models the JIT
+  /** The x86-64 JIT's outcome for the last conversion (model/jit on its instructions), or null where the record does not model it. */
+  jit(): X86Jit | null {
+    const c = this.config;
+    if (c.x86Jit === null || c.arch !== 'x86_64' || !c.jitRequested || !c.jitAvailable) return null;
+    const result = this.x86.compile(this.out, this.stackDepth, true, c.x86Jit);
+    return { result, pcOf: (e) => this.pcOf(e) };
   }
 
   // model/migrate/convert.ts bpfConvertFilter (both calls); null = converted into `out`
@@ -479,6 +510,8 @@ export class EngineConverter {
       out.push(BPF_ALU | BPF_SUB | BPF_X, BPF_REG_H, BPF_REG_TMP, 0, 0);
     }
     out.len = end - shift;
+    this.shift = shift;
+    this.convertedLen = len;
     this.seenLdAbs = seen;
     return null;
   }

@@ -410,7 +410,9 @@ export function packetFromDraw(draw: PacketDraw, opts: PacketOptions = {}): Pack
   if ((rs & 1) === 1) {
     const len = Math.max(0, pick(lengths, rs >>> 1));
     if (len !== bytes.length) layers.push(len < bytes.length ? 'trunc' : 'pad');
-    bytes = resize(bytes, len, rs);
+    // the padding's filler from the kind draw's high byte (so that the resize choice can move to
+    // another index of `lengths` for the same length, as the genome's shrinking does)
+    bytes = resize(bytes, len, ki >>> 8);
   }
   let headlen = bytes.length;
   if ((fs & 15) < fragWeight && bytes.length > 0) {

@@ -31,6 +31,7 @@ import {
 } from './constants.js';
 import { ebpfLen, isCondJump } from './ebpf-size.js';
 import { realisticProgram } from './realistic.js';
+import { jitBoundaryProgram } from './jit-boundary.js';
 
 /** The 49 codes chk_code_allowed accepts (net/core/filter.c:976), sorted. */
 export const ALLOWED_CODES: readonly number[] = Object.freeze([
@@ -281,16 +282,17 @@ export function expandRuns(runs: readonly (readonly [Gene, number])[], n: number
   return out;
 }
 
-export type Flavour = 'short' | 'medium' | 'realistic' | 'long' | 'limits';
+export type Flavour = 'short' | 'medium' | 'realistic' | 'long' | 'limits' | 'jit';
 
 export interface ValidProgramOptions {
-  /** Relative integer weights of the flavours (default short 800, realistic 140, medium 30, limits 5, long 3). */
+  /** Relative integer weights of the flavours (default short 800, realistic 140, medium 30, limits 5, long 3, jit 3). */
   readonly weights?: Partial<Record<Flavour, number>>;
   /** Architecture facts the 'limits' flavour sizes against (default x86-64). */
   readonly config?: KernelConfig;
 }
 
-const DEFAULT_WEIGHTS: Readonly<Record<Flavour, number>> = { short: 800, medium: 30, realistic: 140, long: 3, limits: 5 };
+// jit: fuzz/arb/jit-boundary.ts, programs aimed at the x86-64 JIT's jump limits (a few ms each to draw)
+const DEFAULT_WEIGHTS: Readonly<Record<Flavour, number>> = { short: 800, medium: 30, realistic: 140, long: 3, limits: 5, jit: 3 };
 
 const retGene = (): fc.Arbitrary<readonly [number, number]> => fc.tuple(fc.nat(5), fc.integer({ min: 0, max: 0xffffffff }));
 
@@ -399,6 +401,7 @@ export function validProgram(opts: ValidProgramOptions = {}): fc.Arbitrary<SockF
   if (w.realistic > 0) arbs.push({ arbitrary: realisticProgram().map((r) => [...r.prog]), weight: w.realistic });
   if (w.long > 0) arbs.push({ arbitrary: longProgram(), weight: w.long });
   if (w.limits > 0) arbs.push({ arbitrary: limitsProgram(cfg), weight: w.limits });
+  if (w.jit > 0) arbs.push({ arbitrary: jitBoundaryProgram({ config: cfg, ...(cfg.x86Jit !== null ? { facts: cfg.x86Jit } : {}) }), weight: w.jit });
   if (arbs.length === 0) throw new RangeError('validProgram: every flavour weight is 0');
   return fc.oneof(...arbs);
 }

@@ -75,6 +75,8 @@ import { convertBpfExtensions } from './extensions.js';
 import { convertBpfLdAbs } from './ldabs.js';
 import { bpfInterpreterStackSize } from '../ebpf/interp.js';
 import { bpfProgSize } from './charge.js';
+import type { X86JitFacts } from '../jit/facts.js';
+import { bpfIntJitCompile, jitRejection, type JitResult } from '../jit/x86.js';
 
 export interface ConvertResult {
   readonly ok: true;
@@ -128,7 +130,7 @@ function emitJmp(st: CallState, i: number, out: BpfInsn[], target: number, code:
   return null;
 }
 
-// net/core/filter.c:721 the conditional jumps (JEQ, JSET, JGT, JGE; K and X)
+// net/core/filter.c:721 bpf_convert_filter: the conditional jumps (JEQ, JSET, JGT, JGE; K and X)
 function convertCondJump(st: CallState, i: number, fp: SockFilter, out: BpfInsn[]): Rejection | null {
   let src: number;
   let imm: number;
@@ -272,7 +274,7 @@ function convertInsn(st: CallState, i: number): BpfInsn[] | Rejection {
   }
 }
 
-// net/core/filter.c:595 the prologue (F:602-623)
+// net/core/filter.c:595 bpf_convert_filter: the prologue (F:602-623)
 function prologue(seenLdAbs: boolean): BpfInsn[] {
   const out = [
     bpfAlu32Reg(BPF_XOR, BPF_REG_A, BPF_REG_A),
@@ -374,6 +376,23 @@ export function bpfConvertFilter(prog: Program, config: KernelConfig): ConvertRe
   return { ok: true, insns: second.insns!, stackDepth: second.stackDepth, seenLdAbs: second.seenLdAbs, map, passes: second.passes };
 }
 
+/** The x86-64 JIT's outcome for a converted program, and the classic pc of an eBPF insn (for its rejection). */
+export interface X86Jit {
+  readonly result: JitResult;
+  readonly pcOf: (insn: number) => number | null;
+}
+
+// arch/x86/net/bpf_jit_comp.c:3645 bpf_int_jit_compile, as bpf_prog_select_runtime calls it for a migrated program
+/** The JIT's passes over the migrated program (model/jit/x86.ts), under the record's JIT facts. */
+export function x86Jit(prog: Program, converted: ConvertResult, facts: X86JitFacts): X86Jit {
+  const result = bpfIntJitCompile({ insns: converted.insns, stackDepth: converted.stackDepth, wasClassic: true }, facts);
+  const pcOf = (e: number): number | null => {
+    for (let pc = 0; pc < prog.length; pc++) if (e >= converted.map[2 * pc]! && e < converted.map[2 * pc + 1]!) return pc;
+    return null;
+  };
+  return { result, pcOf };
+}
+
 /** The migrated program and how the kernel would run it. */
 export interface MigratedProgram {
   readonly ok: true;
@@ -391,9 +410,10 @@ export interface MigratedProgram {
 export function bpfMigrateFilter(prog: Program, config: KernelConfig): MigratedProgram | Rejection {
   const converted = bpfConvertFilter(prog, config);
   if ('errno' in converted) return converted;
-  const jited = bpfProgSelectRuntime(config);
-  // the JIT was needed and gave no image (campaigns hold KernelConfig.jitAvailable true)
-  if (jited === null) return reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2392');
+  const jit = config.x86Jit !== null && config.arch === 'x86_64' && config.jitRequested && config.jitAvailable ? x86Jit(prog, converted, config.x86Jit) : null;
+  const jited = bpfProgSelectRuntime(config, jit);
+  // the JIT was needed and gave no image: the x86-64 JIT's reason when it is modelled
+  if (jited === null) return (jit !== null ? jitRejection(jit.result, jit.pcOf) : null) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2392');
   return { ok: true, converted, progSize: bpfProgSize(converted.insns.length, config.bpfProgHeaderSize), stackSize: bpfInterpreterStackSize(converted.stackDepth), jited };
 }
 
@@ -403,13 +423,14 @@ export function bpfMigrateFilter(prog: Program, config: KernelConfig): MigratedP
  * -ENOTSUPP (null). jit_needed starts as the record says (C:2368: false in v6.6.0, fp->jit_requested
  * in 6.6.y after 86bc9c742426) and CONFIG_BPF_JIT_ALWAYS_ON sets it (C:2373); bpf_int_jit_compile
  * JITs only a program whose JIT was requested (arch/x86/net/bpf_jit_comp.c: `if
- * (!prog->jit_requested) return orig_prog;`), and succeeds as KernelConfig.jitAvailable says; a
+ * (!prog->jit_requested) return orig_prog;`), and succeeds as KernelConfig.jitAvailable says and, on
+ * x86-64 with KernelConfig.x86Jit, as the JIT's passes over this program end (`jit`, model/jit); a
  * program that needed the JIT and did not get it is refused (C:2391-2392). The interpreter, when it
  * runs, is interpreters[] by stack depth (bpf_prog_select_func, C:2341; MigratedProgram.stackSize).
  */
-export function bpfProgSelectRuntime(config: KernelConfig): boolean | null {
+export function bpfProgSelectRuntime(config: KernelConfig, jit: X86Jit | null = null): boolean | null {
   const jitNeeded = (config.jitNeeded === 'jit-requested' && config.jitRequested) || config.jitAlwaysOn;
-  const jited = config.jitRequested && config.jitAvailable;
+  const jited = config.jitRequested && config.jitAvailable && (jit === null || jit.result.jited);
   if (!jited && jitNeeded) return null;
   return jited;
 }

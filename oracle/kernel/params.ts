@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { PROFILE_V6_18, PROFILE_V6_6_0, type KernelConfig } from '../../model/kernel.js';
+import type { X86JitFacts } from '../../model/jit/facts.js';
 
 export interface KernelParams {
   /** uname -r (/proc/sys/kernel/osrelease) */
@@ -61,9 +62,10 @@ export function releaseVersion(release: string): [number, number] {
  * landed in 6.15), v6.6.0's before (a stable 6.6.y/6.12.y may or may not carry the 2025 backports;
  * the release string does not tell, so the live tests probe them), with what was read from it:
  * optmem_max, CONFIG_BPF_JIT_ALWAYS_ON (config.gz), bpf_jit_enable (jit_requested) and, when probed,
- * sizeof(struct bpf_prog).
+ * sizeof(struct bpf_prog), and the x86-64 JIT's facts (null when they were not probed: the JIT's
+ * acceptance is then not modelled).
  */
-export function liveConfig(p: KernelParams, bpfProgHeader?: number): KernelConfig {
+export function liveConfig(p: KernelParams, bpfProgHeader?: number, x86Jit: X86JitFacts | null = null): KernelConfig {
   const [maj, min] = releaseVersion(p.release);
   const at = (a: number, b: number): boolean => maj > a || (maj === a && min >= b);
   const base = at(6, 15) ? PROFILE_V6_18 : PROFILE_V6_6_0;
@@ -74,6 +76,8 @@ export function liveConfig(p: KernelParams, bpfProgHeader?: number): KernelConfi
     bpfProgHeaderSize: bpfProgHeader ?? base.bpfProgHeaderSize,
     jitAlwaysOn: p.jitAlwaysOn ?? base.jitAlwaysOn,
     jitRequested: p.jitAlwaysOn === true || (p.bpfJitEnable === null ? base.jitRequested : p.bpfJitEnable !== 0),
+    // the JIT's facts as probed from the running kernel (oracle/kernel/jitfacts.ts), else not modelled
+    x86Jit: p.arch === 'x86_64' ? x86Jit : null,
   };
 }
 

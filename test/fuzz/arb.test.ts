@@ -185,7 +185,7 @@ test('shrinking goes to the shortest failing program', (t) => {
 });
 
 test('validProgram rejects all-zero weights (API misuse)', (t) => {
-  t.throws(() => validProgram({ weights: { short: 0, medium: 0, realistic: 0, long: 0, limits: 0 } }), { instanceOf: RangeError });
+  t.throws(() => validProgram({ weights: { short: 0, medium: 0, realistic: 0, long: 0, limits: 0, jit: 0 } }), { instanceOf: RangeError });
 });
 
 // ---------------------------------------------------------------------------------------------

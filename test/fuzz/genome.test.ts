@@ -6,7 +6,7 @@ import { bpfCheckClassic } from '../../model/cbpf/check.js';
 import { X86_64 } from '../../model/config.js';
 import { isCondJump } from '../../fuzz/arb/ebpf-size.js';
 import { INVALID_RULES } from '../../fuzz/arb/invalid.js';
-import { decodeCase, genomeClass, GenomeArbitrary, HEAD_WORDS, makeGenome, PKT_WORDS, without, type Genome } from '../../fuzz/genome.js';
+import { decodeCase, genomeClass, GenomeArbitrary, HEAD_WORDS, keepPackets, makeGenome, PKT_WORDS, without, type Genome } from '../../fuzz/genome.js';
 import { campaignChecker, checkCase } from '../../fuzz/campaign.js';
 
 const sample = (n: number, seed: number, packets = 2): Genome[] => fc.sample(new GenomeArbitrary(packets), { seed, numRuns: n });
@@ -107,4 +107,28 @@ test('every candidate of a shrink stream decodes to a case, the first ones witho
     if (++n >= 300) break;
   }
   t.is(n, 300);
+});
+
+test('a program that loses instructions keeps its packets: the same bytes and split where its loads still ask for that length', (t) => {
+  let same = 0;
+  let all = 0;
+  for (const g of sample(3000, 13, 3)) {
+    const c = genomeClass(g.prog[0]!);
+    if (!('valid' in c) || c.valid !== 'short') continue;
+    const n = (g.prog.length - HEAD_WORDS) / 3;
+    if (n < 2) continue;
+    const prog2 = without(g.prog, 3, 0, 1, true);
+    const before = decodeCase(g, X86_64);
+    const after = decodeCase({ prog: prog2, pkts: keepPackets(g, prog2) }, X86_64);
+    if (!('valid' in before) || !('valid' in after)) return t.fail();
+    for (let i = 0; i < before.valid.inputs.length; i++) {
+      const a = before.valid.inputs[i]!.skb;
+      const b = after.valid.inputs[i]!.skb;
+      all++;
+      // a length or split the new program's loads no longer suggest is not kept
+      if (a.data.length === b.data.length) t.deepEqual(b.data, a.data);
+      if (a.data.length === b.data.length && a.headlen === b.headlen) same++;
+    }
+  }
+  t.true(same > 0.9 * all, `${same} of ${all} packets kept`);
 });

@@ -146,13 +146,18 @@ test('a judge that cannot take a program is counted as unsupported, never compar
   t.deepEqual(s.stats.judges.picky!.unsupported, { 'no ancillary loads': 128 });
 });
 
-test('-ENOTSUPP where the kernel path attaches is a JIT failure only under CONFIG_BPF_JIT_ALWAYS_ON', async (t) => {
+test('-ENOTSUPP where the kernel path attaches is a JIT failure only under CONFIG_BPF_JIT_ALWAYS_ON, and only while the JIT is not modelled', async (t) => {
   const notsupp = (config: KernelConfig): AsyncOf =>
     new AsyncOf(new CompiledEbpfJudge(config), 'nojit', (a) => (a.verdict.accepted ? { verdict: { accepted: false, errno: -ENOTSUPP, message: 'jit' }, results: [] } : a));
-  const on = await startBatched(opts({ runs: 128 }), [{ judges: [{ judge: notsupp(X86_64), against: 'kernel' }] }]).done;
+  // KernelConfig.x86Jit null: the x86-64 JIT's acceptance is not modelled, its -ENOTSUPP is explained
+  const unmodelled: KernelConfig = { ...X86_64, x86Jit: null };
+  const on = await startBatched(opts({ runs: 128, config: unmodelled }), [{ judges: [{ judge: notsupp(unmodelled), against: 'kernel' }] }]).done;
   t.deepEqual(on.findings, []);
   t.true((on.stats.judges.nojit!.explained['jit-failure'] ?? 0) > 50);
-  const off: KernelConfig = { ...X86_64, jitAlwaysOn: false };
+  // with the JIT modelled (model/jit) the kernel path predicts it: an -ENOTSUPP it does not predict is a finding
+  const modelled = await startBatched(opts({ runs: 128 }), [{ judges: [{ judge: notsupp(X86_64), against: 'kernel' }] }]).done;
+  t.true(modelled.findings.length > 0);
+  const off: KernelConfig = { ...X86_64, jitAlwaysOn: false, x86Jit: null };
   const s = await startBatched(opts({ runs: 128, config: off }), [{ judges: [{ judge: notsupp(off), against: 'kernel' }] }]).done;
   t.true(s.findings.length > 0);
   const f = s.findings[0]!;

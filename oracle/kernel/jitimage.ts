@@ -1,0 +1,163 @@
+// The running kernel's x86-64 JIT, asked directly: eBPF programs loaded with bpf(BPF_PROG_LOAD)
+// (oracle/kernel/jitimage.c) come back with the load errno, the image length the JIT produced
+// (jited_prog_len) and the program the verifier handed it (xlated), optionally with the image itself.
+// A second, independent check of model/jit beside the classic attach verdicts: the model's image
+// length for the xlated program must be the kernel's, byte for byte.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { decodeInsns, encodeInsns, type BpfInsn } from '../../model/ebpf/insn.js';
+import { ensureCBinary, type BuildResult } from '../build.js';
+
+/** What the kernel did with one eBPF program. */
+export type JitImageOutcome =
+  | { readonly loaded: true; readonly jitedLen: number; readonly xlated: BpfInsn[]; readonly image: Uint8Array | null }
+  | { readonly loaded: false; readonly errno: number };
+
+/** Compile the helper unless the cached binary for this exact source exists. Never throws. */
+export function ensureJitImageBinary(env: NodeJS.ProcessEnv = process.env): BuildResult {
+  return ensureCBinary({ name: 'bpfspec-jitimage', sources: ['oracle/kernel/jitimage.c'] }, env);
+}
+
+/** Encode one request frame (u32 payload length first). */
+export function encodeJitImageRequest(progs: readonly (readonly BpfInsn[])[], images: boolean): Uint8Array {
+  const bodies = progs.map((p) => encodeInsns(p));
+  const size = 4 + 8 + bodies.reduce((s, b) => s + 4 + b.length, 0);
+  const buf = new Uint8Array(size);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(0, size - 4, true);
+  dv.setUint32(4, images ? 1 : 0, true);
+  dv.setUint32(8, progs.length, true);
+  let o = 12;
+  for (const b of bodies) {
+    dv.setUint32(o, b.length / 8, true);
+    buf.set(b, o + 4);
+    o += 4 + b.length;
+  }
+  return buf;
+}
+
+/** Decode one reply payload (without its length word) for `n` programs. */
+export function decodeJitImageReply(payload: Uint8Array, n: number, images: boolean): JitImageOutcome[] {
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  let o = 0;
+  const u32 = (): number => {
+    if (o + 4 > payload.length) throw new Error(`jitimage reply truncated at byte ${o}`);
+    const v = dv.getUint32(o, true);
+    o += 4;
+    return v;
+  };
+  const bytes = (len: number): Uint8Array => {
+    if (o + len > payload.length) throw new Error(`jitimage reply truncated at byte ${o}`);
+    const b = payload.slice(o, o + len);
+    o += len;
+    return b;
+  };
+  const out: JitImageOutcome[] = [];
+  for (let i = 0; i < n; i++) {
+    const errno = u32();
+    if (errno !== 0) {
+      out.push({ loaded: false, errno });
+      continue;
+    }
+    const jitedLen = u32();
+    const nx = u32();
+    const d = decodeInsns(bytes(nx * 8));
+    if (!d.ok) throw new Error(`jitimage reply: xlated program: ${d.error.message}`);
+    const image = images ? bytes(u32()) : null;
+    out.push({ loaded: true, jitedLen, xlated: d.insns, image });
+  }
+  if (o !== payload.length) throw new Error(`jitimage reply has ${payload.length - o} extra bytes`);
+  return out;
+}
+
+/** One helper process: loads programs one request at a time. */
+export class JitImageOracle {
+  private buf: Uint8Array = new Uint8Array(0);
+  private waiting: ((frame: Uint8Array) => void) | null = null;
+  private failed: Error | null = null;
+  private onFail: ((e: Error) => void) | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const c = new Uint8Array(this.buf.length + d.length);
+      c.set(this.buf);
+      c.set(d, this.buf.length);
+      this.buf = c;
+      this.deliver();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('exit', (code, sig) => {
+      this.failed = new Error(`jitimage process exited (${sig ?? code})${err ? `: ${err.trim()}` : ''}`);
+      this.onFail?.(this.failed);
+    });
+  }
+
+  /**
+   * Build (on first use) and start the helper, and check that it can load a trivial program (`r0 = 0;
+   * exit`); `missing` names what is not there (no compiler, not Linux, no CAP_BPF, no JIT).
+   */
+  static async open(): Promise<JitImageOracle | { missing: string }> {
+    const b = ensureJitImageBinary();
+    if (!b.ok) return { missing: b.missing };
+    const o = new JitImageOracle(spawn(b.path, [], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    try {
+      const [r] = await o.load([[{ code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]]);
+      if (!r!.loaded) {
+        await o.close();
+        return { missing: `bpf(BPF_PROG_LOAD) permission (CAP_BPF): a trivial socket filter failed with errno ${r!.errno}` };
+      }
+      if (r!.jitedLen === 0) {
+        await o.close();
+        return { missing: 'the eBPF JIT (net.core.bpf_jit_enable is 0: the program was not JIT-compiled)' };
+      }
+    } catch (e) {
+      return { missing: `a running jitimage process: ${(e as Error).message}` };
+    }
+    return o;
+  }
+
+  private deliver(): void {
+    if (this.waiting === null || this.buf.length < 4) return;
+    const n = new DataView(this.buf.buffer, this.buf.byteOffset, 4).getUint32(0, true);
+    if (this.buf.length < 4 + n) return;
+    const frame = this.buf.slice(4, 4 + n);
+    this.buf = this.buf.slice(4 + n);
+    const w = this.waiting;
+    this.waiting = null;
+    w(frame);
+  }
+
+  /** Load each program (one request), with its JIT image when `images`. Calls are serialised. */
+  load(progs: readonly (readonly BpfInsn[])[], images = false): Promise<JitImageOutcome[]> {
+    const p = this.queue.then(
+      () =>
+        new Promise<JitImageOutcome[]>((resolve, reject) => {
+          if (this.failed) return reject(this.failed);
+          this.onFail = reject;
+          this.waiting = (frame) => {
+            this.onFail = null;
+            try {
+              resolve(decodeJitImageReply(frame, progs.length, images));
+            } catch (e) {
+              reject(e as Error);
+            }
+          };
+          this.child.stdin.write(encodeJitImageRequest(progs, images));
+          this.deliver();
+        }),
+    );
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}
