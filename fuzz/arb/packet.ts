@@ -436,33 +436,52 @@ const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x1
  * o = k + X for typical X (0, 14, 20, 24, 34, 40); MSH: size 1. Capped at 70000.
  */
 export function interestingLengths(prog: Program): number[] {
-  // Collected into one array, then sorted and deduplicated in place (no Set, no per-load arrays).
-  const out: number[] = [];
-  const add = (o: number, size: number): void => {
-    for (let l = o + size - 1; l <= o + size + 1; l++) if (l >= 0 && l <= 70000) out.push(l);
-  };
+  // Collected into one reused typed array (at most 3 lengths per load, 18 per LD IND), sorted
+  // there (a typed array sorts numerically, in place), then deduplicated into the result.
+  let out = scratch;
+  let n = 0;
   for (let i = 0; i < prog.length; i++) {
     const insn = prog[i]!;
     const c = insn.code;
+    let o0 = -1;
+    let o1 = -1;
+    let size = 0;
     if (c === 0x20 || c === 0x28 || c === 0x30 || c === 0xb1) {
       const k = insn.k >>> 0;
       const sk = k | 0;
       if (c !== 0xb1 && ANCILLARY_K_SET.has(k)) continue;
-      const size = c === 0xb1 ? 1 : SIZE(c);
-      if (sk >= 0) add(sk, size);
-      else if (sk >= SKF_NET_OFF) (add(sk - SKF_NET_OFF, size), add(sk - SKF_NET_OFF + 14, size));
-      else if (sk >= SKF_LL_OFF) add(sk - SKF_LL_OFF, size);
+      size = c === 0xb1 ? 1 : SIZE(c);
+      if (sk >= 0) o0 = sk;
+      else if (sk >= SKF_NET_OFF) (o0 = sk - SKF_NET_OFF, o1 = sk - SKF_NET_OFF + 14);
+      else if (sk >= SKF_LL_OFF) o0 = sk - SKF_LL_OFF;
+      else continue;
     } else if (c === 0x40 || c === 0x48 || c === 0x50) {
       const sk = insn.k | 0;
-      if (sk >= 0) for (let j = 0; j < IND_X.length; j++) add(sk + IND_X[j]!, SIZE(c));
-    }
+      if (sk < 0) continue;
+      size = SIZE(c);
+      if (n + 18 > out.length) out = grow(out, n + 18);
+      for (let j = 0; j < IND_X.length; j++)
+        for (let l = sk + IND_X[j]! + size - 1; l <= sk + IND_X[j]! + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
+      continue;
+    } else continue;
+    if (n + 6 > out.length) out = grow(out, n + 6);
+    for (let l = o0 + size - 1; l <= o0 + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
+    if (o1 >= 0) for (let l = o1 + size - 1; l <= o1 + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
   }
-  out.sort((a, b) => a - b);
-  let n = 0;
-  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i]!;
-  out.length = n;
-  return out;
+  scratch = out;
+  const sorted = out.subarray(0, n).sort();
+  const res: number[] = [];
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) res.push(sorted[i]!);
+  return res;
 }
+
+/** interestingLengths' collection buffer, reused from call to call. */
+let scratch: Int32Array = new Int32Array(256);
+const grow = (a: Int32Array, n: number): Int32Array => {
+  const b = new Int32Array(Math.max(n, 2 * a.length));
+  b.set(a);
+  return b;
+};
 
 const ANCILLARY_K_SET: ReadonlySet<number> = new Set(ANCILLARY_K);
 /** the typical X values of an LD IND */
