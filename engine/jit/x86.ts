@@ -181,7 +181,21 @@ export class EngineJit {
 
   // model/jit/x86.ts bpfIntJitCompile (arch/x86/net/bpf_jit_comp.c:3645)
   /** The JIT's outcome for the `p.len` instructions of `p` (`passes` left empty). */
-  compile(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts): JitResult {
+  /** addrs[] after the last pass that completed (keepLayout), and whether there was one */
+  private good = new Int32Array(0);
+  private goodLen = -1;
+
+  /**
+   * addrs[] of the last sizing or emitting pass that completed in the last compile(.., keepLayout):
+   * [0] the prologue's end, [i] the end of insn i - 1 (what model/jit/x86.ts's passes record as
+   * lengths); null when the first pass failed.
+   */
+  lastLayout(): Int32Array | null {
+    return this.goodLen < 0 ? null : this.good.slice(0, this.goodLen + 1);
+  }
+
+  compile(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts, keepLayout = false): JitResult {
+    this.goodLen = -1;
     const len = p.len;
     this.reserve(len);
     const addrs = this.addrs;
@@ -329,6 +343,11 @@ export class EngineJit {
         addrs[i] = proglen;
       }
       if (failure !== null) return { jited: false, reason: failure, message, pass, insn: failedAt, passes: [] };
+      if (keepLayout) {
+        if (this.good.length < len + 1) this.good = new Int32Array(addrs.length);
+        this.good.set(addrs.subarray(0, len + 1));
+        this.goodLen = len;
+      }
       if (image) {
         if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: [] };
         return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [] };

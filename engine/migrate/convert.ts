@@ -358,6 +358,17 @@ export class EngineConverter {
   private shift = 0;
   private convertedLen = 0;
 
+  /** Where each classic insn's expansion starts and ends in the last conversion (model/migrate/convert.ts ConvertResult.map). */
+  map(): Int32Array {
+    const n = this.convertedLen;
+    const out = new Int32Array(2 * n);
+    for (let pc = 0; pc < n; pc++) {
+      out[2 * pc] = this.addrs[pc]! - this.shift;
+      out[2 * pc + 1] = this.addrs[pc + 1]! - this.shift;
+    }
+    return out;
+  }
+
   /** The classic pc whose expansion holds eBPF insn `e` of the last conversion (model/migrate/convert.ts x86Jit pcOf). */
   pcOf(e: number): number | null {
     const a = this.addrs;

@@ -40,6 +40,7 @@ function same(t: { deepEqual(a: unknown, b: unknown, m?: string): void; is(a: un
   t.is(got.stackDepth, want.migrated.converted.stackDepth);
   t.is(got.stackSize, want.migrated.stackSize);
   t.is(got.seenLdAbs, want.migrated.converted.seenLdAbs);
+  t.deepEqual(conv.map(), want.migrated.converted.map, 'where each classic insn expands');
 }
 
 for (const [name, config] of CONFIGS) {
