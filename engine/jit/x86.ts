@@ -260,13 +260,7 @@ export class EngineJit {
     let padding = false;
     let image = false;
     let failure: JitFailure | null = null;
-    let message = '';
-    let failedAt = -1;
-    const failAt = (reason: JitFailure, msg: string, k: number): void => {
-      failure = reason;
-      message = msg;
-      failedAt = k;
-    };
+    this.failedAt = -1;
     for (let pass = 0; pass < MAX_PASSES || image; pass++) {
       if (!padding && pass >= PADDING_PASSES) padding = true;
       // do_jit (:1622)
@@ -288,14 +282,14 @@ export class EngineJit {
               if (padding) {
                 nops = addrs[i]! - addrs[i - 1]! - n - 2;
                 if (nops !== 0 && nops !== 4) {
-                  failAt('jmp-cond-padding', `unexpected jmp_cond padding: ${nops} bytes`, k);
+                  failure = this.fail('jmp-cond-padding', `unexpected jmp_cond padding: ${nops} bytes`, k);
                   continue;
                 }
               }
               ilen = n + nops + 2;
             } else if (isSimm32(jmpOffset)) ilen = n + 6;
             else {
-              failAt('jmp-cond-padding', `cond_jmp gen bug ${jmpOffset.toString(16)}`, k);
+              failure = this.fail('jmp-cond-padding', `cond_jmp gen bug ${jmpOffset.toString(16)}`, k);
               continue;
             }
             break;
@@ -308,7 +302,7 @@ export class EngineJit {
               break;
             }
             ilen = this.jmp(cleanup - addrs[i]!, i, padding, facts);
-            if (ilen < 0) failAt('jmp-padding', ilen === -1 ? `unexpected jump padding: ${addrs[i]! - addrs[i - 1]! - 2} bytes` : `jmp gen bug ${(cleanup - addrs[i]!).toString(16)}`, k);
+            if (ilen < 0) failure = this.fail('jmp-padding', ilen === -1 ? `unexpected jump padding: ${addrs[i]! - addrs[i - 1]! - 2} bytes` : `jmp gen bug ${(cleanup - addrs[i]!).toString(16)}`, k);
             break;
           case JA: {
             const o = (code[k]! & 0x07) === 0x05 ? off[k]! : imm[k]! | 0;
@@ -317,32 +311,32 @@ export class EngineJit {
               if (!padding) ilen = 0;
               else {
                 const nops = addrs[i]! - addrs[i - 1]!;
-                if (nops !== 0 && nops !== 2 && nops !== 5) failAt('nop-jump-padding', `unexpected nop jump padding: ${nops} bytes`, k);
+                if (nops !== 0 && nops !== 2 && nops !== 5) failure = this.fail('nop-jump-padding', `unexpected nop jump padding: ${nops} bytes`, k);
                 ilen = Math.max(nops, 0);
               }
               break;
             }
             ilen = this.jmp(jmpOffset, i, padding, facts);
-            if (ilen < 0) failAt('jmp-padding', ilen === -1 ? `unexpected jump padding: ${addrs[i]! - addrs[i - 1]! - 2} bytes` : `jmp gen bug ${jmpOffset.toString(16)}`, k);
+            if (ilen < 0) failure = this.fail('jmp-padding', ilen === -1 ? `unexpected jump padding: ${addrs[i]! - addrs[i - 1]! - 2} bytes` : `jmp gen bug ${jmpOffset.toString(16)}`, k);
             break;
           }
           default: // CALL_IMM_ZERO
-            failAt('call-imm-zero', 'call with imm 0', k);
+            failure = this.fail('call-imm-zero', 'call with imm 0', k);
             continue;
         }
         if (failure !== null) break;
         if (ilen > BPF_MAX_INSN_SIZE) {
-          failAt('insn-size', 'bpf_jit: fatal insn size error', k);
+          failure = this.fail('insn-size', 'bpf_jit: fatal insn size error', k);
           break;
         }
         if (image && (proglen + ilen > oldproglen || proglen + ilen !== addrs[i]!)) {
-          failAt('emit-mismatch', 'bpf_jit: fatal error', k);
+          failure = this.fail('emit-mismatch', 'bpf_jit: fatal error', k);
           break;
         }
         proglen += ilen;
         addrs[i] = proglen;
       }
-      if (failure !== null) return { jited: false, reason: failure, message, pass, insn: failedAt, passes: [] };
+      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: [] };
       if (keepLayout) {
         if (this.good.length < len + 1) this.good = new Int32Array(addrs.length);
         this.good.set(addrs.subarray(0, len + 1));
@@ -356,6 +350,16 @@ export class EngineJit {
       oldproglen = proglen;
     }
     return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [] };
+  }
+
+  /** the failure's message and eBPF insn (set by fail) */
+  private message = '';
+  private failedAt = -1;
+
+  private fail(reason: JitFailure, message: string, k: number): JitFailure {
+    this.message = message;
+    this.failedAt = k;
+    return reason;
   }
 
   // model/jit/x86.ts emitJmp (:2654 emit_jmp): the bytes, or -1 (bad padding), -2 (no encoding)
