@@ -317,6 +317,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
     .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff), libpcap, dpdk, dpdk-jit, xnet (outside implementations, see bpfspec judges)')
+    .option('--spec-check <share>', 'the engines run every case; the spec also checks 1 case in N (default 64), or all')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
