@@ -228,8 +228,12 @@ const STRING_FIELD_VALUES: ReadonlyMap<string, ReadonlySet<string>> = (() => {
  * integers); a nested record (the x86-64 JIT's facts) the same fields, recursively, or null.
  */
 function checkShape(got: unknown, want: unknown, what: string): void {
-  if (typeof want === 'number') asInt(got, what, 0, 2 ** 31 - 1);
-  else if (want !== null && typeof want === 'object') {
+  if (typeof want === 'number') asInt(got, what, 0, 0xffffffff); // u32 fields too (an AUDIT_ARCH_* value)
+  else if (Array.isArray(want)) {
+    // a list (e.g. seccompHost.uprobeException): each element shaped like the default's first, else a u32
+    if (!Array.isArray(got)) fail('invalid-argument', `${what}: expected an array, got ${show(got)}`);
+    got.forEach((x, i) => checkShape(x, want.length > 0 ? want[0] : 0, `${what}[${i}]`));
+  } else if (want !== null && typeof want === 'object') {
     if (got === null) return;
     const o = asObject(got, what);
     for (const key of Object.keys(o)) if (!Object.hasOwn(want, key)) fail('invalid-argument', `${what}: unknown field ${show(key)}`);

@@ -266,13 +266,32 @@ test('replayEntry reports a changed variant result; makeEntry records config.var
 
 // Seed 1, at most 50,000 cases each (256 per chunk, 4 skbs per program): every variant must be found
 // through its catching property, and the same (seed, path) must pass on the fixed model.
+// The length of each variant's shrunk program (seed 1) when cases were drawn by fast-check's
+// combinators (fuzz/campaign.ts combinatorArbitrary), before the genomes (fuzz/genome.ts): the
+// genome's shrinking must reach programs as small.
+const SHRUNK_BY_COMBINATORS: Readonly<Record<VariantName, number>> = {
+  'no-check-load-and-stores': 5,
+  'reciprocal-divide': 3,
+  'nlattr-no-len-guard': 6,
+  'div-x-no-zero-guard': 2,
+  'ld-abs-s16-offset': 3,
+  'nlattr-nest-unsigned-len': 6,
+  'neg-offset-linear-only': 2,
+  'shift-k-unchecked': 1,
+  'impl-gvisor-tax-txa-swapped': 4,
+  'impl-libpcap-shift-x-ge-32': 6,
+  'impl-bsd-ind-no-wrap': 3,
+};
+
 for (const v of VARIANTS) {
   test(`rediscovery: ${v.name} (${v.id}) is found by ${v.catchesBy}`, (t) => {
     const d = discoverVariant(v.name, { seed: 1, maxCases: 50_000 });
     t.not(d.finding, null, `${v.name} not found in ${d.cases} cases`);
     const f = d.finding!;
     t.is(f.finding.property, v.catchesBy);
-    t.log(`${v.name}: ${d.cases} cases, ${d.seconds.toFixed(2)} s: ${f.finding.message}`);
+    const len = f.finding.prog.length;
+    t.true(len <= SHRUNK_BY_COMBINATORS[v.name], `${v.name}: shrunk to ${len} instructions (combinators: ${SHRUNK_BY_COMBINATORS[v.name]})`);
+    t.log(`${v.name}: ${d.cases} cases, ${d.seconds.toFixed(2)} s, shrunk to ${len} instructions: ${f.finding.message}`);
     const fixed = fixedConfig(variantConfig(X86_64, v.name));
     t.is(replaySeedPath(fixed, 4, f.seed, f.path), null);
     t.not(replaySeedPath(variantConfig(X86_64, v.name), 4, f.seed, f.path), null);

@@ -235,7 +235,8 @@ export function compileClassic(prog: Program): ClassicProgram {
   return { len, code, ops, jt, jf, k };
 }
 
-function decodeOp(code: number, k: number): Op {
+// 3.14 sk_chk_filter: the BPF_S_* operation of one instruction (ancillary loads resolved, invalid ones marked)
+export function decodeOp(code: number, k: number): Op {
   const op = CODE_OPS.get(code) ?? Op.INVALID;
   switch (op) {
     case Op.LD_W_ABS:
