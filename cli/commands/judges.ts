@@ -62,8 +62,10 @@ export async function judgeRows(): Promise<JudgeRow[]> {
     const note = b.ok && typeof process.getuid === 'function' && process.getuid() !== 0 ? ' (not root: one packet at a time)' : '';
     rows.push({ name: 'live', kind: 'live kernel', description: `${live.description}${note}`, available: b.ok, missing, version: null, catalogue: null });
   }
-  for (const spec of OUTSIDE_JUDGES) {
-    const j = await OutsideJudge.open(spec);
+  // started all at once: each adapter's start (DPDK's EAL) waits on its own, not behind the others'
+  const opened = await Promise.all(OUTSIDE_JUDGES.map((spec) => OutsideJudge.open(spec)));
+  for (const [i, spec] of OUTSIDE_JUDGES.entries()) {
+    const j = opened[i]!;
     const catalogue = isImplName(spec.name) ? `fuzz/impl/${spec.name === 'dpdk-jit' ? 'dpdk' : spec.name}.ts (${IMPL_CATALOGUES[spec.name].entries.length} entries)` : null;
     if ('missing' in j) rows.push({ name: spec.name, kind: 'outside', description: spec.describe, available: false, missing: j.missing, version: null, catalogue });
     else {
