@@ -17,7 +17,7 @@ import { EngineRunner } from '../engine/runner.js';
 import { EngineChecker } from '../engine/cbpf/check.js';
 import { ClassicColumns } from '../engine/cbpf/program.js';
 import { BAIL, EngineKernelPath } from '../engine/kernel.js';
-import type { X86Jit } from '../model/migrate/convert.js';
+import type { EngineJitOutcome } from '../engine/migrate/convert.js';
 import type { BpfInsn } from '../model/ebpf/insn.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
@@ -291,7 +291,7 @@ export class EngineKernelJudge extends SyncJudge implements RunJudge {
   }
 
   /** The x86-64 JIT's outcome in the last load (null: the program did not convert, or the record does not model the JIT). */
-  jitOutcome(): X86Jit | null {
+  jitOutcome(): EngineJitOutcome | null {
     return this.engine.converter.lastJit;
   }
 }

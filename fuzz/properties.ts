@@ -30,7 +30,7 @@ import { divergenceEvents, predictAttach, RUNTIME_DIVERGENCES, type RuntimeDiver
 import { ClassicJudge, EngineClassicJudge, EngineKernelJudge, KernelJudge, kernelSemantics, type RunJudge } from './judges.js';
 import type { ClassicProgram } from '../model/cbpf/eval.js';
 import type { BpfInsn } from '../model/ebpf/insn.js';
-import type { X86Jit } from '../model/migrate/convert.js';
+import type { EngineJitOutcome } from '../engine/migrate/convert.js';
 import { ClassicColumns } from '../engine/cbpf/program.js';
 
 /** What a finding breaks; 'judge' is property 5 (another judge differs from its spec judge). 'compiled' is the old name of 'judge' for the compiled backends, kept for corpus entries. */
@@ -155,7 +155,7 @@ export class Checker {
     this.jitOutcome = k instanceof EngineKernelJudge && fixed === config ? () => k.jitOutcome() : undefined;
   }
 
-  private readonly jitOutcome: (() => X86Jit | null) | undefined;
+  private readonly jitOutcome: (() => EngineJitOutcome | null) | undefined;
 
   private finding(
     property: PropertyName,

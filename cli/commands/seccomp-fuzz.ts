@@ -1,71 +1,170 @@
-// `bpfspec fuzz --path seccomp` and `bpfspec kdiff --path seccomp`: the seccomp campaign and the live
-// seccomp oracle (fuzz/seccomp), with the socket commands' budget, seed and worker flags.
-import { cpus } from 'node:os';
-import { runSeccompCampaign } from '../../fuzz/seccomp/campaign.js';
-import { runSeccompKdiff } from '../../fuzz/seccomp/kdiff.js';
-import { ensureSeccompOracle, SeccompOracle } from '../../oracle/seccomp/driver.js';
+// `bpfspec fuzz --path seccomp` and `bpfspec kdiff --path seccomp`: the seccomp campaigns, with the
+// socket commands' budget, seed, worker, judge and corpus flags. Without other judges, `fuzz` runs
+// the spec's seccomp properties in worker threads (fuzz/seccomp/campaign.ts); with `--judges` (the
+// live kernel `live`, registered here), and for `kdiff`, it is the batched seccomp campaign
+// (fuzz/seccomp/batched.ts): every judge compared with the spec judge it names.
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Program } from '../../model/cbpf/insn.js';
+import { X86_64 } from '../../model/config.js';
+import { PROFILE_V6_18 } from '../../model/kernel.js';
+import type { SeccompData } from '../../model/seccomp/data.js';
+import { type SeccompHost } from '../../model/seccomp/host.js';
+import { writeEntry } from '../../fuzz/corpus.js';
+import { startSeccompBatched, type SeccompBatchedFinding, type SeccompBatchedSummary, type SeccompLane } from '../../fuzz/seccomp/batched.js';
+import { runSeccompCampaign, type SeccompCampaignFinding } from '../../fuzz/seccomp/campaign.js';
+import { makeSeccompEntry } from '../../fuzz/seccomp/corpus.js';
+import { knownSeccompJudgeNames, openableSeccompJudge, registerSeccompJudge, SECCOMP_SPEC_JUDGES } from '../../fuzz/seccomp/judges.js';
+import { LiveSeccompJudge } from '../../oracle/seccomp/judge.js';
 import { InputError } from '../io.js';
+import { budgetOptions } from './fuzz.js';
+import { printSeccompTools } from './seccomp-tools.js';
+
+// The running kernel, for `--judges live` and kdiff --path seccomp: one oracle process per lane.
+registerSeccompJudge({
+  name: 'live',
+  against: 'kernel',
+  description: 'the running kernel: seccomp(2) in forked children, calls made in a sandbox (oracle/seccomp)',
+  open: async () => {
+    const j = await LiveSeccompJudge.open();
+    return 'missing' in j ? { missing: `the live seccomp oracle: ${j.missing}` } : j;
+  },
+});
 
 export interface SeccompCampaignFlags {
   readonly time?: string;
   readonly runs?: string;
   readonly seed?: string;
   readonly workers?: string;
+  readonly judges?: string;
+  readonly corpus?: string;
   readonly json?: boolean;
 }
 
-function budget(o: SeccompCampaignFlags): { runs: number | null; timeMs: number | null; seed: number } {
-  const seed = o.seed === undefined ? (Math.random() * 2 ** 31) | 0 : Number(o.seed);
-  if (!Number.isSafeInteger(seed)) throw new InputError(`--seed ${o.seed}: expected an integer`);
-  if (o.runs !== undefined) {
-    if (!/^\d+$/.test(o.runs)) throw new InputError(`--runs ${o.runs}: expected a count`);
-    return { runs: Number(o.runs), timeMs: null, seed };
+const fmt = (n: number): string => n.toLocaleString('en-US');
+const big = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
+
+/** The --judges list with --path seccomp: names other than the spec judges (classic, kernel), in order. */
+export function seccompJudgeNames(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const known = knownSeccompJudgeNames();
+  const out: string[] = [];
+  for (const raw of text.split(',')) {
+    const n = raw.trim();
+    if (n === '') continue;
+    if (!known.has(n)) throw new InputError(`--judges: unknown seccomp judge '${n.slice(0, 40)}' (known: ${[...known].join(', ')})`);
+    if (!SECCOMP_SPEC_JUDGES.includes(n) && !out.includes(n)) out.push(n);
   }
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(o.time ?? '60s');
-  if (!m) throw new InputError(`--time ${o.time}: expected a duration like 60s, 5m`);
-  const mult = { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] ?? 's']!;
-  return { runs: null, timeMs: Number(m[1]) * mult, seed };
+  return out;
+}
+
+/** Write a finding as a seccomp corpus entry; returns its path (or the reason it could not be written). */
+function saveEntry(dir: string, filters: readonly Program[], input: SeccompData | null, title: string, property: string, message: string, host: SeccompHost, origin: Record<string, unknown>): string {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const e = makeSeccompEntry({
+      kind: 'finding',
+      title: title.slice(0, 200),
+      filters,
+      inputs: input ? [input] : [],
+      host,
+      property,
+      message,
+      asm: printSeccompTools(filters[0]!),
+      origin: { bpfspec: 'seccomp', ...origin },
+    });
+    return writeEntry(dir, e).path;
+  } catch (err) {
+    return `not written: ${(err as Error).message}`;
+  }
 }
 
 export async function runSeccompFuzzCli(o: SeccompCampaignFlags): Promise<number> {
-  const b = budget(o);
-  const workers = o.workers === undefined ? Math.max(1, cpus().length) : Number(o.workers);
-  if (!Number.isInteger(workers) || workers < 1) throw new InputError(`--workers ${o.workers}: expected a positive integer`);
-  const r = await runSeccompCampaign({ seed: b.seed, runs: b.runs, timeMs: b.timeMs, workers, inputsPerCase: 4, chunkSize: 256 });
+  const b = budgetOptions(o);
+  const extra = seccompJudgeNames(o.judges);
+  if (extra.length > 0) return runBatchedCli('fuzz', extra, o);
+  const r = await runSeccompCampaign({ seed: b.seed, runs: b.runs, timeMs: b.timeMs, workers: b.workers, inputsPerCase: 4, chunkSize: 256 });
   const s = r.stats;
-  if (o.json) process.stdout.write(`${JSON.stringify({ path: 'seccomp', seed: r.seed, elapsedMs: r.elapsedMs, stats: s, findings: r.findings }, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}\n`);
+  const saved = r.findings.map((f: SeccompCampaignFinding) =>
+    saveEntry(o.corpus ?? 'corpus/findings', f.finding.filters, f.finding.input, `${f.finding.property}: ${f.finding.detail}`, f.finding.property, f.finding.detail, X86_64.seccompHost, {
+      seed: f.seed,
+      path: f.path,
+      source: `bpfspec fuzz --path seccomp --seed ${r.seed} (chunk ${f.chunk})`,
+    }),
+  );
+  if (o.json) process.stdout.write(`${JSON.stringify({ path: 'seccomp', seed: r.seed, elapsedMs: r.elapsedMs, stats: s, findings: r.findings.map((f, i) => ({ ...f, file: saved[i] })) }, big)}\n`);
   else {
     process.stdout.write(
-      `seccomp campaign seed ${r.seed}: ${s.cases} cases (${s.valid} valid stacks of ${s.filters} filters, ${s.invalid} invalid) in ${(r.elapsedMs / 1000).toFixed(1)} s, ${s.inputs} inputs\n` +
-        `  actions: ${Object.entries(s.actions).map(([k, v]) => `${k} ${v}`).join(', ')}\n` +
-        `  cache: ${s.cacheMarked} numbers marked always allowed in ${s.cacheStacks} stacks, property checked on ${s.cacheChecks} calls, ${s.cacheHits} inputs answered by the cache\n` +
+      `seccomp campaign seed ${r.seed}: ${fmt(s.cases)} cases (${fmt(s.valid)} valid stacks of ${fmt(s.filters)} filters, ${fmt(s.invalid)} invalid) in ${(r.elapsedMs / 1000).toFixed(1)} s, ${fmt(s.inputs)} inputs\n` +
+        `  judges: classic, kernel (the spec's seccomp judges)\n` +
+        `  actions: ${Object.entries(s.actions).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}\n` +
+        `  cache: ${fmt(s.cacheMarked)} numbers marked always allowed in ${fmt(s.cacheStacks)} stacks, property checked on ${fmt(s.cacheChecks)} calls, ${fmt(s.cacheHits)} inputs answered by the cache\n` +
         `  findings: ${r.findings.length}\n`,
     );
-    for (const f of r.findings) process.stdout.write(`  ${f.finding.property}: ${f.finding.detail} (chunk ${f.chunk}, seed ${f.seed}, path ${f.path})\n`);
+    r.findings.forEach((f, i) => process.stdout.write(`  ${f.finding.property}: ${f.finding.detail} (chunk ${f.chunk}, seed ${f.seed}, path ${f.path}) -> ${saved[i]}\n`));
   }
   return r.findings.length > 0 ? 1 : 0;
 }
 
-export async function runSeccompKdiffCli(o: SeccompCampaignFlags): Promise<number> {
-  const b = budget(o);
-  const built = ensureSeccompOracle();
-  if (!built.ok) throw new InputError(`kdiff --path seccomp needs ${built.missing}`);
-  const oracle = new SeccompOracle(built.path);
+export function runSeccompKdiffCli(o: SeccompCampaignFlags): Promise<number> {
+  return runBatchedCli('kdiff', ['live'], o);
+}
+
+/** The batched seccomp campaign with `names` opened once per lane. */
+async function runBatchedCli(command: 'fuzz' | 'kdiff', names: readonly string[], o: SeccompCampaignFlags): Promise<number> {
+  const b = budgetOptions(o);
+  const workers = o.workers === undefined ? Math.min(2, availableParallelism()) : b.workers;
+  // the live kernel is the host of its own action cache (6.18 here: the uprobe exceptions)
+  const host = names.includes('live') ? PROFILE_V6_18.seccompHost : X86_64.seccompHost;
+  const lanes: SeccompLane[] = [];
+  const opened: { close(): Promise<void> }[] = [];
   try {
-    const r = await runSeccompKdiff(oracle, { seed: b.seed, runs: b.runs, timeMs: b.timeMs, inputsPerCase: 4 });
-    const s = r.stats;
-    if (o.json) process.stdout.write(`${JSON.stringify({ path: 'seccomp', ...r }, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}\n`);
-    else {
-      process.stdout.write(
-        `seccomp kdiff seed ${r.seed}: ${s.cases} cases, ${s.filters} filters, ${s.verdicts} verdicts, ${s.values} exact results, ${s.actions} outcomes compared (${s.cached} answered by the cache), ${s.notComparable} not comparable, in ${(r.elapsedMs / 1000).toFixed(1)} s\n` +
-          `  outcomes: ${Object.entries(s.byAction).map(([k, v]) => `${k} ${v}`).join(', ')}\n` +
-          r.notes.map((n) => `  note: ${n}\n`).join('') +
-          `  mismatches: ${r.mismatches.length}\n`,
-      );
-      for (const m of r.mismatches.slice(0, 20)) process.stdout.write(`  ${m.what}: ${m.detail}\n`);
+    for (let lane = 0; lane < workers; lane++) {
+      const judges = [];
+      for (const name of names) {
+        const entry = openableSeccompJudge(name)!;
+        const j = await entry.open({ config: X86_64, host, lane, lanes: workers });
+        if ('missing' in j) throw new InputError(`${command} --path seccomp: judge ${name} needs ${j.missing}`);
+        opened.push(j);
+        judges.push({ judge: j, against: entry.against });
+      }
+      lanes.push({ judges });
     }
-    return r.mismatches.length > 0 ? 1 : 0;
+    const run = startSeccompBatched({ seed: b.seed, runs: b.runs, timeMs: b.timeMs, inputsPerCase: 4, chunkSize: 64, batch: 8, host }, lanes);
+    const onInt = (): void => run.stop();
+    process.once('SIGINT', onInt);
+    const r = await run.done;
+    process.off('SIGINT', onInt);
+    const dir = o.corpus ?? 'corpus/findings';
+    const saved = r.findings.map((f) => saveBatched(f, dir, host, r.seed, command));
+    process.stdout.write(o.json ? `${JSON.stringify({ path: 'seccomp', command, judges: names, host: host.name, ...r, findings: r.findings.map((f, i) => ({ ...f, file: saved[i] })) }, big)}\n` : batchedText(command, names, host, r, saved));
+    return r.findings.length > 0 ? 1 : 0;
   } finally {
-    await oracle.close();
+    await Promise.all(opened.map((j) => j.close()));
   }
+}
+
+function saveBatched(f: SeccompBatchedFinding, dir: string, host: SeccompHost, seed: number, command: string): string {
+  const origin = { seed: f.seed, path: f.path, source: `bpfspec ${command} --path seccomp --seed ${seed} (chunk ${f.chunk})` };
+  if (f.kind === 'spec') return saveEntry(dir, f.finding.filters, f.finding.input, `${f.finding.property}: ${f.finding.detail}`, f.finding.property, f.finding.detail, host, origin);
+  const m = f.mismatch;
+  return saveEntry(dir, m.filters, m.input, `${m.judge} ${m.kind}: ${m.message}`, 'judge', `${m.judge} (against ${m.against}) ${m.kind}: ${m.message}`, host, origin);
+}
+
+/** The summary a person reads. */
+export function batchedText(command: string, names: readonly string[], host: SeccompHost, r: SeccompBatchedSummary, saved: readonly string[]): string {
+  const s = r.stats;
+  const lines = [
+    `seccomp ${command} seed ${r.seed}: ${fmt(s.cases)} cases (${fmt(s.stacks)} stacks, ${fmt(s.invalid)} invalid filters; ${fmt(s.filters)} judge cases) in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.lanes} lane(s)${r.interrupted ? ', interrupted' : ''}`,
+    `  judges: classic, kernel (spec; host ${host.name}), ${names.join(', ')}`,
+  ];
+  for (const [name, j] of Object.entries(s.judges)) {
+    lines.push(`  ${name}: ${fmt(j.cases)} verdicts, ${fmt(j.pairs)} results compared (${fmt(j.exact)} exact), ${fmt(j.none)} not comparable${j.none > 0 ? ` (${Object.entries(j.noneReasons).map(([k, v]) => `${k}: ${fmt(v)}`).join('; ')})` : ''}`);
+    lines.push(`    outcomes compared: ${fmt(j.outcomes)} (${Object.entries(j.byAction).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none'}), ${fmt(j.cached)} answered by the action cache`);
+    if (Object.keys(j.outcomeNone).length > 0) lines.push(`    outcomes not comparable: ${Object.entries(j.outcomeNone).map(([k, v]) => `${k}: ${fmt(v)}`).join('; ')}`);
+    if (Object.keys(j.counters).length > 0) lines.push(`    ${Object.entries(j.counters).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+  }
+  lines.push(`  mismatches and findings: ${r.findings.length}`);
+  r.findings.forEach((f, i) => lines.push(`  ${f.kind === 'judge' ? `${f.mismatch.judge} ${f.mismatch.kind}: ${f.mismatch.message}` : `${f.finding.property}: ${f.finding.detail}`} (chunk ${f.chunk}, seed ${f.seed}, path ${f.path}) -> ${saved[i]}`));
+  return `${lines.join('\n')}\n`;
 }

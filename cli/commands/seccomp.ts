@@ -13,8 +13,10 @@ import { ACTION_BY_NAME } from '../../model/seccomp/uapi.js';
 import type { Rejection } from '../../model/verdict.js';
 import { ensureSeccompOracle, SeccompOracle } from '../../oracle/seccomp/driver.js';
 import { parseProgram, type FormatName } from '../formats/index.js';
-import { InputError, readInput } from '../io.js';
+import { ensureOutputDir, InputError, readInput } from '../io.js';
 import { checkEndian, checkFormatName, FORMAT_NAMES } from '../program.js';
+import { LiveSeccompJudge } from '../../oracle/seccomp/judge.js';
+import { runRealFilters, writeRealFilters, type RealFilterReport } from './seccomp-real.js';
 import { looksLikeSeccompTools, parseSeccompTools, printSeccompTools, SeccompToolsError } from './seccomp-tools.js';
 
 const out = (s: string): void => {
@@ -328,6 +330,62 @@ export function registerSeccomp(program: Command): void {
         await oracle.close();
       }
     });
+  sc.command('export-real')
+    .description('regenerate corpus/real-filters/seccomp: Docker, Podman and systemd filters and libseccomp programs, exported by libseccomp (seccomp_export_bpf)')
+    .option('-o, --output <dir>', 'directory to write', 'corpus/real-filters/seccomp')
+    .action((o: { output: string }) => {
+      ensureOutputDir(o.output, '-o'); // one line, exit 2, for a file or device given as the directory
+      const r = writeRealFilters(o.output, 'bpfspec seccomp export-real');
+      for (const w of r.written) out(`${w}\n`);
+      for (const k of r.skipped) process.stderr.write(`bpfspec: skipped ${k}\n`);
+      process.exitCode = r.skipped.length > 0 ? 1 : 0;
+    });
+  sc.command('real')
+    .description('the real filters through check, run and kdiff: every system call number of x86_64 and i386 with generated arguments (exit 1 on a finding or mismatch)')
+    .argument('[dir]', 'the real filters', 'corpus/real-filters/seccomp')
+    .option('--per-nr <n>', 'argument sets per system call number', '3')
+    .option('--seed <n>', 'seed of the arguments', '1')
+    .option('--live', 'also the live kernel (oracle/seccomp; outcomes need root)')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, o: { perNr: string; seed: string; live?: boolean; json?: boolean }) => {
+      if (!/^\d{1,4}$/.test(o.perNr) || Number(o.perNr) < 1) throw new InputError(`--per-nr ${o.perNr}: expected 1 to 9999`);
+      if (!/^\d{1,9}$/.test(o.seed)) throw new InputError(`--seed ${o.seed}: expected a whole number`);
+      let judge: LiveSeccompJudge | null = null;
+      if (o.live) {
+        const j = await LiveSeccompJudge.open();
+        if ('missing' in j) throw new InputError(`--live needs ${j.missing}`);
+        judge = j;
+      }
+      try {
+        const started = Date.now();
+        const r = await runRealFilters(dir, { perNr: Number(o.perNr), seed: Number(o.seed), lane: judge === null ? null : { judges: [{ judge, against: 'kernel' }] } });
+        const bad = r.some((x) => Object.values(x.model).some((m) => m.finding !== null) || (x.live?.mismatches.length ?? 0) > 0 || x.attach !== 'installed');
+        if (o.json) out(`${JSON.stringify({ elapsedMs: Date.now() - started, int80: judge?.probe.int80 ?? null, sandboxed: judge?.probe.sandboxed ?? null, filters: r })}\n`);
+        else out(realText(r, judge, Date.now() - started));
+        process.exitCode = bad ? 1 : 0;
+      } finally {
+        await judge?.close();
+      }
+    });
   void readFileSync;
   void ACTION_BY_NAME;
+}
+
+function realText(r: readonly RealFilterReport[], judge: LiveSeccompJudge | null, ms: number): string {
+  const f = (n: number): string => n.toLocaleString('en-US');
+  const lines: string[] = [];
+  for (const x of r) {
+    lines.push(`${x.name}: ${x.filters} filter(s) of ${x.insns.join(', ')} insns, ${x.attach}`);
+    for (const [abi, m] of Object.entries(x.model))
+      lines.push(`  model ${abi}: ${f(m.calls)} calls, classic == migrated, cache marks ${f(m.cacheMarked)} numbers; ${Object.entries(m.actions).map(([k, v]) => `${k} ${f(v)}`).join(', ')}${m.finding ? `; FINDING ${m.finding}` : ''}`);
+    if (x.live)
+      lines.push(
+        `  live x86_64: ${f(x.live.verdicts)} verdicts, ${f(x.live.values)} exact values, ${f(x.live.outcomes)} outcomes (${Object.entries(x.live.byAction).map(([k, v]) => `${k} ${f(v)}`).join(', ')}; ${f(x.live.cached)} by the cache), ${f(x.live.none)} values not comparable${Object.keys(x.live.outcomeNone).length ? ` (${Object.entries(x.live.outcomeNone).map(([k, v]) => `${k}: ${f(v)}`).join('; ')})` : ''}, mismatches ${x.live.mismatches.length}`,
+        ...x.live.mismatches.map((m) => `    ${m}`),
+      );
+  }
+  if (judge !== null && !judge.probe.int80) lines.push('note: INT 0x80 is disabled on this kernel (IA-32 emulation off): i386 is compared model-side only');
+  if (judge !== null && !judge.probe.sandboxed) lines.push('note: no sandbox (not root): outcomes not compared');
+  lines.push(`${r.length} real filters in ${(ms / 1000).toFixed(1)} s`);
+  return `${lines.join('\n')}\n`;
 }

@@ -33,7 +33,7 @@ import {
 } from '../../model/jit/emit.js';
 import type { X86JitFacts } from '../../model/jit/facts.js';
 import { cfiGetOffset, MAX_PASSES, PADDING_PASSES, type JitFailure, type JitResult } from '../../model/jit/x86.js';
-import { EFAULT, EINVAL } from '../../model/uapi.js';
+import { EFAULT, EINVAL, ENOMEM } from '../../model/uapi.js';
 import type { EbpfBuffer } from '../migrate/convert.js';
 
 // What each instruction is to a pass: its bytes are fixed (STATIC), or computed each pass.
@@ -343,20 +343,20 @@ export class EngineJit {
         proglen += ilen;
         addrs[i] = proglen;
       }
-      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: [] };
+      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: [], blinded: null, blindedFrom: null };
       if (keepLayout) {
         if (this.good.length < len + 1) this.good = new Int32Array(addrs.length);
         this.good.set(addrs.subarray(0, len + 1));
         this.goodLen = len;
       }
       if (image) {
-        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: [] };
-        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [] };
+        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: [], blinded: null, blindedFrom: null };
+        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [], blinded: null, blindedFrom: null };
       }
       if (proglen === oldproglen) image = true;
       oldproglen = proglen;
     }
-    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [] };
+    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [], blinded: null, blindedFrom: null };
   }
 
   // Steps: the passes of compile() below over steps instead of instructions, where a step is one jump
@@ -596,4 +596,6 @@ export const JIT_ERRNO: Readonly<Record<JitFailure, number>> = {
   'call-imm-zero': -EINVAL,
   'proglen-mismatch': -EFAULT,
   'not-converged': -EFAULT,
+  'blinding-failed': -ENOMEM,
+  'not-requested': 0,
 };

@@ -53,9 +53,9 @@ import {
 } from '../../model/ebpf/insn.js';
 import { bpfInterpreterStackSize } from '../../model/ebpf/interp.js';
 import { SK_BUFF } from '../../model/ebpf/layout.js';
-import { skFilterCharge } from '../../model/migrate/charge.js';
-import { CONVERT_RULE_AT, bpfProgSelectRuntime, type ConvertRule, type X86Jit } from '../../model/migrate/convert.js';
-import { jitRejection } from '../../model/jit/x86.js';
+import { bpfProgSize, chargeRejection } from '../../model/migrate/charge.js';
+import { CONVERT_RULE_AT, blindingRequested, bpfProgSelectRuntime, type ConvertRule } from '../../model/migrate/convert.js';
+import { jitRejection, type JitResult } from '../../model/jit/x86.js';
 import { EngineJit } from '../jit/x86.js';
 import { convertBpfExtensions } from '../../model/migrate/extensions.js';
 import { HELPER_SKB_LOAD_8, HELPER_SKB_LOAD_16, HELPER_SKB_LOAD_32 } from '../../model/ebpf/helpers.js';
@@ -176,6 +176,12 @@ export interface EngineAttached {
 }
 
 /** The engine's converter for one kernel record; reuse it for every program. */
+/** The x86-64 JIT's outcome for a converted program (engine/jit/x86.ts), with the classic pc of each eBPF insn. */
+export interface EngineJitOutcome {
+  readonly result: JitResult;
+  pcOf(e: number): number | null;
+}
+
 export class EngineConverter {
   readonly out = new EbpfBuffer();
   /** the ancillary loads' sequences by k (convertBpfExtensions; null: not an ancillary load) */
@@ -340,20 +346,38 @@ export class EngineConverter {
     this.lastJit = null;
     const r = this.bpfConvertFilter(p);
     if (r !== null) return r;
-    // kernel/bpf/core.c:2363 bpf_prog_select_runtime, with the x86-64 JIT's passes where the record
-    // models them (model/migrate/convert.ts bpfMigrateFilter)
-    const jit = this.jit();
-    this.lastJit = jit;
-    if (bpfProgSelectRuntime(this.config, jit) === null) return (jit !== null ? jitRejection(jit.result, jit.pcOf) : null) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2392');
-    const charged = skFilterCharge(this.out.len, this.config.optmemMax, omemAlloc, this.config.bpfProgHeaderSize);
-    if (charged !== null) return charged;
+    const c = this.config;
+    // kernel/bpf/core.c:2373 bpf_prog_select_runtime (model/migrate/convert.ts bpfProgSelectRuntime):
+    // fp->len after it is the blinded clone's length when the JIT compiled one
+    let len = this.out.len;
+    if (c.x86Jit !== null && c.arch === 'x86_64' && c.jitAvailable && c.jitRequested && !blindingRequested(c)) {
+      // the fast path: the x86-64 JIT's passes sized on the buffer (engine/jit/x86.ts), no blinding
+      const jit = this.jit();
+      this.lastJit = jit;
+      // C:2378-2383 jit_needed: fp->jit_requested in 6.6.y (false in v6.6.0), always under CONFIG_BPF_JIT_ALWAYS_ON
+      const jitNeeded = c.jitAlwaysOn || (c.jitNeeded === 'jit-requested' && c.jitRequested);
+      if (jitNeeded && !jit!.result.jited) return jitRejection(jit!.result, jit!.pcOf) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2403');
+    } else {
+      // blinding, another architecture or a record without the x86-64 JIT: the spec's runtime selection
+      const sel = bpfProgSelectRuntime(
+        { insns: this.out.toInsns(), stackDepth: this.stackDepth, jitRequested: c.jitRequested, blindingRequested: blindingRequested(c) },
+        c,
+        (e) => this.pcOf(e),
+      );
+      if ('errno' in sel) return sel;
+      len = sel.len;
+    }
+    // net/core/filter.c:1226 __sk_filter_charge (model/migrate/charge.ts): size <= optmem_max && omem + size < optmem_max, unsigned
+    const size = bpfProgSize(len, c.bpfProgHeaderSize);
+    const optmemMax = c.optmemMax >>> 0;
+    if (!(size <= optmemMax && ((omemAlloc + size) >>> 0) < optmemMax)) return chargeRejection();
     return { insns: this.out, stackDepth: this.stackDepth, stackSize: bpfInterpreterStackSize(this.stackDepth), seenLdAbs: this.seenLdAbs };
   }
 
   /** the x86-64 JIT's sizing (engine/jit/x86.ts) */
   private readonly x86 = new EngineJit();
   /** the JIT's outcome in the last attach (null: it did not convert, or the record does not model the JIT) */
-  lastJit: X86Jit | null = null;
+  lastJit: EngineJitOutcome | null = null;
   /** insn i's expansion starts at out index addrs[i] - shift (after a conversion) */
   private shift = 0;
   private convertedLen = 0;
@@ -379,7 +403,7 @@ export class EngineConverter {
 
   // model/migrate/convert.ts bpfMigrateFilter: x86Jit where the record models the JIT
   /** The x86-64 JIT's outcome for the last conversion (model/jit on its instructions), or null where the record does not model it. */
-  jit(): X86Jit | null {
+  jit(): EngineJitOutcome | null {
     const c = this.config;
     if (c.x86Jit === null || c.arch !== 'x86_64' || !c.jitRequested || !c.jitAvailable) return null;
     const result = this.x86.compile(this.out, this.stackDepth, true, c.x86Jit);

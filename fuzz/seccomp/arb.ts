@@ -270,7 +270,8 @@ export function randomFilter(g: Genome, consts: number[]): Program {
 
 /** A valid filter of one of the shapes, with the constants it compares against (for data generation). */
 export interface SeccompFilterCase {
-  readonly shape: 'rules' | 'bst' | 'random';
+  /** the generator's shape, or 'real' for a filter a tool made (corpus/real-filters/seccomp) */
+  readonly shape: 'rules' | 'bst' | 'random' | 'real';
   readonly prog: Program;
   readonly consts: readonly number[];
 }

@@ -422,11 +422,14 @@ export class ClassicVm {
         case Op.LDX_IMM: X = K; continue;
         case Op.LD_MEM: A = mem[K]!; continue;
         case Op.LDX_MEM: X = mem[K]!; continue;
-        case Op.TAX: // 3.14:300 X = A (KernelConfig.classicTax 'a-from-x': a hypothetical interpreter doing A = X)
+        case Op.TAX: // 3.14:300 X = A (KernelConfig.classicTax 'a-from-x': gVisor's pkg/bpf does A = X, variant impl-gvisor-tax-txa-swapped)
           if (this.config.classicTax === 'a-from-x') A = X;
           else X = A;
           continue;
-        case Op.TXA: A = X; continue;
+        case Op.TXA: // 3.14:303 A = X (KernelConfig.classicTxa 'x-from-a': gVisor's pkg/bpf does X = A, variant impl-gvisor-tax-txa-swapped)
+          if (this.config.classicTxa === 'x-from-a') X = A;
+          else A = X;
+          continue;
         case Op.RET_K: ret = K; break run; // 3.14:306
         case Op.RET_A: ret = A; break run;
         case Op.ST: mem[K] = A; continue;

@@ -13,6 +13,8 @@
 // Safety property (checked by the fuzzer, fuzz/seccomp/properties.ts): a number the cache marks must
 // get SECCOMP_RET_ALLOW from every filter of the stack for every argument and instruction pointer,
 // by the classic evaluator and by the migrated program. A counterexample would be a kernel bug.
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import type { Program } from '../cbpf/insn.js';
 import type { SeccompHost } from './host.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_RET_ALLOW } from './uapi.js';

@@ -17,6 +17,8 @@
 // this one) and already applied check_load_and_stores; so LD|H|ABS, LD|IND, LDX|MSH, ancillary loads
 // (which pass bpf_check_classic) are rejected here, by seccomp-code-not-allowed or, for ancillary
 // LD|W|ABS k = 0xfffff000 + ..., by seccomp-load-out-of-range.
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import type { Program, SockFilter } from '../cbpf/insn.js';
 import { EINVAL } from '../uapi.js';
 import { reject, type Rejection } from '../verdict.js';

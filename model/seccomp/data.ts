@@ -2,6 +2,8 @@
 // populate_seccomp_data), per architecture and entry: the number, the AUDIT_ARCH_* value, the six
 // arguments as 64-bit values and the instruction pointer, with the truncations and widths of each
 // entry path. Pure data and functions; the memory image the migrated program reads is in ./memory.ts.
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import {
   AUDIT_ARCH_AARCH64,
   AUDIT_ARCH_ARM,

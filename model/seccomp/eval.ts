@@ -9,6 +9,8 @@
 // What it assumes: a program seccomp accepted (model/seccomp/prepare.ts). On others it still ends
 // without throwing: an instruction outside seccomp's set ends the run with 0 (sk_run_filter's default
 // WARN, 3.14:397), as does running off the end or a scratch index >= 16.
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import type { Program } from '../cbpf/insn.js';
 import { assertInsn } from '../cbpf/insn.js';
 import { type SeccompData, seccompDataWords } from './data.js';

@@ -2,8 +2,11 @@
 // native and compat architectures of the action cache with their system call counts
 // (arch/*/include/asm/seccomp.h SECCOMP_ARCH_NATIVE{,_NR}, SECCOMP_ARCH_COMPAT{,_NR}) and the numbers
 // the cache always allows whatever the filters say (seccomp_uprobe_exception, after v6.6).
-// A record of data, passed explicitly; never a global. (To be folded into the kernel profiles of
-// model/kernel.ts when they land.)
+// A record of data, passed explicitly; never a global. The kernel profiles carry it
+// (model/kernel.ts KernelConfig.seccompHost: v6.6.0 and v6.6.y HOST_V6_6_X86_64, v6.18 HOST_V6_18_X86_64,
+// arm64 and riscv64 their v6.6 hosts); the presets are defined here, beside their type.
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_RISCV64, AUDIT_ARCH_X86_64 } from './uapi.js';
 
 export interface SeccompCacheArch {
@@ -57,14 +60,16 @@ export const HOST_V6_6_RISCV64: SeccompHost = {
 };
 
 /**
- * A 6.18 x86-64 kernel (the machine bpfspec's kdiff runs on): the uretprobe and uprobe exceptions.
- * NR_syscalls 471 is UNVERIFIED (syscall_64.tbl of 6.18 not read); it only bounds which numbers can be
- * cached, and numbers above 453 are unassigned on v6.6.
+ * A 6.18 x86-64 kernel (the machine bpfspec's kdiff runs on), read in the 6.18.y tree
+ * leftymods/linux-6.18.y @ 40a9e9f43 (Makefile 6.18.35): syscall_64.tbl's last native number is 469
+ * (file_setattr) and syscall_32.tbl's 469, so NR_syscalls = IA32_NR_syscalls = 470; kernel/seccomp.c:744
+ * seccomp_uprobe_exception lets __NR_uretprobe (335) and __NR_uprobe (336) of the native arch through
+ * (seccomp_is_const_allow :781 asks it first).
  */
 export const HOST_V6_18_X86_64: SeccompHost = {
   name: 'v6.18-x86_64',
-  native: { audit: AUDIT_ARCH_X86_64, nr: 471 },
-  compat: { audit: AUDIT_ARCH_I386, nr: 471 },
+  native: { audit: AUDIT_ARCH_X86_64, nr: 470 },
+  compat: { audit: AUDIT_ARCH_I386, nr: 470 },
   uprobeException: [335, 336],
 };
 

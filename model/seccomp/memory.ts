@@ -4,6 +4,8 @@
 // read-only region of model/ebpf/memory.ts. The only loads a migrated seccomp program makes are
 // `LDX_MEM(W, A, CTX, k)` with k < 64 and k % 4 == 0 (seccomp_check_filter's rule); anything else
 // would be an out-of-bounds fault of the model.
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import { Memory, type Region } from '../ebpf/memory.js';
 import { type SeccompData, seccompDataWords } from './data.js';
 import { SIZEOF_SECCOMP_DATA } from './uapi.js';

@@ -2,6 +2,8 @@
 // __seccomp_filter then does with the result (kernel/seccomp.c:1203), i.e. what the task sees.
 // The filters run on the migrated program (the kernel path) or on the classic evaluator; both are
 // given by the caller as a function, so the same precedence and cache code serves both.
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 import { EbpfVm, type EbpfStep } from '../ebpf/interp.js';
 import type { Fault } from '../ebpf/memory.js';
 import { seccompCacheCheckAllow } from './cache.js';

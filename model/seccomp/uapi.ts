@@ -1,8 +1,7 @@
 // Numbers of the seccomp user-space API, Linux v6.6: include/uapi/linux/seccomp.h,
 // include/uapi/linux/audit.h (AUDIT_ARCH_*), include/uapi/linux/elf-em.h (EM_*), include/linux/err.h.
-// Line numbers are those of the 6.6.y tree eclipse-oniro-mirrors/kernel_linux_6.6 (snapshot dda72fb05;
-// the indexed commit 79226fb0 the socket model cites does not carry these files: the seccomp model
-// cites the snapshot).
+// Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
+// at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
 
 // include/uapi/linux/seccomp.h:9 seccomp.mode
 export const SECCOMP_MODE_DISABLED = 0;

@@ -40,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -343,19 +344,31 @@ static void cleanup_namespace(void) {
   }
 }
 
-// Wait for the child with a watchdog (the child's own budget is 300 ms of spinning): a blocking
-// waitpid that SIGALRM interrupts after 3 s, then SIGKILL.
+// Wait for the child with a watchdog (the child's own budget is 300 ms of spinning): blocking waits
+// that SIGALRM interrupts after 3 s, then SIGKILL. Every task of ours is reaped on the way (__WALL,
+// any pid): a call may have made its thread a tracee of ours (ptrace(PTRACE_TRACEME)), and a group
+// leader is not reported before its traced threads are reaped; a stopped child is killed.
 static void on_alarm(int sig) { (void)sig; }
 
 static int wait_child(pid_t pid) {
-  int status = 0;
+  int status = 0, st = 0, killed = 0;
   struct itimerval it = {{0, 0}, {3, 0}}, off = {{0, 0}, {0, 0}};
   setitimer(ITIMER_REAL, &it, NULL);
-  pid_t r = waitpid(pid, &status, __WALL);
+  for (;;) {
+    pid_t r = waitpid(-1, &st, __WALL);
+    if (r == pid && (WIFEXITED(st) || WIFSIGNALED(st))) {
+      status = st;
+      break;
+    }
+    if (r == pid || (r < 0 && errno == EINTR)) {
+      if (!killed) kill(pid, SIGKILL);
+      killed = 1;
+      if (r == pid) status = st;
+      continue;
+    }
+    if (r < 0) break; // ECHILD: nothing left
+  }
   setitimer(ITIMER_REAL, &off, NULL);
-  if (r == pid) return status;
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, __WALL);
   return status;
 }
 
@@ -368,14 +381,29 @@ static void print_attach(int nflt) {
   for (int i = 0; i < n && i < nflt; i++) printf("%s%d", i ? "," : "", sh->attach_errno[i]);
 }
 
+// The bpf_jit_harden window (oracle/kernel/sockopt.c) blinds the programs of tasks without CAP_BPF,
+// as these children are: it is taken under an exclusive flock on this file, and the filters are
+// installed under a shared one, so a filter is never allocated while the sysctl is changed.
+static int harden_lock = -1;
+static void lock_filters(void) {
+  if (harden_lock >= 0)
+    while (flock(harden_lock, LOCK_SH) < 0 && errno == EINTR) {
+    }
+}
+static void unlock_filters(void) {
+  if (harden_lock >= 0) flock(harden_lock, LOCK_UN);
+}
+
 static void run_action(int nflt, int ncall) {
   for (int c = 0; c < ncall; c++) {
     memset(sh, 0, sizeof *sh);
     g_abi = (int)calls[c].ip;
     fflush(stdout);
+    lock_filters();
     pid_t pid = fork();
     if (pid == 0) child_action(nflt, &calls[c]);
     int status = pid < 0 ? -1 : wait_child(pid);
+    unlock_filters();
     cleanup_namespace();
     const char *state;
     int attach_failed = sh->nattached > 0 && sh->attach_errno[sh->nattached - 1] != 0;
@@ -398,9 +426,11 @@ static void run_batch(int nflt, int ncall) {
     int from = sh->b_next;
     sh->nattached = 0;
     fflush(stdout);
+    lock_filters();
     pid_t pid = fork();
     if (pid == 0) child_batch(nflt, ncall);
     int status = pid < 0 ? -1 : wait_child(pid);
+    unlock_filters();
     cleanup_namespace();
     int attach_failed = sh->nattached > 0 && sh->attach_errno[sh->nattached - 1] != 0;
     if (attach_failed || pid < 0) {
@@ -518,6 +548,8 @@ int main(int argc, char **argv) {
   (void)argv;
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   calibrate();
+  const char *lock_path = getenv("BPFSPEC_JIT_HARDEN_LOCK");
+  harden_lock = open(lock_path ? lock_path : "/tmp/bpfspec-jit-harden.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644); // before the sandbox's /tmp
   int want_sandbox = getenv("BPFSPEC_SECCOMP_NO_SANDBOX") == NULL;
   if (want_sandbox) {
     int s = setup_sandbox();

@@ -3,7 +3,9 @@ import { platform } from 'node:os';
 import { bpfJump, bpfStmt } from '../../model/cbpf/insn.js';
 import { ensureSeccompOracle, SeccompOracle } from '../../oracle/seccomp/driver.js';
 import { trapCopy } from '../../oracle/seccomp/instrument.js';
-import { runSeccompKdiff } from '../../fuzz/seccomp/kdiff.js';
+import { startSeccompBatched } from '../../fuzz/seccomp/batched.js';
+import { HOST_V6_18_X86_64 } from '../../model/seccomp/host.js';
+import { LiveSeccompJudge } from '../../oracle/seccomp/judge.js';
 import { seccompRunClassic } from '../../model/seccomp/eval.js';
 import { seccompData } from '../../model/seccomp/data.js';
 import test from 'ava';
@@ -29,18 +31,20 @@ test('TRAP copies: every exit traps with 16 bits of the result', (t) => {
   t.is(trapCopy([...Array(4095).fill(bpfStmt(0x04, 0)), bpfStmt(0x16, 0)], 0), null);
 });
 
-requiresSerial(missing, 'the live oracle: verdicts, exact values and (as root) outcomes agree with the model on 120 generated cases', async (t) => {
-  const o = new SeccompOracle((build as { path: string }).path);
+requiresSerial(missing, 'the live seccomp judge: verdicts, exact values and (as root) outcomes agree with the kernel judge on 120 generated cases (the batched seccomp campaign)', async (t) => {
+  const j = await LiveSeccompJudge.open();
+  if ('missing' in j) return void t.fail(j.missing);
   try {
-    const probe = await o.start();
-    const r = await runSeccompKdiff(o, { seed: 11, runs: 120, timeMs: null, inputsPerCase: 3 });
-    t.deepEqual(r.mismatches.map((m) => `${m.what}: ${m.detail}`), []);
+    const r = await startSeccompBatched({ seed: 11, runs: 120, timeMs: null, inputsPerCase: 3, chunkSize: 64, batch: 8, host: HOST_V6_18_X86_64 }, [{ judges: [{ judge: j, against: 'kernel' }] }]).done;
+    t.deepEqual(r.findings.map((f) => (f.kind === 'judge' ? `${f.mismatch.kind}: ${f.mismatch.message}` : `${f.finding.property}: ${f.finding.detail}`)), []);
     t.is(r.stats.cases, 120);
-    t.true(r.stats.values > 0);
-    if (probe.sandboxed) t.true(r.stats.actions > 0);
-    t.log(JSON.stringify(r.stats), r.notes.join('; '));
+    const live = r.stats.judges.live!;
+    t.true(live.exact > 0);
+    t.true(live.cases >= 120);
+    if (j.probe.sandboxed) t.true(live.outcomes > 0);
+    t.log(JSON.stringify(live));
   } finally {
-    await o.close();
+    await j.close();
   }
 });
 

@@ -275,3 +275,13 @@ test('system call tables: generated from the kernel, consistent with the install
   if (existsSync(h64)) t.true(check(h64, x) > 300);
   if (existsSync(h32)) t.true(check(h32, new Map(SYSCALL_TABLES.i386)) > 300);
 });
+
+test('the kernel profiles carry the seccomp hosts (model/kernel.ts seccompHost)', async (t) => {
+  const k = await import('../../model/kernel.js');
+  t.is(k.PROFILE_V6_6_0.seccompHost, HOST_V6_6_X86_64);
+  t.is(k.PROFILE_V6_6_Y.seccompHost, HOST_V6_6_X86_64);
+  t.is(k.PROFILE_V6_18.seccompHost, HOST_V6_18_X86_64);
+  t.deepEqual([HOST_V6_18_X86_64.native!.nr, HOST_V6_18_X86_64.compat!.nr, ...HOST_V6_18_X86_64.uprobeException], [470, 470, 335, 336]);
+  t.is(k.ARCHES.arm64!.seccompHost, HOST_V6_6_AARCH64);
+  t.is(k.STRICT_ALIGN_64.seccompHost.compat, null);
+});
