@@ -535,19 +535,19 @@ export class EngineJit {
         if (at[j] !== proglen) changed = true;
         at[j] = proglen;
       }
-      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: [] };
+      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: [], blinded: null, blindedFrom: null };
       if (image) {
-        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: [] };
-        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [] };
+        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: [], blinded: null, blindedFrom: null };
+        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [], blinded: null, blindedFrom: null };
       }
       if (proglen === oldproglen) {
         // a fixed point: the image pass would repeat this pass exactly
-        if (!changed) return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [] };
+        if (!changed) return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [], blinded: null, blindedFrom: null };
         image = true;
       }
       oldproglen = proglen;
     }
-    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [] };
+    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [], blinded: null, blindedFrom: null };
   }
 
   // emitJmp by the jump's previous bytes (end - start): the bytes, or -1 (bad padding), -2 (no encoding)
