@@ -162,7 +162,8 @@ function staticLength(code: number, dst: number, src: number, off: number, imm: 
   }
 }
 
-const COND_OPS = new Set([0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0]);
+/** the conditional jump ops (0x10..0x70, 0xa0..0xd0) as a bit per op >> 4 */
+const COND_OPS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 0xa) | (1 << 0xb) | (1 << 0xc) | (1 << 0xd);
 
 /** The engine's x86-64 JIT sizing, with buffers reused from program to program. */
 export class EngineJit {
@@ -244,7 +245,7 @@ export class EngineJit {
       } else if (is64 && op === 0x90) kind[k] = EXIT;
       else if (op === 0x00) kind[k] = JA;
       else {
-        if (!COND_OPS.has(op)) unmodelled(c, k);
+        if (((COND_OPS >>> (op >> 4)) & 1) === 0) unmodelled(c, k);
         kind[k] = COND;
         const d = dst[k]!;
         const i = imm[k]! | 0;
