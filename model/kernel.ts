@@ -84,7 +84,7 @@ export interface KernelConfig {
   // ---- Constant blinding (model/jit/blind.ts) ----------------------------------------------------
   /**
    * net.core.bpf_jit_harden (kernel/bpf/core.c:566 `int bpf_jit_harden`, default 0): 1 blinds the
-   * programs of tasks that are not bpf_capable(), 2 every program (include/linux/filter.h:1095
+   * programs of tasks that are not bpf_capable(), 2 every program (include/linux/filter.h:1099
    * bpf_jit_blinding_enabled, read when the program is allocated). A blinded program is longer, and
    * that longer program is what __sk_filter_charge charges.
    */
