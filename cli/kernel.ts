@@ -12,7 +12,7 @@ import { probeBpfProgHeader } from '../oracle/kernel/probe.js';
 import { JitImageOracle } from '../oracle/kernel/jitimage.js';
 import { liveJitFacts } from '../oracle/kernel/jitfacts.js';
 import type { X86JitFacts } from '../model/jit/facts.js';
-import { InputError } from './io.js';
+import { clip, InputError } from './io.js';
 
 export interface KernelFlags {
   /** --kernel: a profile name (default v6.6.y; kdiff and `--judges live`: live) */
@@ -42,7 +42,7 @@ export function kernelOptions(cmd: Command): Command {
 }
 
 const byteCount = (flag: string, text: string): number => {
-  if (!/^\d+$/.test(text) || Number(text) > 2 ** 31 - 1) throw new InputError(`${flag} ${text}: expected a byte count`);
+  if (!/^\d+$/.test(text) || Number(text) > 2 ** 31 - 1) throw new InputError(`${flag} ${clip(text)}: expected a byte count`);
   return Number(text);
 };
 
@@ -112,10 +112,10 @@ export function resolveKernel(f: KernelFlags, live: KernelConfig | null, fallbac
     if (live === null) throw new InputError('--kernel live: the running kernel was not probed');
     config = live;
   } else config = kernelProfile(name);
-  if (config === undefined) throw new InputError(`--kernel ${name}: unknown kernel profile (one of ${PROFILE_NAMES.join(', ')})`);
+  if (config === undefined) throw new InputError(`--kernel ${clip(name)}: unknown kernel profile (one of ${PROFILE_NAMES.join(', ')})`);
   if (f.arch !== undefined) {
     config = withArch(config, f.arch);
-    if (config === undefined) throw new InputError(`--arch ${f.arch}: unknown architecture (one of ${[...ARCH_FACTS.keys()].join(', ')})`);
+    if (config === undefined) throw new InputError(`--arch ${clip(f.arch)}: unknown architecture (one of ${[...ARCH_FACTS.keys()].join(', ')})`);
   }
   if (f.optmemMax !== undefined) config = { ...config, optmemMax: byteCount('--optmem-max', f.optmemMax) };
   if (f.bpfProgHeader !== undefined) config = { ...config, bpfProgHeaderSize: byteCount('--bpf-prog-header', f.bpfProgHeader) };
@@ -125,11 +125,11 @@ export function resolveKernel(f: KernelFlags, live: KernelConfig | null, fallbac
   }
   if (f.unprivileged === true) config = { ...config, bpfCapable: false, x86Jit: config.x86Jit === null ? null : { ...config.x86Jit, capSysAdmin: false } };
   if (f.loadHelpers !== undefined) {
-    if (f.loadHelpers !== 'v6.6.0' && f.loadHelpers !== 'backport') throw new InputError(`--load-helpers ${f.loadHelpers}: expected v6.6.0 or backport`);
+    if (f.loadHelpers !== 'v6.6.0' && f.loadHelpers !== 'backport') throw new InputError(`--load-helpers ${clip(f.loadHelpers)}: expected v6.6.0 or backport`);
     config = { ...config, loadHelpers: f.loadHelpers };
   }
   if (f.variant === undefined) return config;
-  if (!isVariantName(f.variant)) throw new InputError(`--variant ${f.variant}: unknown variant (one of ${VARIANT_NAMES.join(', ')}; see bpfspec variants)`);
+  if (!isVariantName(f.variant)) throw new InputError(`--variant ${clip(f.variant)}: unknown variant (one of ${VARIANT_NAMES.join(', ')}; see bpfspec variants)`);
   return variantConfig(config, f.variant);
 }
 

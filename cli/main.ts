@@ -1,32 +1,50 @@
 #!/usr/bin/env node
 // The `bpfspec` command.
+//
+// Every failure is one line on stderr starting `bpfspec:` and an exit code: 2 for bad input (a
+// missing or malformed file, an unknown name, a bad flag), 3 for an internal error (a bug of
+// bpfspec), never a stack trace unless BPFSPEC_DEBUG is set. main() takes its streams as arguments
+// so that tests run it in-process.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { NOT_MODELLED, VARIANTS } from '../model/variants.js';
 import { kernelConfig, kernelOptions, type KernelFlags } from './kernel.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
+import { checkOutputDir, clip, ensureOutputDir, InputError, readInput, writeOutput, CAPTURE_LIMIT } from './io.js';
 import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
-import { makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
-import { mkdirSync } from 'node:fs';
+import { CorpusError, makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
+import { registerJudgesCommand, replayExternal, replayExternalText } from './commands/judges.js';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
 import { runWeb, type WebFlags } from './commands/web.js';
-import { PATH_NAMES, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
+import { PATH_NAMES, runFailed, runJson, runPackets, runText, type PathName, type RunPacket } from './commands/run.js';
+import { compileExpression, compileOptions } from './compile/index.js';
 import { checkExpressible, formatError, printProgram } from './formats/index.js';
-import { InputError, readInput, writeOutputAtomic } from './io.js';
 import { parseHexPacket, readPackets } from './packets/index.js';
-import { checkEndian, checkFormatName, FORMAT_NAMES, loadProgram } from './program.js';
+import { captureMagic, checkEndian, checkFormatName, FORMAT_NAMES, readProgram, type ProgramFlags } from './program.js';
 import { buildSkb, parseSetting, SKB_FIELDS, SkbSpecError } from './skbspec.js';
 import { registerSeccomp } from './commands/seccomp.js';
 import { runSeccompFuzzCli, runSeccompKdiffCli } from './commands/seccomp-fuzz.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const out = (s: string): void => {
-  process.stdout.write(s);
-};
+/** Where a run of the command reads and writes: the process's streams, or a test's. */
+export interface CliIo {
+  /** standard output (text or bytes) */
+  readonly out: (s: string | Uint8Array) => void;
+  /** standard error (one message per call) */
+  readonly err: (s: string) => void;
+  /** standard input, for `-` and `eval` */
+  readonly stdin: AsyncIterable<Buffer | string>;
+}
+
+/** The exit code an action sets (0 unless it says otherwise). */
+interface RunState {
+  code: number;
+}
 
 /** `bpfspec variants`: the historical variants, then the bugs that get none. */
 function variantsText(): string {
@@ -46,98 +64,250 @@ function variantsText(): string {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-function programOptions(cmd: Command): Command {
+/** The options of a tcpdump filter expression (compile, and --expr wherever a program is read). */
+function exprOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-f, --format <format>', 'input format (detected when unambiguous)').choices(FORMAT_NAMES as string[]))
-    .option('--endian <order>', 'byte order of raw program images (little or big)', 'little');
+    .option('--linktype <name>', 'with --expr: the link type pcap_compile compiles for (EN10MB, RAW, LINUX_SLL, ... or a DLT number; default EN10MB)')
+    .option('--snaplen <bytes>', 'with --expr: the snapshot length accepting returns (default 262144, as tcpdump)')
+    .option('--no-optimize', "with --expr: turn libpcap's optimizer off (tcpdump -O)");
 }
 
-export function buildCli(): Command {
+function programOptions(cmd: Command): Command {
+  return exprOptions(
+    cmd
+      .addOption(new Option('-f, --format <format>', 'input format (detected when unambiguous)').choices(FORMAT_NAMES as string[]))
+      .option('--endian <order>', 'byte order of raw program images: little (default) or big')
+      .option('-e, --expr <expression>', 'a tcpdump filter expression instead of a FILE, compiled by the system libpcap (needs libpcap-dev)'),
+  );
+}
+
+/** The short usage `bpfspec` alone prints: one line per command. */
+function shortUsage(program: Command): string {
+  const lines = ['Usage: bpfspec COMMAND [options]   (bpfspec help COMMAND for its options; bpfspec --help for all)', ''];
+  for (const c of program.commands) {
+    const summary = c.summary() || c.description().split(/[:(]/)[0]!.trim();
+    lines.push(`  ${c.name().padEnd(9)} ${summary.length > 90 ? `${summary.slice(0, 87)}...` : summary}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The full name of a command for messages ("corpus merge"). */
+function commandPath(c: Command): string {
+  const names: string[] = [];
+  for (let p: Command | null = c; p !== null && p.parent !== null; p = p.parent) names.unshift(p.name());
+  return names.join(' ');
+}
+
+/** Commander quotes a whole argument in its messages: each quoted piece cut to 80 characters. */
+const clipQuoted = (msg: string): string => msg.replace(/'([^']{81,})'/g, (_m, inner: string) => `'${clip(inner)}'`);
+
+/** A message as one line: newlines joined, commander's "error: " dropped, cut when very long. */
+export function oneLine(msg: string): string {
+  const text = msg
+    .replace(/^error: /, '')
+    .split(/\r?\n|\r/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join('; ');
+  return clip(text, 600);
+}
+
+/** The packets of --packet and --pcap, labelled, with the preset their source implies. */
+export interface CollectedPackets {
+  readonly packets: RunPacket[];
+  /** capture facts for the summary and warnings, when --pcap was given */
+  readonly capture: null | {
+    readonly file: string;
+    readonly format: string;
+    readonly linktypes: number[];
+    /** packets whose captured length is below their length on the wire */
+    readonly cut: number;
+    readonly notes: string[];
+  };
+}
+
+const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'NULL (BSD loopback)'],
+  [1, 'EN10MB (Ethernet)'],
+  [101, 'RAW (IP)'],
+  [113, 'LINUX_SLL (Linux cooked)'],
+  [276, 'LINUX_SLL2 (Linux cooked v2)'],
+  [105, 'IEEE802_11 (Wi-Fi)'],
+  [127, 'IEEE802_11_RADIOTAP'],
+  [253, 'NETLINK'],
+]);
+
+function collectPackets(hexes: readonly string[], pcap: string | undefined): CollectedPackets {
+  const packets: RunPacket[] = [];
+  hexes.forEach((h, i) => {
+    const res = parseHexPacket(h);
+    if (!res.ok) throw new InputError(`--packet ${i + 1}: ${res.error}`);
+    packets.push({ data: res.data, label: `packet ${i + 1}`, preset: 'af_unix' });
+  });
+  if (pcap === undefined) return { packets, capture: null };
+  const bytes = readInput(pcap, {
+    limit: CAPTURE_LIMIT,
+    what: 'a capture',
+    check: (head) => (captureMagic(head) === null ? 'not a pcap or pcapng capture (bad magic number)' : null),
+  });
+  const res = readPackets(bytes);
+  if (!res.ok) throw new InputError(`${pcap}: ${res.error}`);
+  let cut = 0;
+  const linktypes = new Set<number>();
+  for (const p of res.packets) {
+    packets.push({ data: p.data, label: `${pcap} #${p.index + 1}`, preset: p.linktype === 1 ? 'ethernet' : 'af_unix', origLen: p.origLen });
+    if (p.data.length < p.origLen) cut++;
+    linktypes.add(p.linktype);
+  }
+  return { packets, capture: { file: pcap, format: res.format, linktypes: [...linktypes].sort((a, b) => a - b), cut, notes: res.notes } };
+}
+
+/** The warnings a capture deserves: packets cut at capture time, link types other than Ethernet. */
+function captureWarnings(c: NonNullable<CollectedPackets['capture']>, total: number): string[] {
+  const w: string[] = [];
+  if (c.cut > 0)
+    w.push(`${c.file}: ${c.cut} of ${total} packets were cut at capture time (captured length below the length on the wire): the filter runs on the captured bytes only, and loads past them fail`);
+  const other = c.linktypes.filter((l) => l !== 1);
+  if (other.length > 0)
+    w.push(
+      `${c.file}: link type ${other.map((l) => `${l}${LINKTYPE_NAMES.has(l) ? ` ${LINKTYPE_NAMES.get(l)}` : ''}`).join(', ')}, not Ethernet: those packets run on the af_unix skb (no device, ` +
+        'data from the first captured byte); a filter compiled for Ethernet reads the wrong offsets',
+    );
+  return w;
+}
+
+export function buildCli(io: CliIo, state: RunState): Command {
+  const out = (s: string | Uint8Array): void => io.out(s);
+  const warn = (line: string): void => io.err(`${oneLine(line)}\n`);
   const program = new Command('bpfspec')
     .description('Executable specification and equivalence fuzzer of the Linux v6.6 classic BPF socket-filter path')
     .version(VERSION)
     .showHelpAfterError(false)
+    .showSuggestionAfterError(false)
+    .helpCommand(false)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
   kernelOptions(programOptions(program.command('check')))
+    .summary("the kernel's verdict on a classic program")
     .description("the kernel's verdict on a classic program (exit 0 accepted, 1 rejected, 2 bad input)")
-    .argument('<file>', "program file ('-' for stdin)")
+    .argument('[file]', "program file ('-' for stdin)")
     .option('--json', 'print JSON')
-    .action(async (file: string, o: { format?: string; endian?: string; json?: boolean } & KernelFlags) => {
+    .action(async (file: string | undefined, o: ProgramFlags & { json?: boolean } & KernelFlags) => {
       const config = await kernelConfig(o);
-      const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
+      const { prog, label } = readProgram(file, o, warn);
       const v = checkVerdict(prog, config);
-      out(o.json ? `${JSON.stringify({ file, insns: prog.length, attach: verdictJson(v) })}\n` : `${file}: ${verdictText(prog, v)}\n`);
-      process.exitCode = v === null ? 0 : 1;
+      out(o.json ? `${JSON.stringify({ ...(o.expr !== undefined ? { expr: o.expr } : { file }), insns: prog.length, attach: verdictJson(v) })}\n` : `${label}: ${verdictText(prog, v)}\n`);
+      state.code = v === null ? 0 : 1;
     });
 
   kernelOptions(programOptions(program.command('run')))
-    .description("the filter's result for each packet (exit 0, or 1 if the program is rejected)")
-    .argument('<file>', "program file ('-' for stdin)")
+    .summary("the filter's result per packet, classic and kernel path, and what the socket does")
+    .description(
+      "the filter's result for each packet by the classic evaluator and the kernel path, the catalogued divergence that explains any difference, " +
+        'and what the socket does (exit 0; 1 if the kernel rejects the program or the paths differ with no catalogued divergence to explain it)',
+    )
+    .argument('[file]', "program file ('-' for stdin)")
     .option('-p, --packet <hex>', 'a packet in hex (repeatable)', collect, [])
     .option('--pcap <file>', 'every packet of a pcap or pcapng file')
-    .option('--skb <preset>', "skb preset: af_unix, or ethernet (default: ethernet for Ethernet captures, else af_unix)")
+    .option('--skb <preset>', 'skb preset: af_unix, or ethernet (default: ethernet for Ethernet captures, else af_unix)')
     .option('--set <field=value>', 'set an skb field (repeatable; see README)', collect, [])
     .addOption(new Option('--path <path>', 'which evaluator: the classic one, the kernel path (migration + eBPF interpreter), or both').choices(PATH_NAMES as string[]).default('both'))
     .option('--trace', 'print every step (classic: pc, A, X; kernel: eBPF pc, r0, r7)')
     .option('--json', 'print JSON')
     .addHelpText('after', `\nskb fields for --set:\n${SKB_FIELDS.map(([n, d]) => `  ${n.padEnd(15)} ${d}`).join('\n')}\n`)
-    .action(async (file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; path: PathName } & KernelFlags) => {
+    .action(async (file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; set: string[]; trace?: boolean; json?: boolean; path: PathName } & KernelFlags) => {
       const config = await kernelConfig(o);
-      const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
       if (o.packet.length === 0 && o.pcap === undefined) throw new InputError('run: give at least one --packet HEX or a --pcap FILE');
-      const packets = collectPackets(o.packet, o.pcap);
-      const skb: Record<string, unknown> = {};
+      const skb: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       if (o.skb !== undefined) skb.preset = o.skb;
       for (const s of o.set) {
         const [k, v] = parseSetting(s);
         skb[k] = v;
       }
-      const res = runPackets(prog, packets, { config, skb, trace: o.trace === true, path: o.path });
-      out(o.json ? `${JSON.stringify(runJson(res))}\n` : runText(prog, res, o.path));
-      process.exitCode = (o.path === 'kernel' ? res.attach : res.check) === null ? 0 : 1;
+      const { prog } = readProgram(file, o, warn);
+      const { packets, capture } = collectPackets(o.packet, o.pcap);
+      const warnings = capture ? captureWarnings(capture, packets.length - o.packet.length) : [];
+      for (const w of warnings) warn(`bpfspec: warning: ${w}`);
+      const res = runPackets(prog, packets, { config, skb: { ...skb }, trace: o.trace === true, path: o.path });
+      if (o.json) {
+        const j = runJson(res);
+        out(`${JSON.stringify({ ...j, ...(capture ? { capture: { file: capture.file, format: capture.format, linktypes: capture.linktypes, cut: capture.cut } } : {}), warnings })}\n`);
+      } else out(runText(prog, res, o.path, { capture: capture !== null }));
+      state.code = runFailed(res, o.path) ? 1 : 0;
     });
 
   kernelOptions(programOptions(program.command('migrate')))
+    .summary('the eBPF program bpf_convert_filter makes, under each classic instruction')
     .description('the eBPF program bpf_convert_filter makes, under each classic instruction, with stack depth, interpreter and attach verdict')
-    .argument('<file>', "program file ('-' for stdin)")
+    .argument('[file]', "program file ('-' for stdin)")
     .option('--json', 'print JSON')
-    .action(async (file: string, o: { format?: string; endian?: string; json?: boolean } & KernelFlags) => {
+    .action(async (file: string | undefined, o: ProgramFlags & { json?: boolean } & KernelFlags) => {
       const config = await kernelConfig(o);
-      const { prog } = loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian));
+      const { prog } = readProgram(file, o, warn);
       out(o.json ? `${JSON.stringify(migrateJson(prog, config))}\n` : migrateText(prog, config));
     });
 
   programOptions(program.command('fmt'))
     .description('convert a program between formats')
-    .argument('<file>', "program file ('-' for stdin)")
+    .argument('[file]', "program file ('-' for stdin)")
     .requiredOption('-t, --to <format>', `output format (${FORMAT_NAMES.join(', ')})`)
-    .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
+    .option('-o, --output <file>', 'write to a file (atomically; a device or FIFO is written directly) instead of stdout')
     .option('--json', 'print {"from", "to", "insns", "output"} (binary output as hex)')
-    .action((file: string, o: { format?: string; endian?: string; to: string; output?: string; json?: boolean }) => {
+    .action((file: string | undefined, o: ProgramFlags & { to: string; output?: string; json?: boolean }) => {
       const to = checkFormatName(o.to, '--to')!;
       const endian = checkEndian(o.endian);
-      const { prog, format } = loadProgram(file, checkFormatName(o.format, '--format'), endian);
+      const { prog, format, label } = readProgram(file, o, warn);
       const problem = checkExpressible(prog, to);
-      if (problem !== null) process.stderr.write(`bpfspec: warning: ${formatError(problem, file)} (not exactly expressible in ${to})\n`);
+      if (problem !== null) warn(`bpfspec: warning: ${formatError(problem, label)} (not exactly expressible in ${to})`);
       const text = printProgram(prog, to, { endian });
-      if (o.output !== undefined) writeOutputAtomic(o.output, text);
+      if (o.output !== undefined) writeOutput(o.output, text);
       if (o.json) out(`${JSON.stringify({ from: format, to, insns: prog.length, ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }) })}\n`);
-      else if (o.output === undefined) {
-        if (typeof text === 'string') out(text);
-        else process.stdout.write(text);
-      }
+      else if (o.output === undefined) out(text);
+    });
+
+  exprOptions(program.command('compile'))
+    .summary('compile a tcpdump filter expression with the system libpcap')
+    .description("compile a tcpdump filter expression with the system libpcap's pcap_compile (as tcpdump -ddd prints it by default)")
+    .argument('<expression>', "the filter expression, e.g. 'tcp port 80'")
+    .option('-t, --to <format>', `output format (${FORMAT_NAMES.join(', ')})`, 'tcpdump-ddd')
+    .option('--endian <order>', 'byte order of raw and hex output: little (default) or big')
+    .option('-o, --output <file>', 'write to a file (atomically; a device or FIFO is written directly) instead of stdout')
+    .option('--json', 'print {"expr", "linktype", "snaplen", "optimize", "insns", "program", "output"}')
+    .action((expr: string, o: { to: string; endian?: string; output?: string; json?: boolean; linktype?: string; snaplen?: string; optimize?: boolean }) => {
+      const to = checkFormatName(o.to, '--to')!;
+      const endian = checkEndian(o.endian);
+      const opts = compileOptions(o);
+      const c = compileExpression(expr, opts);
+      if (!c.ok) throw new InputError(`compile ${JSON.stringify(clip(expr))}: ${c.error}`);
+      const text = printProgram(c.prog, to, { endian });
+      if (o.output !== undefined) writeOutput(o.output, text);
+      if (o.json)
+        out(
+          `${JSON.stringify({
+            expr,
+            linktype: opts.linktype,
+            snaplen: opts.snaplen,
+            optimize: opts.optimize,
+            insns: c.prog.length,
+            program: c.prog,
+            ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }),
+          })}\n`,
+        );
+      else if (o.output === undefined) out(text);
     });
 
   kernelOptions(program.command('eval'))
-    .description('batch oracle: JSON lines {"id","prog","packet","skb"} on stdin, one JSON result line each on stdout')
+    .summary('batch oracle: JSON lines in, one JSON result line out per input line')
+    .description('batch oracle: JSON lines {"id","prog"|"expr","packet","skb"} on stdin, exactly one JSON result line per input line on stdout')
+    .option('--json', 'JSON lines out (the only output format; accepted for uniformity)')
     .action(async (o: KernelFlags) => {
       const config = await kernelConfig(o);
-      await runEval({ config }, process.stdin, (line) => out(`${line}\n`));
+      await runEval({ config }, io.stdin, (line) => out(`${line}\n`));
     });
 
   kernelOptions(program.command('fuzz'))
+    .summary('equivalence campaign: classic evaluator vs kernel path')
     .description('equivalence campaign: classic evaluator vs kernel path on generated programs and packets (exit 0 clean, 1 on a finding)')
     .option('--time <duration>', 'wall-clock budget, e.g. 60s, 5m, 1h (default 60s)')
     .option('--runs <n>', 'number of cases instead of a time budget')
@@ -146,21 +316,23 @@ export function buildCli(): Command {
     .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
-    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff)')
+    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff), libpcap, dpdk, dpdk-jit, xnet (outside implementations, see bpfspec judges)')
+    .option('--spec-check <share>', 'the engines run every case; the spec also checks 1 case in N (default 64), or all')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
     .option('--path <path>', 'socket (default) or seccomp (the seccomp campaign, fuzz/seccomp)')
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }) => {
-      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
-      if (o.path === 'seccomp') return void (process.exitCode = await runSeccompFuzzCli(o));
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (state.code = await runSeccompFuzzCli(o));
       const batched = parseJudges(o.judges).batched;
       if (batched.length > 0) {
         if (o.coverage) throw new InputError(`--coverage runs in one thread with the spec judges; drop --judges ${batched.join(',')}`);
         if (o.shard !== undefined) throw new InputError(`--shard: not with judges asked in batches (${batched.join(',')})`);
+        checkOutputDir(o.corpus, '--corpus');
         const res = await runBatched('fuzz', batched, parseJudges(o.judges).sync, o, o, VERSION);
         out(o.json ? `${JSON.stringify(batchedJson(res))}\n` : batchedText(res));
-        process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+        state.code = res.summary.findings.length > 0 ? 1 : 0;
         return;
       }
       const config = await kernelConfig(o);
@@ -168,12 +340,13 @@ export function buildCli(): Command {
       if (o.coverage) {
         const r = await runCoverage({ ...opts, workers: 1 }, o.json === true);
         out(r.text);
-        process.exitCode = r.missed > 0 ? 1 : 0;
+        state.code = r.missed > 0 ? 1 : 0;
         return;
       }
+      checkOutputDir(o.corpus, '--corpus');
       const res = await runFuzz(opts, o, VERSION);
       out(o.json ? `${JSON.stringify(summaryJson(res))}\n` : summaryText(res, config));
-      process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+      state.code = res.summary.findings.length > 0 ? 1 : 0;
     });
 
   program
@@ -186,16 +359,22 @@ export function buildCli(): Command {
 
   program
     .command('replay')
-    .description('re-run corpus entries and compare with what they recorded (exit 1 on any change or invalid entry)')
+    .description('re-run corpus entries and compare with what they recorded (exit 1 on any change; 2 if an entry is invalid: corrupt, a dangling link, a special file)')
     .argument('[paths...]', 'entry files or directories (default: the corpus this installation ships)')
     .option('--json', 'print JSON')
-    .action((paths: string[], o: { json?: boolean }) => {
-      const r = replay(paths.length > 0 ? paths : [SHIPPED_CORPUS_DIR]);
-      out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
-      process.exitCode = r.changed.length + r.invalid.length > 0 ? 1 : 0;
+    .action(async (paths: string[], o: { json?: boolean }) => {
+      const dirs = paths.length > 0 ? paths : [SHIPPED_CORPUS_DIR];
+      const r = replay(dirs);
+      // corpus entries judged by an outside implementation (#13): its side too, when it is installed
+      const ext = await replayExternal(dirs);
+      out(o.json ? `${JSON.stringify({ ...r, external: ext })}\n` : replayText(r) + replayExternalText(ext));
+      // an invalid entry is bad input: one line on stderr, exit 2 (the report lists each one)
+      if (r.invalid.length > 0) warn(`bpfspec: ${r.invalid.length} of ${r.files} entries invalid${o.json ? '' : ' (INVALID above)'}: ${r.invalid[0]}`);
+      state.code = r.invalid.length > 0 ? 2 : r.changed.length + ext.changed.length > 0 ? 1 : 0;
     });
 
   kernelOptions(program.command('kdiff'))
+    .summary('the live Linux kernel as judge')
     .description('the live Linux kernel as judge: generated programs and packets through the model and SO_ATTACH_FILTER on an AF_UNIX socket pair (exit 1 on a mismatch)')
     .option('--time <duration>', 'wall-clock budget, e.g. 60s, 10m (default 60s)')
     .option('--runs <n>', 'number of cases instead of a time budget')
@@ -207,12 +386,17 @@ export function buildCli(): Command {
     .option('--json', 'print the summary as JSON')
     .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
     .action(async (o: KdiffFlags & KernelFlags & { path?: string }) => {
-      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${o.path}: socket or seccomp`);
-      if (o.path === 'seccomp') return void (process.exitCode = await runSeccompKdiffCli(o));
+      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
+      if (o.path === 'seccomp') return void (state.code = await runSeccompKdiffCli(o));
+      checkOutputDir(o.corpus, '--corpus');
+      if (o.confirmed !== undefined) checkOutputDir(o.confirmed, '--confirmed');
       const res = await runKdiff(o, o, VERSION);
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
-      process.exitCode = res.summary.findings.length > 0 ? 1 : 0;
+      state.code = res.summary.findings.length > 0 ? 1 : 0;
     });
+
+  // bpfspec judges (#13): every judge and whether it runs here; --campaign NAME against an outside implementation
+  registerJudgesCommand(program, { out, version: VERSION });
 
   program
     .command('web')
@@ -227,33 +411,51 @@ export function buildCli(): Command {
   const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');
   corpus
     .command('merge')
-    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash')
+    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash (exit 2 if an entry was invalid and skipped)')
     .argument('<dirs...>', 'corpus directories to read')
     .option('-o, --output <dir>', 'directory to write', 'corpus/findings')
-    .action((dirs: string[], o: { output: string }) => {
+    .option('--json', 'print {"read", "written", "duplicates", "invalid"}')
+    .action((dirs: string[], o: { output: string; json?: boolean }) => {
       const r = mergeCorpora(dirs, o.output);
-      for (const i of r.invalid) process.stderr.write(`bpfspec: skipped ${i}\n`);
-      out(`${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.invalid.length} invalid\n`);
-      process.exitCode = r.invalid.length > 0 ? 1 : 0;
+      if (o.json) out(`${JSON.stringify({ ...r, output: o.output })}\n`);
+      else out([...r.invalid.map((i) => `SKIPPED ${i}`), `${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.invalid.length} invalid`].join('\n') + '\n');
+      // an invalid entry is bad input: one line on stderr, exit 2 (the valid ones are merged)
+      if (r.invalid.length > 0) warn(`bpfspec: ${r.invalid.length} invalid entries skipped${o.json ? '' : ' (SKIPPED above)'}: ${r.invalid[0]}`);
+      state.code = r.invalid.length > 0 ? 2 : 0;
     });
 
   kernelOptions(programOptions(corpus.command('import')))
-    .description('turn programs (a program file, or a .jsonl of {"insns": [...]} lines) and packets into corpus entries')
-    .argument('<file>', 'program file or .jsonl')
+    .description('turn programs (a program file, --expr, or a .jsonl of {"insns": [...]} lines) and packets into corpus entries')
+    .argument('[file]', 'program file or .jsonl')
     .option('-p, --packet <hex>', 'a packet in hex (repeatable)', collect, [])
     .option('--pcap <file>', 'every packet of a pcap or pcapng file')
     .option('--skb <preset>', 'skb preset (default: ethernet for Ethernet captures, else af_unix)')
     .option('--kind <kind>', 'entry kind: real-filter, regression or historical', 'real-filter')
     .option('-o, --output <dir>', 'directory to write', 'corpus/real-filters')
-    .action(async (file: string, o: { format?: string; endian?: string; packet: string[]; pcap?: string; skb?: string; kind: string; output: string } & KernelFlags) => {
+    .option('--json', 'print {"programs", "packets", "created", "output", "files"}')
+    .action(async (file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; kind: string; output: string; json?: boolean } & KernelFlags) => {
       const config = await kernelConfig(o);
-      if (!['real-filter', 'regression', 'historical'].includes(o.kind)) throw new InputError(`--kind ${o.kind}: expected real-filter, regression or historical`);
-      const text = Buffer.from(readInput(file)).toString('utf8');
-      const progs = readImportPrograms(file, text, () => loadProgram(file, checkFormatName(o.format, '--format'), checkEndian(o.endian)).prog);
-      const packets = collectPackets(o.packet, o.pcap);
-      const inputs = packets.map((p) => buildSkb(p.data, { preset: o.skb ?? p.preset }));
-      mkdirSync(o.output, { recursive: true });
+      if (!['real-filter', 'regression', 'historical'].includes(o.kind)) throw new InputError(`--kind ${clip(o.kind)}: expected real-filter, regression or historical`);
+      checkOutputDir(o.output, '-o');
+      const progs =
+        file !== undefined && file.endsWith('.jsonl') && o.expr === undefined
+          ? readImportPrograms(file, Buffer.from(readInput(file, { what: 'a JSON-lines file', limit: 1024 * 1024 * 1024 })).toString('utf8'), () => [])
+          : (() => {
+              const p = readProgram(file, o, warn);
+              return [{ title: p.format === 'expr' ? `tcpdump "${clip(o.expr!, 120)}"` : p.label, prog: p.prog }];
+            })();
+      const { packets } = collectPackets(o.packet, o.pcap);
+      const inputs = packets.map((p) => {
+        try {
+          return buildSkb(p.data, { preset: o.skb ?? p.preset });
+        } catch (e) {
+          if (e instanceof SkbSpecError) throw new InputError(`${p.label}: ${e.message}`);
+          throw e;
+        }
+      });
+      ensureOutputDir(o.output, '-o');
       let created = 0;
+      const files: string[] = [];
       for (const { title, prog } of progs) {
         const entry = makeEntry({
           kind: o.kind as 'real-filter',
@@ -262,62 +464,151 @@ export function buildCli(): Command {
           inputs,
           config,
           asm: String(printProgram(prog, checkExpressible(prog, 'bpf_asm') === null ? 'bpf_asm' : 'tcpdump-d')),
-          origin: { bpfspec: VERSION, source: `bpfspec corpus import ${file}` },
+          origin: { bpfspec: VERSION, source: `bpfspec corpus import ${o.expr !== undefined ? `--expr ${JSON.stringify(clip(o.expr, 120))}` : file}` },
         });
-        if (writeEntry(o.output, entry).created) created++;
+        let w: { path: string; created: boolean };
+        try {
+          w = writeEntry(o.output, entry);
+        } catch (e) {
+          if (e instanceof CorpusError) throw new InputError(e.message);
+          throw e;
+        }
+        files.push(w.path);
+        if (w.created) created++;
       }
-      out(`${progs.length} programs x ${inputs.length} packets: ${created} new entries in ${o.output}\n`);
+      out(
+        o.json
+          ? `${JSON.stringify({ programs: progs.length, packets: inputs.length, created, output: o.output, files })}\n`
+          : `${progs.length} programs x ${inputs.length} packets: ${created} new entries in ${o.output}\n`,
+      );
     });
 
   // seccomp (ws-seccomp): bpfspec seccomp check|run|explain|dump
   registerSeccomp(program);
 
+  program
+    .command('help')
+    .description('show the options of a command (bpfspec help COMMAND), or everything')
+    .argument('[command...]', 'a command, e.g. run, or corpus merge')
+    .action((names: string[]) => {
+      let c: Command = program;
+      for (const n of names) {
+        const next = c.commands.find((x) => x.name() === n || x.aliases().includes(n));
+        if (next === undefined) throw new InputError(`help: unknown command '${clip(names.join(' '))}' (bpfspec help lists them)`);
+        c = next;
+      }
+      out(c.helpInformation());
+    });
+
+  // A command group (corpus, seccomp) without its subcommand, or with an unknown one: one line, not commander's help dump.
+  const requireSubcommand = (c: Command): void => {
+    for (const sub of c.commands) requireSubcommand(sub);
+    if (c === program || c.commands.length === 0 || (c as unknown as { _actionHandler: unknown })._actionHandler) return;
+    const name = commandPath(c);
+    const names = c.commands.map((x) => x.name());
+    c.argument('[subcommand]').action((sub: string | undefined) => {
+      throw new InputError(
+        sub === undefined ? `${name}: give a subcommand: ${names.join(', ')} (bpfspec help ${name})` : `${name}: unknown subcommand '${clip(sub)}' (${names.join(', ')})`,
+      );
+    });
+  };
+  requireSubcommand(program);
+
+  // Commander's own errors (unknown option, missing argument, bad choice) as one line naming the command.
+  const oneLineErrors = (c: Command): void => {
+    const name = commandPath(c);
+    c.configureOutput({ outputError: (s) => io.err(`bpfspec: ${name === '' ? '' : `${name}: `}${oneLine(clipQuoted(s))}\n`) });
+    for (const sub of c.commands) oneLineErrors(sub);
+  };
+  oneLineErrors(program);
   return program;
 }
 
-/** The packets of --packet and --pcap, labelled, with the preset their source implies. */
-function collectPackets(hexes: readonly string[], pcap: string | undefined): RunPacket[] {
-  const packets: RunPacket[] = [];
-  hexes.forEach((h, i) => {
-    const res = parseHexPacket(h);
-    if (!res.ok) throw new InputError(`--packet ${i + 1}: ${res.error}`);
-    packets.push({ data: res.data, label: `packet ${i + 1}`, preset: 'af_unix' });
-  });
-  if (pcap !== undefined) {
-    const res = readPackets(readInput(pcap));
-    if (!res.ok) throw new InputError(`${pcap}: ${res.error}`);
-    for (const p of res.packets) packets.push({ data: p.data, label: `${pcap} #${p.index + 1}`, preset: p.linktype === 1 ? 'ethernet' : 'af_unix' });
-  }
-  return packets;
-}
+/** Write errors of standard output (a full disk, /dev/full): one line and exit 2, not a stack. */
+class OutputError extends Error {}
 
-export async function main(argv: string[]): Promise<number> {
-  const cli = buildCli();
+/** The process's streams, with write errors turned into OutputError. */
+export const processIo: CliIo = {
+  out: (s) => {
+    try {
+      process.stdout.write(s);
+    } catch (e) {
+      throw new OutputError(`standard output: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.trim());
+    }
+  },
+  err: (s) => {
+    try {
+      process.stderr.write(s);
+    } catch {
+      // nowhere left to report it
+    }
+  },
+  stdin: process.stdin,
+};
+
+/** Run the command line `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const state: RunState = { code: 0 };
+  const cli = buildCli(io, state);
+  if (argv.length === 0) {
+    io.out(shortUsage(cli));
+    return 0;
+  }
+  // commands that set process.exitCode themselves (cli/commands/seccomp.ts) are honoured too
+  const inherited = process.exitCode;
+  process.exitCode = undefined;
   try {
-    await cli.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    await cli.parseAsync([...argv], { from: 'user' });
+    const set = process.exitCode;
+    return state.code !== 0 ? state.code : typeof set === 'number' ? set : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // help and version exit 0; every usage error is exit 2 (commander already printed one line)
+      // help and version exit 0; every usage error is exit 2 (outputError already printed one line)
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof InputError || e instanceof SkbSpecError) {
-      process.stderr.write(`bpfspec: ${e.message}\n`);
+    // a corpus problem (CorpusError: a missing path, a corrupt entry) is bad input too
+    if (e instanceof InputError || e instanceof SkbSpecError || e instanceof OutputError || e instanceof CorpusError) {
+      io.err(`bpfspec: ${oneLine(e.message)}\n`);
       return 2;
     }
     const err = e as Error;
-    process.stderr.write(`bpfspec: internal error: ${err.message} (set BPFSPEC_DEBUG=1 for the stack)\n`);
-    if (process.env.BPFSPEC_DEBUG) process.stderr.write(`${err.stack}\n`);
+    io.err(`bpfspec: internal error: ${oneLine(String(err?.message ?? err))} (set BPFSPEC_DEBUG=1 for the stack)\n`);
+    if (process.env.BPFSPEC_DEBUG) io.err(`${err?.stack}\n`);
     return 3;
+  } finally {
+    process.exitCode = inherited;
   }
 }
 
-// A closed pipe (`bpfspec ... | head`) ends the output quietly.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+/** Whether this module is the program node runs, directly or through the package's bin/bpfspec.js (not imported by a test). */
+function isEntryPoint(): boolean {
+  if (process.argv[1] === undefined) return false;
+  let script: string;
+  try {
+    script = realpathSync(process.argv[1]);
+  } catch {
+    return false;
+  }
+  for (const own of [import.meta.url, new URL('../../bin/bpfspec.js', import.meta.url).href]) {
+    try {
+      if (script === realpathSync(fileURLToPath(own))) return true;
+    } catch {
+      // no such file (the bin shim outside a package)
+    }
+  }
+  return false;
+}
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+if (isEntryPoint()) {
+  const codeOf = (e: NodeJS.ErrnoException): string => (e.code === 'ENOSPC' ? 'no space left on device' : `${e.code ?? ''} ${e.message}`.trim());
+  // A closed pipe (`bpfspec ... | head`) ends the output quietly; any other write error is one line, exit 2.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    processIo.err(`bpfspec: standard output: ${codeOf(e)}\n`);
+    process.exit(2);
+  });
+  process.stderr.on('error', () => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 2));
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

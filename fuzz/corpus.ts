@@ -1,7 +1,7 @@
 // The corpus: one JSON file per case (corpus/schema.json), named by a hash of its content, written
 // atomically; replay re-runs an entry and compares it with what it recorded.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -15,8 +15,8 @@ import { errnoName } from '../model/uapi.js';
 import type { Rejection } from '../model/verdict.js';
 import { ClassicJudge, KernelJudge } from './judges.js';
 import type { PropertyName } from './properties.js';
+import { buildSkb, clip, skbToJson, SkbSpecError } from './skbjson.js';
 import { replaySeccompEntry, type SeccompEntryJson } from './seccomp/corpus.js';
-import { buildSkb, skbToJson, SkbSpecError } from './skbjson.js';
 
 export const SCHEMA_ID = 'bpfspec-corpus-1';
 /** The corpus of this installation: corpus/ at the package root (a clone's whole corpus; the divergence and historical entries in the npm package). */
@@ -65,8 +65,9 @@ export const configJson = (c: KernelConfig): CorpusEntry['config'] => ({ arch: c
 
 /** The kernel configuration an entry records (throws CorpusError on an unknown architecture). */
 export function configFromJson(j: CorpusEntry['config']): KernelConfig {
-  const base = ARCHES[j.arch];
-  if (!base) throw new CorpusError(`unknown arch '${j.arch}'`);
+  // an own property only: "toString" or "__proto__" name no architecture
+  const base = typeof j.arch === 'string' && Object.hasOwn(ARCHES, j.arch) ? ARCHES[j.arch] : undefined;
+  if (!base) throw new CorpusError(`unknown arch '${clip(String(j.arch))}' (one of ${Object.keys(ARCHES).join(', ')})`);
   return { ...base, optmemMax: j.optmem_max, loadHelpers: j.load_helpers };
 }
 
@@ -142,13 +143,30 @@ export function entryHash(e: Pick<CorpusEntry, 'config' | 'program' | 'inputs' |
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
-/** Write an entry as DIR/<hash>.json (atomically: temp file + rename); returns the path and whether it is new. */
+/**
+ * Write an entry as DIR/<hash>.json (atomically: temp file + rename); returns the path and whether it
+ * is new. Whatever already has that name (an entry, or anything else: a FIFO, a device, a symbolic
+ * link) is left alone, never renamed over. Throws CorpusError with one line when it cannot write.
+ */
 export function writeEntry(dir: string, e: CorpusEntry): { path: string; created: boolean } {
   const path = join(dir, `${entryHash(e)}.json`);
-  const created = !existsSync(path);
-  if (created) writeFileAtomic.sync(path, `${JSON.stringify(e, null, 2)}\n`);
-  return { path, created };
+  let exists = true;
+  try {
+    lstatSync(path);
+  } catch {
+    exists = false;
+  }
+  if (exists) return { path, created: false };
+  try {
+    writeFileAtomic.sync(path, `${JSON.stringify(e, null, 2)}\n`);
+  } catch (err) {
+    throw new CorpusError(`${path}: cannot write: ${clip((err as Error).message, 200)}`);
+  }
+  return { path, created: true };
 }
+
+/** The largest entry file read (the largest entry on disk is well under 1 MiB). */
+export const ENTRY_LIMIT = 64 * 1024 * 1024;
 
 let validator: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | null = null;
 function schemaValidator(): NonNullable<typeof validator> {
@@ -159,18 +177,64 @@ function schemaValidator(): NonNullable<typeof validator> {
   return validator;
 }
 
-/** Read and validate one entry file; errors name the file and the first problem. */
+/** Read a whole regular file, refusing anything else (a FIFO would block, a device never ends). */
+function readRegular(path: string, limit: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new CorpusError(`${kindOf(st)}, not a regular file`);
+    if (st.size > limit) throw new CorpusError(`${st.size} bytes: larger than any entry (at most ${limit})`);
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const kindOf = (st: Stats): string =>
+  st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'a special file';
+
+/** A system error as a short phrase. */
+function fsError(e: unknown): string {
+  if (e instanceof CorpusError) return e.message;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file (a dangling symbolic link?)';
+  if (code === 'ELOOP') return 'too many levels of symbolic links (a symbolic link loop)';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return clip((e as Error).message, 200);
+}
+
+/** Read and validate one entry file; errors name the file and the first problem. Never throws. */
 export function readEntry(path: string): { ok: true; entry: CorpusEntry } | { ok: false; error: string } {
+  let text: string;
+  try {
+    text = readRegular(path, ENTRY_LIMIT);
+  } catch (e) {
+    return { ok: false, error: `${path}: ${fsError(e)}` };
+  }
   let obj: unknown;
   try {
-    obj = JSON.parse(readFileSync(path, 'utf8'));
+    obj = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: `${path}: ${(e as Error).message}` };
+    return { ok: false, error: `${path}: not JSON: ${clip((e as Error).message, 120)}` };
   }
   const v = schemaValidator();
-  if (!v(obj)) {
+  let valid: boolean;
+  try {
+    valid = v(obj);
+  } catch (e) {
+    return { ok: false, error: `${path}: not a corpus entry: ${clip((e as Error).message, 120)}` };
+  }
+  if (!valid) {
     const err = v.errors?.[0];
-    return { ok: false, error: `${path}: not a corpus entry: ${err ? `${err.instancePath || '/'} ${err.message ?? ''}` : 'schema mismatch'}` };
+    return { ok: false, error: `${path}: not a corpus entry: ${err ? `${clip(err.instancePath || '/')} ${clip(err.message ?? '')}` : 'schema mismatch'}` };
   }
   return { ok: true, entry: obj as CorpusEntry };
 }
@@ -228,22 +292,82 @@ function expectDiffs(want: CorpusEntry['expect'], now: CorpusEntry['expect'], pr
 /** Folders under a corpus that hold other records, not entries (kdiff's live confirmations). */
 export const NOT_ENTRY_DIRS: readonly string[] = ['confirmed'];
 
-/** Every entry file under the given files and directories (recursively; schema.json and NOT_ENTRY_DIRS excluded), sorted. */
-export function listEntries(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    const st = statSync(p);
+/** Every entry file under the given files and directories, and the paths that could not be read. */
+export interface EntryScan {
+  /** entry files, in walk order (directories sorted by name) */
+  readonly files: string[];
+  /** one line per path that is not usable: a dangling symbolic link, a loop, a special file, a missing path */
+  readonly problems: string[];
+}
+
+/**
+ * Walk the given files and directories (recursively; schema.json, dot files and NOT_ENTRY_DIRS
+ * excluded). Never throws: a dangling symbolic link, a symbolic link loop, a special file or a path
+ * that does not exist is reported in `problems` and the walk goes on. A directory reached twice
+ * (through a symbolic link to an ancestor) is walked once.
+ */
+export function scanEntries(paths: readonly string[]): EntryScan {
+  const files: string[] = [];
+  const problems: string[] = [];
+  const seenDirs = new Set<string>();
+  const walk = (p: string, top: boolean): void => {
+    let st: Stats;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      let link = false;
+      try {
+        link = lstatSync(p).isSymbolicLink();
+      } catch {
+        // not there at all
+      }
+      const code = (e as NodeJS.ErrnoException).code;
+      if (top && !link && code === 'ENOENT') problems.push(`${p}: no such file or directory`);
+      else problems.push(`${p}: ${link && code === 'ENOENT' ? 'dangling symbolic link' : fsError(e)}`);
+      return;
+    }
     if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
+      const key = `${st.dev}:${st.ino}`;
+      if (seenDirs.has(key)) return;
+      seenDirs.add(key);
+      let names: string[];
+      try {
+        names = readdirSync(p).sort();
+      } catch (e) {
+        problems.push(`${p}: ${fsError(e)}`);
+        return;
+      }
+      for (const name of names) {
         if (name.startsWith('.') || NOT_ENTRY_DIRS.includes(name)) continue;
         const child = join(p, name);
-        if (statSync(child).isDirectory() || (name.endsWith('.json') && name !== 'schema.json')) walk(child);
+        if (name.endsWith('.json') && name !== 'schema.json') walk(child, false);
+        else {
+          // descend into directories (through links too); other files are not entries
+          let isDir = false;
+          try {
+            isDir = statSync(child).isDirectory();
+          } catch (e) {
+            let link = false;
+            try {
+              link = lstatSync(child).isSymbolicLink();
+            } catch {
+              // vanished
+            }
+            if (link) problems.push(`${child}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dangling symbolic link' : fsError(e)}`);
+          }
+          if (isDir) walk(child, false);
+        }
       }
-    } else out.push(p);
+    } else if (st.isFile()) files.push(p);
+    else problems.push(`${p}: ${kindOf(st)}, not a regular file`);
   };
-  for (const p of paths) {
-    if (!existsSync(p)) throw new CorpusError(`${p}: no such file or directory`);
-    walk(p);
-  }
-  return out;
+  for (const p of paths) walk(p, true);
+  return { files, problems };
+}
+
+/** Every entry file under the given files and directories (see scanEntries); throws CorpusError on the first problem. */
+export function listEntries(paths: readonly string[]): string[] {
+  const { files, problems } = scanEntries(paths);
+  if (problems.length > 0) throw new CorpusError(problems[0]!);
+  return files;
 }

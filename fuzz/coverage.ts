@@ -151,7 +151,7 @@ const API_MISUSE = /throw new (RangeError|Error)\(|BUG_ON/;
 // configuration facts a campaign holds fixed: byte order, alignment, JIT, helper version, the
 // historical variant (and what only a variant produces), the runner's image-reuse option
 const OTHER_CONFIG =
-  /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|jitRequested|jitNeeded|jit-required|\bloadHelpers\b|variant|checkShiftK|checkLoadAndStores|divXGuard|ldxOffOk|nestLen|classicDivK|classicNlattrGuards|classicTax|classicShiftX|classicIndSum|NLA_OOB|NLATTR_OOB|headRegion\.buf !== own\.head/;
+  /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|jitRequested|jitNeeded|jit-required|\bloadHelpers\b|variant|checkShiftK|checkLoadAndStores|divXGuard|ldxOffOk|nestLen|classicDivK|classicNlattrGuards|classicTax|classicTxa|classicShiftX|classicIndSum|NLA_OOB|NLATTR_OOB|headRegion\.buf !== own\.head/;
 
 /**
  * Classify a missed branch of `lines` (the TypeScript source) at 1-based `line`: a throw for API
@@ -268,7 +268,7 @@ async function toBranchCoverage(fns: readonly { url: string; functions: unknown[
  * Run the campaign's chunks in this thread (the same cases as `bpfspec fuzz` with this seed, one
  * worker) under V8 precise coverage, recording features. `deadline` bounds it in time.
  */
-export async function coverageCampaign(opts: CampaignOptions, progress?: (s: Stats, ms: number) => void): Promise<CoverageReport> {
+export async function coverageCampaign(opts: CampaignOptions, progress?: (s: Stats, ms: number) => void, shouldStop?: () => boolean): Promise<CoverageReport> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -281,7 +281,7 @@ export async function coverageCampaign(opts: CampaignOptions, progress?: (s: Sta
   let findings = 0;
   const total: Stats = { programs: 0, pairs: 0, invalid: 0, divergences: {}, invalidRules: {} };
   for (const { chunk, size } of workerChunks({ ...opts, shard: opts.shard }, 0, 1)) {
-    if (Date.now() >= deadline) break;
+    if (Date.now() >= deadline || shouldStop?.()) break; // shouldStop: Ctrl-C (cli/commands/fuzz.ts runCoverage)
     checker.stats = total;
     for (const c of fc.sample(arb, { seed: chunkSeed(opts.seed, chunk), numRuns: size })) {
       rec.record(c);

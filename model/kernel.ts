@@ -123,8 +123,10 @@ export interface KernelConfig {
   readonly classicDivK: 'divide' | 'reciprocal';
   /** 3.14 NLATTR/NEST guards with the `skb->len < sizeof(struct nlattr)` tests ('checked'); before CVE-2014-3144/3145 ('unchecked', variant nlattr-no-len-guard). */
   readonly classicNlattrGuards: 'checked' | 'unchecked';
-  /** 3.14 TAX `X = A` ('x-from-a'); a swapped interpreter does A = X ('a-from-x', variant impl-tax-as-a-equals-x). */
+  /** 3.14 TAX `X = A` ('x-from-a'); gVisor's pkg/bpf does A = X ('a-from-x', variant impl-gvisor-tax-txa-swapped). */
   readonly classicTax: 'x-from-a' | 'a-from-x';
+  /** 3.14 TXA `A = X` ('a-from-x'); gVisor's pkg/bpf does X = A ('x-from-a', variant impl-gvisor-tax-txa-swapped). */
+  readonly classicTxa: 'a-from-x' | 'x-from-a';
   /** 3.14 LSH_X/RSH_X by X >= 32: x86 masks the count ('mask'); libpcap's bpf_filter gives 0 ('zero', variant impl-libpcap-shift-x-ge-32). */
   readonly classicShiftX: 'mask' | 'zero';
   /** 3.14 LD IND `k = X + K` in u32 arithmetic ('wrap'); BSD bpf_filter fails a sum past 2^32 ('no-wrap', variant impl-bsd-ind-no-wrap). */
@@ -176,6 +178,7 @@ const FIXED = {
   classicDivK: 'divide',
   classicNlattrGuards: 'checked',
   classicTax: 'x-from-a',
+  classicTxa: 'a-from-x',
   classicShiftX: 'mask',
   classicIndSum: 'wrap',
 } as const satisfies Partial<KernelConfig>;

@@ -10,9 +10,9 @@ import { coverageCampaign } from '../../fuzz/coverage.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
 import { BUILTIN_JUDGES, expandJudgeNames, knownJudgeNames } from '../../fuzz/judges.js';
 import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
-import type { Stats } from '../../fuzz/properties.js';
+import { SPEC_CHECK_DEFAULT, type Stats } from '../../fuzz/properties.js';
 import { printProgram } from '../formats/index.js';
-import { InputError } from '../io.js';
+import { clip, InputError } from '../io.js';
 import { sideBySide } from '../report.js';
 
 export interface FuzzFlags {
@@ -24,7 +24,15 @@ export interface FuzzFlags {
   readonly corpus: string;
   readonly packetsPerProgram: string;
   readonly judges?: string;
+  readonly specCheck?: string;
   readonly json?: boolean;
+}
+
+/** --spec-check all|N: the share of cases the spec checks beside the engines (1 in N; all = 1). */
+export function parseSpecCheck(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'all') return 1;
+  return positiveInt('--spec-check', text, 2 ** 31 - 1);
 }
 
 /**
@@ -39,32 +47,56 @@ export function parseJudges(text: string | undefined): { sync: string[]; batched
   try {
     names = expandJudgeNames(text, knownJudgeNames());
   } catch (e) {
-    throw new InputError(`--judges ${text}: ${(e as Error).message}`);
+    throw new InputError(`--judges ${clip(text)}: ${clip((e as Error).message, 200)}`);
   }
   const others = names.filter((n) => n !== 'classic' && n !== 'kernel');
   return { sync: others.filter((n) => BUILTIN_JUDGES.has(n)), batched: others.filter((n) => !BUILTIN_JUDGES.has(n)) };
 }
 
-/** "60s", "5m", "1h", "250ms" or plain seconds -> milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new InputError(`--time ${text}: expected a duration like 60s, 5m or 1h`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60000 : 3600000);
-  if (ms <= 0) throw new InputError(`--time ${text}: must be positive`);
+/** The longest budget --time takes: 2^31 - 1 ms (24.8 days), the longest timer Node keeps. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+const UNIT_MS: ReadonlyMap<string, number> = new Map([
+  ['ms', 1],
+  ['s', 1000],
+  ['m', 60_000],
+  ['h', 3_600_000],
+]);
+
+/**
+ * "60s", "5m", "1h", "250ms" or plain seconds -> whole milliseconds, from 1 ms to MAX_DURATION_MS.
+ * A duration that rounds to 0 ms (0.0001ms) is refused like 0, not run as an empty campaign.
+ */
+export function parseDuration(text: string, flag = '--time'): number {
+  const m = /^(\d{1,15})(?:\.(\d{1,15}))?(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InputError(`${flag} ${clip(text)}: expected a duration like 60s, 5m, 1h or 250ms`);
+  const n = Number(`${m[1]}${m[2] !== undefined ? `.${m[2]}` : ''}`);
+  const ms = n * UNIT_MS.get(m[3] ?? 's')!;
+  if (!(ms >= 0.5)) throw new InputError(`${flag} ${clip(text)}: must be at least 1 ms`);
+  if (ms > MAX_DURATION_MS) throw new InputError(`${flag} ${clip(text)}: at most ${MAX_DURATION_MS} ms (24.8 days)`);
   return Math.round(ms);
 }
 
+/** A whole number from 1 to `max`, written in decimal digits only. */
 export function positiveInt(flag: string, text: string, max = 2 ** 31 - 1): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
+  if (!/^\d{1,16}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new InputError(`${flag} ${clip(text)}: expected a whole number from 1 to ${max}`);
   return Number(text);
 }
 
+/** The most shards a campaign splits into (chunk numbers stay exact integers). */
+export const MAX_SHARDS = 2 ** 31 - 1;
+
 export function parseShard(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new InputError(`--shard ${text}: expected i/N with 0 <= i < N, e.g. 0/4`);
+  const m = /^(\d{1,10})\/(\d{1,10})$/.exec(text);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > MAX_SHARDS || Number(m[1]) >= Number(m[2]))
+    throw new InputError(`--shard ${clip(text)}: expected i/N with 0 <= i < N <= ${MAX_SHARDS}, e.g. 0/4`);
   return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+/** --seed: a 32-bit integer, decimal, negative allowed (as fast-check seeds are). */
+export function parseSeed(text: string): number {
+  if (!/^-?\d{1,10}$/.test(text) || Math.abs(Number(text)) >= 2 ** 31) throw new InputError(`--seed ${clip(text)}: expected a 32-bit integer (-2147483647 to 2147483647)`);
+  return Number(text) | 0;
 }
 
 /** --time / --runs (one of them; 60 s by default), --seed (random when absent) and --workers (all cores). */
@@ -72,10 +104,7 @@ export function budgetOptions(f: { time?: string; runs?: string; seed?: string; 
   if (f.time !== undefined && f.runs !== undefined) throw new InputError('--time and --runs: give one of them');
   const runs = f.runs === undefined ? null : positiveInt('--runs', f.runs, Number.MAX_SAFE_INTEGER);
   const timeMs = runs === null ? parseDuration(f.time ?? '60s') : null;
-  let seed: number;
-  if (f.seed === undefined) seed = randomInt(2 ** 31);
-  else if (/^-?\d+$/.test(f.seed) && Math.abs(Number(f.seed)) < 2 ** 31) seed = Number(f.seed) | 0;
-  else throw new InputError(`--seed ${f.seed}: expected a 32-bit integer`);
+  const seed = f.seed === undefined ? randomInt(2 ** 31) : parseSeed(f.seed);
   const workers = f.workers === undefined ? availableParallelism() : positiveInt('--workers', f.workers, 256);
   return { seed, runs, timeMs, workers };
 }
@@ -88,6 +117,7 @@ export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOpt
     config,
     chunkSize: DEFAULT_CHUNK,
     judges: parseJudges(f.judges).sync,
+    ...(f.specCheck !== undefined ? { specCheck: parseSpecCheck(f.specCheck)! } : {}),
   };
 }
 
@@ -139,10 +169,19 @@ export interface FuzzResult {
 export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: string): Promise<FuzzResult> {
   const tty = process.stderr.isTTY === true && !flags.json;
   const written: string[] = [];
+  // Ctrl-C stops the campaign cleanly from before its first line on (a signal with no listener would end the process)
+  let stop: (() => void) | null = null;
+  let stopRequested = false;
+  const onSigint = (): void => {
+    if (!stopRequested) process.stderr.write('\nstopping (SIGINT): finishing the current chunks...\n');
+    stopRequested = true;
+    stop?.();
+  };
+  process.on('SIGINT', onSigint);
   const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
   process.stderr.write(
     `bpfspec fuzz: seed ${opts.seed}, ${budget}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, shard ${opts.shard.index}/${opts.shard.count}, ` +
-      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges ${['classic', 'kernel', ...(opts.judges ?? [])].join(',')}, kernel ${opts.config.profile}${opts.config.variant ? ` with variant ${opts.config.variant}` : ''} (${opts.config.arch}, optmem_max ${opts.config.optmemMax}, bpf_prog header ${opts.config.bpfProgHeaderSize}, load helpers ${opts.config.loadHelpers})\n`,
+      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges ${['classic', 'kernel', ...(opts.judges ?? [])].join(',')} (engines on every case, the spec on ${opts.specCheck === 1 ? 'every case' : `1 case in ${opts.specCheck ?? SPEC_CHECK_DEFAULT}`} and on every finding), kernel ${opts.config.profile}${opts.config.variant ? ` with variant ${opts.config.variant}` : ''} (${opts.config.arch}, optmem_max ${opts.config.optmemMax}, bpf_prog header ${opts.config.bpfProgHeaderSize}, load helpers ${opts.config.loadHelpers})\n`,
   );
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -153,27 +192,38 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
   const total = opts.runs !== null ? Math.ceil(opts.runs / opts.shard.count) : opts.timeMs!;
   bar?.start(total, 0, { cases: '0', rate: '0', findings: 0, divs: '' });
   let lastLine = Date.now();
-  const run = startCampaign(opts, {
-    progress: (s, ms, nf) => {
-      const rate = fmt(Math.round(cases(s) / Math.max(ms / 1000, 1e-3)));
-      if (bar) bar.update(opts.runs !== null ? cases(s) : Math.min(ms, total), { cases: fmt(cases(s)), rate, findings: nf, divs: divText(s) });
-      else if (Date.now() - lastLine >= 5000) {
-        lastLine = Date.now();
-        process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases (${rate}/s), ${fmt(s.pairs)} pairs, findings ${nf}, divergences: ${divText(s)}\n`);
-      }
-    },
-    finding: (f) => {
-      const path = saveFinding(f, opts, flags.corpus, version);
-      written.push(path);
-      if (bar) bar.stop();
-      process.stderr.write(`finding (${f.finding.judge ?? f.finding.property}): ${f.finding.message}\n  written to ${path}\n  replay: bpfspec replay ${path}\n`);
-    },
-  });
-  const onSigint = (): void => {
-    process.stderr.write('\nstopping (SIGINT): finishing the current chunks...\n');
-    run.stop();
-  };
-  process.on('SIGINT', onSigint);
+  let run: ReturnType<typeof startCampaign>;
+  try {
+    run = startCampaign(opts, {
+      progress: (s, ms, nf) => {
+        const rate = fmt(Math.round(cases(s) / Math.max(ms / 1000, 1e-3)));
+        if (bar) bar.update(opts.runs !== null ? cases(s) : Math.min(ms, total), { cases: fmt(cases(s)), rate, findings: nf, divs: divText(s) });
+        else if (Date.now() - lastLine >= 5000) {
+          lastLine = Date.now();
+          process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases (${rate}/s), ${fmt(s.pairs)} pairs, findings ${nf}, divergences: ${divText(s)}\n`);
+        }
+      },
+      finding: (f) => {
+        if (bar) bar.stop();
+        let path: string | null = null;
+        try {
+          path = saveFinding(f, opts, flags.corpus, version);
+        } catch (e) {
+          // a full disk or a vanished directory must not end the campaign: the summary still has the finding
+          process.stderr.write(`bpfspec: warning: finding not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
+        }
+        written.push(path ?? '');
+        process.stderr.write(
+          `finding (${f.finding.judge ?? f.finding.property}): ${f.finding.message}\n${path !== null ? `  written to ${path}\n  replay: bpfspec replay ${path}\n` : ''}`,
+        );
+      },
+    });
+  } catch (e) {
+    process.off('SIGINT', onSigint);
+    throw e;
+  }
+  stop = () => run.stop();
+  if (stopRequested) run.stop();
   try {
     const summary = await run.done;
     bar?.stop();
@@ -201,7 +251,7 @@ export function summaryJson(r: FuzzResult): unknown {
     pairs_per_s: Math.round(s.stats.pairs / Math.max(secs, 1e-3)),
     divergences: Object.fromEntries(DIVERGENCES.map((d) => [d.id, s.stats.divergences[d.id] ?? 0]).concat(Object.entries(s.stats.divergences).filter(([k]) => !DIVERGENCES.some((d) => d.id === k)))),
     invalid_rules: s.stats.invalidRules,
-    findings: s.findings.map((f, i) => ({ property: f.finding.property, ...(f.finding.judge ? { judge: f.finding.judge } : {}), message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, file: r.written[i] ?? null })),
+    findings: s.findings.map((f, i) => ({ property: f.finding.property, ...(f.finding.judge ? { judge: f.finding.judge } : {}), message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, file: r.written[i] || null })),
   };
 }
 
@@ -230,21 +280,37 @@ export function summaryText(r: FuzzResult, config: KernelConfig): string {
 
 /** `bpfspec fuzz --coverage`: the campaign in this thread, then what it reached. */
 export async function runCoverage(opts: CampaignOptions, json: boolean): Promise<{ text: string; missed: number }> {
+  // Ctrl-C: the campaign ends after the current chunk, and the report covers what it ran
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (!interrupted) process.stderr.write('\nstopping (SIGINT): finishing the current chunk...\n');
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
   process.stderr.write(
     `bpfspec fuzz --coverage: seed ${opts.seed}, ${opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`}, one thread (V8 coverage), ${opts.packetsPerProgram} packets per program\n`,
   );
   let last = Date.now();
-  const r = await coverageCampaign(opts, (s, ms) => {
-    if (Date.now() - last >= 5000) {
-      last = Date.now();
-      process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases\n`);
-    }
-  });
+  let r: Awaited<ReturnType<typeof coverageCampaign>>;
+  try {
+    r = await coverageCampaign(
+      opts,
+      (s, ms) => {
+        if (Date.now() - last >= 5000) {
+          last = Date.now();
+          process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases\n`);
+        }
+      },
+      () => interrupted,
+    );
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   const reachable = r.model.flatMap((f) => f.missed.filter((m) => m.reason === 'reachable').map((m) => `${f.file}:${m.line}`));
   const missed = r.features.missed.length + reachable.length;
-  if (json) return { text: `${JSON.stringify(r)}\n`, missed };
+  if (json) return { text: `${JSON.stringify({ ...r, interrupted })}\n`, missed };
   const lines = [
-    `${fmt(cases(r.stats))} cases, ${fmt(r.stats.pairs)} pairs, ${r.findings} findings`,
+    `${fmt(cases(r.stats))} cases, ${fmt(r.stats.pairs)} pairs, ${r.findings} findings${interrupted ? ' (interrupted)' : ''}`,
     `features reached: ${r.features.reached} of ${r.features.expected}${missed ? '; missed:' : ''}`,
     ...r.features.missed.map((f) => `  ${f}`),
     `eBPF opcodes the converter emitted: ${r.emitted.map((c) => `0x${c.toString(16).padStart(2, '0')}`).join(' ')}`,

@@ -2,10 +2,9 @@
 // answer in batches (`bpfspec fuzz --judges ...` with a registered judge such as `live`). Both run
 // fuzz/batched.ts; this file opens the judges, prints and saves what it finds.
 import cliProgress from 'cli-progress';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import type { KernelConfig } from '../../model/config.js';
 import type { Judge, SkbInput } from '../../model/judge.js';
 import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
@@ -17,7 +16,7 @@ import { paramsJson, type KernelParams } from '../../oracle/kernel/params.js';
 import { DEFAULT_CONFIG } from '../../model/kernel.js';
 import { probeLive, probeLiveWith, resolveKernel, type KernelFlags } from '../kernel.js';
 import { printProgram } from '../formats/index.js';
-import { InputError } from '../io.js';
+import { clip, ensureOutputDir, InputError, writeOutput } from '../io.js';
 import { sideBySide } from '../report.js';
 import { budgetOptions, countTable, positiveInt } from './fuzz.js';
 
@@ -120,18 +119,28 @@ function saveFinding(f: BatchedFinding, opts: BatchedOptions, dir: string, versi
  */
 export function recordConfirmed(dir: string, params: KernelParams, confirmed: Record<string, number>): string | null {
   if (Object.keys(confirmed).length === 0) return null;
-  mkdirSync(dir, { recursive: true });
+  ensureOutputDir(dir, '--confirmed');
   const path = join(dir, `${params.release.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
-  const old = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { divergences?: Record<string, number> }) : {};
-  const divergences: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const [k, v] of Object.entries(old.divergences ?? {})) divergences[k] = v;
-  for (const [k, v] of Object.entries(confirmed)) divergences[k] = (divergences[k] ?? 0) + v;
+  // merged with what earlier runs recorded: only from a regular file, never from a FIFO or device
+  let old: { divergences?: unknown } = {};
+  if (existsSync(path)) {
+    if (!statSync(path).isFile()) throw new InputError(`${path}: not a regular file: confirmations not recorded`);
+    try {
+      old = JSON.parse(readFileSync(path, 'utf8')) as { divergences?: unknown };
+    } catch (e) {
+      throw new InputError(`${path}: not JSON (${clip((e as Error).message, 100)}): confirmations not recorded, the file is left as it is`);
+    }
+  }
+  const divergences = new Map<string, number>();
+  if (old !== null && typeof old === 'object' && old.divergences !== null && typeof old.divergences === 'object')
+    for (const [k, v] of Object.entries(old.divergences)) if (typeof v === 'number' && Number.isFinite(v)) divergences.set(k, v);
+  for (const [k, v] of Object.entries(confirmed)) divergences.set(k, (divergences.get(k) ?? 0) + v);
   const body = {
     kernel: { release: params.release, version: params.version, arch: params.arch, optmem_max: params.optmemMax },
-    divergences: { ...divergences },
+    divergences: Object.fromEntries(divergences),
     updated: new Date().toISOString(),
   };
-  writeFileAtomic.sync(path, `${JSON.stringify(body, null, 2)}\n`);
+  writeOutput(path, `${JSON.stringify(body, null, 2)}\n`);
   return path;
 }
 
@@ -151,17 +160,39 @@ export interface BatchedResult {
 
 export type KdiffResult = BatchedResult;
 
+/** The flags' values checked before any judge or oracle starts (one line, exit 2): budget, seed, workers, packets. */
+export function validateBatchedFlags(f: BatchedFlags): void {
+  budgetOptions(f);
+  positiveInt('--packets-per-program', f.packetsPerProgram, 1024);
+}
+
 /**
  * Run a batched campaign of `judges` (registered names) with live progress; SIGINT stops it cleanly.
  * When a judge is the running kernel, the model takes the kernel's parameters (probed). Throws
  * InputError naming what is missing.
  */
 export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, kernel: KernelFlags, version: string): Promise<BatchedResult> {
+  validateBatchedFlags(flags);
   const workers = flags.workers === undefined ? availableParallelism() : positiveInt('--workers', flags.workers, 256);
   // a judge that is the running kernel makes `live` the default profile (the model describes the judge)
   const judgesLive = judges.some((n) => openableJudge(n)?.live === true);
   const base = judgesLive || kernel.kernel === 'live' ? null : resolveKernel(kernel, null);
-  const lanes = await openLanes(judges, workers, base ?? DEFAULT_CONFIG);
+  // Ctrl-C from here on stops the campaign cleanly, even before it has started (judges still opening)
+  let stop: (() => void) | null = null;
+  let stopRequested = false;
+  const onSigint = (): void => {
+    if (!stopRequested) process.stderr.write('\nstopping (SIGINT): finishing the current batches...\n');
+    stopRequested = true;
+    stop?.();
+  };
+  process.on('SIGINT', onSigint);
+  let lanes: Awaited<ReturnType<typeof openLanes>>;
+  try {
+    lanes = await openLanes(judges, workers, base ?? DEFAULT_CONFIG);
+  } catch (e) {
+    process.off('SIGINT', onSigint);
+    throw e;
+  }
   try {
     const live = lanes[0]!.judges.find((j) => j.judge instanceof LiveKernelJudge)?.judge as LiveKernelJudge | undefined;
     const setup = live ? await probeLiveWith(live.oracle) : kernel.kernel === 'live' ? await probeLive() : null;
@@ -214,27 +245,36 @@ export async function runBatched(command: string, judges: readonly string[], syn
         }
       },
       finding: (f) => {
-        const path = saveFinding(f, opts, flags.corpus, version, kernelJson, command);
-        written.push(path);
+        let path: string | null = null;
+        try {
+          path = saveFinding(f, opts, flags.corpus, version, kernelJson, command);
+        } catch (e) {
+          // a full disk or a vanished directory must not end the campaign: the summary still has it
+          process.stderr.write(`bpfspec: warning: ${f.kind === 'judge' ? 'mismatch' : 'finding'} not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
+        }
+        written.push(path ?? '');
         const what = f.kind === 'judge' ? `mismatch (${f.mismatch.judge} ${f.mismatch.kind}): ${f.mismatch.message}` : `finding (${f.finding.property}): ${f.finding.message}`;
-        process.stderr.write(`${bar ? '\n' : ''}${what}\n  written to ${path}\n`);
+        process.stderr.write(`${bar ? '\n' : ''}${what}\n${path !== null ? `  written to ${path}\n` : ''}`);
       },
     });
-    const onSigint = (): void => {
-      process.stderr.write('\nstopping (SIGINT): finishing the current batches...\n');
-      run.stop();
-    };
-    process.on('SIGINT', onSigint);
+    stop = () => run.stop();
+    if (stopRequested) run.stop();
     let summary: BatchedSummary;
     try {
       summary = await run.done;
     } finally {
-      process.off('SIGINT', onSigint);
       bar?.stop();
     }
-    const confirmedFile = flags.confirmed !== undefined && setup ? recordConfirmed(flags.confirmed, setup.params, summary.stats.confirmed) : null;
+    let confirmedFile: string | null = null;
+    try {
+      confirmedFile = flags.confirmed !== undefined && setup ? recordConfirmed(flags.confirmed, setup.params, summary.stats.confirmed) : null;
+    } catch (e) {
+      // the campaign's summary matters more than the record: say why it is missing and go on
+      process.stderr.write(`bpfspec: warning: ${clip(e instanceof Error ? e.message : String(e), 300)}\n`);
+    }
     return { command, judges, summary, written, params: setup?.params ?? null, header: setup?.header ?? null, config, confirmedFile, unbatched };
   } finally {
+    process.off('SIGINT', onSigint);
     await Promise.all(lanes.flatMap((l) => l.judges.map((j) => j.judge.close())));
   }
 }
@@ -270,7 +310,7 @@ export function batchedJson(r: BatchedResult): unknown {
       path: f.path,
       chunk: f.chunk,
       shrinks: f.shrinks,
-      file: r.written[i] ?? null,
+      file: r.written[i] || null,
     })),
   };
 }

@@ -2,7 +2,7 @@
 // bpf_convert_filter made of it (as the kernel's print_bpf_insn prints them), then the stack depth,
 // the interpreter bucket, the x86-64 JIT's bytes per eBPF instruction in each pass (model/jit, under the
 // record's JIT facts), and the attach verdict (the JIT's included: bpf_prog_select_runtime).
-import { skAttachFilter } from '../../model/attach.js';
+import { bpfCheckFilter, skAttachFilter } from '../../model/attach.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
 import { printBpfInsn } from '../../model/ebpf/disasm.js';
@@ -58,12 +58,19 @@ function jitLines(conv: ConvertResult, jit: JitResult): string[] {
   return lines;
 }
 
+/**
+ * bpf_convert_filter runs only on a program bpf_check_classic accepted (net/core/filter.c
+ * bpf_prepare_filter): a rejected one is shown as it is, with the verdict, and never converted (its
+ * scratch slots and jumps may be out of range, as the checker says).
+ */
+const convertIfChecked = (prog: Program, config: KernelConfig): ReturnType<typeof bpfConvertFilter> | null => (bpfCheckFilter(prog) === null ? bpfConvertFilter(prog, config) : null);
+
 export function migrateText(prog: Program, config: KernelConfig): string {
-  const conv = bpfConvertFilter(prog, config);
-  const jit = 'ok' in conv ? migrateJit(conv, config) : null;
+  const conv = convertIfChecked(prog, config);
+  const jit = conv !== null && 'ok' in conv ? migrateJit(conv, config) : null;
   const attach = skAttachFilter(prog, config);
   const lines: string[] = [];
-  if ('ok' in conv) {
+  if (conv !== null && 'ok' in conv) {
     const { insns, map } = conv;
     const firstClassic = map[0]!;
     for (let pc = 0; pc < firstClassic; pc++) lines.push(`       ${ebpfLine(insns, pc)}`);
@@ -85,8 +92,9 @@ export function migrateText(prog: Program, config: KernelConfig): string {
 }
 
 export function migrateJson(prog: Program, config: KernelConfig): unknown {
-  const conv = bpfConvertFilter(prog, config);
+  const conv = convertIfChecked(prog, config);
   const attach = skAttachFilter(prog, config);
+  if (conv === null) return { attach: verdictJson('ok' in attach ? null : attach), insns: prog.map((insn, i) => ({ classic: insn, text: bpfImage(insn, i), ebpf: [] })) };
   const jit = 'ok' in conv ? migrateJit(conv, config) : null;
   return {
     attach: verdictJson('ok' in attach ? null : attach),

@@ -1,7 +1,8 @@
-// `bpfspec replay [PATH...]` and `bpfspec corpus merge DIR... -o OUT`.
-import { mkdirSync } from 'node:fs';
-import { CorpusError, entryHash, listEntries, readEntry, replayEntry, writeEntry } from '../../fuzz/corpus.js';
-import { InputError } from '../io.js';
+// `bpfspec replay [PATH...]`, `bpfspec corpus merge DIR... -o OUT` and reading `corpus import` input.
+import { lstatSync } from 'node:fs';
+import { CorpusError, entryHash, readEntry, replayEntry, scanEntries, writeEntry } from '../../fuzz/corpus.js';
+import type { SockFilter } from '../../model/cbpf/insn.js';
+import { clip, ensureOutputDir, InputError } from '../io.js';
 
 export interface ReplayReport {
   readonly files: number;
@@ -10,19 +11,32 @@ export interface ReplayReport {
   readonly invalid: string[];
 }
 
-/** Replay every entry under `paths`; corrupt files are reported, not thrown. */
-export function replay(paths: readonly string[]): ReplayReport {
-  let files: string[];
-  try {
-    files = listEntries(paths);
-  } catch (e) {
-    if (e instanceof CorpusError) throw new InputError(e.message);
-    throw e;
+/** Why replaying one entry failed, as one line (a model exception is reported, never thrown). */
+const failure = (file: string, e: unknown): string =>
+  e instanceof CorpusError ? `${file}: ${e.message}` : `${file}: cannot replay: ${clip(e instanceof Error ? e.message : String(e), 200)}`;
+
+/** A path named on the command line must exist (a dangling link is reported by the walk instead). */
+function checkTopLevel(paths: readonly string[]): void {
+  for (const p of paths) {
+    try {
+      lstatSync(p);
+    } catch {
+      throw new InputError(`${clip(p)}: no such file or directory`);
+    }
   }
+}
+
+/**
+ * Replay every entry under `paths`. Corrupt files, dangling symbolic links, loops and special files
+ * are reported in `invalid` and the replay goes on with the rest; nothing is thrown.
+ */
+export function replay(paths: readonly string[]): ReplayReport {
+  checkTopLevel(paths);
+  const scan = scanEntries(paths);
   const changed: ReplayReport['changed'] = [];
-  const invalid: string[] = [];
+  const invalid: string[] = [...scan.problems];
   let passed = 0;
-  for (const file of files) {
+  for (const file of scan.files) {
     const r = readEntry(file);
     if (!r.ok) {
       invalid.push(r.error);
@@ -33,11 +47,10 @@ export function replay(paths: readonly string[]): ReplayReport {
       if (d.length === 0) passed++;
       else changed.push({ file, differences: d });
     } catch (e) {
-      if (e instanceof CorpusError) invalid.push(`${file}: ${e.message}`);
-      else throw e;
+      invalid.push(failure(file, e));
     }
   }
-  return { files: files.length, passed, changed, invalid };
+  return { files: scan.files.length + scan.problems.length, passed, changed, invalid };
 }
 
 export function replayText(r: ReplayReport): string {
@@ -48,21 +61,23 @@ export function replayText(r: ReplayReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+export interface MergeReport {
+  readonly read: number;
+  readonly written: number;
+  readonly duplicates: number;
+  readonly invalid: string[];
+}
+
 /** Merge the entries of several corpus directories (e.g. shard outputs) into `out`, deduplicated by hash. */
-export function mergeCorpora(dirs: readonly string[], out: string): { read: number; written: number; duplicates: number; invalid: string[] } {
-  let files: string[];
-  try {
-    files = listEntries(dirs);
-  } catch (e) {
-    if (e instanceof CorpusError) throw new InputError(e.message);
-    throw e;
-  }
-  mkdirSync(out, { recursive: true });
+export function mergeCorpora(dirs: readonly string[], out: string): MergeReport {
+  checkTopLevel(dirs);
+  ensureOutputDir(out, '-o');
+  const scan = scanEntries(dirs);
   const seen = new Set<string>();
   let written = 0;
   let duplicates = 0;
-  const invalid: string[] = [];
-  for (const file of files) {
+  const invalid: string[] = [...scan.problems];
+  for (const file of scan.files) {
     const r = readEntry(file);
     if (!r.ok) {
       invalid.push(r.error);
@@ -74,43 +89,63 @@ export function mergeCorpora(dirs: readonly string[], out: string): { read: numb
       continue;
     }
     seen.add(h);
-    if (writeEntry(out, r.entry).created) written++;
+    let created: boolean;
+    try {
+      created = writeEntry(out, r.entry).created;
+    } catch (e) {
+      if (e instanceof CorpusError) throw new InputError(e.message);
+      throw e;
+    }
+    if (created) written++;
     else duplicates++;
   }
-  return { read: files.length, written, duplicates, invalid };
+  return { read: scan.files.length + scan.problems.length, written, duplicates, invalid };
 }
 
 /** One program to import: its title and instructions. */
 export interface ImportProgram {
   readonly title: string;
-  readonly prog: import('../../model/cbpf/insn.js').SockFilter[];
+  readonly prog: SockFilter[];
 }
+
+const u = (v: unknown, bits: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** bits;
 
 /**
  * Read programs to import: a JSON-lines file with one `{"insns": [...], "expr"?: ...}` object per line
- * (e.g. ../shared/corpus-seeds/tcpdump_filters.jsonl; lines without insns are skipped), or one
- * program file in any format bpfspec reads.
+ * (e.g. ../shared/corpus-seeds/tcpdump_filters.jsonl; objects without insns are skipped), or one
+ * program file in any format bpfspec reads. A bad line is an InputError naming its line number.
  */
-export function readImportPrograms(path: string, text: string, parseOne: () => import('../../model/cbpf/insn.js').SockFilter[]): ImportProgram[] {
+export function readImportPrograms(path: string, text: string, parseOne: () => SockFilter[]): ImportProgram[] {
   if (!path.endsWith('.jsonl')) return [{ title: path, prog: parseOne() }];
   const out: ImportProgram[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let obj: Record<string, unknown>;
+  const name = path.split('/').pop();
+  let start = 0;
+  for (let i = 0; start <= text.length; i++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (line.trim() === '') continue;
+    const where = `${path}:${i + 1}`;
+    let obj: unknown;
     try {
-      obj = JSON.parse(line) as Record<string, unknown>;
+      obj = JSON.parse(line);
     } catch (e) {
-      throw new InputError(`${path}:${i + 1}: not JSON: ${(e as Error).message}`);
+      throw new InputError(`${where}: not JSON: ${clip((e as Error).message, 120)}`);
     }
-    if (!Array.isArray(obj.insns)) return;
-    const prog = (obj.insns as Record<string, unknown>[]).map((insn, pc) => {
-      const ok = (v: unknown, bits: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** bits;
-      if (!ok(insn.code, 16) || !ok(insn.jt, 8) || !ok(insn.jf, 8) || !ok(insn.k, 32)) throw new InputError(`${path}:${i + 1}: insn ${pc} is not {code u16, jt u8, jf u8, k u32}`);
-      return { code: insn.code, jt: insn.jt, jf: insn.jf, k: insn.k };
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError(`${where}: expected a JSON object {"insns": [...]}`);
+    const rec = obj as Record<string, unknown>;
+    if (!Object.hasOwn(rec, 'insns')) continue;
+    if (!Array.isArray(rec.insns)) throw new InputError(`${where}: "insns" is not an array`);
+    const prog = (rec.insns as unknown[]).map((insn, pc): SockFilter => {
+      const r = insn !== null && typeof insn === 'object' && !Array.isArray(insn) ? (insn as Record<string, unknown>) : null;
+      if (r === null || !u(r.code, 16) || !u(r.jt, 8) || !u(r.jf, 8) || !u(r.k, 32)) throw new InputError(`${where}: insn ${pc} is not {code u16, jt u8, jf u8, k u32}`);
+      return { code: r.code, jt: r.jt, jf: r.jf, k: r.k };
     });
-    const label = typeof obj.expr === 'string' ? `tcpdump "${obj.expr}"` : `line ${i + 1}`;
-    out.push({ title: `${label} (${path.split('/').pop()} #${obj.id ?? i})`, prog });
-  });
+    const label = typeof rec.expr === 'string' ? `tcpdump "${clip(rec.expr, 120)}"` : `line ${i + 1}`;
+    const id = typeof rec.id === 'string' || typeof rec.id === 'number' ? clip(String(rec.id), 40) : String(i);
+    out.push({ title: `${label} (${name} #${id})`, prog });
+  }
   if (out.length === 0) throw new InputError(`${path}: no line with "insns"`);
   return out;
 }

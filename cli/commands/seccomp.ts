@@ -13,7 +13,7 @@ import { ACTION_BY_NAME } from '../../model/seccomp/uapi.js';
 import type { Rejection } from '../../model/verdict.js';
 import { ensureSeccompOracle, SeccompOracle } from '../../oracle/seccomp/driver.js';
 import { parseProgram, type FormatName } from '../formats/index.js';
-import { InputError, readInput } from '../io.js';
+import { ensureOutputDir, InputError, readInput } from '../io.js';
 import { checkEndian, checkFormatName, FORMAT_NAMES } from '../program.js';
 import { LiveSeccompJudge } from '../../oracle/seccomp/judge.js';
 import { runRealFilters, writeRealFilters, type RealFilterReport } from './seccomp-real.js';
@@ -334,6 +334,7 @@ export function registerSeccomp(program: Command): void {
     .description('regenerate corpus/real-filters/seccomp: Docker, Podman and systemd filters and libseccomp programs, exported by libseccomp (seccomp_export_bpf)')
     .option('-o, --output <dir>', 'directory to write', 'corpus/real-filters/seccomp')
     .action((o: { output: string }) => {
+      ensureOutputDir(o.output, '-o'); // one line, exit 2, for a file or device given as the directory
       const r = writeRealFilters(o.output, 'bpfspec seccomp export-real');
       for (const w of r.written) out(`${w}\n`);
       for (const k of r.skipped) process.stderr.write(`bpfspec: skipped ${k}\n`);

@@ -10,7 +10,7 @@
 // `.insn` escape is needed; checkBpfAsmExpressible names the first instruction that needs one.
 import { assertInsn, type Program, type SockFilter } from '../../model/cbpf/insn.js';
 import { SKF_AD_OFF } from '../../model/uapi.js';
-import { quote, type ParseError, type Parsed } from './types.js';
+import { clip, quote, type ParseError, type Parsed } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Lexer: tools/bpf/bpf_exp.l (flex, %option caseless; longest match, first rule wins a tie).
@@ -90,8 +90,32 @@ function bigParse(digits: string, radix: number): number {
   return d === '' ? 0 : parseInt(d, radix);
 }
 
-/** tools/bpf/bpf_exp.l as a function: the token list of a source text, or the first unknown character. */
-export function lexBpfAsm(src: string): LexResult {
+const isWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/** The end of the run of letters, digits and '_' (and a leading sign) from `pos`: how long a bad number really is. */
+function alnumEnd(src: string, pos: number): number {
+  let i = pos;
+  if (src[i] === '-' || src[i] === '+') i++;
+  while (i < src.length && isWordChar(src.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The `"#"?[a-z_][a-z0-9_]*` word at `pos` (keywords, extensions, labels), however long; or null. */
+function wordAt(src: string, pos: number): [string] | null {
+  let i = pos;
+  if (src.charCodeAt(i) === 35) i++; // '#'
+  const c = src.charCodeAt(i);
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return null;
+  i++;
+  while (i < src.length && isWordChar(src.charCodeAt(i))) i++;
+  return [src.slice(pos, i)];
+}
+
+/**
+ * tools/bpf/bpf_exp.l as a function: the token list of a source text, or the first unknown character.
+ * With `maxTokens`, stops after that many (format detection looks at the first two).
+ */
+export function lexBpfAsm(src: string, maxTokens = Infinity): LexResult {
   const tokens: Token[] = [];
   let pos = 0;
   let line = 1;
@@ -105,8 +129,7 @@ export function lexBpfAsm(src: string): LexResult {
     }
     pos += n;
   };
-  while (pos < src.length) {
-    const rest = src.slice(pos, pos + 4096);
+  while (pos < src.length && tokens.length < maxTokens) {
     const column = pos - lineStart + 1;
     const c = src[pos]!;
     // Whitespace and comments: [ \t]+, [ \n]+, ";"[^\n]*, "/*"...*/", and ^#.* at the start of a line.
@@ -124,7 +147,9 @@ export function lexBpfAsm(src: string): LexResult {
       advance((nl < 0 ? src.length : nl) - pos);
       continue;
     }
-    if (rest.startsWith('/*')) {
+    if (src.startsWith('/*', pos)) {
+      // bpf_exp.l's comment rule "/*"([^\*]|\*[^/])*"*/" (so `/* **/` is not a comment, as in bpf_asm);
+      // linear: the two alternatives start with different characters
       const m = /^\/\*(?:[^*]|\*[^/])*\*\//.exec(src.slice(pos));
       if (m) {
         advance(m[0].length);
@@ -133,8 +158,10 @@ export function lexBpfAsm(src: string): LexResult {
       return { ok: false, error: { message: "unterminated comment '/*'", line, column } };
     }
     // Longest match among keyword, label and number rules; ties go to the earlier rule (keywords).
-    const word = /^#?[a-z_][a-z0-9_]*/i.exec(rest);
-    const num = lexNumber(rest);
+    const word = wordAt(src, pos);
+    const d = src.charCodeAt(pos);
+    // only a digit or a sign can start a number (the window bounds the longest number's regex work)
+    const num = (d >= 48 && d <= 57) || d === 45 || d === 43 ? lexNumber(src.slice(pos, pos + 4096)) : null;
     if (word && (!num || word[0].length >= num.len)) {
       const w = word[0];
       const hash = w[0] === '#';
@@ -160,15 +187,15 @@ export function lexBpfAsm(src: string): LexResult {
           advance(1);
           continue;
         }
-        return { ok: false, error: { message: `unknown character '${w}' (labels have at least 2 characters)`, line, column } };
+        return { ok: false, error: { message: `unknown character ${quote(w)} (labels have at least 2 characters)`, line, column } };
       }
       tokens.push({ tok: { t: 'label', v: w }, line, column, text: w });
       advance(w.length);
       continue;
     }
     if (num) {
-      const text = rest.slice(0, num.len);
-      if (num.value === null) return { ok: false, error: { message: `number ${text} does not fit in 32 bits`, line, column } };
+      const text = src.slice(pos, pos + num.len);
+      if (num.value === null) return { ok: false, error: { message: `number ${clip(src.slice(pos, alnumEnd(src, pos)))} does not fit in 32 bits`, line, column } };
       tokens.push({ tok: { t: 'num', v: num.value, text }, line, column, text });
       advance(num.len);
       continue;
@@ -178,7 +205,7 @@ export function lexBpfAsm(src: string): LexResult {
       advance(1);
       continue;
     }
-    if (/^\.insn\b/i.test(rest)) {
+    if (c === '.' && /^\.insn\b/i.test(src.slice(pos, pos + 6))) {
       tokens.push({ tok: { t: 'insn' }, line, column, text: '.insn' });
       advance(5);
       continue;
@@ -434,7 +461,7 @@ export function parseBpfAsm(src: string): Parsed {
         const t = toks[i]!;
         const name = (t.tok as { v: string }).v;
         const prev = labels.get(name);
-        if (prev) throw err(`duplicate label '${name}' (first defined at line ${prev.tok.line})`, t);
+        if (prev) throw err(`duplicate label ${quote(name)} (first defined at line ${prev.tok.line})`, t);
         labels.set(name, { pc: pending.length, tok: t });
         i += 2;
       }
@@ -443,7 +470,7 @@ export function parseBpfAsm(src: string): Parsed {
       i++;
       if (t.tok.t === 'op') pending.push(instr(t, t.tok.v));
       else if (t.tok.t === 'insn') pending.push(rawInsn(t));
-      else if (t.tok.t === 'label') throw err(`unknown mnemonic '${t.text}'`, t);
+      else if (t.tok.t === 'label') throw err(`unknown mnemonic ${quote(t.text)}`, t);
       else throw err(`expected an instruction, found ${show(t)}`, t);
     }
     // bpf_stage_2_reduce_labels: k of ja, then jt, then jf.
@@ -451,7 +478,7 @@ export function parseBpfAsm(src: string): Parsed {
     for (const [pc, p] of pending.entries()) {
       const find = (ref: LabelRef): number => {
         const l = labels.get(ref.name);
-        if (!l) throw new AsmSyntaxError({ message: `no such label '${ref.name}'`, line: ref.tok.line, column: ref.tok.column, insn: pc });
+        if (!l) throw new AsmSyntaxError({ message: `no such label ${quote(ref.name)}`, line: ref.tok.line, column: ref.tok.column, insn: pc });
         return l.pc;
       };
       // bpf_encode_jt_jf_offset: delta = off - i - 1 must be 0..255.
@@ -460,7 +487,7 @@ export function parseBpfAsm(src: string): Parsed {
         const delta = off - pc - 1;
         if (delta < 0 || delta > 255)
           throw new AsmSyntaxError({
-            message: `${field} label '${ref.name}' is insn ${off}, ${delta} insns after insn ${pc + 1}: out of range (0..255)`,
+            message: `${field} label ${quote(ref.name)} is insn ${off}, ${delta} insns after insn ${pc + 1}: out of range (0..255)`,
             line: ref.tok.line,
             column: ref.tok.column,
             insn: pc,

@@ -4,7 +4,7 @@
 // separators (so `tcpdump -ddd` output and bytecode files with one tuple per line read the same).
 import { assertInsn, type Program, type SockFilter } from '../../model/cbpf/insn.js';
 import { parseDecField } from './numbers.js';
-import { fail, lineCol, type Parsed } from './types.js';
+import { fail, lineCol, quote, type Parsed } from './types.js';
 
 /** Print the bytecode string as nfbpf_compile and `tc filter show` write it: no trailing comma, then a newline. */
 export function printBytecode(prog: Program): string {
@@ -29,14 +29,14 @@ export function parseBytecode(text: string): Parsed {
   };
   if (items.length === 0) return fail('empty bytecode: expected the instruction count first');
   const head = items[0]!;
-  if (!/^\s*\d+\s*$/.test(head.text)) return fail(`expected the instruction count first, found '${head.text.trim()}'`, where(head));
+  if (!/^\s*\d+\s*$/.test(head.text)) return fail(`expected the instruction count first, found ${quote(head.text.trim())}`, where(head));
   const count = Number(head.text.trim());
   const prog: SockFilter[] = [];
   for (const it of items.slice(1)) {
     const n = prog.length;
     if (n >= count) return fail(`more instructions than the count ${count} says`, where(it, n));
     const parts = [...it.text.matchAll(/\S+/g)];
-    if (parts.length !== 4) return fail(`expected 'code jt jf k' (4 decimal numbers), found '${it.text.trim()}'`, where(it, n));
+    if (parts.length !== 4) return fail(`expected 'code jt jf k' (4 decimal numbers), found ${quote(it.text.trim())}`, where(it, n));
     const fields: number[] = [];
     for (const [i, field] of (['code', 'jt', 'jf', 'k'] as const).entries()) {
       const v = parseDecField(parts[i]![0], field);

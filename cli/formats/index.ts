@@ -35,10 +35,22 @@ function isText(input: Uint8Array): boolean {
   }
 }
 
+/** The text with each C block comment replaced by a space (an unterminated one is kept); linear. */
+function stripBlockComments(text: string): string {
+  let out = '';
+  let pos = 0;
+  for (;;) {
+    const open = text.indexOf('/*', pos);
+    const close = open < 0 ? -1 : text.indexOf('*/', open + 2);
+    if (close < 0) return out + text.slice(pos);
+    out += `${text.slice(pos, open)} `;
+    pos = close + 2;
+  }
+}
+
 /** Lines that are neither blank nor comments (C block comments, and `#`, `//` or `;` at the start), trimmed. */
 function contentLines(text: string): string[] {
-  return text
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+  return stripBlockComments(text)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('//') && !l.startsWith(';'));
@@ -66,7 +78,7 @@ export function detectFormat(input: Uint8Array): FormatName | null {
   if (/^\d+$/.test(first) && Number(first) === lines.length - 1 && lines.slice(1).every((l) => /^\d+\s+\d+\s+\d+\s+\d+$/.test(l))) return 'tcpdump-ddd';
   const compact = lines.join('').replace(/[\s:]/g, '');
   if (/^[0-9a-fA-F]+$/.test(compact) && compact.length % 16 === 0) return 'hex';
-  const lexed = lexBpfAsm(text);
+  const lexed = lexBpfAsm(text, 2);
   if (lexed.ok && lexed.tokens.length > 0) {
     const t0 = lexed.tokens[0]!.tok;
     const t1 = lexed.tokens[1]?.tok;

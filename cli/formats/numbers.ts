@@ -1,5 +1,5 @@
 // Number syntax shared by the text formats; every parser returns a value or a message, never throws.
-import { FIELD_MAX, type Field } from './types.js';
+import { clip, FIELD_MAX, quote, type Field } from './types.js';
 
 export type NumResult = { ok: true; value: number } | { ok: false; message: string };
 
@@ -12,21 +12,21 @@ const bad = (message: string): NumResult => ({ ok: false, message });
 export function parseU32Printf(s: string): NumResult {
   if (/^-?\d+$/.test(s)) {
     const v = Number(s);
-    if (s.replace(/^-?0*/, '').length > 10 || v < -0x80000000 || v > 0xffffffff) return bad(`number ${s} does not fit in 32 bits`);
+    if (s.replace(/^-?0*/, '').length > 10 || v < -0x80000000 || v > 0xffffffff) return bad(`number ${clip(s)} does not fit in 32 bits`);
     return { ok: true, value: v >>> 0 };
   }
   if (/^0[xX][0-9a-fA-F]+$/.test(s)) {
     const digits = s.slice(2).replace(/^0+/, '');
-    if (digits.length > 8) return bad(`number ${s} does not fit in 32 bits`);
+    if (digits.length > 8) return bad(`number ${clip(s)} does not fit in 32 bits`);
     return { ok: true, value: parseInt(digits || '0', 16) >>> 0 };
   }
-  return bad(`bad number '${s}'`);
+  return bad(`bad number ${quote(s)}`);
 }
 
 /** A C integer literal (hex 0x.., octal 0.., decimal; optional u/l suffixes) for a struct sock_filter field. */
 export function parseCField(s: string, field: Field): NumResult {
   const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[uUlL]*$/.exec(s);
-  if (!m) return bad(`bad ${field} '${s}': expected a C integer literal`);
+  if (!m) return bad(`bad ${field} ${quote(s)}: expected a C integer literal`);
   const lit = m[1]!;
   let v: number;
   if (/^0[xX]/.test(lit)) v = bigValue(lit.slice(2), 16);
@@ -37,7 +37,7 @@ export function parseCField(s: string, field: Field): NumResult {
 
 /** Unsigned decimal digits only (tcpdump -ddd, xt_bpf/tc bytecode). */
 export function parseDecField(s: string, field: Field): NumResult {
-  if (!/^\d+$/.test(s)) return bad(`bad ${field} '${s}': expected an unsigned decimal number`);
+  if (!/^\d+$/.test(s)) return bad(`bad ${field} ${quote(s)}: expected an unsigned decimal number`);
   return inField(bigValue(s, 10), s, field);
 }
 
@@ -49,6 +49,6 @@ function bigValue(digits: string, radix: number): number {
 }
 
 function inField(v: number, text: string, field: Field): NumResult {
-  if (v > FIELD_MAX[field]) return bad(`${field} ${text} is out of range (max ${FIELD_MAX[field]})`);
+  if (v > FIELD_MAX[field]) return bad(`${field} ${clip(text)} is out of range (max ${FIELD_MAX[field]})`);
   return { ok: true, value: v };
 }

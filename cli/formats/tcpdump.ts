@@ -3,7 +3,7 @@
 import { assertInsn, type Program, type SockFilter } from '../../model/cbpf/insn.js';
 import { BPF_JA, BPF_JMP, SKF_AD_OFF, bpfClass, bpfOp } from '../../model/uapi.js';
 import { parseCField, parseDecField, parseU32Printf } from './numbers.js';
-import { fail, lineCol, type Parsed } from './types.js';
+import { clip, fail, lineCol, quote, type Parsed } from './types.js';
 
 /** How bpf_image prints the operand of one opcode. */
 type Kind = 'none' | 'pktlen' | 'x' | 'kdec' | 'khex' | 'abs' | 'ind' | 'mem' | 'msh' | 'ja';
@@ -190,24 +190,24 @@ export function parseTcpdumpD(text: string): Parsed {
     const line = li + 1;
     const n = prog.length;
     const at = (column: number) => ({ line, column, insn: n });
-    const m = /^(\s*)\((\d+)\)\s+(\S+)(.*)$/.exec(raw);
+    const m = /^(\s*)\((\d+)\)\s+(\S+)([\s\S]*)$/.exec(raw);
     if (!m) return fail(`not a tcpdump -d line: expected '(${String(n).padStart(3, '0')}) <mnemonic> <operand>'`, at(1));
     const [, lead, num, mnemonic, rest] = m as unknown as [string, string, string, string, string];
-    if (Number(num) !== n) return fail(`instruction number (${num}) out of sequence: expected (${String(n).padStart(3, '0')})`, at(lead.length + 1));
+    if (Number(num) !== n) return fail(`instruction number (${clip(num)}) out of sequence: expected (${String(n).padStart(3, '0')})`, at(lead.length + 1));
     const opCol = raw.indexOf(mnemonic, lead.length + num.length + 2) + 1;
     let operand = rest.trim();
     const operandCol = operand === '' ? raw.length + 1 : raw.indexOf(operand, opCol - 1 + mnemonic.length) + 1;
     let targets: { jt: string; jf: string; col: number } | null = null;
-    const tm = /^(.*?)\s*\bjt\s+(-?\d+)\s+jf\s+(-?\d+)$/.exec(operand);
+    const tm = splitTargets(operand);
     if (tm) {
-      targets = { jt: tm[2]!, jf: tm[3]!, col: raw.lastIndexOf('jt') + 1 };
-      operand = tm[1]!;
+      targets = { jt: tm.jt, jf: tm.jf, col: raw.lastIndexOf('jt') + 1 };
+      operand = tm.head;
     }
     let code: number;
     let k = 0;
     if (mnemonic === 'unimp') {
       const c = /^0x([0-9a-fA-F]{1,4})$/.exec(operand);
-      if (!c) return fail(`bad unimp operand '${operand}': expected the opcode as 0x<hex> (at most 0xffff)`, at(operandCol));
+      if (!c) return fail(`bad unimp operand ${quote(operand)}: expected the opcode as 0x<hex> (at most 0xffff)`, at(operandCol));
       code = parseInt(c[1]!, 16);
     } else {
       const shape = operandShape(operand);
@@ -215,8 +215,8 @@ export function parseTcpdumpD(text: string): Parsed {
       if (!shape || known === undefined) {
         const isOp = [...IMAGE.values()].some((e) => e.op === mnemonic);
         return isOp
-          ? fail(`bad operand '${operand}' for '${mnemonic}'`, at(operandCol))
-          : fail(`unknown mnemonic '${mnemonic}'`, at(opCol));
+          ? fail(`bad operand ${quote(operand)} for ${quote(mnemonic)}`, at(operandCol))
+          : fail(`unknown mnemonic ${quote(mnemonic)}`, at(opCol));
       }
       code = known as number;
       if (shape.num !== undefined) {
@@ -230,7 +230,7 @@ export function parseTcpdumpD(text: string): Parsed {
     let jt = 0;
     let jf = 0;
     if (imageHasTargets(code)) {
-      if (!targets) return fail(`'${mnemonic}' needs 'jt <target> jf <target>'`, at(raw.length + 1));
+      if (!targets) return fail(`${quote(mnemonic)} needs 'jt <target> jf <target>'`, at(raw.length + 1));
       const t = relTarget(targets.jt, n, 'jt');
       if (typeof t === 'string') return fail(t, at(targets.col));
       const f = relTarget(targets.jf, n, 'jf');
@@ -238,18 +238,48 @@ export function parseTcpdumpD(text: string): Parsed {
       jt = t;
       jf = f;
     } else if (targets) {
-      return fail(`'${mnemonic}' takes no jt/jf targets`, at(targets.col));
+      return fail(`${quote(mnemonic)} takes no jt/jf targets`, at(targets.col));
     }
     prog.push({ code, jt, jf, k });
   }
   return { ok: true, prog };
 }
 
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+const isWord = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const SIGNED = /^-?\d+$/;
+
+/**
+ * The `jt N jf M` tail bpf_image prints after a conditional jump's operand, split off by scanning
+ * back from the end (linear in the line: no backtracking pattern). `jt` must stand as a word, as the
+ * `\bjt` of a pattern would require. Null when the operand has no such tail.
+ */
+function splitTargets(operand: string): { head: string; jt: string; jf: string } | null {
+  let end = operand.length;
+  const token = (): { start: number; text: string } | null => {
+    while (end > 0 && isSpace(operand.charCodeAt(end - 1))) end--;
+    const stop = end;
+    while (end > 0 && !isSpace(operand.charCodeAt(end - 1))) end--;
+    return stop === end ? null : { start: end, text: operand.slice(end, stop) };
+  };
+  const jf = token();
+  if (jf === null || !SIGNED.test(jf.text) || jf.start === 0) return null;
+  const jfWord = token();
+  if (jfWord === null || jfWord.text !== 'jf' || jfWord.start === 0) return null;
+  const jt = token();
+  if (jt === null || !SIGNED.test(jt.text) || jt.start === 0) return null;
+  const jtWord = token();
+  if (jtWord === null || !jtWord.text.endsWith('jt')) return null;
+  const at = jtWord.start + jtWord.text.length - 2;
+  if (at > 0 && isWord(operand.charCodeAt(at - 1))) return null;
+  return { head: operand.slice(0, at).trimEnd(), jt: jt.text, jf: jf.text };
+}
+
 /** An absolute bpf_image target (n + 1 + jt) back to the u8 offset, or a message. */
 function relTarget(text: string, n: number, field: 'jt' | 'jf'): number | string {
   const target = Number(text);
   const off = target - n - 1;
-  if (off < 0 || off > 255) return `${field} target ${text} is ${off} insns after insn ${n + 1}; ${field} must be 0..255`;
+  if (off < 0 || off > 255) return `${field} target ${clip(text)} is ${off} insns after insn ${n + 1}; ${field} must be 0..255`;
   return off;
 }
 
@@ -258,11 +288,19 @@ export function parseTcpdumpDD(text: string): Parsed {
   const prog: SockFilter[] = [];
   let pos = 0;
   const where = (p: number) => ({ ...lineCol(text, p), insn: prog.length });
+  // whitespace, `//` and `#` line comments, `/* */` block comments (an unterminated one is left for the error)
   const skip = (): void => {
     for (;;) {
-      const m = /^(?:\s+|\/\/[^\n]*|#[^\n]*|\/\*[\s\S]*?\*\/)/.exec(text.slice(pos, pos + 4096));
-      if (!m || m[0].length === 0) return;
-      pos += m[0].length;
+      const c = text.charCodeAt(pos);
+      if (isSpace(c)) pos++;
+      else if (c === 35 || (c === 47 && text.charCodeAt(pos + 1) === 47)) {
+        const nl = text.indexOf('\n', pos);
+        pos = nl < 0 ? text.length : nl;
+      } else if (c === 47 && text.charCodeAt(pos + 1) === 42) {
+        const close = text.indexOf('*/', pos + 2);
+        if (close < 0) return;
+        pos = close + 2;
+      } else return;
     }
   };
   const expect = (ch: string): boolean => {
@@ -309,7 +347,7 @@ export function parseTcpdumpDDD(text: string): Parsed {
     const col = raw.length - raw.trimStart().length + 1;
     if (count === null) {
       const c = parseDecField(raw.trim(), 'code');
-      if (!/^\d+$/.test(raw.trim()) || !c.ok) return fail(`expected the instruction count on the first line, found '${raw.trim()}'`, { line, column: col });
+      if (!/^\d+$/.test(raw.trim()) || !c.ok) return fail(`expected the instruction count on the first line, found ${quote(raw.trim())}`, { line, column: col });
       count = c.value;
       countLine = line;
       continue;

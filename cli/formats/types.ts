@@ -1,5 +1,8 @@
 // Shared types and small helpers of the program formats bpfspec reads and writes.
 import type { SockFilter } from '../../model/cbpf/insn.js';
+import { clip, describe } from '../../fuzz/skbjson.js';
+
+export { clip, describe };
 
 /** Every program format bpfspec reads and writes. */
 export type FormatName = 'tcpdump-d' | 'tcpdump-dd' | 'tcpdump-ddd' | 'bpf_asm' | 'bytecode' | 'raw' | 'hex' | 'json';
@@ -40,8 +43,8 @@ export function lineCol(text: string, offset: number): { line: number; column: n
   return { line, column: offset - start + 1 };
 }
 
-/** Show a piece of input in an error message, quoted and shortened. */
-export const quote = (s: string): string => `'${s.length > 40 ? `${s.slice(0, 37)}...` : s}'`;
+/** Show a piece of input in an error message, quoted, on one line, cut past 80 characters (saying how long it was). */
+export const quote = (s: string): string => `'${clip(s)}'`;
 
 /** Field limits of struct sock_filter (include/uapi/linux/filter.h:24). */
 export const FIELD_MAX = { code: 0xffff, jt: 0xff, jf: 0xff, k: 0xffffffff } as const;

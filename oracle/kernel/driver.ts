@@ -97,7 +97,9 @@ export class KernelProcess {
 
   /** Start the binary pinned to `cpu` (-1: not pinned); `mode` 'single' disables batching. */
   static async start(binary: string, cpu: number, mode: 'auto' | 'single' = 'auto'): Promise<KernelProcess> {
-    const child = spawn(binary, [String(cpu), mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // In a process group of its own: a Ctrl-C at the terminal (SIGINT to the foreground group) reaches
+    // bpfspec, which stops cleanly and closes the oracles, not the oracles mid-batch.
+    const child = spawn(binary, [String(cpu), mode], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let kp: KernelProcess | null = null;
     const first = new Promise<Hello>((resolve, reject) => {
       let acc: Uint8Array = new Uint8Array(0);
@@ -120,6 +122,11 @@ export class KernelProcess {
         if (kp) kp.stderr += d.toString();
       });
       child.on('error', reject);
+      // a write to an oracle that has gone (EPIPE) fails the pending request instead of the process
+      child.stdin.on('error', (e: Error) => {
+        if (kp === null) reject(e);
+        else kp.fail(new Error(`oracle process input: ${e.message}`));
+      });
       child.on('exit', (code, sig) => {
         const e = new Error(`oracle process exited (${sig ?? code})${err || kp?.stderr ? `: ${(kp?.stderr || err).trim()}` : ''}`);
         if (kp === null) reject(e);

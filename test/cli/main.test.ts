@@ -5,6 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { projectRoot } from '../_shared.js';
+import { runFailed, runJson, runPackets, runText } from '../../cli/commands/run.js';
+import { DEFAULT_CONFIG } from '../../model/config.js';
+import { variantConfig } from '../../model/variants.js';
+import { runCli } from './_run.js';
 
 const cli = resolve(projectRoot, 'dist/cli/main.js');
 const ex = (f: string): string => resolve(projectRoot, 'examples', f);
@@ -51,7 +55,8 @@ test('run: text output says what the socket does with each packet', (t) => {
   const r = run(['run', ex('tcp-port-80.dd'), '--pcap', ex('http.pcap')]);
   t.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  t.is(lines.length, 5);
+  t.is(lines.length, 6);
+  t.is(lines[5], "5 packets: 2 accepted (0 of them truncated to the filter's snaplen), 3 dropped (by the kernel path, as the socket runs it)");
   t.regex(lines[0]!, /#1 \(54 bytes\): classic 65535 .*kernel 65535 .*agree; accepted, 54 of 54 bytes kept/);
   t.regex(lines[1]!, /#2 .*classic 0 .*dropped/);
   const k = run(['run', ex('tcp-port-80.dd'), '--pcap', ex('http.pcap'), '--path', 'kernel']);
@@ -169,4 +174,102 @@ test('eval: one output line per input line, in order; bad lines give error objec
   t.is(lines[3]!.agree, null);
   t.regex(String(lines[4]!.error), /mark/);
   t.is(lines[5]!.classic, 7);
+});
+
+// Output that says what happened (#15) ----------------------------------------------------------
+
+test('run: a difference names the catalogued divergence that explains it and says the socket uses the kernel path', async (t) => {
+  const prog = file('ifidx2.asm', 'ld #7\nld #ifidx\nret a\n');
+  const r = await runCli(['run', prog, '--packet', '00']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /classic 0 .*kernel 7 .*DIFFER \(catalogued divergence dev-null-exit-a explains it; the socket uses the kernel path's result\); accepted, 1 of 1 bytes kept/);
+  const j = JSON.parse((await runCli(['run', prog, '--packet', '00', '--json'])).stdout) as { socket_uses: string; packets: { divergences: string[]; explained: boolean; predicted: number }[] };
+  t.is(j.socket_uses, 'kernel');
+  t.like(j.packets[0], { divergences: ['dev-null-exit-a'], explained: true, predicted: 7 });
+});
+
+test('run: an attach divergence is named; the kernel rejects, so the socket gets no filter (exit 1)', async (t) => {
+  const entry = JSON.parse(readFileSync(resolve(projectRoot, 'corpus/divergences/optmem-exceeded.json'), 'utf8')) as { program: { hex: string } };
+  const prog = file('optmem.hex', entry.program.hex);
+  const r = await runCli(['run', prog, '--packet', '00']);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stdout, /^kernel path: rejected: -ENOMEM optmem-exceeded .*; catalogued divergence optmem-exceeded; SO_ATTACH_FILTER fails, so the socket gets no filter/);
+  t.regex(r.stdout, /packet 1 \(1 bytes\): classic \d+ .*the socket has no filter/);
+  const j = JSON.parse((await runCli(['run', prog, '--packet', '00', '--json'])).stdout) as Record<string, unknown>;
+  t.like(j, { attach_divergence: 'optmem-exceeded', socket_uses: null, totals: null, attach: { errno: 12, rule: 'optmem-exceeded' } });
+});
+
+test('run: a difference no catalogue entry explains is reported as unexplained, exit 1', (t) => {
+  // the reciprocal-divide variant (3.14's DIV_K) changes the classic evaluator only: no catalogue entry covers it
+  const config = variantConfig(DEFAULT_CONFIG, 'reciprocal-divide');
+  const prog = [
+    // ld #5; div #1; ret a: reciprocal_value(1) is 0 (2^32 does not fit), so 3.14's A / 1 gives 0
+    { code: 0x00, jt: 0, jf: 0, k: 5 },
+    { code: 0x34, jt: 0, jf: 0, k: 1 },
+    { code: 0x16, jt: 0, jf: 0, k: 0 },
+  ];
+  const res = runPackets(prog, [{ data: Uint8Array.of(0), label: 'packet 1', preset: 'af_unix' }], { config, skb: {}, trace: false, path: 'both' });
+  const p = res.results[0]!;
+  t.is(p.classic, 0);
+  t.is(p.kernel, 5);
+  t.deepEqual(p.explained?.divergences, []);
+  t.true(runFailed(res, 'both'));
+  t.regex(runText(prog, res, 'both'), /DIFFER \(no catalogued divergence applies: unexplained; the socket uses the kernel path's result\)/);
+  t.like(runJson(res).packets, [{ explained: false, divergences: [] }]);
+});
+
+/** A pcap with these (captured bytes, wire length) records. */
+function pcapOf(linktype: number, records: [Uint8Array, number][]): Uint8Array {
+  const parts = [Buffer.alloc(24)];
+  parts[0]!.writeUInt32LE(0xa1b2c3d4, 0);
+  parts[0]!.writeUInt16LE(2, 4);
+  parts[0]!.writeUInt16LE(4, 6);
+  parts[0]!.writeUInt32LE(65535, 16);
+  parts[0]!.writeUInt32LE(linktype, 20);
+  for (const [data, len] of records) {
+    const h = Buffer.alloc(16);
+    h.writeUInt32LE(data.length, 8);
+    h.writeUInt32LE(len, 12);
+    parts.push(h, Buffer.from(data));
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+test('run --pcap: totals at the end, warnings for cut captures and non-Ethernet link types, all of it in --json', async (t) => {
+  // ret #10: accepts 10 bytes of each packet (the 4-byte one whole)
+  const prog = file('ret10.asm', 'ret #10\n');
+  const cap = file('mixed.pcap', pcapOf(101, [[new Uint8Array(4), 4], [new Uint8Array(20), 60], [new Uint8Array(30), 30]]));
+  const r = await runCli(['run', prog, '--pcap', cap]);
+  t.is(r.code, 0, r.stderr);
+  const err = r.stderr.trim().split('\n');
+  t.is(err.length, 2);
+  t.regex(err[0]!, /^bpfspec: warning: .*mixed\.pcap: 1 of 3 packets were cut at capture time/);
+  t.regex(err[1]!, /^bpfspec: warning: .*mixed\.pcap: link type 101 RAW \(IP\), not Ethernet/);
+  t.regex(r.stdout, /#2 \(20 bytes of 60 on the wire\)/);
+  t.regex(r.stdout.trim().split('\n').pop()!, /^3 packets: 3 accepted \(2 of them truncated to the filter's snaplen\), 0 dropped \(by the kernel path, as the socket runs it\)$/);
+  const j = JSON.parse((await runCli(['run', prog, '--pcap', cap, '--json'])).stdout) as Record<string, unknown>;
+  t.like(j, { totals: { packets: 3, accepted: 3, dropped: 0, truncated: 2 }, capture: { format: 'pcap', linktypes: [101], cut: 1 }, socket_uses: 'kernel' });
+  t.is((j.warnings as string[]).length, 2);
+  t.like((j.packets as unknown[])[1], { len: 20, orig_len: 60 });
+  // an Ethernet capture with nothing cut: no warning
+  const clean = await runCli(['run', prog, '--pcap', ex('http.pcap')]);
+  t.is(clean.stderr, '');
+});
+
+test('a raw image of the wrong byte order and a capture given as a program get messages that say so', async (t) => {
+  const tcp80 = resolve(projectRoot, 'examples/tcp-port-80.dd');
+  const big = file('big.bin', Buffer.from((await runCli(['fmt', tcp80, '--to', 'raw', '--endian', 'big'])).stdout, 'latin1'));
+  const r = await runCli(['check', big]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /^bpfspec: .*big\.bin: read little-endian, this raw image is a program the kernel rejects; read big-endian it is accepted: the image looks big-endian \(give --endian big, or --endian little to read it as it is\)\n$/);
+  t.is((await runCli(['check', big, '--endian', 'big'])).code, 0);
+  const asIs = await runCli(['check', big, '--endian', 'little']);
+  t.is(asIs.code, 1);
+  t.regex(asIs.stderr, /^bpfspec: warning: .*read little-endian/);
+  for (const capture of [ex('http.pcap'), ex('http.pcapng')]) {
+    const c = await runCli(['check', capture]);
+    t.is(c.code, 2);
+    t.regex(c.stderr, /this is a pcap(ng)? capture, not a program \(packets go to --pcap FILE/);
+    t.notRegex(c.stderr, /multiple of 8/);
+  }
 });
