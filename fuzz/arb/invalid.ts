@@ -384,7 +384,10 @@ export function jumpOffsetOverflowOf(r: Words, cfg: KernelConfig = X86_64): Inva
  */
 export function optmemOverflowOf(tail: SockFilter[], r: Words, cfg: KernelConfig = X86_64): InvalidCase {
   const w = r();
-  const extra = (w & 1) === 0 ? (w >>> 1) % 65 : (w >>> 1) % 26001;
+  // the tail's jumps must stay below eBPF index 32768 (else bpf_convert_filter's first pass refuses
+  // them first, -EINVAL: divergence A4), which a large optmem_max (131072 on 6.18) leaves little room
+  // for: 16 for the last filler's overshoot
+  const extra = Math.min((w & 1) === 0 ? (w >>> 1) % 65 : (w >>> 1) % 26001, Math.max(0, 32750 - optmemFitMax(cfg)));
   const seeds = seedsOf(r);
   const tailLen = tail.reduce((n, i) => n + ebpfLen(i, cfg), 0);
   const fill = heavyFill(optmemFitMax(cfg) + 1 - 7 - tailLen + extra, seeds, cfg);
