@@ -15,6 +15,7 @@ import { checkOutputDir, clip, ensureOutputDir, InputError, readInput, writeOutp
 import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
+import { mergedSummaryText, mergeSummaries, readSummary } from './commands/merge-summary.js';
 import { CorpusError, makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
 import { registerJudgesCommand, replayExternal, replayExternalText } from './commands/judges.js';
 import { runEval } from './commands/eval.js';
@@ -412,14 +413,22 @@ export function buildCli(io: CliIo, state: RunState): Command {
   const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');
   corpus
     .command('merge')
-    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash (exit 2 if an entry was invalid and skipped)')
+    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash and keeping the smallest finding per signature; with --summaries, also the shards\' fuzz --json summaries into one campaign summary (exit 2 if an entry was invalid and skipped)')
     .argument('<dirs...>', 'corpus directories to read')
     .option('-o, --output <dir>', 'directory to write', 'corpus/findings')
-    .option('--json', 'print {"read", "written", "duplicates", "invalid"}')
-    .action((dirs: string[], o: { output: string; json?: boolean }) => {
+    .option('--summaries <files...>', 'the shards\' bpfspec fuzz --json outputs: merged into one campaign summary (after the directories)')
+    .option('--json', 'print {"read", "written", "duplicates", "superseded", "invalid", "summary"}')
+    .action((dirs: string[], o: { output: string; json?: boolean; summaries?: string[] }) => {
+      // the summaries first: a bad one is refused before anything is written
+      const summary = o.summaries === undefined ? null : mergeSummaries(o.summaries, o.summaries.map(readSummary));
       const r = mergeCorpora(dirs, o.output);
-      if (o.json) out(`${JSON.stringify({ ...r, output: o.output })}\n`);
-      else out([...r.invalid.map((i) => `SKIPPED ${i}`), `${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.invalid.length} invalid`].join('\n') + '\n');
+      if (o.json) out(`${JSON.stringify({ ...r, output: o.output, ...(summary ? { summary } : {}) })}\n`);
+      else
+        out(
+          [...r.invalid.map((i) => `SKIPPED ${i}`), `${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.superseded} superseded by a smaller case of their signature, ${r.invalid.length} invalid`].join('\n') +
+            '\n' +
+            (summary ? mergedSummaryText(summary) : ''),
+        );
       // an invalid entry is bad input: one line on stderr, exit 2 (the valid ones are merged)
       if (r.invalid.length > 0) warn(`bpfspec: ${r.invalid.length} invalid entries skipped${o.json ? '' : ' (SKIPPED above)'}: ${r.invalid[0]}`);
       state.code = r.invalid.length > 0 ? 2 : 0;
