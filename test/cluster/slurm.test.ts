@@ -55,8 +55,8 @@ requiresSerial(slurmMissing(), 'examples/slurm on a single-node Slurm: the merge
   t.is(submit.code, 0, submit.stderr + cluster.logs());
   t.regex(submit.stdout, /^array job \d+ \(4 shards\), merge job \d+\n$/);
   const merged = join(out, 'merged.json');
-  // the merge job ends the campaign: wait for it (or for the queue to empty without it)
-  for (let i = 0; i < 1200 && !existsSync(merged); i++) {
+  // the merge job ends the campaign: wait for it (or for the queue to empty without it), at most 3 minutes
+  for (let i = 0; i < 720 && !existsSync(merged); i++) {
     if (i % 10 === 9 && cluster.run('squeue', ['-h']).stdout.trim() === '') break;
     await sleep(250);
   }

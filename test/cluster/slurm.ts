@@ -86,7 +86,18 @@ export async function startSlurm(): Promise<SlurmCluster> {
     }
     return pids;
   };
+  // a last resort if the test's process ends before its teardown (ava's timeout): kill by pid, synchronously
+  const onExit = (): void => {
+    for (const pid of [...children.map((c) => c.pid ?? 0), ...ours()])
+      try {
+        if (pid > 0) process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+  };
+  process.once('exit', onExit);
   const stop = async (): Promise<void> => {
+    process.off('exit', onExit);
     if (children.some((c) => c.exitCode === null && c.signalCode === null)) {
       // cancel what still runs, then stop the daemons (slurmd, slurmctld, munged last)
       run('scancel', ['--full', '--quiet', '--user', 'root']);
