@@ -384,6 +384,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--workers <n>', 'oracle processes, one per CPU (default: all cores)')
     .option('--corpus <dir>', 'where mismatches are written', 'corpus/findings')
     .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
+    .option('--max-findings <n>', 'stop after n distinct finding signatures')
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
     .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
