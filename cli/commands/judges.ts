@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { KernelConfig } from '../../model/config.js';
 import type { SkbInput } from '../../model/judge.js';
-import { listEntries, readEntry, entryCase, CorpusError, writeEntry } from '../../fuzz/corpus.js';
+import { scanEntries, readEntry, entryCase, writeEntry } from '../../fuzz/corpus.js';
 import { BUILTIN_JUDGES, openableJudge, registerJudge } from '../../fuzz/judges.js';
 import { IMPL_CATALOGUES, isImplName, opcodeCoverage, runImplCampaign, type ImplCampaignFinding, type ImplCampaignResult } from '../../fuzz/impl/campaign.js';
 import type { ImplName } from '../../fuzz/impl/catalogue.js';
@@ -239,13 +239,8 @@ export interface ExternalReplay {
 
 /** Re-run the outside side of corpus entries with `external` (the Linux side is `replay`'s). */
 export async function replayExternal(paths: readonly string[]): Promise<ExternalReplay> {
-  let files: string[];
-  try {
-    files = listEntries(paths);
-  } catch (e) {
-    if (e instanceof CorpusError) throw new InputError(e.message);
-    throw e;
-  }
+  // the entries replay() lists; the paths it reports (dangling links, loops, special files) are its to report
+  const { files } = scanEntries(paths);
   const changed: ExternalReplay['changed'] = [];
   const skipped: ExternalReplay['skipped'] = [];
   let checked = 0;
