@@ -15,6 +15,7 @@ import { checkOutputDir, clip, ensureOutputDir, InputError, readInput, writeOutp
 import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
+import { mergedSummaryText, mergeSummaries, readSummary } from './commands/merge-summary.js';
 import { CorpusError, makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
 import { registerJudgesCommand, replayExternal, replayExternalText } from './commands/judges.js';
 import { runEval } from './commands/eval.js';
@@ -313,7 +314,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--runs <n>', 'number of cases instead of a time budget')
     .option('--seed <n>', 'campaign seed (default: random, printed); the same seed gives the same campaign')
     .option('--workers <n>', 'worker threads (default: all cores)')
-    .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
+    .option('--shard <i/N|auto>', 'run shard i of N (split one campaign over N machines by seed space); auto: from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, JOB_COMPLETIONS) or a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)')
+    .option('--max-findings <n>', 'stop after n distinct finding signatures (1: the first bug, for bisecting)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
     .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff), libpcap, dpdk, dpdk-jit, xnet (outside implementations, see bpfspec judges)')
@@ -382,6 +384,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--workers <n>', 'oracle processes, one per CPU (default: all cores)')
     .option('--corpus <dir>', 'where mismatches are written', 'corpus/findings')
     .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
+    .option('--max-findings <n>', 'stop after n distinct finding signatures')
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
     .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
@@ -411,14 +414,22 @@ export function buildCli(io: CliIo, state: RunState): Command {
   const corpus = program.command('corpus').description('corpus maintenance: merge shard outputs, import real filters');
   corpus
     .command('merge')
-    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash (exit 2 if an entry was invalid and skipped)')
+    .description('merge corpus directories (e.g. shard outputs) into one, deduplicated by content hash and keeping the smallest finding per signature; with --summaries, also the shards\' fuzz --json summaries into one campaign summary (exit 2 if an entry was invalid and skipped)')
     .argument('<dirs...>', 'corpus directories to read')
     .option('-o, --output <dir>', 'directory to write', 'corpus/findings')
-    .option('--json', 'print {"read", "written", "duplicates", "invalid"}')
-    .action((dirs: string[], o: { output: string; json?: boolean }) => {
+    .option('--summaries <files...>', 'the shards\' bpfspec fuzz --json outputs: merged into one campaign summary (after the directories)')
+    .option('--json', 'print {"read", "written", "duplicates", "superseded", "invalid", "summary"}')
+    .action((dirs: string[], o: { output: string; json?: boolean; summaries?: string[] }) => {
+      // the summaries first: a bad one is refused before anything is written
+      const summary = o.summaries === undefined ? null : mergeSummaries(o.summaries, o.summaries.map(readSummary));
       const r = mergeCorpora(dirs, o.output);
-      if (o.json) out(`${JSON.stringify({ ...r, output: o.output })}\n`);
-      else out([...r.invalid.map((i) => `SKIPPED ${i}`), `${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.invalid.length} invalid`].join('\n') + '\n');
+      if (o.json) out(`${JSON.stringify({ ...r, output: o.output, ...(summary ? { summary } : {}) })}\n`);
+      else
+        out(
+          [...r.invalid.map((i) => `SKIPPED ${i}`), `${r.read} entries read, ${r.written} written to ${o.output}, ${r.duplicates} duplicates, ${r.superseded} superseded by a smaller case of their signature, ${r.invalid.length} invalid`].join('\n') +
+            '\n' +
+            (summary ? mergedSummaryText(summary) : ''),
+        );
       // an invalid entry is bad input: one line on stderr, exit 2 (the valid ones are merged)
       if (r.invalid.length > 0) warn(`bpfspec: ${r.invalid.length} invalid entries skipped${o.json ? '' : ' (SKIPPED above)'}: ${r.invalid[0]}`);
       state.code = r.invalid.length > 0 ? 2 : 0;

@@ -24,6 +24,10 @@ import type { Rejection } from '../model/verdict.js';
 import { campaignArbitrary, checkCase, chunkSeed, otherJudges, type CampaignCase } from './campaign.js';
 import { ClassicJudge, KernelJudge, type Reference } from './judges.js';
 import { Checker, type Finding } from './properties.js';
+import { caseSize, findingSignature, insnName, SignatureSet, type CaseSize, type SignatureEntry } from './signature.js';
+import { ClassicVm, compileClassic } from '../model/cbpf/eval.js';
+import { fixedConfig } from '../model/variants.js';
+import { divergenceEvents, RUNTIME_DIVERGENCES } from './divergences.js';
 
 /** A judge of a batched campaign and the spec judge it must equal. */
 export interface BatchedJudge {
@@ -65,6 +69,8 @@ export interface BatchedOptions {
   readonly batch: number;
   /** synchronous judges checked in process on every case (fuzz/judges.ts BUILTIN_JUDGES names beyond the spec pair) */
   readonly syncJudges?: readonly string[];
+  /** stop after this many distinct finding signatures (each lane finishes its chunk); null or absent: no limit */
+  readonly maxFindings?: number | null;
 }
 
 /** What one judge of a batched campaign answered. */
@@ -139,10 +145,39 @@ export interface Mismatch {
 }
 
 /** A finding of a batched campaign with what replays it: a judge's mismatch, or a spec property (fuzz's). */
-export type BatchedFinding = { readonly chunk: number; readonly seed: number; readonly path: string; readonly shrinks: number } & (
+export type BatchedFinding = { readonly chunk: number; readonly seed: number; readonly path: string; readonly shrinks: number; readonly signature: string; readonly size: CaseSize } & (
   | { readonly kind: 'judge'; readonly mismatch: Mismatch }
   | { readonly kind: 'spec'; readonly finding: Finding }
 );
+
+/**
+ * The signature of a judge's mismatch (fuzz/signature.ts; the judge runs outside, so where its run
+ * parts from the spec's is not known): the kind, the judge and its spec judge, the catalogue state
+ * of the input, and, for a verdict, the spec's rule and the judge's answer; for a result, the
+ * instruction at which the spec's classic run ends.
+ */
+export function mismatchSignature(m: Mismatch, config: KernelConfig): string {
+  const judges = `${m.judge} vs ${m.against}`;
+  if (m.kind === 'verdict' || m.input === null) {
+    const r = m.spec.verdict;
+    const spec = r === null ? 'spec accepts' : `spec ${r.stage}/${r.rule}${r.pc !== null ? ` at ${insnName(m.prog[r.pc])}` : ''}`;
+    return `judge-verdict | ${judges} | ${spec} | judge ${m.answer.verdict.accepted ? 'accepts' : `errno ${m.answer.verdict.errno}`}`;
+  }
+  let catalogue = 'none';
+  let exit = 'no step';
+  try {
+    const vm = new ClassicVm(config);
+    vm.run(compileClassic(m.prog), m.input.skb, m.input.env);
+    const fixed = fixedConfig(config);
+    const ev = vm.events & divergenceEvents(fixed);
+    const ids = RUNTIME_DIVERGENCES.filter((d) => (!d.when || d.when(fixed)) && (ev & d.events) !== 0).map((d) => d.id);
+    if (ids.length > 0) catalogue = ids.join('+');
+    exit = `exit at ${insnName(m.prog[vm.exitPc])}`;
+  } catch {
+    catalogue = 'unknown';
+  }
+  return `judge-result | ${judges} | catalogue ${catalogue} | ${exit} | ${m.answer.result?.known ?? 'no'} answer`;
+}
 
 const specName = (r: Reference): string => (r === 'kernel' ? 'kernel path' : 'classic evaluator');
 const rejectionText = (r: Rejection | null): string => (r === null ? 'accepts' : `-${errnoName(-r.errno)} (${r.stage}/${r.rule} at pc ${r.pc}, ${r.at})`);
@@ -358,7 +393,8 @@ export function shrinkSpecFinding(spec: LaneSpec, arb: fc.Arbitrary<CampaignCase
 
 export interface BatchedEvents {
   progress?(stats: BatchedStats, elapsedMs: number, findings: number): void;
-  finding?(f: BatchedFinding): void;
+  /** each finding, with what the signature set made of it ('kept': a signature already held by a case as small) */
+  finding?(f: BatchedFinding, offer: ReturnType<SignatureSet<BatchedFinding>['offer']>): void;
 }
 
 export interface BatchedSummary {
@@ -369,6 +405,10 @@ export interface BatchedSummary {
   /** sorted by chunk */
   readonly findings: BatchedFinding[];
   readonly interrupted: boolean;
+  /** the findings by signature, each with its count and smallest case */
+  readonly signatures: SignatureEntry<BatchedFinding>[];
+  /** stopped by maxFindings */
+  readonly maxFindingsReached: boolean;
 }
 
 /** A running batched campaign: `stop()` ends it after the current batches. */
@@ -387,9 +427,16 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
   const findings: BatchedFinding[] = [];
   const totalChunks = opts.runs === null ? Infinity : Math.ceil(opts.runs / opts.chunkSize);
   const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
+  const signatures = new SignatureSet<BatchedFinding>();
+  let maxReached = false;
   const report = (f: BatchedFinding): void => {
     findings.push(f);
-    events.finding?.(f);
+    const offer = signatures.offer(f.signature, f, f.size, f.chunk);
+    events.finding?.(f, offer);
+    if (opts.maxFindings != null && signatures.size >= opts.maxFindings) {
+      maxReached = true;
+      stopped = true;
+    }
   };
   const lane = async (w: number): Promise<void> => {
     const spec = new LaneSpec(opts.config, lanes[w]!, opts.syncJudges);
@@ -444,10 +491,20 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
       }
       if (failAt >= 0) {
         const s = await shrinkMismatch(spec, failJudge!, arb, seed, failAt);
-        if (s !== null) report({ kind: 'judge', mismatch: s.mismatch, chunk, seed, path: s.path, shrinks: s.shrinks });
+        if (s !== null)
+          report({
+            kind: 'judge',
+            mismatch: s.mismatch,
+            chunk,
+            seed,
+            path: s.path,
+            shrinks: s.shrinks,
+            signature: mismatchSignature(s.mismatch, opts.config),
+            size: { insns: s.mismatch.prog.length, bytes: s.mismatch.input?.skb.data.length ?? 0 },
+          });
       } else if (specFailAt >= 0) {
         const s = shrinkSpecFinding(spec, arb, seed, specFailAt);
-        if (s !== null) report({ kind: 'spec', finding: s.finding, chunk, seed, path: s.path, shrinks: s.shrinks });
+        if (s !== null) report({ kind: 'spec', finding: s.finding, chunk, seed, path: s.path, shrinks: s.shrinks, signature: findingSignature(s.finding, opts.config), size: caseSize(s.finding) });
       }
     }
   };
@@ -459,6 +516,8 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
       stats: total,
       findings: findings.sort((a, b) => a.chunk - b.chunk),
       interrupted,
+      signatures: signatures.entries(),
+      maxFindingsReached: maxReached,
     }),
   );
   return {

@@ -9,6 +9,7 @@ import { fuzzCase, invalidProgram, type FuzzCase, type InvalidCase } from './arb
 import { genomeCases } from './genome.js';
 import { BUILTIN_JUDGES, type RunJudge } from './judges.js';
 import { Checker, mergeStats, newStats, type Finding, type Stats } from './properties.js';
+import { caseSize, findingSignature, type CaseSize } from './signature.js';
 
 export interface Shard {
   readonly index: number;
@@ -40,6 +41,8 @@ export interface CampaignOptions {
   readonly engine?: boolean;
   /** one case in this many is also checked by the spec (default SPEC_CHECK_DEFAULT, 64; 1 = all) */
   readonly specCheck?: number;
+  /** stop after this many distinct finding signatures (fuzz/signature.ts), counted over the shard's chunks in order; null or absent: no limit */
+  readonly maxFindings?: number | null;
 }
 
 /** The Checker a campaign's options ask for. */
@@ -103,6 +106,9 @@ export interface CampaignFinding {
   readonly seed: number;
   readonly path: string;
   readonly shrinks: number;
+  /** the bug it shows (fuzz/signature.ts findingSignature) and the size of its case */
+  readonly signature: string;
+  readonly size: CaseSize;
 }
 
 export interface ChunkResult {
@@ -127,7 +133,7 @@ export function runChunk(checker: Checker, opts: Pick<CampaignOptions, 'seed' | 
   checker.stats = newStats();
   const finding = checkCase(checker, out.counterexample![0]);
   if (finding === null) throw new Error(`chunk ${chunk}: the shrunk counterexample no longer fails (seed ${seed}, path ${path})`);
-  return { stats, finding: { finding, chunk, seed, path, shrinks: out.numShrinks } };
+  return { stats, finding: { finding, chunk, seed, path, shrinks: out.numShrinks, signature: findingSignature(finding, opts.config), size: caseSize(finding) } };
 }
 
 /** Re-run a recorded (seed, path) and return its finding, or null if it no longer fails. */
@@ -151,7 +157,7 @@ export function* workerChunks(opts: Pick<CampaignOptions, 'runs' | 'shard' | 'ch
 
 export interface WorkerHooks {
   /** called after each chunk with the chunk's counts */
-  progress(stats: Stats, finding: CampaignFinding | null): void;
+  progress(stats: Stats, finding: CampaignFinding | null, chunk: number): void;
   /** polled between chunks */
   shouldStop(): boolean;
 }
@@ -166,7 +172,7 @@ export function runWorker(opts: CampaignOptions, worker: number, hooks: WorkerHo
     if (hooks.shouldStop() || Date.now() >= deadline) break;
     const r = runChunk(checker, opts, chunk, size, arb);
     mergeStats(total, r.stats);
-    hooks.progress(r.stats, r.finding);
+    hooks.progress(r.stats, r.finding, chunk);
   }
   return total;
 }

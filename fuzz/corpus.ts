@@ -47,7 +47,7 @@ export interface CorpusEntry {
   readonly program: { readonly hex: string; readonly asm?: string; readonly len?: number };
   readonly inputs: readonly { readonly packet: string; readonly skb: Record<string, unknown> }[];
   readonly expect: { readonly check: VerdictJson; readonly attach: VerdictJson; readonly results: readonly ResultJson[] };
-  readonly origin: { readonly bpfspec: string; readonly seed?: number; readonly path?: string; readonly source?: string; readonly kernel?: Record<string, unknown> };
+  readonly origin: { readonly bpfspec: string; readonly seed?: number; readonly path?: string; readonly source?: string; readonly kernel?: Record<string, unknown>; readonly chunk?: number; readonly signature?: string };
   readonly notes?: string;
   /** A historical variant (kind 'historical'): its name and what the buggy model gives; `expect` is the fixed model. */
   readonly variant?: { readonly name: VariantName; readonly expect: CorpusEntry['expect'] };

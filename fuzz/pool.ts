@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { CampaignFinding, CampaignOptions } from './campaign.js';
 import { mergeStats, newStats, type Stats } from './properties.js';
+import { SignatureSet, type SignatureEntry } from './signature.js';
 
 export interface CampaignSummary {
   readonly seed: number;
@@ -15,17 +16,26 @@ export interface CampaignSummary {
   readonly findings: CampaignFinding[];
   /** stopped early by a request (SIGINT) rather than by its budget */
   readonly interrupted: boolean;
+  /** the findings by signature (fuzz/signature.ts), each with its count and smallest case, by first chunk */
+  readonly signatures: SignatureEntry<CampaignFinding>[];
+  /** stopped by --max-findings: the counts and findings cover the shard's chunks up to the one that reached it */
+  readonly maxFindingsReached: boolean;
 }
+
+/** What the signature set made of a finding: a new signature, a smaller case of a known one (replacing `previous`), or kept. */
+export type SignatureOffer = ReturnType<SignatureSet<CampaignFinding>['offer']>;
 
 export interface PoolEvents {
   progress?(stats: Stats, elapsedMs: number, findings: number): void;
-  finding?(f: CampaignFinding): void;
+  /** each finding, in chunk order (so the same seed writes the same files whatever the workers) */
+  finding?(f: CampaignFinding, offer: SignatureOffer): void;
 }
 
 interface Message {
   readonly type: 'progress' | 'done';
   readonly stats?: Stats;
   readonly finding?: CampaignFinding | null;
+  readonly chunk?: number;
 }
 
 /** A running campaign: `stop()` asks every worker to finish its chunk and end; `done` resolves with the summary. */
@@ -38,12 +48,34 @@ export function startCampaign(opts: CampaignOptions, events: PoolEvents = {}): R
   const stopFlag = new Int32Array(new SharedArrayBuffer(4));
   const total = newStats();
   const findings: CampaignFinding[] = [];
+  const signatures = new SignatureSet<CampaignFinding>();
   const started = Date.now();
   let interrupted = false;
+  // Chunk results are folded in the shard's chunk order (ordinal j is chunk index + count * j), so
+  // that findings are reported in order and --max-findings cuts the campaign at the same chunk
+  // whatever the number of workers: results past the cut are dropped.
+  const pending = new Map<number, { stats: Stats; finding: CampaignFinding | null }>();
+  let next = 0;
+  let cutoff = Infinity;
+  const max = opts.maxFindings ?? null;
+  const fold = (ord: number, r: { stats: Stats; finding: CampaignFinding | null }): void => {
+    mergeStats(total, r.stats);
+    if (r.finding) {
+      findings.push(r.finding);
+      const offer = signatures.offer(r.finding.signature, r.finding, r.finding.size, r.finding.chunk);
+      events.finding?.(r.finding, offer);
+    }
+    if (max !== null && cutoff === Infinity && signatures.size >= max) {
+      cutoff = ord;
+      Atomics.store(stopFlag, 0, 1);
+    }
+  };
   const workers: Worker[] = [];
   const done = new Promise<CampaignSummary>((resolve, reject) => {
     let running = opts.workers;
     const finish = (): void => {
+      for (const ord of [...pending.keys()].sort((a, b) => a - b)) if (ord <= cutoff) fold(ord, pending.get(ord)!);
+      pending.clear();
       findings.sort((a, b) => a.chunk - b.chunk);
       resolve({
         seed: opts.seed,
@@ -54,6 +86,8 @@ export function startCampaign(opts: CampaignOptions, events: PoolEvents = {}): R
         stats: total,
         findings,
         interrupted,
+        signatures: signatures.entries(),
+        maxFindingsReached: cutoff !== Infinity,
       });
     };
     for (let w = 0; w < opts.workers; w++) {
@@ -61,10 +95,13 @@ export function startCampaign(opts: CampaignOptions, events: PoolEvents = {}): R
       workers.push(worker);
       worker.on('message', (m: Message) => {
         if (m.type === 'progress') {
-          mergeStats(total, m.stats!);
-          if (m.finding) {
-            findings.push(m.finding);
-            events.finding?.(m.finding);
+          const ord = (m.chunk! - opts.shard.index) / opts.shard.count;
+          if (ord > cutoff) return;
+          pending.set(ord, { stats: m.stats!, finding: m.finding ?? null });
+          while (next <= cutoff && pending.has(next)) {
+            const r = pending.get(next)!;
+            pending.delete(next);
+            fold(next++, r);
           }
           events.progress?.(total, Date.now() - started, findings.length);
         }

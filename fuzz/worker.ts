@@ -11,7 +11,7 @@ interface Data {
 
 const { opts, worker, stop } = workerData as Data;
 runWorker(opts, worker, {
-  progress: (stats, finding) => parentPort!.postMessage({ type: 'progress', stats, finding }),
+  progress: (stats, finding, chunk) => parentPort!.postMessage({ type: 'progress', stats, finding, chunk }),
   shouldStop: () => Atomics.load(stop, 0) !== 0,
 });
 parentPort!.postMessage({ type: 'done' });

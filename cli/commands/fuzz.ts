@@ -1,7 +1,7 @@
 // `bpfspec fuzz`: an equivalence campaign between the classic evaluator and the kernel path.
 import cliProgress from 'cli-progress';
 import { randomInt } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { KernelConfig } from '../../model/config.js';
 import { DEFAULT_CHUNK, type CampaignFinding, type CampaignOptions } from '../../fuzz/campaign.js';
@@ -9,11 +9,12 @@ import { makeEntry, writeEntry } from '../../fuzz/corpus.js';
 import { coverageCampaign } from '../../fuzz/coverage.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
 import { BUILTIN_JUDGES, expandJudgeNames, knownJudgeNames } from '../../fuzz/judges.js';
-import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
+import { startCampaign, type CampaignSummary, type SignatureOffer } from '../../fuzz/pool.js';
 import { SPEC_CHECK_DEFAULT, type Stats } from '../../fuzz/properties.js';
 import { printProgram } from '../formats/index.js';
 import { clip, InputError } from '../io.js';
 import { sideBySide } from '../report.js';
+import { shardOption } from '../shard.js';
 
 export interface FuzzFlags {
   readonly time?: string;
@@ -26,6 +27,7 @@ export interface FuzzFlags {
   readonly judges?: string;
   readonly specCheck?: string;
   readonly json?: boolean;
+  readonly maxFindings?: string;
 }
 
 /** --spec-check all|N: the share of cases the spec checks beside the engines (1 in N; all = 1). */
@@ -112,7 +114,8 @@ export function budgetOptions(f: { time?: string; runs?: string; seed?: string; 
 export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOptions {
   return {
     ...budgetOptions(f),
-    shard: f.shard === undefined ? { index: 0, count: 1 } : parseShard(f.shard),
+    shard: f.shard === undefined ? { index: 0, count: 1 } : shardOption(f.shard),
+    maxFindings: f.maxFindings === undefined ? null : positiveInt('--max-findings', f.maxFindings),
     packetsPerProgram: positiveInt('--packets-per-program', f.packetsPerProgram, 4096),
     config,
     chunkSize: DEFAULT_CHUNK,
@@ -154,21 +157,44 @@ function saveFinding(f: CampaignFinding, opts: CampaignOptions, dir: string, ver
     inputs: fd.skb && fd.env ? [{ skb: fd.skb, env: fd.env }] : [],
     config: opts.config,
     asm: asmOf(fd.prog),
-    origin: { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec fuzz --seed ${opts.seed} (chunk ${f.chunk})` },
+    origin: { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec fuzz --seed ${opts.seed} (chunk ${f.chunk})`, chunk: f.chunk, signature: f.signature },
   });
   mkdirSync(dir, { recursive: true });
   return writeEntry(dir, entry).path;
 }
 
+/**
+ * One corpus file per signature: a new signature writes its case; a smaller case of a known one is
+ * written (atomically, under its own content-hash name) and then the larger one's file is removed
+ * (only a regular file is ever removed). Returns the file now kept for the signature.
+ */
+function saveBySignature(f: CampaignFinding, offer: SignatureOffer, files: Map<string, string | null>, save: () => string): string | null {
+  if (offer.status === 'kept') return null;
+  const path = save();
+  const old = files.get(f.signature) ?? null;
+  files.set(f.signature, path);
+  if (old !== null && old !== path) {
+    try {
+      if (lstatSync(old).isFile()) unlinkSync(old);
+    } catch {
+      // already gone: nothing to replace
+    }
+  }
+  return path;
+}
+
 export interface FuzzResult {
   readonly summary: CampaignSummary;
   readonly written: string[];
+  /** signature -> the corpus file of its smallest case (null: not written) */
+  readonly files?: ReadonlyMap<string, string | null>;
 }
 
 /** Run a campaign with live progress; SIGINT stops it cleanly. */
 export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: string): Promise<FuzzResult> {
   const tty = process.stderr.isTTY === true && !flags.json;
   const written: string[] = [];
+  const files = new Map<string, string | null>();
   // Ctrl-C stops the campaign cleanly from before its first line on (a signal with no listener would end the process)
   let stop: (() => void) | null = null;
   let stopRequested = false;
@@ -203,18 +229,20 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
           process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases (${rate}/s), ${fmt(s.pairs)} pairs, findings ${nf}, divergences: ${divText(s)}\n`);
         }
       },
-      finding: (f) => {
-        if (bar) bar.stop();
+      finding: (f, offer) => {
         let path: string | null = null;
         try {
-          path = saveFinding(f, opts, flags.corpus, version);
+          path = saveBySignature(f, offer, files, () => saveFinding(f, opts, flags.corpus, version));
         } catch (e) {
           // a full disk or a vanished directory must not end the campaign: the summary still has the finding
           process.stderr.write(`bpfspec: warning: finding not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);
         }
         written.push(path ?? '');
+        // one line per new signature (or a smaller case of one); the other findings are counted
+        if (offer.status === 'kept') return;
+        if (bar) bar.stop();
         process.stderr.write(
-          `finding (${f.finding.judge ?? f.finding.property}): ${f.finding.message}\n${path !== null ? `  written to ${path}\n  replay: bpfspec replay ${path}\n` : ''}`,
+          `${offer.status === 'new' ? `finding, signature ${offer.entry.id}` : `smaller case of signature ${offer.entry.id}`} (${f.finding.judge ?? f.finding.property}): ${f.finding.message}\n  signature: ${f.signature}\n${path !== null ? `  written to ${path}\n  replay: bpfspec replay ${path}\n` : ''}`,
         );
       },
     });
@@ -227,7 +255,7 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
   try {
     const summary = await run.done;
     bar?.stop();
-    return { summary, written };
+    return { summary, written, files };
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -236,6 +264,7 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
 export function summaryJson(r: FuzzResult): unknown {
   const s = r.summary;
   const secs = s.elapsedMs / 1000;
+  const kept = new Set(s.signatures.map((e) => e.best));
   return {
     seed: s.seed,
     shard: `${s.shard.index}/${s.shard.count}`,
@@ -251,7 +280,24 @@ export function summaryJson(r: FuzzResult): unknown {
     pairs_per_s: Math.round(s.stats.pairs / Math.max(secs, 1e-3)),
     divergences: Object.fromEntries(DIVERGENCES.map((d) => [d.id, s.stats.divergences[d.id] ?? 0]).concat(Object.entries(s.stats.divergences).filter(([k]) => !DIVERGENCES.some((d) => d.id === k)))),
     invalid_rules: s.stats.invalidRules,
-    findings: s.findings.map((f, i) => ({ property: f.finding.property, ...(f.finding.judge ? { judge: f.finding.judge } : {}), message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, file: r.written[i] || null })),
+    // each finding's file: the corpus file of its signature when it is the case kept for it
+    findings: s.findings.map((f) => ({ property: f.finding.property, ...(f.finding.judge ? { judge: f.finding.judge } : {}), message: f.finding.message, seed: f.seed, path: f.path, chunk: f.chunk, signature: f.signature, file: kept.has(f) ? (r.files?.get(f.signature) ?? null) : null })),
+    max_findings_reached: s.maxFindingsReached,
+    signatures: s.signatures.map((e) => ({
+      id: e.id,
+      signature: e.signature,
+      count: e.count,
+      property: e.best.finding.property,
+      ...(e.best.finding.judge ? { judge: e.best.finding.judge } : {}),
+      message: e.best.finding.message,
+      seed: e.best.seed,
+      path: e.best.path,
+      chunk: e.best.chunk,
+      first_chunk: e.firstChunk,
+      insns: e.bestSize.insns,
+      bytes: e.bestSize.bytes,
+      file: r.files?.get(e.signature) ?? null,
+    })),
   };
 }
 
@@ -268,10 +314,12 @@ export function summaryText(r: FuzzResult, config: KernelConfig): string {
         .filter(([k]) => !known.has(k))
         .map(([k, v]) => [k, v, '(several at once)'] as const),
     ]),
-    `findings: ${s.findings.length}`,
+    `findings: ${s.findings.length} in ${s.signatures.length} signature${s.signatures.length === 1 ? '' : 's'}${s.maxFindingsReached ? ` (stopped at --max-findings ${s.signatures.length})` : ''}`,
   ];
-  for (const f of s.findings) {
-    lines.push(`  ${f.finding.judge ?? f.finding.property}: ${f.finding.message} (seed ${f.seed}, path ${f.path}, ${f.shrinks} shrinks)`);
+  for (const e of s.signatures) {
+    const f = e.best;
+    lines.push(`  ${e.id}  ${fmt(e.count)} finding${e.count === 1 ? '' : 's'}: ${e.signature}`);
+    lines.push(`    smallest (${e.bestSize.insns} insns, ${e.bestSize.bytes} packet bytes): ${f.finding.message} (seed ${f.seed}, path ${f.path}, ${f.shrinks} shrinks)${r.files?.get(e.signature) ? `, ${r.files.get(e.signature)}` : ''}`);
     lines.push(...String(printProgram(f.finding.prog, 'bpf_asm')).trimEnd().split('\n').map((l) => `      ${l}`));
     if (f.finding.skb && f.finding.env) lines.push(...sideBySide(f.finding.prog, f.finding.skb, f.finding.env, config).map((l) => `    ${l}`));
   }

@@ -42,6 +42,8 @@ export interface BatchedFlags {
   readonly confirmed?: string;
   readonly packetsPerProgram: string;
   readonly json?: boolean;
+  /** stop after this many distinct finding signatures (fuzz/signature.ts) */
+  readonly maxFindings?: string;
 }
 
 export type KdiffFlags = BatchedFlags;
@@ -164,6 +166,7 @@ export type KdiffResult = BatchedResult;
 export function validateBatchedFlags(f: BatchedFlags): void {
   budgetOptions(f);
   positiveInt('--packets-per-program', f.packetsPerProgram, 1024);
+  if (f.maxFindings !== undefined) positiveInt('--max-findings', f.maxFindings);
 }
 
 /**
@@ -206,6 +209,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
       chunkSize: 256,
       batch: 32,
       syncJudges,
+      maxFindings: flags.maxFindings === undefined ? null : positiveInt('--max-findings', flags.maxFindings),
     };
     const kernelJson = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
     const unbatched = lanes.filter((l) => l.judges.some((j) => j.judge instanceof LiveKernelJudge && !j.judge.batched)).length;
@@ -244,8 +248,10 @@ export async function runBatched(command: string, judges: readonly string[], syn
           process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(s.cases)} cases (${rate}/s), ${fmt(pairsOf(s))} pairs, findings ${nf}\n`);
         }
       },
-      finding: (f) => {
+      finding: (f, offer) => {
         let path: string | null = null;
+        // one file per signature: a finding of a signature already held by a case as small is counted, not written
+        if (offer.status === 'kept') return void written.push('');
         try {
           path = saveFinding(f, opts, flags.corpus, version, kernelJson, command);
         } catch (e) {
@@ -310,8 +316,11 @@ export function batchedJson(r: BatchedResult): unknown {
       path: f.path,
       chunk: f.chunk,
       shrinks: f.shrinks,
+      signature: f.signature,
       file: r.written[i] || null,
     })),
+    max_findings_reached: s.maxFindingsReached,
+    signatures: s.signatures.map((e) => ({ id: e.id, signature: e.signature, count: e.count, seed: e.best.seed, path: e.best.path, chunk: e.best.chunk, first_chunk: e.firstChunk, insns: e.bestSize.insns, bytes: e.bestSize.bytes })),
   };
 }
 
@@ -352,7 +361,8 @@ export function batchedText(r: BatchedResult): string {
     ]),
   );
   if (r.confirmedFile) lines.push(`  recorded in ${r.confirmedFile}`);
-  lines.push(`findings: ${s.findings.length}`);
+  lines.push(`findings: ${s.findings.length} in ${s.signatures.length} signature${s.signatures.length === 1 ? '' : 's'}${s.maxFindingsReached ? ` (stopped at --max-findings ${s.signatures.length})` : ''}`);
+  for (const e of s.signatures) lines.push(`  ${e.id}  ${fmt(e.count)} finding${e.count === 1 ? '' : 's'}: ${e.signature}`);
   for (const f of s.findings) {
     const prog = f.kind === 'judge' ? f.mismatch.prog : f.finding.prog;
     lines.push(`  ${f.kind === 'judge' ? `${f.mismatch.judge} ${f.mismatch.kind}: ${f.mismatch.message}` : `${f.finding.property}: ${f.finding.message}`} (seed ${f.seed}, path ${f.path}, ${f.shrinks} shrinks)`);

@@ -1,8 +1,10 @@
 // `bpfspec replay [PATH...]`, `bpfspec corpus merge DIR... -o OUT` and reading `corpus import` input.
 import { lstatSync } from 'node:fs';
-import { CorpusError, entryHash, readEntry, replayEntry, scanEntries, writeEntry } from '../../fuzz/corpus.js';
+import { CorpusError, entryHash, readEntry, replayEntry, scanEntries, writeEntry, type CorpusEntry } from '../../fuzz/corpus.js';
+import { smaller, type CaseSize } from '../../fuzz/signature.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { clip, ensureOutputDir, InputError } from '../io.js';
+import { entrySignature } from './merge-summary.js';
 
 export interface ReplayReport {
   readonly files: number;
@@ -65,10 +67,15 @@ export interface MergeReport {
   readonly read: number;
   readonly written: number;
   readonly duplicates: number;
+  /** findings left out because a smaller case of their signature was merged (cli/commands/merge-summary.ts) */
+  readonly superseded: number;
   readonly invalid: string[];
 }
 
-/** Merge the entries of several corpus directories (e.g. shard outputs) into `out`, deduplicated by hash. */
+/**
+ * Merge the entries of several corpus directories (e.g. shard outputs) into `out`, deduplicated by
+ * hash; of the findings that name a signature, only the smallest case of each is written.
+ */
 export function mergeCorpora(dirs: readonly string[], out: string): MergeReport {
   checkTopLevel(dirs);
   ensureOutputDir(out, '-o');
@@ -77,13 +84,28 @@ export function mergeCorpora(dirs: readonly string[], out: string): MergeReport 
   let written = 0;
   let duplicates = 0;
   const invalid: string[] = [...scan.problems];
+  const entries: CorpusEntry[] = [];
   for (const file of scan.files) {
     const r = readEntry(file);
-    if (!r.ok) {
-      invalid.push(r.error);
+    if (r.ok) entries.push(r.entry);
+    else invalid.push(r.error);
+  }
+  // the smallest case of each signature (instructions, packet bytes, earliest chunk)
+  const best = new Map<string, { entry: CorpusEntry; size: CaseSize; chunk: number }>();
+  for (const entry of entries) {
+    const sig = entrySignature(entry);
+    if (sig === null) continue;
+    const b = best.get(sig.key);
+    if (b === undefined || smaller(sig.size, sig.chunk, b.size, b.chunk)) best.set(sig.key, { entry, ...sig });
+  }
+  let superseded = 0;
+  for (const entry of entries) {
+    const sig = entrySignature(entry);
+    if (sig !== null && best.get(sig.key)!.entry !== entry && entryHash(best.get(sig.key)!.entry) !== entryHash(entry)) {
+      superseded++;
       continue;
     }
-    const h = entryHash(r.entry);
+    const h = entryHash(entry);
     if (seen.has(h)) {
       duplicates++;
       continue;
@@ -91,7 +113,7 @@ export function mergeCorpora(dirs: readonly string[], out: string): MergeReport 
     seen.add(h);
     let created: boolean;
     try {
-      created = writeEntry(out, r.entry).created;
+      created = writeEntry(out, entry).created;
     } catch (e) {
       if (e instanceof CorpusError) throw new InputError(e.message);
       throw e;
@@ -99,7 +121,7 @@ export function mergeCorpora(dirs: readonly string[], out: string): MergeReport 
     if (created) written++;
     else duplicates++;
   }
-  return { read: scan.files.length + scan.problems.length, written, duplicates, invalid };
+  return { read: scan.files.length + scan.problems.length, written, duplicates, superseded, invalid };
 }
 
 /** One program to import: its title and instructions. */
