@@ -9,7 +9,7 @@
 //
 // Every function validates what it is given (api/validate.ts) and throws a BpfspecInputError on bad
 // input; what the kernel decides (a rejected program) is a value, a Rejection.
-import { bpfCheckFilter as modelCheckFilter, KernelRunner, packetRcv as modelPacketRcv, skAttachFilter as modelAttach, skFilterTrimCap as modelTrimCap } from '../model/attach.js';
+import { bpfCheckFilter as modelCheckFilter, KernelRunner, NEW_SOCK, packetRcv as modelPacketRcv, skAttachFilter as modelAttach, skFilterTrimCap as modelTrimCap } from '../model/attach.js';
 import type { AttachedFilter, Delivery } from '../model/attach.js';
 import { bpfCheckClassic as modelCheckClassic } from '../model/cbpf/check.js';
 import { CLASSIC, ClassicVm, compileClassic, kernelSemantics, type ClassicProgram, type ClassicStep } from '../model/cbpf/eval.js';
@@ -303,7 +303,7 @@ export interface AttachOptions {
 export function skAttachFilter(prog: Program | null, config?: KernelConfig, opts: AttachOptions = {}): AttachedFilter | Rejection {
   const o = asOptions(opts, 'skAttachFilter: options');
   const omem = o.omemAlloc === undefined ? 0 : asInt(o.omemAlloc, 'skAttachFilter: omemAlloc', 0, 2 ** 31 - 1);
-  return modelAttach(asProgramOrNull(prog), asConfig(config), omem);
+  return modelAttach(asProgramOrNull(prog), asConfig(config), { ...NEW_SOCK, omemAlloc: omem });
 }
 
 /** net/core/filter.c bpf_convert_filter (both calls): the eBPF program, or the convert-stage rejection. */

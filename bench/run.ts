@@ -1,17 +1,24 @@
-// `npm run bench`: evaluator speed against libpcap's C bpf_filter, checker and converter cost, and
-// equivalence-campaign throughput, written to bench/results/latest.json. Timings are measured here
-// and never asserted in tests.
+// `npm run bench`: evaluator speed against libpcap's C bpf_filter, checker and converter cost,
+// campaign throughput and scaling, the live kernel's throughput, memory growth, and the time to
+// rediscover each historical variant, written to bench/results/latest.json (the keys of #11). Timings
+// are measured here and never asserted in tests.
 //
 // Evaluators (same programs, same packets, interleaved rounds with a rotating order so machine
 // drift cancels; each figure is the median over rounds of ns per evaluation, and each ratio the
 // median of the per-round ratios to libpcap measured in that same round):
-//   libpcap   bench/pcap_bench.c, built here with `cc -O2 ... -lpcap` (skipped, with a message,
-//             when libpcap-dev or cc is missing)
-//   classic   model/cbpf/eval.ts ClassicVm.run
-//   kernel    engine/runner.ts EngineRunner.run (skb memory image + the engine's eBPF interpreter on the migrated program)
-//   compiled_classic  engine/cbpf/jit.ts compileClassicJs
-//   compiled_ebpf     engine/runner.ts EngineRunner.runCompiled (engine/ebpf/jit.ts)
-// Usage: node dist/bench/run.js [--rounds N] [--packets N] [--fuzz-seconds S] [--memory-seconds S] [--quick]
+//   libpcap            bench/pcap_bench.c, built here with `cc -O2 ... -lpcap` (skipped, with a
+//                      message, when libpcap-dev or cc is missing)
+//   spec_classic       model/cbpf/eval.ts ClassicVm.run (the spec's classic evaluator)
+//   spec_kernelpath    model/attach.ts KernelRunner.run (the spec's eBPF interpreter on the skb image)
+//   engine_classic     engine/cbpf/jit.ts compileClassicJs (the compiled classic engine)
+//   engine_kernelpath  engine/kernel.ts EngineKernelPath.compile / runCompiled (the migrated program
+//                      compiled to JS on the skb itself, engine/ebpf/skbjit.ts)
+// Checker and converter: engine/cbpf/check.ts EngineChecker and engine/migrate/convert.ts
+// EngineConverter (what the campaigns run) on the programs' columns, ns per classic instruction;
+// the spec's (model/cbpf/check.ts, model/migrate/convert.ts) in detail.
+// Campaigns: fuzz/campaign.ts runWorker on one thread (1 and 16 packets per program) and
+// fuzz/pool.ts startCampaign on every core; scaling = all cores / one worker.
+// Usage: node dist/bench/run.js [--rounds N] [--packets N] [--fuzz-seconds S] [--memory-seconds S] [--quick] [--no-variants]
 import writeFileAtomic from 'write-file-atomic';
 import { benchVariants } from './variants.js';
 import { spawnSync } from 'node:child_process';
@@ -20,14 +27,17 @@ import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { skAttachFilter, type AttachedFilter } from '../model/attach.js';
+import { bpfCheckFilter, KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
 import { bpfCheckClassic } from '../model/cbpf/check.js';
 import { ClassicVm, compileClassic, type ClassicProgram } from '../model/cbpf/eval.js';
 import { compileClassicJs, type ClassicJsFilter } from '../engine/cbpf/jit.js';
-import { EngineRunner } from '../engine/runner.js';
+import { EngineChecker } from '../engine/cbpf/check.js';
+import { ClassicColumns } from '../engine/cbpf/program.js';
+import { BAIL, EngineKernelPath, type EngineFilter } from '../engine/kernel.js';
+import { EngineConverter } from '../engine/migrate/convert.js';
 import type { SockFilter } from '../model/cbpf/insn.js';
 import { X86_64 } from '../model/config.js';
-import { bpfConvertFilter, bpfMigrateFilter } from '../model/migrate/convert.js';
+import { bpfConvertFilter } from '../model/migrate/convert.js';
 import { DEFAULT_ENV, ethernetSkb, type SkBuff } from '../model/skb.js';
 import { fuzzCase } from '../fuzz/arb/index.js';
 import { runWorker, type CampaignOptions } from '../fuzz/campaign.js';
@@ -50,8 +60,9 @@ const opt = (name: string, def: number): number => {
 const quick = args.includes('--quick');
 const ROUNDS = opt('rounds', quick ? 3 : 7);
 const PACKETS = opt('packets', 1000);
-const FUZZ_SECONDS = opt('fuzz-seconds', quick ? 2 : 8);
-const MEMORY_SECONDS = opt('memory-seconds', quick ? 0 : 30);
+const FUZZ_SECONDS = opt('fuzz-seconds', quick ? 4 : 10);
+const MEMORY_SECONDS = opt('memory-seconds', quick ? 15 : 600);
+const VARIANTS = !args.includes('--no-variants') && !quick;
 const TARGET_MS = quick ? 80 : 200;
 const SEED = 20251125;
 
@@ -99,41 +110,53 @@ interface Prepared {
   readonly classic: readonly ClassicProgram[];
   readonly attached: readonly AttachedFilter[];
   readonly jit: readonly ClassicJsFilter[];
+  readonly engine: readonly EngineFilter[];
   readonly input: string;
 }
 
-type Row = 'libpcap' | 'classic' | 'kernel' | 'compiled_classic' | 'compiled_ebpf';
-const ROWS: readonly Row[] = ['libpcap', 'classic', 'kernel', 'compiled_classic', 'compiled_ebpf'];
+type Row = 'libpcap' | 'spec_classic' | 'spec_kernelpath' | 'engine_classic' | 'engine_kernelpath';
+const ROWS: readonly Row[] = ['libpcap', 'spec_classic', 'spec_kernelpath', 'engine_classic', 'engine_kernelpath'];
+type JsRow = Exclude<Row, 'libpcap'>;
 
 const vm = new ClassicVm(X86_64);
-const runner = new EngineRunner(X86_64, { reuseImages: true });
+const kernelRunner = new KernelRunner(X86_64);
+const enginePath = new EngineKernelPath(X86_64);
+/** engine_kernelpath runs the spec answered (BAIL: the spec would fault) */
+let engineBails = 0;
 
 /** One pass over every (program, packet) pair; returns the sum of results (so nothing is dead code). */
-function pass(w: Prepared, row: Exclude<Row, 'libpcap'>): number {
+function pass(w: Prepared, row: JsRow): number {
   let sum = 0;
   const env = DEFAULT_ENV;
   const skbs = w.skbs;
   const n = skbs.length;
   for (let i = 0; i < w.progs.length; i++) {
     switch (row) {
-      case 'classic': {
+      case 'spec_classic': {
         const p = w.classic[i]!;
         for (let j = 0; j < n; j++) sum = (sum + vm.run(p, skbs[j]!, env)) >>> 0;
         break;
       }
-      case 'kernel': {
+      case 'spec_kernelpath': {
         const f = w.attached[i]!;
-        for (let j = 0; j < n; j++) sum = (sum + runner.run(f, skbs[j]!, env)) >>> 0;
+        for (let j = 0; j < n; j++) sum = (sum + kernelRunner.run(f, skbs[j]!, env)) >>> 0;
         break;
       }
-      case 'compiled_classic': {
+      case 'engine_classic': {
         const fn = w.jit[i]!;
         for (let j = 0; j < n; j++) sum = (sum + fn(skbs[j]!, env)) >>> 0;
         break;
       }
       default: {
-        const f = w.attached[i]!;
-        for (let j = 0; j < n; j++) sum = (sum + runner.runCompiled(f, skbs[j]!, env)) >>> 0;
+        const f = w.engine[i]!;
+        for (let j = 0; j < n; j++) {
+          let r = enginePath.runCompiled(f, skbs[j]!, env);
+          if (r === BAIL) {
+            engineBails++;
+            r = kernelRunner.run(w.attached[i]!, skbs[j]!, env);
+          }
+          sum = (sum + r) >>> 0;
+        }
       }
     }
   }
@@ -141,9 +164,9 @@ function pass(w: Prepared, row: Exclude<Row, 'libpcap'>): number {
 }
 
 /** Per program: sum of results mod 2^32 (as the C harness reports). */
-function sums(w: Prepared, row: Exclude<Row, 'libpcap'>): number[] {
+function sums(w: Prepared, row: JsRow): number[] {
   return w.progs.map((_, i) => {
-    const one: Prepared = { ...w, progs: [w.progs[i]!], classic: [w.classic[i]!], attached: [w.attached[i]!], jit: [w.jit[i]!] };
+    const one: Prepared = { ...w, progs: [w.progs[i]!], classic: [w.classic[i]!], attached: [w.attached[i]!], jit: [w.jit[i]!], engine: [w.engine[i]!] };
     return pass(one, row);
   });
 }
@@ -168,15 +191,26 @@ function prepare(name: string, progs: NamedProgram[], packets: Uint8Array[], dir
     classic: kept.map((p) => compileClassic(p.prog)),
     attached,
     jit: kept.map((p) => compileClassicJs(p.prog)),
+    engine: kept.map((p) => engineFilter(p)),
     input,
   };
+}
+
+/** The engine's compiled kernel path of a program the spec attaches. */
+function engineFilter(p: NamedProgram): EngineFilter {
+  const cols = new ClassicColumns().load(p.prog);
+  const v = enginePath.load(cols);
+  if (v !== null) throw new Error(`${p.name}: the engine rejects what the spec attaches (${v.rule})`);
+  const f = enginePath.compile();
+  if (f === null) throw new Error(`${p.name}: the engine does not compile it (${enginePath.unsupported ?? 'not analysed'})`);
+  return f;
 }
 
 /** Keep only the programs whose per-packet results libpcap and the classic evaluator agree on. */
 function agreeWithLibpcap(w: Prepared, bin: string | null, dir: string): { w: Prepared; dropped: string[] } {
   if (bin === null) return { w, dropped: [] };
   const c = runPcap(bin, w.input, 0);
-  const mine = sums(w, 'classic');
+  const mine = sums(w, 'spec_classic');
   const keep = w.progs.map((_, i) => c.sums[i] === mine[i]);
   const dropped = w.progs.filter((_, i) => !keep[i]).map((p) => p.name);
   if (dropped.length === 0) return { w, dropped };
@@ -184,7 +218,7 @@ function agreeWithLibpcap(w: Prepared, bin: string | null, dir: string): { w: Pr
   const progs = pick(w.progs);
   const input = resolve(dir, `${w.name}.bin`);
   writeFileSync(input, pcapBenchInput(progs, w.skbs.map((s) => s.data)));
-  return { w: { ...w, progs, classic: pick(w.classic), attached: pick(w.attached), jit: pick(w.jit), input }, dropped };
+  return { w: { ...w, progs, classic: pick(w.classic), attached: pick(w.attached), jit: pick(w.jit), engine: pick(w.engine), input }, dropped };
 }
 
 /** ns per evaluation of one row, timed over enough passes for about TARGET_MS. */
@@ -217,14 +251,14 @@ function timeRow(w: Prepared, row: Row, bin: string | null, passes: Map<Row, num
 
 interface EvalResult {
   ns: Record<Row, number | null>;
-  ratios: Record<Exclude<Row, 'libpcap'>, number | null> & { kernel_vs_classic: number };
+  ratios: Record<JsRow, number | null>;
   programs: number;
   packets: number;
 }
 
 function measureEvaluators(w: Prepared, bin: string | null): EvalResult {
-  const per: Record<Row, number[]> = { libpcap: [], classic: [], kernel: [], compiled_classic: [], compiled_ebpf: [] };
-  const ratio: Record<string, number[]> = { classic: [], kernel: [], compiled_classic: [], compiled_ebpf: [], kernel_vs_classic: [] };
+  const per: Record<Row, number[]> = { libpcap: [], spec_classic: [], spec_kernelpath: [], engine_classic: [], engine_kernelpath: [] };
+  const ratio: Record<JsRow, number[]> = { spec_classic: [], spec_kernelpath: [], engine_classic: [], engine_kernelpath: [] };
   const passes = new Map<Row, number>();
   for (let r = 0; r < ROUNDS; r++) {
     const order = ROWS.map((_, i) => ROWS[(i + r) % ROWS.length]!);
@@ -232,20 +266,13 @@ function measureEvaluators(w: Prepared, bin: string | null): EvalResult {
     for (const row of order) got.set(row, timeRow(w, row, bin, passes));
     for (const row of ROWS) if (got.get(row) != null) per[row].push(got.get(row)!);
     const base = got.get('libpcap');
-    for (const row of ROWS.slice(1)) if (base != null) ratio[row]!.push(got.get(row)! / base);
-    ratio.kernel_vs_classic!.push(got.get('kernel')! / got.get('classic')!);
+    for (const row of ROWS.slice(1) as JsRow[]) if (base != null) ratio[row].push(got.get(row)! / base);
     log(`  ${w.name} round ${r + 1}/${ROUNDS}: ${ROWS.map((row) => `${row} ${got.get(row)?.toFixed(1) ?? '-'}`).join(', ')} ns/eval`);
   }
   const med = (xs: number[]): number | null => (xs.length === 0 ? null : round3(median(xs)));
   return {
-    ns: { libpcap: med(per.libpcap), classic: med(per.classic), kernel: med(per.kernel), compiled_classic: med(per.compiled_classic), compiled_ebpf: med(per.compiled_ebpf) },
-    ratios: {
-      classic: med(ratio.classic!),
-      kernel: med(ratio.kernel!),
-      compiled_classic: med(ratio.compiled_classic!),
-      compiled_ebpf: med(ratio.compiled_ebpf!),
-      kernel_vs_classic: med(ratio.kernel_vs_classic!)!,
-    },
+    ns: { libpcap: med(per.libpcap), spec_classic: med(per.spec_classic), spec_kernelpath: med(per.spec_kernelpath), engine_classic: med(per.engine_classic), engine_kernelpath: med(per.engine_kernelpath) },
+    ratios: { spec_classic: med(ratio.spec_classic), spec_kernelpath: med(ratio.spec_kernelpath), engine_classic: med(ratio.engine_classic), engine_kernelpath: med(ratio.engine_kernelpath) },
     programs: w.progs.length,
     packets: w.skbs.length,
   };
@@ -266,16 +293,35 @@ function perInsn(progs: readonly (readonly SockFilter[])[], f: (p: readonly Sock
   }
 }
 
-function measurePipeline(progs: readonly (readonly SockFilter[])[]): { check: number; convert: number; migrate: number } {
-  const c: number[] = [];
-  const v: number[] = [];
-  const m: number[] = [];
+interface Pipeline {
+  /** engine/cbpf/check.ts EngineChecker on loaded columns */
+  check: number;
+  /** engine/migrate/convert.ts EngineConverter.bpfConvertFilter on loaded columns */
+  convert: number;
+  /** engine/cbpf/program.ts ClassicColumns.load (shared by the checker, converter and classic evaluator) */
+  load: number;
+  /** the spec's: model/attach.ts bpfCheckFilter, model/migrate/convert.ts bpfConvertFilter */
+  spec_check: number;
+  spec_convert: number;
+}
+
+function measurePipeline(progs: readonly (readonly SockFilter[])[]): Pipeline {
+  const accepted = progs.filter((p) => bpfCheckFilter(p) === null);
+  const cols = accepted.map((p) => new ClassicColumns().load(p));
+  const colsOf = new Map(accepted.map((p, i) => [p, cols[i]!] as const));
+  const checker = new EngineChecker();
+  const converter = new EngineConverter(X86_64);
+  const scratch = new ClassicColumns();
+  const out: Record<keyof Pipeline, number[]> = { check: [], convert: [], load: [], spec_check: [], spec_convert: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    c.push(perInsn(progs, (p) => bpfCheckClassic(p)));
-    v.push(perInsn(progs, (p) => bpfConvertFilter(p, X86_64)));
-    m.push(perInsn(progs, (p) => bpfMigrateFilter(p, X86_64)));
+    out.check.push(perInsn(accepted, (p) => checker.check(colsOf.get(p)!)));
+    out.convert.push(perInsn(accepted, (p) => converter.bpfConvertFilter(colsOf.get(p)!)));
+    // a fresh copy each time (load skips the program it already holds)
+    out.load.push(perInsn(accepted, (p) => scratch.load(p.slice())));
+    out.spec_check.push(perInsn(accepted, (p) => bpfCheckFilter(p)));
+    out.spec_convert.push(perInsn(accepted, (p) => bpfConvertFilter(p, X86_64)));
   }
-  return { check: round3(median(c)), convert: round3(median(v)), migrate: round3(median(m)) };
+  return { check: round3(median(out.check)), convert: round3(median(out.convert)), load: round3(median(out.load)), spec_check: round3(median(out.spec_check)), spec_convert: round3(median(out.spec_convert)) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,6 +345,8 @@ interface CampaignRate {
   seconds: number;
   /** CPU time of the whole process (every thread: workers, main, V8's GC helpers) per wall second */
   cpu_cores?: number;
+  /** cases per CPU second of the process (on a shared machine, what the rate would be with whole cores) */
+  cases_per_cpu_s?: number;
 }
 
 function rate(programs: number, invalid: number, pairs: number, ms: number, cpu?: NodeJS.CpuUsage): CampaignRate {
@@ -307,17 +355,54 @@ function rate(programs: number, invalid: number, pairs: number, ms: number, cpu?
   return cpu === undefined ? r : { ...r, cpu_cores: round3((cpu.user + cpu.system) / 1e3 / ms) };
 }
 
+/** Seconds of each campaign measurement spent warming up (V8 compiles the hot code), not counted. */
+const WARM_SECONDS = quick ? 1.5 : 3;
+
+/** Cases and pairs counted from the first progress report after the warm-up to the end. */
+class Steady {
+  private at: { t: number; cases: number; pairs: number; programs: number } | null = null;
+  private last = { t: 0, cases: 0, pairs: 0, programs: 0 };
+  constructor(private readonly warmMs: number) {}
+  see(t: number, programs: number, invalid: number, pairs: number): void {
+    const x = { t, cases: programs + invalid, pairs, programs };
+    if (this.at === null && t >= this.warmMs) this.at = x;
+    this.last = x;
+  }
+  rate(cpu?: NodeJS.CpuUsage, wallMs?: number): CampaignRate {
+    const a = this.at ?? { t: 0, cases: 0, pairs: 0, programs: 0 };
+    const b = this.last;
+    const r = rate(b.programs - a.programs, b.cases - b.programs - (a.cases - a.programs), b.pairs - a.pairs, Math.max(1, b.t - a.t));
+    if (cpu === undefined || wallMs === undefined) return r;
+    const cores = (cpu.user + cpu.system) / 1e3 / wallMs;
+    return { ...r, cpu_cores: round3(cores), cases_per_cpu_s: Math.round(r.cases_per_s / Math.max(cores, 1e-3)) };
+  }
+}
+
 function oneWorker(packetsPerProgram: number): CampaignRate {
   const t0 = Date.now();
   const u0 = process.cpuUsage();
-  const s = runWorker(campaignOpts(packetsPerProgram, 1, FUZZ_SECONDS * 1000), 0, { progress: () => undefined, shouldStop: () => false });
-  return rate(s.programs, s.invalid, s.pairs, Date.now() - t0, process.cpuUsage(u0));
+  const steady = new Steady(WARM_SECONDS * 1000);
+  const total = { programs: 0, invalid: 0, pairs: 0 };
+  runWorker(campaignOpts(packetsPerProgram, 1, (WARM_SECONDS + FUZZ_SECONDS) * 1000), 0, {
+    progress: (st) => {
+      total.programs += st.programs;
+      total.invalid += st.invalid;
+      total.pairs += st.pairs;
+      steady.see(Date.now() - t0, total.programs, total.invalid, total.pairs);
+    },
+    shouldStop: () => false,
+  });
+  return steady.rate(process.cpuUsage(u0), Date.now() - t0);
 }
 
 async function allWorkers(packetsPerProgram: number, workers: number): Promise<CampaignRate> {
   const u0 = process.cpuUsage();
-  const sum = await startCampaign(campaignOpts(packetsPerProgram, workers, FUZZ_SECONDS * 1000)).done;
-  return rate(sum.stats.programs, sum.stats.invalid, sum.stats.pairs, sum.elapsedMs, process.cpuUsage(u0));
+  const t0 = Date.now();
+  const steady = new Steady(WARM_SECONDS * 1000);
+  await startCampaign(campaignOpts(packetsPerProgram, workers, (WARM_SECONDS + FUZZ_SECONDS) * 1000), {
+    progress: (st, ms) => steady.see(ms, st.programs, st.invalid, st.pairs),
+  }).done;
+  return steady.rate(process.cpuUsage(u0), Date.now() - t0);
 }
 
 /** The campaign's valid-program property on the real tcpdump filters, with fuzzCase packets. */
@@ -376,6 +461,7 @@ async function main(): Promise<void> {
   // the harness binary and its input files live in a scratch directory, removed at the end
   const dir = mkdtempSync(resolve(os.tmpdir(), 'bpfspec-bench-'));
   const notes: string[] = [];
+  const started = Date.now();
   const harness = buildPcapHarness(dir);
   const bin = 'bin' in harness ? harness.bin : null;
   if ('skip' in harness) {
@@ -395,16 +481,16 @@ async function main(): Promise<void> {
     if (dropped.length > 0) log(`  ${key}: ${dropped.length} programs disagree with libpcap and are left out: ${dropped.join('; ')}`);
     workloads.push({ key, w, dropped });
   }
-  // Same work: every row must give libpcap's per-program sums.
-  if (bin !== null)
-    for (const { w } of workloads) {
-      const c = runPcap(bin, w.input, 0);
-      for (const row of ['kernel', 'compiled_classic', 'compiled_ebpf'] as const) {
-        const s = sums(w, row);
-        const bad = s.filter((v, i) => v !== c.sums[i]).length;
-        if (bad > 0) throw new Error(`${w.name}: ${row} disagrees with libpcap on ${bad} programs`);
-      }
+  // Same work: every row must give libpcap's per-program sums (or the spec's, without libpcap).
+  for (const { w } of workloads) {
+    const want = bin !== null ? runPcap(bin, w.input, 0).sums : sums(w, 'spec_classic');
+    for (const row of ['spec_kernelpath', 'engine_classic', 'engine_kernelpath'] as const) {
+      const s = sums(w, row);
+      const bad = s.filter((v, i) => v !== want[i]).length;
+      if (bad > 0) throw new Error(`${w.name}: ${row} disagrees with ${bin !== null ? 'libpcap' : 'the spec'} on ${bad} programs`);
     }
+  }
+  engineBails = 0;
 
   const evals: Record<string, EvalResult> = {};
   for (const { key, w } of workloads) {
@@ -414,6 +500,7 @@ async function main(): Promise<void> {
   log('checker and converter');
   const allProgs = [...corpus, ...generated].map((p) => p.prog);
   const pipe = measurePipeline(allProgs);
+  log(`  ${JSON.stringify(pipe)} ns/insn`);
 
   log(`campaigns (${FUZZ_SECONDS} s each)`);
   const workers = os.availableParallelism();
@@ -423,59 +510,77 @@ async function main(): Promise<void> {
   log(`  1 worker, 16 packets: ${JSON.stringify(c16)}`);
   const call = await allWorkers(1, workers);
   log(`  ${workers} workers, 1 packet: ${JSON.stringify(call)}`);
-  const call16 = await allWorkers(16, workers);
-  log(`  ${workers} workers, 16 packets: ${JSON.stringify(call16)}`);
+  // the one-worker rate again after the pool, so that drift between the two runs shows
+  const c1b = oneWorker(1);
+  log(`  1 worker, 1 packet (again): ${JSON.stringify(c1b)}`);
   const t1 = corpus.length > 0 ? corpusCampaign(corpus, 1) : null;
-  const t16 = corpus.length > 0 ? corpusCampaign(corpus, 16) : null;
-  log(`  tcpdump corpus: 1 packet ${JSON.stringify(t1)}, 16 packets ${JSON.stringify(t16)}`);
+  log(`  tcpdump corpus, 1 packet: ${JSON.stringify(t1)}`);
   const kernel = await kernelRow();
   log(`  kernel oracle: ${kernel.note}`);
   if (kernel.pairs_per_s === null) notes.push(`kernel oracle row ${kernel.note}`);
+  log(`memory: ${MEMORY_SECONDS} s of a 4-packet campaign`);
   const mem = MEMORY_SECONDS > 0 ? memoryGrowth(MEMORY_SECONDS) : null;
-  log('historical variants: time to discovery on one core, seed 1');
-  const variants = benchVariants();
-  for (const v of variants) log(`  ${v.variant}: ${v.found ? `found by ${v.property} after ${v.cases} cases in ${v.seconds.toFixed(2)} s` : `NOT found in ${v.cases} cases`}`);
+  let variants: ReturnType<typeof benchVariants> | null = null;
+  if (VARIANTS) {
+    log('historical variants: time to discovery on one core, seed 1');
+    variants = benchVariants();
+    for (const v of variants) log(`  ${v.variant}: ${v.found ? `found by ${v.property} after ${v.cases} cases in ${v.seconds.toFixed(2)} s` : `NOT found in ${v.cases} cases`}`);
+  } else notes.push('variant discovery not measured (--quick or --no-variants)');
+  if (MEMORY_SECONDS < 600) notes.push(`rss_growth_10min measured over ${MEMORY_SECONDS} s, not 10 minutes`);
 
   const main = evals.tcpdump ?? evals.generated!;
+  const oneW = Math.max(c1.cases_per_s, c1b.cases_per_s);
   const result = {
     date: new Date().toISOString(),
-    classic_vs_libpcap: main.ratios.classic,
-    kernelpath_vs_libpcap: main.ratios.kernel,
-    compiled_classic_vs_libpcap: main.ratios.compiled_classic,
-    compiled_ebpf_vs_libpcap: main.ratios.compiled_ebpf,
     fuzz_cases_per_s_1w: c1.cases_per_s,
     fuzz_pairs_per_s_1w_16pkt: c16.pairs_per_s,
-    fuzz_cases_per_s_all: call.cases_per_s,
-    kernel_pairs_per_s: kernel.pairs_per_s,
+    fuzz_scaling_2w: round3(call.cases_per_s / oneW),
+    engine_classic_vs_libpcap: main.ratios.engine_classic,
+    engine_kernelpath_vs_libpcap: main.ratios.engine_kernelpath,
+    spec_classic_vs_libpcap: main.ratios.spec_classic,
+    spec_kernelpath_vs_libpcap: main.ratios.spec_kernelpath,
     check_ns_per_insn: pipe.check,
     convert_ns_per_insn: pipe.convert,
-    variant_discovery_s: Object.fromEntries(variants.map((v) => [v.variant, v.found ? round3(v.seconds) : null])),
+    kernel_pairs_per_s: kernel.pairs_per_s,
+    rss_growth_10min: mem === null ? null : round3(mem.growth_pct / 100),
+    variant_discovery_s: variants === null ? null : Object.fromEntries(variants.map((v) => [v.variant, v.found ? round3(v.seconds) : null])),
     detail: {
+      targets: {
+        fuzz_cases_per_s_1w: '>= 150000',
+        fuzz_pairs_per_s_1w_16pkt: '>= 1000000',
+        fuzz_scaling_2w: '>= 1.8',
+        engine_classic_vs_libpcap: '<= 1.0',
+        engine_kernelpath_vs_libpcap: '<= 2.0',
+        check_ns_per_insn: '<= 25',
+        convert_ns_per_insn: '<= 50',
+        kernel_pairs_per_s: '>= 100000',
+        rss_growth_10min: '< 0.10',
+      },
       ratios_are: 'median over rounds of (row ns/eval) / (libpcap ns/eval in the same round), on the tcpdump corpus',
-      kernelpath_vs_classic: main.ratios.kernel_vs_classic,
       evaluators: evals,
-      migrate_ns_per_insn: pipe.migrate,
+      engine_kernelpath_bails: engineBails,
+      pipeline_ns_per_insn: pipe,
+      pipeline_programs: 'the tcpdump corpus and the generated set, those bpf_check_filter accepts',
       generated_set: {
         programs: generated.length,
         left_out_disagreeing_with_libpcap: workloads.find((x) => x.key === 'generated')?.dropped ?? [],
         codes: 'all 49 classic codes except LSH|X and RSH|X; no LD ABS at k >= 2^31 (ancillary or SKF_NET_OFF/SKF_LL_OFF)',
       },
       campaign: {
-        cases: 'cases = valid programs + targeted invalid programs checked (9:1 mix of the campaign arbitrary)',
+        cases: 'cases = valid programs + targeted invalid programs checked (the 9:1 mix of fuzz/genome.ts), engines on every case, the spec on 1 in 64 (--spec-check 64)',
         one_worker_1pkt: c1,
+        one_worker_1pkt_again: c1b,
         one_worker_16pkt: c16,
         all_workers: workers,
         all_workers_1pkt: call,
-        all_workers_16pkt: call16,
-        all_vs_one_1pkt: round3(call.cases_per_s / c1.cases_per_s),
         tcpdump_corpus_1pkt: t1,
-        tcpdump_corpus_16pkt: t16,
       },
       kernel_oracle: { note: kernel.note, measured: kernel.detail ?? null },
-      memory: mem ?? 'not measured (run with --memory-seconds S)',
+      memory: mem ?? 'not measured (--memory-seconds 0)',
+      seconds: round3((Date.now() - started) / 1000),
       rounds: ROUNDS,
       packets: { count: PACKETS, seed: SEED, mean_bytes: round3(packets.reduce((a, p) => a + p.length, 0) / packets.length) },
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version, platform: `${os.platform()} ${os.release()}` },
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: os.loadavg().map(round3) },
       notes,
     },
   };

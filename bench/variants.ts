@@ -3,8 +3,7 @@
 // benchVariants(); test/variants.test.ts uses discoverVariant() with a case budget.
 import { X86_64, type KernelConfig } from '../model/config.js';
 import { VARIANTS, variantConfig, variantInfo, type VariantName } from '../model/variants.js';
-import { campaignArbitrary, runChunk, type CampaignFinding } from '../fuzz/campaign.js';
-import { Checker } from '../fuzz/properties.js';
+import { campaignArbitrary, campaignChecker, runChunk, type CampaignFinding } from '../fuzz/campaign.js';
 
 export interface DiscoveryOptions {
   /** campaign seed (default 1) */
@@ -45,7 +44,7 @@ export function discoverVariant(variant: VariantName, opts: DiscoveryOptions = {
   const chunkSize = opts.chunkSize ?? 256;
   const packetsPerProgram = opts.packetsPerProgram ?? 4;
   const deadline = opts.maxMs === undefined ? Infinity : Date.now() + opts.maxMs;
-  const checker = new Checker(config);
+  const checker = campaignChecker({ config });
   const arb = campaignArbitrary(packetsPerProgram, config);
   const t0 = process.hrtime.bigint();
   const secs = (): number => Number(process.hrtime.bigint() - t0) / 1e9;

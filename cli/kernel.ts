@@ -1,6 +1,7 @@
 // The kernel flags every command that runs the model takes: `--kernel NAME` picks a profile of the
 // kernel record (model/kernel.ts: v6.6.0, v6.6.y, v6.18, or live, probed from the running kernel),
-// then `--arch`, `--optmem-max`, `--load-helpers` and `--bpf-prog-header` override single fields,
+// then `--arch`, `--optmem-max`, `--load-helpers`, `--bpf-prog-header`, `--jit-harden` and
+// `--unprivileged` override single fields,
 // and fuzz's `--variant` applies a historical bug (model/variants.ts). Names are looked up in Maps.
 import type { Command } from 'commander';
 import { ARCH_FACTS, DEFAULT_PROFILE, kernelProfile, PROFILE_NAMES, withArch, type KernelConfig } from '../model/kernel.js';
@@ -20,6 +21,10 @@ export interface KernelFlags {
   readonly optmemMax?: string;
   readonly loadHelpers?: string;
   readonly bpfProgHeader?: string;
+  /** --jit-harden: net.core.bpf_jit_harden (0, 1, 2) */
+  readonly jitHarden?: string;
+  /** --unprivileged: the attaching task has neither CAP_BPF nor CAP_SYS_ADMIN */
+  readonly unprivileged?: boolean;
   /** fuzz --variant: a historical bug to reintroduce (model/variants.ts) */
   readonly variant?: string;
 }
@@ -31,7 +36,9 @@ export function kernelOptions(cmd: Command): Command {
     .option('--arch <name>', `architecture facts the kernel branches on (${[...ARCH_FACTS.keys()].join(', ')}; default x86_64)`)
     .option('--optmem-max <bytes>', "net.core.optmem_max, the socket option memory limit (default: the profile's)")
     .option('--load-helpers <version>', "bpf_skb_load_helper_* body: v6.6.0, or backport (6.6.y after d4bac0288a2b, 6.15+) (default: the profile's)")
-    .option('--bpf-prog-header <bytes>', "sizeof(struct bpf_prog), charged with 8 bytes per eBPF insn (default: the profile's)");
+    .option('--bpf-prog-header <bytes>', "sizeof(struct bpf_prog), charged with 8 bytes per eBPF insn (default: the profile's)")
+    .option('--jit-harden <n>', "net.core.bpf_jit_harden: 0, 1 (blind the programs of tasks without CAP_BPF) or 2 (blind every program) (default: the profile's; live: the running kernel's)")
+    .option('--unprivileged', 'the attaching task has neither CAP_BPF nor CAP_SYS_ADMIN (blinded under --jit-harden 1; the x86-64 JIT adds its BHB barrier where the kernel has one)');
 }
 
 const byteCount = (flag: string, text: string): number => {
@@ -112,6 +119,11 @@ export function resolveKernel(f: KernelFlags, live: KernelConfig | null, fallbac
   }
   if (f.optmemMax !== undefined) config = { ...config, optmemMax: byteCount('--optmem-max', f.optmemMax) };
   if (f.bpfProgHeader !== undefined) config = { ...config, bpfProgHeaderSize: byteCount('--bpf-prog-header', f.bpfProgHeader) };
+  if (f.jitHarden !== undefined) {
+    if (!/^[012]$/.test(f.jitHarden)) throw new InputError(`--jit-harden ${f.jitHarden}: expected 0, 1 or 2`);
+    config = { ...config, bpfJitHarden: Number(f.jitHarden) };
+  }
+  if (f.unprivileged === true) config = { ...config, bpfCapable: false, x86Jit: config.x86Jit === null ? null : { ...config.x86Jit, capSysAdmin: false } };
   if (f.loadHelpers !== undefined) {
     if (f.loadHelpers !== 'v6.6.0' && f.loadHelpers !== 'backport') throw new InputError(`--load-helpers ${clip(f.loadHelpers)}: expected v6.6.0 or backport`);
     config = { ...config, loadHelpers: f.loadHelpers };

@@ -16,6 +16,7 @@ import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summar
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
 import { CorpusError, makeEntry, SHIPPED_CORPUS_DIR, writeEntry } from '../fuzz/corpus.js';
+import { registerJudgesCommand, replayExternal, replayExternalText } from './commands/judges.js';
 import { runEval } from './commands/eval.js';
 import { migrateJson, migrateText } from './commands/migrate.js';
 import { runWeb, type WebFlags } from './commands/web.js';
@@ -327,7 +328,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--shard <i/N>', 'run shard i of N (split one campaign over N machines by seed space)')
     .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
     .option('--packets-per-program <n>', 'skbs each program runs on', '4')
-    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff)')
+    .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff), libpcap, dpdk, dpdk-jit, xnet (outside implementations, see bpfspec judges)')
+    .option('--spec-check <share>', 'the engines run every case; the spec also checks 1 case in N (default 64), or all')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
@@ -376,12 +378,15 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .description('re-run corpus entries and compare with what they recorded (exit 1 on any change; 2 if an entry is invalid: corrupt, a dangling link, a special file)')
     .argument('[paths...]', 'entry files or directories (default: the corpus this installation ships)')
     .option('--json', 'print JSON')
-    .action((paths: string[], o: { json?: boolean }) => {
-      const r = replay(paths.length > 0 ? paths : [SHIPPED_CORPUS_DIR]);
-      out(o.json ? `${JSON.stringify(r)}\n` : replayText(r));
+    .action(async (paths: string[], o: { json?: boolean }) => {
+      const dirs = paths.length > 0 ? paths : [SHIPPED_CORPUS_DIR];
+      const r = replay(dirs);
+      // corpus entries judged by an outside implementation (#13): its side too, when it is installed
+      const ext = await replayExternal(dirs);
+      out(o.json ? `${JSON.stringify({ ...r, external: ext })}\n` : replayText(r) + replayExternalText(ext));
       // an invalid entry is bad input: one line on stderr, exit 2 (the report lists each one)
       if (r.invalid.length > 0) warn(`bpfspec: ${r.invalid.length} of ${r.files} entries invalid${o.json ? '' : ' (INVALID above)'}: ${r.invalid[0]}`);
-      state.code = r.invalid.length > 0 ? 2 : r.changed.length > 0 ? 1 : 0;
+      state.code = r.invalid.length > 0 ? 2 : r.changed.length + ext.changed.length > 0 ? 1 : 0;
     });
 
   kernelOptions(program.command('kdiff'))
@@ -409,6 +414,9 @@ export function buildCli(io: CliIo, state: RunState): Command {
       out(o.json ? `${JSON.stringify(kdiffJson(res))}\n` : kdiffText(res));
       state.code = res.summary.findings.length > 0 ? 1 : 0;
     });
+
+  // bpfspec judges (#13): every judge and whether it runs here; --campaign NAME against an outside implementation
+  registerJudgesCommand(program, { out, version: VERSION });
 
   program
     .command('web')

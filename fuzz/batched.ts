@@ -31,6 +31,22 @@ export interface BatchedJudge {
   readonly against: Reference;
 }
 
+/**
+ * A judge whose differences from the spec are settled by a catalogue of documented differences (the
+ * outside implementations, fuzz/impl): it compares its own answer with the spec, counting each
+ * catalogued difference into `explained` by entry id, and returns what no entry explains.
+ */
+export interface CataloguedJudge extends Judge<SkbInput> {
+  catalogueCheck(
+    prog: Program,
+    inputs: readonly SkbInput[],
+    answer: JudgeAnswer,
+    stats: JudgeStats | null,
+  ): { readonly kind: 'verdict' | 'result'; readonly message: string; readonly input: number | null } | { readonly explained: string } | null;
+}
+
+export const isCatalogued = (j: Judge<SkbInput>): j is CataloguedJudge => typeof (j as Partial<CataloguedJudge>).catalogueCheck === 'function';
+
 /** Judges that take one batch at a time (e.g. the processes pinned to one CPU). */
 export interface Lane {
   readonly judges: readonly BatchedJudge[];
@@ -209,6 +225,24 @@ export class LaneSpec {
       if (a.counters) addAll(stats.counters, a.counters);
     }
     const base = { judge: j.judge.name, against: j.against, prog: s.prog };
+    if (isCatalogued(j.judge)) {
+      const m = j.judge.catalogueCheck(s.prog, s.inputs, a, stats);
+      if (m === null) return null;
+      if ('explained' in m) {
+        // a catalogued difference: not a confirmation of the spec's divergences
+        this.explained = m.explained;
+        return null;
+      }
+      const i = m.input;
+      return {
+        ...base,
+        kind: m.kind,
+        message: m.message,
+        input: i === null ? null : s.inputs[i]!,
+        spec: { verdict: ref.verdict, value: i === null ? null : (ref.values[i] ?? null) },
+        answer: { verdict: a.verdict, result: i === null ? null : (a.results[i] ?? null) },
+      };
+    }
     const specAccepts = ref.verdict === null;
     if (specAccepts !== a.verdict.accepted || (!a.verdict.accepted && a.verdict.errno !== 0 && ref.verdict !== null && a.verdict.errno !== ref.verdict.errno)) {
       const why = this.explainVerdict(s, j, a);

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { KernelConfig } from '../model/config.js';
 import { fuzzCase, invalidProgram, type FuzzCase, type InvalidCase } from './arb/index.js';
+import { genomeCases } from './genome.js';
 import { BUILTIN_JUDGES, type RunJudge } from './judges.js';
 import { Checker, mergeStats, newStats, type Finding, type Stats } from './properties.js';
 
@@ -32,6 +33,21 @@ export interface CampaignOptions {
    * compared with the spec judge it names. Default: the spec judges alone.
    */
   readonly judges?: readonly string[];
+  /**
+   * Run the engines on every case and the spec on every finding and on one case in `specCheck`
+   * (fuzz/properties.ts Checker); false: the spec alone. Default true.
+   */
+  readonly engine?: boolean;
+  /** one case in this many is also checked by the spec (default SPEC_CHECK_DEFAULT, 64; 1 = all) */
+  readonly specCheck?: number;
+}
+
+/** The Checker a campaign's options ask for. */
+export function campaignChecker(opts: Pick<CampaignOptions, 'config' | 'judges' | 'engine' | 'specCheck'>): Checker {
+  return new Checker(opts.config, otherJudges(opts.judges, opts.config), {
+    engine: opts.engine !== false,
+    ...(opts.specCheck !== undefined ? { specCheck: opts.specCheck } : {}),
+  });
 }
 
 /** The other judges (beyond the two spec judges) of a list of names, built for `config`. */
@@ -51,8 +67,16 @@ export const DEFAULT_CHUNK = 256;
 /** One case of a campaign: a valid program with its skbs, or a program aimed at a rule. */
 export type CampaignCase = { readonly valid: FuzzCase } | { readonly invalid: InvalidCase };
 
-/** The case generator of every campaign: 9 valid programs to 1 targeted invalid one. */
+/**
+ * The case generator of every campaign: 9 valid programs to 1 targeted invalid one, each case
+ * decoded from one genome (fuzz/genome.ts).
+ */
 export function campaignArbitrary(packetsPerProgram: number, config: KernelConfig): fc.Arbitrary<CampaignCase> {
+  return genomeCases(packetsPerProgram, config);
+}
+
+/** campaignArbitrary on fast-check's combinators (fuzz/arb/): the same kinds of cases, drawn value by value. */
+export function combinatorArbitrary(packetsPerProgram: number, config: KernelConfig): fc.Arbitrary<CampaignCase> {
   return fc.oneof(
     { weight: 9, arbitrary: fuzzCase({ packetsPerProgram, config }).map((valid): CampaignCase => ({ valid })) },
     { weight: 1, arbitrary: invalidProgram({ config }).map((invalid): CampaignCase => ({ invalid })) },
@@ -108,7 +132,7 @@ export function runChunk(checker: Checker, opts: Pick<CampaignOptions, 'seed' | 
 
 /** Re-run a recorded (seed, path) and return its finding, or null if it no longer fails. */
 export function replaySeedPath(config: KernelConfig, packetsPerProgram: number, seed: number, path: string, judges: readonly string[] = []): Finding | null {
-  const checker = new Checker(config, otherJudges(judges, config));
+  const checker = campaignChecker({ config, judges, engine: true });
   const prop = fc.property(campaignArbitrary(packetsPerProgram, config), (c) => checkCase(checker, c) === null);
   const out = fc.check(prop, { seed, path, endOnFailure: true });
   return out.failed ? checkCase(checker, out.counterexample![0]) : null;
@@ -134,7 +158,7 @@ export interface WorkerHooks {
 
 /** One worker's share of a campaign, synchronously (in a worker thread, or inline for tests). */
 export function runWorker(opts: CampaignOptions, worker: number, hooks: WorkerHooks): Stats {
-  const checker = new Checker(opts.config, otherJudges(opts.judges, opts.config));
+  const checker = campaignChecker(opts);
   const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
   const deadline = opts.timeMs === null ? Infinity : Date.now() + opts.timeMs;
   const total = newStats();

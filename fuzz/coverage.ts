@@ -151,7 +151,7 @@ const API_MISUSE = /throw new (RangeError|Error)\(|BUG_ON/;
 // configuration facts a campaign holds fixed: byte order, alignment, JIT, helper version, the
 // historical variant (and what only a variant produces), the runner's image-reuse option
 const OTHER_CONFIG =
-  /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|jitRequested|jitNeeded|jit-required|\bloadHelpers\b|variant|checkShiftK|checkLoadAndStores|divXGuard|ldxOffOk|nestLen|classicDivK|classicNlattrGuards|classicTax|classicShiftX|classicIndSum|NLA_OOB|NLATTR_OOB|headRegion\.buf !== own\.head/;
+  /littleEndian|\ble \?|unalignedOk|efficientUnalignedAccess|netIpAlign|ipAlign|jitAlwaysOn|jitAvailable|jitRequested|jitNeeded|jit-required|\bloadHelpers\b|variant|checkShiftK|checkLoadAndStores|divXGuard|ldxOffOk|nestLen|classicDivK|classicNlattrGuards|classicTax|classicTxa|classicShiftX|classicIndSum|NLA_OOB|NLATTR_OOB|headRegion\.buf !== own\.head/;
 
 /**
  * Classify a missed branch of `lines` (the TypeScript source) at 1-based `line`: a throw for API

@@ -16,7 +16,9 @@ import {
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import { EINVAL, ENOMEM, ENOTSUPP } from '../model/uapi.js';
-import { bpfConvertFilter, bpfProgSelectRuntime, x86Jit } from '../model/migrate/convert.js';
+import { blindingRequested, bpfMigrateFilter } from '../model/migrate/convert.js';
+import { jitRejection } from '../model/jit/x86.js';
+import type { EngineJitOutcome } from '../engine/migrate/convert.js';
 import { convertedLen, jumpOverflowPc } from './arb/ebpf-size.js';
 
 export interface RuntimeDivergence {
@@ -172,7 +174,7 @@ export const ATTACH_DIVERGENCES: readonly AttachDivergence[] = [
       '-ENOTSUPP (corpus/reports/x86-jit-convergence.md). Predicted by model/jit on the migrated program (the rule names the ' +
       'JIT failure: jit-emit-mismatch, jit-jmp-padding, ...); there is no independent calculation of the JIT\'s lengths: the ' +
       'live kernel checks them (test/jit/live.test.ts).',
-    at: ['arch/x86/net/bpf_jit_comp.c:2741', 'kernel/bpf/core.c:2392'],
+    at: ['arch/x86/net/bpf_jit_comp.c:2741', 'kernel/bpf/core.c:2403'],
     example: 'divergences/x86-jit-refused.json',
   },
 ];
@@ -201,13 +203,22 @@ export interface PredictedAttach {
  * The x86-64 JIT's refusal of a program the converter takes (model/jit on the migrated program, with
  * the record's KernelConfig.x86Jit), when the JIT is required; null otherwise.
  */
-export function predictJitRefusal(prog: Program, config: KernelConfig): PredictedAttach | null {
+export function predictJitRefusal(prog: Program, config: KernelConfig, outcome?: () => EngineJitOutcome | null): PredictedAttach | null {
   if (config.x86Jit === null || config.arch !== 'x86_64' || !config.jitRequested || !config.jitAvailable) return null;
-  const c = bpfConvertFilter(prog, config);
-  if (!('ok' in c)) return null;
-  const jit = x86Jit(prog, c, config.x86Jit);
-  if (jit.result.jited || bpfProgSelectRuntime(config, jit) !== null) return null;
-  return { divergence: ATTACH_DIVERGENCES[2]!, pc: jit.result.insn === null ? null : jit.pcOf(jit.result.insn), rule: `jit-${jit.result.reason}` };
+  if (outcome !== undefined && !blindingRequested(config)) {
+    // the engine's run of the same program (engine/jit/x86.ts, equal to model/jit: test/engine/jit.test.ts)
+    const o = outcome();
+    if (o === null) return null;
+    const r = jitRejection(o.result, o.pcOf);
+    // kernel/bpf/core.c:2378-2383 jit_needed: fp->jit_requested in 6.6.y, always under CONFIG_BPF_JIT_ALWAYS_ON
+    const jitNeeded = config.jitAlwaysOn || (config.jitNeeded === 'jit-requested' && config.jitRequested);
+    if (r === null || !jitNeeded) return null;
+    return { divergence: ATTACH_DIVERGENCES[2]!, pc: r.pc, rule: r.rule };
+  }
+  // bpf_migrate_filter: the conversion, then bpf_prog_select_runtime with the x86-64 JIT's passes
+  const m = bpfMigrateFilter(prog, config);
+  if ('ok' in m || m.stage !== 'runtime' || !m.rule.startsWith('jit-') || m.rule === 'jit-required') return null;
+  return { divergence: ATTACH_DIVERGENCES[2]!, pc: m.pc, rule: m.rule };
 }
 
 /**
@@ -215,13 +226,16 @@ export function predictJitRefusal(prog: Program, config: KernelConfig): Predicte
  * when it attaches. From the expansion sizes alone (kernel-spec Appendix A), independently of
  * model/migrate: a jump offset overflow first (conversion runs before the charge), then the charge.
  */
-export function predictAttach(prog: Program, config: KernelConfig): PredictedAttach | null {
-  const pc = jumpOverflowPc(prog, config);
+export function predictAttach(prog: Program, config: KernelConfig, jitOutcome?: () => EngineJitOutcome | null): PredictedAttach | null {
+  const len = convertedLen(prog, config);
+  // No jump can overflow s16 in a program of at most 32768 eBPF instructions: every emitted index
+  // e < len gives e + 1 <= 32768 in the first iteration, and a forward offset below len after it.
+  const pc = len > 0x8000 ? jumpOverflowPc(prog, config) : null;
   if (pc !== null) return { divergence: ATTACH_DIVERGENCES[0]!, pc };
   // bpf_prog_select_runtime comes before the charge: the x86-64 JIT, where the record models it
-  const jit = predictJitRefusal(prog, config);
+  const jit = predictJitRefusal(prog, config, jitOutcome);
   if (jit !== null) return jit;
-  const size = config.bpfProgHeaderSize + 8 * convertedLen(prog, config);
+  const size = config.bpfProgHeaderSize + 8 * len;
   // __sk_filter_charge on a fresh socket: size <= optmem_max && 0 + size < optmem_max, i.e. size < optmem_max
   if (!(size < config.optmemMax)) return { divergence: ATTACH_DIVERGENCES[1]!, pc: null };
   return null;

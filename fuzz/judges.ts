@@ -14,6 +14,11 @@ import { bpfCheckFilter, KernelRunner, skAttachFilter, type AttachedFilter } fro
 import { CLASSIC, ClassicVm, compileClassic, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
 import { compileClassicProgramJs, type ClassicJsFilter } from '../engine/cbpf/jit.js';
 import { EngineRunner } from '../engine/runner.js';
+import { EngineChecker } from '../engine/cbpf/check.js';
+import { ClassicColumns } from '../engine/cbpf/program.js';
+import { BAIL, EngineKernelPath } from '../engine/kernel.js';
+import type { EngineJitOutcome } from '../engine/migrate/convert.js';
+import type { BpfInsn } from '../model/ebpf/insn.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import type { EbpfStep } from '../model/ebpf/interp.js';
@@ -132,6 +137,11 @@ export class KernelJudge extends SyncJudge implements RunJudge {
     return this.attached;
   }
 
+  /** The migrated program of the last accepting load. */
+  migratedInsns(): readonly BpfInsn[] {
+    return this.filter.migrated.converted.insns;
+  }
+
   run(skb: SkBuff, env: Env, trace: EbpfStep[] | null = null): number {
     return this.runner.run(this.filter, skb, env, trace);
   }
@@ -192,6 +202,100 @@ export class CompiledEbpfJudge extends SyncJudge implements RunJudge {
   }
 }
 
+/**
+ * The engine's classic side (engine/cbpf/check.ts on the program's columns, then the spec's classic
+ * evaluator on the same columns): must equal ClassicJudge. The campaigns' hot path.
+ */
+export class EngineClassicJudge extends SyncJudge implements RunJudge {
+  readonly name = 'engine-classic';
+  readonly against = 'classic';
+  readonly fault = null;
+  readonly vm: ClassicVm;
+  private readonly checker = new EngineChecker();
+  private accepted = false;
+
+  /** `cols`: columns shared with the case's other engine judges (a program is copied into them once) */
+  constructor(readonly config: KernelConfig, sem: ClassicSemantics = CLASSIC, readonly cols = new ClassicColumns()) {
+    super();
+    this.vm = new ClassicVm(config, sem);
+  }
+
+  load(prog: Program): Rejection | null {
+    this.cols.load(prog);
+    // the fixed checker, as ClassicJudge (a variant's checker decisions perturb the kernel path only)
+    const verdict = this.checker.check(this.cols);
+    this.accepted = verdict === null;
+    return verdict;
+  }
+
+  /** The decoded program (after an accepting load). */
+  get program(): ClassicColumns {
+    if (!this.accepted) throw new Error('EngineClassicJudge.run before an accepting load');
+    return this.cols;
+  }
+
+  run(skb: SkBuff, env: Env): number {
+    return this.vm.run(this.program, skb, env);
+  }
+}
+
+/**
+ * The engine's kernel path (engine/kernel.ts): must equal KernelJudge. A run the engine cannot
+ * answer for sure (BAIL) is answered by the spec (KernelJudge's attach and runner, made on demand),
+ * with its fault. The campaigns' hot path.
+ */
+export class EngineKernelJudge extends SyncJudge implements RunJudge {
+  readonly name = 'engine-kernel';
+  readonly against = 'kernel';
+  readonly engine: EngineKernelPath;
+  private prog: Program = [];
+  private spec: KernelJudge | null = null;
+  private specLoaded = false;
+  /** the fault of the last run (only runs the spec answered can have one) */
+  fault: Fault | null = null;
+  /** runs the spec answered (BAIL, or a program the engine does not follow) */
+  specRuns = 0;
+
+  /** `cols`: columns shared with the case's other engine judges */
+  constructor(readonly config: KernelConfig, readonly cols = new ClassicColumns()) {
+    super();
+    this.engine = new EngineKernelPath(config);
+  }
+
+  load(prog: Program): Rejection | null {
+    this.prog = prog;
+    this.specLoaded = false;
+    return this.engine.load(this.cols.load(prog));
+  }
+
+  run(skb: SkBuff, env: Env): number {
+    const r = this.engine.run(skb, env);
+    if (r !== BAIL) {
+      this.fault = null;
+      return r;
+    }
+    this.specRuns++;
+    if (this.spec === null) this.spec = new KernelJudge(this.config);
+    if (!this.specLoaded) {
+      this.spec.load(this.prog);
+      this.specLoaded = true;
+    }
+    const v = this.spec.run(skb, env);
+    this.fault = this.spec.fault;
+    return v;
+  }
+
+  /** The migrated program of the last accepting load. */
+  migratedInsns(): BpfInsn[] {
+    return this.engine.converter.out.toInsns();
+  }
+
+  /** The x86-64 JIT's outcome in the last load (null: the program did not convert, or the record does not model the JIT). */
+  jitOutcome(): EngineJitOutcome | null {
+    return this.engine.converter.lastJit;
+  }
+}
+
 /** A judge `--judges` can name and a campaign can build in any thread. */
 export interface JudgeEntry {
   readonly name: string;
@@ -206,6 +310,8 @@ export const BUILTIN_JUDGES: ReadonlyMap<string, JudgeEntry> = new Map<string, J
   ['kernel', { name: 'kernel', against: null, description: 'the kernel path: attach, migrate, eBPF interpreter (model/attach.ts)', make: (c) => new KernelJudge(c) }],
   ['compiled-classic', { name: 'compiled-classic', against: 'classic', description: 'the compiled classic backend (engine/cbpf/jit.ts)', make: (c) => new CompiledClassicJudge(c) }],
   ['compiled-ebpf', { name: 'compiled-ebpf', against: 'kernel', description: 'the compiled eBPF backend on the migrated program (engine/ebpf/jit.ts)', make: (c) => new CompiledEbpfJudge(c) }],
+  ['engine-classic', { name: 'engine-classic', against: 'classic', description: "the engine's checker on the program's columns (engine/cbpf)", make: (c) => new EngineClassicJudge(c) }],
+  ['engine-kernel', { name: 'engine-kernel', against: 'kernel', description: "the engine's kernel path: checker, converter, the migrated program on the skb (engine/kernel.ts)", make: (c) => new EngineKernelJudge(c) }],
 ]);
 
 /**

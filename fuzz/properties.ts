@@ -10,6 +10,13 @@
 //      and the results of the spec judge it names (`against`): the compiled classic program the
 //      classic evaluator's, the compiled eBPF program the kernel path's, on every case.
 // A check returns null or a Finding; nothing is allocated on the path where everything agrees.
+//
+// Spec and engines: a Checker made with { engine: true } runs the engines (fuzz/judges.ts
+// EngineClassicJudge, EngineKernelJudge: engine/) on every case, and its twin in spec mode (the
+// spec-shaped model/ code alone) on every finding, before it is reported, and on one case in
+// `specCheck` (default SPEC_CHECK_DEFAULT; 1 = every case), where the two must agree on every
+// verdict, result and fault: an engine that differs from the spec is itself a finding ('judge',
+// judge 'engine'). Property 4 runs on the cases the spec checks.
 import { ClassicVm, EXIT_OOB } from '../model/cbpf/eval.js';
 import { decodeProgram, encodeProgram, type Program, type SockFilter } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
@@ -20,7 +27,11 @@ import type { Env, SkBuff } from '../model/skb.js';
 import type { Rejection } from '../model/verdict.js';
 import type { InvalidCase } from './arb/invalid.js';
 import { divergenceEvents, predictAttach, RUNTIME_DIVERGENCES, type RuntimeDivergence } from './divergences.js';
-import { ClassicJudge, KernelJudge, kernelSemantics, type RunJudge } from './judges.js';
+import { ClassicJudge, EngineClassicJudge, EngineKernelJudge, KernelJudge, kernelSemantics, type RunJudge } from './judges.js';
+import type { ClassicProgram } from '../model/cbpf/eval.js';
+import type { BpfInsn } from '../model/ebpf/insn.js';
+import type { EngineJitOutcome } from '../engine/migrate/convert.js';
+import { ClassicColumns } from '../engine/cbpf/program.js';
 
 /** What a finding breaks; 'judge' is property 5 (another judge differs from its spec judge). 'compiled' is the old name of 'judge' for the compiled backends, kept for corpus entries. */
 export type PropertyName = 'valid-accepted' | 'invalid-rejected' | 'equivalence' | 'no-fault' | 'roundtrip' | 'judge' | 'compiled';
@@ -77,10 +88,32 @@ export interface CaseInput {
   readonly env: Env;
 }
 
+/** The classic side of a Checker: the spec's ClassicJudge or the engine's. */
+type ClassicSide = RunJudge & { readonly vm: ClassicVm; readonly program: ClassicProgram };
+/** The kernel side of a Checker: the spec's KernelJudge or the engine's. */
+type KernelSide = RunJudge & { migratedInsns(): readonly BpfInsn[] };
+
+/** The spec checks one case in this many, by default (`--spec-check N`; 1 = every case). */
+export const SPEC_CHECK_DEFAULT = 64;
+
+export interface CheckerOptions {
+  /** run the engines on every case, the spec on findings and on one case in `specCheck` */
+  readonly engine?: boolean;
+  /** one case in this many is checked by the spec too (engine mode); 1 = every case */
+  readonly specCheck?: number;
+}
+
 /** Checks cases against the properties, reusing its judges and VMs for every case. */
 export class Checker {
-  readonly classic: ClassicJudge;
-  readonly kernel: KernelJudge;
+  readonly classic: ClassicSide;
+  readonly kernel: KernelSide;
+  /** the spec-mode twin that re-judges findings and checks the sampled cases (engine mode), else null */
+  readonly spec: Checker | null;
+  private readonly specEvery: number;
+  /** cases the spec checked besides findings (engine mode) */
+  specChecked = 0;
+  /** what the last check saw, for the engine/spec comparison (null: not recording) */
+  private record: string[] | null = null;
   /** classic with every v6.6 decision: the catalogue's exact prediction */
   private readonly predictVm: ClassicVm;
   /** per runtime entry: classic with that entry's decision alone, for attribution */
@@ -96,10 +129,16 @@ export class Checker {
     readonly config: KernelConfig,
     /** The campaign's other synchronous judges (property 5), each compared with the spec judge it names. */
     readonly others: readonly RunJudge[] = [],
+    opts: CheckerOptions = {},
   ) {
     for (const j of others) if (j.against === null) throw new RangeError(`Checker: judge ${j.name} names no spec judge to be compared with`);
-    this.classic = new ClassicJudge(config);
-    this.kernel = new KernelJudge(config);
+    const engine = opts.engine === true;
+    const cols = new ClassicColumns();
+    this.classic = engine ? new EngineClassicJudge(config, undefined, cols) : new ClassicJudge(config);
+    this.kernel = engine ? new EngineKernelJudge(config, cols) : new KernelJudge(config);
+    this.spec = engine ? new Checker(config, others) : null;
+    this.specEvery = Math.max(1, Math.floor(opts.specCheck ?? SPEC_CHECK_DEFAULT));
+    if (engine) this.roundtrip = false;
     // Predictions come from the fixed kernel: a historical variant (model/variants.ts) flips
     // decisions of the judges, never of the catalogue.
     const fixed = fixedConfig(config);
@@ -110,7 +149,13 @@ export class Checker {
       (d) => [d, new ClassicVm(config, { ...this.classic.vm.sem, ...d.decision })] as const,
     );
     this.eventMask = divergenceEvents(fixed);
+    // the catalogue's JIT prediction reads the engine's JIT run of the same program when the kernel
+    // path runs the fixed record (else it converts and runs model/jit itself)
+    const k = this.kernel;
+    this.jitOutcome = k instanceof EngineKernelJudge && fixed === config ? () => k.jitOutcome() : undefined;
   }
+
+  private readonly jitOutcome: (() => EngineJitOutcome | null) | undefined;
 
   private finding(
     property: PropertyName,
@@ -126,12 +171,57 @@ export class Checker {
     return { property, message, prog, skb: input?.skb ?? null, env: input?.env ?? null, attach, classic, kernel, predicted, fault };
   }
 
-  /** Properties 1 (valid side), 2, 3 and 4 for a valid program and its inputs. */
+  /** Properties 1 (valid side), 2, 3, 4 and 5 for a valid program and its inputs. */
   checkValid(prog: Program, inputs: readonly CaseInput[]): Finding | null {
+    if (this.spec === null) return this.checkValidWith(prog, inputs);
+    return this.withSpec(prog, () => this.checkValidWith(prog, inputs), () => this.spec!.checkValidWith(prog, inputs));
+  }
+
+  /** Property 1 (invalid side): the targeted rule is the one the kernel path reports. */
+  checkInvalid(inv: InvalidCase): Finding | null {
+    if (this.spec === null) return this.checkInvalidWith(inv);
+    return this.withSpec(inv.prog, () => this.checkInvalidWith(inv), () => this.spec!.checkInvalidWith(inv));
+  }
+
+  // Engine mode: the engines' check, then the spec's on a finding (which it decides) or on a
+  // sampled case (where every verdict, result and fault must be the same).
+  private withSpec(prog: Program, engine: () => Finding | null, spec: () => Finding | null): Finding | null {
+    // which cases the spec checks is a function of the case (so a sampled case replays sampled)
+    const sample = this.specEvery === 1 || caseHash(prog) % this.specEvery === 0;
+    if (sample) this.record = [];
+    const f = engine();
+    const seen = this.record;
+    this.record = null;
+    if (f === null && !sample) return null;
+    const twin = this.spec!;
+    twin.stats = newStats();
+    twin.record = [];
+    const sf = spec();
+    const specSeen = twin.record;
+    twin.record = null;
+    if (sample) this.specChecked++;
+    if (f !== null) {
+      if (sf !== null) return sf;
+      return this.engineFinding(`the engines found ${f.property} (${f.message}), the spec finds nothing`, f);
+    }
+    if (sf !== null) return { ...sf, message: `${sf.message} (missed by the engines)` };
+    const n = Math.max(seen!.length, specSeen.length);
+    for (let i = 0; i < n; i++)
+      if (seen![i] !== specSeen[i]) return this.engineFinding(`the engines saw '${seen![i] ?? 'nothing'}', the spec '${specSeen[i] ?? 'nothing'}'`, null, prog);
+    return null;
+  }
+
+  private engineFinding(message: string, like: Finding | null, prog?: Program): Finding {
+    const base = like ?? this.finding('judge', message, prog!, null, { classic: null, kernel: null });
+    return { ...base, property: 'judge', judge: 'engine', message };
+  }
+
+  private checkValidWith(prog: Program, inputs: readonly CaseInput[]): Finding | null {
     this.stats.programs++;
     const cv = this.classic.load(prog);
     const kv = this.kernel.load(prog);
     const attach = { classic: cv, kernel: kv };
+    if (this.record !== null) this.record.push(`classic ${verdictText(cv)}`, `kernel ${verdictText(kv)}`);
     if (cv !== null) return this.finding('valid-accepted', `generated valid program rejected: ${verdictText(cv)}`, prog, null, attach);
     const ov = this.loadOthers(prog, attach);
     if (ov !== null) return ov;
@@ -139,7 +229,7 @@ export class Checker {
       const rt = this.checkRoundtrip(prog);
       if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
     }
-    const predicted = predictAttach(prog, this.fixed);
+    const predicted = predictAttach(prog, this.fixed, this.jitOutcome);
     if (kv !== null || predicted !== null) {
       const want = predicted === null ? null : predicted.divergence;
       const rule = predicted?.rule ?? want?.rule;
@@ -166,6 +256,7 @@ export class Checker {
       const events = this.classic.vm.events & this.eventMask;
       const k = this.kernel.run(input.skb, input.env);
       const fault = this.kernel.fault;
+      if (this.record !== null) this.record.push(`classic ${c} events ${events}, kernel ${k} fault ${fault?.kind ?? 'none'} at ${fault?.pc ?? -1}`);
       if (fault !== null)
         return this.finding('no-fault', `model fault in the kernel path: ${fault.kind} at eBPF pc ${fault.pc}: ${fault.detail}`, prog, input, attach, c, k, null, fault);
       // Only historical variants (model/variants.ts) let the classic evaluator read past the skb.
@@ -238,13 +329,13 @@ export class Checker {
     return null;
   }
 
-  /** Property 1 (invalid side): the targeted rule is the one the kernel path reports. */
-  checkInvalid(inv: InvalidCase): Finding | null {
+  private checkInvalidWith(inv: InvalidCase): Finding | null {
     this.stats.invalid++;
     bump(this.stats.invalidRules, inv.targets);
     const kv = this.kernel.load(inv.prog);
     const cv = this.classic.load(inv.prog);
     const attach = { classic: cv, kernel: kv };
+    if (this.record !== null) this.record.push(`classic ${verdictText(cv)}`, `kernel ${verdictText(kv)}`);
     if (kv === null || kv.rule !== inv.targets || kv.stage !== inv.stage || (inv.pc !== null && kv.pc !== inv.pc))
       return this.finding(
         'invalid-rejected',
@@ -270,7 +361,7 @@ export class Checker {
 
   /** Property 4 for the migrated program (after an accepting kernel load). */
   checkEbpfRoundtrip(): string | null {
-    const insns = this.kernel.filter.migrated.converted.insns;
+    const insns = this.kernel.migratedInsns();
     const back = decodeInsns(encodeInsns(insns));
     if (!back.ok || back.insns.length !== insns.length) return 'struct bpf_insn image does not round-trip';
     for (let i = 0; i < insns.length; i++) {
@@ -281,6 +372,27 @@ export class Checker {
     return null;
   }
 }
+
+/**
+ * A 32-bit hash of a program (FNV-1a over its length and the code, k, jt and jf of its first and last
+ * CASE_HASH_INSNS instructions): the spec-check sample.
+ */
+export function caseHash(prog: Program): number {
+  let h = Math.imul(0x811c9dc5 ^ prog.length, 0x01000193);
+  const n = prog.length;
+  for (let i = 0; i < n; i++) {
+    // the ends of a long program (a fill in the middle adds nothing and costs a walk)
+    if (i === CASE_HASH_INSNS && n > 2 * CASE_HASH_INSNS) i = n - CASE_HASH_INSNS;
+    const x = prog[i]!;
+    h = Math.imul(h ^ x.code, 0x01000193);
+    h = Math.imul(h ^ (x.k >>> 0), 0x01000193);
+    h = Math.imul(h ^ ((x.jt << 8) | x.jf), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Instructions caseHash reads at each end of a program. */
+export const CASE_HASH_INSNS = 64;
 
 export function sameProgram(a: readonly SockFilter[], b: readonly SockFilter[]): boolean {
   if (a.length !== b.length) return false;

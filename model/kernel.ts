@@ -21,7 +21,7 @@ export type LoadHelperVersion =
   /** 6.6.y after the 2025 backport of d4bac0288a2b, and 6.15+: negative offsets are converted and may read frags */
   | 'backport';
 
-/** How bpf_prog_select_runtime sets jit_needed before the JIT runs (C:2368). */
+/** How bpf_prog_select_runtime sets jit_needed before the JIT runs (C:2378). */
 export type JitNeeded =
   /** v6.6.0: `bool jit_needed = false;`, then true only under CONFIG_BPF_JIT_ALWAYS_ON (a failed JIT falls back to the interpreter otherwise) */
   | 'always-on'
@@ -65,7 +65,7 @@ export interface KernelConfig {
   readonly nlattrNestLen: 'int' | 'u16';
 
   // ---- Runtime selection: bpf_prog_select_runtime (C:2363) -------------------------------------
-  /** CONFIG_BPF_JIT_ALWAYS_ON (C:2373): the interpreter is not built and every program must be JITed. */
+  /** CONFIG_BPF_JIT_ALWAYS_ON (C:2383): the interpreter is not built and every program must be JITed. */
   readonly jitAlwaysOn: boolean;
   /**
    * fp->jit_requested = ebpf_jit_enabled() (C:117 in bpf_prog_alloc_no_stats; include/linux/filter.h:
@@ -73,13 +73,27 @@ export interface KernelConfig {
    * ALWAYS_ON). Without it bpf_int_jit_compile returns the program unJITed.
    */
   readonly jitRequested: boolean;
-  /** How jit_needed is set (C:2368): v6.6.0 vs the 6.6.y backport. */
+  /** How jit_needed is set (C:2378): v6.6.0 vs the 6.6.y backport. */
   readonly jitNeeded: JitNeeded;
   /**
    * Whether bpf_int_jit_compile (arch/x86/net/bpf_jit_comp.c) produces an image when it runs. An
    * input of the model until the x86-64 JIT's own acceptance is modelled (model/jit/).
    */
   readonly jitAvailable: boolean;
+
+  // ---- Constant blinding (model/jit/blind.ts) ----------------------------------------------------
+  /**
+   * net.core.bpf_jit_harden (kernel/bpf/core.c:566 `int bpf_jit_harden`, default 0): 1 blinds the
+   * programs of tasks that are not bpf_capable(), 2 every program (include/linux/filter.h:1095
+   * bpf_jit_blinding_enabled, read when the program is allocated). A blinded program is longer, and
+   * that longer program is what __sk_filter_charge charges.
+   */
+  readonly bpfJitHarden: number;
+  /**
+   * bpf_capable() of the task attaching the filter: CAP_BPF or CAP_SYS_ADMIN in the initial user
+   * namespace (include/linux/capability.h; 6.18: bpf_token_capable(NULL, CAP_BPF)). true for root.
+   */
+  readonly bpfCapable: boolean;
 
   // ---- The socket charge: __sk_filter_charge (F:1226) ------------------------------------------
   /** net.core.optmem_max (F:1229): 20480 on 64-bit until 4944566706b2 (v6.8) made it 131072. */
@@ -109,8 +123,10 @@ export interface KernelConfig {
   readonly classicDivK: 'divide' | 'reciprocal';
   /** 3.14 NLATTR/NEST guards with the `skb->len < sizeof(struct nlattr)` tests ('checked'); before CVE-2014-3144/3145 ('unchecked', variant nlattr-no-len-guard). */
   readonly classicNlattrGuards: 'checked' | 'unchecked';
-  /** 3.14 TAX `X = A` ('x-from-a'); a swapped interpreter does A = X ('a-from-x', variant impl-tax-as-a-equals-x). */
+  /** 3.14 TAX `X = A` ('x-from-a'); gVisor's pkg/bpf does A = X ('a-from-x', variant impl-gvisor-tax-txa-swapped). */
   readonly classicTax: 'x-from-a' | 'a-from-x';
+  /** 3.14 TXA `A = X` ('a-from-x'); gVisor's pkg/bpf does X = A ('x-from-a', variant impl-gvisor-tax-txa-swapped). */
+  readonly classicTxa: 'a-from-x' | 'x-from-a';
   /** 3.14 LSH_X/RSH_X by X >= 32: x86 masks the count ('mask'); libpcap's bpf_filter gives 0 ('zero', variant impl-libpcap-shift-x-ge-32). */
   readonly classicShiftX: 'mask' | 'zero';
   /** 3.14 LD IND `k = X + K` in u32 arithmetic ('wrap'); BSD bpf_filter fails a sum past 2^32 ('no-wrap', variant impl-bsd-ind-no-wrap). */
@@ -162,6 +178,7 @@ const FIXED = {
   classicDivK: 'divide',
   classicNlattrGuards: 'checked',
   classicTax: 'x-from-a',
+  classicTxa: 'a-from-x',
   classicShiftX: 'mask',
   classicIndSum: 'wrap',
 } as const satisfies Partial<KernelConfig>;
@@ -188,6 +205,9 @@ export const PROFILE_V6_6_0: KernelConfig = Object.freeze({
   x86Jit: x86JitFacts(JIT_V6_6_0, MACHINE_AMD_EPYC_VM_ROOT),
   optmemMax: 20480,
   bpfProgHeaderSize: 72,
+  // the sysctl's default (kernel/bpf/core.c:566) and a caller with CAP_BPF (root): nothing is blinded
+  bpfJitHarden: 0,
+  bpfCapable: true,
   seccompHost: HOST_V6_6_X86_64,
 });
 

@@ -162,7 +162,8 @@ export function ethernetSkb(data: Uint8Array, fields: SkBuffFields = {}): SkBuff
 export const ETHERNET_DEV_ADDR = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
 
 // net/ethernet/eth.c eth_type_trans (line not verified): the pkt_type part
-function ethTypeTransPktType(data: Uint8Array): number {
+/** skb->pkt_type as eth_type_trans sets it for a frame received by the `ethernet` preset's device. */
+export function ethTypeTransPktType(data: Uint8Array): number {
   if (data.length < ETH_HLEN) return PACKET_HOST;
   const dst = data.subarray(0, 6);
   if ((dst[0]! & 1) !== 0) return dst.every((b) => b === 0xff) ? PACKET_BROADCAST : PACKET_MULTICAST;
@@ -170,7 +171,8 @@ function ethTypeTransPktType(data: Uint8Array): number {
 }
 
 // net/ethernet/eth.c eth_type_trans (line not verified): the protocol part (no DSA, no hw-accel tag stripping)
-function ethTypeTransProtocol(data: Uint8Array): number {
+/** ntohs(skb->protocol) as eth_type_trans sets it. */
+export function ethTypeTransProtocol(data: Uint8Array): number {
   if (data.length < ETH_HLEN) return 0;
   const proto = (data[12]! << 8) | data[13]!;
   if (proto >= ETH_P_802_3_MIN) return proto;

@@ -124,6 +124,7 @@ export const ancillaryK = (ad: number): number => (SKF_AD_OFF + ad) >>> 0;
 
 // include/uapi/asm-generic/errno-base.h, include/linux/errno.h:31 (ENOTSUPP is kernel-internal, 524)
 export const EPERM = 1;
+export const ENOENT = 2;
 export const EFAULT = 14;
 export const EINVAL = 22;
 export const ENOMEM = 12;
@@ -133,6 +134,7 @@ export const ENOTSUPP = 524;
 
 export const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EPERM]: 'EPERM',
+  [ENOENT]: 'ENOENT',
   [EFAULT]: 'EFAULT',
   [EINVAL]: 'EINVAL',
   [ENOMEM]: 'ENOMEM',

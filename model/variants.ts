@@ -21,7 +21,7 @@ export type VariantName =
   | 'nlattr-nest-unsigned-len'
   | 'neg-offset-linear-only'
   | 'shift-k-unchecked'
-  | 'impl-tax-as-a-equals-x'
+  | 'impl-gvisor-tax-txa-swapped'
   | 'impl-libpcap-shift-x-ge-32'
   | 'impl-bsd-ind-no-wrap';
 
@@ -191,19 +191,21 @@ export const VARIANTS: readonly VariantInfo[] = Object.freeze([
     catchesBy: 'invalid-rejected',
   },
   {
-    name: 'impl-tax-as-a-equals-x',
+    // ws-judges (#13): the hypothetical impl-tax-as-a-equals-x, now gVisor's interpreter (read in its source)
+    name: 'impl-gvisor-tax-txa-swapped',
     id: 'impl',
-    title: 'hypothetical classic BPF interpreter that executes TAX as A = X (a swapped TAX/TXA; not a Linux bug)',
-    year: '-',
+    title: 'gVisor pkg/bpf: TAX runs as A = X and TXA as X = A (the reverse of Linux; not a Linux bug)',
+    year: '2018',
     hash: null,
-    verified: false,
-    affected: 'hypothetical: no real implementation with this bug was found',
-    decisionPoint: '3.14: sk_run_filter BPF_S_MISC_TAX (X = A)',
-    modelHook: 'model/cbpf/eval.ts ClassicVm.run, Op.TAX (KernelConfig.classicTax)',
-    flips: { classicTax: 'a-from-x' },
+    verified: true,
+    affected:
+      'gVisor (runsc): application seccomp filters are compiled by bpf.Compile and run by bpf.Exec in the sentry (pkg/sentry/syscalls/linux/sys_seccomp.go:76, pkg/sentry/kernel/seccomp.go:173); pkg/bpf/bpf.go:108-109 define Tax = 0x00 "A = X" and Txa = 0x80 "X = A", and pkg/bpf/interpreter.go:377-380 (Exec) and :650-653 (InstrumentedExec) run BPF_MISC|BPF_TAX (0x07) as m.A = m.X and BPF_MISC|BPF_TXA (0x87) as m.X = m.A; unchanged since the initial check-in (d02b74a5d, 2018); read at google/gvisor at 3c5eee17dc45 (2026-08-21), not run here (gVisor is not installable)',
+    decisionPoint: '3.14: sk_run_filter BPF_S_MISC_TAX (X = A) and BPF_S_MISC_TXA (A = X); 6.6: bpf_convert_filter BPF_MISC|BPF_TAX -> MOV64 X, A and BPF_MISC|BPF_TXA -> MOV64 A, X (model/migrate/convert.ts)',
+    modelHook: 'model/cbpf/eval.ts ClassicVm.run, Op.TAX and Op.TXA (KernelConfig.classicTax, classicTxa)',
+    flips: { classicTax: 'a-from-x', classicTxa: 'x-from-a' },
     side: 'classic evaluator',
     explanation:
-      'TAX copies A into X. An interpreter that swaps the assignment (A = X) gives different results for any program that uses X after TAX, e.g. `ld #5; tax; txa; ret a` returns 0 instead of 5.',
+      'TAX copies A into X and TXA copies X into A. gVisor runs them the other way round, so any filter that moves A and X through TAX/TXA computes something else, e.g. `ld #5; tax; txa; ret a` returns 0 instead of 5 (gVisor: A = X = 0, then X = A = 0). Its own disassembler (pkg/bpf/decoder.go:241-244) prints 0x07 as "X <- A", the Linux meaning. Report: corpus/reports/gvisor-tax-txa-swapped.md.',
     catchesBy: 'equivalence',
     notLinux: true,
   },

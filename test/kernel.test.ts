@@ -59,12 +59,18 @@ test('user-chosen names are looked up safely: no prototype keys', (t) => {
   t.is(ARCHES.x86_64, X86_64);
 });
 
-// kernel/bpf/core.c:2363 bpf_prog_select_runtime: JITed (true), interpreter (false), -ENOTSUPP (null)
+// kernel/bpf/core.c:2373 bpf_prog_select_runtime: JITed (true), interpreter (false), -ENOTSUPP (null)
 test('bpf_prog_select_runtime: jit_needed as v6.6.0 and as 6.6.y after 86bc9c742426', (t) => {
-  const sel = (p: KernelConfig, o: Partial<KernelConfig>): boolean | null => bpfProgSelectRuntime({ ...p, ...o });
+  const sel = (p: KernelConfig, o: Partial<KernelConfig>): boolean | null => {
+    const c = { ...p, ...o };
+    // mov32 r0, 1; exit
+    const insns = [{ code: 0xb4, dst: 0, src: 0, off: 0, imm: 1 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }];
+    const r = bpfProgSelectRuntime({ insns, stackDepth: 0, jitRequested: c.jitRequested, blindingRequested: false }, c);
+    return 'ok' in r ? r.jited : null;
+  };
   for (const p of [PROFILE_V6_6_0, PROFILE_V6_6_Y]) {
     t.is(sel(p, {}), true, `${p.profile}: the JIT compiles it`);
-    t.is(sel(p, { jitAvailable: false }), null, `${p.profile}: ALWAYS_ON and the JIT failed: -ENOTSUPP (C:2392)`);
+    t.is(sel(p, { jitAvailable: false }), null, `${p.profile}: ALWAYS_ON and the JIT failed: -ENOTSUPP (C:2403)`);
     t.is(sel(p, { jitAlwaysOn: false, jitRequested: false }), false, `${p.profile}: bpf_jit_enable 0: the interpreter`);
     t.is(sel(p, { jitAlwaysOn: false, jitRequested: false, jitAvailable: false }), false, `${p.profile}: not requested, so never tried`);
   }
@@ -73,7 +79,7 @@ test('bpf_prog_select_runtime: jit_needed as v6.6.0 and as 6.6.y after 86bc9c742
   t.is(sel(PROFILE_V6_6_Y, { jitAlwaysOn: false, jitAvailable: false }), null, '6.6.y: jit_needed = fp->jit_requested: -ENOTSUPP');
   const prog: Program = [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
   const r = skAttachFilter(prog, { ...PROFILE_V6_6_Y, jitAlwaysOn: false, jitAvailable: false });
-  t.like(r, { errno: -ENOTSUPP, stage: 'runtime', rule: 'jit-required', at: 'kernel/bpf/core.c:2392' });
+  t.like(r, { errno: -ENOTSUPP, stage: 'runtime', rule: 'jit-required', at: 'kernel/bpf/core.c:2403' });
   const i = skAttachFilter(prog, { ...PROFILE_V6_6_0, jitAlwaysOn: false, jitAvailable: false });
   t.true('ok' in i && !i.migrated.jited);
 });

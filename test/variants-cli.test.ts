@@ -18,7 +18,7 @@ test('variants lists every variant and the not-modelled bugs', (t) => {
   t.is(r.code, 0, r.stderr);
   for (const n of VARIANT_NAMES) t.true(r.stdout.includes(`${n}  [`), n);
   t.true(r.stdout.includes('reciprocal-divide  [H2]'));
-  t.true(r.stdout.includes('impl-tax-as-a-equals-x  [impl, not a Linux bug]'));
+  t.true(r.stdout.includes('impl-gvisor-tax-txa-swapped  [impl, not a Linux bug]'));
   t.true(r.stdout.includes('caught by: equivalence (runs with loadHelpers=backport)'));
   t.true(r.stdout.includes('[UNVERIFIED]'));
   for (const n of NOT_MODELLED) t.true(r.stdout.includes(`  ${n.id} `), n.id);

@@ -10,7 +10,7 @@ import { coverageCampaign } from '../../fuzz/coverage.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
 import { BUILTIN_JUDGES, expandJudgeNames, knownJudgeNames } from '../../fuzz/judges.js';
 import { startCampaign, type CampaignSummary } from '../../fuzz/pool.js';
-import type { Stats } from '../../fuzz/properties.js';
+import { SPEC_CHECK_DEFAULT, type Stats } from '../../fuzz/properties.js';
 import { printProgram } from '../formats/index.js';
 import { clip, InputError } from '../io.js';
 import { sideBySide } from '../report.js';
@@ -24,7 +24,15 @@ export interface FuzzFlags {
   readonly corpus: string;
   readonly packetsPerProgram: string;
   readonly judges?: string;
+  readonly specCheck?: string;
   readonly json?: boolean;
+}
+
+/** --spec-check all|N: the share of cases the spec checks beside the engines (1 in N; all = 1). */
+export function parseSpecCheck(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'all') return 1;
+  return positiveInt('--spec-check', text, 2 ** 31 - 1);
 }
 
 /**
@@ -109,6 +117,7 @@ export function campaignOptions(f: FuzzFlags, config: KernelConfig): CampaignOpt
     config,
     chunkSize: DEFAULT_CHUNK,
     judges: parseJudges(f.judges).sync,
+    ...(f.specCheck !== undefined ? { specCheck: parseSpecCheck(f.specCheck)! } : {}),
   };
 }
 
@@ -172,7 +181,7 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
   const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
   process.stderr.write(
     `bpfspec fuzz: seed ${opts.seed}, ${budget}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, shard ${opts.shard.index}/${opts.shard.count}, ` +
-      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges ${['classic', 'kernel', ...(opts.judges ?? [])].join(',')}, kernel ${opts.config.profile}${opts.config.variant ? ` with variant ${opts.config.variant}` : ''} (${opts.config.arch}, optmem_max ${opts.config.optmemMax}, bpf_prog header ${opts.config.bpfProgHeaderSize}, load helpers ${opts.config.loadHelpers})\n`,
+      `${opts.packetsPerProgram} packet${opts.packetsPerProgram === 1 ? '' : 's'} per program, judges ${['classic', 'kernel', ...(opts.judges ?? [])].join(',')} (engines on every case, the spec on ${opts.specCheck === 1 ? 'every case' : `1 case in ${opts.specCheck ?? SPEC_CHECK_DEFAULT}`} and on every finding), kernel ${opts.config.profile}${opts.config.variant ? ` with variant ${opts.config.variant}` : ''} (${opts.config.arch}, optmem_max ${opts.config.optmemMax}, bpf_prog header ${opts.config.bpfProgHeaderSize}, load helpers ${opts.config.loadHelpers})\n`,
   );
   const bar = tty
     ? new cliProgress.SingleBar(

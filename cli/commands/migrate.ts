@@ -10,8 +10,8 @@ import { helperName } from '../../model/ebpf/helpers.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import { bpfInterpreterStackSize } from '../../model/ebpf/interp.js';
 import type { Fault } from '../../model/ebpf/memory.js';
-import { bpfConvertFilter, type ConvertResult } from '../../model/migrate/convert.js';
-import { bpfIntJitCompile, type JitResult } from '../../model/jit/x86.js';
+import { archIntJitCompile, blindingRequested, bpfConvertFilter, type ConvertResult } from '../../model/migrate/convert.js';
+import type { JitResult } from '../../model/jit/x86.js';
 import { bpfImage } from '../formats/tcpdump.js';
 import { verdictJson, verdictText } from './check.js';
 
@@ -23,19 +23,25 @@ export const ebpfLine = (insns: readonly BpfInsn[], pc: number): string =>
 
 export const faultJson = (f: Fault): unknown => JSON.parse(JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
 
-/** The x86-64 JIT of a converted program, as the record's JIT facts make it (null: not modelled for this record). */
+/**
+ * The x86-64 JIT of a converted program, as the record's JIT facts make it, constant blinding included
+ * (bpf_int_jit_compile through the model's runtime selection; null: not modelled for this record).
+ */
 export function migrateJit(conv: ConvertResult, config: KernelConfig): JitResult | null {
   if (config.arch !== 'x86_64' || config.x86Jit === null || !config.jitRequested || !config.jitAvailable) return null;
-  return bpfIntJitCompile({ insns: conv.insns, stackDepth: conv.stackDepth, wasClassic: true }, config.x86Jit);
+  return archIntJitCompile({ insns: conv.insns, stackDepth: conv.stackDepth, jitRequested: config.jitRequested, blindingRequested: blindingRequested(config) }, config).jit;
 }
 
 /** The JIT section: bytes per eBPF insn in each do_jit pass, then the outcome. */
 function jitLines(conv: ConvertResult, jit: JitResult): string[] {
   const passes = jit.passes;
+  const insns = jit.blinded ?? conv.insns;
   const head = passes.map((p) => (p.emitting ? 'emit' : `p${p.pass}${p.padding ? '*' : ''}`).padStart(5)).join('');
-  const lines = ['', `x86-64 JIT: bytes per eBPF instruction in each pass (model/jit; * = padding pass)`, `   pc${head}`];
+  const lines = [''];
+  if (jit.blinded !== null) lines.push(`the JIT compiles the constant-blinded clone: pc below are the clone's ${jit.blinded.length} instructions`);
+  lines.push(`x86-64 JIT: bytes per eBPF instruction in each pass (model/jit; * = padding pass)`, `   pc${head}`);
   lines.push(`  pro${passes.map((p) => String(p.prologue).padStart(5)).join('')}`);
-  conv.insns.forEach((_, pc) => {
+  insns.forEach((_, pc) => {
     const cells = passes.map((p, k) => {
       const v = p.lengths[pc]!;
       const moved = k > 0 && v >= 0 && passes[k - 1]!.lengths[pc]! >= 0 && v !== passes[k - 1]!.lengths[pc]!;
@@ -74,6 +80,7 @@ export function migrateText(prog: Program, config: KernelConfig): string {
     });
     lines.push('');
     lines.push(`classic instructions: ${prog.length}; eBPF instructions: ${insns.length}; conversion passes: ${conv.passes}`);
+    if (jit?.blinded) lines.push(`constant blinding (bpf_jit_harden ${config.bpfJitHarden}${config.bpfCapable ? '' : ', caller without CAP_BPF'}): ${jit.blinded.length} eBPF instructions compiled${jit.jited ? ' and charged' : ''}`);
     lines.push(`stack depth: ${conv.stackDepth} bytes; interpreter: __bpf_prog_run${bpfInterpreterStackSize(conv.stackDepth)}`);
     if (jit !== null) lines.push(...jitLines(conv, jit));
   } else {
@@ -97,6 +104,7 @@ export function migrateJson(prog: Program, config: KernelConfig): unknown {
         : {
             jited: jit.jited,
             ...(jit.jited ? { image_len: jit.jitedLen } : { reason: jit.reason, message: jit.message, pass: jit.pass, insn: jit.insn }),
+            blinded_len: jit.blinded === null ? null : jit.blinded.length,
             passes: jit.passes.map((p) => ({ pass: p.pass, padding: p.padding, emitting: p.emitting, prologue: p.prologue, proglen: p.proglen, lengths: Array.from(p.lengths) })),
           },
     ...('ok' in conv
@@ -111,6 +119,8 @@ export function migrateJson(prog: Program, config: KernelConfig): unknown {
           })),
           prologue: Array.from({ length: conv.map[0]! }, (_, pc) => ({ pc, insn: conv.insns[pc], text: printBpfInsn(conv.insns[pc]!, undefined, DISASM) })),
           ebpf_len: conv.insns.length,
+          // fp->len after bpf_prog_select_runtime (the blinded clone's when the JIT compiled one): what is charged
+          prog_len: 'ok' in attach ? attach.migrated.len : null,
           stack_depth: conv.stackDepth,
           interpreter_stack: 'ok' in attach ? attach.migrated.stackSize : null,
           passes: conv.passes,

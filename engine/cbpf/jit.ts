@@ -131,7 +131,7 @@ function emitInsn(p: ClassicProgram, pc: number, config: KernelConfig, sem: Clas
     case Op.ST: return `m${K} = A;`;
     case Op.STX: return `m${K} = X;`;
     case Op.TAX: return config.classicTax === 'a-from-x' ? 'A = X;' : 'X = A;'; // KernelConfig.classicTax
-    case Op.TXA: return 'A = X;';
+    case Op.TXA: return config.classicTxa === 'x-from-a' ? 'X = A;' : 'A = X;'; // KernelConfig.classicTxa
     case Op.RET_K: return `return ${K};`;
     case Op.RET_A: return 'return A;';
     case Op.ANC_PROTOCOL: return 'A = skb.protocol;';

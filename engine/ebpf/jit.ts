@@ -73,7 +73,7 @@ const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
 const RUNTIME: Runtime = { add64, sub64, mul64, neg64, lsh64, rsh64, arsh64, swab16, swab32, swab64, divmod: aluDivMod };
 
 /** Unsigned/signed 64-bit comparison expressions for COND_JMP (kernel/bpf/core.c:2020). */
-function cond64(op: number, aLo: string, aHi: string, bLo: string, bHi: string, bHiS: string): string | null {
+export function cond64(op: number, aLo: string, aHi: string, bLo: string, bHi: string, bHiS: string): string | null {
   const gtU = `(${aHi} > ${bHi} || (${aHi} === ${bHi} && ${aLo} > ${bLo}))`;
   const ltU = `(${aHi} < ${bHi} || (${aHi} === ${bHi} && ${aLo} < ${bLo}))`;
   const gtS = `((${aHi} | 0) > ${bHiS} || (${aHi} === ${bHi} && ${aLo} > ${bLo}))`;
@@ -95,7 +95,7 @@ function cond64(op: number, aLo: string, aHi: string, bLo: string, bHi: string, 
 }
 
 /** 32-bit comparison expressions for COND_JMP on BPF_JMP32. */
-function cond32(op: number, a: string, b: string): string | null {
+export function cond32(op: number, a: string, b: string): string | null {
   switch (op) {
     case 0x10: return `${a} === ${b}`;
     case 0x50: return `${a} !== ${b}`;

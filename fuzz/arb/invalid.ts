@@ -72,21 +72,40 @@ const check = (prog: SockFilter[], targets: CheckTarget, pc: number | null, how:
   how,
 });
 
+/**
+ * The randomness a rule's builder reads: u32 words in order (0 once exhausted), so that the same
+ * builders serve fast-check's arbitraries here and the campaign's genome (fuzz/genome.ts).
+ */
+export type Words = () => number;
+
+/** A reader over an array of words (0 past its end). */
+export function wordsOf(ws: ArrayLike<number>, from = 0): Words {
+  let i = from;
+  return () => (i < ws.length ? ws[i++]! >>> 0 : (i++, 0));
+}
+
+/** A fast-check nat(max) from a word (max + 1 values). */
+const natOf = (w: number, max: number): number => (max >= 0xffffffff ? w : w % (max + 1));
+const boolOf = (w: number): boolean => (w & 1) === 1;
+/** fc.nat() (0..2^31 - 1) from a word */
+const nat31 = (w: number): number => w >>> 1;
+
 // --- bpf_check_basics_ok --------------------------------------------------------------------
 
 /** flen == 0 (net/core/filter.c:1045). */
-const lenZero = (): fc.Arbitrary<InvalidCase> => fc.constant(null).map(() => check([], 'len-zero', null, 'empty'));
+export const lenZeroOf = (): InvalidCase => check([], 'len-zero', null, 'empty');
+
+const LD0: SockFilter = Object.freeze({ code: 0x00, jt: 0, jf: 0, k: 0 });
 
 /** flen > BPF_MAXINSNS (net/core/filter.c:1045): 4097.. and the sock_fprog.len maximum 0xffff. */
-const lenTooLong = (): fc.Arbitrary<InvalidCase> =>
-  fc
-    .tuple(baseProgram(), fc.oneof(fc.integer({ min: BPF_MAXINSNS + 1, max: BPF_MAXINSNS + 64 }), fc.constant(0xffff)))
-    .map(([base, n]) => {
-      const prog: SockFilter[] = new Array(n);
-      for (let i = 0; i < n - base.length; i++) prog[i] = { code: 0x00, jt: 0, jf: 0, k: i };
-      for (let i = 0; i < base.length; i++) prog[n - base.length + i] = base[i]!;
-      return check(prog, 'len-too-long', null, n === 0xffff ? 'fprog-max' : 'over-4096');
-    });
+export function lenTooLongOf(base: SockFilter[], r: Words): InvalidCase {
+  const w = r();
+  const n = (w & 1) === 0 ? BPF_MAXINSNS + 1 + ((w >>> 1) % 64) : 0xffff;
+  // `ld #0` fillers (one shared record: the length is all bpf_check_basics_ok reads), then the base
+  const prog: SockFilter[] = new Array<SockFilter>(n).fill(LD0);
+  for (let i = 0; i < base.length; i++) prog[n - base.length + i] = base[i]!;
+  return check(prog, 'len-too-long', null, n === 0xffff ? 'fprog-max' : 'over-4096');
+}
 
 // --- per-instruction checks, in the kernel's order --------------------------------------------
 
@@ -94,100 +113,108 @@ const lenTooLong = (): fc.Arbitrary<InvalidCase> =>
 export const REJECTED_LOW_CODES: readonly number[] = Object.freeze(
   Array.from({ length: 0x100 }, (_, c) => c).filter((c) => !ALLOWED.has(c)),
 );
+const REJECTED_BELOW_B2 = REJECTED_LOW_CODES.filter((x) => x < 0xb2);
 
 /** code-not-allowed at p (net/core/filter.c:1076): the first check at that pc. */
-const codeNotAllowed = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), fc.nat(3), fc.nat(), U32, U32).map(([base, p0, kind, c, k, j]) => {
-    const p = p0 % base.length;
-    let code: number;
-    let how: string;
-    if (kind === 0) {
-      code = pick(REJECTED_LOW_CODES.filter((x) => x < 0xb2), c);
-      how = 'hole-below-0xb2';
-    } else if (kind === 1) {
-      code = 0xb2 + (c % (0x100 - 0xb2));
-      how = 'at-or-above-0xb2';
-    } else if (kind === 2) {
-      code = ((1 + (c % 0xff)) << 8) | pick(ALLOWED_CODES, c >>> 8); // an allowed low byte + high byte
-      how = 'high-byte';
-    } else {
-      code = pick([0xffff, 0x8000, 0x8020, 0x8030, 0x0100, 0xff06], c);
-      how = 'edge';
-    }
-    return check(replaceAt(base, p, { code, jt: j & 0xff, jf: (j >>> 8) & 0xff, k }), 'code-not-allowed', p, how);
-  });
+export function codeNotAllowedOf(base: SockFilter[], r: Words): InvalidCase {
+  const p = nat31(r()) % base.length;
+  const kind = natOf(r(), 3);
+  const c = nat31(r());
+  const k = r();
+  const j = r();
+  let code: number;
+  let how: string;
+  if (kind === 0) {
+    code = pick(REJECTED_BELOW_B2, c);
+    how = 'hole-below-0xb2';
+  } else if (kind === 1) {
+    code = 0xb2 + (c % (0x100 - 0xb2));
+    how = 'at-or-above-0xb2';
+  } else if (kind === 2) {
+    code = ((1 + (c % 0xff)) << 8) | pick(ALLOWED_CODES, c >>> 8); // an allowed low byte + high byte
+    how = 'high-byte';
+  } else {
+    code = pick([0xffff, 0x8000, 0x8020, 0x8030, 0x0100, 0xff06], c);
+    how = 'edge';
+  }
+  return check(replaceAt(base, p, { code, jt: j & 0xff, jf: (j >>> 8) & 0xff, k }), 'code-not-allowed', p, how);
+}
 
 const at = (base: SockFilter[], p0: number): number => p0 % base.length;
 
 /** DIV|K or MOD|K with k == 0 (net/core/filter.c:1084). */
-const divByZero = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), fc.boolean()).map(([base, p0, mod]) => {
-    const p = at(base, p0);
-    return check(replaceAt(base, p, { code: mod ? 0x94 : 0x34, jt: 0, jf: 0, k: 0 }), 'div-by-zero-k', p, mod ? 'mod' : 'div');
-  });
+export function divByZeroOf(base: SockFilter[], r: Words): InvalidCase {
+  const p = at(base, nat31(r()));
+  const mod = boolOf(r());
+  return check(replaceAt(base, p, { code: mod ? 0x94 : 0x34, jt: 0, jf: 0, k: 0 }), 'div-by-zero-k', p, mod ? 'mod' : 'div');
+}
 
 /** LSH|K or RSH|K with k >= 32 (net/core/filter.c:1089). */
-const shiftTooLarge = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), fc.boolean(), U32).map(([base, p0, rsh, k0]) => {
-    const p = at(base, p0);
-    const k = (k0 & 1) === 0 ? pick([32, 33, 63, 64, 0x80000000, 0xffffffff], k0 >>> 1) : Math.max(32, k0);
-    return check(replaceAt(base, p, { code: rsh ? 0x74 : 0x64, jt: 0, jf: 0, k }), 'shift-k-too-large', p, rsh ? 'rsh' : 'lsh');
-  });
+export function shiftTooLargeOf(base: SockFilter[], r: Words): InvalidCase {
+  const p = at(base, nat31(r()));
+  const rsh = boolOf(r());
+  const k0 = r();
+  const k = (k0 & 1) === 0 ? pick([32, 33, 63, 64, 0x80000000, 0xffffffff], k0 >>> 1) : Math.max(32, k0);
+  return check(replaceAt(base, p, { code: rsh ? 0x74 : 0x64, jt: 0, jf: 0, k }), 'shift-k-too-large', p, rsh ? 'rsh' : 'lsh');
+}
 
 /** LD MEM / LDX MEM / ST / STX with k >= 16 (net/core/filter.c:1097). */
-const memIndex = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), fc.nat(3), U32).map(([base, p0, which, k0]) => {
-    const p = at(base, p0);
-    const code = [0x60, 0x61, 0x02, 0x03][which]!;
-    const k = (k0 & 1) === 0 ? pick([16, 17, 31, 32, 0xffff, 0x80000000, 0xffffffff], k0 >>> 1) : Math.max(16, k0);
-    return check(replaceAt(base, p, { code, jt: 0, jf: 0, k }), 'mem-index-out-of-range', p, ['ld', 'ldx', 'st', 'stx'][which]!);
-  });
+export function memIndexOf(base: SockFilter[], r: Words): InvalidCase {
+  const p = at(base, nat31(r()));
+  const which = natOf(r(), 3);
+  const k0 = r();
+  const code = [0x60, 0x61, 0x02, 0x03][which]!;
+  const k = (k0 & 1) === 0 ? pick([16, 17, 31, 32, 0xffff, 0x80000000, 0xffffffff], k0 >>> 1) : Math.max(16, k0);
+  return check(replaceAt(base, p, { code, jt: 0, jf: 0, k }), 'mem-index-out-of-range', p, ['ld', 'ldx', 'st', 'stx'][which]!);
+}
 
 /** JA with k >= flen - pc - 1 (net/core/filter.c:1105): exactly at the limit or beyond. */
-const jaOutOfRange = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), U32).map(([base, p0, e]) => {
-    const p = at(base, p0);
-    const lim = base.length - p - 1;
-    const k = (e & 3) === 0 ? lim : (e & 3) === 1 ? lim + 1 : (e & 3) === 2 ? 0xffffffff : Math.max(lim, e);
-    return check(replaceAt(base, p, { code: 0x05, jt: 0, jf: 0, k }), 'ja-out-of-range', p, k === lim ? 'at-limit' : 'beyond');
-  });
+export function jaOutOfRangeOf(base: SockFilter[], r: Words): InvalidCase {
+  const p = at(base, nat31(r()));
+  const e = r();
+  const lim = base.length - p - 1;
+  const k = (e & 3) === 0 ? lim : (e & 3) === 1 ? lim + 1 : (e & 3) === 2 ? 0xffffffff : Math.max(lim, e);
+  return check(replaceAt(base, p, { code: 0x05, jt: 0, jf: 0, k }), 'ja-out-of-range', p, k === lim ? 'at-limit' : 'beyond');
+}
 
 const JCOND: readonly number[] = [0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d];
 
 /** Jcond with pc + jt + 1 >= flen or pc + jf + 1 >= flen (net/core/filter.c:1117). */
-const jumpOutOfRange = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), fc.nat(2), U32, U32).map(([base, p0, which, r, k]) => {
-    const flen = base.length;
-    const d = p0 % Math.min(flen, 256); // d = flen - p - 1 in 0..255
-    const p = flen - 1 - d;
-    const bad = d + ((r & 0xff) % (256 - d)); // >= d: out of range
-    const good = d === 0 ? 0 : ((r >>> 8) & 0xff) % d;
-    const jt = which === 1 ? good : bad;
-    const jf = which === 0 ? good : bad;
-    // with d == 0 even jt = jf = 0 is out of range (target == flen)
-    const insn = { code: pick(JCOND, r >>> 16), jt, jf, k };
-    return check(replaceAt(base, p, insn), 'jump-out-of-range', p, ['jt', 'jf', 'both'][which]!);
-  });
+export function jumpOutOfRangeOf(base: SockFilter[], r: Words): InvalidCase {
+  const flen = base.length;
+  const d = nat31(r()) % Math.min(flen, 256); // d = flen - p - 1 in 0..255
+  const which = natOf(r(), 2);
+  const rr = r();
+  const k = r();
+  const p = flen - 1 - d;
+  const bad = d + ((rr & 0xff) % (256 - d)); // >= d: out of range
+  const good = d === 0 ? 0 : ((rr >>> 8) & 0xff) % d;
+  const jt = which === 1 ? good : bad;
+  const jf = which === 0 ? good : bad;
+  // with d == 0 even jt = jf = 0 is out of range (target == flen)
+  const insn = { code: pick(JCOND, rr >>> 16), jt, jf, k };
+  return check(replaceAt(base, p, insn), 'jump-out-of-range', p, ['jt', 'jf', 'both'][which]!);
+}
 
 /** ABS k in the ancillary window but not one of the 16 SKF_AD values (net/core/filter.c:1128). */
 export const BAD_ANC_K: readonly number[] = Object.freeze(
   [1, 2, 3, 5, 0x3d, 0x3e, 0x3f, 0x40, 0x44, 0x80, 0x100, 0x800, 0xffc, 0xfff].map((x) => (0xfffff000 + x) >>> 0),
 );
 
-const ancillaryInvalid = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), fc.nat(2), fc.nat(0xfff)).map(([base, p0, size, x]) => {
-    const p = at(base, p0);
-    let k = (0xfffff000 + x) >>> 0;
-    if (ANCILLARY_K.includes(k)) k = pick(BAD_ANC_K, x);
-    return check(replaceAt(base, p, { code: [0x20, 0x28, 0x30][size]!, jt: 0, jf: 0, k }), 'ancillary-k-invalid', p, 'window');
-  });
+export function ancillaryInvalidOf(base: SockFilter[], r: Words): InvalidCase {
+  const p = at(base, nat31(r()));
+  const size = natOf(r(), 2);
+  const x = natOf(r(), 0xfff);
+  let k = (0xfffff000 + x) >>> 0;
+  if (ANCILLARY_K.includes(k)) k = pick(BAD_ANC_K, x);
+  return check(replaceAt(base, p, { code: [0x20, 0x28, 0x30][size]!, jt: 0, jf: 0, k }), 'ancillary-k-invalid', p, 'window');
+}
+
+const HARMLESS_CODES = ALLOWED_CODES.filter((x) => x !== 0x05 && x !== 0x06 && x !== 0x16 && !isCondJump(x));
 
 /** Non-jump, non-RET instructions that pass their own checks anywhere (for the last pc). */
 function harmless(c: number, k: number): SockFilter {
-  const code = pick(
-    ALLOWED_CODES.filter((x) => x !== 0x05 && x !== 0x06 && x !== 0x16 && !isCondJump(x)),
-    c,
-  );
+  const code = pick(HARMLESS_CODES, c);
   switch (code) {
     case 0x34:
     case 0x94:
@@ -210,12 +237,11 @@ function harmless(c: number, k: number): SockFilter {
 }
 
 /** The last instruction is not RET K / RET A (net/core/filter.c:1134): replaced or appended. */
-const lastNotRet = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), U32, fc.boolean()).map(([base, c, k, append]) => {
-    const insn = harmless(c, k);
-    if (append) return check([...base, insn], 'last-not-ret', base.length, 'append');
-    return check(replaceAt(base, base.length - 1, insn), 'last-not-ret', base.length - 1, 'replace');
-  });
+export function lastNotRetOf(base: SockFilter[], r: Words): InvalidCase {
+  const insn = harmless(nat31(r()), r());
+  if (boolOf(r())) return check([...base, insn], 'last-not-ret', base.length, 'append');
+  return check(replaceAt(base, base.length - 1, insn), 'last-not-ret', base.length - 1, 'replace');
+}
 
 // net/core/filter.c:921 check_load_and_stores: the state at each pc (after memvalid &= masks[pc]).
 /** memvalid as check_load_and_stores sees it at each pc of a checker-valid program. */
@@ -241,37 +267,41 @@ function memvalidAt(prog: readonly SockFilter[]): Uint16Array {
 }
 
 /** A load of a cell not written on some path (net/core/filter.c:944). */
-const readBeforeWrite = (): fc.Arbitrary<InvalidCase> =>
-  fc.tuple(baseProgram(), fc.nat(), fc.nat(2), fc.nat(15), U32, fc.boolean()).map(([base, p0, kind, k0, c, ldx]) => {
-    const code = ldx ? 0x61 : 0x60;
-    if (kind === 0 && base.length >= 2) {
-      // replace at a pc where some cell is invalid; pc 0 always qualifies (memvalid starts 0)
-      const mv = memvalidAt(base);
-      const cands: number[] = [];
-      for (let pc = 0; pc < base.length - 1; pc++) if (mv[pc] !== 0xffff) cands.push(pc);
-      const p = pick(cands, p0);
-      let k = k0;
-      while ((mv[p]! & (1 << k)) !== 0) k = (k + 1) & 15;
-      return check(replaceAt(base, p, { code, jt: 0, jf: 0, k }), 'mem-read-before-write', p, 'replace');
-    }
-    if (kind === 1) {
-      // diamond: the store is on the true branch only: jeq #c,0,1; st M[k]; ld M[k]
-      const gadget: SockFilter[] = [
-        { code: 0x15, jt: 0, jf: 1, k: c },
-        { code: (c & 1) === 0 ? 0x02 : 0x03, jt: 0, jf: 0, k: k0 },
-        { code, jt: 0, jf: 0, k: k0 },
-      ];
-      return check([...gadget, ...base], 'mem-read-before-write', 2, 'diamond');
-    }
-    // RET does not reset memvalid: jeq #c,1,0; st M[k]; ret; ld M[k]   (kernel-spec Appendix B.8)
+export function readBeforeWriteOf(base: SockFilter[], r: Words): InvalidCase {
+  const p0 = nat31(r());
+  const kind = natOf(r(), 2);
+  const k0 = natOf(r(), 15);
+  const c = r();
+  const ldx = boolOf(r());
+  const code = ldx ? 0x61 : 0x60;
+  if (kind === 0 && base.length >= 2) {
+    // replace at a pc where some cell is invalid; pc 0 always qualifies (memvalid starts 0)
+    const mv = memvalidAt(base);
+    const cands: number[] = [];
+    for (let pc = 0; pc < base.length - 1; pc++) if (mv[pc] !== 0xffff) cands.push(pc);
+    const p = pick(cands, p0);
+    let k = k0;
+    while ((mv[p]! & (1 << k)) !== 0) k = (k + 1) & 15;
+    return check(replaceAt(base, p, { code, jt: 0, jf: 0, k }), 'mem-read-before-write', p, 'replace');
+  }
+  if (kind === 1) {
+    // diamond: the store is on the true branch only: jeq #c,0,1; st M[k]; ld M[k]
     const gadget: SockFilter[] = [
-      { code: 0x15, jt: 1, jf: 0, k: c },
-      { code: 0x02, jt: 0, jf: 0, k: k0 },
-      { code: 0x06, jt: 0, jf: 0, k: 0 },
+      { code: 0x15, jt: 0, jf: 1, k: c },
+      { code: (c & 1) === 0 ? 0x02 : 0x03, jt: 0, jf: 0, k: k0 },
       { code, jt: 0, jf: 0, k: k0 },
     ];
-    return check([...gadget, ...base], 'mem-read-before-write', 3, 'after-ret');
-  });
+    return check([...gadget, ...base], 'mem-read-before-write', 2, 'diamond');
+  }
+  // RET does not reset memvalid: jeq #c,1,0; st M[k]; ret; ld M[k]   (kernel-spec Appendix B.8)
+  const gadget: SockFilter[] = [
+    { code: 0x15, jt: 1, jf: 0, k: c },
+    { code: 0x02, jt: 0, jf: 0, k: k0 },
+    { code: 0x06, jt: 0, jf: 0, k: 0 },
+    { code, jt: 0, jf: 0, k: k0 },
+  ];
+  return check([...gadget, ...base], 'mem-read-before-write', 3, 'after-ret');
+}
 
 // --- migration failures -------------------------------------------------------------------------
 
@@ -303,85 +333,108 @@ function heavyFill(target: number, seeds: readonly number[], cfg: KernelConfig):
   return out;
 }
 
+/** 1..4 filler seeds (fc.nat each) from the words. */
+function seedsOf(r: Words): number[] {
+  const n = 1 + natOf(r(), 3);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(nat31(r()));
+  return out;
+}
+
 /**
  * bpf_convert_filter -EINVAL (net/core/filter.c:710): a JA whose eBPF displacement exceeds 32767
  * (divergence A3), or any jump sitting at eBPF index >= 32768 (A4: the first fixed-point
  * iteration reads addrs[target] == 0). Exact boundaries come from limitProgram.
  */
-export const jumpOffsetOverflow = (cfg: KernelConfig = X86_64): fc.Arbitrary<InvalidCase> =>
-  fc
-    .tuple(fc.nat(3), fc.nat(300), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.nat(), fc.nat(JCOND.length - 1), fc.nat(2))
-    .map(([kind, margin, seeds, seed, jc, shape]) => {
-      let prog: SockFilter[];
-      let how: string;
-      if (kind === 0) {
-        prog = limitProgram('ja-offset', margin % 40, seed, cfg);
-        how = 'ja-offset-boundary';
-      } else if (kind === 1) {
-        prog = limitProgram('jump-position', margin % 40, seed, cfg);
-        how = 'jump-position-boundary';
-      } else if (kind === 2) {
-        // A3 with mixed fillers: ja over >= 32768 + margin eBPF insns
-        const fill = heavyFill(32768 + margin, seeds, cfg);
-        prog = [{ code: 0x05, jt: 0, jf: 0, k: fill.length }, ...fill, { code: 0x16, jt: 0, jf: 0, k: 0 }];
-        how = 'ja-over-fill';
-      } else {
-        // A4 with a conditional jump after a fill reaching eBPF index >= 32768 + margin
-        const fill = heavyFill(32768 + margin, seeds, cfg);
-        const jt = shape === 0 ? 1 : 0;
-        const jf = shape === 1 ? 0 : 1;
-        prog = [...fill, { code: JCOND[jc]!, jt, jf, k: pick(BOUNDARY_U32, seed) }, { code: 0x06, jt: 0, jf: 0, k: 1 }, { code: 0x06, jt: 0, jf: 0, k: 0 }];
-        how = 'jcond-after-fill';
-      }
-      return { prog, targets: 'jump-offset-overflow', stage: 'convert', pc: jumpOverflowPc(prog, cfg), how } satisfies InvalidCase;
-    });
+export function jumpOffsetOverflowOf(r: Words, cfg: KernelConfig = X86_64): InvalidCase {
+  const kind = natOf(r(), 3);
+  const margin = natOf(r(), 300);
+  const seed = nat31(r());
+  const jc = natOf(r(), JCOND.length - 1);
+  const shape = natOf(r(), 2);
+  const seeds = seedsOf(r);
+  let prog: SockFilter[];
+  let how: string;
+  if (kind === 0) {
+    prog = limitProgram('ja-offset', margin % 40, seed, cfg);
+    how = 'ja-offset-boundary';
+  } else if (kind === 1) {
+    prog = limitProgram('jump-position', margin % 40, seed, cfg);
+    how = 'jump-position-boundary';
+  } else if (kind === 2) {
+    // A3 with mixed fillers: ja over >= 32768 + margin eBPF insns
+    const fill = heavyFill(32768 + margin, seeds, cfg);
+    prog = [{ code: 0x05, jt: 0, jf: 0, k: fill.length }, ...fill, { code: 0x16, jt: 0, jf: 0, k: 0 }];
+    how = 'ja-over-fill';
+  } else {
+    // A4 with a conditional jump after a fill reaching eBPF index >= 32768 + margin
+    const fill = heavyFill(32768 + margin, seeds, cfg);
+    const jt = shape === 0 ? 1 : 0;
+    const jf = shape === 1 ? 0 : 1;
+    prog = [...fill, { code: JCOND[jc]!, jt, jf, k: pick(BOUNDARY_U32, seed) }, { code: 0x06, jt: 0, jf: 0, k: 1 }, { code: 0x06, jt: 0, jf: 0, k: 0 }];
+    how = 'jcond-after-fill';
+  }
+  return { prog, targets: 'jump-offset-overflow', stage: 'convert', pc: jumpOverflowPc(prog, cfg), how };
+}
 
 /**
  * __sk_filter_charge -ENOMEM (net/core/filter.c:1232): a checker-valid program that converts (no
  * jump at eBPF index >= 32768, no far JA) but whose migrated length exceeds what optmem_max allows
- * a fresh socket: heavy fillers, then a valid short program.
+ * a fresh socket: heavy fillers, then a valid short program (`tail`).
  */
-export const optmemOverflow = (cfg: KernelConfig = X86_64): fc.Arbitrary<InvalidCase> =>
-  fc
-    .tuple(fc.oneof(fc.nat(64), fc.nat(26000)), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), shortProgram())
-    .map(([extra, seeds, tail]) => {
-      const tailLen = tail.reduce((n, i) => n + ebpfLen(i, cfg), 0);
-      const fill = heavyFill(optmemFitMax(cfg) + 1 - 7 - tailLen + extra, seeds, cfg);
-      const prog = [...fill, ...tail];
-      return { prog, targets: 'optmem-exceeded', stage: 'charge', pc: null, how: extra <= 64 ? 'near-limit' : 'far' } satisfies InvalidCase;
-    });
+export function optmemOverflowOf(tail: SockFilter[], r: Words, cfg: KernelConfig = X86_64): InvalidCase {
+  const w = r();
+  const extra = (w & 1) === 0 ? (w >>> 1) % 65 : (w >>> 1) % 26001;
+  const seeds = seedsOf(r);
+  const tailLen = tail.reduce((n, i) => n + ebpfLen(i, cfg), 0);
+  const fill = heavyFill(optmemFitMax(cfg) + 1 - 7 - tailLen + extra, seeds, cfg);
+  const prog = [...fill, ...tail];
+  return { prog, targets: 'optmem-exceeded', stage: 'charge', pc: null, how: extra <= 64 ? 'near-limit' : 'far' };
+}
+
+/** The builder of one rule: the base program (a checker-valid one, ignored by some rules) and the words. */
+export function invalidOf(rule: InvalidRule, base: SockFilter[], r: Words, cfg: KernelConfig = X86_64): InvalidCase {
+  switch (rule) {
+    case 'len-zero':
+      return lenZeroOf();
+    case 'len-too-long':
+      return lenTooLongOf(base, r);
+    case 'code-not-allowed':
+      return codeNotAllowedOf(base, r);
+    case 'div-by-zero-k':
+      return divByZeroOf(base, r);
+    case 'shift-k-too-large':
+      return shiftTooLargeOf(base, r);
+    case 'mem-index-out-of-range':
+      return memIndexOf(base, r);
+    case 'ja-out-of-range':
+      return jaOutOfRangeOf(base, r);
+    case 'jump-out-of-range':
+      return jumpOutOfRangeOf(base, r);
+    case 'ancillary-k-invalid':
+      return ancillaryInvalidOf(base, r);
+    case 'last-not-ret':
+      return lastNotRetOf(base, r);
+    case 'mem-read-before-write':
+      return readBeforeWriteOf(base, r);
+    case 'jump-offset-overflow':
+      return jumpOffsetOverflowOf(r, cfg);
+    case 'optmem-exceeded':
+      return optmemOverflowOf(base, r, cfg);
+  }
+}
+
+/** The words a rule's builder reads at most. */
+export const INVALID_WORDS = 12;
 
 /** The arbitrary aimed at one rule. */
 export function invalidFor(rule: InvalidRule, cfg: KernelConfig = X86_64): fc.Arbitrary<InvalidCase> {
-  switch (rule) {
-    case 'len-zero':
-      return lenZero();
-    case 'len-too-long':
-      return lenTooLong();
-    case 'code-not-allowed':
-      return codeNotAllowed();
-    case 'div-by-zero-k':
-      return divByZero();
-    case 'shift-k-too-large':
-      return shiftTooLarge();
-    case 'mem-index-out-of-range':
-      return memIndex();
-    case 'ja-out-of-range':
-      return jaOutOfRange();
-    case 'jump-out-of-range':
-      return jumpOutOfRange();
-    case 'ancillary-k-invalid':
-      return ancillaryInvalid();
-    case 'last-not-ret':
-      return lastNotRet();
-    case 'mem-read-before-write':
-      return readBeforeWrite();
-    case 'jump-offset-overflow':
-      return jumpOffsetOverflow(cfg);
-    case 'optmem-exceeded':
-      return optmemOverflow(cfg);
-  }
+  const base = rule === 'optmem-exceeded' ? shortProgram() : baseProgram();
+  return fc.tuple(base, fc.array(U32, { minLength: INVALID_WORDS, maxLength: INVALID_WORDS })).map(([b, ws]) => invalidOf(rule, b, wordsOf(ws), cfg));
 }
+
+/** The weight of a rule among the invalid cases (the big programs 1/8 as often as the others). */
+export const invalidWeight = (r: InvalidRule): number => (r === 'jump-offset-overflow' || r === 'optmem-exceeded' || r === 'len-too-long' ? 1 : 8);
 
 export interface InvalidProgramOptions {
   /**
@@ -397,11 +450,6 @@ export function invalidProgram(opts: InvalidProgramOptions = {}): fc.Arbitrary<I
   const rules = opts.rules ?? INVALID_RULES;
   if (rules.length === 0) throw new RangeError('invalidProgram: no rules');
   const cfg = opts.config ?? X86_64;
-  return fc.oneof(
-    ...rules.map((r) => ({
-      arbitrary: invalidFor(r, cfg),
-      weight: r === 'jump-offset-overflow' || r === 'optmem-exceeded' || r === 'len-too-long' ? 1 : 8,
-    })),
-  );
+  return fc.oneof(...rules.map((r) => ({ arbitrary: invalidFor(r, cfg), weight: invalidWeight(r) })));
 }
 

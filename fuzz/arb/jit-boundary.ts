@@ -13,9 +13,11 @@ import fc from 'fast-check';
 import type { KernelConfig } from '../../model/config.js';
 import { X86_64 } from '../../model/config.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
-import { bpfConvertFilter } from '../../model/migrate/convert.js';
 import { DEFAULT_JIT_FACTS, type X86JitFacts } from '../../model/jit/facts.js';
 import { bpfIntJitCompile } from '../../model/jit/x86.js';
+import { ClassicColumns } from '../../engine/cbpf/program.js';
+import { EngineConverter } from '../../engine/migrate/convert.js';
+import { EngineJit } from '../../engine/jit/x86.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import { ancillaryK, SKF_AD_PROTOCOL, SKF_AD_VLAN_TPID, SKF_AD_PKTTYPE, SKF_AD_CPU, SKF_AD_MARK, SKF_AD_VLAN_TAG_PRESENT } from '../../model/uapi.js';
 
@@ -298,11 +300,27 @@ function largestCoprimeBelow(n: number, max: number): number {
   return 1;
 }
 
+// The layouts below come from the engines, which equal the model (engine/migrate/convert.ts ==
+// model/migrate/convert.ts bpfConvertFilter, engine/jit/x86.ts == model/jit/x86.ts
+// bpfIntJitCompile: test/engine/attach.test.ts, test/engine/jit.test.ts): each program is laid out
+// several times while it is shaped, and the model's allocations would cost milliseconds per program.
+const layoutCols = new ClassicColumns();
+const converters = new WeakMap<KernelConfig, EngineConverter>();
+const layoutJit = new EngineJit();
+
+/** The program converted (the engine's converter, holding the result), or null when it does not convert. */
+function converted(prog: readonly SockFilter[], config: KernelConfig): EngineConverter | null {
+  let conv = converters.get(config);
+  if (conv === undefined) converters.set(config, (conv = new EngineConverter(config)));
+  // a copy: the program is reshaped in place between calls, and the columns keep the last array
+  return conv.bpfConvertFilter(layoutCols.load(prog.slice())) === null ? conv : null;
+}
+
 /** Whether the model's JIT compiles the program (the converter's failures count as accepted here). */
 function jitAccepts(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): boolean {
-  const c = bpfConvertFilter(prog, config);
-  if (!('ok' in c)) return true;
-  return bpfIntJitCompile({ insns: c.insns, stackDepth: c.stackDepth, wasClassic: true }, facts).jited;
+  const conv = converted(prog, config);
+  if (conv === null) return true;
+  return layoutJit.compile(conv.out, conv.stackDepth, true, facts).jited;
 }
 
 /** One aim: retarget the (jump % jumps)-th jump's taken (or not-taken) branch at `dist` native bytes. */
@@ -316,17 +334,16 @@ export interface Aim {
  * Native start of each classic instruction and the native end of each eBPF instruction, by the
  * model's layout (the JIT's last pass), or null when the program does not convert.
  */
-function layout(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): { map: Int32Array; addrs: Int32Array } | null {
-  const c = bpfConvertFilter(prog, config);
-  if (!('ok' in c)) return null;
-  const r = bpfIntJitCompile({ insns: c.insns, stackDepth: c.stackDepth, wasClassic: true }, facts);
+function layout(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): { map: Int32Array; addrs: Int32Array; exits: number[] } | null {
+  const conv = converted(prog, config);
+  if (conv === null) return null;
   // the last complete pass
-  const last = [...r.passes].reverse().find((p) => p.proglen > 0);
-  if (last === undefined) return null;
-  const addrs = new Int32Array(c.insns.length + 1);
-  addrs[0] = last.prologue;
-  for (let i = 0; i < c.insns.length; i++) addrs[i + 1] = addrs[i]! + last.lengths[i]!;
-  return { map: c.map, addrs };
+  layoutJit.compile(conv.out, conv.stackDepth, true, facts, true);
+  const addrs = layoutJit.lastLayout();
+  if (addrs === null) return null;
+  const exits: number[] = [];
+  for (let i = 0; i < conv.out.len; i++) if (conv.out.code[i] === 0x95) exits.push(i);
+  return { map: conv.map(), addrs, exits };
 }
 
 /** Retarget one jump of `prog` (in place) so that its native displacement is closest to aim.dist. */
@@ -402,14 +419,9 @@ function resize(f: SockFilter, grow: boolean): SockFilter | null {
 export function applyExitAim(prog: SockFilter[], aim: ExitAim, config: KernelConfig = X86_64, facts: X86JitFacts = DEFAULT_JIT_FACTS): void {
   let ret: number | null = null;
   for (let round = 0; round < 4; round++) {
-    const c = bpfConvertFilter(prog, config);
-    if (!('ok' in c)) return;
     const l = layout(prog, config, facts);
     if (l === null) return;
-    const exits: number[] = [];
-    c.insns.forEach((insn, i) => {
-      if (insn.code === 0x95) exits.push(i);
-    });
+    const exits = l.exits;
     if (exits.length < 2) return;
     const first = exits[0]!;
     // classic RETs whose exit comes after the first eBPF exit

@@ -34,9 +34,26 @@ export interface Packet {
 // --- byte writers ---------------------------------------------------------------------------
 
 class Bytes {
-  readonly a: number[] = [];
+  /** the bytes written so far are a[0..length) */
+  a: Uint8Array;
+  private n = 0;
+  constructor(capacity = 128) {
+    this.a = new Uint8Array(capacity);
+  }
+  /** Start over (the buffer is kept). */
+  reset(): this {
+    this.n = 0;
+    return this;
+  }
+  private room(k: number): void {
+    if (this.n + k <= this.a.length) return;
+    const b = new Uint8Array(Math.max(2 * this.a.length, this.n + k));
+    b.set(this.a.subarray(0, this.n));
+    this.a = b;
+  }
   u8(v: number): this {
-    this.a.push(v & 0xff);
+    this.room(1);
+    this.a[this.n++] = v & 0xff;
     return this;
   }
   be16(v: number): this {
@@ -51,12 +68,13 @@ class Bytes {
   le32(v: number): this {
     return this.le16(v).le16(v >>> 16);
   }
-  bytes(b: ArrayLike<number>): this {
-    for (let i = 0; i < b.length; i++) this.a.push(b[i]! & 0xff);
+  bytes(b: ArrayLike<number>, count = b.length): this {
+    this.room(count);
+    for (let i = 0; i < count; i++) this.a[this.n++] = b[i]! & 0xff;
     return this;
   }
   get length(): number {
-    return this.a.length;
+    return this.n;
   }
   setBe16(at: number, v: number): void {
     this.a[at] = (v >>> 8) & 0xff;
@@ -66,10 +84,18 @@ class Bytes {
     this.a[at] = v & 0xff;
     this.a[at + 1] = (v >>> 8) & 0xff;
   }
+  /** A copy of the bytes written. */
+  out(): Uint8Array {
+    return this.a.slice(0, this.n);
+  }
 }
 
+// Scratch writers reused from packet to packet (the builders are not re-entrant).
+const PACKET = new Bytes(256);
+const OPTIONS = new Bytes(64);
+
 /** RFC 1071 Internet checksum of a[from..to). */
-export function inetChecksum(a: readonly number[], from: number, to: number): number {
+export function inetChecksum(a: ArrayLike<number>, from: number, to: number): number {
   let sum = 0;
   for (let i = from; i < to; i += 2) sum += (a[i]! << 8) | (i + 1 < to ? a[i + 1]! : 0);
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
@@ -106,7 +132,7 @@ const PORTS: readonly number[] = [80, 443, 53, 22, 0, 0xffff, 12345];
 
 function tcp(b: Bytes, d: Draw, payload: Uint8Array): void {
   b.be16(pick(PORTS, d.next())).be16(pick(PORTS, d.next())).be32(d.next()).be32(d.next());
-  const opts = new Bytes();
+  const opts = OPTIONS.reset();
   const n = d.below(5);
   for (let i = 0; i < n; i++) {
     switch (d.below(5)) {
@@ -129,7 +155,7 @@ function tcp(b: Bytes, d: Draw, payload: Uint8Array): void {
   while (opts.length % 4 !== 0) opts.u8(0); // EOL padding
   const doff = d.below(8) === 0 ? d.below(16) : 5 + opts.length / 4; // sometimes a lying doff
   b.u8(doff << 4).u8(pick([0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x29, 0xff], d.next()));
-  b.be16(d.next()).be16(0).be16(0).bytes(opts.a).bytes(payload);
+  b.be16(d.next()).be16(0).be16(0).bytes(opts.a, opts.length).bytes(payload);
 }
 
 function udp(b: Bytes, d: Draw, payload: Uint8Array): void {
@@ -170,13 +196,13 @@ function ipv4(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
   b.be32(pick(IPV4, d.next())).be32(pick(IPV4, d.next()));
   if (optWords > 0) {
     layers.push('ipopts');
-    const o = new Bytes();
+    const o = OPTIONS.reset();
     if (d.below(2) === 0) {
       o.u8(7).u8(Math.min(39, optWords * 4 - 1)).u8(4); // record route
       while (o.length < optWords * 4 - 1) o.u8(0);
     }
     while (o.length < optWords * 4) o.u8(o.length === optWords * 4 - 1 ? 0 : 1); // NOPs then EOL
-    b.bytes(o.a.slice(0, optWords * 4));
+    b.bytes(o.a, optWords * 4);
   }
   if (badIhl) layers.push('bad-ihl');
   if (fragKind === 2 || fragKind === 3) layers.push(fragKind === 2 ? 'frag-first' : 'frag-later');
@@ -191,7 +217,17 @@ function ipv4(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
 function ipv6(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
   layers.push('ipv6');
   const start = b.length;
-  const v6addr = (): number[] => (d.below(2) === 0 ? [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 + d.below(254)] : [0x20, 0x01, 0x0d, 0xb8, ...Array.from({ length: 12 }, () => d.below(256))]);
+  // fe80::x or 2001:db8:: with 12 drawn bytes
+  const v6addr = (): void => {
+    if (d.below(2) === 0) {
+      b.u8(0xfe).u8(0x80);
+      for (let i = 0; i < 13; i++) b.u8(0);
+      b.u8(1 + d.below(254));
+    } else {
+      b.u8(0x20).u8(0x01).u8(0x0d).u8(0xb8);
+      for (let i = 0; i < 12; i++) b.u8(d.below(256));
+    }
+  };
   const exts: number[] = [];
   const nExt = d.below(3) === 0 ? 1 + d.below(3) : 0;
   const order = [0, 60, 43, 44, 60]; // hop-by-hop first, as RFC 8200 orders them
@@ -199,7 +235,8 @@ function ipv6(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
   const proto = pick([6, 17, 58, 6, 17, 59], d.next());
   const first = exts.length > 0 ? exts[0]! : proto;
   b.be32(0x60000000 | (d.next() & 0x0fffffff)).be16(0).u8(first).u8(pick([64, 255, 1], d.next()));
-  b.bytes(v6addr()).bytes(v6addr());
+  v6addr();
+  v6addr();
   let fragLater = false;
   for (let i = 0; i < exts.length; i++) {
     const nh = i + 1 < exts.length ? exts[i + 1]! : proto;
@@ -210,7 +247,8 @@ function ipv6(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
       b.u8(nh).u8(0).be16((off << 3) | d.below(2)).be32(d.next());
       layers.push(off === 0 ? 'ip6-frag-first' : 'ip6-frag-later');
     } else if (t === 43) {
-      b.u8(nh).u8(2).u8(d.below(2) === 0 ? 0 : 4).u8(d.below(3)).be32(0).bytes(v6addr()); // routing, one address
+      b.u8(nh).u8(2).u8(d.below(2) === 0 ? 0 : 4).u8(d.below(3)).be32(0); // routing, one address
+      v6addr();
       layers.push('ip6-routing');
     } else {
       const len8 = d.below(2);
@@ -239,8 +277,8 @@ function arp(b: Bytes, d: Draw, layers: string[]): void {
  * (bits 9-10: 1 opens a nested attribute whose children follow, 2 closes one), malformation (bits
  * 11-13: 6 nla_len < 4, 7 nla_len past the end), NLA_F_NESTED / NLA_F_NET_BYTEORDER (bits 14-15).
  */
-export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, famLen: number, type: number): { bytes: number[]; layers: string[] } {
-  const b = new Bytes();
+export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, famLen: number, type: number): { bytes: Uint8Array; layers: string[] } {
+  const b = PACKET.reset();
   b.le32(0).le16(type).le16(0x0001).le32(1).le32(0); // nlmsg_len fixed below, NLM_F_REQUEST
   for (let i = 0; i < famLen; i++) b.u8(payload[i % Math.max(1, payload.length)] ?? 0);
   const open: number[] = [];
@@ -275,7 +313,7 @@ export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, fa
     b.setLe16(s, b.length - s);
   }
   layers.push(nested ? 'nlattr-nested' : 'nlattr');
-  const a = b.a;
+  const a = b.out();
   const len = a.length;
   a[0] = len & 0xff;
   a[1] = (len >>> 8) & 0xff;
@@ -289,7 +327,7 @@ export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, fa
 /** Build the packet of `kind` from drawn integers and payload bytes (pure). */
 export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Uint8Array): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number } {
   const d = new Draw(xs);
-  const b = new Bytes();
+  const b = PACKET.reset();
   const layers: string[] = [];
   const eth = (type: number, vlan: boolean): void => {
     layers.push('eth');
@@ -308,7 +346,7 @@ export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Ui
     case 'raw':
       layers.push('raw');
       b.bytes(payload);
-      return { bytes: Uint8Array.from(b.a), layers, preset: (xs[0] ?? 0) % 2 === 0 ? 'af_unix' : 'ethernet', networkOffset: 0 };
+      return { bytes: b.out(), layers, preset: (xs[0] ?? 0) % 2 === 0 ? 'af_unix' : 'ethernet', networkOffset: 0 };
     case 'eth-ipv4':
       eth(0x0800, false);
       ipv4(b, d, payload, layers);
@@ -331,17 +369,17 @@ export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Ui
     }
     case 'ipv4':
       ipv4(b, d, payload, layers);
-      return { bytes: Uint8Array.from(b.a), layers, preset: 'af_unix', networkOffset: 0 };
+      return { bytes: b.out(), layers, preset: 'af_unix', networkOffset: 0 };
     case 'ipv6':
       ipv6(b, d, payload, layers);
-      return { bytes: Uint8Array.from(b.a), layers, preset: 'af_unix', networkOffset: 0 };
+      return { bytes: b.out(), layers, preset: 'af_unix', networkOffset: 0 };
     case 'netlink': {
       const attrs = xs.slice(1);
       const nl = netlinkMessage(attrs, payload, pick([0, 4, 16], xs[0] ?? 0), pick([16, 0x10, 0x12, 0x1e, 2], d.next()));
-      return { bytes: Uint8Array.from(nl.bytes), layers: nl.layers, preset: 'af_unix', networkOffset: 0 };
+      return { bytes: nl.bytes, layers: nl.layers, preset: 'af_unix', networkOffset: 0 };
     }
   }
-  return { bytes: Uint8Array.from(b.a), layers, preset: 'ethernet', networkOffset: 14 };
+  return { bytes: b.out(), layers, preset: 'ethernet', networkOffset: 14 };
 }
 
 // --- lengths and frags ----------------------------------------------------------------------
@@ -372,7 +410,7 @@ export type PacketDraw = readonly [kind: number, xs: readonly number[], payload:
 const U32 = fc.integer({ min: 0, max: 0xffffffff });
 
 /** The bytes of `words` (each u32 big-endian), less the last `trim` (0..3) bytes. */
-export function wordBytes(words: readonly number[], trim = 0): Uint8Array {
+export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
   const out = new Uint8Array(Math.max(0, 4 * words.length - trim));
   for (let i = 0; i < out.length; i++) out[i] = (words[i >>> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
   return out;
@@ -410,7 +448,9 @@ export function packetFromDraw(draw: PacketDraw, opts: PacketOptions = {}): Pack
   if ((rs & 1) === 1) {
     const len = Math.max(0, pick(lengths, rs >>> 1));
     if (len !== bytes.length) layers.push(len < bytes.length ? 'trunc' : 'pad');
-    bytes = resize(bytes, len, rs);
+    // the padding's filler from the kind draw's high byte (so that the resize choice can move to
+    // another index of `lengths` for the same length, as the genome's shrinking does)
+    bytes = resize(bytes, len, ki >>> 8);
   }
   let headlen = bytes.length;
   if ((fs & 15) < fragWeight && bytes.length > 0) {
@@ -434,33 +474,52 @@ const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x1
  * o = k + X for typical X (0, 14, 20, 24, 34, 40); MSH: size 1. Capped at 70000.
  */
 export function interestingLengths(prog: Program): number[] {
-  // Collected into one array, then sorted and deduplicated in place (no Set, no per-load arrays).
-  const out: number[] = [];
-  const add = (o: number, size: number): void => {
-    for (let l = o + size - 1; l <= o + size + 1; l++) if (l >= 0 && l <= 70000) out.push(l);
-  };
+  // Collected into one reused typed array (at most 3 lengths per load, 18 per LD IND), sorted
+  // there (a typed array sorts numerically, in place), then deduplicated into the result.
+  let out = scratch;
+  let n = 0;
   for (let i = 0; i < prog.length; i++) {
     const insn = prog[i]!;
     const c = insn.code;
+    let o0 = -1;
+    let o1 = -1;
+    let size = 0;
     if (c === 0x20 || c === 0x28 || c === 0x30 || c === 0xb1) {
       const k = insn.k >>> 0;
       const sk = k | 0;
       if (c !== 0xb1 && ANCILLARY_K_SET.has(k)) continue;
-      const size = c === 0xb1 ? 1 : SIZE(c);
-      if (sk >= 0) add(sk, size);
-      else if (sk >= SKF_NET_OFF) (add(sk - SKF_NET_OFF, size), add(sk - SKF_NET_OFF + 14, size));
-      else if (sk >= SKF_LL_OFF) add(sk - SKF_LL_OFF, size);
+      size = c === 0xb1 ? 1 : SIZE(c);
+      if (sk >= 0) o0 = sk;
+      else if (sk >= SKF_NET_OFF) (o0 = sk - SKF_NET_OFF, o1 = sk - SKF_NET_OFF + 14);
+      else if (sk >= SKF_LL_OFF) o0 = sk - SKF_LL_OFF;
+      else continue;
     } else if (c === 0x40 || c === 0x48 || c === 0x50) {
       const sk = insn.k | 0;
-      if (sk >= 0) for (let j = 0; j < IND_X.length; j++) add(sk + IND_X[j]!, SIZE(c));
-    }
+      if (sk < 0) continue;
+      size = SIZE(c);
+      if (n + 18 > out.length) out = grow(out, n + 18);
+      for (let j = 0; j < IND_X.length; j++)
+        for (let l = sk + IND_X[j]! + size - 1; l <= sk + IND_X[j]! + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
+      continue;
+    } else continue;
+    if (n + 6 > out.length) out = grow(out, n + 6);
+    for (let l = o0 + size - 1; l <= o0 + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
+    if (o1 >= 0) for (let l = o1 + size - 1; l <= o1 + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
   }
-  out.sort((a, b) => a - b);
-  let n = 0;
-  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i]!;
-  out.length = n;
-  return out;
+  scratch = out;
+  const sorted = out.subarray(0, n).sort();
+  const res: number[] = [];
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) res.push(sorted[i]!);
+  return res;
 }
+
+/** interestingLengths' collection buffer, reused from call to call. */
+let scratch: Int32Array = new Int32Array(256);
+const grow = (a: Int32Array, n: number): Int32Array => {
+  const b = new Int32Array(Math.max(n, 2 * a.length));
+  b.set(a);
+  return b;
+};
 
 const ANCILLARY_K_SET: ReadonlySet<number> = new Set(ANCILLARY_K);
 /** the typical X values of an LD IND */

@@ -132,8 +132,16 @@ function jumpOff(r4: number, wide: number, range: number, cap: number): number {
  * (pc < flen - 1: the last instruction is placed by the caller).
  */
 export function insnFromGene(g: Gene, pc: number, flen: number): MInsn {
-  const a = g % 0x100000000;
-  const hi = Math.floor(g / 0x100000000);
+  return insnFromWords(g % 0x100000000, Math.floor(g / 0x100000000), pc, flen);
+}
+
+/**
+ * insnFromGene of the gene hi * 2^32 + a (a: u32, hi: its 21 high bits). With `jw` (a genome's jump
+ * word, fuzz/genome.ts) the wide jump choices come from it (JA: jw; jt, jf: its bytes 0 and 1)
+ * instead of from a, so that a jump's target can be moved without touching its k.
+ */
+export function insnFromWords(a: number, hi: number, pc: number, flen: number, jw?: number): MInsn {
+  hi &= 0x1fffff;
   const code = OP_TABLE[(hi & 127) % OP_TABLE.length]!;
   const sel = (hi >>> 7) & 31;
   const r1 = (hi >>> 12) & 15;
@@ -177,13 +185,14 @@ export function insnFromGene(g: Gene, pc: number, flen: number): MInsn {
     case 0x61:
       return { code, jt: gjt, jf: gjf, k: memK(a) };
     case 0x05: // JA: k < flen - pc - 1
-      return { code, jt: gjt, jf: gjf, k: jumpOff(r1, a, range, 0x7fffffff) };
+      return { code, jt: gjt, jf: gjf, k: jumpOff(r1, jw ?? a, range, 0x7fffffff) };
     case 0x06: // RET K in the middle of a program
       return { code, jt: gjt, jf: gjf, k: sel & 1 ? pick(RET_K, a) : biasedU32(sel >>> 1, a) };
     default:
       if (isCondJump(code)) {
         const k = (code & 0x08) === 0 ? biasedU32(sel, a) : gk;
-        return { code, jt: jumpOff(r1, (a >>> 8) & 0xff, range, 256), jf: jumpOff(r2, (a >>> 16) & 0xff, range, 256), k };
+        const w = jw === undefined ? a >>> 8 : jw;
+        return { code, jt: jumpOff(r1, w & 0xff, range, 256), jf: jumpOff(r2, (w >>> 8) & 0xff, range, 256), k };
       }
       // ALU X ops, NEG, LEN, TAX, TXA, RET A: nothing to choose but the ignored fields.
       return { code, jt: gjt, jf: gjf, k: gk };
@@ -245,6 +254,19 @@ export function buildProgram(body: readonly Gene[], ret: readonly [number, numbe
   const prog: MInsn[] = new Array(flen);
   for (let pc = 0; pc < body.length; pc++) prog[pc] = insnFromGene(body[pc]!, pc, flen);
   prog[flen - 1] = finalRet(ret[0], ret[1]);
+  repairMemory(prog);
+  return prog;
+}
+
+/**
+ * buildProgram from a genome's words (fuzz/genome.ts): `n` instructions as (k, high bits, jump)
+ * word triples from `words[from]` on, then the final RET of (retSel, retK).
+ */
+export function buildProgramWords(words: ArrayLike<number>, from: number, n: number, retSel: number, retK: number): SockFilter[] {
+  const flen = n + 1;
+  const prog: MInsn[] = new Array(flen);
+  for (let pc = 0, o = from; pc < n; pc++, o += 3) prog[pc] = insnFromWords(words[o]! >>> 0, words[o + 1]! >>> 0, pc, flen, words[o + 2]! >>> 0);
+  prog[flen - 1] = finalRet(retSel, retK);
   repairMemory(prog);
   return prog;
 }

@@ -5,7 +5,7 @@
 // always satisfy assertSkb.
 import fc from 'fast-check';
 import type { Env, NetDevice, SkBuff, SkBuffFields } from '../../model/skb.js';
-import { PRESETS } from '../../model/skb.js';
+import { ARPHRD_ETHER, ethTypeTransPktType, ethTypeTransProtocol, PRESETS } from '../../model/skb.js';
 import { BOUNDARY_U32, pick } from './constants.js';
 import type { Packet } from './packet.js';
 import { packet, wordBytes } from './packet.js';
@@ -16,6 +16,7 @@ const HATYPE: readonly number[] = [1, 772, 776, 803, 824, 0xfffe, 0xffff, 0];
 const PROTOCOLS: readonly number[] = [0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x0003, 0x0004, 0x0001, 0, 0xffff];
 const TCI: readonly number[] = [0x0064, 0x1064, 0x1000, 0x0fff, 0xefff, 0xffff, 0x0001, 0xe064, 0];
 const VLAN_PROTO: readonly number[] = [0x8100, 0x88a8, 0x9100, 0];
+const VLAN_PROTO_TAGS: readonly number[] = VLAN_PROTO.slice(0, 3);
 const U16_EDGES: readonly number[] = [0, 1, 2, 7, 8, 0x7fff, 0x8000, 0xffff];
 
 const U32N = fc.noBias(fc.integer({ min: 0, max: 0xffffffff }));
@@ -39,9 +40,9 @@ export function vlanOf(x: number): Pick<SkBuff, 'vlanTci' | 'vlanProto' | 'vlanP
       return { vlanTci: 0, vlanProto: 0, vlanPresent: false }; // untagged
     case 3:
     case 4:
-      return { vlanTci: pick(TCI, t), vlanProto: pick(VLAN_PROTO.slice(0, 3), p), vlanPresent: true }; // hw-accel tag
+      return { vlanTci: pick(TCI, t), vlanProto: pick(VLAN_PROTO_TAGS, p), vlanPresent: true }; // hw-accel tag
     case 5:
-      return { vlanTci: t, vlanProto: pick(VLAN_PROTO.slice(0, 3), p), vlanPresent: true };
+      return { vlanTci: t, vlanProto: pick(VLAN_PROTO_TAGS, p), vlanPresent: true };
     case 6:
       return { vlanTci: 0, vlanProto: 0, vlanPresent: true }; // odd: present with proto|tci == 0
     default:
@@ -119,10 +120,70 @@ export function skbOf(
   return headers === null ? base : { ...base, ...headers };
 }
 
-/** Combine a packet and an skb draw (pure). Half the draws move the headers off the preset's. */
-export function skbCaseOf(p: Packet, [a, b, c, d, e, h, extra]: SkbDraw): SkbCase {
+/**
+ * Combine a packet and an skb draw (pure), composed from the parts: the packet's preset
+ * (model/skb.ts), skbFieldsOf's overrides, headersOf's placement. skbCaseOf builds the same skb.
+ */
+export function skbCaseOfParts(p: Packet, [a, b, c, d, e, h, extra]: SkbDraw): SkbCase {
   const headers = (h & 0x80000000) !== 0 ? headersOf(h, extra, p.bytes.length, p.networkOffset) : null;
   return { packet: p, skb: skbOf(p, skbFieldsOf(a, b, c, d, e), headers), env: envOf(e >>> 13, h ^ d) };
+}
+
+const NO_HEADROOM = new Uint8Array(0);
+
+/**
+ * Combine a packet and an skb draw (pure). Half the draws move the headers off the preset's. The
+ * skb of skbCaseOfParts, built as one record (the campaigns build one per input).
+ */
+export function skbCaseOf(p: Packet, draw: SkbDraw): SkbCase {
+  const [a, b, c, d, e, h, extra] = draw;
+  const data = p.bytes;
+  const eth = p.preset === 'ethernet';
+  // the preset (afUnixSkb / ethernetSkb)
+  let macHeader: number | null = eth ? 0 : null;
+  let networkHeader = eth ? 14 : 0;
+  let headroom: Uint8Array = NO_HEADROOM;
+  let dev: NetDevice | null;
+  let pktType: number;
+  let protocol: number;
+  // skbFieldsOf: dev, pkt_type and protocol drawn, or the preset's
+  if ((a & 3) !== 0) {
+    dev = netDeviceOf(c, d);
+    pktType = (a >>> 2) & 7;
+    protocol = ((a >>> 5) & 31) < 20 ? pick(PROTOCOLS, a >>> 10) : (a >>> 10) & 0xffff;
+  } else {
+    dev = eth ? { ifindex: 2, type: ARPHRD_ETHER } : null;
+    pktType = eth ? ethTypeTransPktType(data) : 0;
+    protocol = eth ? ethTypeTransProtocol(data) : 0;
+  }
+  const v = vlanOf(b);
+  const sel = e & 31;
+  const mark = sel % 3 === 0 ? 0 : sel % 3 === 1 ? pick(BOUNDARY_U32, d) : d >>> 0;
+  const hash = sel % 4 === 0 ? 0 : Math.imul(c, 0x9e3779b1) >>> 0;
+  const queueMapping = sel % 2 === 0 ? pick(U16_EDGES, e >>> 5) : (e >>> 8) & 0xffff;
+  if ((h & 0x80000000) !== 0) {
+    const hd = headersOf(h, extra, data.length, p.networkOffset);
+    macHeader = hd.macHeader;
+    networkHeader = hd.networkHeader;
+    headroom = hd.headroom;
+  }
+  const skb: SkBuff = {
+    data,
+    headlen: p.headlen,
+    headroom,
+    macHeader,
+    networkHeader,
+    protocol,
+    pktType,
+    dev,
+    mark,
+    queueMapping,
+    hash,
+    vlanTci: v.vlanTci,
+    vlanProto: v.vlanProto,
+    vlanPresent: v.vlanPresent,
+  };
+  return { packet: p, skb, env: envOf(e >>> 13, h ^ d) };
 }
 
 /** skb case for a given packet arbitrary. */

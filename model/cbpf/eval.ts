@@ -235,7 +235,8 @@ export function compileClassic(prog: Program): ClassicProgram {
   return { len, code, ops, jt, jf, k };
 }
 
-function decodeOp(code: number, k: number): Op {
+// 3.14 sk_chk_filter: the BPF_S_* operation of one instruction (ancillary loads resolved, invalid ones marked)
+export function decodeOp(code: number, k: number): Op {
   const op = CODE_OPS.get(code) ?? Op.INVALID;
   switch (op) {
     case Op.LD_W_ABS:
@@ -421,11 +422,14 @@ export class ClassicVm {
         case Op.LDX_IMM: X = K; continue;
         case Op.LD_MEM: A = mem[K]!; continue;
         case Op.LDX_MEM: X = mem[K]!; continue;
-        case Op.TAX: // 3.14:300 X = A (KernelConfig.classicTax 'a-from-x': a hypothetical interpreter doing A = X)
+        case Op.TAX: // 3.14:300 X = A (KernelConfig.classicTax 'a-from-x': gVisor's pkg/bpf does A = X, variant impl-gvisor-tax-txa-swapped)
           if (this.config.classicTax === 'a-from-x') A = X;
           else X = A;
           continue;
-        case Op.TXA: A = X; continue;
+        case Op.TXA: // 3.14:303 A = X (KernelConfig.classicTxa 'x-from-a': gVisor's pkg/bpf does X = A, variant impl-gvisor-tax-txa-swapped)
+          if (this.config.classicTxa === 'x-from-a') X = A;
+          else A = X;
+          continue;
         case Op.RET_K: ret = K; break run; // 3.14:306
         case Op.RET_A: ret = A; break run;
         case Op.ST: mem[K] = A; continue;

@@ -64,6 +64,7 @@ import {
 } from '../ebpf/insn.js';
 import { reject, type Rejection } from '../verdict.js';
 import type { X86JitFacts } from './facts.js';
+import { bpfJitBlindConstants, blindingRandom, type BlindingRandom } from './blind.js';
 import {
   AUX_REG,
   BPF_MAX_INSN_SIZE,
@@ -96,13 +97,19 @@ export const MAX_PASSES = 20;
 /** :3643 (6.6.80:2752) PADDING_PASSES: from this pass on, shrinking jumps are padded */
 export const PADDING_PASSES = MAX_PASSES - 5;
 
-/** What the JIT is given: the (migrated) eBPF program and the two bpf_prog facts its lengths read. */
+/** What the JIT is given: the (migrated) eBPF program and the bpf_prog facts its passes read. */
 export interface JitProgram {
   readonly insns: readonly BpfInsn[];
   /** bpf_prog->aux->stack_depth (for a migrated program: 4 * (max k of ST/STX) + 4, or 0) */
   readonly stackDepth: number;
   /** bpf_prog_was_classic(): no eBPF-only prologue nop, and the BHB barrier applies */
   readonly wasClassic: boolean;
+  /** fp->jit_requested (default true): without it bpf_int_jit_compile returns the program untouched */
+  readonly jitRequested?: boolean;
+  /** fp->blinding_requested (default false): compile a constant-blinded clone (model/jit/blind.ts) */
+  readonly blindingRequested?: boolean;
+  /** the get_random_u32() draws of the blinding (default: model/jit/blind.ts blindingRandom()) */
+  readonly rnd?: BlindingRandom;
 }
 
 /** Why a JIT run failed: do_jit's error (with its pr_err text), or the loop never settling. */
@@ -122,7 +129,11 @@ export type JitFailure =
   /** :3762 (6.6.80:2852) the emitting pass's total differs from the previous pass's */
   | 'proglen-mismatch'
   /** :3740 (6.6.80:2830) MAX_PASSES sizing passes without two equal totals */
-  | 'not-converged';
+  | 'not-converged'
+  /** :3664 (6.6.80:2771) fp->jit_requested is false: the program is returned unJITed */
+  | 'not-requested'
+  /** :3672 (6.6.80:2779) bpf_jit_blind_constants failed (-ERANGE: a jump pushed out of range): the original program, unJITed */
+  | 'blinding-failed';
 
 /** The kernel line of each failure. */
 export const JIT_FAILURE_AT: Readonly<Record<JitFailure, string>> = {
@@ -134,6 +145,8 @@ export const JIT_FAILURE_AT: Readonly<Record<JitFailure, string>> = {
   'call-imm-zero': 'arch/x86/net/bpf_jit_comp.c:2417',
   'proglen-mismatch': 'arch/x86/net/bpf_jit_comp.c:3763',
   'not-converged': 'arch/x86/net/bpf_jit_comp.c:3740',
+  'not-requested': 'arch/x86/net/bpf_jit_comp.c:3664',
+  'blinding-failed': 'arch/x86/net/bpf_jit_comp.c:3672',
 };
 
 /** One run of do_jit. */
@@ -161,6 +174,10 @@ export type JitResult =
       /** prog->jited_len = proglen - cfi_get_offset() */
       readonly jitedLen: number;
       readonly passes: readonly JitPass[];
+      /** the constant-blinded clone the passes ran on, which replaces the program (null: not blinded) */
+      readonly blinded: readonly BpfInsn[] | null;
+      /** for each insn of `blinded`, the index of the insn of the program it came from */
+      readonly blindedFrom: Int32Array | null;
     }
   | {
       readonly jited: false;
@@ -172,6 +189,10 @@ export type JitResult =
       /** the eBPF insn (0-based) do_jit failed at, or null */
       readonly insn: number | null;
       readonly passes: readonly JitPass[];
+      /** the blinded clone the passes ran on (released: the original program stays), or null */
+      readonly blinded: readonly BpfInsn[] | null;
+      /** for each insn of `blinded`, the index of the insn of the program it came from */
+      readonly blindedFrom: Int32Array | null;
     };
 
 // The do_jit state that lives across passes (struct jit_context, :310 (6.6.80:284)): cleanup_addr.
@@ -490,12 +511,21 @@ export function cfiGetOffset(facts: X86JitFacts): number {
 
 // arch/x86/net/bpf_jit_comp.c:3645 bpf_int_jit_compile (6.6.80:2754)
 /**
- * The JIT's passes over a program that needs no constant blinding (bpf_jit_harden 0, or a blinded
- * program already), with every allocation succeeding. `jited: false` is the kernel's fallback to the
- * interpreter (`prog = orig_prog`), which bpf_prog_select_runtime turns into -ENOTSUPP when the JIT is
- * required (jitRejection).
+ * The JIT's passes over a program, with every allocation succeeding: nothing when the JIT was not
+ * requested; with fp->blinding_requested, over the constant-blinded clone (bpf_jit_blind_constants,
+ * model/jit/blind.ts), which replaces the program when the JIT succeeds and is released when it
+ * fails. `jited: false` is the kernel's fallback to the interpreter (`prog = orig_prog`), which
+ * bpf_prog_select_runtime turns into -ENOTSUPP when the JIT is required (jitRejection).
  */
-export function bpfIntJitCompile(prog: JitProgram, facts: X86JitFacts): JitResult {
+export function bpfIntJitCompile(orig: JitProgram, facts: X86JitFacts): JitResult {
+  // :3664 if (!prog->jit_requested) return orig_prog;
+  if (orig.jitRequested === false) return { jited: false, reason: 'not-requested', message: null, pass: 0, insn: null, passes: [], blinded: null, blindedFrom: null };
+  // :3667 tmp = bpf_jit_blind_constants(prog); an error falls back to the interpreter (:3672)
+  const tmp = bpfJitBlindConstants(orig.insns, orig.blindingRequested === true, orig.rnd ?? blindingRandom());
+  if (!('insns' in tmp)) return { jited: false, reason: 'blinding-failed', message: null, pass: 0, insn: null, passes: [], blinded: null, blindedFrom: null };
+  const blinded = tmp.insns !== orig.insns ? tmp.insns : null;
+  const blindedFrom = blinded === null ? null : tmp.from;
+  const prog: JitProgram = blinded === null ? orig : { ...orig, insns: blinded };
   const len = prog.insns.length;
   const addrs = new Int32Array(len + 1);
   // :3726 a rough first estimate: 64 bytes per insn
@@ -516,20 +546,20 @@ export function bpfIntJitCompile(prog: JitProgram, facts: X86JitFacts): JitResul
     passes.push({ pass, padding, emitting: image, prologue: run.prologue, lengths: run.lengths, proglen: run.proglen });
     if (run.error !== null) {
       // :3744 proglen <= 0: out_image, fall back to the interpreter
-      return { jited: false, reason: run.error.reason, message: run.error.message, pass, insn: run.error.insn, passes };
+      return { jited: false, reason: run.error.reason, message: run.error.message, pass, insn: run.error.insn, passes, blinded, blindedFrom };
     }
     proglen = run.proglen;
     if (image) {
       if (proglen !== oldproglen) {
-        return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes };
+        return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes, blinded, blindedFrom };
       }
-      return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes };
+      return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes, blinded, blindedFrom };
     }
     // :3769 the total did not change: allocate the image (bpf_jit_binary_pack_alloc; -ENOMEM not modelled)
     if (proglen === oldproglen) image = true;
     oldproglen = proglen;
   }
-  return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes };
+  return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes, blinded, blindedFrom };
 }
 
 /**
@@ -539,6 +569,8 @@ export function bpfIntJitCompile(prog: JitProgram, facts: X86JitFacts): JitResul
  */
 export function jitRejection(r: JitResult, pcOf: ((insn: number) => number | null) | null = null): Rejection | null {
   if (r.jited) return null;
-  const pc = r.insn === null || pcOf === null ? null : pcOf(r.insn);
+  // an insn of the blinded clone is reported at the insn of the program it came from
+  const insn = r.insn === null ? null : r.blindedFrom === null ? r.insn : r.blindedFrom[r.insn]!;
+  const pc = insn === null || pcOf === null ? null : pcOf(insn);
   return reject(-ENOTSUPP, 'runtime', `jit-${r.reason}`, pc, JIT_FAILURE_AT[r.reason]);
 }

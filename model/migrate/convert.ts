@@ -75,8 +75,8 @@ import { convertBpfExtensions } from './extensions.js';
 import { convertBpfLdAbs } from './ldabs.js';
 import { bpfInterpreterStackSize } from '../ebpf/interp.js';
 import { bpfProgSize } from './charge.js';
-import type { X86JitFacts } from '../jit/facts.js';
 import { bpfIntJitCompile, jitRejection, type JitResult } from '../jit/x86.js';
+import { bpfJitBlindConstants, bpfJitBlindingEnabled } from '../jit/blind.js';
 
 export interface ConvertResult {
   readonly ok: true;
@@ -376,61 +376,125 @@ export function bpfConvertFilter(prog: Program, config: KernelConfig): ConvertRe
   return { ok: true, insns: second.insns!, stackDepth: second.stackDepth, seenLdAbs: second.seenLdAbs, map, passes: second.passes };
 }
 
-/** The x86-64 JIT's outcome for a converted program, and the classic pc of an eBPF insn (for its rejection). */
-export interface X86Jit {
-  readonly result: JitResult;
-  readonly pcOf: (insn: number) => number | null;
+/** struct bpf_prog as bpf_prog_select_runtime gets it from bpf_migrate_filter: the fields it reads. */
+export interface BpfProg {
+  /** fp->insnsi[0 .. fp->len): the migrated eBPF program */
+  readonly insns: readonly BpfInsn[];
+  /** fp->aux->stack_depth */
+  readonly stackDepth: number;
+  /** fp->jit_requested, set when the program was allocated (ebpf_jit_enabled()) */
+  readonly jitRequested: boolean;
+  /** fp->blinding_requested, set when the program was allocated (model/jit/blind.ts bpfJitBlindingEnabled) */
+  readonly blindingRequested: boolean;
 }
 
-// arch/x86/net/bpf_jit_comp.c:3645 bpf_int_jit_compile, as bpf_prog_select_runtime calls it for a migrated program
-/** The JIT's passes over the migrated program (model/jit/x86.ts), under the record's JIT facts. */
-export function x86Jit(prog: Program, converted: ConvertResult, facts: X86JitFacts): X86Jit {
-  const result = bpfIntJitCompile({ insns: converted.insns, stackDepth: converted.stackDepth, wasClassic: true }, facts);
-  const pcOf = (e: number): number | null => {
+/** What the architecture's bpf_int_jit_compile made of a program. */
+export interface ArchJit {
+  /** fp->jited */
+  readonly jited: boolean;
+  /** the constant-blinded clone that replaced the program (jited only), or null */
+  readonly blinded: readonly BpfInsn[] | null;
+  /** the x86-64 JIT's passes (model/jit/x86.ts), or null where the record does not model its acceptance */
+  readonly jit: JitResult | null;
+}
+
+/** fp->blinding_requested for a program allocated under `config` (bpf_prog_alloc_no_stats, kernel/bpf/core.c:119). */
+export const blindingRequested = (config: KernelConfig): boolean =>
+  bpfJitBlindingEnabled({ jitRequested: config.jitRequested, bpfJitHarden: config.bpfJitHarden, bpfCapable: config.bpfCapable });
+
+/**
+ * Model helper (no kernel function of its own): the bpf_int_jit_compile of the record's architecture.
+ * On x86-64 with KernelConfig.x86Jit, the JIT's passes (arch/x86/net/bpf_jit_comp.c:3645
+ * bpf_int_jit_compile, model/jit/x86.ts), blinding included; elsewhere the JIT succeeds as
+ * KernelConfig.jitAvailable says, on the blinded clone when blinding is requested (every eBPF JIT
+ * starts with bpf_jit_blind_constants, and a clone it cannot make leaves the program unJITed).
+ */
+export function archIntJitCompile(fp: BpfProg, config: KernelConfig): ArchJit {
+  if (config.arch === 'x86_64' && config.x86Jit !== null && config.jitAvailable) {
+    const jit = bpfIntJitCompile({ insns: fp.insns, stackDepth: fp.stackDepth, wasClassic: true, jitRequested: fp.jitRequested, blindingRequested: fp.blindingRequested }, config.x86Jit);
+    return { jited: jit.jited, blinded: jit.jited ? jit.blinded : null, jit };
+  }
+  if (!fp.jitRequested || !config.jitAvailable) return { jited: false, blinded: null, jit: null };
+  const tmp = bpfJitBlindConstants(fp.insns, fp.blindingRequested);
+  if (!('insns' in tmp)) return { jited: false, blinded: null, jit: null };
+  return { jited: true, blinded: tmp.insns !== fp.insns ? tmp.insns : null, jit: null };
+}
+
+/** The runtime bpf_prog_select_runtime chose, and the program it returns. */
+export interface SelectedRuntime {
+  readonly ok: true;
+  /** fp->jited: native code (same semantics as the interpreter the model runs) */
+  readonly jited: boolean;
+  /** fp->len of the program returned: the blinded clone's length when the JIT compiled one */
+  readonly len: number;
+  readonly blinded: readonly BpfInsn[] | null;
+  readonly jit: JitResult | null;
+}
+
+// kernel/bpf/core.c:2373 bpf_prog_select_runtime
+/**
+ * jit_needed starts as the record says (C:2378: false in v6.6.0, fp->jit_requested in 6.6.y after
+ * 86bc9c742426) and CONFIG_BPF_JIT_ALWAYS_ON sets it (C:2383); bpf_prog_select_func picks the
+ * interpreter by stack depth (C:2387 -> C:2351, MigratedProgram.stackSize); then the architecture's
+ * bpf_int_jit_compile (archIntJitCompile) and a program that needed the JIT and did not get it is
+ * refused with -ENOTSUPP (C:2401-2403): with the x86-64 JIT modelled, with its reason and the classic
+ * pc (`pcOf` maps an eBPF insn to it). The JIT's program replaces fp: a blinded clone is what the
+ * socket is charged for.
+ */
+export function bpfProgSelectRuntime(fp: BpfProg, config: KernelConfig, pcOf: ((insn: number) => number | null) | null = null): SelectedRuntime | Rejection {
+  let jitNeeded = config.jitNeeded === 'jit-requested' ? fp.jitRequested : false;
+  if (config.jitAlwaysOn) jitNeeded = true;
+  const arch = archIntJitCompile(fp, config);
+  if (!arch.jited && jitNeeded) return (arch.jit !== null ? jitRejection(arch.jit, pcOf) : null) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2403');
+  return { ok: true, jited: arch.jited, len: (arch.blinded ?? fp.insns).length, blinded: arch.blinded, jit: arch.jit };
+}
+
+/** The classic pc an eBPF insn of a converted program came from (the converter's map), or null for the prologue. */
+export function classicPcOf(prog: Program, converted: ConvertResult): (insn: number) => number | null {
+  return (e: number): number | null => {
     for (let pc = 0; pc < prog.length; pc++) if (e >= converted.map[2 * pc]! && e < converted.map[2 * pc + 1]!) return pc;
     return null;
   };
-  return { result, pcOf };
 }
 
 /** The migrated program and how the kernel would run it. */
 export interface MigratedProgram {
   readonly ok: true;
   readonly converted: ConvertResult;
-  /** bpf_prog_size(new_len): what __sk_filter_charge later charges. */
+  /** fp->len after bpf_prog_select_runtime: converted.insns.length, or the blinded clone's length */
+  readonly len: number;
+  /** bpf_prog_size(len): what __sk_filter_charge later charges. */
   readonly progSize: number;
   /** The interpreter bucket's stack size (what runs when the JIT is off). */
   readonly stackSize: number;
   /** Whether bpf_int_jit_compile produced native code (the x86 JIT; same semantics). */
   readonly jited: boolean;
+  /** The constant-blinded clone the JIT compiled (bpf_jit_harden), or null. */
+  readonly blinded: readonly BpfInsn[] | null;
+  /** The x86-64 JIT's passes where the record models them, or null. */
+  readonly jit: JitResult | null;
 }
 
-// net/core/filter.c:1252 bpf_migrate_filter, then kernel/bpf/core.c:2363 bpf_prog_select_runtime
-/** bpf_migrate_filter: the two conversion calls, then bpf_prog_select_runtime. */
-export function bpfMigrateFilter(prog: Program, config: KernelConfig): MigratedProgram | Rejection {
+// net/core/filter.c:1252 bpf_migrate_filter
+/**
+ * The two conversion calls, then bpf_prog_select_runtime. `blinding` is fp->blinding_requested of the
+ * program being migrated (decided when it was allocated; by default under `config`). Allocation
+ * failures (-ENOMEM) are not modelled.
+ */
+export function bpfMigrateFilter(prog: Program, config: KernelConfig, blinding: boolean = blindingRequested(config)): MigratedProgram | Rejection {
   const converted = bpfConvertFilter(prog, config);
   if ('errno' in converted) return converted;
-  const jit = config.x86Jit !== null && config.arch === 'x86_64' && config.jitRequested && config.jitAvailable ? x86Jit(prog, converted, config.x86Jit) : null;
-  const jited = bpfProgSelectRuntime(config, jit);
-  // the JIT was needed and gave no image: the x86-64 JIT's reason when it is modelled
-  if (jited === null) return (jit !== null ? jitRejection(jit.result, jit.pcOf) : null) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2392');
-  return { ok: true, converted, progSize: bpfProgSize(converted.insns.length, config.bpfProgHeaderSize), stackSize: bpfInterpreterStackSize(converted.stackDepth), jited };
-}
-
-// kernel/bpf/core.c:2363 bpf_prog_select_runtime
-/**
- * Whether the migrated program runs JITed (true), on the interpreter (false), or is refused with
- * -ENOTSUPP (null). jit_needed starts as the record says (C:2368: false in v6.6.0, fp->jit_requested
- * in 6.6.y after 86bc9c742426) and CONFIG_BPF_JIT_ALWAYS_ON sets it (C:2373); bpf_int_jit_compile
- * JITs only a program whose JIT was requested (arch/x86/net/bpf_jit_comp.c: `if
- * (!prog->jit_requested) return orig_prog;`), and succeeds as KernelConfig.jitAvailable says and, on
- * x86-64 with KernelConfig.x86Jit, as the JIT's passes over this program end (`jit`, model/jit); a
- * program that needed the JIT and did not get it is refused (C:2391-2392). The interpreter, when it
- * runs, is interpreters[] by stack depth (bpf_prog_select_func, C:2341; MigratedProgram.stackSize).
- */
-export function bpfProgSelectRuntime(config: KernelConfig, jit: X86Jit | null = null): boolean | null {
-  const jitNeeded = (config.jitNeeded === 'jit-requested' && config.jitRequested) || config.jitAlwaysOn;
-  const jited = config.jitRequested && config.jitAvailable && (jit === null || jit.result.jited);
-  if (!jited && jitNeeded) return null;
-  return jited;
+  const fp: BpfProg = { insns: converted.insns, stackDepth: converted.stackDepth, jitRequested: config.jitRequested, blindingRequested: blinding };
+  const sel = bpfProgSelectRuntime(fp, config, classicPcOf(prog, converted));
+  if ('errno' in sel) return sel;
+  return {
+    ok: true,
+    converted,
+    len: sel.len,
+    progSize: bpfProgSize(sel.len, config.bpfProgHeaderSize),
+    stackSize: bpfInterpreterStackSize(converted.stackDepth),
+    jited: sel.jited,
+    blinded: sel.blinded,
+    jit: sel.jit,
+  };
 }

@@ -11,11 +11,12 @@
 // listener's file descriptor (NEW_LISTENER is recorded; -EBUSY for a second listener is modelled).
 // Citations: kernel/seccomp.c and the uapi/arch headers at the snapshot dda72fb05f8a, net/core/filter.c
 // at 79226fb0ba80 (the socket model's); model/seccomp/README.md says which tree each file comes from.
-import { bpfCheckBasicsOk, bpfCheckClassic } from '../cbpf/check.js';
+import { bpfCheckBasicsOk } from '../cbpf/check.js';
+import { bpfPrepareFilter } from '../attach.js';
 import type { Program, SockFilter } from '../cbpf/insn.js';
 import type { KernelConfig } from '../config.js';
 import { compileEbpf, type CompiledEbpf } from '../ebpf/interp.js';
-import { bpfMigrateFilter, type MigratedProgram } from '../migrate/convert.js';
+import type { MigratedProgram } from '../migrate/convert.js';
 import { BPF_MAXINSNS, EINVAL, ENOMEM } from '../uapi.js';
 import { reject, type Rejection } from '../verdict.js';
 import { type ActionCache, seccompCachePrepare } from './cache.js';
@@ -62,28 +63,9 @@ export interface SeccompTask {
 /** A task with no filter, no_new_privs set and no CAP_SYS_ADMIN (what the live oracle's child is). */
 export const NEW_TASK: SeccompTask = { noNewPrivs: true, capSysAdmin: false, filters: [] };
 
-// net/core/filter.c:1322 bpf_prepare_filter (with the seccomp trans; the socket path calls it with NULL, model/attach.ts)
-/**
- * bpf_check_classic, then `trans` on fp->insns, then bpf_migrate_filter of the rewritten program
- * (bpf_jit_compile, the classic JIT, is a no-op on x86-64 and arm64).
- */
-export function bpfPrepareFilter(
-  prog: Program,
-  trans: ((p: Program) => { prog: SockFilter[]; rejection: Rejection | null }) | null,
-  config: KernelConfig,
-): { readonly insns: SockFilter[]; readonly migrated: MigratedProgram } | Rejection {
-  const checked = bpfCheckClassic(prog, config); // :1330
-  if (checked !== null) return checked;
-  let insns: SockFilter[] = prog.slice();
-  if (trans !== null) {
-    const t = trans(prog); // :1340
-    if (t.rejection !== null) return t.rejection;
-    insns = t.prog;
-  }
-  const migrated = bpfMigrateFilter(insns, config); // :1356
-  if (!('ok' in migrated)) return migrated;
-  return { insns, migrated };
-}
+// bpf_prepare_filter (net/core/filter.c:1322) is model/attach.ts bpfPrepareFilter: the socket path calls it
+// with no trans, seccomp with seccomp_check_filter.
+export { bpfPrepareFilter };
 
 // net/core/filter.c:1416 bpf_prog_create_from_user
 /** bpf_check_basics_ok (:1424; `prog === null` is a NULL filter pointer), then bpf_prepare_filter with `trans`. */
@@ -127,8 +109,8 @@ export function seccompPrepareFilter(prog: Program | null, task: SeccompTask, co
  * -ENOMEM (:889). Then the LOG flag, filter->prev = the current filter, and the cache (:917).
  */
 export function seccompAttachFilter(flags: number, filter: SeccompFilter, task: SeccompTask, host: SeccompHost): SeccompTask | Rejection {
-  let totalInsns = filter.migrated.converted.insns.length; // :885
-  for (const walker of task.filters) totalInsns += walker.migrated.converted.insns.length + 4; // :887 4 instr penalty
+  let totalInsns = filter.migrated.len; // :885 filter->prog->len: the constant-blinded clone's length when the JIT compiled one
+  for (const walker of task.filters) totalInsns += walker.migrated.len + 4; // :887 4 instr penalty
   if (totalInsns > MAX_INSNS_PER_PATH) return reject(-ENOMEM, 'attach', 'path-too-long', null, 'kernel/seccomp.c:889');
   const prev = task.filters[0] ?? null;
   const cache = seccompCachePrepare(filter.prog, prev?.cache ?? null, host);

@@ -18,6 +18,20 @@ export interface KernelParams {
   readonly bpfJitHarden: number | null;
   /** CONFIG_BPF_JIT_ALWAYS_ON from /proc/config.gz (null: no config.gz) */
   readonly jitAlwaysOn: boolean | null;
+  /** bpf_capable() of this process (and of the oracles it starts): CAP_BPF (39) or CAP_SYS_ADMIN (21) in /proc/self/status CapEff (null: unreadable) */
+  readonly bpfCapable?: boolean | null;
+}
+
+/** CAP_BPF or CAP_SYS_ADMIN in this process's effective set, from /proc/self/status (null: unreadable). */
+export function readBpfCapable(): boolean | null {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m === null) return null;
+    const eff = BigInt(`0x${m[1]}`);
+    return (eff & (1n << 39n)) !== 0n || (eff & (1n << 21n)) !== 0n;
+  } catch {
+    return null;
+  }
 }
 
 const readNum = (path: string): number | null => {
@@ -48,6 +62,7 @@ export function readKernelParams(): KernelParams {
     bpfJitEnable: readNum('/proc/sys/net/core/bpf_jit_enable'),
     bpfJitHarden: readNum('/proc/sys/net/core/bpf_jit_harden'),
     jitAlwaysOn,
+    bpfCapable: readBpfCapable(),
   };
 }
 
@@ -61,7 +76,8 @@ export function releaseVersion(release: string): [number, number] {
  * The kernel record for this kernel (the `live` profile): v6.18's facts from 6.15 on (d4bac0288a2b
  * landed in 6.15), v6.6.0's before (a stable 6.6.y/6.12.y may or may not carry the 2025 backports;
  * the release string does not tell, so the live tests probe them), with what was read from it:
- * optmem_max, CONFIG_BPF_JIT_ALWAYS_ON (config.gz), bpf_jit_enable (jit_requested) and, when probed,
+ * optmem_max, CONFIG_BPF_JIT_ALWAYS_ON (config.gz), bpf_jit_enable (jit_requested), bpf_jit_harden and
+ * this process's bpf_capable() (constant blinding) and, when probed,
  * sizeof(struct bpf_prog), and the x86-64 JIT's facts (null when they were not probed: the JIT's
  * acceptance is then not modelled).
  */
@@ -78,6 +94,9 @@ export function liveConfig(p: KernelParams, bpfProgHeader?: number, x86Jit: X86J
     jitRequested: p.jitAlwaysOn === true || (p.bpfJitEnable === null ? base.jitRequested : p.bpfJitEnable !== 0),
     // the JIT's facts as probed from the running kernel (oracle/kernel/jitfacts.ts), else not modelled
     x86Jit: p.arch === 'x86_64' ? x86Jit : null,
+    // constant blinding: the sysctl now, and this process's capabilities (the oracles attach as it)
+    bpfJitHarden: p.bpfJitHarden ?? base.bpfJitHarden,
+    bpfCapable: p.bpfCapable ?? base.bpfCapable,
   };
 }
 

@@ -29,7 +29,7 @@ export async function probeBpfProgHeader(oracle: KernelOracle, config: KernelCon
   const ebpfLen = (p: Program): number => {
     const r = skAttachFilter(p, big);
     if (!('ok' in r)) throw new Error(`probe program rejected by the model: ${r.rule}`);
-    return r.migrated.converted.insns.length;
+    return r.migrated.len; // fp->len: the blinded clone's under bpf_jit_harden
   };
   // enough ldb [0] to get within 4096 - n1 single insns of the limit
   const target = Math.floor(optmemMax / 8);

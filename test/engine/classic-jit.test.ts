@@ -154,7 +154,7 @@ testProp(
 // each historical variant that changes the classic side it still equals ClassicVm (a compiled
 // backend that ignored the variant made `fuzz --variant reciprocal-divide --judges ...,compiled`
 // blame the compiled backend for the variant).
-for (const name of ['reciprocal-divide', 'impl-tax-as-a-equals-x', 'impl-libpcap-shift-x-ge-32', 'impl-bsd-ind-no-wrap', 'nlattr-no-len-guard'] as const) {
+for (const name of ['reciprocal-divide', 'impl-gvisor-tax-txa-swapped', 'impl-libpcap-shift-x-ge-32', 'impl-bsd-ind-no-wrap', 'nlattr-no-len-guard'] as const) {
   const config = variantConfig(X86_64, name);
   testProp(
     `compiled == ClassicVm under the variant ${name}`,
@@ -178,7 +178,7 @@ test('the variants change what the compiled classic program returns, as they cha
   // ld #7; div #1; ret a: reciprocal_value(1) is 0, so the pre-3.14 divide gives 0
   t.deepEqual(one([bpfStmt(0x00, 7), bpfStmt(0x34, 1), bpfStmt(0x16, 0)], 'reciprocal-divide'), [7, 0]);
   // ld #5; tax; txa; ret a
-  t.deepEqual(one([bpfStmt(0x00, 5), bpfStmt(0x07, 0), bpfStmt(0x87, 0), bpfStmt(0x16, 0)], 'impl-tax-as-a-equals-x'), [5, 0]);
+  t.deepEqual(one([bpfStmt(0x00, 5), bpfStmt(0x07, 0), bpfStmt(0x87, 0), bpfStmt(0x16, 0)], 'impl-gvisor-tax-txa-swapped'), [5, 0]);
   // ld #0x80000001; ldx #32; lsh x; ret a (Linux masks the count)
   t.deepEqual(one([bpfStmt(0x00, 0x80000001), bpfStmt(0x01, 32), bpfStmt(0x6c, 0), bpfStmt(0x16, 0)], 'impl-libpcap-shift-x-ge-32'), [0x80000001, 0]);
   // ldx #0xffffffff; ldb [x + 1]; ret #9 (Linux wraps the sum to 0)

@@ -14,7 +14,12 @@ import {
   netlinkMessage,
   packet,
   packetFor,
+  packetDraw,
+  packetFromDraw,
   skbCase,
+  skbCaseOf,
+  skbCaseOfParts,
+  skbDraw,
   skbFields,
 } from '../../fuzz/arb/index.js';
 
@@ -145,6 +150,16 @@ test('skbCase: every skb passes assertSkb and the odd corners are drawn', (t) =>
   t.true(skbs.some((s) => s.mark === 0xffffffff) && skbs.some((s) => s.queueMapping === 0xffff) && skbs.some((s) => s.hash !== 0));
   t.true(cases.some((c) => c.env.cpu !== 0));
   for (const f of fc.sample(skbFields(), { numRuns: 200, seed: 2 })) t.true(f.mark !== undefined && f.vlanPresent !== undefined);
+});
+
+test('skbCaseOf builds the skb the preset, skbFieldsOf and headersOf compose (skbCaseOfParts)', (t) => {
+  for (const [pd, sd] of fc.sample(fc.tuple(packetDraw(), skbDraw()), { numRuns: 3000, seed: 23 })) {
+    const p = packetFromDraw(pd);
+    const a = skbCaseOf(p, sd);
+    const b = skbCaseOfParts(p, sd);
+    t.deepEqual(a.skb, b.skb);
+    t.deepEqual(a.env, b.env);
+  }
 });
 
 test('fuzzCase: valid program, packetsPerProgram inputs, deterministic for a seed', (t) => {

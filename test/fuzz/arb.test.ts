@@ -10,7 +10,8 @@ import { bpfCheckBasicsOk, bpfCheckClassic } from '../../model/cbpf/check.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { X86_64 } from '../../model/config.js';
 import { bpfConvertFilter } from '../../model/migrate/convert.js';
-import { skFilterCharge } from '../../model/migrate/charge.js';
+import { __skFilterCharge } from '../../model/migrate/charge.js';
+import { NEW_SOCK, type SkFilter } from '../../model/attach.js';
 import {
   CHECK_TARGETS,
   INVALID_RULES,
@@ -334,7 +335,7 @@ for (const rule of INVALID_RULES) {
       } else {
         t.is(c.stage, 'charge');
         if ('errno' in conv) t.fail(`convert failed: ${JSON.stringify(conv)}`);
-        else t.is(skFilterCharge(conv.insns.length, X86_64.optmemMax)?.rule, 'optmem-exceeded');
+        else t.is(__skFilterCharge(NEW_SOCK, { prog: { migrated: { len: conv.insns.length } } } as unknown as SkFilter, X86_64), null, 'optmem-exceeded');
       }
     }
     t.log(rule, [...hows].join(', '));

@@ -4,7 +4,7 @@ import test from 'ava';
 import { X86_64 } from '../../model/config.js';
 import { afUnixSkb } from '../../model/skb.js';
 import { chunkSeed, replaySeedPath, runChunk, runWorker, workerChunks, type CampaignOptions } from '../../fuzz/campaign.js';
-import { CompiledEbpfJudge, KernelJudge } from '../../fuzz/judges.js';
+import { CompiledEbpfJudge, EngineClassicJudge, EngineKernelJudge, KernelJudge } from '../../fuzz/judges.js';
 import { Checker, newStats, mergeStats, type Stats } from '../../fuzz/properties.js';
 
 const base: CampaignOptions = {
@@ -119,4 +119,50 @@ test('another judge whose verdict differs from its spec judge is a finding (prop
   t.like(f, { property: 'judge', judge: 'compiled-ebpf' });
   t.regex(f!.message, /attach: compiled-ebpf -12 charge\/optmem-exceeded at pc null, kernel path accepted/);
   t.throws(() => new Checker(X86_64, [new KernelJudge(X86_64)]), { instanceOf: RangeError });
+});
+
+test('engine mode: a finding of the engines is re-judged by the spec; an engine that differs from the spec is itself a finding', (t) => {
+  const skb = afUnixSkb(new Uint8Array(0));
+  const env = { cpu: 0, randomSeed: 1 };
+  const ret7 = [{ code: 0x06, jt: 0, jf: 0, k: 7 }];
+  // the engines alone agree with the spec: nothing to report, whatever the sample
+  const clean = new Checker(X86_64, [], { engine: true, specCheck: 1 });
+  t.is(clean.checkValid(ret7, [{ skb, env }]), null);
+  t.is(clean.specChecked, 1);
+  // sabotage the engine's kernel path: the engines see classic 7 != kernel 8, the spec sees nothing
+  const bad = new Checker(X86_64, [], { engine: true, specCheck: 1 << 30 });
+  const engine = bad.kernel as EngineKernelJudge;
+  const real = engine.run.bind(engine);
+  engine.run = (s, e) => real(s, e) + 1;
+  const f = bad.checkValid(ret7, [{ skb, env }]);
+  t.like(f, { property: 'judge', judge: 'engine' });
+  t.regex(f!.message, /the engines found equivalence \(classic 7 != kernel 8.*\), the spec finds nothing/);
+  // a sabotage that finds nothing (both sides wrong alike) is caught on the cases the spec checks
+  const sampled = new Checker(X86_64, [], { engine: true, specCheck: 1 });
+  const ec = sampled.classic as EngineClassicJudge;
+  const ek = sampled.kernel as EngineKernelJudge;
+  const rc = ec.run.bind(ec);
+  const rk = ek.run.bind(ek);
+  ec.run = (s, e) => rc(s, e) + 1;
+  ek.run = (s, e) => rk(s, e) + 1;
+  const g = sampled.checkValid(ret7, [{ skb, env }]);
+  t.like(g, { property: 'judge', judge: 'engine' });
+  t.regex(g!.message, /the engines saw 'classic 8 .*', the spec 'classic 7 .*'/);
+});
+
+test('engine mode: the spec checks a content-determined share of the cases (so a sampled case replays sampled)', (t) => {
+  const checker = new Checker(X86_64, [], { engine: true, specCheck: 8 });
+  const stats = runWorker({ ...base, runs: 2048 }, 0, { progress: () => {}, shouldStop: () => false });
+  t.true(stats.programs > 0);
+  const skb = afUnixSkb(new Uint8Array(2));
+  let n = 0;
+  for (let k = 0; k < 800; k++) {
+    const before = checker.specChecked;
+    checker.checkValid([{ code: 0x06, jt: 0, jf: 0, k }], [{ skb, env: { cpu: 0, randomSeed: 1 } }]);
+    const first = checker.specChecked - before;
+    checker.checkValid([{ code: 0x06, jt: 0, jf: 0, k }], [{ skb, env: { cpu: 0, randomSeed: 1 } }]);
+    t.is(checker.specChecked - before, 2 * first, 'the same case is sampled again');
+    n += first;
+  }
+  t.true(n > 800 / 8 / 2 && n < (800 / 8) * 2, `${n} of 800 sampled at 1 in 8`);
 });

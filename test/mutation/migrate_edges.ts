@@ -3,7 +3,7 @@
 //   - __sk_filter_charge (net/core/filter.c:1226): `filter_size <= optmem_max && sk_omem_alloc +
 //     filter_size < optmem_max`, unsigned (int + u32), filter_size = bpf_prog_size(len) = 72 + 8 * len;
 //     exercised with sk_omem_alloc > 0 (replacing a filter), at both edges and with the u32 wrap;
-//   - bpf_prog_select_runtime (kernel/bpf/core.c:2363): with CONFIG_BPF_JIT_ALWAYS_ON and no JIT the
+//   - bpf_prog_select_runtime (kernel/bpf/core.c:2373): with CONFIG_BPF_JIT_ALWAYS_ON and no JIT the
 //     attach fails with -ENOTSUPP; without ALWAYS_ON the interpreter runs the same program;
 //   - bpf_convert_filter's s16 jump offsets (BPF_EMIT_JMP, net/core/filter.c:701-711): the limit
 //     programs of fuzz/arb/program.ts exactly at the edges (+32767 and the first iteration's -32768
@@ -12,7 +12,8 @@ import { bpfProgCreate, skAttachFilter, KernelRunner } from '../../model/attach.
 import { STRICT_ALIGN_64, X86_64, type KernelConfig } from '../../model/config.js';
 import { bpfConvertFilter } from '../../model/migrate/convert.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
-import { skFilterCharge } from '../../model/migrate/charge.js';
+import { __skFilterCharge, chargeRejection } from '../../model/migrate/charge.js';
+import { NEW_SOCK, type SkFilter } from '../../model/attach.js';
 import { ENOMEM, ENOTSUPP } from '../../model/uapi.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { ethernetSkb } from '../../model/skb.js';
@@ -21,6 +22,9 @@ import { Checker } from '../../fuzz/properties.js';
 
 type Fail = (msg: string) => never;
 
+/** __sk_filter_charge of a `len`-insn program on a socket holding `omem`, as __sk_attach_prog reports it: null (charged) or its -ENOMEM. */
+const skFilterCharge = (len: number, optmemMax: number, omem: number, header: number) =>
+  __skFilterCharge({ ...NEW_SOCK, omemAlloc: omem }, { prog: { migrated: { len } } } as unknown as SkFilter, { optmemMax, bpfProgHeaderSize: header }) === null ? chargeRejection() : null;
 const verdict = (r: ReturnType<typeof skFilterCharge>): string => (r === null ? 'ok' : `${r.errno} ${r.rule}`);
 
 /** The charge at its edges; returns the number of checks. */
@@ -57,8 +61,8 @@ export function chargeEdges(fail: Fail): number {
   ];
   const size = 72 + 8 * convertedLen(prog, X86_64);
   const room = 20480 - size; // the largest sk_omem_alloc that still fits is room - 1
-  const fits = skAttachFilter(prog, X86_64, room - 1);
-  const full = skAttachFilter(prog, X86_64, room);
+  const fits = skAttachFilter(prog, X86_64, { ...NEW_SOCK, omemAlloc: room - 1 });
+  const full = skAttachFilter(prog, X86_64, { ...NEW_SOCK, omemAlloc: room });
   if (!('ok' in fits)) fail(`skAttachFilter with sk_omem_alloc ${room - 1}: ${fits.rule}`);
   if ('ok' in full || full.errno !== -ENOMEM || full.rule !== 'optmem-exceeded') fail(`skAttachFilter with sk_omem_alloc ${room}: want -ENOMEM optmem-exceeded`);
   return n + 2;

@@ -23,7 +23,7 @@ test('the model: every citation resolves, and the main functions of the path are
     ['bpfConvertFilterCall', 'bpf_convert_filter', 'net/core/filter.c'],
     ['convertBpfExtensions', 'convert_bpf_extensions', 'net/core/filter.c'],
     ['convertBpfLdAbs', 'convert_bpf_ld_abs', 'net/core/filter.c'],
-    ['skFilterCharge', '__sk_filter_charge', 'net/core/filter.c'],
+    ['__skFilterCharge', '__sk_filter_charge', 'net/core/filter.c'],
     ['bpfInternalLoadPointerNegHelper', 'bpf_internal_load_pointer_neg_helper', 'kernel/bpf/core.c'],
     ['EbpfVm.bpfProgRunInsns', '___bpf_prog_run(regs, insn)', 'kernel/bpf/core.c'],
     ['ClassicVm.run', 'sk_run_filter', 'net/core/filter.c'],
@@ -76,9 +76,9 @@ test('citations: the declaration a citation heads, its names and lines', (t) => 
 });
 
 test('citations: the build refuses a file the model does not know, a function without a kernel name, a missing model file', (t) => {
-  const unknownFile = cite('// net/core/sock.c:12 sk_alloc\nexport function skAlloc(): void {}\n');
+  const unknownFile = cite('// net/core/dev.c:12 sk_alloc\nexport function skAlloc(): void {}\n');
   t.is(unknownFile.errors.length, 1);
-  t.regex(unknownFile.errors[0]!.message, /net\/core\/sock\.c:12: a kernel file the model does not know/);
+  t.regex(unknownFile.errors[0]!.message, /net\/core\/dev\.c:12: a kernel file the model does not know/);
   const noName = cite('// net/core/filter.c:595 the prologue\nfunction prologue(): void {}\n');
   t.is(noName.errors.length, 1);
   t.regex(noName.errors[0]!.message, /heads prologue but names no kernel function/);
@@ -124,7 +124,7 @@ test('kernel references: files, abbreviations, links at the cited commit', (t) =
   t.is(resolveKernelFile('3.14')?.tree, '3.14');
   t.is(resolveKernelFile('disasm.c')?.path, 'kernel/bpf/disasm.c');
   t.is(resolveKernelFile('filter.h'), null, 'ambiguous: include/linux or include/uapi/linux');
-  t.is(resolveKernelFile('net/core/sock.c'), null);
+  t.is(resolveKernelFile('net/core/dev.c'), null);
   t.is(resolveKernelFile('__proto__'), null);
   const r = kernelRef('net/core/filter.c:1117');
   t.is(r.url, `https://github.com/eclipse-oniro-mirrors/kernel_linux_6.6/blob/${TREE_COMMIT}/net/core/filter.c#L1117`);

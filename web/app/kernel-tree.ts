@@ -21,6 +21,7 @@ export interface KernelFile {
  */
 export const KERNEL_FILES: readonly KernelFile[] = [
   { path: 'net/core/filter.c', tree: '6.6.y' },
+  { path: 'net/core/sock.c', tree: '6.6.y' },
   { path: 'kernel/bpf/core.c', tree: '6.6.y' },
   { path: 'kernel/bpf/disasm.c', tree: '6.6.y' },
   { path: 'net/core/flow_dissector.c', tree: '6.6.y' },

@@ -291,7 +291,7 @@ function renderVerdicts(d: Derived): void {
           'div',
           { id: 'runtime', class: 'runtime' },
           h('div', null, `conversion: ${a.prog.length} classic → ${a.migration?.insns.length ?? '?'} eBPF instructions in ${rt.passes} passes, stack depth ${rt.stackDepth} bytes `, refLink('bpfConvertFilter')),
-          h('div', null, `charge: bpf_prog_size = ${rt.progSize} bytes against optmem_max ${rt.optmemMax} `, refLink('skFilterCharge')),
+          h('div', null, `charge: bpf_prog_size = ${rt.progSize} bytes against optmem_max ${rt.optmemMax} `, refLink('__skFilterCharge')),
           h('div', null, `runtime: ${jitNote}; interpreter bucket ${rt.interpreter} `, refLink('bpfMigrateFilter')),
         )
       : null,

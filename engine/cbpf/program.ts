@@ -1,0 +1,89 @@
+// The classic program as the engines take it: columns (model/cbpf/eval.ts ClassicProgram) in
+// buffers that are reused from case to case, so a campaign allocates nothing per program.
+import { decodeOp, type ClassicProgram } from '../../model/cbpf/eval.js';
+import { assertInsn, type Program } from '../../model/cbpf/insn.js';
+import { BPF_MAXINSNS } from '../../model/uapi.js';
+
+/** A ClassicProgram whose columns live in reusable buffers (len says how much of them is the program). */
+export class ClassicColumns implements ClassicProgram {
+  len = 0;
+  code: Uint16Array;
+  ops: Uint8Array;
+  jt: Uint8Array;
+  jf: Uint8Array;
+  k: Uint32Array;
+
+  constructor(capacity = 64) {
+    this.code = new Uint16Array(capacity);
+    this.ops = new Uint8Array(capacity);
+    this.jt = new Uint8Array(capacity);
+    this.jf = new Uint8Array(capacity);
+    this.k = new Uint32Array(capacity);
+  }
+
+  /** Make room for `n` instructions (the columns grow, never shrink). */
+  reserve(n: number): void {
+    if (n <= this.code.length) return;
+    const cap = Math.max(n, 2 * this.code.length);
+    this.code = new Uint16Array(cap);
+    this.ops = new Uint8Array(cap);
+    this.jt = new Uint8Array(cap);
+    this.jf = new Uint8Array(cap);
+    this.k = new Uint32Array(cap);
+  }
+
+  /** the program the columns hold (load skips the copy when asked for the same one again), or null */
+  private loaded: Program | null = null;
+
+  // model/cbpf/eval.ts compileClassic, into these buffers
+  /**
+   * Load a program (throws RangeError on a field outside its C width, as compileClassic). Loading
+   * the program the columns already hold is free (the judges of one case share columns); a program
+   * longer than BPF_MAXINSNS sets len alone (bpf_check_basics_ok reads nothing else of it).
+   */
+  load(prog: Program): this {
+    if (prog === this.loaded) return this;
+    const n = prog.length;
+    this.loaded = null;
+    if (n > BPF_MAXINSNS) {
+      this.len = n;
+      this.loaded = prog;
+      return this;
+    }
+    this.reserve(n);
+    for (let pc = 0; pc < n; pc++) {
+      const insn = prog[pc]!;
+      assertInsn(insn, pc);
+      this.code[pc] = insn.code;
+      this.jt[pc] = insn.jt;
+      this.jf[pc] = insn.jf;
+      this.k[pc] = insn.k;
+      this.ops[pc] = decodeOp(insn.code, insn.k >>> 0);
+    }
+    this.len = n;
+    this.loaded = prog;
+    return this;
+  }
+
+  /** Set instruction pc (columns only; the caller keeps len and calls decode() when done). */
+  set(pc: number, code: number, jt: number, jf: number, k: number): void {
+    this.loaded = null;
+    this.code[pc] = code;
+    this.jt[pc] = jt;
+    this.jf[pc] = jf;
+    this.k[pc] = k;
+  }
+
+  /** Fill ops from code and k for pc < len (after set()). */
+  decode(): this {
+    for (let pc = 0; pc < this.len; pc++) this.ops[pc] = decodeOp(this.code[pc]!, this.k[pc]!);
+    return this;
+  }
+
+  /** The program as records (for reports and the spec). */
+  toProgram(): Program {
+    const out = new Array(this.len);
+    for (let pc = 0; pc < this.len; pc++) out[pc] = { code: this.code[pc]!, jt: this.jt[pc]!, jf: this.jf[pc]!, k: this.k[pc]! };
+    return out;
+  }
+}

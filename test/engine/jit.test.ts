@@ -1,0 +1,97 @@
+// The engine's x86-64 JIT sizing (engine/jit/x86.ts) against the model's (model/jit/x86.ts
+// bpfIntJitCompile): the same outcome (jited, failure, pass, insn, image length) on migrated classic
+// programs of every campaign flavour, on programs aimed at the JIT's jump limits (classic and eBPF),
+// under each kernel's JIT facts.
+import test from 'ava';
+import fc from 'fast-check';
+import { EngineJit } from '../../engine/jit/x86.js';
+import { EbpfBuffer } from '../../engine/migrate/convert.js';
+import { jitBoundaryEbpf, jitBoundaryProgram } from '../../fuzz/arb/jit-boundary.js';
+import { validProgram } from '../../fuzz/arb/program.js';
+import type { Program } from '../../model/cbpf/insn.js';
+import { X86_64 } from '../../model/config.js';
+import type { BpfInsn } from '../../model/ebpf/insn.js';
+import { JIT_V6_6_0, JIT_V6_6_Y, JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT, x86JitFacts, type X86JitFacts } from '../../model/jit/facts.js';
+import { bpfIntJitCompile, type JitResult } from '../../model/jit/x86.js';
+import { bpfConvertFilter } from '../../model/migrate/convert.js';
+
+const FACTS: readonly (readonly [string, X86JitFacts])[] = [
+  ['v6.6.0', x86JitFacts(JIT_V6_6_0, MACHINE_AMD_EPYC_VM_ROOT)],
+  ['v6.6.y', x86JitFacts(JIT_V6_6_Y, MACHINE_AMD_EPYC_VM_ROOT)],
+  ['v6.18', x86JitFacts(JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT)],
+  ['v6.18 ibt, retpoline, unprivileged', { ...x86JitFacts(JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT), ibt: true, returnThunk: true, capSysAdmin: false, bmi2: false }],
+];
+
+const buffer = (insns: readonly BpfInsn[]): EbpfBuffer => {
+  const b = new EbpfBuffer();
+  b.reserve(insns.length);
+  for (const x of insns) b.pushInsn(x);
+  return b;
+};
+
+/** The outcome without the passes (the engine does not record them). */
+const outcome = (r: JitResult): unknown => (r.jited ? { jited: true, proglen: r.proglen, jitedLen: r.jitedLen } : { jited: false, reason: r.reason, message: r.message, pass: r.pass, insn: r.insn });
+
+/** The addrs[] of the model's last completed pass (as fuzz/arb/jit-boundary.ts lays programs out), or null. */
+function specLayout(r: JitResult, n: number): Int32Array | null {
+  const last = [...r.passes].reverse().find((p) => p.proglen > 0);
+  if (last === undefined) return null;
+  const addrs = new Int32Array(n + 1);
+  addrs[0] = last.prologue;
+  for (let i = 0; i < n; i++) addrs[i + 1] = addrs[i]! + last.lengths[i]!;
+  return addrs;
+}
+
+function compare(t: { deepEqual(a: unknown, b: unknown, m?: string): void }, jit: EngineJit, insns: readonly BpfInsn[], stackDepth: number, wasClassic: boolean, facts: X86JitFacts, what: string): JitResult {
+  const spec = bpfIntJitCompile({ insns, stackDepth, wasClassic }, facts);
+  t.deepEqual(outcome(jit.compile(buffer(insns), stackDepth, wasClassic, facts)), outcome(spec), what);
+  jit.compile(buffer(insns), stackDepth, wasClassic, facts, true);
+  t.deepEqual(jit.lastLayout(), specLayout(spec, insns.length), `${what}: the last completed pass's layout`);
+  return spec;
+}
+
+const migrated = (progs: readonly Program[]) =>
+  progs.flatMap((p) => {
+    const c = bpfConvertFilter(p, X86_64);
+    return 'ok' in c ? [c] : [];
+  });
+
+for (const [name, facts] of FACTS) {
+  test(`engine JIT == model/jit on migrated classic programs (${name})`, (t) => {
+    const jit = new EngineJit();
+    const progs = [...fc.sample(validProgram({ config: X86_64, weights: { long: 0, limits: 0, jit: 0 } }), { numRuns: 800, seed: 41 }), ...fc.sample(jitBoundaryProgram({ facts }), { numRuns: 200, seed: 42 })];
+    let refused = 0;
+    for (const c of migrated(progs)) if (!compare(t, jit, c.insns, c.stackDepth, true, facts, name).jited) refused++;
+    t.log(`${name}: ${progs.length} programs, ${refused} refused by the JIT`);
+  });
+
+  test(`engine JIT == model/jit on eBPF programs aimed at the jump limits (${name})`, (t) => {
+    const jit = new EngineJit();
+    let refused = 0;
+    const progs = fc.sample(jitBoundaryEbpf({ facts }), { numRuns: 250, seed: 43 });
+    for (const p of progs) if (!compare(t, jit, p, 32, false, facts, name).jited) refused++;
+    t.log(`${name}: ${progs.length} programs, ${refused} refused`);
+  });
+}
+
+test('the engine JIT refuses what the model refuses, with the same failure (some are refused)', (t) => {
+  const facts = FACTS[2]![1];
+  const jit = new EngineJit();
+  const reasons = new Set<string>();
+  for (const c of migrated(fc.sample(jitBoundaryProgram({ facts }), { numRuns: 800, seed: 44 }))) {
+    const r = compare(t, jit, c.insns, c.stackDepth, true, facts, 'v6.18');
+    if (!r.jited) reasons.add(r.reason);
+  }
+  t.true(reasons.size > 0, 'no program refused: the comparison saw only successes');
+  t.log(`failures seen: ${[...reasons].join(', ')}`);
+});
+
+test('a call with imm 0 and an unmodelled instruction: the same failure, the same exception', (t) => {
+  const facts = FACTS[2]![1];
+  const jit = new EngineJit();
+  const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): BpfInsn => ({ code, dst, src, off, imm });
+  compare(t, jit, [I(0xb7, 0, 0, 0, 1), I(0x85), I(0x95)], 0, false, facts, 'call 0');
+  const bad = [I(0xdb, 1, 2), I(0x95)]; // an atomic: not modelled
+  t.throws(() => bpfIntJitCompile({ insns: bad, stackDepth: 0, wasClassic: false }, facts));
+  t.throws(() => jit.compile(buffer(bad), 0, false, facts));
+});
