@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { KernelConfig } from '../../model/config.js';
 import type { SkbInput } from '../../model/judge.js';
-import { listEntries, readEntry, entryCase, CorpusError, writeEntry } from '../../fuzz/corpus.js';
+import { scanEntries, readEntry, entryCase, writeEntry } from '../../fuzz/corpus.js';
 import { BUILTIN_JUDGES, openableJudge, registerJudge } from '../../fuzz/judges.js';
 import { IMPL_CATALOGUES, isImplName, opcodeCoverage, runImplCampaign, type ImplCampaignFinding, type ImplCampaignResult } from '../../fuzz/impl/campaign.js';
 import type { ImplName } from '../../fuzz/impl/catalogue.js';
@@ -239,13 +239,8 @@ export interface ExternalReplay {
 
 /** Re-run the outside side of corpus entries with `external` (the Linux side is `replay`'s). */
 export async function replayExternal(paths: readonly string[]): Promise<ExternalReplay> {
-  let files: string[];
-  try {
-    files = listEntries(paths);
-  } catch (e) {
-    if (e instanceof CorpusError) throw new InputError(e.message);
-    throw e;
-  }
+  // replay() lists the paths it cannot read (a dangling link, a loop, a FIFO) as invalid and goes on: so does this side
+  const files = scanEntries(paths).files;
   const changed: ExternalReplay['changed'] = [];
   const skipped: ExternalReplay['skipped'] = [];
   let checked = 0;
@@ -311,6 +306,8 @@ export function registerJudgesCommand(program: Command, deps: { readonly out: (s
     .action(async (o: ImplCampaignFlags & { campaign?: string }) => {
       if (o.campaign === undefined) {
         for (const k of ['time', 'runs', 'seed'] as const) if (o[k] !== undefined) throw new InputError(`--${k}: only with --campaign NAME`);
+        // the kernel flags are checked even though the list does not depend on them (--kernel __proto__ was accepted)
+        await kernelConfig(o as ImplCampaignFlags & KernelFlags);
         const rows = await judgeRows();
         deps.out(o.json ? `${JSON.stringify({ judges: rows })}\n` : judgeRowsText(rows));
         return;

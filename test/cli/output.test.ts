@@ -57,6 +57,7 @@ function sample(cmd: string): { args: string[]; stdin?: string; needs?: string |
     fuzz: { args: ['fuzz', '--runs', '20', '--workers', '1', '--seed', '5', '--corpus', fresh('findings')] },
     kdiff: { args: ['kdiff', '--runs', '4', '--workers', '1', '--seed', '5', '--corpus', fresh('kfindings')], needs: liveMissing },
     variants: { args: ['variants'] },
+    judges: { args: ['judges'] },
     replay: { args: ['replay', resolve(projectRoot, 'corpus/divergences')] },
     'corpus merge': { args: ['corpus', 'merge', resolve(projectRoot, 'corpus/divergences'), '-o', fresh('merged')] },
     'corpus import': { args: ['corpus', 'import', ex('tcp-port-80.dd'), '--pcap', ex('http.pcap'), '-o', fresh('imported')] },
@@ -68,7 +69,7 @@ test('every command of the README table but web takes --json and prints JSON lin
   const readme = readFileSync(resolve(projectRoot, 'README.md'), 'utf8');
   t.regex(readme, /`--json` gives machine-readable output \(every command below but `web`, which prints its address, takes it\)/);
   const commands = readmeCommands();
-  t.true(commands.length >= 12, commands.join(', '));
+  t.true(commands.length >= 13, commands.join(', '));
   const missing: string[] = [];
   for (const cmd of commands) {
     if (JSON_EXCEPTIONS.includes(cmd)) {

@@ -103,6 +103,7 @@ test('2. prototype keys never select a preset, an arch, a format, a variant, a j
     badInput(t, await runCli(['run', prog, '--packet', '00', '--set', `${k}=1`]), /unknown skb field/, `--set ${k}=1`);
     badInput(t, await runCli(['check', file('p.json', `[{"code":6,"jt":0,"jf":0,"k":1,"${k}":1}]`)]), /unknown key/, `json program key ${k}`);
     badInput(t, await runCli(['run', prog, '--packet', '00', '--kernel', k]), /--kernel .*unknown kernel profile/, `--kernel ${k}`);
+    badInput(t, await runCli(['judges', '--kernel', k]), /--kernel .*unknown kernel profile/, `judges --kernel ${k}`);
     badInput(t, await runCli(['seccomp', 'check', seccompProg, '--arch', k]), /--arch .*unknown \(one of x86_64/, `seccomp check --arch ${k}`);
     badInput(t, await runCli(['seccomp', 'run', seccompProg, '--syscall', k]), /--syscall .*no system call of that name/, `seccomp run --syscall ${k}`);
     // the seccomp campaign takes no --arch: refused, not ignored (it was accepted whatever its value)
