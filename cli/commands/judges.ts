@@ -239,8 +239,8 @@ export interface ExternalReplay {
 
 /** Re-run the outside side of corpus entries with `external` (the Linux side is `replay`'s). */
 export async function replayExternal(paths: readonly string[]): Promise<ExternalReplay> {
-  // replay() lists the paths it cannot read (a dangling link, a loop, a FIFO) as invalid and goes on: so does this side
-  const files = scanEntries(paths).files;
+  // the entries replay() lists; the paths it reports (dangling links, loops, special files) are its to report
+  const { files } = scanEntries(paths);
   const changed: ExternalReplay['changed'] = [];
   const skipped: ExternalReplay['skipped'] = [];
   let checked = 0;

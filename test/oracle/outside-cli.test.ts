@@ -28,7 +28,7 @@ test('judges --json lists every judge, with what an unavailable one needs', (t) 
   const j = JSON.parse(r.stdout) as { judges: { name: string; kind: string; available: boolean; missing: string | null; version: string | null }[] };
   t.deepEqual(
     j.judges.map((x) => x.name),
-    ['classic', 'kernel', 'compiled-classic', 'compiled-ebpf', 'live', 'libpcap', 'dpdk', 'dpdk-jit', 'xnet'],
+    ['classic', 'kernel', 'compiled-classic', 'compiled-ebpf', 'engine-classic', 'engine-kernel', 'live', 'libpcap', 'dpdk', 'dpdk-jit', 'xnet'],
   );
   for (const x of j.judges) {
     t.is(x.available, x.missing === null, x.name);

@@ -12,6 +12,8 @@ import { buildPage } from '../../web/build/build.js';
 import { projectRoot } from '../_shared.js';
 import { requiresSerial } from '../_skip.js';
 import { chromiumMissing, launch, SCREENSHOT_DIR, screenshotPath } from './_browser.js';
+import { analyse, parseProgramText } from '../../web/app/spec.js';
+import { X86_64 } from '../../model/config.js';
 
 const cli = resolve(projectRoot, 'dist/cli/main.js');
 const ex = (f: string): string => resolve(projectRoot, 'examples', f);
@@ -71,6 +73,14 @@ requiresSerial(chromiumMissing, 'web: paste the tcpdump -dd example; the verdict
   t.is((await page.textContent('#verdict-check'))?.trim(), want);
   t.is(await attr(page, '#verdict-check', 'data-accepted'), 'true');
   t.is((await page.textContent('#verdict-attach'))?.trim(), want);
+  // the attach verdict shows the x86-64 JIT's passes as the model ran them (web/app/spec.ts analyse, in Node)
+  const progText = parseProgramText(text, null);
+  if (!progText.ok) return t.fail(progText.message);
+  const jit = analyse(progText.prog, X86_64).runtime?.jit;
+  if (!jit) return t.fail('the model shows no JIT for x86_64');
+  t.is(await attr(page, '#jit', 'data-jited'), 'true');
+  t.is(await attr(page, '#jit', 'data-passes'), String(jit.passes));
+  t.true((await page.textContent('#jit'))?.includes(`image ${jit.proglen} bytes`));
   // the migration beside it: every eBPF line as `bpfspec migrate` prints it
   const mig = bpfspec(['migrate', ex('tcp-port-80.dd')]).stdout.split('\n');
   const cliEbpf = mig.filter((l) => /^\s{7}\s*\d+: \(/.test(l)).map((l) => l.trim().replace(/^\d+: /, ''));

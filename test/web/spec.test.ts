@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { runPackets } from '../../cli/commands/run.js';
 import { verdictText } from '../../cli/commands/check.js';
 import { X86_64 } from '../../model/config.js';
+import { PROFILES } from '../../model/kernel.js';
+import { bpfMigrateFilter } from '../../model/migrate/convert.js';
 import { DIVERGENCES } from '../../fuzz/divergences.js';
 import { analyse, kernelConfig, lockstep, packetsFromCapture, packetsFromHex, packetSkb, parseProgramText, Runner, stackBefore, type Lockstep } from '../../web/app/spec.js';
 import { projectRoot } from '../_shared.js';
@@ -120,4 +122,46 @@ test('spec: bad inputs come back as messages, never exceptions', (t) => {
   t.false(skb.ok);
   t.regex(skb.ok ? '' : skb.message, /^p: skb field mark/);
   t.false(packetSkb({ data: new Uint8Array(4), label: 'p', skb: {} }, { constructor: 1 }).ok);
+});
+
+test('spec: the attach verdict shows the x86-64 JIT where the profile models it, as bpf_migrate_filter ran it', (t) => {
+  const p = prog('ldh [12]\njeq #0x800, ok, drop\nok: ret #262144\ndrop: ret #0\n');
+  for (const [name, config] of PROFILES) {
+    const a = analyse(p, config);
+    t.true(a.attach.accepted, name);
+    const m = bpfMigrateFilter(p, config);
+    if (!('ok' in m)) return t.fail(`${name}: ${m.rule}`);
+    if (config.x86Jit === null || !config.jitRequested || !config.jitAvailable) {
+      t.is(a.runtime?.jit === null, m.jit === null, name);
+      continue;
+    }
+    const jit = a.runtime?.jit;
+    if (!jit || m.jit === null || !m.jit.jited) return t.fail(`${name}: no JIT shown`);
+    t.true(jit.jited, name);
+    // the passes the model ran, the last one emitting the image whose length the view gives
+    t.is(jit.passes, m.jit.passes.length, name);
+    t.true(jit.passes >= 2, name);
+    t.is(jit.proglen, m.jit.passes[m.jit.passes.length - 1]!.proglen, name);
+    t.is(jit.lengths.length, m.converted.insns.length, `${name}: a length per eBPF insn`);
+    t.is(jit.blindedLen, null, `${name}: no blinding by default`);
+  }
+  // under bpf_jit_harden 2 the JIT compiles the blinded clone: the immediates of the program become
+  // two instructions more each, and the page says so
+  const hardened = { ...PROFILES.get('v6.18')!, bpfJitHarden: 2 };
+  const h = analyse(p, hardened);
+  const hm = bpfMigrateFilter(p, hardened);
+  if (!('ok' in hm) || hm.blinded === null) return t.fail('no blinded clone');
+  t.is(h.runtime?.jit?.blindedLen, hm.blinded.length);
+  t.true(hm.blinded.length > hm.converted.insns.length);
+});
+
+test('spec: a program the x86-64 JIT refuses is refused by the attach verdict, with the catalogued divergence', (t) => {
+  const e = JSON.parse(readFileSync(join(projectRoot, 'corpus', 'divergences', 'x86-jit-refused.json'), 'utf8')) as { program: { hex: string }; config: { kernel?: string } };
+  const p = parseProgramText(e.program.hex, 'hex');
+  if (!p.ok) return t.fail(p.message);
+  const a = analyse(p.prog, PROFILES.get('v6.6.0')!);
+  t.true(a.check.accepted);
+  t.false(a.attach.accepted);
+  t.true((a.attach.rule ?? '').startsWith('jit-'), String(a.attach.rule));
+  t.is(a.attachDivergence?.id, 'x86-jit-refused');
 });

@@ -281,7 +281,18 @@ function renderVerdicts(d: Derived): void {
       extra,
     );
   const rt = a.runtime;
-  const jitNote = rt ? (rt.jited ? 'bpf_prog_select_runtime: the JIT compiles it (CONFIG_BPF_JIT_ALWAYS_ON); the interpreter below runs the same eBPF' : `bpf_prog_select_runtime: interpreter ${rt.interpreter}`) : null;
+  const jitNote = rt ? (rt.jited ? 'bpf_prog_select_runtime: native code from the JIT (the stepping below runs the same eBPF in the interpreter)' : `bpf_prog_select_runtime: interpreter ${rt.interpreter}`) : null;
+  const jit = rt?.jit ?? null;
+  const jitLine = jit
+    ? h(
+        'div',
+        { id: 'jit', 'data-jited': String(jit.jited), 'data-passes': String(jit.passes) },
+        jit.jited
+          ? `x86-64 JIT: ${jit.passes} passes, image ${jit.proglen} bytes${jit.blindedLen !== null ? `, on the constant-blinded clone of ${jit.blindedLen} instructions (bpf_jit_harden)` : ''} `
+          : `x86-64 JIT: failed (${jit.reason}) after ${jit.passes} passes; the interpreter runs it `,
+        refLink('bpfIntJitCompile'),
+      )
+    : null;
   fill(
     box,
     line('verdict-check', 'bpf_check_classic', a.check, refLink('bpfCheckClassic')),
@@ -292,7 +303,8 @@ function renderVerdicts(d: Derived): void {
           { id: 'runtime', class: 'runtime' },
           h('div', null, `conversion: ${a.prog.length} classic → ${a.migration?.insns.length ?? '?'} eBPF instructions in ${rt.passes} passes, stack depth ${rt.stackDepth} bytes `, refLink('bpfConvertFilter')),
           h('div', null, `charge: bpf_prog_size = ${rt.progSize} bytes against optmem_max ${rt.optmemMax} `, refLink('__skFilterCharge')),
-          h('div', null, `runtime: ${jitNote}; interpreter bucket ${rt.interpreter} `, refLink('bpfMigrateFilter')),
+          h('div', null, `runtime: ${jitNote}; interpreter bucket ${rt.interpreter} `, refLink('bpfProgSelectRuntime')),
+          jitLine,
         )
       : null,
     a.attachDivergence ? divergenceBox(a.attachDivergence, 'attach-divergence') : null,

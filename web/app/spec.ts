@@ -1,6 +1,7 @@
 // The page's one door into the specification: every import of model/, cli/ and fuzz/ is here, so
 // that a rename there is one edit here. Pure TypeScript, no DOM: it parses, checks, migrates and runs
 // with the model's own functions and shapes the answers for the view.
+import type { JitResult } from '../../model/jit/x86.js';
 import { bpfCheckFilter, KernelRunner, packetRcv, skAttachFilter, type AttachedFilter } from '../../model/attach.js';
 import { CLASSIC, ClassicVm, compileClassic, kernelSemantics, type ClassicProgram, type ClassicStep } from '../../model/cbpf/eval.js';
 import type { Program, SockFilter } from '../../model/cbpf/insn.js';
@@ -182,7 +183,16 @@ export interface Analysis {
   /** null when bpf_convert_filter rejects (or the checker rejected first) */
   readonly migration: Migration | null;
   /** runtime selection: JIT or the interpreter and its stack size; the socket charge */
-  readonly runtime: { readonly jited: boolean; readonly interpreter: string; readonly stackDepth: number; readonly progSize: number; readonly optmemMax: number; readonly passes: number } | null;
+  readonly runtime: {
+    readonly jited: boolean;
+    readonly interpreter: string;
+    readonly stackDepth: number;
+    readonly progSize: number;
+    readonly optmemMax: number;
+    readonly passes: number;
+    /** the x86-64 JIT's passes (model/jit/x86.ts) where the configuration models it, else null */
+    readonly jit: JitView | null;
+  } | null;
   /** the catalogued attach divergence when classic accepts and the kernel path refuses */
   readonly attachDivergence: Divergence | null;
 }
@@ -204,6 +214,30 @@ function convertedBy(insn: SockFilter): string {
   // the other cases are written inline in bpf_convert_filter's switch (the model: expandInsn, under bpfConvertFilterCall)
   return 'bpfConvertFilterCall';
 }
+
+/** What bpf_int_jit_compile (model/jit/x86.ts) did with the migrated program. */
+export interface JitView {
+  readonly jited: boolean;
+  /** passes run (the sizing passes and the emitting one) */
+  readonly passes: number;
+  /** the image length in bytes when it converged, else null */
+  readonly proglen: number | null;
+  /** the failure's reason (model/jit/x86.ts JitFailure) when it did not, else null */
+  readonly reason: string | null;
+  /** the constant-blinded clone's length (bpf_jit_harden), or null when not blinded */
+  readonly blindedLen: number | null;
+  /** bytes per eBPF instruction in the last pass */
+  readonly lengths: readonly number[];
+}
+
+const jitView = (r: JitResult): JitView => ({
+  jited: r.jited,
+  passes: r.passes.length,
+  proglen: r.jited ? r.proglen : null,
+  reason: r.jited ? null : r.reason,
+  blindedLen: r.blinded === null ? null : r.blinded.length,
+  lengths: r.passes.length > 0 ? Array.from(r.passes[r.passes.length - 1]!.lengths) : [],
+});
 
 /** Check, migrate and attach a program under a configuration, keeping every intermediate the view shows. */
 export function analyse(prog: Program, config: KernelConfig): Analysis {
@@ -243,6 +277,7 @@ export function analyse(prog: Program, config: KernelConfig): Analysis {
           progSize: attached.migrated.progSize,
           optmemMax: config.optmemMax,
           passes: attached.migrated.converted.passes,
+          jit: attached.migrated.jit === null ? null : jitView(attached.migrated.jit),
         }
       : null;
   return { prog, config, classic, check: verdictView(prog, checkR), attach: verdictView(prog, attachRej), attached, migration, runtime, attachDivergence };
