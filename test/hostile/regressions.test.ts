@@ -456,3 +456,13 @@ test('migrate never converts a program bpf_check_classic rejects (a scratch slot
     } else t.like(JSON.parse(r.stdout), { attach: { errno: 22 }, insns: [{ ebpf: [] }, { ebpf: [] }, { ebpf: [] }] });
   }
 });
+
+// found by the long run (seed 20261207): seccomp real on a file that is not a seccomp entry -------
+
+test('seccomp real FILE that is not JSON, not an entry or not a seccomp entry: one line naming the file, exit 2', async (t) => {
+  const notJson = file('cap', new Uint8Array([1, 2, 3]));
+  badInput(t, await runCli(['seccomp', 'real', '--json', notJson]), /cap: not JSON/, 'not JSON');
+  badInput(t, await runCli(['seccomp', 'real', file('e.json', '{}')]), /e\.json: not a corpus entry/, 'not an entry');
+  const socketEntries = resolve(projectRoot, 'corpus/divergences');
+  badInput(t, await runCli(['seccomp', 'real', socketEntries]), /divergences\/.*\.json: not a seccomp entry/, 'a socket entry');
+});
