@@ -174,7 +174,7 @@ export const ATTACH_DIVERGENCES: readonly AttachDivergence[] = [
       '-ENOTSUPP (corpus/reports/x86-jit-convergence.md). Predicted by model/jit on the migrated program (the rule names the ' +
       'JIT failure: jit-emit-mismatch, jit-jmp-padding, ...); there is no independent calculation of the JIT\'s lengths: the ' +
       'live kernel checks them (test/jit/live.test.ts).',
-    at: ['arch/x86/net/bpf_jit_comp.c:2741', 'kernel/bpf/core.c:2403'],
+    at: ['arch/x86/net/bpf_jit_comp.c:2741', 'kernel/bpf/core.c:2393'],
     example: 'divergences/x86-jit-refused.json',
   },
 ];

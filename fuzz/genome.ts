@@ -33,7 +33,7 @@ import type { SockFilter } from '../model/cbpf/insn.js';
 import { isCondJump } from './arb/ebpf-size.js';
 import type { KernelConfig } from '../model/kernel.js';
 import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type InvalidRule } from './arb/invalid.js';
-import { packetFromDraw, packetOptionsFor, wordBytes, type PacketDraw, type PacketOptions } from './arb/packet.js';
+import { packetFromDraw, packetOptionsFor, wordBytesAt, type PacketDraw, type PacketOptions } from './arb/packet.js';
 import { buildProgram, buildProgramWords, expandRuns, insnFromWords, limitProgram, type Flavour, type Gene, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
 import { applyAim, applyExitAim, buildProgram as jitBuildProgram, tieProgram, type Prelude, type Tie } from './arb/jit-boundary.js';
@@ -256,11 +256,11 @@ export function packetDraws(w: Uint32Array, i: number): { packet: PacketDraw; sk
   const npay = Math.min(MAX_PAY, w[o + P_NPAY]!);
   const xs: number[] = new Array(nxs);
   for (let j = 0; j < nxs; j++) xs[j] = w[o + P_XS + j]!;
-  const payload = wordBytes(w.subarray(o + P_PAY, o + P_PAY + npay), w[o + P_TRIM]! & 3);
+  const payload = wordBytesAt(w, o + P_PAY, npay, w[o + P_TRIM]! & 3);
   const s = o + P_SKB;
   return {
     packet: [w[o + P_KIND]!, xs, payload, w[o + P_RS]! & 0xffff, w[o + P_FS]! & 0xffff],
-    skb: [w[s]!, w[s + 1]!, w[s + 2]!, w[s + 3]!, w[s + 4]!, w[s + 5]!, wordBytes(w.subarray(o + P_EXTRA, o + P_EXTRA + nextra))],
+    skb: [w[s]!, w[s + 1]!, w[s + 2]!, w[s + 3]!, w[s + 4]!, w[s + 5]!, wordBytesAt(w, o + P_EXTRA, nextra)],
   };
 }
 

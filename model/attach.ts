@@ -68,7 +68,7 @@ export function bpfCheckFilter(prog: Program | null, config?: KernelConfig): Rej
   return bpfCheckBasicsOk(prog) ?? bpfCheckClassic(prog!, config);
 }
 
-// kernel/bpf/core.c:2908 bpf_jit_compile
+// kernel/bpf/core.c:2898 bpf_jit_compile
 /**
  * The classic JIT: a __weak stub that compiles nothing on every architecture with an eBPF JIT
  * (x86-64, arm64, riscv64 among them), so fp->jited stays 0 and bpf_prepare_filter migrates.
@@ -97,6 +97,7 @@ export function bpfPrepareFilter(
     if (t.rejection !== null) return t.rejection;
     insns = t.prog;
   }
+  // net/core/filter.c:1350 bpf_jit_compile(fp): the classic JIT, none on the architectures modelled
   if (bpfJitCompile(insns)) throw new Error('unreachable: no classic JIT');
   const migrated = bpfMigrateFilter(insns, config, blinding);
   if (!('ok' in migrated)) return migrated;
@@ -131,8 +132,9 @@ export function __getFilter(prog: Program | null, sk: Sock, config: KernelConfig
 
 // net/core/filter.c:1465 __sk_attach_prog
 /**
- * Wrap the program, charge it (:1475; -ENOMEM when __sk_filter_charge says no, and the program is
- * released by the caller), put it in sk->sk_filter, then uncharge and release the old filter (:1486).
+ * Wrap the program, charge it (net/core/filter.c:1475; -ENOMEM when __sk_filter_charge says no, and
+ * the program is released by the caller), put it in sk->sk_filter, then uncharge and release the old
+ * filter (:1486).
  * The old filter still counts while the new one is charged.
  */
 export function __skAttachProg(prog: AttachedFilter, sk: Sock, config: KernelConfig): { readonly sk: Sock; readonly released: SkFilter | null } | Rejection {

@@ -21,7 +21,7 @@ export type LoadHelperVersion =
   /** 6.6.y after the 2025 backport of d4bac0288a2b, and 6.15+: negative offsets are converted and may read frags */
   | 'backport';
 
-/** How bpf_prog_select_runtime sets jit_needed before the JIT runs (C:2378). */
+/** How bpf_prog_select_runtime sets jit_needed before the JIT runs (C:2368). */
 export type JitNeeded =
   /** v6.6.0: `bool jit_needed = false;`, then true only under CONFIG_BPF_JIT_ALWAYS_ON (a failed JIT falls back to the interpreter otherwise) */
   | 'always-on'
@@ -65,7 +65,7 @@ export interface KernelConfig {
   readonly nlattrNestLen: 'int' | 'u16';
 
   // ---- Runtime selection: bpf_prog_select_runtime (C:2363) -------------------------------------
-  /** CONFIG_BPF_JIT_ALWAYS_ON (C:2383): the interpreter is not built and every program must be JITed. */
+  /** CONFIG_BPF_JIT_ALWAYS_ON (C:2373): the interpreter is not built and every program must be JITed. */
   readonly jitAlwaysOn: boolean;
   /**
    * fp->jit_requested = ebpf_jit_enabled() (C:117 in bpf_prog_alloc_no_stats; include/linux/filter.h:
@@ -73,7 +73,7 @@ export interface KernelConfig {
    * ALWAYS_ON). Without it bpf_int_jit_compile returns the program unJITed.
    */
   readonly jitRequested: boolean;
-  /** How jit_needed is set (C:2378): v6.6.0 vs the 6.6.y backport. */
+  /** How jit_needed is set (C:2368): v6.6.0 vs the 6.6.y backport. */
   readonly jitNeeded: JitNeeded;
   /**
    * Whether bpf_int_jit_compile (arch/x86/net/bpf_jit_comp.c) produces an image when it runs. An
@@ -84,7 +84,7 @@ export interface KernelConfig {
   // ---- Constant blinding (model/jit/blind.ts) ----------------------------------------------------
   /**
    * net.core.bpf_jit_harden (kernel/bpf/core.c:566 `int bpf_jit_harden`, default 0): 1 blinds the
-   * programs of tasks that are not bpf_capable(), 2 every program (include/linux/filter.h:1095
+   * programs of tasks that are not bpf_capable(), 2 every program (include/linux/filter.h:1099
    * bpf_jit_blinding_enabled, read when the program is allocated). A blinded program is longer, and
    * that longer program is what __sk_filter_charge charges.
    */

@@ -45,9 +45,9 @@ export const BPF_JSET = 0x40;
 export const BPF_K = 0x00;
 export const BPF_X = 0x08;
 
-// include/uapi/linux/filter.h:47 ret - BPF_K and BPF_X also apply
+// include/uapi/linux/filter.h:36 ret - BPF_K and BPF_X also apply
 export const BPF_A = 0x10;
-// include/uapi/linux/filter.h:50 misc
+// include/uapi/linux/filter.h:40 misc
 export const BPF_TAX = 0x00;
 export const BPF_TXA = 0x80;
 
@@ -61,9 +61,9 @@ export const bpfMode = (code: number): number => code & 0xe0;
 export const bpfOp = (code: number): number => code & 0xf0;
 /** include/uapi/linux/bpf_common.h:48 BPF_SRC(code) */
 export const bpfSrc = (code: number): number => code & 0x08;
-/** include/uapi/linux/filter.h:46 BPF_RVAL(code) */
+/** include/uapi/linux/filter.h:37 BPF_RVAL(code) */
 export const bpfRval = (code: number): number => code & 0x18;
-/** include/uapi/linux/filter.h:49 BPF_MISCOP(code) */
+/** include/uapi/linux/filter.h:41 BPF_MISCOP(code) */
 export const bpfMiscop = (code: number): number => code & 0xf8;
 
 // include/uapi/linux/bpf_common.h:53 instruction count limit
@@ -93,7 +93,7 @@ export const SKF_AD_RANDOM = 56;
 export const SKF_AD_VLAN_TPID = 60;
 export const SKF_AD_MAX = 64;
 
-// include/uapi/linux/filter.h:86 negative offsets into the network and link-layer headers
+// include/uapi/linux/filter.h:84 negative offsets into the network and link-layer headers
 export const SKF_NET_OFF = -0x100000;
 export const SKF_LL_OFF = -0x200000;
 export const BPF_NET_OFF = SKF_NET_OFF;

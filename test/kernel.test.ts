@@ -70,7 +70,7 @@ test('bpf_prog_select_runtime: jit_needed as v6.6.0 and as 6.6.y after 86bc9c742
   };
   for (const p of [PROFILE_V6_6_0, PROFILE_V6_6_Y]) {
     t.is(sel(p, {}), true, `${p.profile}: the JIT compiles it`);
-    t.is(sel(p, { jitAvailable: false }), null, `${p.profile}: ALWAYS_ON and the JIT failed: -ENOTSUPP (C:2403)`);
+    t.is(sel(p, { jitAvailable: false }), null, `${p.profile}: ALWAYS_ON and the JIT failed: -ENOTSUPP (C:2393)`);
     t.is(sel(p, { jitAlwaysOn: false, jitRequested: false }), false, `${p.profile}: bpf_jit_enable 0: the interpreter`);
     t.is(sel(p, { jitAlwaysOn: false, jitRequested: false, jitAvailable: false }), false, `${p.profile}: not requested, so never tried`);
   }
@@ -79,7 +79,7 @@ test('bpf_prog_select_runtime: jit_needed as v6.6.0 and as 6.6.y after 86bc9c742
   t.is(sel(PROFILE_V6_6_Y, { jitAlwaysOn: false, jitAvailable: false }), null, '6.6.y: jit_needed = fp->jit_requested: -ENOTSUPP');
   const prog: Program = [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
   const r = skAttachFilter(prog, { ...PROFILE_V6_6_Y, jitAlwaysOn: false, jitAvailable: false });
-  t.like(r, { errno: -ENOTSUPP, stage: 'runtime', rule: 'jit-required', at: 'kernel/bpf/core.c:2403' });
+  t.like(r, { errno: -ENOTSUPP, stage: 'runtime', rule: 'jit-required', at: 'kernel/bpf/core.c:2393' });
   const i = skAttachFilter(prog, { ...PROFILE_V6_6_0, jitAlwaysOn: false, jitAvailable: false });
   t.true('ok' in i && !i.migrated.jited);
 });

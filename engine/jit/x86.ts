@@ -162,7 +162,8 @@ function staticLength(code: number, dst: number, src: number, off: number, imm: 
   }
 }
 
-const COND_OPS = new Set([0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0]);
+/** the conditional jump ops (0x10..0x70, 0xa0..0xd0) as a bit per op >> 4 */
+const COND_OPS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 0xa) | (1 << 0xb) | (1 << 0xc) | (1 << 0xd);
 
 /** The engine's x86-64 JIT sizing, with buffers reused from program to program. */
 export class EngineJit {
@@ -170,6 +171,8 @@ export class EngineJit {
   private kind = new Uint8Array(0);
   /** STATIC: the insn's bytes; COND: the compare's bytes before the jcc */
   private bytes = new Int32Array(0);
+  /** the program of the compile under way */
+  private buf: EbpfBuffer | null = null;
 
   private reserve(n: number): void {
     if (n <= this.kind.length) return;
@@ -196,6 +199,7 @@ export class EngineJit {
 
   compile(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts, keepLayout = false): JitResult {
     this.goodLen = -1;
+    this.buf = p;
     const len = p.len;
     this.reserve(len);
     const addrs = this.addrs;
@@ -241,13 +245,17 @@ export class EngineJit {
       } else if (is64 && op === 0x90) kind[k] = EXIT;
       else if (op === 0x00) kind[k] = JA;
       else {
-        if (!COND_OPS.has(op)) unmodelled(c, k);
+        if (((COND_OPS >>> (op >> 4)) & 1) === 0) unmodelled(c, k);
         kind[k] = COND;
         const d = dst[k]!;
         const i = imm[k]! | 0;
         // :2449 cmp / :2475 test dst, src; :2483 test dst, imm32; :2514 test dst, dst; :2519 cmp dst, imm
         bytes[k] = (c & 0x08) !== 0 ? maybeEmitMod(d, src[k]!, is64) + 2 : op === 0x40 ? maybeEmit1mod(d, is64) + 6 : i === 0 ? maybeEmitMod(d, d, is64) + 2 : maybeEmit1mod(d, is64) + (isImm8(i) ? 3 : 6);
       }
+    }
+    if (!keepLayout) {
+      const r = this.runs(len, prologue, exitBytes, facts);
+      if (r !== null) return r;
     }
     // :3726 the first estimate: 64 bytes per insn
     let proglen = 0;
@@ -350,6 +358,209 @@ export class EngineJit {
       oldproglen = proglen;
     }
     return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [], blinded: null, blindedFrom: null };
+  }
+
+  // Steps: the passes of compile() below over steps instead of instructions, where a step is one jump
+  // (a conditional jump, a JA, an exit) or a run of consecutive instructions with fixed bytes, summed
+  // once. Exact because do_jit reads addrs[] only at a jump's two ends (addrs[i - 1], addrs[i]) and at
+  // its target, and a run of fixed bytes ends where it starts plus its sum in every pass; inside a run
+  // the image pass's checks hold whenever they hold at its start (the previous step's end). A program
+  // with an instruction that fails by itself (too long, a call with imm 0) or a jump target outside
+  // the program takes the per-instruction passes (null). Also: a pass that changes no address is a
+  // fixed point, so the image pass it starts would repeat it exactly, with padding or without (every
+  // jump's nops are then its previous bytes less its encoding, which the checks accept): it is not run.
+  private mark = new Uint8Array(0);
+  private slotOf = new Int32Array(0);
+  private stepKind = new Uint8Array(0);
+  private stepBytes = new Int32Array(0);
+  private stepK = new Int32Array(0);
+  private stepTarget = new Int32Array(0);
+  /** addrs[] at the step boundaries (slot s: the end of step s; slot 0: the prologue's end) */
+  private at = new Int32Array(0);
+
+  private runs(len: number, prologue: number, exitBytes: number, facts: X86JitFacts): JitResult | null {
+    const kind = this.kind;
+    const bytes = this.bytes;
+    const off = this.buf!.off;
+    const imm = this.buf!.imm;
+    const code = this.buf!.code;
+    if (this.mark.length < len + 1) {
+      const cap = Math.max(len + 1, 2 * this.mark.length, 256);
+      this.mark = new Uint8Array(cap);
+      this.slotOf = new Int32Array(cap);
+      this.stepKind = new Uint8Array(cap);
+      this.stepBytes = new Int32Array(cap);
+      this.stepK = new Int32Array(cap);
+      this.stepTarget = new Int32Array(cap);
+      this.at = new Int32Array(cap);
+    }
+    const mark = this.mark;
+    mark.fill(0, 0, len + 1);
+    mark[0] = 1;
+    mark[len] = 1;
+    for (let k = 0; k < len; k++) {
+      const kd = kind[k]!;
+      if (kd === STATIC) {
+        if (bytes[k]! > BPF_MAX_INSN_SIZE) return null;
+        continue;
+      }
+      if (kd === CALL_IMM_ZERO) return null;
+      const i = k + 1;
+      mark[k] = 1;
+      mark[i] = 1;
+      let t: number;
+      if (kd === COND) t = i + off[k]!;
+      else if (kd === JA) {
+        const o = (code[k]! & 0x07) === 0x05 ? off[k]! : imm[k]! | 0;
+        if (o === -1) continue; // jmp_offset = -2, no target read
+        t = i + o;
+      } else continue; // EXIT
+      if (t < 0 || t > len) return null;
+      mark[t] = 1;
+    }
+    const slotOf = this.slotOf;
+    const at = this.at;
+    let n = 0;
+    for (let i = 0; i <= len; i++) {
+      if (mark[i] === 0) continue;
+      slotOf[i] = n;
+      at[n++] = 64 * (i + 1); // :3726 the first estimate: 64 bytes per insn
+    }
+    const stepKind = this.stepKind;
+    const stepBytes = this.stepBytes;
+    const stepK = this.stepK;
+    const stepTarget = this.stepTarget;
+    let s = 0;
+    let sum = 0;
+    for (let i = 1; i <= len; i++) {
+      const k = i - 1;
+      const kd = kind[k]!;
+      if (kd === STATIC) sum += bytes[k]!;
+      if (mark[i] === 0) continue;
+      s++;
+      stepK[s] = k;
+      if (kd === STATIC) {
+        stepKind[s] = STATIC;
+        stepBytes[s] = sum;
+      } else {
+        // mark[i - 1] is set: this step is the jump alone
+        stepKind[s] = kd;
+        stepBytes[s] = bytes[k]!;
+        if (kd === COND) stepTarget[s] = slotOf[i + off[k]!]!;
+        else if (kd === JA) {
+          const o = (code[k]! & 0x07) === 0x05 ? off[k]! : imm[k]! | 0;
+          stepTarget[s] = o === -1 ? -1 : slotOf[i + o]!;
+        }
+      }
+      sum = 0;
+    }
+    let cleanup = 64 * (len + 1);
+    let oldproglen = 0;
+    let padding = false;
+    let image = false;
+    this.failedAt = -1;
+    for (let pass = 0; pass < MAX_PASSES || image; pass++) {
+      if (!padding && pass >= PADDING_PASSES) padding = true;
+      // do_jit (:1622)
+      let proglen = prologue;
+      let changed = at[0] !== proglen;
+      at[0] = proglen;
+      let seenExit = false;
+      let failure: JitFailure | null = null;
+      for (let j = 1; j < n; j++) {
+        let ilen: number;
+        switch (stepKind[j]) {
+          case STATIC:
+            ilen = stepBytes[j]!;
+            break;
+          case COND: {
+            const b = stepBytes[j]!;
+            const jmpOffset = at[stepTarget[j]!]! - at[j]!;
+            if (isImm8JmpOffset(jmpOffset, facts)) {
+              let nops = 0;
+              if (padding) {
+                nops = at[j]! - at[j - 1]! - b - 2;
+                if (nops !== 0 && nops !== 4) {
+                  failure = this.fail('jmp-cond-padding', `unexpected jmp_cond padding: ${nops} bytes`, stepK[j]!);
+                  break;
+                }
+              }
+              ilen = b + nops + 2;
+            } else if (isSimm32(jmpOffset)) ilen = b + 6;
+            else {
+              failure = this.fail('jmp-cond-padding', `cond_jmp gen bug ${jmpOffset.toString(16)}`, stepK[j]!);
+              break;
+            }
+            break;
+          }
+          case EXIT:
+            if (!seenExit) {
+              seenExit = true;
+              cleanup = proglen;
+              ilen = exitBytes;
+              break;
+            }
+            ilen = this.jmpAt(cleanup - at[j]!, at[j]! - at[j - 1]!, padding, facts);
+            if (ilen < 0) failure = this.fail('jmp-padding', ilen === -1 ? `unexpected jump padding: ${at[j]! - at[j - 1]! - 2} bytes` : `jmp gen bug ${(cleanup - at[j]!).toString(16)}`, stepK[j]!);
+            break;
+          default: {
+            // JA
+            const t = stepTarget[j]!;
+            const jmpOffset = t === -1 ? -2 : at[t]! - at[j]!;
+            if (jmpOffset === 0) {
+              if (!padding) ilen = 0;
+              else {
+                const nops = at[j]! - at[j - 1]!;
+                if (nops !== 0 && nops !== 2 && nops !== 5) failure = this.fail('nop-jump-padding', `unexpected nop jump padding: ${nops} bytes`, stepK[j]!);
+                ilen = Math.max(nops, 0);
+              }
+              break;
+            }
+            ilen = this.jmpAt(jmpOffset, at[j]! - at[j - 1]!, padding, facts);
+            if (ilen < 0) failure = this.fail('jmp-padding', ilen === -1 ? `unexpected jump padding: ${at[j]! - at[j - 1]! - 2} bytes` : `jmp gen bug ${jmpOffset.toString(16)}`, stepK[j]!);
+            break;
+          }
+        }
+        if (failure !== null) break;
+        if (stepKind[j] !== STATIC) {
+          if (ilen! > BPF_MAX_INSN_SIZE) {
+            failure = this.fail('insn-size', 'bpf_jit: fatal insn size error', stepK[j]!);
+            break;
+          }
+          if (image && (proglen + ilen! > oldproglen || proglen + ilen! !== at[j]!)) {
+            failure = this.fail('emit-mismatch', 'bpf_jit: fatal error', stepK[j]!);
+            break;
+          }
+        }
+        proglen += ilen!;
+        if (at[j] !== proglen) changed = true;
+        at[j] = proglen;
+      }
+      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: [], blinded: null, blindedFrom: null };
+      if (image) {
+        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: [], blinded: null, blindedFrom: null };
+        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [], blinded: null, blindedFrom: null };
+      }
+      if (proglen === oldproglen) {
+        // a fixed point: the image pass would repeat this pass exactly
+        if (!changed) return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [], blinded: null, blindedFrom: null };
+        image = true;
+      }
+      oldproglen = proglen;
+    }
+    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [], blinded: null, blindedFrom: null };
+  }
+
+  // emitJmp by the jump's previous bytes (end - start): the bytes, or -1 (bad padding), -2 (no encoding)
+  private jmpAt(jmpOffset: number, prev: number, padding: boolean, facts: X86JitFacts): number {
+    if (isImm8JmpOffset(jmpOffset, facts)) {
+      if (!padding) return 2;
+      const nops = prev - 2;
+      if (nops !== 0 && nops !== 3) return -1;
+      return Math.max(nops, 0) + 2;
+    }
+    if (isSimm32(jmpOffset)) return 5;
+    return -2;
   }
 
   /** the failure's message and eBPF insn (set by fail) */

@@ -356,7 +356,7 @@ export class EngineConverter {
       this.lastJit = jit;
       // C:2378-2383 jit_needed: fp->jit_requested in 6.6.y (false in v6.6.0), always under CONFIG_BPF_JIT_ALWAYS_ON
       const jitNeeded = c.jitAlwaysOn || (c.jitNeeded === 'jit-requested' && c.jitRequested);
-      if (jitNeeded && !jit!.result.jited) return jitRejection(jit!.result, jit!.pcOf) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2403');
+      if (jitNeeded && !jit!.result.jited) return jitRejection(jit!.result, jit!.pcOf) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2393');
     } else {
       // blinding, another architecture or a record without the x86-64 JIT: the spec's runtime selection
       const sel = bpfProgSelectRuntime(

@@ -321,6 +321,9 @@ const HEAVY = (seed: number): SockFilter => {
   }
 };
 
+/** The largest eBPF index a jump may sit at: the first iteration's -(addrs[i] + 1 + slot) >= -32768, slot <= 2. */
+const JUMP_INDEX_MAX = 32765;
+
 /** Heavy fillers (cycling through `seeds`) until the eBPF length reaches at least `target`. */
 function heavyFill(target: number, seeds: readonly number[], cfg: KernelConfig): SockFilter[] {
   const out: SockFilter[] = [];
@@ -380,16 +383,32 @@ export function jumpOffsetOverflowOf(r: Words, cfg: KernelConfig = X86_64): Inva
 /**
  * __sk_filter_charge -ENOMEM (net/core/filter.c:1232): a checker-valid program that converts (no
  * jump at eBPF index >= 32768, no far JA) but whose migrated length exceeds what optmem_max allows
- * a fresh socket: heavy fillers, then a valid short program (`tail`).
+ * a fresh socket: heavy fillers, then a valid short program (`tail`). How far past the limit it goes
+ * is bounded so that the tail's jumps stay below eBPF index 32765 (past it, the first iteration of
+ * bpf_convert_filter's jump pass fails first: jump-offset-overflow, divergence A4); under an
+ * optmem_max so large that even the smallest overshoot would put them there (e.g. 262144 with a
+ * 96-byte header), the tail comes first and the fill, ended by `ret #1`, after it (unreachable,
+ * which bpf_check_classic allows). Under the v6.6 default of 20480 the draws are as before.
  */
 export function optmemOverflowOf(tail: SockFilter[], r: Words, cfg: KernelConfig = X86_64): InvalidCase {
   const w = r();
-  const extra = (w & 1) === 0 ? (w >>> 1) % 65 : (w >>> 1) % 26001;
   const seeds = seedsOf(r);
+  const fitMax = optmemFitMax(cfg);
+  // the fill overshoots its target by less than its heaviest filler; the last jump of the tail then
+  // sits below 7 + fitMax + 1 + extra + heaviest, which must stay <= JUMP_INDEX_MAX
+  const heaviest = Math.max(...seeds.map((s) => ebpfLen(HEAVY(s), cfg)));
+  const room = JUMP_INDEX_MAX - (fitMax + 1 + 7 + heaviest);
+  const far = Math.min(26000, Math.max(0, room));
+  const extra = (w & 1) === 0 ? (w >>> 1) % (Math.min(64, far) + 1) : (w >>> 1) % (far + 1);
+  const how = extra <= 64 ? 'near-limit' : 'far';
+  if (room < 0) {
+    const tailLen = tail.reduce((n, i) => n + ebpfLen(i, cfg), 0);
+    const fill = heavyFill(fitMax + 1 - 7 - tailLen - 2 + extra, seeds, cfg);
+    return { prog: [...tail, ...fill, { code: 0x06, jt: 0, jf: 0, k: 1 }], targets: 'optmem-exceeded', stage: 'charge', pc: null, how: `tail-first-${how}` };
+  }
   const tailLen = tail.reduce((n, i) => n + ebpfLen(i, cfg), 0);
-  const fill = heavyFill(optmemFitMax(cfg) + 1 - 7 - tailLen + extra, seeds, cfg);
-  const prog = [...fill, ...tail];
-  return { prog, targets: 'optmem-exceeded', stage: 'charge', pc: null, how: extra <= 64 ? 'near-limit' : 'far' };
+  const fill = heavyFill(fitMax + 1 - 7 - tailLen + extra, seeds, cfg);
+  return { prog: [...fill, ...tail], targets: 'optmem-exceeded', stage: 'charge', pc: null, how };
 }
 
 /** The builder of one rule: the base program (a checker-valid one, ignored by some rules) and the words. */

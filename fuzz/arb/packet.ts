@@ -88,7 +88,27 @@ class Bytes {
   out(): Uint8Array {
     return this.a.slice(0, this.n);
   }
+  /** resize(this.out(), len, fill) in one copy (len < 0: out()). */
+  outSized(len: number, fill: number): Uint8Array {
+    if (len < 0 || len === this.n) return this.a.slice(0, this.n);
+    const out = new Uint8Array(len);
+    out.set(this.a.subarray(0, Math.min(len, this.n)));
+    for (let i = this.n; i < len; i++) out[i] = (fill + i) & 0xff;
+    return out;
+  }
 }
+
+// The small pools the builders pick from (made once, not per packet).
+const TCP_FLAGS: readonly number[] = [0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x29, 0xff];
+const ICMP6_TYPES: readonly number[] = [128, 129, 133, 134, 135, 136, 1];
+const ICMP4_TYPES: readonly number[] = [8, 0, 3, 11, 5];
+const BAD_IHLS: readonly number[] = [0, 1, 4, 15];
+const IP4_TTLS: readonly number[] = [64, 1, 255, 0];
+const IP6_NEXT_HEADERS: readonly number[] = [6, 17, 58, 6, 17, 59];
+const IP6_HOP_LIMITS: readonly number[] = [64, 255, 1];
+const VLAN_TCIS: readonly number[] = [0x0064, 0x1064, 0xe001, 0x0fff, 0x0000, 0xffff];
+const NL_FAMILY_LENGTHS: readonly number[] = [0, 4, 16];
+const NL_MSG_TYPES: readonly number[] = [16, 0x10, 0x12, 0x1e, 2];
 
 // Scratch writers reused from packet to packet (the builders are not re-entrant).
 const PACKET = new Bytes(256);
@@ -154,7 +174,7 @@ function tcp(b: Bytes, d: Draw, payload: Uint8Array): void {
   }
   while (opts.length % 4 !== 0) opts.u8(0); // EOL padding
   const doff = d.below(8) === 0 ? d.below(16) : 5 + opts.length / 4; // sometimes a lying doff
-  b.u8(doff << 4).u8(pick([0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x29, 0xff], d.next()));
+  b.u8(doff << 4).u8(pick(TCP_FLAGS, d.next()));
   b.be16(d.next()).be16(0).be16(0).bytes(opts.a, opts.length).bytes(payload);
 }
 
@@ -164,7 +184,7 @@ function udp(b: Bytes, d: Draw, payload: Uint8Array): void {
 
 function icmp(b: Bytes, d: Draw, payload: Uint8Array, v6: boolean): void {
   const start = b.length;
-  const type = v6 ? pick([128, 129, 133, 134, 135, 136, 1], d.next()) : pick([8, 0, 3, 11, 5], d.next());
+  const type = v6 ? pick(ICMP6_TYPES, d.next()) : pick(ICMP4_TYPES, d.next());
   b.u8(type).u8(d.below(4)).be16(0).be16(d.next()).be16(d.next()).bytes(payload);
   if (!v6) b.setBe16(start + 2, inetChecksum(b.a, start, b.length));
 }
@@ -187,12 +207,12 @@ function ipv4(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
   const start = b.length;
   const optWords = d.below(4) === 0 ? 1 + d.below(10) : 0;
   const badIhl = d.below(16) === 0;
-  const ihl = badIhl ? pick([0, 1, 4, 15], d.next()) : 5 + optWords;
+  const ihl = badIhl ? pick(BAD_IHLS, d.next()) : 5 + optWords;
   const proto = pick(L4_PROTOS, d.next());
   // fragments: 0 none, 1 DF, 2 first fragment (MF, offset 0), 3 non-first (offset > 0)
   const fragKind = d.below(6);
   const frag = fragKind === 2 ? 0x2000 : fragKind === 3 ? (d.below(2) << 13) | (1 + d.below(0x1fff)) : fragKind === 1 ? 0x4000 : 0;
-  b.u8(0x40 | ihl).u8(d.below(256)).be16(0).be16(d.next()).be16(frag).u8(pick([64, 1, 255, 0], d.next())).u8(proto).be16(0);
+  b.u8(0x40 | ihl).u8(d.below(256)).be16(0).be16(d.next()).be16(frag).u8(pick(IP4_TTLS, d.next())).u8(proto).be16(0);
   b.be32(pick(IPV4, d.next())).be32(pick(IPV4, d.next()));
   if (optWords > 0) {
     layers.push('ipopts');
@@ -232,9 +252,9 @@ function ipv6(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
   const nExt = d.below(3) === 0 ? 1 + d.below(3) : 0;
   const order = [0, 60, 43, 44, 60]; // hop-by-hop first, as RFC 8200 orders them
   for (let i = 0; i < nExt; i++) exts.push(order[Math.min(order.length - 1, i + d.below(2))]!);
-  const proto = pick([6, 17, 58, 6, 17, 59], d.next());
+  const proto = pick(IP6_NEXT_HEADERS, d.next());
   const first = exts.length > 0 ? exts[0]! : proto;
-  b.be32(0x60000000 | (d.next() & 0x0fffffff)).be16(0).u8(first).u8(pick([64, 255, 1], d.next()));
+  b.be32(0x60000000 | (d.next() & 0x0fffffff)).be16(0).u8(first).u8(pick(IP6_HOP_LIMITS, d.next()));
   v6addr();
   v6addr();
   let fragLater = false;
@@ -326,6 +346,17 @@ export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, fa
 
 /** Build the packet of `kind` from drawn integers and payload bytes (pure). */
 export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Uint8Array): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number } {
+  return buildSized(kind, xs, payload, -1, 0);
+}
+
+/** buildPacket, its bytes then resized to `len` (resize(bytes, len, fill); len < 0: as built), and the built length. */
+function buildSized(
+  kind: PacketKind,
+  xs: readonly number[],
+  payload: Uint8Array,
+  len: number,
+  fill: number,
+): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number; builtLength: number } {
   const d = new Draw(xs);
   const b = PACKET.reset();
   const layers: string[] = [];
@@ -336,7 +367,7 @@ export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Ui
       const tags = 1 + (d.below(4) === 0 ? 1 : 0);
       for (let i = 0; i < tags; i++) {
         layers.push(i === 0 && tags === 2 ? 'qinq' : 'vlan');
-        const tci = pick([0x0064, 0x1064, 0xe001, 0x0fff, 0x0000, 0xffff], d.next());
+        const tci = pick(VLAN_TCIS, d.next());
         b.be16(i === 0 && tags === 2 ? 0x88a8 : 0x8100).be16(tci);
       }
     }
@@ -346,7 +377,7 @@ export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Ui
     case 'raw':
       layers.push('raw');
       b.bytes(payload);
-      return { bytes: b.out(), layers, preset: (xs[0] ?? 0) % 2 === 0 ? 'af_unix' : 'ethernet', networkOffset: 0 };
+      return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: (xs[0] ?? 0) % 2 === 0 ? 'af_unix' : 'ethernet', networkOffset: 0 };
     case 'eth-ipv4':
       eth(0x0800, false);
       ipv4(b, d, payload, layers);
@@ -369,17 +400,17 @@ export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Ui
     }
     case 'ipv4':
       ipv4(b, d, payload, layers);
-      return { bytes: b.out(), layers, preset: 'af_unix', networkOffset: 0 };
+      return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'af_unix', networkOffset: 0 };
     case 'ipv6':
       ipv6(b, d, payload, layers);
-      return { bytes: b.out(), layers, preset: 'af_unix', networkOffset: 0 };
+      return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'af_unix', networkOffset: 0 };
     case 'netlink': {
       const attrs = xs.slice(1);
-      const nl = netlinkMessage(attrs, payload, pick([0, 4, 16], xs[0] ?? 0), pick([16, 0x10, 0x12, 0x1e, 2], d.next()));
-      return { bytes: nl.bytes, layers: nl.layers, preset: 'af_unix', networkOffset: 0 };
+      const nl = netlinkMessage(attrs, payload, pick(NL_FAMILY_LENGTHS, xs[0] ?? 0), pick(NL_MSG_TYPES, d.next()));
+      return { builtLength: nl.bytes.length, bytes: len < 0 ? nl.bytes : resize(nl.bytes, len, fill), layers: nl.layers, preset: 'af_unix', networkOffset: 0 };
     }
   }
-  return { bytes: b.out(), layers, preset: 'ethernet', networkOffset: 14 };
+  return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'ethernet', networkOffset: 14 };
 }
 
 // --- lengths and frags ----------------------------------------------------------------------
@@ -411,8 +442,13 @@ const U32 = fc.integer({ min: 0, max: 0xffffffff });
 
 /** The bytes of `words` (each u32 big-endian), less the last `trim` (0..3) bytes. */
 export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
-  const out = new Uint8Array(Math.max(0, 4 * words.length - trim));
-  for (let i = 0; i < out.length; i++) out[i] = (words[i >>> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+  return wordBytesAt(words, 0, words.length, trim);
+}
+
+/** wordBytes of words[from .. from + count) (no view of the words made). */
+export function wordBytesAt(words: ArrayLike<number>, from: number, count: number, trim = 0): Uint8Array {
+  const out = new Uint8Array(Math.max(0, 4 * count - trim));
+  for (let i = 0; i < out.length; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
   return out;
 }
 
@@ -434,6 +470,9 @@ export const packetDraw = (maxPayload = 96): fc.Arbitrary<PacketDraw> =>
     )
     .map(([kind, xs, words, trim, rs, fs]): PacketDraw => [kind, xs, wordBytes(words, trim).subarray(0, maxPayload), rs, fs]);
 
+/** The fixed frag cuts (head lengths) before the packet's half, its length less one and `lengths` less one. */
+const CUTS: readonly number[] = [0, 1, 14, 20, 34, 40, 54];
+
 /** Turn a draw into a packet (pure): build the stack, resize near `lengths`, maybe split into frags. */
 export function packetFromDraw(draw: PacketDraw, opts: PacketOptions = {}): Packet {
   const kinds = opts.kinds ?? PACKET_KINDS;
@@ -442,23 +481,23 @@ export function packetFromDraw(draw: PacketDraw, opts: PacketOptions = {}): Pack
   const fragWeight = opts.fragWeight ?? 5;
   const [ki, xs, payload, rs, fs] = draw;
   const kind = kinds[ki % kinds.length]!;
-  const built = buildPacket(kind, xs, payload);
-  let bytes = built.bytes;
+  // resized when rs says so, in the copy out of the builder (resize(bytes, len, fill))
+  const len = (rs & 1) === 1 ? Math.max(0, pick(lengths, rs >>> 1)) : -1;
+  // the padding's filler from the kind draw's high byte (so that the resize choice can move to
+  // another index of `lengths` for the same length, as the genome's shrinking does)
+  const built = buildSized(kind, xs, payload, len, ki >>> 8);
+  const bytes = built.bytes;
   const layers = built.layers;
-  if ((rs & 1) === 1) {
-    const len = Math.max(0, pick(lengths, rs >>> 1));
-    if (len !== bytes.length) layers.push(len < bytes.length ? 'trunc' : 'pad');
-    // the padding's filler from the kind draw's high byte (so that the resize choice can move to
-    // another index of `lengths` for the same length, as the genome's shrinking does)
-    bytes = resize(bytes, len, ki >>> 8);
-  }
+  if (len >= 0 && len !== built.builtLength) layers.push(len < built.builtLength ? 'trunc' : 'pad');
   let headlen = bytes.length;
   if ((fs & 15) < fragWeight && bytes.length > 0) {
-    const cuts = [0, 1, 14, 20, 34, 40, 54, bytes.length >>> 1, bytes.length - 1, ...lengths.map((l) => l - 1)];
-    headlen = Math.min(bytes.length - 1, Math.max(0, pick(cuts, fs >>> 4)));
+    // pick([0, 1, 14, 20, 34, 40, 54, len >>> 1, len - 1, ...lengths.map((l) => l - 1)], fs >>> 4), unbuilt
+    const at = (fs >>> 4) % (CUTS.length + 2 + lengths.length);
+    const cut = at < CUTS.length ? CUTS[at]! : at === CUTS.length ? bytes.length >>> 1 : at === CUTS.length + 1 ? bytes.length - 1 : lengths[at - CUTS.length - 2]! - 1;
+    headlen = Math.min(bytes.length - 1, Math.max(0, cut));
     layers.push('frags');
   }
-  return { bytes, headlen, preset: built.preset, kind, layers, networkOffset: built.networkOffset, builtLength: built.bytes.length };
+  return { bytes, headlen, preset: built.preset, kind, layers, networkOffset: built.networkOffset, builtLength: built.builtLength };
 }
 
 /** A packet: `{ bytes, headlen, preset, kind, layers, networkOffset, builtLength }`. */

@@ -189,61 +189,61 @@ export function bpfLdImm64Raw(dst: number, src: number, imm: bigint): [BpfInsn, 
 }
 /** include/linux/filter.h:197 BPF_LD_IMM64(DST, IMM) */
 export const bpfLdImm64 = (dst: number, imm: bigint): [BpfInsn, BpfInsn] => bpfLdImm64Raw(dst, 0, imm);
-/** include/linux/filter.h:216 BPF_LD_MAP_FD(DST, MAP_FD) */
+/** include/linux/filter.h:215 BPF_LD_MAP_FD(DST, MAP_FD) */
 export const bpfLdMapFd = (dst: number, fd: number): [BpfInsn, BpfInsn] => bpfLdImm64Raw(dst, BPF_PSEUDO_MAP_FD, BigInt(fd >>> 0));
-/** include/linux/filter.h:221 BPF_MOV64_RAW(TYPE, DST, SRC, IMM) */
+/** include/linux/filter.h:220 BPF_MOV64_RAW(TYPE, DST, SRC, IMM) */
 export const bpfMov64Raw = (type: number, dst: number, src: number, imm: number): BpfInsn =>
   mk(BPF_ALU64 | BPF_MOV | bpfSrc(type), dst, src, 0, imm);
-/** include/linux/filter.h:229 BPF_MOV32_RAW(TYPE, DST, SRC, IMM) */
+/** include/linux/filter.h:228 BPF_MOV32_RAW(TYPE, DST, SRC, IMM) */
 export const bpfMov32Raw = (type: number, dst: number, src: number, imm: number): BpfInsn =>
   mk(BPF_ALU | BPF_MOV | bpfSrc(type), dst, src, 0, imm);
-/** include/linux/filter.h:239 BPF_LD_ABS(SIZE, IMM) (legacy; the interpreter has no label for it) */
+/** include/linux/filter.h:238 BPF_LD_ABS(SIZE, IMM) (legacy; the interpreter has no label for it) */
 export const bpfLdAbs = (size: number, imm: number): BpfInsn => mk(BPF_LD | bpfSize(size) | BPF_ABS, 0, 0, 0, imm);
-/** include/linux/filter.h:249 BPF_LD_IND(SIZE, SRC, IMM) (legacy; the interpreter has no label for it) */
+/** include/linux/filter.h:248 BPF_LD_IND(SIZE, SRC, IMM) (legacy; the interpreter has no label for it) */
 export const bpfLdInd = (size: number, src: number, imm: number): BpfInsn => mk(BPF_LD | bpfSize(size) | BPF_IND, 0, src, 0, imm);
-/** include/linux/filter.h:259 BPF_LDX_MEM(SIZE, DST, SRC, OFF) */
+/** include/linux/filter.h:258 BPF_LDX_MEM(SIZE, DST, SRC, OFF) */
 export const bpfLdxMem = (size: number, dst: number, src: number, off: number): BpfInsn =>
   mk(BPF_LDX | bpfSize(size) | BPF_MEM, dst, src, off, 0);
 /** BPF_LDX | SIZE | BPF_MEMSX: the v4 sign-extending load (no macro in 6.6 filter.h). */
 export const bpfLdxMemsx = (size: number, dst: number, src: number, off: number): BpfInsn =>
   mk(BPF_LDX | bpfSize(size) | BPF_MEMSX, dst, src, off, 0);
-/** include/linux/filter.h:269 BPF_STX_MEM(SIZE, DST, SRC, OFF) */
+/** include/linux/filter.h:268 BPF_STX_MEM(SIZE, DST, SRC, OFF) */
 export const bpfStxMem = (size: number, dst: number, src: number, off: number): BpfInsn =>
   mk(BPF_STX | bpfSize(size) | BPF_MEM, dst, src, off, 0);
-/** include/linux/filter.h:293 BPF_ATOMIC_OP(SIZE, OP, DST, SRC, OFF) */
+/** include/linux/filter.h:292 BPF_ATOMIC_OP(SIZE, OP, DST, SRC, OFF) */
 export const bpfAtomicOp = (size: number, op: number, dst: number, src: number, off: number): BpfInsn =>
   mk(BPF_STX | bpfSize(size) | BPF_ATOMIC, dst, src, off, op);
-/** include/linux/filter.h:302 BPF_STX_XADD(SIZE, DST, SRC, OFF) */
+/** include/linux/filter.h:301 BPF_STX_XADD(SIZE, DST, SRC, OFF) */
 export const bpfStxXadd = (size: number, dst: number, src: number, off: number): BpfInsn => bpfAtomicOp(size, BPF_ADD, dst, src, off);
-/** include/linux/filter.h:306 BPF_ST_MEM(SIZE, DST, OFF, IMM) */
+/** include/linux/filter.h:305 BPF_ST_MEM(SIZE, DST, OFF, IMM) */
 export const bpfStMem = (size: number, dst: number, off: number, imm: number): BpfInsn =>
   mk(BPF_ST | bpfSize(size) | BPF_MEM, dst, 0, off, imm);
-/** include/linux/filter.h:316 BPF_JMP_REG(OP, DST, SRC, OFF) */
+/** include/linux/filter.h:315 BPF_JMP_REG(OP, DST, SRC, OFF) */
 export const bpfJmpReg = (op: number, dst: number, src: number, off: number): BpfInsn => mk(BPF_JMP | bpfOp(op) | BPF_X, dst, src, off, 0);
-/** include/linux/filter.h:326 BPF_JMP_IMM(OP, DST, IMM, OFF) */
+/** include/linux/filter.h:325 BPF_JMP_IMM(OP, DST, IMM, OFF) */
 export const bpfJmpImm = (op: number, dst: number, imm: number, off: number): BpfInsn => mk(BPF_JMP | bpfOp(op) | BPF_K, dst, 0, off, imm);
-/** include/linux/filter.h:336 BPF_JMP32_REG(OP, DST, SRC, OFF) */
+/** include/linux/filter.h:335 BPF_JMP32_REG(OP, DST, SRC, OFF) */
 export const bpfJmp32Reg = (op: number, dst: number, src: number, off: number): BpfInsn =>
   mk(BPF_JMP32 | bpfOp(op) | BPF_X, dst, src, off, 0);
-/** include/linux/filter.h:346 BPF_JMP32_IMM(OP, DST, IMM, OFF) */
+/** include/linux/filter.h:345 BPF_JMP32_IMM(OP, DST, IMM, OFF) */
 export const bpfJmp32Imm = (op: number, dst: number, imm: number, off: number): BpfInsn =>
   mk(BPF_JMP32 | bpfOp(op) | BPF_K, dst, 0, off, imm);
-/** include/linux/filter.h:356 BPF_JMP_A(OFF) */
+/** include/linux/filter.h:355 BPF_JMP_A(OFF) */
 export const bpfJmpA = (off: number): BpfInsn => mk(BPF_JMP | BPF_JA, 0, 0, off, 0);
 /** BPF_JMP32 | BPF_JA, "gotol": the jump distance is imm (core.c JMP32_JA; no macro in 6.6 filter.h). */
 export const bpfJmp32A = (imm: number): BpfInsn => mk(BPF_JMP32 | BPF_JA, 0, 0, 0, imm);
-/** include/linux/filter.h:366 BPF_CALL_REL(TGT) */
+/** include/linux/filter.h:365 BPF_CALL_REL(TGT) */
 export const bpfCallRel = (tgt: number): BpfInsn => mk(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, tgt);
 /**
- * include/linux/filter.h:378 BPF_EMIT_CALL(FUNC). The kernel's imm is FUNC - __bpf_call_base (an address
+ * include/linux/filter.h:377 BPF_EMIT_CALL(FUNC). The kernel's imm is FUNC - __bpf_call_base (an address
  * difference); the model passes the helper's number in the interpreter's helper table instead.
  */
 export const bpfEmitCall = (imm: number): BpfInsn => mk(BPF_JMP | BPF_CALL, 0, 0, 0, imm);
-/** include/linux/filter.h:388 BPF_RAW_INSN(CODE, DST, SRC, OFF, IMM) */
+/** include/linux/filter.h:387 BPF_RAW_INSN(CODE, DST, SRC, OFF, IMM) */
 export const bpfRawInsn = (code: number, dst: number, src: number, off: number, imm: number): BpfInsn => mk(code, dst, src, off, imm);
-/** include/linux/filter.h:398 BPF_EXIT_INSN() */
+/** include/linux/filter.h:397 BPF_EXIT_INSN() */
 export const bpfExitInsn = (): BpfInsn => mk(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-/** include/linux/filter.h:408 BPF_ST_NOSPEC() */
+/** include/linux/filter.h:407 BPF_ST_NOSPEC() */
 export const bpfStNospec = (): BpfInsn => mk(BPF_ST | BPF_NOSPEC, 0, 0, 0, 0);
 
 // ---------------------------------------------------------------------------------------------

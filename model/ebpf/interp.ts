@@ -1,5 +1,6 @@
 // The eBPF interpreter: kernel/bpf/core.c:1680 ___bpf_prog_run and its wrappers __bpf_prog_runN
-// (core.c:2176 DEFINE_BPF_PROG_RUN, interpreters[] core.c:2213), for the whole v6.6 instruction set.
+// (core.c:2176 DEFINE_BPF_PROG_RUN, interpreters[] kernel/bpf/core.c:2223), for the whole v6.6
+// instruction set.
 //
 // STABLE INTERFACE (used by the migration and helper modules)
 //   - Registers: one Uint32Array `vm.regs`, register r at words [2r] (low) and [2r+1] (high); R0..R10,

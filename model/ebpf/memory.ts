@@ -13,7 +13,7 @@
 //   start + capacity <= 0x80000000. So an s16 offset (or any offset below 1 GiB) from a pointer into a
 //   region never changes the hi word, and everything around a region in the same hi word is unmapped.
 //   Region 0 is always the stack: its END is fixed at STACK_END_LO (FP = R10 points there) and its start
-//   moves down with the stack size of the interpreter variant chosen (interpreters[], core.c:2213).
+//   moves down with the stack size of the interpreter variant chosen (interpreters[], core.c:2223).
 //
 // ACCESS RULES (each violation is a Fault; see FaultKind)
 //   - the hi word names no region, or the bytes [lo, lo+size) are not all inside the region's current

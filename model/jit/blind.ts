@@ -85,7 +85,7 @@ export interface BlindingInputs {
   readonly bpfCapable: boolean;
 }
 
-// include/linux/filter.h:1095 bpf_jit_blinding_enabled
+// include/linux/filter.h:1099 bpf_jit_blinding_enabled
 /**
  * Whether a program allocated now will be blinded: the JIT must be an eBPF JIT and requested, the
  * sysctl set, and with bpf_jit_harden 1 only for a task that is not bpf_capable(). Called from

@@ -9,7 +9,7 @@ import { SIZEOF_BPF_PROG, SIZEOF_INSN } from '../ebpf/layout.js';
 import type { KernelConfig } from '../kernel.js';
 import type { SkFilter, Sock } from '../attach.js';
 
-// include/linux/filter.h:793 bpf_prog_size
+// include/linux/filter.h:797 bpf_prog_size
 /**
  * bpf_prog_size(proglen) = max(sizeof(struct bpf_prog), offsetof(struct bpf_prog, insns[proglen]))
  * = max(header, header + 8 * proglen), header = 72 on v6.6 x86-64 (struct bpf_prog derived in

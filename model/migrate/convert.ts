@@ -431,13 +431,13 @@ export interface SelectedRuntime {
   readonly jit: JitResult | null;
 }
 
-// kernel/bpf/core.c:2373 bpf_prog_select_runtime
+// kernel/bpf/core.c:2363 bpf_prog_select_runtime
 /**
- * jit_needed starts as the record says (C:2378: false in v6.6.0, fp->jit_requested in 6.6.y after
- * 86bc9c742426) and CONFIG_BPF_JIT_ALWAYS_ON sets it (C:2383); bpf_prog_select_func picks the
- * interpreter by stack depth (C:2387 -> C:2351, MigratedProgram.stackSize); then the architecture's
+ * jit_needed starts as the record says (C:2368: false in v6.6.0, fp->jit_requested in 6.6.y after
+ * 86bc9c742426) and CONFIG_BPF_JIT_ALWAYS_ON sets it (C:2373); bpf_prog_select_func picks the
+ * interpreter by stack depth (C:2377 -> C:2341, MigratedProgram.stackSize); then the architecture's
  * bpf_int_jit_compile (archIntJitCompile) and a program that needed the JIT and did not get it is
- * refused with -ENOTSUPP (C:2401-2403): with the x86-64 JIT modelled, with its reason and the classic
+ * refused with -ENOTSUPP (C:2390-2393): with the x86-64 JIT modelled, with its reason and the classic
  * pc (`pcOf` maps an eBPF insn to it). The JIT's program replaces fp: a blinded clone is what the
  * socket is charged for.
  */
@@ -445,7 +445,7 @@ export function bpfProgSelectRuntime(fp: BpfProg, config: KernelConfig, pcOf: ((
   let jitNeeded = config.jitNeeded === 'jit-requested' ? fp.jitRequested : false;
   if (config.jitAlwaysOn) jitNeeded = true;
   const arch = archIntJitCompile(fp, config);
-  if (!arch.jited && jitNeeded) return (arch.jit !== null ? jitRejection(arch.jit, pcOf) : null) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2403');
+  if (!arch.jited && jitNeeded) return (arch.jit !== null ? jitRejection(arch.jit, pcOf) : null) ?? reject(-ENOTSUPP, 'runtime', 'jit-required', null, 'kernel/bpf/core.c:2393');
   return { ok: true, jited: arch.jited, len: (arch.blinded ?? fp.insns).length, blinded: arch.blinded, jit: arch.jit };
 }
 

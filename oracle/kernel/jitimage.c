@@ -15,11 +15,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -77,6 +79,10 @@ static struct bpf_insn xlated[MAX_XLATED];
 static unsigned char image[MAX_IMAGE];
 
 int main(void) {
+	/* BPF_PROG_LOAD under the bpf_jit_harden lock held shared (see oracle/kernel/oracle.c): a window of
+	 * the sockopt oracle never blinds a program loaded here */
+	const char *lock_path = getenv("BPFSPEC_JIT_HARDEN_LOCK");
+	int harden_lock = open(lock_path ? lock_path : "/tmp/bpfspec-jit-harden.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 	unsigned char *req = NULL;
 	size_t req_cap = 0;
 	for (;;) {
@@ -118,9 +124,14 @@ int main(void) {
 			attr.insns = (uint64_t)(uintptr_t)p;
 			attr.license = (uint64_t)(uintptr_t) "GPL";
 			p += (size_t)n * 8;
+			if (harden_lock >= 0)
+				while (flock(harden_lock, LOCK_SH) < 0 && errno == EINTR) {
+				}
 			int fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+			int e = errno;
+			if (harden_lock >= 0) flock(harden_lock, LOCK_UN);
 			if (fd < 0) {
-				put32((uint32_t)errno);
+				put32((uint32_t)e);
 				continue;
 			}
 			struct bpf_prog_info info;

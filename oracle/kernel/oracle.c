@@ -24,11 +24,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -39,6 +41,11 @@
 
 static int snd = -1, rcv = -1;
 static int batched = 0;
+/* net.core.bpf_jit_harden is set for milliseconds at a time by the sockopt oracle (oracle/kernel/
+ * sockopt.c) under an exclusive flock on this file; blinding is decided when the program is allocated
+ * and the JIT runs inside setsockopt, so each attach is made under the lock held shared: the window
+ * never blinds (or re-sizes) a program attached here. */
+static int harden_lock = -1;
 static unsigned char *out;
 static size_t out_len, out_cap;
 
@@ -234,6 +241,8 @@ int main(int argc, char **argv) {
 		CPU_SET(cpu, &set);
 		if (sched_setaffinity(0, sizeof set, &set) < 0) die("sched_setaffinity");
 	}
+	const char *lock_path = getenv("BPFSPEC_JIT_HARDEN_LOCK");
+	harden_lock = open(lock_path ? lock_path : "/tmp/bpfspec-jit-harden.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0) die("socketpair");
 	snd = sv[0];
@@ -302,8 +311,14 @@ int main(int argc, char **argv) {
 					put32((uint32_t)EINVAL); /* cannot be expressed in struct sock_fprog */
 					continue;
 				}
-				if (setsockopt(rcv, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0) {
-					put32((uint32_t)errno);
+				if (harden_lock >= 0)
+					while (flock(harden_lock, LOCK_SH) < 0 && errno == EINTR) {
+					}
+				int rc = setsockopt(rcv, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+				int e = errno;
+				if (harden_lock >= 0) flock(harden_lock, LOCK_UN);
+				if (rc < 0) {
+					put32((uint32_t)e);
 					continue;
 				}
 				put32(0);

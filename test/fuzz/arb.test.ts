@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { bpfCheckBasicsOk, bpfCheckClassic } from '../../model/cbpf/check.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { X86_64 } from '../../model/config.js';
+import { PROFILE_V6_18, PROFILES } from '../../model/kernel.js';
 import { bpfConvertFilter } from '../../model/migrate/convert.js';
 import { __skFilterCharge } from '../../model/migrate/charge.js';
 import { NEW_SOCK, type SkFilter } from '../../model/attach.js';
@@ -340,6 +341,30 @@ for (const rule of INVALID_RULES) {
     }
     t.log(rule, [...hows].join(', '));
     t.true(hows.size >= 1);
+  });
+}
+
+// Reported by kdiff on this machine (optmem_max 131072): the "far" optmem programs put the short
+// program's jumps past eBPF index 32768, so bpf_convert_filter rejected them first (A4) and the
+// prediction named the wrong rule. Under every profile's optmem_max and header (and a larger
+// optmem_max, where the short program goes first), the program converts and the charge fails.
+for (const cfg of [PROFILES.get('v6.6.y')!, PROFILE_V6_18, { ...PROFILE_V6_18, optmemMax: 262144 }, { ...PROFILE_V6_18, optmemMax: 200000 }]) {
+  test(`invalidFor('optmem-exceeded') under optmem_max ${cfg.optmemMax}, header ${cfg.bpfProgHeaderSize}: converts, then fails the charge`, (t) => {
+    const hows = new Set<string>();
+    for (const c of fc.sample(invalidFor('optmem-exceeded', cfg), { numRuns: 80, seed: 4242 })) {
+      hows.add(c.how);
+      t.is(refCheck(c.prog), null);
+      const conv = bpfConvertFilter(c.prog, cfg);
+      if ('errno' in conv) {
+        t.fail(`${c.how}: convert ${conv.rule} at ${conv.pc}`);
+        continue;
+      }
+      // net/core/filter.c:1232 with the profile's struct bpf_prog size: 8 * len + header < optmem_max fails
+      t.true(8 * conv.insns.length + cfg.bpfProgHeaderSize >= cfg.optmemMax, c.how);
+      t.is(__skFilterCharge(NEW_SOCK, { prog: { migrated: { len: conv.insns.length } } } as unknown as SkFilter, cfg), null, 'optmem-exceeded');
+    }
+    t.log([...hows].join(', '));
+    if (cfg.optmemMax <= 200000) t.true(hows.has('far') && hows.has('near-limit'));
   });
 }
 

@@ -158,6 +158,56 @@ requiresSerial(hardenWritable, 'constant blinding, live: bpf_jit_harden 1 charge
   t.log(`${progs.length + 2} programs attached without capabilities (12 also as root) in one request of ${window.toFixed(0)} ms, bpf_jit_harden 1 for ${(r.windowUs / 1000).toFixed(1)} ms of it: ${blinded} charged for a longer (blinded) program`);
 });
 
+requiresSerial(hardenWritable, 'constant blinding, live: bpf_jit_harden 2 blinds root too, and the -ENOMEM limit moves as the model says', async (t) => {
+  const harden2: KernelConfig = { ...LIVE, bpfJitHarden: 2 };
+  // n x `ld #cpu` (no constant), then m x `ld #1` (1 insn, 3 blinded) and `ret a`: the model's largest m
+  // that still fits, unblinded and blinded, and the kernel's verdicts on both sides of each
+  const edgeProg = (n: number, m: number): Program => [...Array.from({ length: n }, () => S(0x20, 0xfffff024)), ...Array.from({ length: m }, () => S(0x00, 1)), S(0x16, 0)];
+  const maxLen = Math.floor((LIVE.optmemMax - 1 - LIVE.bpfProgHeaderSize) / 8);
+  const n = Math.min(4090, Math.floor((maxLen - 10) / 4));
+  const fits = (p: Program, c: KernelConfig): boolean => {
+    const m = bpfMigrateFilter(p, c);
+    return 'ok' in m && m.progSize < c.optmemMax;
+  };
+  const limit = (c: KernelConfig): number => {
+    let m = 0;
+    while (fits(edgeProg(n, m + 1), c)) m++;
+    return m;
+  };
+  const plain = limit(LIVE);
+  const blinded = limit(harden2);
+  t.true(blinded < plain, `blinding lowers the limit: ${blinded} < ${plain}`);
+  // (unblinded, the largest m is bounded by BPF_MAXINSNS, n + m + 1 <= 4096, before optmem_max)
+  const progs = [edgeProg(n, blinded), edgeProg(n, blinded + 1), edgeProg(n, plain)];
+  const random = fc.sample(validProgram({ weights: { short: 6, realistic: 4, medium: 1, long: 0, limits: 0, jit: 0 } }), { numRuns: 60, seed: 42 });
+  const scripts: SockScript[] = [...progs, ...random].map((p) => ({ unprivileged: false, ops: [{ name: 'SO_ATTACH_FILTER', prog: p }] }));
+  // one unprivileged caller too: under 2 it is blinded the same way
+  scripts.push({ unprivileged: true, ops: [{ name: 'SO_ATTACH_FILTER', prog: edgeProg(n, blinded + 1) }] });
+  const r = await oracle!.run(scripts, 2);
+  t.is(r.status, 0);
+  t.is(r.hardenBefore, 0);
+  t.is(readJitHarden(), 0, 'restored');
+  compare(t, scripts, r.steps, (s) => (s.unprivileged ? { ...harden2, bpfCapable: false, x86Jit: { ...LIVE.x86Jit!, capSysAdmin: false } } : harden2));
+  t.deepEqual(
+    r.steps.slice(0, 3).map((s) => s[0]!.ret),
+    [0, -12, -12],
+    'blinded: the blinded limit holds, the unblinded one is out of reach',
+  );
+  t.is(r.steps.at(-1)![0]!.ret, -12);
+  // and without blinding the same kernel takes the unblinded limit (the same request, harden 0)
+  const r0 = await oracle!.run(progs.map((p) => ({ unprivileged: false, ops: [{ name: 'SO_ATTACH_FILTER', prog: p }] })));
+  t.deepEqual(
+    r0.steps.map((s) => s[0]!.ret),
+    [0, 0, 0],
+  );
+  const insns = (omem: number | null): number => (omem! - LIVE.bpfProgHeaderSize) / 8;
+  t.log(
+    `optmem_max ${LIVE.optmemMax}, sizeof(struct bpf_prog) ${LIVE.bpfProgHeaderSize}: ${n} x ld #cpu + m x ld #1 + ret a fits up to m = ${plain} unblinded (BPF_MAXINSNS; ` +
+      `${insns(r0.steps[2]![0]!.omem)} eBPF insns, ${r0.steps[2]![0]!.omem} bytes charged) and up to m = ${blinded} under bpf_jit_harden 2 ` +
+      `(${insns(r.steps[0]![0]!.omem)} insns blinded, ${r.steps[0]![0]!.omem} bytes); ${random.length} random programs agree under harden 2 (window ${(r.windowUs / 1000).toFixed(1)} ms)`,
+  );
+});
+
 const flockMissing = hardenWritable ?? (spawnSync('flock', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'flock(1) (Debian util-linux)');
 
 requiresSerial(flockMissing, 'constant blinding, live: the bpf_jit_harden window waits for a shared holder of the lock (as the seccomp oracle is while it installs filters)', async (t) => {

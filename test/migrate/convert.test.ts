@@ -328,7 +328,7 @@ requires(sharedMissing, 'conformance: test_bpf "BPF_MAXINSNS: jump over MSH" fai
   for (const x of tests.filter((y) => !y.flags.includes('FLAG_EXPECTED_FAIL'))) t.true('ok' in bpfConvertFilter(x.insns, X86_64), x.name);
 });
 
-test('bpf_migrate_filter: -ENOTSUPP when the JIT is required but fails (C:2403); sizes otherwise', (t) => {
+test('bpf_migrate_filter: -ENOTSUPP when the JIT is required but fails (C:2393); sizes otherwise', (t) => {
   t.like(bpfMigrateFilter([RET_K(0)], { ...X86_64, jitAvailable: false }), { errno: -ENOTSUPP, stage: 'runtime' });
   const m = bpfMigrateFilter([S(0x02, 9), RET_K(0)], { ...X86_64, jitAlwaysOn: false, jitAvailable: false });
   t.like(m, { ok: true, progSize: 72 + 8 * 6, stackSize: 64, jited: false });
