@@ -100,6 +100,18 @@ function commandPath(c: Command): string {
 }
 
 /** Commander quotes a whole argument in its messages: each quoted piece cut to 80 characters. */
+/**
+ * --path seccomp runs the seccomp campaign (fuzz/seccomp), which takes none of the socket campaign's
+ * kernel, architecture or packet flags: given on the command line, they are refused, not ignored.
+ */
+function refuseSocketOnly(cmd: Command, names: readonly string[]): void {
+  for (const n of names)
+    if (cmd.getOptionValueSource(n) === 'cli') {
+      const flag = cmd.options.find((opt) => opt.attributeName() === n)?.long ?? n;
+      throw new InputError(`${flag}: not with --path seccomp (the seccomp campaign takes --time, --runs, --seed, --workers, --corpus, --json${cmd.name() === 'fuzz' ? ', --judges' : ''})`);
+    }
+}
+
 const clipQuoted = (msg: string): string => msg.replace(/'([^']{81,})'/g, (_m, inner: string) => `'${clip(inner)}'`);
 
 /** A message as one line: newlines joined, commander's "error: " dropped, cut when very long. */
@@ -324,9 +336,13 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
     .option('--path <path>', 'socket (default) or seccomp (the seccomp campaign, fuzz/seccomp)')
-    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }) => {
+    .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }, cmd: Command) => {
       if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
-      if (o.path === 'seccomp') return void (state.code = await runSeccompFuzzCli(o));
+      if (o.path === 'seccomp') {
+        refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'shard', 'packetsPerProgram', 'coverage', 'variant']);
+        checkOutputDir(o.corpus, '--corpus');
+        return void (state.code = await runSeccompFuzzCli(o));
+      }
       const batched = parseJudges(o.judges).batched;
       if (batched.length > 0) {
         if (o.coverage) throw new InputError(`--coverage runs in one thread with the spec judges; drop --judges ${batched.join(',')}`);
@@ -388,9 +404,13 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
     .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
-    .action(async (o: KdiffFlags & KernelFlags & { path?: string }) => {
+    .action(async (o: KdiffFlags & KernelFlags & { path?: string }, cmd: Command) => {
       if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
-      if (o.path === 'seccomp') return void (state.code = await runSeccompKdiffCli(o));
+      if (o.path === 'seccomp') {
+        refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'packetsPerProgram', 'confirmed']);
+        checkOutputDir(o.corpus, '--corpus');
+        return void (state.code = await runSeccompKdiffCli(o));
+      }
       checkOutputDir(o.corpus, '--corpus');
       if (o.confirmed !== undefined) checkOutputDir(o.confirmed, '--confirmed');
       const res = await runKdiff(o, o, VERSION);

@@ -259,7 +259,12 @@ const verdictText = (v: VerdictJson): string => (v.errno === 0 ? 'accepted' : `-
 
 /** Re-run an entry: the differences from what it recorded (empty when it replays exactly). */
 export function replayEntry(e: CorpusEntry): string[] {
-  if (e.seccomp !== undefined) return replaySeccompEntry(e); // seccomp cases (ws-seccomp)
+  if (e.seccomp !== undefined) {
+    // a seccomp entry replays on its host; its config must still name a known architecture (an
+    // unknown one, "__proto__" included, is an invalid entry, as for socket entries)
+    configFromJson(e.config);
+    return replaySeccompEntry(e); // seccomp cases (ws-seccomp)
+  }
   const { prog, inputs, config } = entryCase(e);
   const diffs = expectDiffs(e.expect, evaluate(prog, inputs, config), '');
   // A historical entry replays twice: the fixed model must give `expect`, the variant `variant.expect`.

@@ -308,6 +308,8 @@ export function registerJudgesCommand(program: Command, deps: { readonly out: (s
     .action(async (o: ImplCampaignFlags & { campaign?: string }) => {
       if (o.campaign === undefined) {
         for (const k of ['time', 'runs', 'seed'] as const) if (o[k] !== undefined) throw new InputError(`--${k}: only with --campaign NAME`);
+        // the kernel flags are checked even though the list does not depend on them (--kernel __proto__ was accepted)
+        await kernelConfig(o as ImplCampaignFlags & KernelFlags);
         const rows = await judgeRows();
         deps.out(o.json ? `${JSON.stringify({ judges: rows })}\n` : judgeRowsText(rows));
         return;

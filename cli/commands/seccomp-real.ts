@@ -13,7 +13,7 @@ import { HOST_V6_18_X86_64, HOST_V6_6_X86_64 } from '../../model/seccomp/host.js
 import { SYSCALL_TABLES } from '../../model/seccomp/syscalls.js';
 import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT } from '../../model/seccomp/uapi.js';
 import { X86_64 } from '../../model/config.js';
-import { listEntries, readEntry, writeEntry, type CorpusEntry } from '../../fuzz/corpus.js';
+import { CorpusError, listEntries, readEntry, writeEntry, type CorpusEntry } from '../../fuzz/corpus.js';
 import { SeccompLaneSpec, type SeccompJudgeStats, type SeccompLane } from '../../fuzz/seccomp/batched.js';
 import { SeccompKernelJudge } from '../../fuzz/seccomp/judges.js';
 import { newSeccompStats, SeccompChecker } from '../../fuzz/seccomp/properties.js';
@@ -202,8 +202,15 @@ export function writeRealFilters(dir: string, version: string): { written: strin
 export function storedRealFilters(dir: string): { name: string; path: string; filters: Program[]; entry: CorpusEntry }[] {
   return listEntries([dir]).map((p) => {
     const r = readEntry(p);
-    if (!r.ok) throw new Error(r.error);
-    return { name: r.entry.title.split(':')[0]!, path: p, filters: seccompEntryCase(r.entry).filters, entry: r.entry };
+    // an unreadable entry is bad input (one line, exit 2), not an internal error
+    if (!r.ok) throw new CorpusError(r.error);
+    let filters: Program[];
+    try {
+      filters = seccompEntryCase(r.entry).filters;
+    } catch (e) {
+      throw new CorpusError(`${p}: ${(e as Error).message}`);
+    }
+    return { name: r.entry.title.split(':')[0]!, path: p, filters, entry: r.entry };
   });
 }
 

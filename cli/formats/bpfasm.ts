@@ -219,10 +219,11 @@ export function lexBpfAsm(src: string, maxTokens = Infinity): LexResult {
 // ---------------------------------------------------------------------------------------------
 // Parser: tools/bpf/bpf_exp.y (grammar actions, then bpf_stage_2_reduce_labels).
 
-const ALU: Readonly<Record<string, number>> = { add: 0x00, sub: 0x10, mul: 0x20, div: 0x30, or: 0x40, and: 0x50, lsh: 0x60, rsh: 0x70, mod: 0x90, xor: 0xa0 };
-const JCOND: Readonly<Record<string, number>> = { jeq: 0x10, jgt: 0x20, jge: 0x30, jset: 0x40 };
+// Maps (a mnemonic is a user string: never an object's key)
+const ALU: ReadonlyMap<string, number> = new Map(Object.entries({ add: 0x00, sub: 0x10, mul: 0x20, div: 0x30, or: 0x40, and: 0x50, lsh: 0x60, rsh: 0x70, mod: 0x90, xor: 0xa0 }));
+const JCOND: ReadonlyMap<string, number> = new Map(Object.entries({ jeq: 0x10, jgt: 0x20, jge: 0x30, jset: 0x40 }));
 /** bpf_exp.y jneq/jlt/jle: the opcode they assemble to, with the single label as jf. */
-const JPSEUDO: Readonly<Record<string, number>> = { jneq: 0x10, jne: 0x10, jlt: 0x30, jle: 0x20 };
+const JPSEUDO: ReadonlyMap<string, number> = new Map(Object.entries({ jneq: 0x10, jne: 0x10, jlt: 0x30, jle: 0x20 }));
 
 interface LabelRef {
   readonly name: string;
@@ -398,8 +399,8 @@ export function parseBpfAsm(src: string): Parsed {
       case 'jne':
       case 'jlt':
       case 'jle': {
-        const pseudo = JPSEUDO[op];
-        const jop = pseudo ?? JCOND[op]!;
+        const pseudo = JPSEUDO.get(op);
+        const jop = pseudo ?? JCOND.get(op)!;
         let code: number;
         let k = 0;
         if (optX()) code = 0x05 | jop | 0x08;
@@ -433,7 +434,7 @@ export function parseBpfAsm(src: string): Parsed {
         throw err(`bad operand ${show(t)} for 'ret': expected '#k', 'a' or 'x'`);
       default: {
         // add sub mul div mod and or xor lsh rsh
-        const aop = ALU[op]!;
+        const aop = ALU.get(op)!;
         if (optX()) return mk(0x04 | aop | 0x08);
         if (isP(t, '#')) return mk(0x04 | aop, imm(false));
         throw err(`bad operand ${show(t)} for '${op}': expected '#k' or 'x'`);
@@ -512,8 +513,8 @@ export function parseBpfAsm(src: string): Parsed {
 // ---------------------------------------------------------------------------------------------
 // Printer.
 
-const ALU_NAME = new Map(Object.entries(ALU).map(([n, v]) => [v, n]));
-const JCOND_NAME = new Map(Object.entries(JCOND).map(([n, v]) => [v, n]));
+const ALU_NAME = new Map([...ALU].map(([n, v]) => [v, n]));
+const JCOND_NAME = new Map([...JCOND].map(([n, v]) => [v, n]));
 /** The one-label pseudo form for a condition whose jt is 0 (jeq -> jneq, jge -> jlt, jgt -> jle). */
 const JPSEUDO_NAME = new Map([
   [0x10, 'jneq'],

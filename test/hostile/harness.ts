@@ -143,7 +143,7 @@ const safePath = (p: string): string => (p.startsWith('@') ? p : p === '-' || ex
 /**
  * Random flag sets for every command. Output options always point into the scenario's own directory,
  * positional files are the scenario's files (never '-': in this process stdin is the test runner's),
- * and fuzz and kdiff always get a --time they must refuse, so that no campaign starts.
+ * and fuzz, kdiff and judges --campaign always get a --time they must refuse, so that no campaign starts.
  */
 const flagsScenario: fc.Arbitrary<Scenario> = fc.constant(null).chain(() => {
   optionsCache ??= commandOptions();
@@ -172,7 +172,7 @@ const flagsScenario: fc.Arbitrary<Scenario> = fc.constant(null).chain(() => {
       // positional files and paths: never '-' (in this process stdin is the test runner's), never an
       // existing path outside the scenario's directory (`replay ..` would walk the whole machine)
       args.push(...positional.map(safePath));
-      if (cmd === 'fuzz' || cmd === 'kdiff') args.push('--time', badTime);
+      if (cmd === 'fuzz' || cmd === 'kdiff' || (cmd === 'judges' && args.includes('--campaign'))) args.push('--time', badTime);
       // a command whose output has a default (corpus/...) always gets one in the scenario's directory
       const outOpt = known.find((o) => o.output);
       if (outOpt !== undefined && !hasOutput) args.push(outOpt.flag, outTarget);

@@ -2,6 +2,7 @@
 // process. `npm run test:hostile -- --inputs 100000 --seed 7` runs at least 100,000 inputs (eval
 // lines count one each), prints the counts per entry point (runs, inputs, exit codes, the slowest
 // run) and exits 1 if any outcome broke a rule of test/hostile/harness.ts, printing the first ones.
+// `--weights eval=16` changes an entry point's share of the runs (25 runs per unit per round).
 import fc from 'fast-check';
 import { compileMissing } from '../../cli/compile/index.js';
 import { ENTRY_POINTS, inputsOf, runScenario, scenarioArb, Workspace, type EntryPoint } from './harness.js';
@@ -28,6 +29,19 @@ const WEIGHT: Readonly<Record<EntryPoint, number>> = {
   expr: 1,
 };
 
+/** `--weights eval=16,flags=8`: the weights of the named entry points instead of WEIGHT's. */
+function weights(): Readonly<Record<EntryPoint, number>> {
+  const i = process.argv.indexOf('--weights');
+  if (i < 0) return WEIGHT;
+  const w: Record<EntryPoint, number> = { ...WEIGHT };
+  for (const part of (process.argv[i + 1] ?? '').split(',')) {
+    const [name, value] = part.split('=');
+    if (!(ENTRY_POINTS as readonly string[]).includes(name ?? '') || !/^\d{1,4}$/.test(value ?? '')) throw new Error(`--weights: expected ENTRY=N,... with ENTRY one of ${ENTRY_POINTS.join(', ')}`);
+    w[name as EntryPoint] = Number(value);
+  }
+  return w;
+}
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   if (i < 0) return fallback;
@@ -39,6 +53,7 @@ function arg(name: string, fallback: number): number {
 async function main(): Promise<number> {
   const target = arg('--inputs', 100_000);
   const seed = arg('--seed', Date.now() % 2 ** 31);
+  const weight = weights();
   const exprOk = compileMissing() === null;
   const entries = ENTRY_POINTS.filter((e) => e !== 'expr' || exprOk);
   const counts = new Map<EntryPoint, Counts>(entries.map((e) => [e, { runs: 0, inputs: 0, exit: [0, 0, 0], violations: 0, maxMs: 0, totalMs: 0 }]));
@@ -47,11 +62,11 @@ async function main(): Promise<number> {
   const t0 = performance.now();
   let total = 0;
   let round = 0;
-  process.stderr.write(`hostile long run: seed ${seed}, at least ${target} inputs, entry points ${entries.join(', ')}${exprOk ? '' : ' (expr skipped: no libpcap-dev)'}\n`);
+  process.stderr.write(`hostile long run: seed ${seed}, at least ${target} inputs, entry points ${entries.map((e) => `${e}x${weight[e]}`).join(', ')}${exprOk ? '' : ' (expr skipped: no libpcap-dev)'}\n`);
   try {
     while (total < target) {
       for (const [i, entry] of entries.entries()) {
-        const batch = fc.sample(scenarioArb(entry), { numRuns: WEIGHT[entry] * 25, seed: seed + round * 1000 + i });
+        const batch = fc.sample(scenarioArb(entry), { numRuns: weight[entry] * 25, seed: seed + round * 1000 + i });
         for (const s of batch) {
           const { result, violations, args } = await runScenario(ws, s);
           const c = counts.get(entry)!;

@@ -87,8 +87,9 @@ test('1. -o onto a FIFO writes into it (a reader gets the bytes) and leaves the 
 
 const PROTO_KEYS = ['__proto__', 'toString', 'constructor', 'valueOf', 'hasOwnProperty'];
 
-test('2. prototype keys never select a preset, an arch, a format, a variant or a judge', async (t) => {
+test('2. prototype keys never select a preset, an arch, a format, a variant, a judge, a kernel profile or a system call', async (t) => {
   const prog = file('p.asm', PROG);
+  const seccompProg = file('s.asm', 'ret #0x7fff0000\n');
   for (const k of PROTO_KEYS) {
     badInput(t, await runCli(['run', prog, '--packet', '00', '--skb', k]), /skb field preset: .* is not one of af_unix, ethernet/, `--skb ${k}`);
     badInput(t, await runCli(['run', prog, '--packet', '00', '--set', `preset=${k}`]), /is not one of af_unix, ethernet/, `--set preset=${k}`);
@@ -101,6 +102,12 @@ test('2. prototype keys never select a preset, an arch, a format, a variant or a
     badInput(t, await runCli(['run', prog, '--packet', '00', '--load-helpers', k]), /--load-helpers/, `--load-helpers ${k}`);
     badInput(t, await runCli(['run', prog, '--packet', '00', '--set', `${k}=1`]), /unknown skb field/, `--set ${k}=1`);
     badInput(t, await runCli(['check', file('p.json', `[{"code":6,"jt":0,"jf":0,"k":1,"${k}":1}]`)]), /unknown key/, `json program key ${k}`);
+    badInput(t, await runCli(['run', prog, '--packet', '00', '--kernel', k]), /--kernel .*unknown kernel profile/, `--kernel ${k}`);
+    badInput(t, await runCli(['judges', '--kernel', k]), /--kernel .*unknown kernel profile/, `judges --kernel ${k}`);
+    badInput(t, await runCli(['seccomp', 'check', seccompProg, '--arch', k]), /--arch .*unknown \(one of x86_64/, `seccomp check --arch ${k}`);
+    badInput(t, await runCli(['seccomp', 'run', seccompProg, '--syscall', k]), /--syscall .*no system call of that name/, `seccomp run --syscall ${k}`);
+    // the seccomp campaign takes no --arch: refused, not ignored (it was accepted whatever its value)
+    badInput(t, await runCli(['fuzz', '--path', 'seccomp', '--arch', k, '--runs', '1']), /--arch: not with --path seccomp/, `fuzz --path seccomp --arch ${k}`);
   }
   // eval: the line gets its error, the batch goes on
   const lines = PROTO_KEYS.map((k, i) => JSON.stringify({ id: i, prog: PROG_HEX, packet: '00', skb: { preset: k } }));
@@ -124,13 +131,26 @@ test('2. a corpus entry with a prototype key as skb preset or arch is reported i
     arch.config.arch = k;
     writeFileSync(join(d, `arch-${k}.json`), JSON.stringify(arch));
   }
+  // seccomp entries: a prototype key as host or as arch (the arch was ignored: such entries replayed "exactly")
+  const seccompDir = resolve(projectRoot, 'corpus/real-filters/seccomp');
+  const seccompBase = JSON.parse(readFileSync(join(seccompDir, readdirSync(seccompDir).filter((f) => f.endsWith('.json')).sort()[0]!), 'utf8')) as { config: { arch: string }; seccomp: { host: string } };
+  for (const k of PROTO_KEYS) {
+    const host = structuredClone(seccompBase);
+    host.seccomp.host = k;
+    writeFileSync(join(d, `seccomp-host-${k}.json`), JSON.stringify(host));
+    const arch = structuredClone(seccompBase);
+    arch.config.arch = k;
+    writeFileSync(join(d, `seccomp-arch-${k}.json`), JSON.stringify(arch));
+  }
   const r = await runCli(['replay', d]);
   t.is(r.code, 2, r.stderr);
   t.is(r.stderr.split('\n').length, 2, r.stderr);
-  t.regex(r.stdout, /1 of 11 entries replay exactly; 0 changed, 10 invalid/);
+  t.regex(r.stdout, /1 of 21 entries replay exactly; 0 changed, 20 invalid/);
   for (const k of PROTO_KEYS) {
     t.regex(r.stdout, new RegExp(`INVALID .*preset-${k}\\.json: input 0: skb field preset`));
-    t.regex(r.stdout, new RegExp(`INVALID .*arch-${k}\\.json: unknown arch`));
+    t.regex(r.stdout, new RegExp(`INVALID .*/arch-${k}\\.json: unknown arch`));
+    t.regex(r.stdout, new RegExp(`INVALID .*seccomp-host-${k}\\.json: seccomp\\.host: unknown host`));
+    t.regex(r.stdout, new RegExp(`INVALID .*seccomp-arch-${k}\\.json: unknown arch`));
   }
 });
 
@@ -435,4 +455,14 @@ test('migrate never converts a program bpf_check_classic rejects (a scratch slot
       t.notRegex(r.stdout, /eBPF|interpreter/);
     } else t.like(JSON.parse(r.stdout), { attach: { errno: 22 }, insns: [{ ebpf: [] }, { ebpf: [] }, { ebpf: [] }] });
   }
+});
+
+// found by the long run (seed 20261207): seccomp real on a file that is not a seccomp entry -------
+
+test('seccomp real FILE that is not JSON, not an entry or not a seccomp entry: one line naming the file, exit 2', async (t) => {
+  const notJson = file('cap', new Uint8Array([1, 2, 3]));
+  badInput(t, await runCli(['seccomp', 'real', '--json', notJson]), /cap: not JSON/, 'not JSON');
+  badInput(t, await runCli(['seccomp', 'real', file('e.json', '{}')]), /e\.json: not a corpus entry/, 'not an entry');
+  const socketEntries = resolve(projectRoot, 'corpus/divergences');
+  badInput(t, await runCli(['seccomp', 'real', socketEntries]), /divergences\/.*\.json: not a seccomp entry/, 'a socket entry');
 });
