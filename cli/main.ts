@@ -99,7 +99,6 @@ function commandPath(c: Command): string {
   return names.join(' ');
 }
 
-/** Commander quotes a whole argument in its messages: each quoted piece cut to 80 characters. */
 /**
  * --path seccomp runs the seccomp campaign (fuzz/seccomp), which takes none of the socket campaign's
  * kernel, architecture or packet flags: given on the command line, they are refused, not ignored.
@@ -112,6 +111,7 @@ function refuseSocketOnly(cmd: Command, names: readonly string[]): void {
     }
 }
 
+/** Commander quotes a whole argument in its messages: each quoted piece cut to 80 characters. */
 const clipQuoted = (msg: string): string => msg.replace(/'([^']{81,})'/g, (_m, inner: string) => `'${clip(inner)}'`);
 
 /** A message as one line: newlines joined, commander's "error: " dropped, cut when very long. */
@@ -339,7 +339,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }, cmd: Command) => {
       if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
       if (o.path === 'seccomp') {
-        refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'shard', 'packetsPerProgram', 'coverage', 'variant']);
+        refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'shard', 'packetsPerProgram', 'coverage', 'variant', 'maxFindings']);
         checkOutputDir(o.corpus, '--corpus');
         return void (state.code = await runSeccompFuzzCli(o));
       }
@@ -356,6 +356,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
       const config = await kernelConfig(o);
       const opts = campaignOptions(o, config);
       if (o.coverage) {
+        // the coverage campaign measures what a whole budget reaches: it neither writes findings nor stops at them
+        if (cmd.getOptionValueSource('maxFindings') === 'cli') throw new InputError('--max-findings: not with --coverage (the coverage campaign runs its whole budget)');
         const r = await runCoverage({ ...opts, workers: 1 }, o.json === true);
         out(r.text);
         state.code = r.missed > 0 ? 1 : 0;
@@ -407,7 +409,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .action(async (o: KdiffFlags & KernelFlags & { path?: string }, cmd: Command) => {
       if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
       if (o.path === 'seccomp') {
-        refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'packetsPerProgram', 'confirmed']);
+        refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'packetsPerProgram', 'confirmed', 'maxFindings']);
         checkOutputDir(o.corpus, '--corpus');
         return void (state.code = await runSeccompKdiffCli(o));
       }

@@ -13,7 +13,7 @@ import { DIVERGENCES } from '../../fuzz/divergences.js';
 import { KernelOracle } from '../../oracle/kernel/judge.js';
 import { projectRoot } from '../_shared.js';
 import { requires } from '../_skip.js';
-import { cliPath, runCli } from './_run.js';
+import { cliPath, runCli, spawnCli } from './_run.js';
 
 const probe = await KernelOracle.open(0);
 const liveMissing = 'missing' in probe ? `the live kernel oracle: ${probe.missing}` : null;
@@ -182,4 +182,17 @@ requires(liveMissing ?? rootMissing, 'kdiff without root says it falls back to o
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /^bpfspec kdiff: 1 of 1 oracle cannot batch \(no CAP_SETUID for SCM_CREDENTIALS tagging; run as root\): falling back to one packet at a time, which is much slower$/m);
   t.regex(r.stdout, /cases\/s on 1 lane \(1 one packet at a time\)/);
+});
+
+test('--max-findings where a campaign cannot honour it is refused with one line, not ignored', (t) => {
+  for (const args of [
+    ['fuzz', '--path', 'seccomp', '--max-findings', '1', '--runs', '10'],
+    ['kdiff', '--path', 'seccomp', '--max-findings', '1', '--runs', '10'],
+    ['fuzz', '--coverage', '--max-findings', '1', '--runs', '10'],
+  ]) {
+    const r = spawnCli(args);
+    t.is(r.code, 2, args.join(' '));
+    t.regex(r.stderr, /^bpfspec: --max-findings: not with --(path seccomp|coverage)/, args.join(' '));
+    t.is(r.stderr.trim().split('\n').length, 1, args.join(' '));
+  }
 });
