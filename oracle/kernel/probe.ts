@@ -6,13 +6,18 @@ import { SIZEOF_BPF_PROG } from '../../model/ebpf/layout.js';
 import type { KernelOracle } from './judge.js';
 
 const ldb0 = { code: 0x30, jt: 0, jf: 0, k: 0 };
-const ldImm = (k: number) => ({ code: 0x00, jt: 0, jf: 0, k });
+const ld0 = { code: 0x00, jt: 0, jf: 0, k: 0 };
 const ret1 = { code: 0x06, jt: 0, jf: 0, k: 1 };
 
-/** n1 x `ldb [0]` (12 eBPF insns each on x86-64) then n2 x `ld #i` (1 each) then `ret #1`. */
+/**
+ * n1 x `ldb [0]` (12 eBPF insns each on x86-64) then n2 x `ld #0` (1 each) then `ret #1`. `ld #0`
+ * becomes `mov32 A, 0`, which constant blinding rewrites to one `xor` (kernel/bpf/core.c
+ * bpf_jit_blind_insn), so each step of n2 is one eBPF insn under bpf_jit_harden too and the bisection
+ * pins the header to 8 bytes either way (an `ld #k` with k != 0 blinds into 3 insns, a 24-byte step).
+ */
 export const chargeProbeProgram = (n1: number, n2: number): Program => [
   ...Array.from({ length: n1 }, () => ldb0),
-  ...Array.from({ length: n2 }, (_, i) => ldImm(i)),
+  ...Array.from({ length: n2 }, () => ld0),
   ret1,
 ];
 
@@ -31,9 +36,12 @@ export async function probeBpfProgHeader(oracle: KernelOracle, config: KernelCon
     if (!('ok' in r)) throw new Error(`probe program rejected by the model: ${r.rule}`);
     return r.migrated.len; // fp->len: the blinded clone's under bpf_jit_harden
   };
-  // enough ldb [0] to get within 4096 - n1 single insns of the limit
+  // enough ldb [0] to get within 4096 - n1 single insns of the limit: 12 eBPF insns each on x86-64,
+  // more once blinded (bpf_jit_harden), so the step is measured on the model
   const target = Math.floor(optmemMax / 8);
-  const n1 = Math.max(0, Math.ceil((target - 2000) / 12));
+  const base = ebpfLen(chargeProbeProgram(1, 0));
+  const per = ebpfLen(chargeProbeProgram(2, 0)) - base;
+  const n1 = Math.max(0, 1 + Math.ceil((target - 2000 - base) / per));
   if (n1 + 1 > 4095) return null;
   let lo = 0;
   let hi = 4095 - n1;
