@@ -201,11 +201,16 @@ export interface PredictedAttach {
 
 /**
  * The x86-64 JIT's refusal of a program the converter takes (model/jit on the migrated program, with
- * the record's KernelConfig.x86Jit), when the JIT is required; null otherwise.
+ * the record's KernelConfig.x86Jit), when the JIT is required; null otherwise. Under constant blinding
+ * (bpf_jit_harden) the refusal of a program whose blinded clone cannot be made (bpf_jit_blind_constants
+ * fails, and every JIT falls back to the interpreter) is predicted too, also where the record does not
+ * model the x86-64 JIT's passes (then with the rule `jit-required`).
  */
 export function predictJitRefusal(prog: Program, config: KernelConfig, outcome?: () => EngineJitOutcome | null): PredictedAttach | null {
-  if (config.x86Jit === null || config.arch !== 'x86_64' || !config.jitRequested || !config.jitAvailable) return null;
-  if (outcome !== undefined && !blindingRequested(config)) {
+  if (config.arch !== 'x86_64' || !config.jitRequested || !config.jitAvailable) return null;
+  const blinding = blindingRequested(config);
+  if (config.x86Jit === null && !blinding) return null;
+  if (outcome !== undefined && config.x86Jit !== null && !blinding) {
     // the engine's run of the same program (engine/jit/x86.ts, equal to model/jit: test/engine/jit.test.ts)
     const o = outcome();
     if (o === null) return null;
@@ -217,14 +222,18 @@ export function predictJitRefusal(prog: Program, config: KernelConfig, outcome?:
   }
   // bpf_migrate_filter: the conversion, then bpf_prog_select_runtime with the x86-64 JIT's passes
   const m = bpfMigrateFilter(prog, config);
-  if ('ok' in m || m.stage !== 'runtime' || !m.rule.startsWith('jit-') || m.rule === 'jit-required') return null;
+  if ('ok' in m || m.stage !== 'runtime' || !m.rule.startsWith('jit-')) return null;
+  // `jit-required` without the JIT's passes modelled: only a failed blinding leaves an available JIT uncompiled
+  if (m.rule === 'jit-required' && !(config.x86Jit === null && blinding)) return null;
   return { divergence: ATTACH_DIVERGENCES[2]!, pc: m.pc, rule: m.rule };
 }
 
 /**
  * For a program bpf_check_classic accepts: the attach divergence the kernel path will show, or null
  * when it attaches. From the expansion sizes alone (kernel-spec Appendix A), independently of
- * model/migrate: a jump offset overflow first (conversion runs before the charge), then the charge.
+ * model/migrate: a jump offset overflow first (conversion runs before the charge), then the JIT's
+ * refusal (predictJitRefusal), then the charge. Under constant blinding the charged length is the
+ * blinded clone's, which only the model's bpf_jit_blind_constants computes.
  */
 export function predictAttach(prog: Program, config: KernelConfig, jitOutcome?: () => EngineJitOutcome | null): PredictedAttach | null {
   const len = convertedLen(prog, config);
@@ -235,7 +244,14 @@ export function predictAttach(prog: Program, config: KernelConfig, jitOutcome?: 
   // bpf_prog_select_runtime comes before the charge: the x86-64 JIT, where the record models it
   const jit = predictJitRefusal(prog, config, jitOutcome);
   if (jit !== null) return jit;
-  const size = config.bpfProgHeaderSize + 8 * len;
+  // bpf_prog_select_runtime replaces the program with the JIT's blinded clone (bpf_jit_harden), and
+  // that is what __sk_filter_charge charges: its length from the model's bpf_jit_blind_constants
+  let charged = len;
+  if (config.jitRequested && config.jitAvailable && blindingRequested(config)) {
+    const m = bpfMigrateFilter(prog, config);
+    if ('ok' in m) charged = m.len;
+  }
+  const size = config.bpfProgHeaderSize + 8 * charged;
   // __sk_filter_charge on a fresh socket: size <= optmem_max && 0 + size < optmem_max, i.e. size < optmem_max
   if (!(size < config.optmemMax)) return { divergence: ATTACH_DIVERGENCES[1]!, pc: null };
   return null;
