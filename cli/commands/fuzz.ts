@@ -168,7 +168,7 @@ function saveFinding(f: CampaignFinding, opts: CampaignOptions, dir: string, ver
  * written (atomically, under its own content-hash name) and then the larger one's file is removed
  * (only a regular file is ever removed). Returns the file now kept for the signature.
  */
-function saveBySignature(f: CampaignFinding, offer: SignatureOffer, files: Map<string, string | null>, save: () => string): string | null {
+export function saveBySignature(f: { readonly signature: string }, offer: Pick<SignatureOffer, 'status'>, files: Map<string, string | null>, save: () => string): string | null {
   if (offer.status === 'kept') return null;
   const path = save();
   const old = files.get(f.signature) ?? null;

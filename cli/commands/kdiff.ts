@@ -18,7 +18,7 @@ import { probeLive, probeLiveWith, resolveKernel, type KernelFlags } from '../ke
 import { printProgram } from '../formats/index.js';
 import { clip, ensureOutputDir, InputError, writeOutput } from '../io.js';
 import { sideBySide } from '../report.js';
-import { budgetOptions, countTable, positiveInt } from './fuzz.js';
+import { budgetOptions, countTable, positiveInt, saveBySignature } from './fuzz.js';
 
 // The live kernel, for `--judges live` and kdiff: one oracle process per lane, pinned to CPU lane mod the CPU count.
 registerJudge({
@@ -238,6 +238,8 @@ export async function runBatched(command: string, judges: readonly string[], syn
     bar?.start(total, 0, { cases: '0', rate: '0', pairs: '0', findings: 0 });
     let last = Date.now();
     const written: string[] = [];
+    /** signature -> the corpus file of its smallest case so far */
+    const files = new Map<string, string | null>();
     const pairsOf = (s: BatchedSummary['stats']): number => Object.values(s.judges).reduce((n, j) => n + j.pairs, 0);
     const run = startBatched(opts, lanes, {
       progress: (s, ms, nf) => {
@@ -253,7 +255,8 @@ export async function runBatched(command: string, judges: readonly string[], syn
         // one file per signature: a finding of a signature already held by a case as small is counted, not written
         if (offer.status === 'kept') return void written.push('');
         try {
-          path = saveFinding(f, opts, flags.corpus, version, kernelJson, command);
+          // one file per signature, as fuzz keeps them: a smaller case replaces the larger one's file
+          path = saveBySignature(f, offer, files, () => saveFinding(f, opts, flags.corpus, version, kernelJson, command));
         } catch (e) {
           // a full disk or a vanished directory must not end the campaign: the summary still has it
           process.stderr.write(`bpfspec: warning: ${f.kind === 'judge' ? 'mismatch' : 'finding'} not written: ${clip(e instanceof Error ? e.message : String(e), 200)}\n`);

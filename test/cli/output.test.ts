@@ -196,3 +196,16 @@ test('--max-findings where a campaign cannot honour it is refused with one line,
     t.is(r.stderr.trim().split('\n').length, 1, args.join(' '));
   }
 });
+
+requires(liveMissing, 'kdiff keeps one corpus file per finding signature: the smallest case, a smaller one replacing the larger file', (t) => {
+  // the model told a smaller optmem_max than the kernel's: programs between the two limits are refused by
+  // the model and attached by the kernel, mismatches of one signature over and over (seed 6 offers
+  // smaller cases twice after the first)
+  const dir = fresh('kdiff-signatures');
+  const r = spawnCli(['kdiff', '--optmem-max', '20480', '--runs', '3000', '--seed', '6', '--corpus', dir, '--json']);
+  t.is(r.code, 1, r.stderr);
+  const j = JSON.parse(r.stdout) as { findings: unknown[]; signatures: { signature: string; insns: number }[] };
+  t.true(j.findings.length > j.signatures.length, `${j.findings.length} findings in ${j.signatures.length} signatures`);
+  const files = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  t.is(files.length, j.signatures.length, files.join(' '));
+});
