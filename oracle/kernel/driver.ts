@@ -1,8 +1,8 @@
 // The pipe protocol to the oracle process (oracle/kernel/oracle.c): encode batches of jobs, decode
 // the replies, and run one child process per CPU. The encoding and decoding are pure functions
-// (tested without a kernel); KernelProcess owns the child.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// (tested without a kernel); KernelProcess owns the child (through oracle/kernel/framed.ts).
 import { encodeProgram, type Program } from '../../model/cbpf/insn.js';
+import { FramedProcess } from './framed.js';
 
 /** One job: every program is attached in turn and every packet is sent through each. */
 export interface Job {
@@ -86,116 +86,33 @@ export interface Hello {
 
 /** One oracle child process, pinned to one CPU, answering one request at a time. */
 export class KernelProcess {
-  private buf: Uint8Array = new Uint8Array(0);
-  private waiting: ((frame: Uint8Array) => void) | null = null;
-  private failed: Error | null = null;
-  private onFail: ((e: Error) => void) | null = null;
-  private stderr = '';
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly hello: Hello) {}
+  private constructor(private readonly proc: FramedProcess, readonly hello: Hello) {}
 
   /** Start the binary pinned to `cpu` (-1: not pinned); `mode` 'single' disables batching. */
   static async start(binary: string, cpu: number, mode: 'auto' | 'single' = 'auto'): Promise<KernelProcess> {
     // In a process group of its own: a Ctrl-C at the terminal (SIGINT to the foreground group) reaches
     // bpfspec, which stops cleanly and closes the oracles, not the oracles mid-batch.
-    const child = spawn(binary, [String(cpu), mode], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let kp: KernelProcess | null = null;
-    const first = new Promise<Hello>((resolve, reject) => {
-      let acc: Uint8Array = new Uint8Array(0);
-      let err = '';
-      const onData = (d: Buffer): void => {
-        acc = concat(acc, d);
-        if (acc.length >= 12) {
-          child.stdout.off('data', onData);
-          const dv = new DataView(acc.buffer, acc.byteOffset, acc.byteLength);
-          const hello = { cpu: dv.getInt32(4, true), batched: dv.getInt32(8, true) !== 0 };
-          kp = new KernelProcess(child, hello);
-          kp.buf = acc.slice(12);
-          child.stdout.on('data', (x: Buffer) => kp!.data(x));
-          resolve(hello);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        if (kp) kp.stderr += d.toString();
+    const proc = new FramedProcess('oracle process', binary, [String(cpu), mode], { detached: true });
+    try {
+      const hello = await proc.exchange(null, (h): Hello => {
+        if (h.length !== 8) throw new Error(`oracle process: a ${h.length}-byte hello (8 expected)`);
+        const dv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+        return { cpu: dv.getInt32(0, true), batched: dv.getInt32(4, true) !== 0 };
       });
-      child.on('error', reject);
-      // a write to an oracle that has gone (EPIPE) fails the pending request instead of the process
-      child.stdin.on('error', (e: Error) => {
-        if (kp === null) reject(e);
-        else kp.fail(new Error(`oracle process input: ${e.message}`));
-      });
-      child.on('exit', (code, sig) => {
-        const e = new Error(`oracle process exited (${sig ?? code})${err || kp?.stderr ? `: ${(kp?.stderr || err).trim()}` : ''}`);
-        if (kp === null) reject(e);
-        else kp.fail(e);
-      });
-    });
-    await first;
-    return kp!;
-  }
-
-  private fail(e: Error): void {
-    this.failed = e;
-    this.onFail?.(e);
-  }
-
-  private data(d: Buffer): void {
-    this.buf = concat(this.buf, d);
-    this.deliver();
-  }
-
-  private deliver(): void {
-    if (this.waiting === null || this.buf.length < 4) return;
-    const n = new DataView(this.buf.buffer, this.buf.byteOffset, 4).getUint32(0, true);
-    if (this.buf.length < 4 + n) return;
-    const frame = this.buf.slice(4, 4 + n);
-    this.buf = this.buf.slice(4 + n);
-    const w = this.waiting;
-    this.waiting = null;
-    w(frame);
+      return new KernelProcess(proc, hello);
+    } catch (e) {
+      await proc.close();
+      throw e;
+    }
   }
 
   /** Send one batch of jobs and wait for the reply (calls are serialised). */
   run(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
-    const p = this.queue.then(() => this.runNow(jobs));
-    this.queue = p.catch(() => undefined);
-    return p;
-  }
-
-  private runNow(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
-    if (this.failed) return Promise.reject(this.failed);
-    return new Promise((resolve, reject) => {
-      this.onFail = reject;
-      this.waiting = (frame) => {
-        this.onFail = null;
-        try {
-          resolve(decodeReply(frame, jobs));
-        } catch (e) {
-          reject(e as Error);
-        }
-      };
-      this.child.stdin.write(encodeRequest(jobs));
-      this.deliver();
-    });
+    return this.proc.exchange(encodeRequest(jobs), (frame) => decodeReply(frame, jobs));
   }
 
   /** End the process (closing its stdin) and wait for it. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.stdin.end();
-    });
+    return this.proc.close();
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return new Uint8Array(b);
-  const c = new Uint8Array(a.length + b.length);
-  c.set(a);
-  c.set(b, a.length);
-  return c;
 }

@@ -3,9 +3,9 @@
 // (jited_prog_len) and the program the verifier handed it (xlated), optionally with the image itself.
 // A second, independent check of model/jit beside the classic attach verdicts: the model's image
 // length for the xlated program must be the kernel's, byte for byte.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { decodeInsns, encodeInsns, type BpfInsn } from '../../model/ebpf/insn.js';
 import { ensureCBinary, type BuildResult } from '../build.js';
+import { FramedProcess } from './framed.js';
 
 /** What the kernel did with one eBPF program. */
 export type JitImageOutcome =
@@ -71,29 +71,7 @@ export function decodeJitImageReply(payload: Uint8Array, n: number, images: bool
 
 /** One helper process: loads programs one request at a time. */
 export class JitImageOracle {
-  private buf: Uint8Array = new Uint8Array(0);
-  private waiting: ((frame: Uint8Array) => void) | null = null;
-  private failed: Error | null = null;
-  private onFail: ((e: Error) => void) | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      const c = new Uint8Array(this.buf.length + d.length);
-      c.set(this.buf);
-      c.set(d, this.buf.length);
-      this.buf = c;
-      this.deliver();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('exit', (code, sig) => {
-      this.failed = new Error(`jitimage process exited (${sig ?? code})${err ? `: ${err.trim()}` : ''}`);
-      this.onFail?.(this.failed);
-    });
-  }
+  private constructor(private readonly proc: FramedProcess) {}
 
   /**
    * Build (on first use) and start the helper, and check that it can load a trivial program (`r0 = 0;
@@ -102,62 +80,26 @@ export class JitImageOracle {
   static async open(): Promise<JitImageOracle | { missing: string }> {
     const b = ensureJitImageBinary();
     if (!b.ok) return { missing: b.missing };
-    const o = new JitImageOracle(spawn(b.path, [], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const o = new JitImageOracle(new FramedProcess('jitimage process', b.path));
+    let missing: string | null = null;
     try {
       const [r] = await o.load([[{ code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]]);
-      if (!r!.loaded) {
-        await o.close();
-        return { missing: `bpf(BPF_PROG_LOAD) permission (CAP_BPF): a trivial socket filter failed with errno ${r!.errno}` };
-      }
-      if (r!.jitedLen === 0) {
-        await o.close();
-        return { missing: 'the eBPF JIT (net.core.bpf_jit_enable is 0: the program was not JIT-compiled)' };
-      }
+      if (!r!.loaded) missing = `bpf(BPF_PROG_LOAD) permission (CAP_BPF): a trivial socket filter failed with errno ${r!.errno}`;
+      else if (r!.jitedLen === 0) missing = 'the eBPF JIT (net.core.bpf_jit_enable is 0: the program was not JIT-compiled)';
     } catch (e) {
-      return { missing: `a running jitimage process: ${(e as Error).message}` };
+      missing = `a running jitimage process: ${(e as Error).message}`;
     }
-    return o;
-  }
-
-  private deliver(): void {
-    if (this.waiting === null || this.buf.length < 4) return;
-    const n = new DataView(this.buf.buffer, this.buf.byteOffset, 4).getUint32(0, true);
-    if (this.buf.length < 4 + n) return;
-    const frame = this.buf.slice(4, 4 + n);
-    this.buf = this.buf.slice(4 + n);
-    const w = this.waiting;
-    this.waiting = null;
-    w(frame);
+    if (missing === null) return o;
+    await o.close();
+    return { missing };
   }
 
   /** Load each program (one request), with its JIT image when `images`. Calls are serialised. */
   load(progs: readonly (readonly BpfInsn[])[], images = false): Promise<JitImageOutcome[]> {
-    const p = this.queue.then(
-      () =>
-        new Promise<JitImageOutcome[]>((resolve, reject) => {
-          if (this.failed) return reject(this.failed);
-          this.onFail = reject;
-          this.waiting = (frame) => {
-            this.onFail = null;
-            try {
-              resolve(decodeJitImageReply(frame, progs.length, images));
-            } catch (e) {
-              reject(e as Error);
-            }
-          };
-          this.child.stdin.write(encodeJitImageRequest(progs, images));
-          this.deliver();
-        }),
-    );
-    this.queue = p.catch(() => undefined);
-    return p;
+    return this.proc.exchange(encodeJitImageRequest(progs, images), (frame) => decodeJitImageReply(frame, progs.length, images));
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.stdin.end();
-    });
+    return this.proc.close();
   }
 }

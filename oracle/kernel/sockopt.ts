@@ -4,11 +4,11 @@
 // length of the program the kernel kept (bpf_prog_size = sizeof(struct bpf_prog) + 8 * fp->len). A
 // script may run in a child without capabilities, and a request may set net.core.bpf_jit_harden for
 // the duration of its calls (restored at once; see the C file for the lock the seccomp oracle shares).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeProgram } from '../../model/cbpf/insn.js';
 import type { SockOpt } from '../../model/attach.js';
 import { ensureCBinary, type BuildResult } from '../build.js';
+import { FramedProcess } from './framed.js';
 
 /** The lock file the bpf_jit_harden window and the seccomp oracle's filter installs share (flock). */
 export const JIT_HARDEN_LOCK = process.env.BPFSPEC_JIT_HARDEN_LOCK ?? '/tmp/bpfspec-jit-harden.lock';
@@ -109,55 +109,25 @@ export function readJitHarden(): number | null {
 
 /** One helper process, answering one request at a time. */
 export class SockoptOracle {
-  private buf: Uint8Array = new Uint8Array(0);
-  private waiting: ((frame: Uint8Array) => void) | null = null;
-  private failed: Error | null = null;
-  private onFail: ((e: Error) => void) | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      const c = new Uint8Array(this.buf.length + d.length);
-      c.set(this.buf);
-      c.set(d, this.buf.length);
-      this.buf = c;
-      this.deliver();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('exit', (code, sig) => {
-      this.failed = new Error(`sockopt process exited (${sig ?? code})${err ? `: ${err.trim()}` : ''}`);
-      this.onFail?.(this.failed);
-    });
-  }
+  private constructor(private readonly proc: FramedProcess) {}
 
   /** Build (on first use) and start the helper; `missing` names what is not there (no compiler, not Linux). */
   static async open(): Promise<SockoptOracle | { missing: string }> {
     if (process.platform !== 'linux') return { missing: 'Linux (SO_ATTACH_FILTER, SO_MEMINFO)' };
     const b = ensureSockoptBinary();
     if (!b.ok) return { missing: b.missing };
-    const o = new SockoptOracle(spawn(b.path, [JIT_HARDEN_LOCK], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const o = new SockoptOracle(new FramedProcess('sockopt process', b.path, [JIT_HARDEN_LOCK]));
+    let missing: string | null = null;
     try {
       const r = await o.run([{ unprivileged: false, ops: [{ name: 'SO_ATTACH_FILTER', prog: [{ code: 0x06, jt: 0, jf: 0, k: 1 }] }] }]);
-      if (r.steps[0]![0]!.ret !== 0) return { missing: `SO_ATTACH_FILTER (a one-instruction filter failed with errno ${-r.steps[0]![0]!.ret})` };
-      if (r.steps[0]![0]!.omem === null) return { missing: 'getsockopt(SO_MEMINFO) (Linux 4.12+)' };
+      if (r.steps[0]![0]!.ret !== 0) missing = `SO_ATTACH_FILTER (a one-instruction filter failed with errno ${-r.steps[0]![0]!.ret})`;
+      else if (r.steps[0]![0]!.omem === null) missing = 'getsockopt(SO_MEMINFO) (Linux 4.12+)';
     } catch (e) {
-      return { missing: `a running sockopt process: ${(e as Error).message}` };
+      missing = `a running sockopt process: ${(e as Error).message}`;
     }
-    return o;
-  }
-
-  private deliver(): void {
-    if (this.waiting === null || this.buf.length < 4) return;
-    const n = new DataView(this.buf.buffer, this.buf.byteOffset, 4).getUint32(0, true);
-    if (this.buf.length < 4 + n) return;
-    const frame = this.buf.slice(4, 4 + n);
-    this.buf = this.buf.slice(4 + n);
-    const w = this.waiting;
-    this.waiting = null;
-    w(frame);
+    if (missing === null) return o;
+    await o.close();
+    return { missing };
   }
 
   /**
@@ -166,23 +136,10 @@ export class SockoptOracle {
    * before it could restore it. Calls are serialised.
    */
   run(scripts: readonly SockScript[], harden: number | null = null): Promise<SockoptReply> {
-    const p = this.queue.then(async () => {
+    return this.proc.serial(async () => {
       const before = harden === null ? null : readJitHarden();
       try {
-        return await new Promise<SockoptReply>((resolve, reject) => {
-          if (this.failed) return reject(this.failed);
-          this.onFail = reject;
-          this.waiting = (frame) => {
-            this.onFail = null;
-            try {
-              resolve(decodeSockoptReply(frame, scripts));
-            } catch (e) {
-              reject(e as Error);
-            }
-          };
-          this.child.stdin.write(encodeSockoptRequest(scripts, harden));
-          this.deliver();
-        });
+        return await this.proc.exchangeNow(encodeSockoptRequest(scripts, harden), (frame) => decodeSockoptReply(frame, scripts));
       } finally {
         // the helper restores the sysctl itself; should it have died inside the window, do it here
         if (before !== null && readJitHarden() !== before) {
@@ -194,15 +151,9 @@ export class SockoptOracle {
         }
       }
     });
-    this.queue = p.catch(() => undefined);
-    return p;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.stdin.end();
-    });
+    return this.proc.close();
   }
 }

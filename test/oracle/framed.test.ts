@@ -1,0 +1,33 @@
+// The helper-process plumbing of the kernel oracles (oracle/kernel/framed.ts), with stand-in helpers:
+// `cat` echoes every request frame as its reply, `sh` exits or never reads.
+import test from 'ava';
+import { FramedProcess } from '../../oracle/kernel/framed.js';
+
+const frame = (...bytes: number[]): Uint8Array => Uint8Array.of(bytes.length, 0, 0, 0, ...bytes);
+
+test('exchanges are answered in order, one frame each, however the bytes arrive', async (t) => {
+  const p = new FramedProcess('cat process', 'cat');
+  const replies = await Promise.all([p.exchange(frame(1, 2, 3), (b) => [...b]), p.exchange(frame(), (b) => b.length), p.exchange(frame(9), (b) => [...b])]);
+  t.deepEqual(replies, [[1, 2, 3], 0, [9]]);
+  // a decode error rejects that exchange only
+  await t.throwsAsync(p.exchange(frame(4), () => { throw new Error('bad reply'); }), { message: 'bad reply' });
+  t.deepEqual(await p.exchange(frame(5), (b) => [...b]), [5]);
+  await p.close();
+});
+
+test('a helper that exits fails the pending exchange and every later one, with its stderr', async (t) => {
+  const p = new FramedProcess('sh process', 'sh', ['-c', 'echo broken >&2; exit 3']);
+  await t.throwsAsync(p.exchange(null, (b) => b), { message: /^sh process exited \(3\): broken$/ });
+  await t.throwsAsync(p.exchange(frame(1), (b) => b), { message: /exited \(3\)/ });
+  await p.close();
+});
+
+test('a helper that cannot start, or stops reading, rejects instead of crashing bpfspec', async (t) => {
+  const missing = new FramedProcess('nope process', '/nonexistent/bpfspec-helper');
+  await t.throwsAsync(missing.exchange(frame(1), (b) => b), { message: /nope process/ });
+  await missing.close();
+  // closes stdin at once and lingers: the write gets EPIPE (or the exit comes first)
+  const deaf = new FramedProcess('deaf process', 'sh', ['-c', 'exec 0<&-; sleep 0.2']);
+  await t.throwsAsync(deaf.exchange(new Uint8Array(1 << 20), (b) => b), { message: /deaf process (input|exited)/ });
+  await deaf.close();
+});
