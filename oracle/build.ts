@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type BuildResult = { readonly ok: true; readonly path: string; readonly built: boolean } | { readonly ok: false; readonly missing: string };
@@ -42,7 +42,12 @@ export interface CBuild {
   readonly name: string;
   /** sources, paths from the package root */
   readonly sources: readonly string[];
-  /** extra compiler flags before the sources (e.g. -I...) */
+  /**
+   * Headers of the package that the sources include (`#include "name.h"`), paths from the package
+   * root: hashed with the sources (an edit rebuilds), their directories passed as -I.
+   */
+  readonly headers?: readonly string[];
+  /** extra compiler flags before the sources */
   readonly cflags?: readonly string[];
   /** linker flags after the sources (e.g. -lpcap) */
   readonly libs?: readonly string[];
@@ -103,6 +108,11 @@ export function ensureCBinary(spec: CBuild, env: NodeJS.ProcessEnv = process.env
     libs.push(...flags.libs);
   }
   src.hash.update(JSON.stringify([cflags, libs]));
+  const headers = readSources(spec.headers ?? []);
+  if (!headers.ok) return headers;
+  src.hash.update(headers.hash.digest());
+  // after the hash: where this copy of the package sits does not change the binary
+  for (const dir of new Set(headers.paths.map((h) => dirname(h)))) cflags.push('-I', dir);
   const digest = src.hash.digest('hex').slice(0, 16);
   const dir = cacheDir(env);
   const path = join(dir, `${spec.name}-${digest}`);

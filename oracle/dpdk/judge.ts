@@ -10,9 +10,8 @@
 // rte_errno = 1). Programs with ancillary loads are counted as unsupported. Everything else is
 // supported by its own claim; what its validator (bpf_validate.c) refuses on top is a catalogued
 // difference (fuzz/impl/dpdk.ts), not a support restriction.
-import { fileURLToPath } from 'node:url';
 import type { Program } from '../../model/cbpf/insn.js';
-import { ensureCBinary, shippedSource, type BuildResult } from '../build.js';
+import { ensureCBinary, type BuildResult } from '../build.js';
 import type { OutsideSpec } from '../outside/judge.js';
 import { firstAncillary } from '../outside/support.js';
 
@@ -24,7 +23,7 @@ export function ensureDpdkAdapter(env: NodeJS.ProcessEnv = process.env): BuildRe
     {
       name: 'bpfspec-dpdk',
       sources: ['oracle/outside/frame.c', 'oracle/dpdk/adapter.c'],
-      cflags: ['-I', fileURLToPath(shippedSource('oracle/outside'))],
+      headers: ['oracle/outside/frame.h'],
       libs: ['-lpcap'],
       requires: [{ header: 'pcap/bpf.h', debian: 'libpcap-dev' }],
       pkgConfig: [{ name: 'libdpdk', debian: 'libdpdk-dev' }],

@@ -9,9 +9,8 @@
 // bpf_filter does not pass (:147-158, :394), so they return 0 too. Programs with ancillary loads are
 // counted as unsupported. Negative offsets (SKF_NET_OFF, SKF_LL_OFF) are just large offsets to
 // libpcap: supported programs whose loads fail there (a catalogued difference, fuzz/impl/libpcap.ts).
-import { fileURLToPath } from 'node:url';
 import type { Program } from '../../model/cbpf/insn.js';
-import { ensureCBinary, shippedSource, type BuildResult } from '../build.js';
+import { ensureCBinary, type BuildResult } from '../build.js';
 import type { OutsideSpec } from '../outside/judge.js';
 import { firstAncillary } from '../outside/support.js';
 
@@ -23,7 +22,7 @@ export function ensureLibpcapAdapter(env: NodeJS.ProcessEnv = process.env): Buil
     {
       name: 'bpfspec-libpcap',
       sources: ['oracle/outside/frame.c', 'oracle/libpcap/adapter.c'],
-      cflags: ['-I', fileURLToPath(shippedSource('oracle/outside'))],
+      headers: ['oracle/outside/frame.h'],
       libs: ['-lpcap'],
       requires: [{ header: 'pcap/pcap.h', debian: 'libpcap-dev' }],
     },
