@@ -15,61 +15,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static unsigned char *out;
-static size_t out_len, out_cap;
-
-static void die(const char *what) {
-	fprintf(stderr, "bpfspec-jitimage: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static void put(const void *p, size_t n) {
-	while (out_len + n > out_cap) {
-		out_cap = out_cap ? out_cap * 2 : 65536;
-		out = realloc(out, out_cap);
-		if (!out) die("realloc");
-	}
-	memcpy(out + out_len, p, n);
-	out_len += n;
-}
-
-static void put32(uint32_t v) { put(&v, 4); }
-
-static int read_full(void *buf, size_t n) {
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(0, (char *)buf + got, n - got);
-		if (r == 0) return 0;
-		if (r < 0) {
-			if (errno == EINTR) continue;
-			die("read");
-		}
-		got += (size_t)r;
-	}
-	return 1;
-}
-
-static void write_full(const void *buf, size_t n) {
-	size_t put_n = 0;
-	while (put_n < n) {
-		ssize_t r = write(1, (const char *)buf + put_n, n - put_n);
-		if (r < 0) {
-			if (errno == EINTR) continue;
-			die("write");
-		}
-		put_n += (size_t)r;
-	}
-}
+#define HELPER_NAME "bpfspec-jitimage"
+#include "harden_lock.h"
+#include "pipe.h"
 
 static long sys_bpf(int cmd, union bpf_attr *attr) { return syscall(__NR_bpf, cmd, attr, sizeof(*attr)); }
 
@@ -79,40 +35,18 @@ static struct bpf_insn xlated[MAX_XLATED];
 static unsigned char image[MAX_IMAGE];
 
 int main(void) {
-	/* BPF_PROG_LOAD under the bpf_jit_harden lock held shared (see oracle/kernel/oracle.c): a window of
-	 * the sockopt oracle never blinds a program loaded here */
-	const char *lock_path = getenv("BPFSPEC_JIT_HARDEN_LOCK");
-	int harden_lock = open(lock_path ? lock_path : "/tmp/bpfspec-jit-harden.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-	unsigned char *req = NULL;
-	size_t req_cap = 0;
+	/* BPF_PROG_LOAD under the bpf_jit_harden lock held shared (harden_lock.h): a window of the sockopt
+	 * oracle never blinds a program loaded here */
+	int harden_lock = harden_lock_open();
 	for (;;) {
 		uint32_t bytes;
-		if (!read_full(&bytes, 4)) return 0;
-		if (bytes < 8) {
-			fprintf(stderr, "bpfspec-jitimage: short request\n");
-			return 2;
-		}
-		if (bytes > req_cap) {
-			req_cap = bytes;
-			req = realloc(req, req_cap);
-			if (!req) die("realloc");
-		}
-		if (!read_full(req, bytes)) return 0;
-		const unsigned char *p = req, *end = req + bytes;
-		uint32_t flags, nprogs;
-		memcpy(&flags, p, 4);
-		memcpy(&nprogs, p + 4, 4);
-		p += 8;
-		out_len = 0;
-		put32(0);
+		const unsigned char *p = read_request(&bytes);
+		if (!p) return 0;
+		const unsigned char *end = p + bytes;
+		uint32_t flags = get32(&p, end), nprogs = get32(&p, end);
+		reply_begin();
 		for (uint32_t i = 0; i < nprogs; i++) {
-			uint32_t n;
-			if (p + 4 > end) {
-				fprintf(stderr, "bpfspec-jitimage: truncated request\n");
-				return 2;
-			}
-			memcpy(&n, p, 4);
-			p += 4;
+			uint32_t n = get32(&p, end);
 			if ((size_t)(end - p) < (size_t)n * 8) {
 				fprintf(stderr, "bpfspec-jitimage: truncated program\n");
 				return 2;
@@ -124,12 +58,10 @@ int main(void) {
 			attr.insns = (uint64_t)(uintptr_t)p;
 			attr.license = (uint64_t)(uintptr_t) "GPL";
 			p += (size_t)n * 8;
-			if (harden_lock >= 0)
-				while (flock(harden_lock, LOCK_SH) < 0 && errno == EINTR) {
-				}
+			harden_lock_shared(harden_lock);
 			int fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
 			int e = errno;
-			if (harden_lock >= 0) flock(harden_lock, LOCK_UN);
+			harden_unlock(harden_lock);
 			if (fd < 0) {
 				put32((uint32_t)e);
 				continue;
@@ -157,8 +89,6 @@ int main(void) {
 				put(image, il);
 			}
 		}
-		uint32_t payload = (uint32_t)(out_len - 4);
-		memcpy(out, &payload, 4);
-		write_full(out, out_len);
+		reply_end();
 	}
 }

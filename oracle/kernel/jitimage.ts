@@ -5,6 +5,7 @@
 // length for the xlated program must be the kernel's, byte for byte.
 import { decodeInsns, encodeInsns, type BpfInsn } from '../../model/ebpf/insn.js';
 import { ensureCBinary, type BuildResult } from '../build.js';
+import { HELPER_HEADERS } from './build.js';
 import { FramedProcess } from './framed.js';
 
 /** What the kernel did with one eBPF program. */
@@ -14,7 +15,7 @@ export type JitImageOutcome =
 
 /** Compile the helper unless the cached binary for this exact source exists. Never throws. */
 export function ensureJitImageBinary(env: NodeJS.ProcessEnv = process.env): BuildResult {
-  return ensureCBinary({ name: 'bpfspec-jitimage', sources: ['oracle/kernel/jitimage.c'] }, env);
+  return ensureCBinary({ name: 'bpfspec-jitimage', sources: ['oracle/kernel/jitimage.c'], headers: HELPER_HEADERS }, env);
 }
 
 /** Encode one request frame (u32 payload length first). */

@@ -24,83 +24,28 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <linux/filter.h>
 
+#define HELPER_NAME "bpfspec-oracle"
+#include "harden_lock.h"
+#include "pipe.h"
+
 #define MAX_BATCH 1024
 
 static int snd = -1, rcv = -1;
 static int batched = 0;
-/* net.core.bpf_jit_harden is set for milliseconds at a time by the sockopt oracle (oracle/kernel/
- * sockopt.c) under an exclusive flock on this file; blinding is decided when the program is allocated
- * and the JIT runs inside setsockopt, so each attach is made under the lock held shared: the window
- * never blinds (or re-sizes) a program attached here. */
+/* blinding is decided when the program is allocated and the JIT runs inside setsockopt, so each attach
+ * is made under the bpf_jit_harden lock held shared (harden_lock.h) */
 static int harden_lock = -1;
-static unsigned char *out;
-static size_t out_len, out_cap;
-
-static void die(const char *what) {
-	fprintf(stderr, "bpfspec-oracle: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static void put32(uint32_t v) {
-	if (out_len + 4 > out_cap) {
-		out_cap = out_cap ? out_cap * 2 : 65536;
-		out = realloc(out, out_cap);
-		if (!out) die("realloc");
-	}
-	memcpy(out + out_len, &v, 4);
-	out_len += 4;
-}
-
-static int read_full(void *buf, size_t n) {
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(0, (char *)buf + got, n - got);
-		if (r == 0) return 0;
-		if (r < 0) {
-			if (errno == EINTR) continue;
-			die("read");
-		}
-		got += (size_t)r;
-	}
-	return 1;
-}
-
-static void write_full(const void *buf, size_t n) {
-	size_t put = 0;
-	while (put < n) {
-		ssize_t r = write(1, (const char *)buf + put, n - put);
-		if (r < 0) {
-			if (errno == EINTR) continue;
-			die("write");
-		}
-		put += (size_t)r;
-	}
-}
-
-static uint32_t get32(const unsigned char **p, const unsigned char *end) {
-	uint32_t v;
-	if (*p + 4 > end) {
-		fprintf(stderr, "bpfspec-oracle: truncated request\n");
-		exit(2);
-	}
-	memcpy(&v, *p, 4);
-	*p += 4;
-	return v;
-}
-
 /* Drain the receiver: record the length of each queued datagram by its sender-given index. */
 static unsigned char rbuf[MAX_BATCH][16];
 static struct mmsghdr rmsg[MAX_BATCH];
@@ -241,8 +186,7 @@ int main(int argc, char **argv) {
 		CPU_SET(cpu, &set);
 		if (sched_setaffinity(0, sizeof set, &set) < 0) die("sched_setaffinity");
 	}
-	const char *lock_path = getenv("BPFSPEC_JIT_HARDEN_LOCK");
-	harden_lock = open(lock_path ? lock_path : "/tmp/bpfspec-jit-harden.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	harden_lock = harden_lock_open();
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0) die("socketpair");
 	snd = sv[0];
@@ -257,26 +201,18 @@ int main(int argc, char **argv) {
 		setsockopt(rcv, SOL_SOCKET, SO_PASSCRED, &zero, sizeof zero);
 	}
 	int32_t hello[3] = { 8, sched_getcpu(), batched };
-	write_full(hello, sizeof hello);
+	write_full(1, hello, sizeof hello);
 
-	unsigned char *req = NULL;
-	size_t req_cap = 0;
 	unsigned char **pkt = NULL;
 	uint32_t *len = NULL;
 	int32_t *obs = NULL;
 	size_t pkt_cap = 0;
 	for (;;) {
 		uint32_t bytes;
-		if (!read_full(&bytes, 4)) return 0;
-		if (bytes > req_cap) {
-			req_cap = bytes;
-			req = realloc(req, req_cap);
-			if (!req) die("realloc");
-		}
-		if (!read_full(req, bytes)) return 0;
-		const unsigned char *p = req, *end = req + bytes;
-		out_len = 0;
-		put32(0);
+		const unsigned char *p = read_request(&bytes);
+		if (!p) return 0;
+		const unsigned char *end = p + bytes;
+		reply_begin();
 		uint32_t njobs = get32(&p, end);
 		for (uint32_t j = 0; j < njobs; j++) {
 			uint32_t nprogs = get32(&p, end);
@@ -311,12 +247,10 @@ int main(int argc, char **argv) {
 					put32((uint32_t)EINVAL); /* cannot be expressed in struct sock_fprog */
 					continue;
 				}
-				if (harden_lock >= 0)
-					while (flock(harden_lock, LOCK_SH) < 0 && errno == EINTR) {
-					}
+				harden_lock_shared(harden_lock);
 				int rc = setsockopt(rcv, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
 				int e = errno;
-				if (harden_lock >= 0) flock(harden_lock, LOCK_UN);
+				harden_unlock(harden_lock);
 				if (rc < 0) {
 					put32((uint32_t)e);
 					continue;
@@ -331,8 +265,6 @@ int main(int argc, char **argv) {
 				if (setsockopt(rcv, SOL_SOCKET, SO_DETACH_FILTER, &dummy2, sizeof dummy2) < 0) die("SO_DETACH_FILTER");
 			}
 		}
-		uint32_t payload = (uint32_t)(out_len - 4);
-		memcpy(out, &payload, 4);
-		write_full(out, out_len);
+		reply_end();
 	}
 }

@@ -8,8 +8,8 @@
  *
  * bpf_jit_harden is global. While it is set, other tasks' programs are blinded too: root's are not
  * under 1 (bpf_capable()), but the seccomp oracle's sandboxed children (uid 65534, no capabilities)
- * are. So the window is taken under an exclusive flock on the lock file (argv[1], default
- * /tmp/bpfspec-jit-harden.lock) that the seccomp oracle holds shared while it installs filters, and
+ * are. So the window is taken under an exclusive flock on the lock file (harden_lock.h) that the
+ * other helpers hold shared while they allocate programs (the seccomp oracle's filter installs), and
  * the sysctl is restored on every way out this process has (signals included); the caller restores it
  * too if this process dies.
  *
@@ -49,62 +49,11 @@
 #endif
 
 #define HARDEN "/proc/sys/net/core/bpf_jit_harden"
+#define HELPER_NAME "bpfspec-sockopt"
+#include "harden_lock.h"
+#include "pipe.h"
 
-static unsigned char *out;
-static size_t out_len, out_cap;
 static volatile sig_atomic_t restore_to = -1; /* the value to write back, -1: nothing to restore */
-
-static void die(const char *what) {
-	fprintf(stderr, "bpfspec-sockopt: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static void put32(uint32_t v) {
-	if (out_len + 4 > out_cap) {
-		out_cap = out_cap ? out_cap * 2 : 65536;
-		out = realloc(out, out_cap);
-		if (!out) die("realloc");
-	}
-	memcpy(out + out_len, &v, 4);
-	out_len += 4;
-}
-
-static int read_full(int fd, void *buf, size_t n) {
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r == 0) return 0;
-		if (r < 0) {
-			if (errno == EINTR) continue;
-			die("read");
-		}
-		got += (size_t)r;
-	}
-	return 1;
-}
-
-static void write_full(int fd, const void *buf, size_t n) {
-	size_t put = 0;
-	while (put < n) {
-		ssize_t r = write(fd, (const char *)buf + put, n - put);
-		if (r < 0) {
-			if (errno == EINTR) continue;
-			die("write");
-		}
-		put += (size_t)r;
-	}
-}
-
-static uint32_t get32(const unsigned char **p, const unsigned char *end) {
-	uint32_t v;
-	if (*p + 4 > end) {
-		fprintf(stderr, "bpfspec-sockopt: truncated request\n");
-		exit(2);
-	}
-	memcpy(&v, *p, 4);
-	*p += 4;
-	return v;
-}
 
 /* The sysctl, read and written with plain syscalls (async-signal-safe for the restore). */
 static int read_harden(void) {
@@ -203,8 +152,7 @@ static const unsigned char *skip_script(const unsigned char *p, const unsigned c
 
 #define MAX_SCRIPTS 4096
 
-int main(int argc, char **argv) {
-	const char *lock_path = argc > 1 ? argv[1] : "/tmp/bpfspec-jit-harden.lock";
+int main(void) {
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, on_signal);
@@ -213,20 +161,13 @@ int main(int argc, char **argv) {
 	memset(&al, 0, sizeof al);
 	al.sa_handler = on_alarm; /* no SA_RESTART: the alarm interrupts flock */
 	sigaction(SIGALRM, &al, NULL);
-	unsigned char *req = NULL;
-	size_t req_cap = 0;
 	static const unsigned char *starts[MAX_SCRIPTS];
 	static uint32_t sflags[MAX_SCRIPTS], snops[MAX_SCRIPTS];
 	for (;;) {
 		uint32_t bytes;
-		if (!read_full(0, &bytes, 4)) return 0;
-		if (bytes > req_cap) {
-			req_cap = bytes;
-			req = realloc(req, req_cap);
-			if (!req) die("realloc");
-		}
-		if (!read_full(0, req, bytes)) return 0;
-		const unsigned char *p = req, *end = req + bytes;
+		const unsigned char *p = read_request(&bytes);
+		if (!p) return 0;
+		const unsigned char *end = p + bytes;
 		out_len = 0;
 		uint32_t flags = get32(&p, end);
 		int harden = (flags & 1) ? (int)get32(&p, end) : -1;
@@ -249,7 +190,7 @@ int main(int argc, char **argv) {
 		pid_t child = -1;
 		if (harden >= 0) {
 			if (harden > 2) status = -EINVAL;
-			lockfd = status ? -1 : open(lock_path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+			lockfd = status ? -1 : harden_lock_open();
 			if (!status && lockfd < 0) status = -errno;
 			if (!status) {
 				alarm(60); /* the seccomp oracle holds the lock for one case at a time */
@@ -290,7 +231,6 @@ int main(int argc, char **argv) {
 		}
 		/* the window: the calls of every script, privileged ones here, unprivileged ones in the child */
 		unsigned char *cbuf = NULL;
-		size_t clen = 0;
 		if (!status) {
 			if (child > 0) write_full(go[1], "g", 1);
 			size_t mark = out_len;
@@ -307,7 +247,6 @@ int main(int argc, char **argv) {
 					if (sflags[i] & 1) want += (size_t)snops[i] * 8;
 				cbuf = malloc(want + 1);
 				if (!cbuf) die("malloc");
-				clen = want;
 				if (want && !read_full(res[0], cbuf, want)) status = -ECHILD;
 			}
 			if (harden >= 0 && restore_to >= 0) {
@@ -342,7 +281,6 @@ int main(int argc, char **argv) {
 			}
 		}
 		free(cbuf);
-		(void)clen;
 		if (lockfd >= 0) close(lockfd); /* releases the flock */
 		uint32_t head[4] = {(uint32_t)(12 + (status ? 0 : out_len)), (uint32_t)status, (uint32_t)before, (uint32_t)window_us};
 		write_full(1, head, sizeof head);

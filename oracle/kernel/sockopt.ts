@@ -8,9 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeProgram } from '../../model/cbpf/insn.js';
 import type { SockOpt } from '../../model/attach.js';
 import { ensureCBinary, type BuildResult } from '../build.js';
+import { HELPER_HEADERS } from './build.js';
 import { FramedProcess } from './framed.js';
 
-/** The lock file the bpf_jit_harden window and the seccomp oracle's filter installs share (flock). */
+/** The lock file the bpf_jit_harden window and the other helpers' program loads share (flock; oracle/kernel/harden_lock.h). */
 export const JIT_HARDEN_LOCK = process.env.BPFSPEC_JIT_HARDEN_LOCK ?? '/tmp/bpfspec-jit-harden.lock';
 const HARDEN = '/proc/sys/net/core/bpf_jit_harden';
 
@@ -28,7 +29,7 @@ export interface SockStep {
 
 /** Compile the helper unless the cached binary for this exact source exists. Never throws. */
 export function ensureSockoptBinary(env: NodeJS.ProcessEnv = process.env): BuildResult {
-  return ensureCBinary({ name: 'bpfspec-sockopt', sources: ['oracle/kernel/sockopt.c'] }, env);
+  return ensureCBinary({ name: 'bpfspec-sockopt', sources: ['oracle/kernel/sockopt.c'], headers: HELPER_HEADERS }, env);
 }
 
 /** Encode one request frame (u32 payload length first). */
@@ -116,7 +117,7 @@ export class SockoptOracle {
     if (process.platform !== 'linux') return { missing: 'Linux (SO_ATTACH_FILTER, SO_MEMINFO)' };
     const b = ensureSockoptBinary();
     if (!b.ok) return { missing: b.missing };
-    const o = new SockoptOracle(new FramedProcess('sockopt process', b.path, [JIT_HARDEN_LOCK]));
+    const o = new SockoptOracle(new FramedProcess('sockopt process', b.path));
     let missing: string | null = null;
     try {
       const r = await o.run([{ unprivileged: false, ops: [{ name: 'SO_ATTACH_FILTER', prog: [{ code: 0x06, jt: 0, jf: 0, k: 1 }] }] }]);

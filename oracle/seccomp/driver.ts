@@ -8,7 +8,7 @@ import { encodeProgram, type Program } from '../../model/cbpf/insn.js';
 /** Build the seccomp oracle unless the cached binary exists. Never throws. */
 export function ensureSeccompOracle(env: NodeJS.ProcessEnv = process.env): BuildResult {
   if (process.arch !== 'x64') return { ok: false, missing: `an x86-64 machine (this is ${process.arch})` };
-  return ensureCBinary({ name: 'bpfspec-seccomp-oracle', sources: ['oracle/seccomp/oracle.c'], requires: [{ header: 'linux/seccomp.h', debian: 'linux-libc-dev' }] }, env);
+  return ensureCBinary({ name: 'bpfspec-seccomp-oracle', sources: ['oracle/seccomp/oracle.c'], headers: ['oracle/kernel/harden_lock.h'], requires: [{ header: 'linux/seccomp.h', debian: 'linux-libc-dev' }] }, env);
 }
 
 /** What the oracle found about this machine. */

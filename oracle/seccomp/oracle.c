@@ -40,7 +40,6 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -48,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
+
+#include "harden_lock.h"
 
 #ifndef PTRACE_SECCOMP_GET_FILTER
 #define PTRACE_SECCOMP_GET_FILTER 0x420c
@@ -382,28 +383,20 @@ static void print_attach(int nflt) {
 }
 
 // The bpf_jit_harden window (oracle/kernel/sockopt.c) blinds the programs of tasks without CAP_BPF,
-// as these children are: it is taken under an exclusive flock on this file, and the filters are
-// installed under a shared one, so a filter is never allocated while the sysctl is changed.
+// as these children are: the filters are installed under the lock held shared (harden_lock.h), so a
+// filter is never allocated while the sysctl is changed.
 static int harden_lock = -1;
-static void lock_filters(void) {
-  if (harden_lock >= 0)
-    while (flock(harden_lock, LOCK_SH) < 0 && errno == EINTR) {
-    }
-}
-static void unlock_filters(void) {
-  if (harden_lock >= 0) flock(harden_lock, LOCK_UN);
-}
 
 static void run_action(int nflt, int ncall) {
   for (int c = 0; c < ncall; c++) {
     memset(sh, 0, sizeof *sh);
     g_abi = (int)calls[c].ip;
     fflush(stdout);
-    lock_filters();
+    harden_lock_shared(harden_lock);
     pid_t pid = fork();
     if (pid == 0) child_action(nflt, &calls[c]);
     int status = pid < 0 ? -1 : wait_child(pid);
-    unlock_filters();
+    harden_unlock(harden_lock);
     cleanup_namespace();
     const char *state;
     int attach_failed = sh->nattached > 0 && sh->attach_errno[sh->nattached - 1] != 0;
@@ -426,11 +419,11 @@ static void run_batch(int nflt, int ncall) {
     int from = sh->b_next;
     sh->nattached = 0;
     fflush(stdout);
-    lock_filters();
+    harden_lock_shared(harden_lock);
     pid_t pid = fork();
     if (pid == 0) child_batch(nflt, ncall);
     int status = pid < 0 ? -1 : wait_child(pid);
-    unlock_filters();
+    harden_unlock(harden_lock);
     cleanup_namespace();
     int attach_failed = sh->nattached > 0 && sh->attach_errno[sh->nattached - 1] != 0;
     if (attach_failed || pid < 0) {
@@ -548,8 +541,7 @@ int main(int argc, char **argv) {
   (void)argv;
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   calibrate();
-  const char *lock_path = getenv("BPFSPEC_JIT_HARDEN_LOCK");
-  harden_lock = open(lock_path ? lock_path : "/tmp/bpfspec-jit-harden.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644); // before the sandbox's /tmp
+  harden_lock = harden_lock_open(); // before the sandbox's /tmp
   int want_sandbox = getenv("BPFSPEC_SECCOMP_NO_SANDBOX") == NULL;
   if (want_sandbox) {
     int s = setup_sandbox();
