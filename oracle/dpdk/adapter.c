@@ -207,18 +207,8 @@ static int run_batch(const struct frame_batch *bp)
 {
 	int caught = 0;
 	const struct frame_batch b = *bp;
-	struct bpf_insn *insns = calloc(b.ninsns ? b.ninsns : 1, sizeof(*insns));
 	uint64_t ignored;
-
-	if (!insns)
-		frame_die("out of memory");
-	for (uint32_t i = 0; i < b.ninsns; i++) {
-		insns[i].code = b.insns[i].code;
-		insns[i].jt = b.insns[i].jt;
-		insns[i].jf = b.insns[i].jf;
-		insns[i].k = b.insns[i].k;
-	}
-	struct bpf_program prog = { .bf_len = b.ninsns, .bf_insns = insns };
+	struct bpf_program prog = { .bf_len = b.ninsns, .bf_insns = b.insns };
 	struct conv c = { &prog, NULL, NULL };
 	int want_ebpf = (b.flags & FLAG_EBPF) != 0;
 	char what[160];
@@ -299,7 +289,6 @@ static int run_batch(const struct frame_batch *bp)
 	free(mbs);
 	rte_bpf_destroy(c.bpf);
 	rte_free(c.prm);
-	free(insns);
 	return caught;
 }
 

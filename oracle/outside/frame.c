@@ -21,7 +21,7 @@ static size_t out_len, out_cap;
 static size_t section_at;
 static int out_fd = 1;
 
-static struct frame_insn *insns;
+static struct bpf_insn *insns;
 static size_t insns_cap;
 static struct frame_packet *packets;
 static size_t packets_cap;
@@ -195,7 +195,7 @@ int frame_read_batch(struct frame_batch *b)
 	NEED((size_t)b->ninsns * 8, "instructions");
 	insns = grow(insns, &insns_cap, b->ninsns ? b->ninsns : 1, sizeof(*insns));
 	for (uint32_t i = 0; i < b->ninsns; i++, p += 8) {
-		insns[i].code = (uint16_t)(p[0] | p[1] << 8);
+		insns[i].code = (u_short)(p[0] | p[1] << 8);
 		insns[i].jt = p[2];
 		insns[i].jf = p[3];
 		insns[i].k = get_u32(p + 4);

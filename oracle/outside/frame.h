@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+/* the C adapters hand the program to their implementation as libpcap's struct bpf_insn (libpcap's
+ * bpf_filter, DPDK's rte_bpf_convert), so the frame reader decodes it into that type */
+#include <pcap/bpf.h>
+
 #define FRAME_HELLO 1
 #define FRAME_BATCH 2
 #define FRAME_ANSWER 3
@@ -27,13 +31,6 @@
 
 #define MAX_FRAME (16u << 20)
 
-struct frame_insn {
-	uint16_t code;
-	uint8_t jt;
-	uint8_t jf;
-	uint32_t k;
-};
-
 struct frame_packet {
 	uint32_t headlen;
 	uint32_t len;
@@ -44,7 +41,7 @@ struct frame_batch {
 	uint32_t id;
 	uint32_t flags;
 	uint32_t ninsns;
-	struct frame_insn *insns;
+	struct bpf_insn *insns;
 	uint32_t npackets;
 	struct frame_packet *packets;
 };
