@@ -29,7 +29,7 @@ export interface OutsideSpec {
 /** What an outside implementation is given of an skb: its bytes and where the first segment ends. */
 export const outsidePacket = (input: SkbInput): OutsidePacket => ({ data: input.skb.data, headlen: input.skb.headlen });
 
-/** One batch to run: a program and the packets it runs on, with the extra outputs wanted. */
+/** One batch to run: a program and the packets it runs on. */
 export interface OutsideCase {
   readonly prog: Program;
   readonly packets: readonly OutsidePacket[];
@@ -64,7 +64,8 @@ export function judgeAnswerOf(spec: Pick<OutsideSpec, 'engine' | 'errno'>, a: An
   return { verdict, results: raw.map(resultOf) };
 }
 
-const CRASH_STAGE = 'adapter';
+/** The answer for a batch whose load killed the adapter (verdict code -1, stage 'adapter'). */
+const loadCrash = (why: string): Answer => ({ kind: 'answer', id: 0, verdict: { code: -1, stage: 'adapter', message: `the adapter died loading the program (${why})` }, results: [] });
 
 export class OutsideJudge implements Judge<SkbInput> {
   private proc: OutsideProcess;
@@ -131,8 +132,7 @@ export class OutsideJudge implements Judge<SkbInput> {
         // 128 + N: the adapter caught signal N inside the implementation's load and quit at once
         // (its state may hold a lock), so the crash is that batch's load: no need to pin it again
         // killed by the watchdog: the batch's load did not end (runs have a CPU budget), no need to pin it either
-        if (e.hung || (e.status !== null && e.status > 128 && e.status < 192))
-          out.push({ kind: 'answer', id: 0, verdict: { code: -1, stage: CRASH_STAGE, message: `the adapter died loading the program (${e.message})` }, results: [] });
+        if (e.hung || (e.status !== null && e.status > 128 && e.status < 192)) out.push(loadCrash(e.message));
         else out.push(await this.isolate(bad, flags, e.message));
         rest = rest.slice(e.answered.length + 1);
       }
@@ -147,7 +147,7 @@ export class OutsideJudge implements Judge<SkbInput> {
     } catch (e) {
       if (!(e instanceof AdapterDied)) throw e;
       await this.restart();
-      return { kind: 'answer', id: 0, verdict: { code: -1, stage: CRASH_STAGE, message: `the adapter died loading the program (${e.message})` }, results: [] };
+      return loadCrash(e.message);
     }
     if (load.verdict.code !== 0) return load;
     const results: PacketResult[] = [];

@@ -28,6 +28,9 @@ interface Pending {
 }
 
 const HELLO_TIMEOUT_MS = 60_000;
+
+/** The last three lines of what a process wrote on stderr, as one line. */
+const lastLines = (s: string): string => s.trim().split('\n').slice(-3).join(' | ');
 /**
  * With batches outstanding, an adapter that answers nothing for this long is stuck and killed: filter
  * runs have a CPU budget in the adapters, so it is the implementation's load that does not end.
@@ -61,7 +64,7 @@ export class OutsideProcess {
       const reader = new FrameReader();
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`${binary}: no hello within ${HELLO_TIMEOUT_MS / 1000} s${early ? `: ${early.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+        reject(new Error(`${binary}: no hello within ${HELLO_TIMEOUT_MS / 1000} s${early.trim() ? `: ${lastLines(early)}` : ''}`));
       }, HELLO_TIMEOUT_MS);
       const onData = (d: Buffer): void => {
         if (proc !== null) return proc.data(d);
@@ -98,7 +101,7 @@ export class OutsideProcess {
       child.on('exit', (code, sig) => {
         clearTimeout(timer);
         const how = sig ? `killed by ${sig}` : `exited with status ${code}`;
-        if (proc === null) reject(new Error(`${binary} ${how} before its hello${early ? `: ${early.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+        if (proc === null) reject(new Error(`${binary} ${how} before its hello${early.trim() ? `: ${lastLines(early)}` : ''}`));
         else proc.fail(how, code);
       });
     });
@@ -122,8 +125,10 @@ export class OutsideProcess {
   }
 
   private fail(why: string, status: number | null = null): void {
-    if (this.dead === null) this.status = status;
-    if (this.dead === null) this.dead = `${why}${this.stderr.trim() ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+    if (this.dead === null) {
+      this.status = status;
+      this.dead = `${why}${this.stderr.trim() ? `: ${lastLines(this.stderr)}` : ''}`;
+    }
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     const p = this.pending;
     this.pending = null;

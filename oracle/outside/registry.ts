@@ -8,8 +8,6 @@ export const OUTSIDE_JUDGES: readonly OutsideSpec[] = [LIBPCAP, DPDK, DPDK_JIT, 
 
 const BY_NAME: ReadonlyMap<string, OutsideSpec> = new Map(OUTSIDE_JUDGES.map((s) => [s.name, s]));
 
-export const OUTSIDE_JUDGE_NAMES: readonly string[] = OUTSIDE_JUDGES.map((s) => s.name);
-
 /** The spec of an outside judge by name, or undefined. */
 export const outsideSpec = (name: string): OutsideSpec | undefined => BY_NAME.get(name);
 
