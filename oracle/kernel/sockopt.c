@@ -260,10 +260,10 @@ int main(void) {
 				for (uint32_t i = 0; i < nscripts; i++) {
 					size_t n = (size_t)snops[i] * 8;
 					if (sflags[i] & 1) {
-						for (size_t k = 0; k < n; k += 4) put32(*(uint32_t *)(cbuf + ci + k));
+						put(cbuf + ci, n);
 						ci += n;
 					} else {
-						for (size_t k = 0; k < n; k += 4) put32(*(uint32_t *)(pbuf + pi + k));
+						put(pbuf + pi, n);
 						pi += n;
 					}
 				}

@@ -34,13 +34,11 @@ export function ensureSockoptBinary(env: NodeJS.ProcessEnv = process.env): Build
 
 /** Encode one request frame (u32 payload length first). */
 export function encodeSockoptRequest(scripts: readonly SockScript[], harden: number | null): Uint8Array {
-  const parts: number[] = [];
   const bytes: Uint8Array[] = [];
   const u32 = (v: number): void => {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, v >>> 0, true);
     bytes.push(b);
-    parts.push(4);
   };
   u32(harden === null ? 0 : 1);
   if (harden !== null) u32(harden);
