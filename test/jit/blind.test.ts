@@ -1,6 +1,6 @@
 // Tests for model/jit/blind.ts (constant blinding, kernel/bpf/core.c bpf_jit_blind_constants) and its
 // effect on the attach path: the blinded clone is what the JIT compiles and what the socket is charged.
-// Expected rewrites are written from the kernel's bpf_jit_blind_insn table (core.c:1252-1383), by hand.
+// Expected rewrites are written from the kernel's bpf_jit_blind_insn table (core.c:1251-1385), by hand.
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
 import { KernelRunner, skAttachFilter, type AttachedFilter } from '../../model/attach.js';
