@@ -211,21 +211,20 @@ function bpfAdjBranches(insns: BpfInsn[], pos: number, endOld: number, endNew: n
       i = endNew;
       p = endOld;
     }
+    // patching the last insn: the kernel reads the slot past the program here, zeroed at allocation
+    // (__GFP_ZERO) and never written since, so no jump
     if (i >= insnCnt) break;
     const insn = insns[p]!;
-    let adjusted: BpfInsn | null = insn;
-    if (bpfPseudoFunc(insn)) {
-      adjusted = bpfAdjDeltaToImm(insn, pos, endOld, endNew, i);
-      if (adjusted === null) return null;
-      if (!probe) insns[p] = adjusted;
-      continue;
+    let adjusted: BpfInsn | null;
+    if (bpfPseudoFunc(insn)) adjusted = bpfAdjDeltaToImm(insn, pos, endOld, endNew, i);
+    else {
+      const cls = bpfClass(insn.code);
+      if ((cls !== BPF_JMP && cls !== BPF_JMP32) || bpfOp(insn.code) === BPF_EXIT) continue;
+      if (bpfOp(insn.code) !== BPF_CALL) adjusted = bpfAdjDeltaToOff(insn, pos, endOld, endNew, i);
+      else if (insn.src === BPF_PSEUDO_CALL) adjusted = bpfAdjDeltaToImm(insn, pos, endOld, endNew, i);
+      else continue;
     }
-    const cls = bpfClass(insn.code);
-    if ((cls !== BPF_JMP && cls !== BPF_JMP32) || bpfOp(insn.code) === BPF_EXIT) continue;
-    if (bpfOp(insn.code) === BPF_CALL) {
-      if (insn.src !== BPF_PSEUDO_CALL) continue;
-      adjusted = bpfAdjDeltaToImm(insn, pos, endOld, endNew, i);
-    } else adjusted = bpfAdjDeltaToOff(insn, pos, endOld, endNew, i);
+    // -ERANGE: the kernel returns at once for a pseudo-func, breaks out for a jump; the same error
     if (adjusted === null) return null;
     if (!probe) insns[p] = adjusted;
   }

@@ -88,6 +88,21 @@ test('bpf_patch_insn_single: a program growing past S16_MAX is probed, and a jum
   t.like(bpfJitBlindConstants([I(0x05, 0, 0, 32766, 0), I(0xb4, 0, 0, 0, 5), ...fill.slice(1), I(0x95, 0, 0, 0, 0)], true), { errno: -34 });
 });
 
+test('bpf_patch_insn_single: probing a patch of the last insn past S16_MAX (the kernel reads the zeroed slot after the program)', (t) => {
+  // ja +32765 to the last insn of 32767, which becomes 3: the jump lands on the patch's first insn and stays
+  const prog = [I(0x05, 0, 0, 32765, 0), ...Array.from({ length: 32765 }, () => I(0xbc, 0, 7, 0, 0)), I(0xb4, 0, 0, 0, 5)];
+  const r = bpfPatchInsnSingle(prog.slice(), prog.length - 1, [I(0xb4, AX, 0, 0, R ^ 5), I(0xa4, AX, 0, 0, R), I(0xbc, 0, AX, 0, 0)]);
+  t.is(r?.length, 32769);
+  t.is(r?.[0]!.off, 32765);
+  t.deepEqual(r?.[32768], I(0xbc, 0, AX, 0, 0));
+});
+
+test("bpf_jit_blind_insn: the backward jump's off is an s16, so -32767 - 2 wraps to 32767 (core.c `s16 off`)", (t) => {
+  t.is(bpfJitBlindInsn(I(0x15, 0, 0, -32767, 1), null, R)[2]!.off, 32767);
+  t.is(bpfJitBlindInsn(I(0x16, 0, 0, -32768, 1), null, R)[2]!.off, 32766);
+  t.is(bpfJitBlindInsn(I(0x15, 0, 0, -32766, 1), null, R)[2]!.off, -32768);
+});
+
 // The blinded clone computes what the program computes. Checked on the model's interpreter, which
 // the kernel never runs a blinded program on: it uses AX as its own temporary in DIV and MOD by a
 // register (core.c ALU_DIV_X: `AX = (u32) DST; do_div(AX, (u32) SRC)`), so those programs are left out.
