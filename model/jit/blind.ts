@@ -108,6 +108,8 @@ const JMP_K_BLINDED = new Set([BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JLT, BPF_JGE, BPF_
  * The rewrite of one instruction (empty: left as it is). `aux` holds the two halves of the last
  * BPF_LD | BPF_IMM | BPF_DW seen, `rnd` is this instruction's get_random_u32(), drawn for every
  * instruction, rewritten or not. `emitZext` is clone->aux->verifier_zext (false for classic programs).
+ * With `aux` null a 64-bit immediate load or a code-0 insn cannot be rewritten (the kernel's aux[] would
+ * be uninitialised stack): a migrated classic program contains neither, so it is not modelled.
  */
 export function bpfJitBlindInsn(from: BpfInsn, aux: readonly [BpfInsn, BpfInsn] | null, rnd: number, emitZext = false): BpfInsn[] {
   const to: BpfInsn[] = [];
