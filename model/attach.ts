@@ -163,12 +163,13 @@ export function skAttachFilter(prog: Program | null, config: KernelConfig, sk: S
   return { ...fp, sk: r.sk };
 }
 
-// net/core/filter.c:11101 sk_detach_filter
+// net/core/filter.c:11101 sk_detach_filter (not among the pinned lines, which end at :1960; its -ENOENT
+// and -EPERM lines are counted from this one: `int ret = -ENOENT;` :11103, `return -EPERM;` :11107)
 /** SO_DETACH_FILTER: -EPERM on a locked socket, -ENOENT without a filter, else the filter uncharged and released. */
 export function skDetachFilter(sk: Sock, config: KernelConfig): Sock | Rejection {
-  if (sk.filterLocked) return reject(-EPERM, 'permission', 'filter-locked', null, 'net/core/filter.c:11105');
+  if (sk.filterLocked) return reject(-EPERM, 'permission', 'filter-locked', null, 'net/core/filter.c:11107');
   const filter = sk.filter;
-  if (filter === null) return reject(-ENOENT, 'attach', 'no-filter', null, 'net/core/filter.c:11098');
+  if (filter === null) return reject(-ENOENT, 'attach', 'no-filter', null, 'net/core/filter.c:11103');
   return { ...skFilterUncharge(sk, filter, config), filter: null };
 }
 

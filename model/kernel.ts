@@ -83,7 +83,7 @@ export interface KernelConfig {
 
   // ---- Constant blinding (model/jit/blind.ts) ----------------------------------------------------
   /**
-   * net.core.bpf_jit_harden (kernel/bpf/core.c:566 `int bpf_jit_harden`, default 0): 1 blinds the
+   * net.core.bpf_jit_harden (kernel/bpf/core.c:565 `int bpf_jit_harden`, default 0): 1 blinds the
    * programs of tasks that are not bpf_capable(), 2 every program (include/linux/filter.h:1099
    * bpf_jit_blinding_enabled, read when the program is allocated). A blinded program is longer, and
    * that longer program is what __sk_filter_charge charges.
@@ -205,7 +205,7 @@ export const PROFILE_V6_6_0: KernelConfig = Object.freeze({
   x86Jit: x86JitFacts(JIT_V6_6_0, MACHINE_AMD_EPYC_VM_ROOT),
   optmemMax: 20480,
   bpfProgHeaderSize: 72,
-  // the sysctl's default (kernel/bpf/core.c:566) and a caller with CAP_BPF (root): nothing is blinded
+  // the sysctl's default (kernel/bpf/core.c:565) and a caller with CAP_BPF (root): nothing is blinded
   bpfJitHarden: 0,
   bpfCapable: true,
   seccompHost: HOST_V6_6_X86_64,

@@ -59,7 +59,7 @@ test('user-chosen names are looked up safely: no prototype keys', (t) => {
   t.is(ARCHES.x86_64, X86_64);
 });
 
-// kernel/bpf/core.c:2373 bpf_prog_select_runtime: JITed (true), interpreter (false), -ENOTSUPP (null)
+// kernel/bpf/core.c:2363 bpf_prog_select_runtime: JITed (true), interpreter (false), -ENOTSUPP (null)
 test('bpf_prog_select_runtime: jit_needed as v6.6.0 and as 6.6.y after 86bc9c742426', (t) => {
   const sel = (p: KernelConfig, o: Partial<KernelConfig>): boolean | null => {
     const c = { ...p, ...o };

@@ -89,7 +89,7 @@ export interface BlindingInputs {
 /**
  * Whether a program allocated now will be blinded: the JIT must be an eBPF JIT and requested, the
  * sysctl set, and with bpf_jit_harden 1 only for a task that is not bpf_capable(). Called from
- * bpf_prog_alloc_no_stats (kernel/bpf/core.c:119), so the sysctl's value when the program is allocated
+ * bpf_prog_alloc_no_stats (kernel/bpf/core.c:118), so the sysctl's value when the program is allocated
  * counts, not when it is compiled.
  */
 export function bpfJitBlindingEnabled(p: BlindingInputs): boolean {
@@ -103,18 +103,20 @@ export function bpfJitBlindingEnabled(p: BlindingInputs): boolean {
 const ALU_K_BLINDED = new Set([BPF_ADD, BPF_SUB, BPF_AND, BPF_OR, BPF_XOR, BPF_MUL, BPF_MOV, BPF_DIV, BPF_MOD]);
 const JMP_K_BLINDED = new Set([BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JLT, BPF_JGE, BPF_JLE, BPF_JSGT, BPF_JSLT, BPF_JSGE, BPF_JSLE, BPF_JSET]);
 
-// kernel/bpf/core.c:1252 bpf_jit_blind_insn
+// kernel/bpf/core.c:1251 bpf_jit_blind_insn
 /**
  * The rewrite of one instruction (empty: left as it is). `aux` holds the two halves of the last
  * BPF_LD | BPF_IMM | BPF_DW seen, `rnd` is this instruction's get_random_u32(), drawn for every
  * instruction, rewritten or not. `emitZext` is clone->aux->verifier_zext (false for classic programs).
+ * With `aux` null a 64-bit immediate load or a code-0 insn cannot be rewritten (the kernel's aux[] would
+ * be uninitialised stack): a migrated classic program contains neither, so it is not modelled.
  */
 export function bpfJitBlindInsn(from: BpfInsn, aux: readonly [BpfInsn, BpfInsn] | null, rnd: number, emitZext = false): BpfInsn[] {
   const to: BpfInsn[] = [];
   const immRnd = rnd | 0;
-  // :1281 AX is the JIT's own register: an instruction that names it is left alone
+  // :1280 AX is the JIT's own register: an instruction that names it is left alone
   if (from.dst === BPF_REG_AX || from.src === BPF_REG_AX) return to;
-  // :1284 moving 0: xor the register with itself, no constant at all
+  // :1283 moving 0: xor the register with itself, no constant at all
   if (from.imm === 0 && (from.code === (BPF_ALU | BPF_MOV | BPF_K) || from.code === (BPF_ALU64 | BPF_MOV | BPF_K))) {
     to.push(bpfAlu64Reg(BPF_XOR, from.dst, from.dst));
     return to;
@@ -123,17 +125,17 @@ export function bpfJitBlindInsn(from: BpfInsn, aux: readonly [BpfInsn, BpfInsn] 
   const op = bpfOp(from.code);
   const k = (from.code & 0x08) === BPF_K;
   if (cls === BPF_ALU && k && ALU_K_BLINDED.has(op)) {
-    // :1292 32-bit ALU with an immediate (shifts, NEG and END keep theirs)
+    // :1291 32-bit ALU with an immediate (shifts, NEG and END keep theirs)
     to.push(bpfAlu32Imm(BPF_MOV, BPF_REG_AX, immRnd ^ from.imm));
     to.push(bpfAlu32Imm(BPF_XOR, BPF_REG_AX, immRnd));
     to.push(bpfAlu32RegOff(from.code, from.dst, BPF_REG_AX, from.off));
   } else if (cls === BPF_ALU64 && k && ALU_K_BLINDED.has(op)) {
-    // :1306
+    // :1305
     to.push(bpfAlu64Imm(BPF_MOV, BPF_REG_AX, immRnd ^ from.imm));
     to.push(bpfAlu64Imm(BPF_XOR, BPF_REG_AX, immRnd));
     to.push(bpfAlu64RegOff(from.code, from.dst, BPF_REG_AX, from.off));
   } else if ((cls === BPF_JMP || cls === BPF_JMP32) && k && JMP_K_BLINDED.has(op)) {
-    // :1320 / :1340 conditional jumps with an immediate; a backward jump now starts 2 insns later
+    // :1319 / :1339 conditional jumps with an immediate; a backward jump now starts 2 insns later
     let off = from.off;
     if (off < 0) off -= 2;
     off = (off << 16) >> 16; // s16 off
@@ -147,21 +149,21 @@ export function bpfJitBlindInsn(from: BpfInsn, aux: readonly [BpfInsn, BpfInsn] 
       to.push(bpfJmp32Reg(from.code, from.dst, BPF_REG_AX, off));
     }
   } else if (from.code === (BPF_LD | BPF_IMM | BPF_DW)) {
-    // :1361 first half of a 64-bit immediate load: the high word into AX, shifted
+    // :1360 first half of a 64-bit immediate load: the high word into AX, shifted
     const a = aux!;
     to.push(bpfAlu64Imm(BPF_MOV, BPF_REG_AX, immRnd ^ a[1].imm));
     to.push(bpfAlu64Imm(BPF_XOR, BPF_REG_AX, immRnd));
     to.push(bpfAlu64Imm(BPF_LSH, BPF_REG_AX, 32));
     to.push(bpfAlu64Reg(BPF_MOV, a[0].dst, BPF_REG_AX));
   } else if (from.code === 0) {
-    // :1367 second half: the low word or-ed in
+    // :1366 second half: the low word or-ed in
     const a = aux!;
     to.push(bpfAlu32Imm(BPF_MOV, BPF_REG_AX, immRnd ^ a[0].imm));
     to.push(bpfAlu32Imm(BPF_XOR, BPF_REG_AX, immRnd));
     if (emitZext) to.push(bpfZextReg(BPF_REG_AX));
     to.push(bpfAlu64Reg(BPF_OR, a[0].dst, BPF_REG_AX));
   } else if (cls === BPF_ST && (from.code & 0xe0) === BPF_MEM) {
-    // :1375 stores of an immediate, any size (BPF_B, BPF_H, BPF_W, BPF_DW)
+    // :1374 stores of an immediate, any size (BPF_B, BPF_H, BPF_W, BPF_DW)
     to.push(bpfAlu64Imm(BPF_MOV, BPF_REG_AX, immRnd ^ from.imm));
     to.push(bpfAlu64Imm(BPF_XOR, BPF_REG_AX, immRnd));
     to.push(bpfStxMem(from.code & 0x18, from.dst, BPF_REG_AX, from.off));
@@ -172,7 +174,7 @@ export function bpfJitBlindInsn(from: BpfInsn, aux: readonly [BpfInsn, BpfInsn] 
 /** include/linux/filter.h bpf_pseudo_func: a 64-bit immediate load of a subprogram's address. */
 const bpfPseudoFunc = (insn: BpfInsn): boolean => insn.code === (BPF_LD | BPF_IMM | BPF_DW) && insn.src === BPF_PSEUDO_FUNC;
 
-// kernel/bpf/core.c:355 bpf_adj_delta_to_imm
+// kernel/bpf/core.c:354 bpf_adj_delta_to_imm
 function bpfAdjDeltaToImm(insn: BpfInsn, pos: number, endOld: number, endNew: number, curr: number): BpfInsn | null {
   const delta = endNew - endOld;
   let imm = insn.imm;
@@ -182,7 +184,7 @@ function bpfAdjDeltaToImm(insn: BpfInsn, pos: number, endOld: number, endNew: nu
   return imm === insn.imm ? insn : { ...insn, imm };
 }
 
-// kernel/bpf/core.c:373 bpf_adj_delta_to_off
+// kernel/bpf/core.c:372 bpf_adj_delta_to_off
 /** The jump's adjusted offset, or null for -ERANGE (an offset past s16, or s32 for JMP32 | JA). */
 function bpfAdjDeltaToOff(insn: BpfInsn, pos: number, endOld: number, endNew: number, curr: number): BpfInsn | null {
   const delta = endNew - endOld;
@@ -196,7 +198,7 @@ function bpfAdjDeltaToOff(insn: BpfInsn, pos: number, endOld: number, endNew: nu
   return off === insn.off ? insn : { ...insn, off };
 }
 
-// kernel/bpf/core.c:404 bpf_adj_branches
+// kernel/bpf/core.c:403 bpf_adj_branches
 /**
  * Move every jump that crosses the patched range [pos, endOld) -> [pos, endNew). With `probe`, the
  * program is still the unpatched one and indices at and after the patch are counted as if it were
@@ -211,28 +213,27 @@ function bpfAdjBranches(insns: BpfInsn[], pos: number, endOld: number, endNew: n
       i = endNew;
       p = endOld;
     }
+    // patching the last insn: the kernel reads the slot past the program here, zeroed at allocation
+    // (__GFP_ZERO) and never written since, so no jump
     if (i >= insnCnt) break;
     const insn = insns[p]!;
-    let adjusted: BpfInsn | null = insn;
-    if (bpfPseudoFunc(insn)) {
-      adjusted = bpfAdjDeltaToImm(insn, pos, endOld, endNew, i);
-      if (adjusted === null) return null;
-      if (!probe) insns[p] = adjusted;
-      continue;
+    let adjusted: BpfInsn | null;
+    if (bpfPseudoFunc(insn)) adjusted = bpfAdjDeltaToImm(insn, pos, endOld, endNew, i);
+    else {
+      const cls = bpfClass(insn.code);
+      if ((cls !== BPF_JMP && cls !== BPF_JMP32) || bpfOp(insn.code) === BPF_EXIT) continue;
+      if (bpfOp(insn.code) !== BPF_CALL) adjusted = bpfAdjDeltaToOff(insn, pos, endOld, endNew, i);
+      else if (insn.src === BPF_PSEUDO_CALL) adjusted = bpfAdjDeltaToImm(insn, pos, endOld, endNew, i);
+      else continue;
     }
-    const cls = bpfClass(insn.code);
-    if ((cls !== BPF_JMP && cls !== BPF_JMP32) || bpfOp(insn.code) === BPF_EXIT) continue;
-    if (bpfOp(insn.code) === BPF_CALL) {
-      if (insn.src !== BPF_PSEUDO_CALL) continue;
-      adjusted = bpfAdjDeltaToImm(insn, pos, endOld, endNew, i);
-    } else adjusted = bpfAdjDeltaToOff(insn, pos, endOld, endNew, i);
+    // -ERANGE: the kernel returns at once for a pseudo-func, breaks out for a jump; the same error
     if (adjusted === null) return null;
     if (!probe) insns[p] = adjusted;
   }
   return insns;
 }
 
-// kernel/bpf/core.c:471 bpf_patch_insn_single
+// kernel/bpf/core.c:470 bpf_patch_insn_single
 /**
  * Replace insn `off` with `patch` (in place, on a copy the caller owns). A program that grows past
  * S16_MAX instructions is first probed for jumps the growth would push out of range (-ERANGE: null).
@@ -241,16 +242,16 @@ function bpfAdjBranches(insns: BpfInsn[], pos: number, endOld: number, endNew: n
 export function bpfPatchInsnSingle(insns: BpfInsn[], off: number, patch: readonly BpfInsn[]): BpfInsn[] | null {
   const len = patch.length;
   const insnDelta = len - 1;
-  // :480 the patchlet does not expand the image
+  // :479 the patchlet does not expand the image
   if (insnDelta === 0) {
     insns[off] = patch[0]!;
     return insns;
   }
   const insnAdjCnt = insns.length + insnDelta;
-  // :492 probe before anything is changed
+  // :491 probe before anything is changed
   if (insnAdjCnt > S16_MAX && bpfAdjBranches(insns, off, off + 1, off + len, true) === null) return null;
   insns.splice(off, 1, ...patch);
-  // :525 BUG_ON(bpf_adj_branches(...)): below S16_MAX insns no offset can overflow
+  // :524 BUG_ON(bpf_adj_branches(...)): below S16_MAX insns no offset can overflow
   if (bpfAdjBranches(insns, off, off + 1, off + len, false) === null) throw new Error('BUG_ON: bpf_adj_branches failed after bpf_patch_insn_single');
   return insns;
 }
@@ -262,7 +263,7 @@ export function bpfPatchInsnSingle(insns: BpfInsn[], off: number, patch: readonl
  */
 export type BlindResult = { readonly insns: BpfInsn[]; readonly from: Int32Array | null } | { readonly errno: number };
 
-// kernel/bpf/core.c:1430 bpf_jit_blind_constants
+// kernel/bpf/core.c:1429 bpf_jit_blind_constants
 /**
  * The clone the JIT compiles when fp->blinding_requested (and the program is not blinded already):
  * every instruction is offered to bpf_jit_blind_insn in turn, rewrites are patched in with
@@ -279,11 +280,11 @@ export function bpfJitBlindConstants(prog: readonly BpfInsn[], blindingRequested
   for (let i = 0; i < insnCnt; i++) {
     const insn = clone[i]!;
     if (bpfPseudoFunc(insn)) {
-      // :1449 the address of a subprogram is not a user constant: skip both halves
+      // :1448 the address of a subprogram is not a user constant: skip both halves
       i++;
       continue;
     }
-    // :1463 keep the two halves of a 64-bit immediate load for the second rewrite
+    // :1462 keep the two halves of a 64-bit immediate load for the second rewrite
     if (insn.code === (BPF_LD | BPF_IMM | BPF_DW) && clone[i + 1]?.code === 0) aux = [insn, clone[i + 1]!];
     const patch = bpfJitBlindInsn(insn, aux, rnd(), emitZext);
     if (patch.length === 0) continue;
@@ -292,7 +293,7 @@ export function bpfJitBlindConstants(prog: readonly BpfInsn[], blindingRequested
     clone = tmp;
     const insnDelta = patch.length - 1;
     from.splice(i, 1, ...patch.map(() => from[i]!));
-    // :1486 walk the new program, skipping what was just inserted
+    // :1484 walk the new program, skipping what was just inserted
     insnCnt += insnDelta;
     i += insnDelta;
   }

@@ -398,7 +398,7 @@ export interface ArchJit {
   readonly jit: JitResult | null;
 }
 
-/** fp->blinding_requested for a program allocated under `config` (bpf_prog_alloc_no_stats, kernel/bpf/core.c:119). */
+/** fp->blinding_requested for a program allocated under `config` (bpf_prog_alloc_no_stats, kernel/bpf/core.c:118). */
 export const blindingRequested = (config: KernelConfig): boolean =>
   bpfJitBlindingEnabled({ jitRequested: config.jitRequested, bpfJitHarden: config.bpfJitHarden, bpfCapable: config.bpfCapable });
 

@@ -1,6 +1,6 @@
 // Tests for model/jit/blind.ts (constant blinding, kernel/bpf/core.c bpf_jit_blind_constants) and its
 // effect on the attach path: the blinded clone is what the JIT compiles and what the socket is charged.
-// Expected rewrites are written from the kernel's bpf_jit_blind_insn table (core.c:1252-1383), by hand.
+// Expected rewrites are written from the kernel's bpf_jit_blind_insn table (core.c:1251-1385), by hand.
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
 import { KernelRunner, skAttachFilter, type AttachedFilter } from '../../model/attach.js';
@@ -86,6 +86,21 @@ test('bpf_patch_insn_single: a program growing past S16_MAX is probed, and a jum
   t.is(back?.[3]!.off, -4);
   // the same through bpf_jit_blind_constants: insn 1, mov32 r0, 5, grows by 2 under the ja
   t.like(bpfJitBlindConstants([I(0x05, 0, 0, 32766, 0), I(0xb4, 0, 0, 0, 5), ...fill.slice(1), I(0x95, 0, 0, 0, 0)], true), { errno: -34 });
+});
+
+test('bpf_patch_insn_single: probing a patch of the last insn past S16_MAX (the kernel reads the zeroed slot after the program)', (t) => {
+  // ja +32765 to the last insn of 32767, which becomes 3: the jump lands on the patch's first insn and stays
+  const prog = [I(0x05, 0, 0, 32765, 0), ...Array.from({ length: 32765 }, () => I(0xbc, 0, 7, 0, 0)), I(0xb4, 0, 0, 0, 5)];
+  const r = bpfPatchInsnSingle(prog.slice(), prog.length - 1, [I(0xb4, AX, 0, 0, R ^ 5), I(0xa4, AX, 0, 0, R), I(0xbc, 0, AX, 0, 0)]);
+  t.is(r?.length, 32769);
+  t.is(r?.[0]!.off, 32765);
+  t.deepEqual(r?.[32768], I(0xbc, 0, AX, 0, 0));
+});
+
+test("bpf_jit_blind_insn: the backward jump's off is an s16, so -32767 - 2 wraps to 32767 (core.c `s16 off`)", (t) => {
+  t.is(bpfJitBlindInsn(I(0x15, 0, 0, -32767, 1), null, R)[2]!.off, 32767);
+  t.is(bpfJitBlindInsn(I(0x16, 0, 0, -32768, 1), null, R)[2]!.off, 32766);
+  t.is(bpfJitBlindInsn(I(0x15, 0, 0, -32766, 1), null, R)[2]!.off, -32768);
 });
 
 // The blinded clone computes what the program computes. Checked on the model's interpreter, which
