@@ -75,41 +75,34 @@ export async function openLanes(names: readonly string[], lanes: number, config:
 }
 
 
+/**
+ * Write a finding to the corpus; returns the file written. The origin names its chunk and signature,
+ * as fuzz's findings do, so that `corpus merge` keeps the smallest case of each signature.
+ */
 function saveFinding(f: BatchedFinding, opts: BatchedOptions, dir: string, version: string, kernel: Record<string, unknown> | null, command: string): string {
-  const base = { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec ${command} --seed ${opts.seed} (chunk ${f.chunk})` };
-  if (f.kind === 'spec') {
-    const fd = f.finding;
-    const entry = makeEntry({
-      kind: 'finding',
-      title: `${fd.property}: ${fd.message}`.slice(0, 200),
-      property: fd.property,
-      message: fd.message,
-      prog: fd.prog,
-      inputs: fd.skb && fd.env ? [{ skb: fd.skb, env: fd.env }] : [],
-      config: opts.config,
-      asm: String(printProgram(fd.prog, 'bpf_asm')),
-      origin: base,
-    });
-    mkdirSync(dir, { recursive: true });
-    return writeEntry(dir, entry).path;
-  }
-  const m = f.mismatch;
-  const entry = makeEntry({
-    kind: 'finding',
-    title: `${m.judge} ${m.kind}: ${m.message}`.slice(0, 200),
-    property: 'judge',
-    message: `${m.judge}: ${m.message}`,
-    prog: m.prog,
-    inputs: m.input ? [m.input] : [],
-    config: opts.config,
-    asm: String(printProgram(m.prog, 'bpf_asm')),
-    origin: {
-      ...base,
-      ...(kernel !== null && m.judge === 'live'
-        ? { kernel: { ...kernel, verdict_errno: m.answer.verdict.accepted ? 0 : -m.answer.verdict.errno, result: m.answer.result } }
-        : {}),
-    },
-  });
+  const origin = { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec ${command} --seed ${opts.seed} (chunk ${f.chunk})`, chunk: f.chunk, signature: f.signature };
+  const c =
+    f.kind === 'spec'
+      ? {
+          title: `${f.finding.property}: ${f.finding.message}`,
+          property: f.finding.property,
+          message: f.finding.message,
+          prog: f.finding.prog,
+          inputs: f.finding.skb && f.finding.env ? [{ skb: f.finding.skb, env: f.finding.env }] : [],
+          origin,
+        }
+      : {
+          title: `${f.mismatch.judge} ${f.mismatch.kind}: ${f.mismatch.message}`,
+          property: 'judge' as const,
+          message: `${f.mismatch.judge}: ${f.mismatch.message}`,
+          prog: f.mismatch.prog,
+          inputs: f.mismatch.input ? [f.mismatch.input] : [],
+          origin:
+            kernel !== null && f.mismatch.judge === 'live'
+              ? { ...origin, kernel: { ...kernel, verdict_errno: f.mismatch.answer.verdict.accepted ? 0 : -f.mismatch.answer.verdict.errno, result: f.mismatch.answer.result } }
+              : origin,
+        };
+  const entry = makeEntry({ kind: 'finding', ...c, title: c.title.slice(0, 200), config: opts.config, asm: String(printProgram(c.prog, 'bpf_asm')) });
   mkdirSync(dir, { recursive: true });
   return writeEntry(dir, entry).path;
 }
