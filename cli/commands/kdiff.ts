@@ -18,7 +18,7 @@ import { probeLive, probeLiveWith, resolveKernel, type KernelFlags } from '../ke
 import { printProgram } from '../formats/index.js';
 import { clip, ensureOutputDir, InputError, writeOutput } from '../io.js';
 import { sideBySide } from '../report.js';
-import { budgetOptions, countTable, positiveInt, saveBySignature } from './fuzz.js';
+import { budgetOptions, countTable, positiveInt, saveBySignature, sigintStop } from './fuzz.js';
 
 // The live kernel, for `--judges live` and kdiff: one oracle process per lane, pinned to CPU lane mod the CPU count.
 registerJudge({
@@ -155,38 +155,27 @@ export interface BatchedResult {
 
 export type KdiffResult = BatchedResult;
 
-/** The flags' values checked before any judge or oracle starts (one line, exit 2): budget, seed, workers, packets. */
-export function validateBatchedFlags(f: BatchedFlags): void {
-  budgetOptions(f);
-  positiveInt('--packets-per-program', f.packetsPerProgram, 1024);
-  if (f.maxFindings !== undefined) positiveInt('--max-findings', f.maxFindings);
-}
-
 /**
  * Run a batched campaign of `judges` (registered names) with live progress; SIGINT stops it cleanly.
  * When a judge is the running kernel, the model takes the kernel's parameters (probed). Throws
  * InputError naming what is missing.
  */
 export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, kernel: KernelFlags, version: string): Promise<BatchedResult> {
-  validateBatchedFlags(flags);
-  const workers = flags.workers === undefined ? availableParallelism() : positiveInt('--workers', flags.workers, 256);
+  // the flags are checked before any judge or oracle starts (one line, exit 2)
+  const flagBudget = budgetOptions(flags);
+  const { workers } = flagBudget;
+  const packetsPerProgram = positiveInt('--packets-per-program', flags.packetsPerProgram, 1024);
+  const maxFindings = flags.maxFindings === undefined ? null : positiveInt('--max-findings', flags.maxFindings);
   // a judge that is the running kernel makes `live` the default profile (the model describes the judge)
   const judgesLive = judges.some((n) => openableJudge(n)?.live === true);
   const base = judgesLive || kernel.kernel === 'live' ? null : resolveKernel(kernel, null);
   // Ctrl-C from here on stops the campaign cleanly, even before it has started (judges still opening)
-  let stop: (() => void) | null = null;
-  let stopRequested = false;
-  const onSigint = (): void => {
-    if (!stopRequested) process.stderr.write('\nstopping (SIGINT): finishing the current batches...\n');
-    stopRequested = true;
-    stop?.();
-  };
-  process.on('SIGINT', onSigint);
+  const sigint = sigintStop('batches');
   let lanes: Awaited<ReturnType<typeof openLanes>>;
   try {
     lanes = await openLanes(judges, workers, base ?? DEFAULT_CONFIG);
   } catch (e) {
-    process.off('SIGINT', onSigint);
+    sigint.dispose();
     throw e;
   }
   try {
@@ -195,15 +184,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     if (setup?.note) process.stderr.write(`bpfspec ${command}: ${setup.note}\n`);
     const config = base ?? resolveKernel(kernel, setup!.config, 'live');
     const jit = config.arch === 'x86_64' ? config.x86Jit : null;
-    const opts: BatchedOptions = {
-      ...budgetOptions({ ...flags, workers: String(workers) }),
-      packetsPerProgram: positiveInt('--packets-per-program', flags.packetsPerProgram, 1024),
-      config,
-      chunkSize: 256,
-      batch: 32,
-      syncJudges,
-      maxFindings: flags.maxFindings === undefined ? null : positiveInt('--max-findings', flags.maxFindings),
-    };
+    const opts: BatchedOptions = { ...flagBudget, packetsPerProgram, config, chunkSize: 256, batch: 32, syncJudges, maxFindings };
     const kernelJson = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
     const unbatched = lanes.filter((l) => l.judges.some((j) => j.judge instanceof LiveKernelJudge && !j.judge.batched)).length;
     const tty = process.stderr.isTTY === true && !flags.json;
@@ -259,8 +240,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
         process.stderr.write(`${bar ? '\n' : ''}${what}\n${path !== null ? `  written to ${path}\n` : ''}`);
       },
     });
-    stop = () => run.stop();
-    if (stopRequested) run.stop();
+    sigint.attach(() => run.stop());
     let summary: BatchedSummary;
     try {
       summary = await run.done;
@@ -276,7 +256,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     }
     return { command, judges, summary, written, params: setup?.params ?? null, header: setup?.header ?? null, config, confirmedFile, unbatched };
   } finally {
-    process.off('SIGINT', onSigint);
+    sigint.dispose();
     await Promise.all(lanes.flatMap((l) => l.judges.map((j) => j.judge.close())));
   }
 }

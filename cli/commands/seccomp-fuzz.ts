@@ -17,7 +17,7 @@ import { makeSeccompEntry } from '../../fuzz/seccomp/corpus.js';
 import { knownSeccompJudgeNames, openableSeccompJudge, registerSeccompJudge, SECCOMP_SPEC_JUDGES } from '../../fuzz/seccomp/judges.js';
 import { LiveSeccompJudge } from '../../oracle/seccomp/judge.js';
 import { InputError } from '../io.js';
-import { budgetOptions } from './fuzz.js';
+import { budgetOptions, sigintStop } from './fuzz.js';
 import { printSeccompTools } from './seccomp-tools.js';
 
 // The running kernel, for `--judges live` and kdiff --path seccomp: one oracle process per lane.
@@ -131,10 +131,14 @@ async function runBatchedCli(command: 'fuzz' | 'kdiff', names: readonly string[]
       lanes.push({ judges });
     }
     const run = startSeccompBatched({ seed: b.seed, runs: b.runs, timeMs: b.timeMs, inputsPerCase: 4, chunkSize: 64, batch: 8, host }, lanes);
-    const onInt = (): void => run.stop();
-    process.once('SIGINT', onInt);
-    const r = await run.done;
-    process.off('SIGINT', onInt);
+    const sigint = sigintStop('batches');
+    sigint.attach(() => run.stop());
+    let r: Awaited<typeof run.done>;
+    try {
+      r = await run.done;
+    } finally {
+      sigint.dispose();
+    }
     const dir = o.corpus ?? 'corpus/findings';
     const saved = r.findings.map((f) => saveBatched(f, dir, host, r.seed, command));
     process.stdout.write(o.json ? `${JSON.stringify({ path: 'seccomp', command, judges: names, host: host.name, ...r, findings: r.findings.map((f, i) => ({ ...f, file: saved[i] })) }, big)}\n` : batchedText(command, names, host, r, saved));
