@@ -461,7 +461,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       checkOutputDir(o.output, '-o');
       const progs =
         file !== undefined && file.endsWith('.jsonl') && o.expr === undefined
-          ? readImportPrograms(file, Buffer.from(readInput(file, { what: 'a JSON-lines file', limit: 1024 * 1024 * 1024 })).toString('utf8'), () => [])
+          ? readImportPrograms(file, Buffer.from(readInput(file, { what: 'a JSON-lines file', limit: CAPTURE_LIMIT })).toString('utf8'))
           : (() => {
               const p = readProgram(file, o, warn);
               return [{ title: p.format === 'expr' ? `tcpdump "${clip(o.expr!, 120)}"` : p.label, prog: p.prog }];
@@ -488,13 +488,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
           asm: String(printProgram(prog, checkExpressible(prog, 'bpf_asm') === null ? 'bpf_asm' : 'tcpdump-d')),
           origin: { bpfspec: VERSION, source: `bpfspec corpus import ${o.expr !== undefined ? `--expr ${JSON.stringify(clip(o.expr, 120))}` : file}` },
         });
-        let w: { path: string; created: boolean };
-        try {
-          w = writeEntry(o.output, entry);
-        } catch (e) {
-          if (e instanceof CorpusError) throw new InputError(e.message);
-          throw e;
-        }
+        // a CorpusError (a special file in the way) is bad input: main() prints it as one line, exit 2
+        const w = writeEntry(o.output, entry);
         files.push(w.path);
         if (w.created) created++;
       }
@@ -506,7 +501,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     });
 
   // seccomp (ws-seccomp): bpfspec seccomp check|run|explain|dump
-  registerSeccomp(program);
+  registerSeccomp(program, { out });
 
   program
     .command('help')
