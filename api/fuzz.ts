@@ -1,7 +1,6 @@
 // `bpfspec/fuzz`: campaigns run programmatically (the same campaign as `bpfspec fuzz`: the same seed
 // gives the same cases), the properties checked on one case, and the corpus: read, write, replay.
 // Node only (worker threads, the file system).
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,6 +17,7 @@ import {
   readEntry as corpusRead,
   replayEntry as corpusReplay,
   SCHEMA_ID,
+  schemaValidator,
   SHIPPED_CORPUS_DIR,
   writeEntry as corpusWrite,
   type CorpusEntry,
@@ -481,8 +481,6 @@ export function replayCampaignCase(seed: number, path: string, opts: ReplayCaseO
 /** The corpus this installation ships (the divergence examples and the historical bugs): the default of replayCorpus. */
 export const SHIPPED_CORPUS: string = SHIPPED_CORPUS_DIR;
 
-let validator: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | null = null;
-
 const SKB_PRESET_NAMES: readonly string[] = ['af_unix', 'ethernet'];
 
 /** What is wrong with the preset of an skb's JSON form, or null. */
@@ -493,10 +491,7 @@ function presetProblem(spec: Record<string, unknown>): string | null {
 
 /** Check an object against corpus/schema.json and decode its program and inputs; throws 'bad-corpus-entry'. */
 function asEntry(v: unknown, what: string, path?: string): CorpusEntry {
-  if (validator === null) {
-    const schema = JSON.parse(readFileSync(new URL('../../corpus/schema.json', import.meta.url), 'utf8')) as object;
-    validator = new Ajv2020({ allErrors: false, strict: false }).compile(schema);
-  }
+  const validator = schemaValidator();
   const details = path === undefined ? {} : { path };
   if (!validator(v)) {
     const err = validator.errors?.[0];

@@ -169,7 +169,8 @@ export function writeEntry(dir: string, e: CorpusEntry): { path: string; created
 export const ENTRY_LIMIT = 64 * 1024 * 1024;
 
 let validator: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | null = null;
-function schemaValidator(): NonNullable<typeof validator> {
+/** The compiled validator of corpus/schema.json (compiled once; api/fuzz.ts checks entries with it too). */
+export function schemaValidator(): NonNullable<typeof validator> {
   if (validator === null) {
     const schema = JSON.parse(readFileSync(new URL('../../corpus/schema.json', import.meta.url), 'utf8')) as object;
     validator = new Ajv2020({ allErrors: false, strict: false }).compile(schema);
