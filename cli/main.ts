@@ -337,7 +337,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       if (o.path === 'seccomp') {
         refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'shard', 'packetsPerProgram', 'coverage', 'variant', 'maxFindings']);
         checkOutputDir(o.corpus, '--corpus');
-        return void (state.code = await runSeccompFuzzCli(o));
+        return void (state.code = await runSeccompFuzzCli(o, out));
       }
       const { batched, sync } = parseJudges(o.judges);
       if (batched.length > 0) {
@@ -400,7 +400,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       if (o.path === 'seccomp') {
         refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'packetsPerProgram', 'confirmed', 'maxFindings']);
         checkOutputDir(o.corpus, '--corpus');
-        return void (state.code = await runSeccompKdiffCli(o));
+        return void (state.code = await runSeccompKdiffCli(o, out));
       }
       checkOutputDir(o.corpus, '--corpus');
       if (o.confirmed !== undefined) checkOutputDir(o.confirmed, '--confirmed');
