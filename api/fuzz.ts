@@ -252,36 +252,50 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
 
   const poolOpts: PoolOptions = { seed, runs, timeMs, workers, shard, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, judges };
   const written: string[] = [];
+  const summary = await guarded(signal as AbortSignal | undefined, (safely) =>
+    startCampaign(poolOpts, {
+      progress: (stats, elapsedMs, findings) => {
+        if (onProgress) safely(() => (onProgress as (p: CampaignProgress) => void)({ stats, elapsedMs, findings }));
+      },
+      finding: (f) => {
+        if (corpusDir !== null) safely(() => written.push(corpusWrite(corpusDir, findingEntry(f, { config, campaignSeed: seed })).path));
+        if (onFinding) safely(() => (onFinding as (f: CampaignFinding) => void)(f));
+      },
+    }),
+  );
+  return { ...summary, written };
+}
+
+/**
+ * Run a campaign `start` starts, with the caller's callbacks wrapped by `safely`: a callback runs
+ * inside the runner's message handler, so what it throws must not escape as an uncaught exception
+ * (that would end the host process); it stops the campaign and rejects instead. An AbortSignal stops
+ * it too.
+ */
+async function guarded<S>(signal: AbortSignal | undefined, start: (safely: (fn: () => void) => void) => { stop(): void; readonly done: Promise<S> }): Promise<S> {
   let callbackError: unknown = null;
-  // A caller's callback runs inside the pool's message handler: what it throws must not escape as an
-  // uncaught exception (that would end the host process); it stops the campaign and rejects instead.
+  let run: { stop(): void } | null = null;
   const safely = (fn: () => void): void => {
     if (callbackError !== null) return;
     try {
       fn();
     } catch (e) {
       callbackError = e;
-      run.stop();
+      run?.stop();
     }
   };
-  const run = startCampaign(poolOpts, {
-    progress: (stats, elapsedMs, findings) => {
-      if (onProgress) safely(() => (onProgress as (p: CampaignProgress) => void)({ stats, elapsedMs, findings }));
-    },
-    finding: (f) => {
-      if (corpusDir !== null) safely(() => written.push(corpusWrite(corpusDir, findingEntry(f, { config, campaignSeed: seed })).path));
-      if (onFinding) safely(() => (onFinding as (f: CampaignFinding) => void)(f));
-    },
-  });
-  const onAbort = (): void => run.stop();
+  const r = start(safely);
+  run = r;
+  if (callbackError !== null) r.stop();
+  const onAbort = (): void => r.stop();
   if (signal) {
-    if (signal.aborted) run.stop();
+    if (signal.aborted) r.stop();
     else signal.addEventListener('abort', onAbort, { once: true });
   }
   try {
-    const summary = await run.done;
+    const summary = await r.done;
     if (callbackError !== null) throw callbackError;
-    return { ...summary, written };
+    return summary;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -389,40 +403,16 @@ export async function runJudgeCampaign(opts: JudgeCampaignOptions): Promise<Batc
   const onProgress = o.onProgress as JudgeCampaignOptions['onProgress'];
   const onFinding = o.onFinding as JudgeCampaignOptions['onFinding'];
 
-  let callbackError: unknown = null;
-  const safely = (fn: () => void): void => {
-    if (callbackError !== null) return;
-    try {
-      fn();
-    } catch (e) {
-      callbackError = e;
-      run.stop();
-    }
-  };
-  const run = startBatched(
-    { seed, runs, timeMs, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, batch, syncJudges },
-    [{ judges }],
-    {
+  return guarded(signal as AbortSignal | undefined, (safely) =>
+    startBatched({ seed, runs, timeMs, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, batch, syncJudges }, [{ judges }], {
       progress: (stats, elapsedMs, findings) => {
         if (onProgress) safely(() => onProgress({ stats, elapsedMs, findings }));
       },
       finding: (f) => {
         if (onFinding) safely(() => onFinding(f));
       },
-    },
+    }),
   );
-  const onAbort = (): void => run.stop();
-  if (signal) {
-    if (signal.aborted) run.stop();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-  try {
-    const summary = await run.done;
-    if (callbackError !== null) throw callbackError;
-    return summary;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
 }
 
 /** The running kernel as a judge, and the model configuration that describes it. */
