@@ -195,6 +195,12 @@ function captureWarnings(c: NonNullable<CollectedPackets['capture']>, total: num
 export function buildCli(io: CliIo, state: RunState): Command {
   const out = (s: string | Uint8Array): void => io.out(s);
   const warn = (line: string): void => io.err(`${oneLine(line)}\n`);
+  /** A printed program (fmt, compile) to -o FILE or standard output; with --json, one line of `fields` and the file, or the output (binary as hex). */
+  const emitProgram = (text: string | Uint8Array, o: { output?: string; json?: boolean }, fields: Record<string, unknown>): void => {
+    if (o.output !== undefined) writeOutput(o.output, text);
+    if (o.json) out(`${JSON.stringify({ ...fields, ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }) })}\n`);
+    else if (o.output === undefined) out(text);
+  };
   const program = new Command('bpfspec')
     .description('Executable specification and equivalence fuzzer of the Linux v6.6 classic BPF socket-filter path')
     .version(VERSION)
@@ -276,10 +282,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       const { prog, format, label } = readProgram(file, o, warn);
       const problem = checkExpressible(prog, to);
       if (problem !== null) warn(`bpfspec: warning: ${formatError(problem, label)} (not exactly expressible in ${to})`);
-      const text = printProgram(prog, to, { endian });
-      if (o.output !== undefined) writeOutput(o.output, text);
-      if (o.json) out(`${JSON.stringify({ from: format, to, insns: prog.length, ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }) })}\n`);
-      else if (o.output === undefined) out(text);
+      emitProgram(printProgram(prog, to, { endian }), o, { from: format, to, insns: prog.length });
     });
 
   exprOptions(program.command('compile'))
@@ -296,21 +299,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       const opts = compileOptions(o);
       const c = compileExpression(expr, opts);
       if (!c.ok) throw new InputError(`compile ${JSON.stringify(clip(expr))}: ${c.error}`);
-      const text = printProgram(c.prog, to, { endian });
-      if (o.output !== undefined) writeOutput(o.output, text);
-      if (o.json)
-        out(
-          `${JSON.stringify({
-            expr,
-            linktype: opts.linktype,
-            snaplen: opts.snaplen,
-            optimize: opts.optimize,
-            insns: c.prog.length,
-            program: c.prog,
-            ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }),
-          })}\n`,
-        );
-      else if (o.output === undefined) out(text);
+      emitProgram(printProgram(c.prog, to, { endian }), o, { expr, linktype: opts.linktype, snaplen: opts.snaplen, optimize: opts.optimize, insns: c.prog.length, program: c.prog });
     });
 
   kernelOptions(program.command('eval'))
