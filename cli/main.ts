@@ -441,12 +441,11 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('-p, --packet <hex>', 'a packet in hex (repeatable)', collect, [])
     .option('--pcap <file>', 'every packet of a pcap or pcapng file')
     .option('--skb <preset>', 'skb preset (default: ethernet for Ethernet captures, else af_unix)')
-    .option('--kind <kind>', 'entry kind: real-filter, regression or historical', 'real-filter')
+    .addOption(new Option('--kind <kind>', 'entry kind').choices(['real-filter', 'regression', 'historical']).default('real-filter'))
     .option('-o, --output <dir>', 'directory to write', 'corpus/real-filters')
     .option('--json', 'print {"programs", "packets", "created", "output", "files"}')
-    .action(async (file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; kind: string; output: string; json?: boolean } & KernelFlags) => {
+    .action(async (file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; kind: 'real-filter' | 'regression' | 'historical'; output: string; json?: boolean } & KernelFlags) => {
       const config = await kernelConfig(o);
-      if (!['real-filter', 'regression', 'historical'].includes(o.kind)) throw new InputError(`--kind ${clip(o.kind)}: expected real-filter, regression or historical`);
       checkOutputDir(o.output, '-o');
       const progs =
         file !== undefined && file.endsWith('.jsonl') && o.expr === undefined
@@ -469,7 +468,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       const files: string[] = [];
       for (const { title, prog } of progs) {
         const entry = makeEntry({
-          kind: o.kind as 'real-filter',
+          kind: o.kind,
           title,
           prog,
           inputs,
