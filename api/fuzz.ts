@@ -1,7 +1,6 @@
 // `bpfspec/fuzz`: campaigns run programmatically (the same campaign as `bpfspec fuzz`: the same seed
 // gives the same cases), the properties checked on one case, and the corpus: read, write, replay.
 // Node only (worker threads, the file system).
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,6 +17,7 @@ import {
   readEntry as corpusRead,
   replayEntry as corpusReplay,
   SCHEMA_ID,
+  schemaValidator,
   SHIPPED_CORPUS_DIR,
   writeEntry as corpusWrite,
   type CorpusEntry,
@@ -252,36 +252,50 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
 
   const poolOpts: PoolOptions = { seed, runs, timeMs, workers, shard, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, judges };
   const written: string[] = [];
+  const summary = await guarded(signal as AbortSignal | undefined, (safely) =>
+    startCampaign(poolOpts, {
+      progress: (stats, elapsedMs, findings) => {
+        if (onProgress) safely(() => (onProgress as (p: CampaignProgress) => void)({ stats, elapsedMs, findings }));
+      },
+      finding: (f) => {
+        if (corpusDir !== null) safely(() => written.push(corpusWrite(corpusDir, findingEntry(f, { config, campaignSeed: seed })).path));
+        if (onFinding) safely(() => (onFinding as (f: CampaignFinding) => void)(f));
+      },
+    }),
+  );
+  return { ...summary, written };
+}
+
+/**
+ * Run a campaign `start` starts, with the caller's callbacks wrapped by `safely`: a callback runs
+ * inside the runner's message handler, so what it throws must not escape as an uncaught exception
+ * (that would end the host process); it stops the campaign and rejects instead. An AbortSignal stops
+ * it too.
+ */
+async function guarded<S>(signal: AbortSignal | undefined, start: (safely: (fn: () => void) => void) => { stop(): void; readonly done: Promise<S> }): Promise<S> {
   let callbackError: unknown = null;
-  // A caller's callback runs inside the pool's message handler: what it throws must not escape as an
-  // uncaught exception (that would end the host process); it stops the campaign and rejects instead.
+  let run: { stop(): void } | null = null;
   const safely = (fn: () => void): void => {
     if (callbackError !== null) return;
     try {
       fn();
     } catch (e) {
       callbackError = e;
-      run.stop();
+      run?.stop();
     }
   };
-  const run = startCampaign(poolOpts, {
-    progress: (stats, elapsedMs, findings) => {
-      if (onProgress) safely(() => (onProgress as (p: CampaignProgress) => void)({ stats, elapsedMs, findings }));
-    },
-    finding: (f) => {
-      if (corpusDir !== null) safely(() => written.push(corpusWrite(corpusDir, findingEntry(f, { config, campaignSeed: seed })).path));
-      if (onFinding) safely(() => (onFinding as (f: CampaignFinding) => void)(f));
-    },
-  });
-  const onAbort = (): void => run.stop();
+  const r = start(safely);
+  run = r;
+  if (callbackError !== null) r.stop();
+  const onAbort = (): void => r.stop();
   if (signal) {
-    if (signal.aborted) run.stop();
+    if (signal.aborted) r.stop();
     else signal.addEventListener('abort', onAbort, { once: true });
   }
   try {
-    const summary = await run.done;
+    const summary = await r.done;
     if (callbackError !== null) throw callbackError;
-    return { ...summary, written };
+    return summary;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -389,40 +403,16 @@ export async function runJudgeCampaign(opts: JudgeCampaignOptions): Promise<Batc
   const onProgress = o.onProgress as JudgeCampaignOptions['onProgress'];
   const onFinding = o.onFinding as JudgeCampaignOptions['onFinding'];
 
-  let callbackError: unknown = null;
-  const safely = (fn: () => void): void => {
-    if (callbackError !== null) return;
-    try {
-      fn();
-    } catch (e) {
-      callbackError = e;
-      run.stop();
-    }
-  };
-  const run = startBatched(
-    { seed, runs, timeMs, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, batch, syncJudges },
-    [{ judges }],
-    {
+  return guarded(signal as AbortSignal | undefined, (safely) =>
+    startBatched({ seed, runs, timeMs, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, batch, syncJudges }, [{ judges }], {
       progress: (stats, elapsedMs, findings) => {
         if (onProgress) safely(() => onProgress({ stats, elapsedMs, findings }));
       },
       finding: (f) => {
         if (onFinding) safely(() => onFinding(f));
       },
-    },
+    }),
   );
-  const onAbort = (): void => run.stop();
-  if (signal) {
-    if (signal.aborted) run.stop();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-  try {
-    const summary = await run.done;
-    if (callbackError !== null) throw callbackError;
-    return summary;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
 }
 
 /** The running kernel as a judge, and the model configuration that describes it. */
@@ -481,8 +471,6 @@ export function replayCampaignCase(seed: number, path: string, opts: ReplayCaseO
 /** The corpus this installation ships (the divergence examples and the historical bugs): the default of replayCorpus. */
 export const SHIPPED_CORPUS: string = SHIPPED_CORPUS_DIR;
 
-let validator: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | null = null;
-
 const SKB_PRESET_NAMES: readonly string[] = ['af_unix', 'ethernet'];
 
 /** What is wrong with the preset of an skb's JSON form, or null. */
@@ -493,10 +481,7 @@ function presetProblem(spec: Record<string, unknown>): string | null {
 
 /** Check an object against corpus/schema.json and decode its program and inputs; throws 'bad-corpus-entry'. */
 function asEntry(v: unknown, what: string, path?: string): CorpusEntry {
-  if (validator === null) {
-    const schema = JSON.parse(readFileSync(new URL('../../corpus/schema.json', import.meta.url), 'utf8')) as object;
-    validator = new Ajv2020({ allErrors: false, strict: false }).compile(schema);
-  }
+  const validator = schemaValidator();
   const details = path === undefined ? {} : { path };
   if (!validator(v)) {
     const err = validator.errors?.[0];

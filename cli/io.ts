@@ -156,9 +156,6 @@ export function writeOutput(path: string, data: string | Uint8Array): void {
   }
 }
 
-/** @deprecated the old name of writeOutput */
-export const writeOutputAtomic = writeOutput;
-
 /**
  * Check, before any work starts, that `dir` can be used as an output directory: it is a directory,
  * or it does not exist and its nearest existing ancestor is a writable directory (it is created when

@@ -12,7 +12,7 @@ import { NOT_MODELLED, VARIANTS } from '../model/variants.js';
 import { kernelConfig, kernelOptions, type KernelFlags } from './kernel.js';
 import { checkVerdict, verdictJson, verdictText } from './commands/check.js';
 import { checkOutputDir, clip, ensureOutputDir, InputError, readInput, writeOutput, CAPTURE_LIMIT } from './io.js';
-import { campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
+import { campaignFlags, campaignOptions, parseJudges, runCoverage, runFuzz, summaryJson, summaryText, type FuzzFlags } from './commands/fuzz.js';
 import { batchedJson, batchedText, kdiffJson, kdiffText, runBatched, runKdiff, type KdiffFlags } from './commands/kdiff.js';
 import { mergeCorpora, readImportPrograms, replay, replayText } from './commands/replay.js';
 import { mergedSummaryText, mergeSummaries, readSummary } from './commands/merge-summary.js';
@@ -64,6 +64,9 @@ function variantsText(): string {
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** --path of fuzz and kdiff: the socket campaign (default) or the seccomp one. */
+const CAMPAIGN_PATHS = ['socket', 'seccomp'];
 
 /** The options of a tcpdump filter expression (compile, and --expr wherever a program is read). */
 function exprOptions(cmd: Command): Command {
@@ -192,6 +195,12 @@ function captureWarnings(c: NonNullable<CollectedPackets['capture']>, total: num
 export function buildCli(io: CliIo, state: RunState): Command {
   const out = (s: string | Uint8Array): void => io.out(s);
   const warn = (line: string): void => io.err(`${oneLine(line)}\n`);
+  /** A printed program (fmt, compile) to -o FILE or standard output; with --json, one line of `fields` and the file, or the output (binary as hex). */
+  const emitProgram = (text: string | Uint8Array, o: { output?: string; json?: boolean }, fields: Record<string, unknown>): void => {
+    if (o.output !== undefined) writeOutput(o.output, text);
+    if (o.json) out(`${JSON.stringify({ ...fields, ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }) })}\n`);
+    else if (o.output === undefined) out(text);
+  };
   const program = new Command('bpfspec')
     .description('Executable specification and equivalence fuzzer of the Linux v6.6 classic BPF socket-filter path')
     .version(VERSION)
@@ -273,10 +282,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       const { prog, format, label } = readProgram(file, o, warn);
       const problem = checkExpressible(prog, to);
       if (problem !== null) warn(`bpfspec: warning: ${formatError(problem, label)} (not exactly expressible in ${to})`);
-      const text = printProgram(prog, to, { endian });
-      if (o.output !== undefined) writeOutput(o.output, text);
-      if (o.json) out(`${JSON.stringify({ from: format, to, insns: prog.length, ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }) })}\n`);
-      else if (o.output === undefined) out(text);
+      emitProgram(printProgram(prog, to, { endian }), o, { from: format, to, insns: prog.length });
     });
 
   exprOptions(program.command('compile'))
@@ -293,21 +299,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       const opts = compileOptions(o);
       const c = compileExpression(expr, opts);
       if (!c.ok) throw new InputError(`compile ${JSON.stringify(clip(expr))}: ${c.error}`);
-      const text = printProgram(c.prog, to, { endian });
-      if (o.output !== undefined) writeOutput(o.output, text);
-      if (o.json)
-        out(
-          `${JSON.stringify({
-            expr,
-            linktype: opts.linktype,
-            snaplen: opts.snaplen,
-            optimize: opts.optimize,
-            insns: c.prog.length,
-            program: c.prog,
-            ...(o.output !== undefined ? { file: o.output } : { output: typeof text === 'string' ? text : Buffer.from(text).toString('hex') }),
-          })}\n`,
-        );
-      else if (o.output === undefined) out(text);
+      emitProgram(printProgram(c.prog, to, { endian }), o, { expr, linktype: opts.linktype, snaplen: opts.snaplen, optimize: opts.optimize, insns: c.prog.length, program: c.prog });
     });
 
   kernelOptions(program.command('eval'))
@@ -319,36 +311,29 @@ export function buildCli(io: CliIo, state: RunState): Command {
       await runEval({ config }, io.stdin, (line) => out(`${line}\n`));
     });
 
-  kernelOptions(program.command('fuzz'))
+  campaignFlags(kernelOptions(program.command('fuzz')), { workers: 'worker threads (default: all cores)', corpus: 'where findings are written', packets: '4' })
     .summary('equivalence campaign: classic evaluator vs kernel path')
     .description('equivalence campaign: classic evaluator vs kernel path on generated programs and packets (exit 0 clean, 1 on a finding)')
-    .option('--time <duration>', 'wall-clock budget, e.g. 60s, 5m, 1h (default 60s)')
-    .option('--runs <n>', 'number of cases instead of a time budget')
-    .option('--seed <n>', 'campaign seed (default: random, printed); the same seed gives the same campaign')
-    .option('--workers <n>', 'worker threads (default: all cores)')
     .option('--shard <i/N|auto>', 'run shard i of N (split one campaign over N machines by seed space); auto: from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, JOB_COMPLETIONS) or a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)')
     .option('--max-findings <n>', 'stop after n distinct finding signatures (1: the first bug, for bisecting)')
-    .option('--corpus <dir>', 'where findings are written', 'corpus/findings')
-    .option('--packets-per-program <n>', 'skbs each program runs on', '4')
     .option('--judges <list>', 'judges besides the spec judges classic,kernel (always run): compiled-classic, compiled-ebpf, compiled (both), live (the running kernel, as kdiff), libpcap, dpdk, dpdk-jit, xnet (outside implementations, see bpfspec judges)')
     .option('--spec-check <share>', 'the engines run every case; the spec also checks 1 case in N (default 64), or all')
     .option('--coverage', 'report what the campaign reached (features, divergences, rules, model branch coverage); runs in one thread')
     .option('--json', 'print the summary as JSON')
     .option('--variant <name>', 'run against a historical bug reintroduced into the model (see bpfspec variants)')
-    .option('--path <path>', 'socket (default) or seccomp (the seccomp campaign, fuzz/seccomp)')
+    .addOption(new Option('--path <path>', 'socket (default) or seccomp (the seccomp campaign, fuzz/seccomp)').choices(CAMPAIGN_PATHS))
     .action(async (o: FuzzFlags & KernelFlags & { coverage?: boolean; path?: string }, cmd: Command) => {
-      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
       if (o.path === 'seccomp') {
         refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'shard', 'packetsPerProgram', 'coverage', 'variant', 'maxFindings']);
         checkOutputDir(o.corpus, '--corpus');
-        return void (state.code = await runSeccompFuzzCli(o));
+        return void (state.code = await runSeccompFuzzCli(o, out));
       }
-      const batched = parseJudges(o.judges).batched;
+      const { batched, sync } = parseJudges(o.judges);
       if (batched.length > 0) {
         if (o.coverage) throw new InputError(`--coverage runs in one thread with the spec judges; drop --judges ${batched.join(',')}`);
         if (o.shard !== undefined) throw new InputError(`--shard: not with judges asked in batches (${batched.join(',')})`);
         checkOutputDir(o.corpus, '--corpus');
-        const res = await runBatched('fuzz', batched, parseJudges(o.judges).sync, o, o, VERSION);
+        const res = await runBatched('fuzz', batched, sync, o, o, VERSION);
         out(o.json ? `${JSON.stringify(batchedJson(res))}\n` : batchedText(res));
         state.code = res.summary.findings.length > 0 ? 1 : 0;
         return;
@@ -393,25 +378,18 @@ export function buildCli(io: CliIo, state: RunState): Command {
       state.code = r.invalid.length > 0 ? 2 : r.changed.length + ext.changed.length > 0 ? 1 : 0;
     });
 
-  kernelOptions(program.command('kdiff'))
+  campaignFlags(kernelOptions(program.command('kdiff')), { workers: 'oracle processes, one per CPU (default: all cores)', corpus: 'where mismatches are written', packets: '16' })
     .summary('the live Linux kernel as judge')
     .description('the live Linux kernel as judge: generated programs and packets through the model and SO_ATTACH_FILTER on an AF_UNIX socket pair (exit 1 on a mismatch)')
-    .option('--time <duration>', 'wall-clock budget, e.g. 60s, 10m (default 60s)')
-    .option('--runs <n>', 'number of cases instead of a time budget')
-    .option('--seed <n>', 'campaign seed (default: random, printed)')
-    .option('--workers <n>', 'oracle processes, one per CPU (default: all cores)')
-    .option('--corpus <dir>', 'where mismatches are written', 'corpus/findings')
     .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
     .option('--max-findings <n>', 'stop after n distinct finding signatures')
-    .option('--packets-per-program <n>', 'packets each program runs on', '16')
     .option('--json', 'print the summary as JSON')
-    .option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)')
+    .addOption(new Option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)').choices(CAMPAIGN_PATHS))
     .action(async (o: KdiffFlags & KernelFlags & { path?: string }, cmd: Command) => {
-      if (o.path !== undefined && o.path !== 'socket' && o.path !== 'seccomp') throw new InputError(`--path ${clip(o.path)}: socket or seccomp`);
       if (o.path === 'seccomp') {
         refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'packetsPerProgram', 'confirmed', 'maxFindings']);
         checkOutputDir(o.corpus, '--corpus');
-        return void (state.code = await runSeccompKdiffCli(o));
+        return void (state.code = await runSeccompKdiffCli(o, out));
       }
       checkOutputDir(o.corpus, '--corpus');
       if (o.confirmed !== undefined) checkOutputDir(o.confirmed, '--confirmed');
@@ -463,16 +441,15 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .option('-p, --packet <hex>', 'a packet in hex (repeatable)', collect, [])
     .option('--pcap <file>', 'every packet of a pcap or pcapng file')
     .option('--skb <preset>', 'skb preset (default: ethernet for Ethernet captures, else af_unix)')
-    .option('--kind <kind>', 'entry kind: real-filter, regression or historical', 'real-filter')
+    .addOption(new Option('--kind <kind>', 'entry kind').choices(['real-filter', 'regression', 'historical']).default('real-filter'))
     .option('-o, --output <dir>', 'directory to write', 'corpus/real-filters')
     .option('--json', 'print {"programs", "packets", "created", "output", "files"}')
-    .action(async (file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; kind: string; output: string; json?: boolean } & KernelFlags) => {
+    .action(async (file: string | undefined, o: ProgramFlags & { packet: string[]; pcap?: string; skb?: string; kind: 'real-filter' | 'regression' | 'historical'; output: string; json?: boolean } & KernelFlags) => {
       const config = await kernelConfig(o);
-      if (!['real-filter', 'regression', 'historical'].includes(o.kind)) throw new InputError(`--kind ${clip(o.kind)}: expected real-filter, regression or historical`);
       checkOutputDir(o.output, '-o');
       const progs =
         file !== undefined && file.endsWith('.jsonl') && o.expr === undefined
-          ? readImportPrograms(file, Buffer.from(readInput(file, { what: 'a JSON-lines file', limit: 1024 * 1024 * 1024 })).toString('utf8'), () => [])
+          ? readImportPrograms(file, Buffer.from(readInput(file, { what: 'a JSON-lines file', limit: CAPTURE_LIMIT })).toString('utf8'))
           : (() => {
               const p = readProgram(file, o, warn);
               return [{ title: p.format === 'expr' ? `tcpdump "${clip(o.expr!, 120)}"` : p.label, prog: p.prog }];
@@ -491,7 +468,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       const files: string[] = [];
       for (const { title, prog } of progs) {
         const entry = makeEntry({
-          kind: o.kind as 'real-filter',
+          kind: o.kind,
           title,
           prog,
           inputs,
@@ -499,13 +476,8 @@ export function buildCli(io: CliIo, state: RunState): Command {
           asm: String(printProgram(prog, checkExpressible(prog, 'bpf_asm') === null ? 'bpf_asm' : 'tcpdump-d')),
           origin: { bpfspec: VERSION, source: `bpfspec corpus import ${o.expr !== undefined ? `--expr ${JSON.stringify(clip(o.expr, 120))}` : file}` },
         });
-        let w: { path: string; created: boolean };
-        try {
-          w = writeEntry(o.output, entry);
-        } catch (e) {
-          if (e instanceof CorpusError) throw new InputError(e.message);
-          throw e;
-        }
+        // a CorpusError (a special file in the way) is bad input: main() prints it as one line, exit 2
+        const w = writeEntry(o.output, entry);
         files.push(w.path);
         if (w.created) created++;
       }
@@ -517,7 +489,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
     });
 
   // seccomp (ws-seccomp): bpfspec seccomp check|run|explain|dump
-  registerSeccomp(program);
+  registerSeccomp(program, { out });
 
   program
     .command('help')

@@ -169,7 +169,8 @@ export function writeEntry(dir: string, e: CorpusEntry): { path: string; created
 export const ENTRY_LIMIT = 64 * 1024 * 1024;
 
 let validator: ((x: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | null = null;
-function schemaValidator(): NonNullable<typeof validator> {
+/** The compiled validator of corpus/schema.json (compiled once; api/fuzz.ts checks entries with it too). */
+export function schemaValidator(): NonNullable<typeof validator> {
   if (validator === null) {
     const schema = JSON.parse(readFileSync(new URL('../../corpus/schema.json', import.meta.url), 'utf8')) as object;
     validator = new Ajv2020({ allErrors: false, strict: false }).compile(schema);
@@ -297,6 +298,17 @@ function expectDiffs(want: CorpusEntry['expect'], now: CorpusEntry['expect'], pr
 /** Folders under a corpus that hold other records, not entries (kdiff's live confirmations). */
 export const NOT_ENTRY_DIRS: readonly string[] = ['confirmed'];
 
+/** Why stat could not follow `p` (error `e`): whether `p` is a symbolic link, and the phrase for it. */
+function unfollowable(p: string, e: unknown): { link: boolean; why: string } {
+  let link = false;
+  try {
+    link = lstatSync(p).isSymbolicLink();
+  } catch {
+    // not there at all
+  }
+  return { link, why: link && (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dangling symbolic link' : fsError(e) };
+}
+
 /** Every entry file under the given files and directories, and the paths that could not be read. */
 export interface EntryScan {
   /** entry files, in walk order (directories sorted by name) */
@@ -320,15 +332,8 @@ export function scanEntries(paths: readonly string[]): EntryScan {
     try {
       st = statSync(p);
     } catch (e) {
-      let link = false;
-      try {
-        link = lstatSync(p).isSymbolicLink();
-      } catch {
-        // not there at all
-      }
-      const code = (e as NodeJS.ErrnoException).code;
-      if (top && !link && code === 'ENOENT') problems.push(`${p}: no such file or directory`);
-      else problems.push(`${p}: ${link && code === 'ENOENT' ? 'dangling symbolic link' : fsError(e)}`);
+      const { link, why } = unfollowable(p, e);
+      problems.push(`${p}: ${top && !link && (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : why}`);
       return;
     }
     if (st.isDirectory()) {
@@ -352,13 +357,9 @@ export function scanEntries(paths: readonly string[]): EntryScan {
           try {
             isDir = statSync(child).isDirectory();
           } catch (e) {
-            let link = false;
-            try {
-              link = lstatSync(child).isSymbolicLink();
-            } catch {
-              // vanished
-            }
-            if (link) problems.push(`${child}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dangling symbolic link' : fsError(e)}`);
+            // a file that vanished is no problem; a link that cannot be followed is
+            const { link, why } = unfollowable(child, e);
+            if (link) problems.push(`${child}: ${why}`);
           }
           if (isDir) walk(child, false);
         }

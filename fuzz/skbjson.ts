@@ -74,8 +74,7 @@ export function describe(v: unknown, max = 80): string {
   };
   const walk = (x: unknown, depth: number): boolean => {
     if (x === null || typeof x !== 'object') {
-      const t = typeof x === 'string' ? JSON.stringify(x.length > max ? x.slice(0, max) : x) : typeof x === 'number' || typeof x === 'boolean' ? String(x) : String(x);
-      return push(t);
+      return push(typeof x === 'string' ? JSON.stringify(x.length > max ? x.slice(0, max) : x) : String(x));
     }
     if (depth >= 8) return push(Array.isArray(x) ? '[...]' : '{...}');
     if (Array.isArray(x)) {

@@ -115,18 +115,23 @@ export class Evaluator {
 
 const isWs = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
+/** The index of the quote closing the JSON string whose opening quote is at `i` (escapes skipped). */
+function stringEnd(text: string, i: number): number {
+  for (i++; i < text.length; i++) {
+    const d = text.charCodeAt(i);
+    if (d === 0x5c) i++;
+    else if (d === 0x22) break;
+  }
+  return i;
+}
+
 /** The end of the JSON value starting at `i` (valid JSON assumed: JSON.parse accepted the text). */
 function valueEnd(text: string, i: number): number {
   let depth = 0;
   for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // a string: skip to its closing quote
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
+      i = stringEnd(text, i);
       if (depth === 0) return i + 1;
     } else if (c === 0x7b || c === 0x5b) depth++;
     else if (c === 0x7d || c === 0x5d) {
@@ -144,13 +149,8 @@ function minify(text: string): string {
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-    } else if (isWs(c)) {
+    if (c === 0x22) i = stringEnd(text, i);
+    else if (isWs(c)) {
       out += text.slice(start, i);
       start = i + 1;
     }

@@ -1,5 +1,6 @@
 // `bpfspec fuzz`: an equivalence campaign between the classic evaluator and the kernel path.
 import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
 import { randomInt } from 'node:crypto';
 import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -101,6 +102,20 @@ export function parseSeed(text: string): number {
   return Number(text) | 0;
 }
 
+/**
+ * The options every campaign command takes (fuzz, kdiff, judges --campaign), read by budgetOptions
+ * and the commands: --time, --runs, --seed, --workers (when `workers` describes them), --corpus
+ * (`corpus` says what is written there) and --packets-per-program (default `packets`).
+ */
+export function campaignFlags(cmd: Command, o: { readonly workers?: string; readonly corpus: string; readonly packets: string }): Command {
+  cmd
+    .option('--time <duration>', 'wall-clock budget, e.g. 60s, 5m, 1h (default 60s)')
+    .option('--runs <n>', 'number of cases instead of a time budget')
+    .option('--seed <n>', 'campaign seed (default: random, printed); the same seed gives the same campaign');
+  if (o.workers !== undefined) cmd.option('--workers <n>', o.workers);
+  return cmd.option('--corpus <dir>', o.corpus, 'corpus/findings').option('--packets-per-program <n>', 'packets each program runs on', o.packets);
+}
+
 /** --time / --runs (one of them; 60 s by default), --seed (random when absent) and --workers (all cores). */
 export function budgetOptions(f: { time?: string; runs?: string; seed?: string; workers?: string }): { seed: number; runs: number | null; timeMs: number | null; workers: number } {
   if (f.time !== undefined && f.runs !== undefined) throw new InputError('--time and --runs: give one of them');
@@ -190,20 +205,37 @@ export interface FuzzResult {
   readonly files?: ReadonlyMap<string, string | null>;
 }
 
+/**
+ * Ctrl-C stops a campaign cleanly from this call on, even before the campaign has started (a signal
+ * with no listener would end the process): one line `stopping (SIGINT): finishing the current
+ * <what>...`, then `stopped()` is true and the function given to `attach` (the campaign's stop) is
+ * called, at once if Ctrl-C came first. `dispose` removes the listener.
+ */
+export function sigintStop(what: string): { stopped(): boolean; attach(stop: () => void): void; dispose(): void } {
+  let stop: (() => void) | null = null;
+  let requested = false;
+  const onSigint = (): void => {
+    if (!requested) process.stderr.write(`\nstopping (SIGINT): finishing the current ${what}...\n`);
+    requested = true;
+    stop?.();
+  };
+  process.on('SIGINT', onSigint);
+  return {
+    stopped: () => requested,
+    attach: (s) => {
+      stop = s;
+      if (requested) s();
+    },
+    dispose: () => void process.off('SIGINT', onSigint),
+  };
+}
+
 /** Run a campaign with live progress; SIGINT stops it cleanly. */
 export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: string): Promise<FuzzResult> {
   const tty = process.stderr.isTTY === true && !flags.json;
   const written: string[] = [];
   const files = new Map<string, string | null>();
-  // Ctrl-C stops the campaign cleanly from before its first line on (a signal with no listener would end the process)
-  let stop: (() => void) | null = null;
-  let stopRequested = false;
-  const onSigint = (): void => {
-    if (!stopRequested) process.stderr.write('\nstopping (SIGINT): finishing the current chunks...\n');
-    stopRequested = true;
-    stop?.();
-  };
-  process.on('SIGINT', onSigint);
+  const sigint = sigintStop('chunks');
   const budget = opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`;
   process.stderr.write(
     `bpfspec fuzz: seed ${opts.seed}, ${budget}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, shard ${opts.shard.index}/${opts.shard.count}, ` +
@@ -247,17 +279,16 @@ export async function runFuzz(opts: CampaignOptions, flags: FuzzFlags, version: 
       },
     });
   } catch (e) {
-    process.off('SIGINT', onSigint);
+    sigint.dispose();
     throw e;
   }
-  stop = () => run.stop();
-  if (stopRequested) run.stop();
+  sigint.attach(() => run.stop());
   try {
     const summary = await run.done;
     bar?.stop();
     return { summary, written, files };
   } finally {
-    process.off('SIGINT', onSigint);
+    sigint.dispose();
   }
 }
 
@@ -329,12 +360,7 @@ export function summaryText(r: FuzzResult, config: KernelConfig): string {
 /** `bpfspec fuzz --coverage`: the campaign in this thread, then what it reached. */
 export async function runCoverage(opts: CampaignOptions, json: boolean): Promise<{ text: string; missed: number }> {
   // Ctrl-C: the campaign ends after the current chunk, and the report covers what it ran
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (!interrupted) process.stderr.write('\nstopping (SIGINT): finishing the current chunk...\n');
-    interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
+  const sigint = sigintStop('chunk');
   process.stderr.write(
     `bpfspec fuzz --coverage: seed ${opts.seed}, ${opts.runs !== null ? `${fmt(opts.runs)} cases` : `${(opts.timeMs! / 1000).toFixed(0)}s`}, one thread (V8 coverage), ${opts.packetsPerProgram} packets per program\n`,
   );
@@ -349,11 +375,12 @@ export async function runCoverage(opts: CampaignOptions, json: boolean): Promise
           process.stderr.write(`[${(ms / 1000).toFixed(1)}s] ${fmt(cases(s))} cases\n`);
         }
       },
-      () => interrupted,
+      sigint.stopped,
     );
   } finally {
-    process.off('SIGINT', onSigint);
+    sigint.dispose();
   }
+  const interrupted = sigint.stopped();
   const reachable = r.model.flatMap((f) => f.missed.filter((m) => m.reason === 'reachable').map((m) => `${f.file}:${m.line}`));
   const missed = r.features.missed.length + reachable.length;
   if (json) return { text: `${JSON.stringify({ ...r, interrupted })}\n`, missed };

@@ -18,8 +18,8 @@ import { ensureOracleBinary } from '../../oracle/kernel/build.js';
 import { OutsideJudge, outsidePacket } from '../../oracle/outside/judge.js';
 import { OUTSIDE_JUDGES, outsideSpec } from '../../oracle/outside/registry.js';
 import { printProgram } from '../formats/index.js';
-import { InputError } from '../io.js';
-import { budgetOptions, countTable, positiveInt } from './fuzz.js';
+import { clip, InputError } from '../io.js';
+import { budgetOptions, campaignFlags, countTable, positiveInt, sigintStop } from './fuzz.js';
 import { kernelConfig, kernelOptions, type KernelFlags } from '../kernel.js';
 
 // The outside implementations as judges of `bpfspec fuzz --judges` (compared with the kernel path).
@@ -133,8 +133,8 @@ async function saveImplFinding(j: OutsideJudge, name: ImplName, f: ImplCampaignF
 
 /** `bpfspec judges --campaign NAME`: one outside implementation against the spec, with its report. */
 export async function runImplCampaignCli(name: string, flags: ImplCampaignFlags, config: KernelConfig, version: string): Promise<ImplCampaignCliResult> {
-  if (!isImplName(name)) throw new InputError(`--campaign ${name}: not an outside judge (one of ${OUTSIDE_JUDGES.map((s) => s.name).join(', ')})`);
-  const budget = budgetOptions({ ...(flags.time !== undefined ? { time: flags.time } : {}), ...(flags.runs !== undefined ? { runs: flags.runs } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}), workers: '1' });
+  if (!isImplName(name)) throw new InputError(`--campaign ${clip(name)}: not an outside judge (one of ${OUTSIDE_JUDGES.map((s) => s.name).join(', ')})`);
+  const budget = budgetOptions({ ...flags, workers: '1' });
   const packetsPerProgram = positiveInt('--packets-per-program', flags.packetsPerProgram, 1024);
   const j = await OutsideJudge.open(outsideSpec(name)!);
   if ('missing' in j) throw new InputError(`judge ${name} needs ${j.missing}`);
@@ -149,12 +149,7 @@ export async function runImplCampaignCli(name: string, flags: ImplCampaignFlags,
     const total = budget.runs ?? budget.timeMs!;
     bar?.start(total, 0, { cases: '0', pairs: '0', findings: 0 });
     let last = Date.now();
-    let stop = false;
-    const onSigint = (): void => {
-      process.stderr.write('\nstopping (SIGINT): finishing the current chunk...\n');
-      stop = true;
-    };
-    process.on('SIGINT', onSigint);
+    const sigint = sigintStop('chunk');
     let result: ImplCampaignResult;
     try {
       result = await runImplCampaign(
@@ -162,7 +157,7 @@ export async function runImplCampaignCli(name: string, flags: ImplCampaignFlags,
         name,
         { seed: budget.seed, runs: budget.runs, timeMs: budget.timeMs, packetsPerProgram, config, chunkSize: 256 },
         {
-          shouldStop: () => stop,
+          shouldStop: sigint.stopped,
           progress: (done, r) => {
             const ms = Date.now() - started;
             if (bar) bar.update(budget.runs !== null ? done : Math.min(ms, total), { cases: fmt(done), pairs: fmt(r.stats.pairs), findings: r.findings.length });
@@ -174,7 +169,7 @@ export async function runImplCampaignCli(name: string, flags: ImplCampaignFlags,
         },
       );
     } finally {
-      process.off('SIGINT', onSigint);
+      sigint.dispose();
       bar?.stop();
     }
     for (const f of result.findings) written.push(await saveImplFinding(j, name, f, config, flags.corpus, version));
@@ -296,14 +291,9 @@ export function replayExternalText(r: ExternalReplay): string {
 
 /** Register `bpfspec judges` on the command line. */
 export function registerJudgesCommand(program: Command, deps: { readonly out: (s: string) => void; readonly version: string }): void {
-  kernelOptions(program.command('judges'))
+  campaignFlags(kernelOptions(program.command('judges')), { corpus: 'where campaign findings are written', packets: '4' })
     .description('list every judge and whether it runs here (and why not); --campaign NAME runs one outside implementation against the spec with its full report (exit 1 on a finding)')
     .option('--campaign <name>', 'run a campaign against this outside judge (libpcap, dpdk, dpdk-jit, xnet)')
-    .option('--time <duration>', 'campaign wall-clock budget, e.g. 60s, 10m (default 60s)')
-    .option('--runs <n>', 'campaign cases instead of a time budget')
-    .option('--seed <n>', 'campaign seed (default: random, printed)')
-    .option('--corpus <dir>', 'where campaign findings are written', 'corpus/findings')
-    .option('--packets-per-program <n>', 'packets each program runs on', '4')
     .option('--json', 'print JSON')
     .action(async (o: ImplCampaignFlags & { campaign?: string }) => {
       if (o.campaign === undefined) {

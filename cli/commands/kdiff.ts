@@ -18,7 +18,7 @@ import { probeLive, probeLiveWith, resolveKernel, type KernelFlags } from '../ke
 import { printProgram } from '../formats/index.js';
 import { clip, ensureOutputDir, InputError, writeOutput } from '../io.js';
 import { sideBySide } from '../report.js';
-import { budgetOptions, countTable, positiveInt, saveBySignature } from './fuzz.js';
+import { budgetOptions, countTable, positiveInt, saveBySignature, sigintStop } from './fuzz.js';
 
 // The live kernel, for `--judges live` and kdiff: one oracle process per lane, pinned to CPU lane mod the CPU count.
 registerJudge({
@@ -75,41 +75,34 @@ export async function openLanes(names: readonly string[], lanes: number, config:
 }
 
 
+/**
+ * Write a finding to the corpus; returns the file written. The origin names its chunk and signature,
+ * as fuzz's findings do, so that `corpus merge` keeps the smallest case of each signature.
+ */
 function saveFinding(f: BatchedFinding, opts: BatchedOptions, dir: string, version: string, kernel: Record<string, unknown> | null, command: string): string {
-  const base = { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec ${command} --seed ${opts.seed} (chunk ${f.chunk})` };
-  if (f.kind === 'spec') {
-    const fd = f.finding;
-    const entry = makeEntry({
-      kind: 'finding',
-      title: `${fd.property}: ${fd.message}`.slice(0, 200),
-      property: fd.property,
-      message: fd.message,
-      prog: fd.prog,
-      inputs: fd.skb && fd.env ? [{ skb: fd.skb, env: fd.env }] : [],
-      config: opts.config,
-      asm: String(printProgram(fd.prog, 'bpf_asm')),
-      origin: base,
-    });
-    mkdirSync(dir, { recursive: true });
-    return writeEntry(dir, entry).path;
-  }
-  const m = f.mismatch;
-  const entry = makeEntry({
-    kind: 'finding',
-    title: `${m.judge} ${m.kind}: ${m.message}`.slice(0, 200),
-    property: 'judge',
-    message: `${m.judge}: ${m.message}`,
-    prog: m.prog,
-    inputs: m.input ? [m.input] : [],
-    config: opts.config,
-    asm: String(printProgram(m.prog, 'bpf_asm')),
-    origin: {
-      ...base,
-      ...(kernel !== null && m.judge === 'live'
-        ? { kernel: { ...kernel, verdict_errno: m.answer.verdict.accepted ? 0 : -m.answer.verdict.errno, result: m.answer.result } }
-        : {}),
-    },
-  });
+  const origin = { bpfspec: version, seed: f.seed, path: f.path, source: `bpfspec ${command} --seed ${opts.seed} (chunk ${f.chunk})`, chunk: f.chunk, signature: f.signature };
+  const c =
+    f.kind === 'spec'
+      ? {
+          title: `${f.finding.property}: ${f.finding.message}`,
+          property: f.finding.property,
+          message: f.finding.message,
+          prog: f.finding.prog,
+          inputs: f.finding.skb && f.finding.env ? [{ skb: f.finding.skb, env: f.finding.env }] : [],
+          origin,
+        }
+      : {
+          title: `${f.mismatch.judge} ${f.mismatch.kind}: ${f.mismatch.message}`,
+          property: 'judge' as const,
+          message: `${f.mismatch.judge}: ${f.mismatch.message}`,
+          prog: f.mismatch.prog,
+          inputs: f.mismatch.input ? [f.mismatch.input] : [],
+          origin:
+            kernel !== null && f.mismatch.judge === 'live'
+              ? { ...origin, kernel: { ...kernel, verdict_errno: f.mismatch.answer.verdict.accepted ? 0 : -f.mismatch.answer.verdict.errno, result: f.mismatch.answer.result } }
+              : origin,
+        };
+  const entry = makeEntry({ kind: 'finding', ...c, title: c.title.slice(0, 200), config: opts.config, asm: String(printProgram(c.prog, 'bpf_asm')) });
   mkdirSync(dir, { recursive: true });
   return writeEntry(dir, entry).path;
 }
@@ -162,38 +155,27 @@ export interface BatchedResult {
 
 export type KdiffResult = BatchedResult;
 
-/** The flags' values checked before any judge or oracle starts (one line, exit 2): budget, seed, workers, packets. */
-export function validateBatchedFlags(f: BatchedFlags): void {
-  budgetOptions(f);
-  positiveInt('--packets-per-program', f.packetsPerProgram, 1024);
-  if (f.maxFindings !== undefined) positiveInt('--max-findings', f.maxFindings);
-}
-
 /**
  * Run a batched campaign of `judges` (registered names) with live progress; SIGINT stops it cleanly.
  * When a judge is the running kernel, the model takes the kernel's parameters (probed). Throws
  * InputError naming what is missing.
  */
 export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, kernel: KernelFlags, version: string): Promise<BatchedResult> {
-  validateBatchedFlags(flags);
-  const workers = flags.workers === undefined ? availableParallelism() : positiveInt('--workers', flags.workers, 256);
+  // the flags are checked before any judge or oracle starts (one line, exit 2)
+  const flagBudget = budgetOptions(flags);
+  const { workers } = flagBudget;
+  const packetsPerProgram = positiveInt('--packets-per-program', flags.packetsPerProgram, 1024);
+  const maxFindings = flags.maxFindings === undefined ? null : positiveInt('--max-findings', flags.maxFindings);
   // a judge that is the running kernel makes `live` the default profile (the model describes the judge)
   const judgesLive = judges.some((n) => openableJudge(n)?.live === true);
   const base = judgesLive || kernel.kernel === 'live' ? null : resolveKernel(kernel, null);
   // Ctrl-C from here on stops the campaign cleanly, even before it has started (judges still opening)
-  let stop: (() => void) | null = null;
-  let stopRequested = false;
-  const onSigint = (): void => {
-    if (!stopRequested) process.stderr.write('\nstopping (SIGINT): finishing the current batches...\n');
-    stopRequested = true;
-    stop?.();
-  };
-  process.on('SIGINT', onSigint);
+  const sigint = sigintStop('batches');
   let lanes: Awaited<ReturnType<typeof openLanes>>;
   try {
     lanes = await openLanes(judges, workers, base ?? DEFAULT_CONFIG);
   } catch (e) {
-    process.off('SIGINT', onSigint);
+    sigint.dispose();
     throw e;
   }
   try {
@@ -202,15 +184,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     if (setup?.note) process.stderr.write(`bpfspec ${command}: ${setup.note}\n`);
     const config = base ?? resolveKernel(kernel, setup!.config, 'live');
     const jit = config.arch === 'x86_64' ? config.x86Jit : null;
-    const opts: BatchedOptions = {
-      ...budgetOptions({ ...flags, workers: String(workers) }),
-      packetsPerProgram: positiveInt('--packets-per-program', flags.packetsPerProgram, 1024),
-      config,
-      chunkSize: 256,
-      batch: 32,
-      syncJudges,
-      maxFindings: flags.maxFindings === undefined ? null : positiveInt('--max-findings', flags.maxFindings),
-    };
+    const opts: BatchedOptions = { ...flagBudget, packetsPerProgram, config, chunkSize: 256, batch: 32, syncJudges, maxFindings };
     const kernelJson = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
     const unbatched = lanes.filter((l) => l.judges.some((j) => j.judge instanceof LiveKernelJudge && !j.judge.batched)).length;
     const tty = process.stderr.isTTY === true && !flags.json;
@@ -266,8 +240,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
         process.stderr.write(`${bar ? '\n' : ''}${what}\n${path !== null ? `  written to ${path}\n` : ''}`);
       },
     });
-    stop = () => run.stop();
-    if (stopRequested) run.stop();
+    sigint.attach(() => run.stop());
     let summary: BatchedSummary;
     try {
       summary = await run.done;
@@ -283,7 +256,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     }
     return { command, judges, summary, written, params: setup?.params ?? null, header: setup?.header ?? null, config, confirmedFile, unbatched };
   } finally {
-    process.off('SIGINT', onSigint);
+    sigint.dispose();
     await Promise.all(lanes.flatMap((l) => l.judges.map((j) => j.judge.close())));
   }
 }

@@ -188,11 +188,6 @@ export interface MergedSummary {
 const addCounts = (into: Map<string, number>, from: Map<string, number>): void => {
   for (const [k, v] of from) into.set(k, (into.get(k) ?? 0) + v);
 };
-const record = (m: Map<string, number>): Record<string, number> => {
-  const o = Object.create(null) as Record<string, number>;
-  for (const [k, v] of m) o[k] = v;
-  return { ...o };
-};
 
 /** Merge shards of one campaign; files name the summaries in errors. */
 export function mergeSummaries(files: readonly string[], shards: readonly ShardSummary[]): MergedSummary {
@@ -254,8 +249,8 @@ export function mergeSummaries(files: readonly string[], shards: readonly ShardS
   });
   out.shards = [...seen.keys()].sort((a, b) => a - b).map((i) => `${i}/${first.shard.count}`);
   for (let i = 0; i < first.shard.count && out.missing_shards.length < 1000; i++) if (!seen.has(i)) out.missing_shards.push(i);
-  out.divergences = record(div);
-  out.invalid_rules = record(rules);
+  out.divergences = Object.fromEntries(div);
+  out.invalid_rules = Object.fromEntries(rules);
   out.findings.sort((a, b) => a.chunk - b.chunk);
   out.signatures = [...bySig.values()].sort((a, b) => a.first_chunk - b.first_chunk || (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
   out.elapsed_s = Number(out.elapsed_s.toFixed(3));

@@ -111,14 +111,8 @@ export function mergeCorpora(dirs: readonly string[], out: string): MergeReport 
       continue;
     }
     seen.add(h);
-    let created: boolean;
-    try {
-      created = writeEntry(out, entry).created;
-    } catch (e) {
-      if (e instanceof CorpusError) throw new InputError(e.message);
-      throw e;
-    }
-    if (created) written++;
+    // a CorpusError (a special file in the way) is bad input: main() prints it as one line, exit 2
+    if (writeEntry(out, entry).created) written++;
     else duplicates++;
   }
   return { read: scan.files.length + scan.problems.length, written, duplicates, superseded, invalid };
@@ -134,11 +128,10 @@ const u = (v: unknown, bits: number): v is number => typeof v === 'number' && Nu
 
 /**
  * Read programs to import: a JSON-lines file with one `{"insns": [...], "expr"?: ...}` object per line
- * (e.g. ../shared/corpus-seeds/tcpdump_filters.jsonl; objects without insns are skipped), or one
- * program file in any format bpfspec reads. A bad line is an InputError naming its line number.
+ * (e.g. ../shared/corpus-seeds/tcpdump_filters.jsonl; objects without insns are skipped); `corpus
+ * import` reads any other file as one program (cli/program.ts). A bad line is an InputError naming its line number.
  */
-export function readImportPrograms(path: string, text: string, parseOne: () => SockFilter[]): ImportProgram[] {
-  if (!path.endsWith('.jsonl')) return [{ title: path, prog: parseOne() }];
+export function readImportPrograms(path: string, text: string): ImportProgram[] {
   const out: ImportProgram[] = [];
   const name = path.split('/').pop();
   let start = 0;

@@ -17,7 +17,7 @@ import { makeSeccompEntry } from '../../fuzz/seccomp/corpus.js';
 import { knownSeccompJudgeNames, openableSeccompJudge, registerSeccompJudge, SECCOMP_SPEC_JUDGES } from '../../fuzz/seccomp/judges.js';
 import { LiveSeccompJudge } from '../../oracle/seccomp/judge.js';
 import { InputError } from '../io.js';
-import { budgetOptions } from './fuzz.js';
+import { budgetOptions, sigintStop } from './fuzz.js';
 import { printSeccompTools } from './seccomp-tools.js';
 
 // The running kernel, for `--judges live` and kdiff --path seccomp: one oracle process per lane.
@@ -79,10 +79,11 @@ function saveEntry(dir: string, filters: readonly Program[], input: SeccompData 
   }
 }
 
-export async function runSeccompFuzzCli(o: SeccompCampaignFlags): Promise<number> {
+/** `fuzz --path seccomp`; the summary goes to `out` (main's standard output). */
+export async function runSeccompFuzzCli(o: SeccompCampaignFlags, out: (s: string) => void): Promise<number> {
   const b = budgetOptions(o);
   const extra = seccompJudgeNames(o.judges);
-  if (extra.length > 0) return runBatchedCli('fuzz', extra, o);
+  if (extra.length > 0) return runBatchedCli('fuzz', extra, o, out);
   const r = await runSeccompCampaign({ seed: b.seed, runs: b.runs, timeMs: b.timeMs, workers: b.workers, inputsPerCase: 4, chunkSize: 256 });
   const s = r.stats;
   const saved = r.findings.map((f: SeccompCampaignFinding) =>
@@ -92,26 +93,26 @@ export async function runSeccompFuzzCli(o: SeccompCampaignFlags): Promise<number
       source: `bpfspec fuzz --path seccomp --seed ${r.seed} (chunk ${f.chunk})`,
     }),
   );
-  if (o.json) process.stdout.write(`${JSON.stringify({ path: 'seccomp', seed: r.seed, elapsedMs: r.elapsedMs, stats: s, findings: r.findings.map((f, i) => ({ ...f, file: saved[i] })) }, big)}\n`);
+  if (o.json) out(`${JSON.stringify({ path: 'seccomp', seed: r.seed, elapsedMs: r.elapsedMs, stats: s, findings: r.findings.map((f, i) => ({ ...f, file: saved[i] })) }, big)}\n`);
   else {
-    process.stdout.write(
+    out(
       `seccomp campaign seed ${r.seed}: ${fmt(s.cases)} cases (${fmt(s.valid)} valid stacks of ${fmt(s.filters)} filters, ${fmt(s.invalid)} invalid) in ${(r.elapsedMs / 1000).toFixed(1)} s, ${fmt(s.inputs)} inputs\n` +
         `  judges: classic, kernel (the spec's seccomp judges)\n` +
         `  actions: ${Object.entries(s.actions).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}\n` +
         `  cache: ${fmt(s.cacheMarked)} numbers marked always allowed in ${fmt(s.cacheStacks)} stacks, property checked on ${fmt(s.cacheChecks)} calls, ${fmt(s.cacheHits)} inputs answered by the cache\n` +
         `  findings: ${r.findings.length}\n`,
     );
-    r.findings.forEach((f, i) => process.stdout.write(`  ${f.finding.property}: ${f.finding.detail} (chunk ${f.chunk}, seed ${f.seed}, path ${f.path}) -> ${saved[i]}\n`));
+    r.findings.forEach((f, i) => out(`  ${f.finding.property}: ${f.finding.detail} (chunk ${f.chunk}, seed ${f.seed}, path ${f.path}) -> ${saved[i]}\n`));
   }
   return r.findings.length > 0 ? 1 : 0;
 }
 
-export function runSeccompKdiffCli(o: SeccompCampaignFlags): Promise<number> {
-  return runBatchedCli('kdiff', ['live'], o);
+export function runSeccompKdiffCli(o: SeccompCampaignFlags, out: (s: string) => void): Promise<number> {
+  return runBatchedCli('kdiff', ['live'], o, out);
 }
 
 /** The batched seccomp campaign with `names` opened once per lane. */
-async function runBatchedCli(command: 'fuzz' | 'kdiff', names: readonly string[], o: SeccompCampaignFlags): Promise<number> {
+async function runBatchedCli(command: 'fuzz' | 'kdiff', names: readonly string[], o: SeccompCampaignFlags, out: (s: string) => void): Promise<number> {
   const b = budgetOptions(o);
   const workers = o.workers === undefined ? Math.min(2, availableParallelism()) : b.workers;
   // the live kernel is the host of its own action cache (6.18 here: the uprobe exceptions)
@@ -131,13 +132,17 @@ async function runBatchedCli(command: 'fuzz' | 'kdiff', names: readonly string[]
       lanes.push({ judges });
     }
     const run = startSeccompBatched({ seed: b.seed, runs: b.runs, timeMs: b.timeMs, inputsPerCase: 4, chunkSize: 64, batch: 8, host }, lanes);
-    const onInt = (): void => run.stop();
-    process.once('SIGINT', onInt);
-    const r = await run.done;
-    process.off('SIGINT', onInt);
+    const sigint = sigintStop('batches');
+    sigint.attach(() => run.stop());
+    let r: Awaited<typeof run.done>;
+    try {
+      r = await run.done;
+    } finally {
+      sigint.dispose();
+    }
     const dir = o.corpus ?? 'corpus/findings';
     const saved = r.findings.map((f) => saveBatched(f, dir, host, r.seed, command));
-    process.stdout.write(o.json ? `${JSON.stringify({ path: 'seccomp', command, judges: names, host: host.name, ...r, findings: r.findings.map((f, i) => ({ ...f, file: saved[i] })) }, big)}\n` : batchedText(command, names, host, r, saved));
+    out(o.json ? `${JSON.stringify({ path: 'seccomp', command, judges: names, host: host.name, ...r, findings: r.findings.map((f, i) => ({ ...f, file: saved[i] })) }, big)}\n` : batchedText(command, names, host, r, saved));
     return r.findings.length > 0 ? 1 : 0;
   } finally {
     await Promise.all(opened.map((j) => j.close()));

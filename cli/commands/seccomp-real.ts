@@ -16,7 +16,7 @@ import { X86_64 } from '../../model/config.js';
 import { CorpusError, listEntries, readEntry, writeEntry, type CorpusEntry } from '../../fuzz/corpus.js';
 import { SeccompLaneSpec, type SeccompJudgeStats, type SeccompLane } from '../../fuzz/seccomp/batched.js';
 import { SeccompKernelJudge } from '../../fuzz/seccomp/judges.js';
-import { newSeccompStats, SeccompChecker } from '../../fuzz/seccomp/properties.js';
+import { newSeccompStats, SeccompChecker, xorshift } from '../../fuzz/seccomp/properties.js';
 import { makeSeccompEntry, seccompEntryCase } from '../../fuzz/seccomp/corpus.js';
 import { ensureSeccompExporter, ociFilter, runExporter, SCMP_ACT, systemdFilters, systemdGroup, systemdVersion, type OciProfile, type ScmpFilterSpec } from '../../oracle/seccomp/export.js';
 import { printSeccompTools } from './seccomp-tools.js';
@@ -212,17 +212,6 @@ export function storedRealFilters(dir: string): { name: string; path: string; fi
     }
     return { name: r.entry.title.split(':')[0]!, path: p, filters, entry: r.entry };
   });
-}
-
-/** A deterministic 32-bit generator (xorshift32). */
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
 }
 
 /** The constants a stack compares against (the K of its conditional jumps and AND), for argument generation. */

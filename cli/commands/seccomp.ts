@@ -1,6 +1,5 @@
 // `bpfspec seccomp check|run|explain|dump`: seccomp filters through the model of seccomp(2).
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import type { Program } from '../../model/cbpf/insn.js';
 import { X86_64 } from '../../model/config.js';
 import { abiByName, ABIS, populateSeccompData, seccompData, seccompWordName, type SeccompAbi, type SeccompData } from '../../model/seccomp/data.js';
@@ -9,19 +8,15 @@ import { hostOfAbi, HOST_V6_6_X86_64 } from '../../model/seccomp/host.js';
 import { NEW_TASK, seccompSetModeFilter, type SeccompTask } from '../../model/seccomp/prepare.js';
 import { seccompFilterOutcome, seccompRunFilters, SeccompKernelRunner } from '../../model/seccomp/run.js';
 import { SYSCALL_TABLES } from '../../model/seccomp/syscalls.js';
-import { ACTION_BY_NAME } from '../../model/seccomp/uapi.js';
 import type { Rejection } from '../../model/verdict.js';
 import { ensureSeccompOracle, SeccompOracle } from '../../oracle/seccomp/driver.js';
 import { parseProgram, type FormatName } from '../formats/index.js';
-import { ensureOutputDir, InputError, readInput } from '../io.js';
+import { clip, ensureOutputDir, InputError, readInput } from '../io.js';
 import { checkEndian, checkFormatName, FORMAT_NAMES } from '../program.js';
 import { LiveSeccompJudge } from '../../oracle/seccomp/judge.js';
 import { runRealFilters, writeRealFilters, type RealFilterReport } from './seccomp-real.js';
+import { positiveInt } from './fuzz.js';
 import { looksLikeSeccompTools, parseSeccompTools, printSeccompTools, SeccompToolsError } from './seccomp-tools.js';
-
-const out = (s: string): void => {
-  process.stdout.write(s);
-};
 
 /** Read a filter: seccomp-tools disassembly, or any socket-filter format. */
 export function loadSeccompProgram(file: string, format: string | undefined, endian: string | undefined, arch: string): Program {
@@ -252,8 +247,9 @@ const collectArgs = (s: string | undefined): bigint[] => {
   return parts.map((p, i) => u64(p, `--args ${i}`));
 };
 
-/** Register `bpfspec seccomp ...` on the program. */
-export function registerSeccomp(program: Command): void {
+/** Register `bpfspec seccomp ...` on the program; what the commands print goes to `deps.out` (main's standard output). */
+export function registerSeccomp(program: Command, deps: { readonly out: (s: string) => void }): void {
+  const { out } = deps;
   const sc = program.command('seccomp').description('seccomp filters: the seccomp(2) attach path, per-call actions, the action cache, the live kernel');
   const fmt = (c: Command): Command =>
     c
@@ -348,8 +344,8 @@ export function registerSeccomp(program: Command): void {
     .option('--live', 'also the live kernel (oracle/seccomp; outcomes need root)')
     .option('--json', 'print JSON')
     .action(async (dir: string, o: { perNr: string; seed: string; live?: boolean; json?: boolean }) => {
-      if (!/^\d{1,4}$/.test(o.perNr) || Number(o.perNr) < 1) throw new InputError(`--per-nr ${o.perNr}: expected 1 to 9999`);
-      if (!/^\d{1,9}$/.test(o.seed)) throw new InputError(`--seed ${o.seed}: expected a whole number`);
+      const perNr = positiveInt('--per-nr', o.perNr, 9999);
+      if (!/^\d{1,9}$/.test(o.seed)) throw new InputError(`--seed ${clip(o.seed)}: expected a whole number`);
       let judge: LiveSeccompJudge | null = null;
       if (o.live) {
         const j = await LiveSeccompJudge.open();
@@ -358,7 +354,7 @@ export function registerSeccomp(program: Command): void {
       }
       try {
         const started = Date.now();
-        const r = await runRealFilters(dir, { perNr: Number(o.perNr), seed: Number(o.seed), lane: judge === null ? null : { judges: [{ judge, against: 'kernel' }] } });
+        const r = await runRealFilters(dir, { perNr, seed: Number(o.seed), lane: judge === null ? null : { judges: [{ judge, against: 'kernel' }] } });
         const bad = r.some((x) => Object.values(x.model).some((m) => m.finding !== null) || (x.live?.mismatches.length ?? 0) > 0 || x.attach !== 'installed');
         if (o.json) out(`${JSON.stringify({ elapsedMs: Date.now() - started, int80: judge?.probe.int80 ?? null, sandboxed: judge?.probe.sandboxed ?? null, filters: r })}\n`);
         else out(realText(r, judge, Date.now() - started));
@@ -367,8 +363,6 @@ export function registerSeccomp(program: Command): void {
         await judge?.close();
       }
     });
-  void readFileSync;
-  void ACTION_BY_NAME;
 }
 
 function realText(r: readonly RealFilterReport[], judge: LiveSeccompJudge | null, ms: number): string {

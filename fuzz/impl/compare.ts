@@ -8,8 +8,7 @@
 import type { Program } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/config.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
-import type { JudgeAnswer, JudgeResult } from '../../model/judge.js';
-import type { Env, SkBuff } from '../../model/skb.js';
+import type { JudgeAnswer, JudgeResult, SkbInput } from '../../model/judge.js';
 import type { Rejection } from '../../model/verdict.js';
 import { KernelJudge } from '../judges.js';
 import { catalogueEvents, firedEntries, type ImplCatalogue, type ImplEntry, type Rejected, type VerdictEntry } from './catalogue.js';
@@ -50,10 +49,8 @@ export function implJudgeAnswer(run: ImplRun): JudgeAnswer {
   };
 }
 
-export interface CaseInput {
-  readonly skb: SkBuff;
-  readonly env: Env;
-}
+/** One packet of a case: model/judge.ts SkbInput. */
+export type CaseInput = SkbInput;
 
 /** What a comparison counts (plain numbers and maps, merged across chunks). */
 export interface ImplStats {

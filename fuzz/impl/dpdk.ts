@@ -66,8 +66,9 @@ export const exitBeforeExitOrLoad = (prog: Program): boolean => {
   let exit = false;
   for (const { code } of prog) {
     const load = code === 0x20 || code === 0x28 || code === 0x30 || code === 0x40 || code === 0x48 || code === 0x50 || code === 0xb1;
-    if (exit && (load || (code & 0x07) === 0x06 || code === 0x3c || code === 0x9c)) return true;
-    if ((code & 0x07) === 0x06 || code === 0x3c || code === 0x9c) exit = true;
+    const isExit = (code & 0x07) === 0x06 || code === 0x3c || code === 0x9c;
+    if (exit && (load || isExit)) return true;
+    exit ||= isExit;
   }
   return false;
 };

@@ -2,9 +2,7 @@
 // findings of outside campaigns): a normal corpus entry (the Linux side, which `bpfspec replay`
 // replays as always) with an `external` record of what the implementation answered, which replay
 // checks again when the implementation is installed (cli/commands/judges.ts replayExternal).
-import type { Program } from '../../model/cbpf/insn.js';
-import type { KernelConfig } from '../../model/config.js';
-import { makeEntry, type CorpusEntry, type EntryInput } from '../corpus.js';
+import { makeEntry, type CorpusEntry, type NewEntry } from '../corpus.js';
 import type { ImplName } from './catalogue.js';
 import type { ImplResult, ImplRun } from './compare.js';
 
@@ -56,15 +54,9 @@ export function externalDiffs(want: ExternalJson['expect'], run: ImplRun): strin
   return diffs;
 }
 
-export interface NewExternalEntry {
+/** A new entry (fuzz/corpus.ts NewEntry's case fields) and the implementation's answer to it. */
+export interface NewExternalEntry extends Pick<NewEntry, 'title' | 'prog' | 'inputs' | 'config' | 'origin' | 'asm' | 'notes'> {
   readonly kind: 'divergence' | 'finding';
-  readonly title: string;
-  readonly prog: Program;
-  readonly inputs: readonly EntryInput[];
-  readonly config: KernelConfig;
-  readonly origin: CorpusEntry['origin'];
-  readonly asm?: string;
-  readonly notes?: string;
   readonly implementation: ImplName;
   readonly version: string;
   readonly catalogue: string | null;
@@ -73,19 +65,9 @@ export interface NewExternalEntry {
 }
 
 /** An entry: Linux's side recorded by makeEntry, the implementation's answer in `external`. */
-export function makeExternalEntry(n: NewExternalEntry): ExternalEntry {
-  const base = makeEntry({
-    kind: n.kind,
-    title: n.title,
-    prog: n.prog,
-    inputs: n.inputs,
-    config: n.config,
-    origin: n.origin,
-    ...(n.asm !== undefined ? { asm: n.asm } : {}),
-    ...(n.notes !== undefined ? { notes: n.notes } : {}),
-  });
+export function makeExternalEntry({ implementation, version, catalogue, report, run, ...entry }: NewExternalEntry): ExternalEntry {
   return {
-    ...base,
-    external: { implementation: n.implementation, version: n.version, catalogue: n.catalogue, ...(n.report !== undefined ? { report: n.report } : {}), expect: externalExpect(n.run) },
+    ...makeEntry(entry),
+    external: { implementation, version, catalogue, ...(report !== undefined ? { report } : {}), expect: externalExpect(run) },
   };
 }

@@ -69,7 +69,7 @@ export const LIBPCAP_CATALOGUE: ImplCatalogue = {
       applies: (prog) => pcapUnimplementedPc(prog) >= 0,
       implementation:
         "pcap_validate_filter looks only at BPF_CLASS and BPF_MODE / BPF_OP (and ignores the 16-bit code's high byte), while bpf_filter switches on the whole code and its `default:` is abort(): a validated program kills the process (pcap_offline_filter, tcpdump -r)",
-      at: [`${'libpcap-1.10.3 bpf_filter.c'}:113-114`, `${'libpcap-1.10.3 bpf_filter.c'}:417-528`],
+      at: [`${SRC}:113-114`, `${SRC}:417-528`],
       linux: "chk_code_allowed rejects every code but the 49 bpf_check_classic knows (-EINVAL)",
       linuxAt: ['net/core/filter.c:974-1031', 'net/core/filter.c:1077-1078'],
       bug: { report: 'reports/libpcap-validate-accepts-aborting-opcodes.md' },
@@ -83,7 +83,7 @@ export const LIBPCAP_CATALOGUE: ImplCatalogue = {
       applies: (prog) => pcapBackwardJaPc(prog) >= 0,
       implementation:
         'bpf_filter adds k to pc as a bpf_int32 (backward jumps are intended: "ip6 protochain" is compiled with them) and bpf_validate computes the target in u_int arithmetic, so ja -1 jumps to itself forever',
-      at: [`${'libpcap-1.10.3 bpf_filter.c'}:237-243`, `${'libpcap-1.10.3 bpf_filter.c'}:494-509`],
+      at: [`${SRC}:237-243`, `${SRC}:494-509`],
       linux: 'JA needs k < flen - pc - 1 (only forward jumps), so every classic program ends',
       linuxAt: ['net/core/filter.c:1105'],
       example: 'external/libpcap/libpcap-backward-ja-loops.json',

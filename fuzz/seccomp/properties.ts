@@ -62,8 +62,8 @@ export interface SeccompFinding {
   readonly input: SeccompData | null;
 }
 
-/** A deterministic 32-bit generator for the cache property's extra inputs (xorshift32). */
-function xorshift(seed: number): () => number {
+/** A deterministic 32-bit generator for the cache property's extra inputs and `seccomp real`'s arguments (xorshift32). */
+export function xorshift(seed: number): () => number {
   let x = seed >>> 0 || 0x9e3779b9;
   return () => {
     x ^= x << 13;

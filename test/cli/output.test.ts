@@ -208,4 +208,8 @@ requires(liveMissing, 'kdiff keeps one corpus file per finding signature: the sm
   t.true(j.findings.length > j.signatures.length, `${j.findings.length} findings in ${j.signatures.length} signatures`);
   const files = readdirSync(dir).filter((n) => n.endsWith('.json'));
   t.is(files.length, j.signatures.length, files.join(' '));
+  // each file names its signature and chunk, as fuzz's findings do, so that corpus merge keeps the smallest case
+  const named = files.map((n) => (JSON.parse(readFileSync(join(dir, n), 'utf8')) as { origin: { signature?: string; chunk?: number } }).origin);
+  t.deepEqual(named.map((o) => o.signature).sort(), j.signatures.map((s) => s.signature).sort());
+  for (const o of named) t.true(Number.isSafeInteger(o.chunk), JSON.stringify(o));
 });

@@ -105,38 +105,26 @@ function invalidPrograms(n: number, seed: number, impl: ImplName): Program[] {
   return fc.sample(invalidProgram({ config }), { numRuns: n, seed }).map((c) => restrictProgram(impl, c.prog));
 }
 
-requires(missing.get('libpcap') ?? null, 'pcapValidateFilter gives bpf_validate\'s verdict', async (t) => {
-  const progs = [...invalidPrograms(1500, 5, 'libpcap'), ...fc.sample(validProgram({ config }), { numRuns: 300, seed: 6 }), []];
-  const j = await OutsideJudge.open(outsideSpec('libpcap')!);
-  if ('missing' in j) throw new Error(j.missing);
-  try {
-    const runs = await j.run(progs.map((prog) => ({ prog, packets: [] })));
-    let accepted = 0;
-    progs.forEach((p, i) => {
-      const real = runs[i]!.verdict.code === 0;
-      if (real) accepted++;
-      t.is(pcapValidateFilter(p), real, JSON.stringify(p.slice(0, 8)));
-    });
-    t.true(accepted > 300 && accepted < progs.length, `${accepted} accepted`);
-  } finally {
-    await j.close();
-  }
-});
-
-requires(missing.get('xnet') ?? null, 'xnetNewVm gives NewVM\'s verdict', async (t) => {
-  const progs = [...invalidPrograms(1500, 7, 'xnet'), ...fc.sample(validProgram({ config }), { numRuns: 300, seed: 8 }), []];
-  const j = await OutsideJudge.open(outsideSpec('xnet')!);
-  if ('missing' in j) throw new Error(j.missing);
-  try {
-    const runs = await j.run(progs.map((prog) => ({ prog, packets: [] })));
-    let accepted = 0;
-    progs.forEach((p, i) => {
-      const real = runs[i]!.verdict.code === 0;
-      if (real) accepted++;
-      t.is(xnetNewVm(p), real, JSON.stringify(p.slice(0, 8)));
-    });
-    t.true(accepted > 300 && accepted < progs.length, `${accepted} accepted`);
-  } finally {
-    await j.close();
-  }
-});
+// each validator model gives its implementation's verdict on 1500 rejected, 300 valid and the empty program
+for (const [impl, name, model, seeds] of [
+  ['libpcap', "pcapValidateFilter gives bpf_validate's verdict", pcapValidateFilter, [5, 6]],
+  ['xnet', "xnetNewVm gives NewVM's verdict", xnetNewVm, [7, 8]],
+] as const) {
+  requires(missing.get(impl) ?? null, name, async (t) => {
+    const progs = [...invalidPrograms(1500, seeds[0], impl), ...fc.sample(validProgram({ config }), { numRuns: 300, seed: seeds[1] }), []];
+    const j = await OutsideJudge.open(outsideSpec(impl)!);
+    if ('missing' in j) throw new Error(j.missing);
+    try {
+      const runs = await j.run(progs.map((prog) => ({ prog, packets: [] })));
+      let accepted = 0;
+      progs.forEach((p, i) => {
+        const real = runs[i]!.verdict.code === 0;
+        if (real) accepted++;
+        t.is(model(p), real, JSON.stringify(p.slice(0, 8)));
+      });
+      t.true(accepted > 300 && accepted < progs.length, `${accepted} accepted`);
+    } finally {
+      await j.close();
+    }
+  });
+}
