@@ -314,7 +314,14 @@ function measurePipeline(progs: readonly (readonly SockFilter[])[]): Pipeline {
   const scratch = new ClassicColumns();
   const out: Record<keyof Pipeline, number[]> = { check: [], convert: [], load: [], spec_check: [], spec_convert: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    out.check.push(perInsn(accepted, (p) => checker.check(colsOf.get(p)!)));
+    // the verdict cached in the columns is dropped each time (the judges of one case share it)
+    out.check.push(
+      perInsn(accepted, (p) => {
+        const c = colsOf.get(p)!;
+        c.checked = undefined;
+        return checker.check(c);
+      }),
+    );
     out.convert.push(perInsn(accepted, (p) => converter.bpfConvertFilter(colsOf.get(p)!)));
     // a fresh copy each time (load skips the program it already holds)
     out.load.push(perInsn(accepted, (p) => scratch.load(p.slice())));

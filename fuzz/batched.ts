@@ -110,10 +110,10 @@ export interface BatchedStats {
 export const newJudgeStats = (): JudgeStats => ({ cases: 0, unsupported: {}, pairs: 0, exact: 0, partial: 0, none: 0, partialReasons: {}, noneReasons: {}, explained: {}, counters: {} });
 export const newBatchedStats = (): BatchedStats => ({ cases: 0, programs: 0, invalid: 0, confirmed: {}, judges: {} });
 
-const bump = (m: Record<string, number>, k: string, n = 1): void => {
+export const bump = (m: Record<string, number>, k: string, n = 1): void => {
   m[k] = (m[k] ?? 0) + n;
 };
-const addAll = (into: Record<string, number>, from: Readonly<Record<string, number>>): void => {
+export const addAll = (into: Record<string, number>, from: Readonly<Record<string, number>>): void => {
   for (const [k, v] of Object.entries(from)) bump(into, k, v);
 };
 
@@ -343,8 +343,8 @@ export class LaneSpec {
 }
 
 /** Draw chunk `chunk`'s cases exactly as fc.check runs them (run i has path "i"). */
-export function drawChunk(arb: fc.Arbitrary<CampaignCase>, seed: number, size: number): CampaignCase[] {
-  const out: CampaignCase[] = [];
+export function drawChunk<T>(arb: fc.Arbitrary<T>, seed: number, size: number): T[] {
+  const out: T[] = [];
   fc.check(
     fc.property(arb, (c) => {
       out.push(c);
@@ -355,6 +355,90 @@ export function drawChunk(arb: fc.Arbitrary<CampaignCase>, seed: number, size: n
   return out;
 }
 
+/** A shrunk failure: what `check` says of the smallest failing case, and where fast-check found it. */
+export interface Shrunk<R> {
+  readonly found: R;
+  readonly path: string;
+  readonly shrinks: number;
+}
+
+/** Replay case `index` of a chunk from its seed and shrink it while `check` fails (returns non-null). */
+export function shrinkAt<T, R>(arb: fc.Arbitrary<T>, seed: number, index: number, check: (c: T) => R | null): Shrunk<R> | null {
+  const out = fc.check(
+    fc.property(arb, (c) => check(c) === null),
+    { seed, path: String(index) },
+  );
+  if (!out.failed) return null;
+  const found = check(out.counterexample![0]);
+  return found === null ? null : { found, path: out.counterexamplePath ?? String(index), shrinks: out.numShrinks };
+}
+
+/** shrinkAt with a check that asks an asynchronous judge (again at every shrink step). */
+export async function shrinkAtAsync<T, R>(arb: fc.Arbitrary<T>, seed: number, index: number, check: (c: T) => Promise<R | null>): Promise<Shrunk<R> | null> {
+  const out = await fc.check(
+    fc.asyncProperty(arb, async (c) => (await check(c)) === null),
+    { seed, path: String(index) },
+  );
+  if (!out.failed) return null;
+  const found = await check(out.counterexample![0]);
+  return found === null ? null : { found, path: out.counterexamplePath ?? String(index), shrinks: out.numShrinks };
+}
+
+/** What a lane of a batched campaign may ask of the chunk schedule (runChunks). */
+export interface ChunkControl {
+  /** whether to go on with the next batch: not stopped, and within the time */
+  live(): boolean;
+  /** milliseconds since the campaign started */
+  elapsedMs(): number;
+  /** end the campaign after the current chunks, not as an interruption (maxFindings) */
+  halt(): void;
+}
+
+/**
+ * The chunk schedule of the batched campaigns (this file's and fuzz/seccomp/batched.ts's): lane w
+ * takes chunks w, w + L, ..., each drawn by drawChunk from chunkSeed(seed, c), until the runs are
+ * done, the time is up or the campaign is stopped. `lane(w, ctl)` makes lane w's chunk runner (once,
+ * when the lane starts); `summary` is the campaign's result when every lane has ended.
+ */
+export function runChunks<T, S>(
+  opts: { readonly seed: number; readonly runs: number | null; readonly timeMs: number | null; readonly chunkSize: number },
+  lanes: number,
+  arb: fc.Arbitrary<T>,
+  lane: (w: number, ctl: ChunkControl) => (cases: readonly T[], chunk: number, seed: number) => Promise<void>,
+  summary: (elapsedMs: number, interrupted: boolean) => S,
+): { stop(): void; readonly done: Promise<S> } {
+  let stopped = false;
+  let interrupted = false;
+  const started = Date.now();
+  const deadline = opts.timeMs === null ? Infinity : started + opts.timeMs;
+  const totalChunks = opts.runs === null ? Infinity : Math.ceil(opts.runs / opts.chunkSize);
+  const ctl: ChunkControl = {
+    live: () => !stopped && Date.now() < deadline,
+    elapsedMs: () => Date.now() - started,
+    halt: () => {
+      stopped = true;
+    },
+  };
+  const run = async (w: number): Promise<void> => {
+    const chunkRunner = lane(w, ctl);
+    for (let n = 0; ; n++) {
+      const chunk = w + lanes * n;
+      if (chunk >= totalChunks || !ctl.live()) return;
+      const size = opts.runs === null ? opts.chunkSize : Math.min(opts.chunkSize, opts.runs - chunk * opts.chunkSize);
+      const seed = chunkSeed(opts.seed, chunk);
+      await chunkRunner(drawChunk(arb, seed, size), chunk, seed);
+    }
+  };
+  const done = Promise.all(Array.from({ length: lanes }, (_, w) => run(w))).then(() => summary(Date.now() - started, interrupted));
+  return {
+    stop: () => {
+      stopped = true;
+      interrupted = true;
+    },
+    done,
+  };
+}
+
 /** Replay case `index` of a chunk from its seed and shrink it against one judge. */
 export async function shrinkMismatch(
   spec: LaneSpec,
@@ -363,32 +447,19 @@ export async function shrinkMismatch(
   seed: number,
   index: number,
 ): Promise<{ mismatch: Mismatch; path: string; shrinks: number } | null> {
-  const check = async (c: CampaignCase): Promise<Mismatch | null> => {
+  const s = await shrinkAtAsync(arb, seed, index, async (c: CampaignCase): Promise<Mismatch | null> => {
     const s = spec.answer(c);
     if (j.judge.supports(s.prog) !== null) return null;
     const [a] = await j.judge.judge([spec.judgeCase(s, j.against)]);
     return spec.compare(s, j, a!, null);
-  };
-  const out = await fc.check(
-    fc.asyncProperty(arb, async (c) => (await check(c)) === null),
-    { seed, path: String(index) },
-  );
-  if (!out.failed) return null;
-  const mismatch = await check(out.counterexample![0]);
-  if (mismatch === null) return null;
-  return { mismatch, path: out.counterexamplePath ?? String(index), shrinks: out.numShrinks };
+  });
+  return s === null ? null : { mismatch: s.found, path: s.path, shrinks: s.shrinks };
 }
 
 /** Replay case `index` of a chunk and shrink a spec property's finding (as `bpfspec fuzz` does). */
 export function shrinkSpecFinding(spec: LaneSpec, arb: fc.Arbitrary<CampaignCase>, seed: number, index: number): { finding: Finding; path: string; shrinks: number } | null {
-  const checkLane = (c: CampaignCase): Finding | null => ('valid' in c ? spec.checker.checkValid(c.valid.prog, spec.inputsOf(c)) : checkCase(spec.checker, c));
-  const out = fc.check(
-    fc.property(arb, (c) => checkLane(c) === null),
-    { seed, path: String(index) },
-  );
-  if (!out.failed) return null;
-  const finding = checkLane(out.counterexample![0]);
-  return finding === null ? null : { finding, path: out.counterexamplePath ?? String(index), shrinks: out.numShrinks };
+  const s = shrinkAt(arb, seed, index, (c: CampaignCase): Finding | null => ('valid' in c ? spec.checker.checkValid(c.valid.prog, spec.inputsOf(c)) : checkCase(spec.checker, c)));
+  return s === null ? null : { finding: s.found, path: s.path, shrinks: s.shrinks };
 }
 
 export interface BatchedEvents {
@@ -419,38 +490,28 @@ export interface RunningBatched {
 
 /** Start a campaign over `lanes` (their judges already open; the caller closes them). */
 export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], events: BatchedEvents = {}): RunningBatched {
-  let stopped = false;
-  let interrupted = false;
-  const started = Date.now();
-  const deadline = opts.timeMs === null ? Infinity : started + opts.timeMs;
   const total = newBatchedStats();
   const findings: BatchedFinding[] = [];
-  const totalChunks = opts.runs === null ? Infinity : Math.ceil(opts.runs / opts.chunkSize);
   const arb = campaignArbitrary(opts.packetsPerProgram, opts.config);
   const signatures = new SignatureSet<BatchedFinding>();
   let maxReached = false;
-  const report = (f: BatchedFinding): void => {
+  const report = (f: BatchedFinding, ctl: ChunkControl): void => {
     findings.push(f);
     const offer = signatures.offer(f.signature, f, f.size, f.chunk);
     events.finding?.(f, offer);
     if (opts.maxFindings != null && signatures.size >= opts.maxFindings) {
       maxReached = true;
-      stopped = true;
+      ctl.halt();
     }
   };
-  const lane = async (w: number): Promise<void> => {
+  const lane = (w: number, ctl: ChunkControl) => {
     const spec = new LaneSpec(opts.config, lanes[w]!, opts.syncJudges);
-    for (let n = 0; ; n++) {
-      const chunk = w + lanes.length * n;
-      if (chunk >= totalChunks || stopped || Date.now() >= deadline) return;
-      const size = opts.runs === null ? opts.chunkSize : Math.min(opts.chunkSize, opts.runs - chunk * opts.chunkSize);
-      const seed = chunkSeed(opts.seed, chunk);
-      const cases = drawChunk(arb, seed, size);
+    return async (cases: readonly CampaignCase[], chunk: number, seed: number): Promise<void> => {
       let failAt = -1;
       let failJudge: BatchedJudge | null = null;
       let specFailAt = -1;
       for (let b = 0; b < cases.length && failAt < 0 && specFailAt < 0; b += opts.batch) {
-        if (stopped || Date.now() >= deadline) break;
+        if (!ctl.live()) break;
         const part = cases.slice(b, b + opts.batch);
         const specs = part.map((c) => spec.answer(c));
         const judges = lanes[w]!.judges;
@@ -487,44 +548,38 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
           if (agreed && judges.length > 0) addAll(stats.confirmed, checked.divergences);
         }
         mergeBatchedStats(total, stats);
-        events.progress?.(total, Date.now() - started, findings.length);
+        events.progress?.(total, ctl.elapsedMs(), findings.length);
       }
       if (failAt >= 0) {
         const s = await shrinkMismatch(spec, failJudge!, arb, seed, failAt);
         if (s !== null)
-          report({
-            kind: 'judge',
-            mismatch: s.mismatch,
-            chunk,
-            seed,
-            path: s.path,
-            shrinks: s.shrinks,
-            signature: mismatchSignature(s.mismatch, opts.config),
-            size: { insns: s.mismatch.prog.length, bytes: s.mismatch.input?.skb.data.length ?? 0 },
-          });
+          report(
+            {
+              kind: 'judge',
+              mismatch: s.mismatch,
+              chunk,
+              seed,
+              path: s.path,
+              shrinks: s.shrinks,
+              signature: mismatchSignature(s.mismatch, opts.config),
+              size: { insns: s.mismatch.prog.length, bytes: s.mismatch.input?.skb.data.length ?? 0 },
+            },
+            ctl,
+          );
       } else if (specFailAt >= 0) {
         const s = shrinkSpecFinding(spec, arb, seed, specFailAt);
-        if (s !== null) report({ kind: 'spec', finding: s.finding, chunk, seed, path: s.path, shrinks: s.shrinks, signature: findingSignature(s.finding, opts.config), size: caseSize(s.finding) });
+        if (s !== null) report({ kind: 'spec', finding: s.finding, chunk, seed, path: s.path, shrinks: s.shrinks, signature: findingSignature(s.finding, opts.config), size: caseSize(s.finding) }, ctl);
       }
-    }
+    };
   };
-  const done = Promise.all(lanes.map((_, w) => lane(w))).then(
-    (): BatchedSummary => ({
-      seed: opts.seed,
-      lanes: lanes.length,
-      elapsedMs: Date.now() - started,
-      stats: total,
-      findings: findings.sort((a, b) => a.chunk - b.chunk),
-      interrupted,
-      signatures: signatures.entries(),
-      maxFindingsReached: maxReached,
-    }),
-  );
-  return {
-    stop: () => {
-      stopped = true;
-      interrupted = true;
-    },
-    done,
-  };
+  return runChunks(opts, lanes.length, arb, lane, (elapsedMs, interrupted): BatchedSummary => ({
+    seed: opts.seed,
+    lanes: lanes.length,
+    elapsedMs,
+    stats: total,
+    findings: findings.sort((a, b) => a.chunk - b.chunk),
+    interrupted,
+    signatures: signatures.entries(),
+    maxFindingsReached: maxReached,
+  }));
 }

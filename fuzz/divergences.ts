@@ -3,7 +3,8 @@
 // entry names the trace event of the classic run that signals it and the one decision the v6.6
 // kernel takes differently, and the fuzzer re-runs the classic evaluator with that decision switched
 // to predict the kernel-path result exactly. Attach divergences are predicted from the program by an
-// independent size calculation (fuzz/arb/ebpf-size.ts), never by running the converter.
+// independent size calculation (fuzz/arb/ebpf-size.ts), never by running the converter; only the
+// x86-64 JIT's refusal and constant blinding (which no size calculation gives) read model/migrate.
 import {
   EV_DEV_NULL,
   EV_MAC_UNSET,
@@ -15,8 +16,9 @@ import {
 } from '../model/cbpf/eval.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
+import type { Rejection } from '../model/verdict.js';
 import { EINVAL, ENOMEM, ENOTSUPP } from '../model/uapi.js';
-import { blindingRequested, bpfMigrateFilter } from '../model/migrate/convert.js';
+import { blindingRequested, bpfMigrateFilter, type MigratedProgram } from '../model/migrate/convert.js';
 import { jitRejection } from '../model/jit/x86.js';
 import type { EngineJitOutcome } from '../engine/migrate/convert.js';
 import { convertedLen, jumpOverflowPc } from './arb/ebpf-size.js';
@@ -206,7 +208,13 @@ export interface PredictedAttach {
  * fails, and every JIT falls back to the interpreter) is predicted too, also where the record does not
  * model the x86-64 JIT's passes (then with the rule `jit-required`).
  */
-export function predictJitRefusal(prog: Program, config: KernelConfig, outcome?: () => EngineJitOutcome | null): PredictedAttach | null {
+export function predictJitRefusal(
+  prog: Program,
+  config: KernelConfig,
+  outcome?: () => EngineJitOutcome | null,
+  /** bpfMigrateFilter(prog, config), where the caller has it already */
+  migrated?: MigratedProgram | Rejection,
+): PredictedAttach | null {
   if (config.arch !== 'x86_64' || !config.jitRequested || !config.jitAvailable) return null;
   const blinding = blindingRequested(config);
   if (config.x86Jit === null && !blinding) return null;
@@ -221,7 +229,7 @@ export function predictJitRefusal(prog: Program, config: KernelConfig, outcome?:
     return { divergence: ATTACH_DIVERGENCES[2]!, pc: r.pc, rule: r.rule };
   }
   // bpf_migrate_filter: the conversion, then bpf_prog_select_runtime with the x86-64 JIT's passes
-  const m = bpfMigrateFilter(prog, config);
+  const m = migrated ?? bpfMigrateFilter(prog, config);
   if ('ok' in m || m.stage !== 'runtime' || !m.rule.startsWith('jit-')) return null;
   // `jit-required` without the JIT's passes modelled: only a failed blinding leaves an available JIT uncompiled
   if (m.rule === 'jit-required' && !(config.x86Jit === null && blinding)) return null;
@@ -241,16 +249,15 @@ export function predictAttach(prog: Program, config: KernelConfig, jitOutcome?: 
   // e < len gives e + 1 <= 32768 in the first iteration, and a forward offset below len after it.
   const pc = len > 0x8000 ? jumpOverflowPc(prog, config) : null;
   if (pc !== null) return { divergence: ATTACH_DIVERGENCES[0]!, pc };
+  // Under constant blinding the model's migration (bpf_jit_blind_constants) decides both the JIT's
+  // refusal and the charged length: made once, for both
+  const migrated = config.jitRequested && config.jitAvailable && blindingRequested(config) ? bpfMigrateFilter(prog, config) : undefined;
   // bpf_prog_select_runtime comes before the charge: the x86-64 JIT, where the record models it
-  const jit = predictJitRefusal(prog, config, jitOutcome);
+  const jit = predictJitRefusal(prog, config, jitOutcome, migrated);
   if (jit !== null) return jit;
   // bpf_prog_select_runtime replaces the program with the JIT's blinded clone (bpf_jit_harden), and
-  // that is what __sk_filter_charge charges: its length from the model's bpf_jit_blind_constants
-  let charged = len;
-  if (config.jitRequested && config.jitAvailable && blindingRequested(config)) {
-    const m = bpfMigrateFilter(prog, config);
-    if ('ok' in m) charged = m.len;
-  }
+  // that is what __sk_filter_charge charges
+  const charged = migrated !== undefined && 'ok' in migrated ? migrated.len : len;
   const size = config.bpfProgHeaderSize + 8 * charged;
   // __sk_filter_charge on a fresh socket: size <= optmem_max && 0 + size < optmem_max, i.e. size < optmem_max
   if (!(size < config.optmemMax)) return { divergence: ATTACH_DIVERGENCES[1]!, pc: null };

@@ -19,6 +19,13 @@ export class EngineChecker {
   // model/attach.ts bpfCheckFilter
   /** The attach path's checks on `p` (len 0 is flen == 0); null = accepted. */
   check(p: ClassicColumns, config?: KernelConfig): Rejection | null {
+    // the fixed kernel's checks (no config, or one whose checker decisions are the fixed ones) are
+    // made once per program loaded into the columns
+    if (config === undefined || (config.checkShiftK && config.checkLoadAndStores)) return p.checked !== undefined ? p.checked : (p.checked = this.checkWith(p, undefined));
+    return this.checkWith(p, config);
+  }
+
+  private checkWith(p: ClassicColumns, config: KernelConfig | undefined): Rejection | null {
     const flen = p.len;
     if (flen === 0) return checkReject('len-zero', null);
     if (flen > BPF_MAXINSNS) return checkReject('len-too-long', null);

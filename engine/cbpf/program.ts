@@ -3,6 +3,7 @@
 import { decodeOp, type ClassicProgram } from '../../model/cbpf/eval.js';
 import { assertInsn, type Program } from '../../model/cbpf/insn.js';
 import { BPF_MAXINSNS } from '../../model/uapi.js';
+import type { Rejection } from '../../model/verdict.js';
 
 /** A ClassicProgram whose columns live in reusable buffers (len says how much of them is the program). */
 export class ClassicColumns implements ClassicProgram {
@@ -35,6 +36,12 @@ export class ClassicColumns implements ClassicProgram {
   /** the program the columns hold (load skips the copy when asked for the same one again), or null */
   private loaded: Program | null = null;
 
+  /**
+   * The fixed kernel's checker verdict on the program the columns hold (engine/cbpf/check.ts
+   * EngineChecker.check; undefined: not checked yet), so that the judges sharing the columns check it once.
+   */
+  checked: Rejection | null | undefined = undefined;
+
   // model/cbpf/eval.ts compileClassic, into these buffers
   /**
    * Load a program (throws RangeError on a field outside its C width, as compileClassic). Loading
@@ -45,6 +52,7 @@ export class ClassicColumns implements ClassicProgram {
     if (prog === this.loaded) return this;
     const n = prog.length;
     this.loaded = null;
+    this.checked = undefined;
     if (n > BPF_MAXINSNS) {
       this.len = n;
       this.loaded = prog;
@@ -68,6 +76,7 @@ export class ClassicColumns implements ClassicProgram {
   /** Set instruction pc (columns only; the caller keeps len and calls decode() when done). */
   set(pc: number, code: number, jt: number, jf: number, k: number): void {
     this.loaded = null;
+    this.checked = undefined;
     this.code[pc] = code;
     this.jt[pc] = jt;
     this.jf[pc] = jf;

@@ -665,7 +665,7 @@ const SIZE_BYTES = [4, 2, 1, 8] as const;
 const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
 
 /** kernel/bpf/core.c:2020 COND_JMP for BPF_JMP: (u64)/(s64) DST op SRC-or-IMM */
-function jmpCond(op: number, aLo: number, aHi: number, bLo: number, bHi: number): boolean {
+export function jmpCond(op: number, aLo: number, aHi: number, bLo: number, bHi: number): boolean {
   switch (op) {
     case 0x10: // JEQ
       return aLo === bLo >>> 0 && aHi === bHi >>> 0;
@@ -693,7 +693,7 @@ function jmpCond(op: number, aLo: number, aHi: number, bLo: number, bHi: number)
 }
 
 /** kernel/bpf/core.c:2020 COND_JMP for BPF_JMP32: (u32)/(s32) DST op SRC-or-IMM */
-function jmp32Cond(op: number, a: number, b: number): boolean {
+export function jmp32Cond(op: number, a: number, b: number): boolean {
   const au = a >>> 0;
   const bu = b >>> 0;
   switch (op) {

@@ -133,14 +133,13 @@ const spill = (w: number): string => `r[${w}] = ${rl(w)}; r[${w + 1}] = ${rh(w)}
 /** read register w's locals back from r */
 const fill = (w: number): string => `${rl(w)} = r[${w}]; ${rh(w)} = r[${w + 1}];`;
 
-// Model helper (no kernel counterpart): the JS statements of instruction `pc`, or null when the JIT
-// does not compile it. `jump(t)` continues at eBPF pc t.
-function emitInsn(p: EbpfColumns, pc: number, jump: (t: number) => string): string | null {
-  const code = p.code[pc]!;
-  const d = p.dst[pc]!;
-  const s = p.src[pc]!;
-  const off = p.off[pc]!;
-  const imm = p.imm[pc]!;
+/**
+ * Model helper (no kernel counterpart): the JS statements of a register-only ALU instruction (ALU and
+ * ALU64 ops, MOV/MOVSX, NEG, END/BSWAP; not DIV/MOD) on the locals l<n>/h<n>, or null when `code` is
+ * not one. The 64-bit helpers (MUL, 64-bit shifts, NEG, BSWAP64) work on word `w` of the register
+ * file `r`, reached through `viaR(call)`. Shared by this JIT and the skb one (./skbjit.ts).
+ */
+export function emitAlu(code: number, d: number, s: number, off: number, imm: number, w: number, viaR: (call: string) => string): string | null {
   const immU = imm >>> 0;
   const immHi = (imm >> 31) >>> 0;
   const dl = rl(d);
@@ -148,9 +147,6 @@ function emitInsn(p: EbpfColumns, pc: number, jump: (t: number) => string): stri
   const sl = rl(s);
   const sh = rh(s);
   const z = `${dh} = 0;`;
-  const x = (code & 0x08) !== 0;
-  // DST op= (bLo, bHi) through an ./alu64.ts helper on the register file
-  const viaR = (call: string): string => `${spill(d)} ${call} ${fill(d)}`;
   switch (code) {
     case 0x0f: return `v = ${dl} + ${sl}; ${dh} = ${u(`${dh} + ${sh} + (v > 0xffffffff ? 1 : 0)`)}; ${dl} = ${u('v')};`;
     case 0x07: return `v = ${dl} + ${immU}; ${dh} = ${u(`${dh} + ${immHi} + (v > 0xffffffff ? 1 : 0)`)}; ${dl} = ${u('v')};`;
@@ -172,24 +168,24 @@ function emitInsn(p: EbpfColumns, pc: number, jump: (t: number) => string): stri
     case 0xa7: return `${dl} = ${u(`${dl} ^ ${imm}`)}; ${dh} = ${u(`${dh} ^ ${imm >> 31}`)};`;
     case 0xac: return `${dl} = ${u(`${dl} ^ ${sl}`)}; ${z}`;
     case 0xa4: return `${dl} = ${u(`${dl} ^ ${imm}`)}; ${z}`;
-    case 0x2f: return `v = ${sl}; w = ${sh}; ${viaR(`rt.mul64(r, ${d}, v, w);`)}`;
-    case 0x27: return viaR(`rt.mul64(r, ${d}, ${imm}, ${imm >> 31});`);
+    case 0x2f: return `v = ${sl}; w = ${sh}; ${viaR(`rt.mul64(r, ${w}, v, w);`)}`;
+    case 0x27: return viaR(`rt.mul64(r, ${w}, ${imm}, ${imm >> 31});`);
     case 0x2c: return `${dl} = ${u(`Math.imul(${dl}, ${sl})`)}; ${z}`;
     case 0x24: return `${dl} = ${u(`Math.imul(${dl}, ${imm})`)}; ${z}`;
-    case 0x6f: return `v = ${sl} & 63; ${viaR(`rt.lsh64(r, ${d}, v);`)}`;
-    case 0x67: return viaR(`rt.lsh64(r, ${d}, ${imm & 63});`);
+    case 0x6f: return `v = ${sl} & 63; ${viaR(`rt.lsh64(r, ${w}, v);`)}`;
+    case 0x67: return viaR(`rt.lsh64(r, ${w}, ${imm & 63});`);
     case 0x6c: return `${dl} = ${u(`${dl} << (${sl} & 31)`)}; ${z}`;
     case 0x64: return `${dl} = ${u(`${dl} << ${imm & 31}`)}; ${z}`;
-    case 0x7f: return `v = ${sl} & 63; ${viaR(`rt.rsh64(r, ${d}, v);`)}`;
-    case 0x77: return viaR(`rt.rsh64(r, ${d}, ${imm & 63});`);
+    case 0x7f: return `v = ${sl} & 63; ${viaR(`rt.rsh64(r, ${w}, v);`)}`;
+    case 0x77: return viaR(`rt.rsh64(r, ${w}, ${imm & 63});`);
     case 0x7c: return `${dl} = ${dl} >>> (${sl} & 31); ${z}`;
     case 0x74: return `${dl} = ${dl} >>> ${imm & 31}; ${z}`;
-    case 0xcf: return `v = ${sl} & 63; ${viaR(`rt.arsh64(r, ${d}, v);`)}`;
-    case 0xc7: return viaR(`rt.arsh64(r, ${d}, ${imm & 63});`);
+    case 0xcf: return `v = ${sl} & 63; ${viaR(`rt.arsh64(r, ${w}, v);`)}`;
+    case 0xc7: return viaR(`rt.arsh64(r, ${w}, ${imm & 63});`);
     case 0xcc: return `${dl} = ${u(`(${dl} | 0) >> (${sl} & 31)`)}; ${z}`;
     case 0xc4: return `${dl} = ${u(`(${dl} | 0) >> ${imm & 31}`)}; ${z}`;
     case 0x84: return `${dl} = ${u(`-${dl}`)}; ${z}`;
-    case 0x87: return viaR(`rt.neg64(r, ${d});`);
+    case 0x87: return viaR(`rt.neg64(r, ${w});`);
     case 0xbc:
       if (off === 0) return `${dl} = ${sl}; ${z}`;
       if (off === 8) return `${dl} = ${u(`(${sl} << 24) >> 24`)}; ${z}`;
@@ -204,16 +200,10 @@ function emitInsn(p: EbpfColumns, pc: number, jump: (t: number) => string): stri
       }
       return '';
     case 0xb7: return `${dl} = ${immU}; ${dh} = ${immHi};`;
-    case 0x18:
-      if (pc + 1 >= p.len) return `return vm.faultAt('pc-out-of-range', ${pc + 1}, 'ld_imm64 at ${pc} has no second slot');`;
-      return `${dl} = ${immU}; ${dh} = ${p.imm[pc + 1]! >>> 0};`;
-    case 0x3f: case 0x37: case 0x9f: case 0x97: case 0x3c: case 0x34: case 0x9c: case 0x94: // prettier-ignore
-      // DST and SRC out, DST and AX back (the 32-bit MOD forms use AX as scratch, see alu64.ts)
-      return `${spill(d)} ${x ? spill(s) : ''} st = rt.divmod(r, ${code}, ${d}, ${s}, ${off}, ${imm}); ${fill(d)} ${fill(AX)} if (st !== 0) return vm.divFault(st, ${pc});`;
     case 0xdc:
       if (imm === 16) return `${dl} = rt.swab16(${dl} & 0xffff); ${z}`;
       if (imm === 32) return `${dl} = rt.swab32(${dl}); ${z}`;
-      if (imm === 64) return viaR(`rt.swab64(r, ${d});`);
+      if (imm === 64) return viaR(`rt.swab64(r, ${w});`);
       return '';
     case 0xd4:
       if (imm === 16) return `${dl} = ${dl} & 0xffff; ${z}`;
@@ -222,8 +212,39 @@ function emitInsn(p: EbpfColumns, pc: number, jump: (t: number) => string): stri
     case 0xd7:
       if (imm === 16) return `${dl} = rt.swab16(${dl} & 0xffff); ${z}`;
       if (imm === 32) return `${dl} = rt.swab32(${dl}); ${z}`;
-      if (imm === 64) return viaR(`rt.swab64(r, ${d});`);
+      if (imm === 64) return viaR(`rt.swab64(r, ${w});`);
       return '';
+    default:
+      return null;
+  }
+}
+
+// Model helper (no kernel counterpart): the JS statements of instruction `pc`, or null when the JIT
+// does not compile it. `jump(t)` continues at eBPF pc t.
+function emitInsn(p: EbpfColumns, pc: number, jump: (t: number) => string): string | null {
+  const code = p.code[pc]!;
+  const d = p.dst[pc]!;
+  const s = p.src[pc]!;
+  const off = p.off[pc]!;
+  const imm = p.imm[pc]!;
+  const immU = imm >>> 0;
+  const immHi = (imm >> 31) >>> 0;
+  const dl = rl(d);
+  const dh = rh(d);
+  const sl = rl(s);
+  const sh = rh(s);
+  const x = (code & 0x08) !== 0;
+  // DST op= (bLo, bHi) through an ./alu64.ts helper on the register file
+  const viaR = (call: string): string => `${spill(d)} ${call} ${fill(d)}`;
+  const alu = emitAlu(code, d, s, off, imm, d, viaR);
+  if (alu !== null) return alu;
+  switch (code) {
+    case 0x18:
+      if (pc + 1 >= p.len) return `return vm.faultAt('pc-out-of-range', ${pc + 1}, 'ld_imm64 at ${pc} has no second slot');`;
+      return `${dl} = ${immU}; ${dh} = ${p.imm[pc + 1]! >>> 0};`;
+    case 0x3f: case 0x37: case 0x9f: case 0x97: case 0x3c: case 0x34: case 0x9c: case 0x94: // prettier-ignore
+      // DST and SRC out, DST and AX back (the 32-bit MOD forms use AX as scratch, see alu64.ts)
+      return `${spill(d)} ${x ? spill(s) : ''} st = rt.divmod(r, ${code}, ${d}, ${s}, ${off}, ${imm}); ${fill(d)} ${fill(AX)} if (st !== 0) return vm.divFault(st, ${pc});`;
     case 0x85: {
       // the helper reads R1..R5 from r and writes R0 there (read back before its fault is looked at)
       const args = [2, 4, 6, 8, 10].map(spill).join(' ');

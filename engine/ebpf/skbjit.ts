@@ -8,7 +8,7 @@ import { HELPER_FUNCS, type HelperEnv } from '../../model/ebpf/helpers.js';
 import { arsh64, lsh64, mul64, neg64, rsh64, swab16, swab32, swab64, type Regs } from '../../model/ebpf/alu64.js';
 import { NLATTR_OOB } from '../../model/variants.js';
 import type { SkBuff } from '../../model/skb.js';
-import { cond32, cond64 } from './jit.js';
+import { cond32, cond64, emitAlu } from './jit.js';
 import {
   BAIL,
   ctxField,
@@ -74,8 +74,6 @@ export function newSkbRuntime(env: HelperEnv): SkbRuntime {
   };
 }
 
-const u = (e: string): string => `(${e}) >>> 0`;
-
 /** The big-endian read expression of `size` bytes at d[pos] (pos >= 0, in bounds). */
 const beRead = (size: number): string =>
   size === 1 ? 'd[pos]' : size === 2 ? '((d[pos] << 8) | d[pos + 1])' : '(((d[pos] << 24) | (d[pos + 1] << 16) | (d[pos + 2] << 8) | d[pos + 3]) >>> 0)';
@@ -125,7 +123,11 @@ export function skbJsSource(p: SkbProgram): { source: string } | { reason: strin
     const sh = H(s);
     const z = `${dh} = 0;`;
     const viaR = (call: string): string => `r[0] = ${dl}; r[1] = ${dh}; ${call} ${dl} = r[0]; ${dh} = r[1];`;
-    let stmt: string | null = null;
+    let stmt = emitAlu(c, d, s, off, imm, 0, viaR);
+    if (stmt !== null) {
+      lines.push(stmt);
+      continue;
+    }
     switch (c) {
       case OP_LD_CTX: {
         const e =
@@ -168,54 +170,6 @@ export function skbJsSource(p: SkbProgram): { source: string } | { reason: strin
       case OP_BAIL:
         stmt = 'return -1;';
         break;
-      case 0x0f: stmt = `v = ${dl} + ${sl}; ${dh} = ${u(`${dh} + ${sh} + (v > 0xffffffff ? 1 : 0)`)}; ${dl} = ${u('v')};`; break; // prettier-ignore
-      case 0x07: stmt = `v = ${dl} + ${immU}; ${dh} = ${u(`${dh} + ${immHi} + (v > 0xffffffff ? 1 : 0)`)}; ${dl} = ${u('v')};`; break; // prettier-ignore
-      case 0x0c: stmt = `${dl} = ${u(`${dl} + ${sl}`)}; ${z}`; break; // prettier-ignore
-      case 0x04: stmt = `${dl} = ${u(`${dl} + ${imm}`)}; ${z}`; break; // prettier-ignore
-      case 0x1f: stmt = `v = ${dl} - ${sl}; ${dh} = ${u(`${dh} - ${sh} - (v < 0 ? 1 : 0)`)}; ${dl} = ${u('v')};`; break; // prettier-ignore
-      case 0x17: stmt = `v = ${dl} - ${immU}; ${dh} = ${u(`${dh} - ${immHi} - (v < 0 ? 1 : 0)`)}; ${dl} = ${u('v')};`; break; // prettier-ignore
-      case 0x1c: stmt = `${dl} = ${u(`${dl} - ${sl}`)}; ${z}`; break; // prettier-ignore
-      case 0x14: stmt = `${dl} = ${u(`${dl} - ${imm}`)}; ${z}`; break; // prettier-ignore
-      case 0x5f: stmt = `${dl} = ${u(`${dl} & ${sl}`)}; ${dh} = ${u(`${dh} & ${sh}`)};`; break; // prettier-ignore
-      case 0x57: stmt = `${dl} = ${u(`${dl} & ${imm}`)}; ${dh} = ${u(`${dh} & ${imm >> 31}`)};`; break; // prettier-ignore
-      case 0x5c: stmt = `${dl} = ${u(`${dl} & ${sl}`)}; ${z}`; break; // prettier-ignore
-      case 0x54: stmt = `${dl} = ${u(`${dl} & ${imm}`)}; ${z}`; break; // prettier-ignore
-      case 0x4f: stmt = `${dl} = ${u(`${dl} | ${sl}`)}; ${dh} = ${u(`${dh} | ${sh}`)};`; break; // prettier-ignore
-      case 0x47: stmt = `${dl} = ${u(`${dl} | ${imm}`)}; ${dh} = ${u(`${dh} | ${imm >> 31}`)};`; break; // prettier-ignore
-      case 0x4c: stmt = `${dl} = ${u(`${dl} | ${sl}`)}; ${z}`; break; // prettier-ignore
-      case 0x44: stmt = `${dl} = ${u(`${dl} | ${imm}`)}; ${z}`; break; // prettier-ignore
-      case 0xaf: stmt = `${dl} = ${u(`${dl} ^ ${sl}`)}; ${dh} = ${u(`${dh} ^ ${sh}`)};`; break; // prettier-ignore
-      case 0xa7: stmt = `${dl} = ${u(`${dl} ^ ${imm}`)}; ${dh} = ${u(`${dh} ^ ${imm >> 31}`)};`; break; // prettier-ignore
-      case 0xac: stmt = `${dl} = ${u(`${dl} ^ ${sl}`)}; ${z}`; break; // prettier-ignore
-      case 0xa4: stmt = `${dl} = ${u(`${dl} ^ ${imm}`)}; ${z}`; break; // prettier-ignore
-      case 0x2f: stmt = `v = ${sl}; w = ${sh}; ${viaR('rt.mul64(r, 0, v, w);')}`; break; // prettier-ignore
-      case 0x27: stmt = viaR(`rt.mul64(r, 0, ${imm}, ${imm >> 31});`); break; // prettier-ignore
-      case 0x2c: stmt = `${dl} = ${u(`Math.imul(${dl}, ${sl})`)}; ${z}`; break; // prettier-ignore
-      case 0x24: stmt = `${dl} = ${u(`Math.imul(${dl}, ${imm})`)}; ${z}`; break; // prettier-ignore
-      case 0x6f: stmt = `v = ${sl} & 63; ${viaR('rt.lsh64(r, 0, v);')}`; break; // prettier-ignore
-      case 0x67: stmt = viaR(`rt.lsh64(r, 0, ${imm & 63});`); break; // prettier-ignore
-      case 0x6c: stmt = `${dl} = ${u(`${dl} << (${sl} & 31)`)}; ${z}`; break; // prettier-ignore
-      case 0x64: stmt = `${dl} = ${u(`${dl} << ${imm & 31}`)}; ${z}`; break; // prettier-ignore
-      case 0x7f: stmt = `v = ${sl} & 63; ${viaR('rt.rsh64(r, 0, v);')}`; break; // prettier-ignore
-      case 0x77: stmt = viaR(`rt.rsh64(r, 0, ${imm & 63});`); break; // prettier-ignore
-      case 0x7c: stmt = `${dl} = ${dl} >>> (${sl} & 31); ${z}`; break; // prettier-ignore
-      case 0x74: stmt = `${dl} = ${dl} >>> ${imm & 31}; ${z}`; break; // prettier-ignore
-      case 0xcf: stmt = `v = ${sl} & 63; ${viaR('rt.arsh64(r, 0, v);')}`; break; // prettier-ignore
-      case 0xc7: stmt = viaR(`rt.arsh64(r, 0, ${imm & 63});`); break; // prettier-ignore
-      case 0xcc: stmt = `${dl} = ${u(`(${dl} | 0) >> (${sl} & 31)`)}; ${z}`; break; // prettier-ignore
-      case 0xc4: stmt = `${dl} = ${u(`(${dl} | 0) >> ${imm & 31}`)}; ${z}`; break; // prettier-ignore
-      case 0x84: stmt = `${dl} = ${u(`-${dl}`)}; ${z}`; break; // prettier-ignore
-      case 0x87: stmt = viaR('rt.neg64(r, 0);'); break; // prettier-ignore
-      case 0xbc:
-        stmt = off === 0 ? `${dl} = ${sl}; ${z}` : off === 8 ? `${dl} = ${u(`(${sl} << 24) >> 24`)}; ${z}` : off === 16 ? `${dl} = ${u(`(${sl} << 16) >> 16`)}; ${z}` : '';
-        break;
-      case 0xb4: stmt = `${dl} = ${immU}; ${z}`; break; // prettier-ignore
-      case 0xbf:
-        if (off === 0) stmt = `${dh} = ${sh}; ${dl} = ${sl};`;
-        else if (off === 8 || off === 16 || off === 32) stmt = `v = ${off === 32 ? `${sl} | 0` : `(${sl} << ${32 - off}) >> ${32 - off}`}; ${dl} = ${u('v')}; ${dh} = ${u('v >> 31')};`;
-        else stmt = '';
-        break;
-      case 0xb7: stmt = `${dl} = ${immU}; ${dh} = ${immHi};`; break; // prettier-ignore
       case 0x18:
         stmt = `${dl} = ${immU}; ${dh} = ${p.imm[pc + 1]! >>> 0};`;
         lines.push(stmt);
@@ -223,15 +177,6 @@ export function skbJsSource(p: SkbProgram): { source: string } | { reason: strin
         continue;
       case 0x3f: case 0x37: case 0x9f: case 0x97: case 0x3c: case 0x34: case 0x9c: case 0x94: // prettier-ignore
         stmt = `r[0] = ${dl}; r[1] = ${dh}; r[2] = ${sl}; r[3] = ${sh}; st = rt.divmod(r, ${c}, 0, 2, ${off}, ${imm}); if (st !== 0) return -1; ${dl} = r[0]; ${dh} = r[1];`;
-        break;
-      case 0xdc:
-        stmt = imm === 16 ? `${dl} = rt.swab16(${dl} & 0xffff); ${z}` : imm === 32 ? `${dl} = rt.swab32(${dl}); ${z}` : imm === 64 ? viaR('rt.swab64(r, 0);') : '';
-        break;
-      case 0xd4:
-        stmt = imm === 16 ? `${dl} = ${dl} & 0xffff; ${z}` : imm === 32 ? z : '';
-        break;
-      case 0xd7:
-        stmt = imm === 16 ? `${dl} = rt.swab16(${dl} & 0xffff); ${z}` : imm === 32 ? `${dl} = rt.swab32(${dl}); ${z}` : imm === 64 ? viaR('rt.swab64(r, 0);') : '';
         break;
       case 0x85: {
         const call = `v = rt.helpers[${imm}](rt.env, l2, l3, l4); if (v === rt.oob) return -1; l0 = v >>> 0; h0 = v < 0 ? 0xffffffff : Math.floor(v / 4294967296) >>> 0;`;

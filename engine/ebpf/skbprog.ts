@@ -17,10 +17,11 @@ import { DIV_OK, type Regs } from '../../model/ebpf/alu64.js';
 import { aluDivMod, STACK_POISON } from '../../model/ebpf/interp.js';
 import { HELPER_FUNCS, HELPERS, type HelperEnv } from '../../model/ebpf/helpers.js';
 import { NET_DEVICE, PKT_TYPE_OFFSET, SK_BUFF } from '../../model/ebpf/layout.js';
-import { add64, arsh64, lsh64, mul64, neg64, rsh64, sub64, swab16, swab32, swab64, cmp64s, cmp64u } from '../../model/ebpf/alu64.js';
+import { add64, arsh64, lsh64, mul64, neg64, rsh64, sub64, swab16, swab32, swab64, cmp64s } from '../../model/ebpf/alu64.js';
 import { NLATTR_OOB } from '../../model/variants.js';
 import type { SkBuff } from '../../model/skb.js';
 import type { EbpfBuffer } from '../migrate/convert.js';
+import { jmp32Cond, jmpCond } from './interp.js';
 
 /** What a run returns when the spec must answer (a fault, or anything the engine does not take). */
 export const BAIL = -1;
@@ -540,8 +541,8 @@ export class SkbVm {
             const x = (c & 0x08) !== 0;
             const taken =
               cls === 0x05
-                ? cond64(c & 0xf0, r[d]!, r[d + 1]!, x ? r[s]! : imm >>> 0, x ? r[s + 1]! : imm >> 31)
-                : cond32(c & 0xf0, r[d]!, x ? r[s]! : imm >>> 0);
+                ? jmpCond(c & 0xf0, r[d]!, r[d + 1]!, x ? r[s]! : imm >>> 0, x ? r[s + 1]! : imm >> 31)
+                : jmp32Cond(c & 0xf0, r[d]!, x ? r[s]! : imm >>> 0);
             if (taken) pc += o;
           }
       }
@@ -598,41 +599,5 @@ export class SkbVm {
       default:
         return false;
     }
-  }
-}
-
-/** kernel/bpf/core.c COND_JMP on 64 bits (as model/ebpf/interp.ts condJmp64). */
-function cond64(op: number, aLo: number, aHi: number, bLo: number, bHi: number): boolean {
-  switch (op) {
-    case 0x10: return aLo === bLo >>> 0 && aHi === bHi >>> 0; // prettier-ignore
-    case 0x50: return aLo !== bLo >>> 0 || aHi !== bHi >>> 0; // prettier-ignore
-    case 0x20: return cmp64u(aLo, aHi, bLo, bHi) > 0; // prettier-ignore
-    case 0xa0: return cmp64u(aLo, aHi, bLo, bHi) < 0; // prettier-ignore
-    case 0x30: return cmp64u(aLo, aHi, bLo, bHi) >= 0; // prettier-ignore
-    case 0xb0: return cmp64u(aLo, aHi, bLo, bHi) <= 0; // prettier-ignore
-    case 0x40: return (aLo & bLo) !== 0 || (aHi & bHi) !== 0; // prettier-ignore
-    case 0x60: return cmp64s(aLo, aHi, bLo, bHi) > 0; // prettier-ignore
-    case 0xc0: return cmp64s(aLo, aHi, bLo, bHi) < 0; // prettier-ignore
-    case 0x70: return cmp64s(aLo, aHi, bLo, bHi) >= 0; // prettier-ignore
-    default: return cmp64s(aLo, aHi, bLo, bHi) <= 0; // prettier-ignore
-  }
-}
-
-/** kernel/bpf/core.c COND_JMP on 32 bits. */
-function cond32(op: number, a: number, b: number): boolean {
-  const au = a >>> 0;
-  const bu = b >>> 0;
-  switch (op) {
-    case 0x10: return au === bu; // prettier-ignore
-    case 0x50: return au !== bu; // prettier-ignore
-    case 0x20: return au > bu; // prettier-ignore
-    case 0xa0: return au < bu; // prettier-ignore
-    case 0x30: return au >= bu; // prettier-ignore
-    case 0xb0: return au <= bu; // prettier-ignore
-    case 0x40: return (au & bu) !== 0; // prettier-ignore
-    case 0x60: return (a | 0) > (b | 0); // prettier-ignore
-    case 0xc0: return (a | 0) < (b | 0); // prettier-ignore
-    case 0x70: return (a | 0) >= (b | 0); // prettier-ignore
-    default: return (a | 0) <= (b | 0); // prettier-ignore
   }
 }

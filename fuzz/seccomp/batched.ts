@@ -5,8 +5,8 @@
 // from chunkSeed(seed, c), lane w takes chunks w, w + L, ..., every judge is compared with the spec
 // judge it names, and a mismatch is shrunk by asking the judge again at every shrink step. (The
 // socket campaign's startBatched and LaneSpec are typed to socket cases and skbs: SkbInput,
-// CampaignCase, the socket Checker; this file is their seccomp counterpart and shares their
-// JudgeStats and result text.)
+// CampaignCase, the socket Checker; this file is their seccomp counterpart and shares their chunk
+// schedule (runChunks), shrinking (shrinkAt, shrinkAtAsync), JudgeStats and result text.)
 //
 // A generated stack [f0 (most recent), f1, ...] becomes one judge case per filter: fk attached on
 // top of f(k+1).., its exact results on the case's inputs; the top case (f0) also asks for the
@@ -20,8 +20,7 @@ import { consistentResults, type JudgeResult, type JudgeVerdict } from '../../mo
 import type { SeccompData } from '../../model/seccomp/data.js';
 import type { SeccompHost } from '../../model/seccomp/host.js';
 import { observedText, outcomeConsistent, type SeccompAttachCall, type SeccompInput, type SeccompJudge, type SeccompJudgeAnswer, type SeccompJudgeCase, type SeccompOutcomeMode } from '../../model/seccomp/judge.js';
-import { newJudgeStats, resultText, type JudgeStats } from '../batched.js';
-import { chunkSeed } from '../campaign.js';
+import { addAll, bump, newJudgeStats, resultText, runChunks, shrinkAt, shrinkAtAsync, type ChunkControl, type JudgeStats } from '../batched.js';
 import type { Reference } from '../judges.js';
 import { checkSeccompCase, seccompCaseArbitrary, type SeccompCase } from './campaign.js';
 import { SeccompClassicJudge, SeccompKernelJudge } from './judges.js';
@@ -73,13 +72,6 @@ export interface SeccompBatchedStats {
 
 const newSeccompJudgeStats = (): SeccompJudgeStats => ({ ...newJudgeStats(), outcomes: 0, byAction: {}, cached: 0, outcomeNone: {} });
 export const newSeccompBatchedStats = (): SeccompBatchedStats => ({ cases: 0, stacks: 0, invalid: 0, filters: 0, judges: {} });
-
-const bump = (m: Record<string, number>, k: string, n = 1): void => {
-  m[k] = (m[k] ?? 0) + n;
-};
-const addAll = (into: Record<string, number>, from: Readonly<Record<string, number>>): void => {
-  for (const [k, v] of Object.entries(from)) bump(into, k, v);
-};
 
 export function mergeSeccompBatchedStats(into: SeccompBatchedStats, from: SeccompBatchedStats): void {
   for (const k of ['cases', 'stacks', 'invalid', 'filters'] as const) into[k] += from[k];
@@ -297,19 +289,6 @@ export class SeccompLaneSpec {
   }
 }
 
-/** Draw chunk `chunk`'s cases exactly as fc.check runs them (run i has path "i"). */
-export function drawSeccompChunk(arb: fc.Arbitrary<SeccompCase>, seed: number, size: number): SeccompCase[] {
-  const out: SeccompCase[] = [];
-  fc.check(
-    fc.property(arb, (c) => {
-      out.push(c);
-      return true;
-    }),
-    { seed, numRuns: size },
-  );
-  return out;
-}
-
 export interface SeccompBatchedSummary {
   readonly seed: number;
   readonly lanes: number;
@@ -331,13 +310,8 @@ export function startSeccompBatched(
   lanes: readonly SeccompLane[],
   events: { progress?(s: SeccompBatchedStats, elapsedMs: number, findings: number): void; finding?(f: SeccompBatchedFinding): void } = {},
 ): RunningSeccompBatched {
-  let stopped = false;
-  let interrupted = false;
-  const started = Date.now();
-  const deadline = opts.timeMs === null ? Infinity : started + opts.timeMs;
   const total = newSeccompBatchedStats();
   const findings: SeccompBatchedFinding[] = [];
-  const totalChunks = opts.runs === null ? Infinity : Math.ceil(opts.runs / opts.chunkSize);
   const arb = seccompCaseArbitrary(opts.inputsPerCase);
   const config = opts.config ?? X86_64;
   const host = opts.host ?? config.seccompHost;
@@ -345,19 +319,14 @@ export function startSeccompBatched(
     findings.push(f);
     events.finding?.(f);
   };
-  const lane = async (w: number): Promise<void> => {
+  const lane = (w: number, ctl: ChunkControl) => {
     const spec = new SeccompLaneSpec(lanes[w]!, config, host);
-    for (let n = 0; ; n++) {
-      const chunk = w + lanes.length * n;
-      if (chunk >= totalChunks || stopped || Date.now() >= deadline) return;
-      const size = opts.runs === null ? opts.chunkSize : Math.min(opts.chunkSize, opts.runs - chunk * opts.chunkSize);
-      const seed = chunkSeed(opts.seed, chunk);
-      const cases = drawSeccompChunk(arb, seed, size);
+    return async (cases: readonly SeccompCase[], chunk: number, seed: number): Promise<void> => {
       let failAt = -1;
       let failJudge: SeccompBatchedJudge | null = null;
       let specFailAt = -1;
       for (let b = 0; b < cases.length && failAt < 0 && specFailAt < 0; b += opts.batch) {
-        if (stopped || Date.now() >= deadline) break;
+        if (!ctl.live()) break;
         const part = cases.slice(b, b + opts.batch);
         const stats = newSeccompBatchedStats();
         const specs = part.map((c) => spec.answer(c));
@@ -402,7 +371,7 @@ export function startSeccompBatched(
           }
         }
         mergeSeccompBatchedStats(total, stats);
-        events.progress?.(total, Date.now() - started, findings.length);
+        events.progress?.(total, ctl.elapsedMs(), findings.length);
       }
       if (failAt >= 0) {
         const s = await shrinkSeccompMismatch(spec, failJudge!, arb, seed, failAt);
@@ -411,18 +380,16 @@ export function startSeccompBatched(
         const s = shrinkSeccompSpec(spec, arb, seed, specFailAt);
         if (s !== null) report({ kind: 'spec', finding: s.finding, chunk, seed, path: s.path, shrinks: s.shrinks });
       }
-    }
+    };
   };
-  const done = Promise.all(lanes.map((_, w) => lane(w))).then(
-    (): SeccompBatchedSummary => ({ seed: opts.seed, lanes: lanes.length, elapsedMs: Date.now() - started, stats: total, findings: findings.sort((a, b) => a.chunk - b.chunk), interrupted }),
-  );
-  return {
-    stop: () => {
-      stopped = true;
-      interrupted = true;
-    },
-    done,
-  };
+  return runChunks(opts, lanes.length, arb, lane, (elapsedMs, interrupted): SeccompBatchedSummary => ({
+    seed: opts.seed,
+    lanes: lanes.length,
+    elapsedMs,
+    stats: total,
+    findings: findings.sort((a, b) => a.chunk - b.chunk),
+    interrupted,
+  }));
 }
 
 /** Replay case `index` of a chunk from its seed and shrink it against one judge (asking it again at every step). */
@@ -433,22 +400,12 @@ export async function shrinkSeccompMismatch(
   seed: number,
   index: number,
 ): Promise<{ mismatch: SeccompMismatch; path: string; shrinks: number } | null> {
-  const out = await fc.check(
-    fc.asyncProperty(arb, async (c) => (await spec.compareCase(c, j, null)) === null),
-    { seed, path: String(index) },
-  );
-  if (!out.failed) return null;
-  const mismatch = await spec.compareCase(out.counterexample![0], j, null);
-  return mismatch === null ? null : { mismatch, path: out.counterexamplePath ?? String(index), shrinks: out.numShrinks };
+  const s = await shrinkAtAsync(arb, seed, index, (c: SeccompCase) => spec.compareCase(c, j, null));
+  return s === null ? null : { mismatch: s.found, path: s.path, shrinks: s.shrinks };
 }
 
 /** Replay case `index` of a chunk and shrink a spec property's finding. */
 export function shrinkSeccompSpec(spec: SeccompLaneSpec, arb: fc.Arbitrary<SeccompCase>, seed: number, index: number): { finding: SeccompFinding; path: string; shrinks: number } | null {
-  const out = fc.check(
-    fc.property(arb, (c) => spec.check(c) === null),
-    { seed, path: String(index) },
-  );
-  if (!out.failed) return null;
-  const finding = spec.check(out.counterexample![0]);
-  return finding === null ? null : { finding, path: out.counterexamplePath ?? String(index), shrinks: out.numShrinks };
+  const s = shrinkAt(arb, seed, index, (c: SeccompCase) => spec.check(c));
+  return s === null ? null : { finding: s.found, path: s.path, shrinks: s.shrinks };
 }
