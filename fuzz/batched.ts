@@ -27,7 +27,7 @@ import { Checker, type Finding } from './properties.js';
 import { caseSize, findingSignature, insnName, SignatureSet, type CaseSize, type SignatureEntry } from './signature.js';
 import { ClassicVm, compileClassic } from '../model/cbpf/eval.js';
 import { fixedConfig } from '../model/variants.js';
-import { divergenceEvents, RUNTIME_DIVERGENCES } from './divergences.js';
+import { firedDivergences } from './divergences.js';
 
 /** A judge of a batched campaign and the spec judge it must equal. */
 export interface BatchedJudge {
@@ -169,8 +169,7 @@ export function mismatchSignature(m: Mismatch, config: KernelConfig): string {
     const vm = new ClassicVm(config);
     vm.run(compileClassic(m.prog), m.input.skb, m.input.env);
     const fixed = fixedConfig(config);
-    const ev = vm.events & divergenceEvents(fixed);
-    const ids = RUNTIME_DIVERGENCES.filter((d) => (!d.when || d.when(fixed)) && (ev & d.events) !== 0).map((d) => d.id);
+    const ids = firedDivergences(vm.events, fixed).map((d) => d.id);
     if (ids.length > 0) catalogue = ids.join('+');
     exit = `exit at ${insnName(m.prog[vm.exitPc])}`;
   } catch {

@@ -21,7 +21,7 @@ import type { EbpfStep } from '../model/ebpf/interp.js';
 import { fixedConfig } from '../model/variants.js';
 import { SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF } from '../model/uapi.js';
 import type { Rejection } from '../model/verdict.js';
-import { divergenceEvents, predictAttach, RUNTIME_DIVERGENCES } from './divergences.js';
+import { firedDivergences, predictAttach } from './divergences.js';
 import { KernelJudge } from './judges.js';
 import type { Finding } from './properties.js';
 
@@ -124,8 +124,7 @@ function cataloguePart(f: Finding, config: KernelConfig): string {
   }
   const vm = new ClassicVm(config);
   vm.run(compileClassic(f.prog), f.skb, f.env);
-  const events = vm.events & divergenceEvents(fixed);
-  const ids = RUNTIME_DIVERGENCES.filter((d) => (!d.when || d.when(fixed)) && (events & d.events) !== 0).map((d) => d.id);
+  const ids = firedDivergences(vm.events, fixed).map((d) => d.id);
   return ids.length === 0 ? 'none' : ids.join('+');
 }
 
