@@ -8,7 +8,7 @@ export interface NetDevice {
   readonly type: number; // unsigned short (ARPHRD_*)
 }
 
-/** include/uapi/linux/if_packet.h:27 pkt_type values. */
+/** include/uapi/linux/if_packet.h:26 PACKET_HOST and the other pkt_type values. */
 export const PACKET_HOST = 0;
 export const PACKET_BROADCAST = 1;
 export const PACKET_MULTICAST = 2;

@@ -51,15 +51,15 @@ export const BPF_A = 0x10;
 export const BPF_TAX = 0x00;
 export const BPF_TXA = 0x80;
 
-/** include/uapi/linux/bpf_common.h:8 BPF_CLASS(code) */
+/** include/uapi/linux/bpf_common.h:6 BPF_CLASS(code) */
 export const bpfClass = (code: number): number => code & 0x07;
-/** include/uapi/linux/bpf_common.h:18 BPF_SIZE(code) */
+/** include/uapi/linux/bpf_common.h:17 BPF_SIZE(code) */
 export const bpfSize = (code: number): number => code & 0x18;
 /** include/uapi/linux/bpf_common.h:22 BPF_MODE(code) */
 export const bpfMode = (code: number): number => code & 0xe0;
 /** include/uapi/linux/bpf_common.h:31 BPF_OP(code) */
 export const bpfOp = (code: number): number => code & 0xf0;
-/** include/uapi/linux/bpf_common.h:48 BPF_SRC(code) */
+/** include/uapi/linux/bpf_common.h:49 BPF_SRC(code) */
 export const bpfSrc = (code: number): number => code & 0x08;
 /** include/uapi/linux/filter.h:37 BPF_RVAL(code) */
 export const bpfRval = (code: number): number => code & 0x18;

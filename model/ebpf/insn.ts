@@ -1,6 +1,8 @@
 // struct bpf_insn: include/uapi/linux/bpf.h:72, its 8-byte image, the kernel's instruction builder macros
 // (include/linux/filter.h:96-414) and one opcode table for the whole v6.6 instruction set
 // (kernel/bpf/core.c:1508 BPF_INSN_MAP plus the off/imm variants the interpreter switches on).
+// include/uapi/linux/bpf.h lines are those of the same repository's snapshot 40d9c67f876f
+// (OpenHarmony-5.0.2-Release, 6.6.22): the indexed commit 79226fb0ba80 has no bpf.h to read.
 import {
   BPF_ABS,
   BPF_ADD,
@@ -77,7 +79,7 @@ export const BPF_FETCH = 0x01; // bpf.h:49
 export const BPF_XCHG = 0xe0 | BPF_FETCH; // bpf.h:50
 export const BPF_CMPXCHG = 0xf0 | BPF_FETCH; // bpf.h:51
 
-// include/uapi/linux/bpf.h:1275 src_reg values of ld_imm64 and call (named by disasm.c)
+// include/uapi/linux/bpf.h:1218 BPF_PSEUDO_MAP_FD and the other src_reg values of ld_imm64 and call (:1218-1259, named by disasm.c)
 export const BPF_PSEUDO_MAP_FD = 1;
 export const BPF_PSEUDO_MAP_IDX = 5;
 export const BPF_PSEUDO_MAP_VALUE = 2;

@@ -290,8 +290,9 @@ export class EbpfVm {
   }
 
   /**
-   * kernel/bpf/core.c:2176 __bpf_prog_run<stackSize>(ctx, insn): zeroed registers, FP = end of a
-   * stackSize-byte stack, R1 = ctx, then ___bpf_prog_run; the result truncated to unsigned int.
+   * kernel/bpf/core.c:2175 __bpf_prog_run<stackSize>(ctx, insn) (the name, PROG_NAME; the function is
+   * DEFINE_BPF_PROG_RUN, :2176-2186): zeroed registers, FP = end of a stackSize-byte stack, R1 = ctx,
+   * then ___bpf_prog_run; the result truncated to unsigned int.
    */
   run(prog: CompiledEbpf, ctxHi: number, ctxLo: number, stackSize: number, trace: EbpfStep[] | null = null): number {
     this.enter(stackSize);
@@ -301,7 +302,8 @@ export class EbpfVm {
   }
 
   /**
-   * kernel/bpf/core.c:2189 __bpf_prog_run_args<stackSize>(r1..r5, insn): R1..R5 given (the C leaves the
+   * kernel/bpf/core.c:2188 __bpf_prog_run_args<stackSize>(r1..r5, insn) (PROG_NAME_ARGS; the function is
+   * DEFINE_BPF_PROG_RUN_ARGS, :2189-2200): R1..R5 given (the C leaves the
    * other registers uninitialised; the model zeroes them). Returns the u32 of R0 like run(); see r0().
    */
   runArgs(prog: CompiledEbpf, args: readonly bigint[], stackSize: number, trace: EbpfStep[] | null = null): number {
