@@ -26,12 +26,12 @@ export const isImm8JmpOffset = (value: number, facts: X86JitFacts): boolean => v
 // arch/x86/net/bpf_jit_comp.c:120 is_simm32 (6.6.80:111)
 export const isSimm32 = (value: number): boolean => value === (value | 0);
 
-// arch/x86/net/bpf_jit_comp.c:217 is_ereg (6.6.80:202): BPF registers mapped to r8..r15 (R5, R7, R8, R9, AX, AUX, R9/R12 of the JIT)
+// arch/x86/net/bpf_jit_comp.c:217 is_ereg (6.6.80:206): BPF registers mapped to r8..r15 (R5, R7, R8, R9, AX, AUX, R9/R12 of the JIT)
 export function isEreg(reg: number): boolean {
   return reg === BPF_REG_5 || reg === AUX_REG || reg === BPF_REG_7 || reg === BPF_REG_8 || reg === BPF_REG_9 || reg === X86_REG_R9 || reg === X86_REG_R12 || reg === BPF_REG_AX;
 }
 
-// arch/x86/net/bpf_jit_comp.c:234 is_ereg_8l (6.6.80:218): also dil, sil, bpl (R1, R2, FP) need a REX byte for their low 8 bits
+// arch/x86/net/bpf_jit_comp.c:234 is_ereg_8l (6.6.80:222): also dil, sil, bpl (R1, R2, FP) need a REX byte for their low 8 bits
 export const isEreg8l = (reg: number): boolean => isEreg(reg) || reg === BPF_REG_1 || reg === BPF_REG_2 || reg === BPF_REG_10;
 
 // arch/x86/net/bpf_jit_comp.c:1042 maybe_emit_mod (6.6.80:809): a REX byte when 64-bit or when either register is r8..r15

@@ -15,7 +15,7 @@
 export interface X86JitFacts {
   /**
    * The largest forward displacement for which a jump gets its 2-byte form. 127 (is_imm8,
-   * bpf_jit_comp.c:65 (6.6.22:58)) before c8831bdbfbab ("bpf, x64: Fix a jit convergence issue",
+   * bpf_jit_comp.c:65 (6.6.22:56)) before c8831bdbfbab ("bpf, x64: Fix a jit convergence issue",
    * v6.12; stable 6.6.y, 6.1.y and 5.15.y from the October 2024 AUTOSEL batch); 123 after it
    * (is_imm8_jmp_offset, :115 (6.6.80:106)). The lower bound stays -128 in both.
    */

@@ -195,7 +195,7 @@ export type JitResult =
       readonly blindedFrom: Int32Array | null;
     };
 
-// The do_jit state that lives across passes (struct jit_context, :310 (6.6.80:284)): cleanup_addr.
+// The do_jit state that lives across passes (struct jit_context, :310 (6.6.80:287)): cleanup_addr.
 interface JitContext {
   cleanupAddr: number;
 }
@@ -262,7 +262,7 @@ function emitCondJmp(p: Pass, i: number, insn: BpfInsn, sofar: number): number |
   return fail(-EFAULT, 'jmp-cond-padding', `cond_jmp gen bug ${jmpOffset.toString(16)}`, i - 1);
 }
 
-// One turn of do_jit's loop body (:1683-2706 (6.6.80:1108-1961)): the bytes eBPF insn i (1-based) emits.
+// One turn of do_jit's loop body (:1684-2721 (6.6.80:1108-1961)): the bytes eBPF insn i (1-based) emits.
 function insnLength(p: Pass, i: number, insn: BpfInsn): number | DoJitError {
   const { facts } = p;
   const cls = bpfClass(insn.code);
