@@ -16,8 +16,8 @@
  */
 export function kernelNames(name: string): string[] {
   let s = name.replace(/^struct\s+/, '').replace(/<[^>]*>/g, '');
-  // a call's argument list (anything but a bare number or word inside) ends the name
-  s = s.replace(/\((?!\w+\))[^)]*\)/, '').replace(/\(\)$/, '');
+  // a call's argument list (anything but a bare number inside) ends the name
+  s = s.replace(/\((?!\d+\))[^)]*\)/, '').replace(/\(\)$/, '');
   const out = new Set<string>();
   const expand = (t: string): void => {
     const brace = /\{([^}]*)\}/.exec(t);

@@ -3,6 +3,7 @@
 // from. Run by hand when a citation is added or moved, with a directory holding the files' text:
 //   node dist/test/jit/_pin-kernel-lines.js 6.6.y TREE_DIR > test/jit/data/kernel-lines-6.6.y.json
 //   node dist/test/jit/_pin-kernel-lines.js 6.18.35 TREE_DIR > test/jit/data/kernel-lines-6.18.35.json
+// (and 6.6.80, 6.6.22: the older x86-64 JITs model/jit names in parentheses)
 // (not a test: ava runs *.test.js only). A file of the tree that TREE_DIR lacks keeps the lines the
 // current JSON pins for it (the 6.6.y files read at the cited commit were reconstructed once and are not
 // kept as whole texts). TREES below says how each file's text was obtained; only the lines up to `upTo`
@@ -26,7 +27,7 @@ export interface Provenance {
 }
 
 /** The trees whose lines are pinned, one JSON file each (test/jit/data/kernel-lines-TREE.json). */
-export type PinnedTree = '6.6.y' | '6.18.35';
+export type PinnedTree = '6.6.y' | '6.18.35' | '6.6.80' | '6.6.22';
 
 export const TREES: Readonly<Record<PinnedTree, { readonly about: string; readonly files: Readonly<Record<string, Provenance>> }>> = {
   '6.6.y': {
@@ -107,7 +108,61 @@ export const TREES: Readonly<Record<PinnedTree, { readonly about: string; readon
       },
     },
   },
+  '6.6.80': {
+    about:
+      "Lines of 6.6.80's arch/x86/net/bpf_jit_comp.c, the second tree model/jit cites (`:1784 (6.6.80:1038)`, model/jit/facts.ts), pinned so those lines cannot drift: test/jit/citations.test.ts checks them. Written by test/jit/_pin-kernel-lines.ts.",
+    files: {
+      'arch/x86/net/bpf_jit_comp.c': {
+        repo: 'xzxHomeAssistant/linux-6.6.y',
+        commit: '8618cc741d2b58efd93f26975c24034056332713',
+        source:
+          'fetched (git show): the commit model/jit/facts.ts names (Makefile 6.6.80), blob a50c99e9b5c0; the same blob in v6.6.87 (Yunbaby8/linux-6.6.87-lab @ 7fe0c4ed5035), so the two trees agree on every line',
+      },
+    },
+  },
+  '6.6.22': {
+    about:
+      "Lines of 6.6.22's arch/x86/net/bpf_jit_comp.c (before c8831bdbfbab), which model/jit/facts.ts cites once (`(6.6.22:56)`), pinned so that line cannot drift. Written by test/jit/_pin-kernel-lines.ts.",
+    files: {
+      'arch/x86/net/bpf_jit_comp.c': {
+        repo: OH,
+        commit: OH_5_0_2,
+        source: 'fetched snapshot (git show), blob 955133077c10, the same blob at dda72fb05f8a (OpenHarmony-5.0.0-Release, the commit model/jit/facts.ts names)',
+      },
+    },
+  },
 };
+
+/** The trees model/jit names in parentheses after a v6.18.35 line (`:1784 (6.6.80:1038)`). */
+export const OTHER_JIT_TREES = ['6.6.80', '6.6.22'] as const;
+
+/**
+ * Every `6.6.80:N` / `6.6.22:N` in the model's sources (a line of that tree's bpf_jit_comp.c), with the
+ * v6.18.35 line it stands beside when it is written `:M (6.6.80:N)` or `bpf_jit_comp.c:M (6.6.80:N)`
+ * (both lines then say the same thing), and the kernel name when it follows a named citation
+ * (`bpf_jit_comp.c:217 is_ereg (6.6.80:206)`).
+ */
+export function otherTreeRefs(
+  sources: readonly { path: string; text: string }[],
+): { model: string; modelLine: number; tree: (typeof OTHER_JIT_TREES)[number]; line: number; beside: number | null; name: string | null }[] {
+  const out: { model: string; modelLine: number; tree: (typeof OTHER_JIT_TREES)[number]; line: number; beside: number | null; name: string | null }[] = [];
+  for (const s of sources)
+    for (const [i, text] of s.text.split('\n').entries())
+      for (const m of text.matchAll(/(?<![\w.])(6\.6\.80|6\.6\.22):(\d+)/g)) {
+        const before = text.slice(0, m.index);
+        const pair = /(?:^|[^\w.])(?:bpf_jit_comp\.c)?:(\d+)(?:-\d+)? \($/.exec(before);
+        const named = /bpf_jit_comp\.c:\d+ ([A-Za-z_]\w*) \($/.exec(before);
+        out.push({
+          model: s.path,
+          modelLine: i + 1,
+          tree: m[1] as (typeof OTHER_JIT_TREES)[number],
+          line: Number(m[2]),
+          beside: pair === null ? null : Number(pair[1]),
+          name: named === null ? null : named[1]!,
+        });
+      }
+  return out;
+}
 
 /** The 6.6.y tree's files (the test's first tree). */
 export const PROVENANCE: Readonly<Record<string, Provenance>> = TREES['6.6.y'].files;
@@ -206,6 +261,11 @@ function main(tree: PinnedTree, treeDir: string): void {
     const r = checkCitation(visit, e.kernelLine, kernelNames(e.kernelName), citesPart(commentLine(sources, e.modelFile, e.citeLine), e.kernelName));
     if (!r.ok) process.stderr.write(`${e.modelFile}:${e.citeLine} ${path}:${e.kernelLine} ${e.kernelName}: ${r.why}\n`);
   }
+  // the lines of the other JIT trees, and the v6.18.35 lines they stand beside
+  for (const ref of otherTreeRefs(sources)) {
+    if (ref.tree === tree) for (let n = ref.line - 2; n <= ref.line + 2; n++) visitor('arch/x86/net/bpf_jit_comp.c')(n);
+    if (tree === '6.18.35' && ref.beside !== null) visitor('arch/x86/net/bpf_jit_comp.c')(ref.beside);
+  }
   // every other `FILE:LINE` a model file names (inline comments, rejection sites): that line
   for (const ref of lineRefs(sources)) {
     if (ref.tree !== tree || prov[ref.path] === undefined) continue;
@@ -224,9 +284,9 @@ function main(tree: PinnedTree, treeDir: string): void {
 
 if (process.argv[1]?.endsWith('_pin-kernel-lines.js')) {
   const [tree, dir] = process.argv.slice(2);
-  if (dir === undefined || (tree !== '6.6.y' && tree !== '6.18.35')) {
-    process.stderr.write('usage: node dist/test/jit/_pin-kernel-lines.js 6.6.y|6.18.35 TREE_DIR\n');
+  if (dir === undefined || !Object.hasOwn(TREES, tree!)) {
+    process.stderr.write(`usage: node dist/test/jit/_pin-kernel-lines.js ${Object.keys(TREES).join('|')} TREE_DIR\n`);
     process.exit(2);
   }
-  main(tree, dir);
+  main(tree as PinnedTree, dir);
 }

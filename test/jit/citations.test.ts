@@ -12,7 +12,7 @@ import { extractCitations, type ReferenceEntry } from '../../web/build/citations
 import { TREE_COMMIT } from '../../web/app/kernel-tree.js';
 import { projectRoot } from '../_shared.js';
 import { checkCitation, citesPart, kernelNames } from './_citations.js';
-import { commentLine, lineRefs, modelSources, pinnedTreeOf, TREES, type PinnedTree } from './_pin-kernel-lines.js';
+import { commentLine, lineRefs, modelSources, otherTreeRefs, pinnedTreeOf, TREES, type PinnedTree } from './_pin-kernel-lines.js';
 
 interface PinnedFile {
   readonly repo: string;
@@ -115,6 +115,28 @@ test('every other FILE:LINE the model writes out (inline comments, rejection sit
   t.true(n >= 60, `${n} references checked`);
 });
 
+test('every line of 6.6.80 and 6.6.22 that model/jit names beside a v6.18.35 line says the same, and names what the citation names', (t) => {
+  const jit = (tree: PinnedTree): ((n: number) => string | undefined) => lineOf(pinned.get(tree)!.get('arch/x86/net/bpf_jit_comp.c')!);
+  const refs = otherTreeRefs(sources);
+  let beside = 0;
+  let names = 0;
+  for (const r of refs) {
+    const at = `${r.model}:${r.modelLine} ${r.tree}:${r.line}`;
+    const s = jit(r.tree)(r.line);
+    t.true(s !== undefined && s.trim() !== '', `${at} is ${s === undefined ? 'not pinned (re-run test/jit/_pin-kernel-lines.ts)' : 'a blank line'}`);
+    if (r.beside !== null) {
+      beside++;
+      t.is(s?.trim(), jit('6.18.35')(r.beside)?.trim(), `${at}: not the line v6.18.35:${r.beside} reads`);
+    }
+    if (r.name !== null) {
+      names++;
+      const c = checkCitation(jit(r.tree), r.line, [r.name]);
+      t.true(c.ok, `${at} ${r.name}: ${c.ok ? '' : c.why}`);
+    }
+  }
+  t.true(refs.length >= 50 && beside >= 25 && names >= 20, `${refs.length} lines of the older trees, ${beside} beside a v6.18.35 line, ${names} named`);
+});
+
 test('the citations a review found off are where the tree has them', (t) => {
   const at = (file: string, name: string): number[] => named.filter((e) => e.kernelFile.path === file && e.kernelName.startsWith(name)).map((e) => e.kernelLine);
   t.deepEqual(at('include/uapi/linux/filter.h', 'BPF_MISCOP'), [41]);
@@ -164,6 +186,7 @@ test('the check fails a citation moved by one line, one outside the function it 
   t.deepEqual(kernelNames('ALU(64)_DIV/MOD_X/K').sort(), ['ALU64_DIV_K', 'ALU64_DIV_X', 'ALU64_MOD_K', 'ALU64_MOD_X', 'ALU_DIV_K', 'ALU_DIV_X', 'ALU_MOD_K', 'ALU_MOD_X']);
   t.deepEqual(kernelNames('bpf_skb_load_helper_{8,16,32}'), ['bpf_skb_load_helper_8', 'bpf_skb_load_helper_16', 'bpf_skb_load_helper_32']);
   t.deepEqual(kernelNames('ALU(ADD, +)'), ['ALU']);
+  t.deepEqual(kernelNames('BPF_SIZE(code)'), ['BPF_SIZE']);
   t.deepEqual(kernelNames('__bpf_prog_run<stackSize>(ctx, insn)'), ['__bpf_prog_run']);
   t.deepEqual(kernelNames('struct sk_filter'), ['sk_filter']);
 });
