@@ -74,7 +74,7 @@ export const TREES: Readonly<Record<PinnedTree, { readonly about: string; readon
         repo: 'CodeLinaro-mirror/qsdk_oss_kernel_linux-ipq-6.6',
         commit: '6f1f33de1761e79bc579673fd59d80eb13c95a1b',
         source:
-          'the tree model/flow.ts names (the cited 6.6.y commit has no flow_dissector.c in the index): eclipse-oniro-mirrors/kernel_linux_6.6 @ 40d9c67f876f (blob 272f09251343, fetched) with the two changes read at this commit (read_file, 55979 characters): `DEBUG_NET_WARN_ON_ONCE(!net)` for `WARN_ON_ONCE(!net)` in __skb_flow_dissect (10 characters, no line) and the vendor `|| (key_control->flags & FLOW_DIS_FIRST_FRAG)) {` ports call (one line more); offsets 29990-55979 read there match the result character for character (the first 29990 characters have the same length, not compared)',
+          'the tree model/flow.ts names (the cited 6.6.y commit has no flow_dissector.c in the index): eclipse-oniro-mirrors/kernel_linux_6.6 @ 40d9c67f876f (blob 272f09251343, fetched) with the two changes read at this commit (read_file, 55979 characters): `DEBUG_NET_WARN_ON_ONCE(!net)` for `WARN_ON_ONCE(!net)` in __skb_flow_dissect (10 characters, no line) and the vendor `|| (key_control->flags & FLOW_DIS_FIRST_FRAG)) {` ports call (one line more); the pages read there at offsets 29990 and 44000 start with the text of the result at the same offsets, both changes lie in them, and the file ends at 55979 in both (the first 29990 characters have the same length, not compared)',
       },
       'net/packet/af_packet.c': {
         repo: OH,
