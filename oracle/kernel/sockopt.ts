@@ -106,6 +106,20 @@ export function readJitHarden(): number | null {
   }
 }
 
+/**
+ * After a helper that opens harden_lock.h windows (setting bpf_jit_harden to `set`) died in one:
+ * write `before` back when the sysctl still holds `set` (the helper restores it itself on every way
+ * out it has; a SIGKILL leaves it to this). Never throws.
+ */
+export function restoreJitHardenAfterDeath(before: number | null, set: number): void {
+  if (before === null || before === set || readJitHarden() !== set) return;
+  try {
+    writeFileSync(HARDEN, `${before}\n`);
+  } catch {
+    // not writable: it was not changed either
+  }
+}
+
 /** One helper process, answering one request at a time. */
 export class SockoptOracle {
   private constructor(private readonly proc: FramedProcess) {}
