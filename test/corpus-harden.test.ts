@@ -4,7 +4,8 @@
 // recorded in origin.kernel), a replay on a kernel with another bpf_jit_harden says so, and bad
 // values are one `bpfspec:` line, exit 2.
 import test from 'ava';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { CorpusError, entryHash, hardenNote, listEntries, makeEntry, readEntry, replayEntry, type CorpusEntry } from '../fuzz/corpus.js';
@@ -13,7 +14,7 @@ import type { Program } from '../model/cbpf/insn.js';
 import { PROFILE_V6_18, type KernelConfig } from '../model/kernel.js';
 import { buildSkb } from '../fuzz/skbjson.js';
 import { projectRoot } from './_shared.js';
-import { spawnCli } from './cli/_run.js';
+import { cliPath, spawnCli } from './cli/_run.js';
 
 const ld = (n: number): Program => [...Array.from({ length: n }, () => ({ code: 0x20, jt: 0, jf: 0, k: 1 })), { code: 0x16, jt: 0, jf: 0, k: 0 }];
 const prog = ld(3);
@@ -78,8 +79,16 @@ test('bpfspec replay: the harden entry replays (with a NOTE on a kernel at anoth
   const r = spawnCli(['replay', good]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /1 of 1 entries replay exactly/);
-  const running = Number(readFileSync('/proc/sys/net/core/bpf_jit_harden', 'utf8').trim());
-  if (running !== 2) t.regex(r.stdout, new RegExp(`NOTE .*good\\.json: recorded under bpf_jit_harden 2 \\(replayed with it\\); this kernel's is ${running}`));
+  // the NOTE: the sysctl and the replay read under the harden lock held shared (never inside another
+  // process's bpf_jit_harden window), where flock(1) and the sysctl are there
+  const lock = process.env.BPFSPEC_JIT_HARDEN_LOCK ?? '/tmp/bpfspec-jit-harden.lock';
+  const s = spawnSync('flock', ['-s', '-w', '120', lock, 'sh', '-c', `cat /proc/sys/net/core/bpf_jit_harden && "${process.execPath}" "${cliPath}" replay "${good}"`], { encoding: 'utf8' });
+  if (s.status === 0) {
+    const [running, ...out] = s.stdout.split('\n');
+    const note = out.find((l) => l.startsWith('NOTE '));
+    if (Number(running) === 2) t.is(note, undefined);
+    else t.regex(note ?? '', new RegExp(`^NOTE .*good\\.json: recorded under bpf_jit_harden 2 \\(replayed with it\\); this kernel's is ${Number(running)}`));
+  } else t.log('no flock(1) or no /proc/sys/net/core/bpf_jit_harden: the NOTE is checked through hardenNote only');
   const bads: [string, unknown][] = [
     ['harden3', { ...entry, config: { ...entry.config, bpf_jit_harden: 3 } }],
     ['hardenstr', { ...entry, config: { ...entry.config, bpf_jit_harden: '2' } }],

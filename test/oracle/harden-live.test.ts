@@ -4,7 +4,11 @@
 // agrees with the model's blinded charge. The machine's sysctl is changed only inside windows: the
 // shared harden lock (oracle/kernel/harden_lock.h) held exclusively (by `flock` for the machine-wide
 // case, so other engineers' live oracles wait instead of being blinded) and restored at once.
+import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requiresSerial } from '../_skip.js';
 import { JitImageOracle } from '../../oracle/kernel/jitimage.js';
@@ -15,10 +19,17 @@ import { skAttachFilter } from '../../model/attach.js';
 import { PROFILE_V6_18 } from '../../model/kernel.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import type { X86JitFacts } from '../../model/jit/facts.js';
+import { spawnCli } from '../cli/_run.js';
 
 const root = process.getuid?.() === 0;
 const flock = spawnSync('flock', ['--version'], { stdio: 'ignore' }).status === 0;
-const harden0 = readJitHarden();
+/** The sysctl read under the harden lock held shared: never inside another process's window. */
+function settledHarden(): number | null {
+  if (!flock) return readJitHarden();
+  const r = spawnSync('flock', ['-s', '-w', '120', JIT_HARDEN_LOCK, 'cat', '/proc/sys/net/core/bpf_jit_harden'], { encoding: 'utf8' });
+  return r.status === 0 ? Number(r.stdout.trim()) : null;
+}
+const harden0 = settledHarden();
 const images = root && process.arch === 'x64' ? await JitImageOracle.open() : { missing: root ? 'x86-64' : 'root (to set net.core.bpf_jit_harden)' };
 const facts0: X86JitFacts | { missing: string } = 'missing' in images ? images : await liveJitFacts(images);
 if (!('missing' in images)) await images.close();
@@ -47,7 +58,7 @@ for (const h of [1, 2]) {
     t.deepEqual(r.facts, facts0);
     // inside the window and after it the machine's value is back
     t.is(r.after, h);
-    t.is(readJitHarden(), harden0);
+    t.is(settledHarden(), harden0);
     // without the window: root's probe image is blinded under 2 (no shape is recognised), plain under 1
     if (h === 2) t.is(r.plainShape, null);
     else t.not(r.plainShape, null);
@@ -81,5 +92,27 @@ requiresSerial(missing, 'an oracle attaching under bpf_jit_harden 2 (a window pe
   } finally {
     await o.close();
   }
-  t.is(readJitHarden(), harden0);
+  t.is(settledHarden(), harden0);
+});
+
+test('kdiff --jit-harden: a bad value is one bpfspec: line, exit 2, before any oracle starts', (t) => {
+  for (const bad of ['3', '-1', 'x', '__proto__']) {
+    const r = spawnCli(['kdiff', '--runs', '1', '--jit-harden', bad, '--corpus', mkdtempSync(join(tmpdir(), 'bpfspec-kdh-'))]);
+    t.is(r.code, 2, bad);
+    t.deepEqual(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.regex(r.stderr, /^bpfspec: --jit-harden .*expected 0, 1 or 2/, bad);
+  }
+});
+
+requiresSerial(missing, 'kdiff --jit-harden 2: the model and the kernel at 2 (windows per attach) agree; the machine keeps its value', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfspec-kdh-'));
+  const r = spawnCli(['kdiff', '--runs', '64', '--seed', '5', '--workers', '1', '--jit-harden', '2', '--corpus', dir, '--json'], undefined, 600_000);
+  t.is(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { cases: number; kernel: { bpf_jit_harden: number }; findings: unknown[] };
+  t.is(j.cases, 64);
+  t.is(j.kernel.bpf_jit_harden, 2);
+  t.deepEqual(j.findings, []);
+  t.regex(r.stderr, /bpf_jit_harden 2 \(set for each attach\)/);
+  t.regex(r.stderr, /x86-64 JIT \(model\/jit\)/); // the JIT's facts were read: its passes are modelled
+  t.is(settledHarden(), harden0);
 });
