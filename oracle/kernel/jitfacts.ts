@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import type { X86JitFacts } from '../../model/jit/facts.js';
 import type { JitImageOracle } from './jitimage.js';
-import { readJitHarden } from './sockopt.js';
+import { readSettledJitHarden } from './sockopt.js';
 
 const E = (code: number, dst: number, src: number, off: number, imm: number): BpfInsn => ({ code, dst, src, off, imm });
 const EXIT = E(0x95, 0, 0, 0, 0);
@@ -164,7 +164,7 @@ export function hostFacts(): HostFacts {
  * the kernel's, not the sysctl's (the model blinds with them, model/jit/blind.ts).
  */
 export async function liveJitFacts(oracle: JitImageOracle): Promise<X86JitFacts | { missing: string }> {
-  const unhardened = readJitHarden() !== 0;
+  const unhardened = readSettledJitHarden() !== 0;
   const [probe, shift, limit] = await oracle.load([PROBE_PROGRAM, SHIFT_PROGRAM, LIMIT_PROGRAM], true, unhardened);
   if (!probe!.loaded || !shift!.loaded || !limit!.loaded) {
     const errno = [probe, shift, limit].find((r) => !r!.loaded) as { errno: number };

@@ -7,7 +7,7 @@ import { decodeInsns, encodeInsns, type BpfInsn } from '../../model/ebpf/insn.js
 import { ensureCBinary, type BuildResult } from '../build.js';
 import { HELPER_HEADERS } from './build.js';
 import { FramedProcess } from './framed.js';
-import { readJitHarden, restoreJitHardenAfterDeath } from './sockopt.js';
+import { readSettledJitHarden, restoreJitHardenAfterDeath } from './sockopt.js';
 
 /** What the kernel did with one eBPF program. */
 export type JitImageOutcome =
@@ -104,7 +104,7 @@ export class JitImageOracle {
    * opened is the load's errno). Calls are serialised.
    */
   async load(progs: readonly (readonly BpfInsn[])[], images = false, unhardened = false): Promise<JitImageOutcome[]> {
-    const before = unhardened ? readJitHarden() : null;
+    const before = unhardened ? readSettledJitHarden() : null;
     try {
       return await this.proc.exchange(encodeJitImageRequest(progs, images, unhardened), (frame) => decodeJitImageReply(frame, progs.length, images));
     } catch (e) {

@@ -11,7 +11,7 @@ import { errnoName } from '../../model/uapi.js';
 import { unixDgramHeadlen, unixDgramSkb } from './afunix.js';
 import { ensureOracleBinary } from './build.js';
 import { KernelProcess, OBS_SEND_ERROR_BASE, type Job, type ProgOutcome } from './driver.js';
-import { readJitHarden, restoreJitHardenAfterDeath } from './sockopt.js';
+import { readSettledJitHarden, restoreJitHardenAfterDeath } from './sockopt.js';
 import { confirmCopy, fields, fieldMask, fieldWidth, hasDevExit, instrument, loadsRandom, readField } from './instrument.js';
 
 /** The kernel's result for one packet. */
@@ -139,7 +139,7 @@ export class KernelOracle {
     if (!b.ok) return { missing: b.missing };
     let o: KernelOracle;
     try {
-      o = new KernelOracle(await KernelProcess.start(b.path, cpu, mode, harden), harden, harden === null ? null : readJitHarden());
+      o = new KernelOracle(await KernelProcess.start(b.path, cpu, mode, harden), harden, harden === null ? null : readSettledJitHarden());
     } catch (e) {
       return { missing: `a running oracle process: ${(e as Error).message}` };
     }
