@@ -56,9 +56,14 @@ export interface LiveKernel {
   readonly note: string | null;
 }
 
-/** Probe the running kernel with an oracle already open (its CPU's process). */
+/**
+ * Probe the running kernel with an oracle already open (its CPU's process). An oracle that attaches
+ * under a bpf_jit_harden of its own (KernelOracle.open `harden`, kdiff --jit-harden) makes that the
+ * live record's bpf_jit_harden: it is what the kernel's verdicts are made under.
+ */
 export async function probeLiveWith(oracle: KernelOracle): Promise<LiveKernel> {
-  const params = readKernelParams();
+  const read = readKernelParams();
+  const params = oracle.harden === null ? read : { ...read, bpfJitHarden: oracle.harden };
   const header = await probeBpfProgHeader(oracle, liveConfig(params), params.optmemMax);
   const jit = params.arch === 'x86_64' ? await probeJit() : null;
   const notes = [

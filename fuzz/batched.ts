@@ -19,7 +19,9 @@ import fc from 'fast-check';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import { consistentResults, type Judge, type JudgeAnswer, type JudgeCase, type JudgeResult, type JudgeVerdict, type SkbInput } from '../model/judge.js';
-import { ENOTSUPP, errnoName } from '../model/uapi.js';
+import { ENOMEM, ENOTSUPP, errnoName } from '../model/uapi.js';
+import { skAttachFilter } from '../model/attach.js';
+import { blindingRequested } from '../model/migrate/convert.js';
 import type { Rejection } from '../model/verdict.js';
 import { campaignArbitrary, checkCase, chunkSeed, otherJudges, type CampaignCase } from './campaign.js';
 import { ClassicJudge, KernelJudge, type Reference } from './judges.js';
@@ -244,6 +246,20 @@ export class LaneSpec {
     return { finding, divergences };
   }
 
+  /**
+   * Count a refusal the judge and the kernel path agree on where the JIT or constant blinding decided
+   * it: the x86-64 JIT's own refusals (jit-*), every -ENOTSUPP by rule, and -ENOMEM charges of a
+   * blinded clone (bpf_jit_harden), with those whose unblinded program would have fitted.
+   */
+  private countAgreedRefusal(prog: Program, v: Rejection, stats: JudgeStats): void {
+    if (v.rule.startsWith('jit-') && v.rule !== 'jit-required') bump(stats.counters, 'x86-64 JIT refusals (-ENOTSUPP) predicted by model/jit');
+    if (v.errno === -ENOTSUPP) bump(stats.counters, `-ENOTSUPP (${v.rule}) predicted and confirmed`);
+    if (v.errno === -ENOMEM && v.rule === 'optmem-exceeded' && blindingRequested(this.config)) {
+      bump(stats.counters, '-ENOMEM charges of blinded clones predicted and confirmed');
+      if ('ok' in skAttachFilter(prog, { ...this.config, bpfJitHarden: 0 })) bump(stats.counters, '-ENOMEM charges of blinded clones whose unblinded program fits (the blinding charge decided)');
+    }
+  }
+
   /** The case a judge is asked: the inputs and, where the spec judge accepts, its results as `expect`. */
   judgeCase(s: SpecAnswer, against: Reference): JudgeCase<SkbInput> {
     const ref = s[against];
@@ -295,7 +311,7 @@ export class LaneSpec {
       };
     }
     if (!specAccepts) {
-      if (stats && ref.verdict!.rule.startsWith('jit-') && ref.verdict!.rule !== 'jit-required') bump(stats.counters, 'x86-64 JIT refusals (-ENOTSUPP) predicted by model/jit');
+      if (stats && j.against === 'kernel') this.countAgreedRefusal(s.prog, ref.verdict!, stats);
       return null;
     }
     for (let i = 0; i < s.inputs.length; i++) {

@@ -8,7 +8,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import writeFileAtomic from 'write-file-atomic';
 import { decodeProgram, encodeProgram, type Program } from '../model/cbpf/insn.js';
 import { EXIT_OOB } from '../model/cbpf/eval.js';
-import { ARCHES, type KernelConfig, type LoadHelperVersion } from '../model/config.js';
+import { ARCHES, type JitNeeded, type KernelConfig, type LoadHelperVersion } from '../model/config.js';
+import type { X86JitFacts } from '../model/jit/facts.js';
 import { fixedConfig, isVariantName, variantConfig, type VariantName } from '../model/variants.js';
 import type { Env, SkBuff } from '../model/skb.js';
 import { errnoName } from '../model/uapi.js';
@@ -43,7 +44,7 @@ export interface CorpusEntry {
   readonly property?: PropertyName;
   readonly divergence?: string;
   readonly message?: string;
-  readonly config: { readonly arch: string; readonly optmem_max: number; readonly load_helpers: LoadHelperVersion };
+  readonly config: ConfigJson;
   readonly program: { readonly hex: string; readonly asm?: string; readonly len?: number };
   readonly inputs: readonly { readonly packet: string; readonly skb: Record<string, unknown> }[];
   readonly expect: { readonly check: VerdictJson; readonly attach: VerdictJson; readonly results: readonly ResultJson[] };
@@ -61,14 +62,154 @@ const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
 export const verdictJson = (r: Rejection | null): VerdictJson =>
   r === null ? { errno: 0, stage: null, rule: null, pc: null } : { errno: -r.errno, stage: r.stage, rule: r.rule, pc: r.pc };
 
-export const configJson = (c: KernelConfig): CorpusEntry['config'] => ({ arch: c.arch, optmem_max: c.optmemMax, load_helpers: c.loadHelpers });
+/** The x86-64 JIT's facts as an entry records them (snake_case keys of model/jit/facts.ts X86JitFacts). */
+export interface X86JitJson {
+  readonly short_jump_max: number;
+  readonly ibt: boolean;
+  readonly cfi: X86JitFacts['cfi'];
+  readonly cfi_padding: number;
+  readonly cfi_bhi: boolean;
+  readonly call_depth_accounting: number;
+  readonly return_thunk: boolean;
+  readonly sls: boolean;
+  readonly bmi2: boolean;
+  readonly bhb_barrier: boolean;
+  readonly clear_bhb_loop: boolean;
+  readonly clear_bhb_hw: boolean;
+  readonly hypervisor: boolean;
+  readonly cap_sys_admin: boolean;
+  readonly ebpf_prologue_nop: number;
+}
 
-/** The kernel configuration an entry records (throws CorpusError on an unknown architecture). */
-export function configFromJson(j: CorpusEntry['config']): KernelConfig {
+/** [entry key, X86JitFacts key], in the order entries write them. */
+const X86_JIT_KEYS: readonly (readonly [keyof X86JitJson, keyof X86JitFacts])[] = [
+  ['short_jump_max', 'shortJumpMax'],
+  ['ibt', 'ibt'],
+  ['cfi', 'cfi'],
+  ['cfi_padding', 'cfiPadding'],
+  ['cfi_bhi', 'cfiBhi'],
+  ['call_depth_accounting', 'callDepthAccounting'],
+  ['return_thunk', 'returnThunk'],
+  ['sls', 'sls'],
+  ['bmi2', 'bmi2'],
+  ['bhb_barrier', 'bhbBarrier'],
+  ['clear_bhb_loop', 'clearBhbLoop'],
+  ['clear_bhb_hw', 'clearBhbHw'],
+  ['hypervisor', 'hypervisor'],
+  ['cap_sys_admin', 'capSysAdmin'],
+  ['ebpf_prologue_nop', 'ebpfPrologueNop'],
+];
+
+/**
+ * The kernel record an entry was made with (corpus/schema.json): the architecture, optmem_max and
+ * the load helpers (every entry), and, since #14, every other field of the record the socket path's
+ * verdicts depend on: sizeof(struct bpf_prog), bpf_jit_harden and the caller's bpf_capable()
+ * (blinding and its charge), the JIT's requested/always-on/needed/available and the x86-64 JIT's
+ * facts (its -ENOTSUPP). An entry without them (written before) replays as it always did.
+ */
+export interface ConfigJson {
+  readonly arch: string;
+  readonly optmem_max: number;
+  readonly load_helpers: LoadHelperVersion;
+  readonly profile?: string;
+  readonly bpf_prog_header?: number;
+  readonly bpf_jit_harden?: number;
+  readonly bpf_capable?: boolean;
+  readonly jit_requested?: boolean;
+  readonly jit_always_on?: boolean;
+  readonly jit_needed?: JitNeeded;
+  readonly jit_available?: boolean;
+  readonly x86_jit?: X86JitJson | null;
+}
+
+/** The architecture, optmem_max and load helpers only (what entries recorded before #14; seccomp entries still do). */
+export const configJson = (c: KernelConfig): ConfigJson => ({ arch: c.arch, optmem_max: c.optmemMax, load_helpers: c.loadHelpers });
+
+/** The whole record a socket entry's verdicts depend on (configJson and the fields after it). */
+export const kernelConfigJson = (c: KernelConfig): ConfigJson => ({
+  ...configJson(c),
+  profile: c.profile,
+  bpf_prog_header: c.bpfProgHeaderSize,
+  bpf_jit_harden: c.bpfJitHarden,
+  bpf_capable: c.bpfCapable,
+  jit_requested: c.jitRequested,
+  jit_always_on: c.jitAlwaysOn,
+  jit_needed: c.jitNeeded,
+  jit_available: c.jitAvailable,
+  x86_jit: c.x86Jit === null ? null : (Object.fromEntries(X86_JIT_KEYS.map(([j, f]) => [j, c.x86Jit![f]])) as unknown as X86JitJson),
+});
+
+/** The fields kernelConfigJson adds to configJson, in a fixed order (entryHash). */
+const EXTENDED_KEYS = ['profile', 'bpf_prog_header', 'bpf_jit_harden', 'bpf_capable', 'jit_requested', 'jit_always_on', 'jit_needed', 'jit_available', 'x86_jit'] as const;
+
+/**
+ * What an entry written before #14 knows of the kernel beyond its config: a kdiff finding's
+ * origin.kernel recorded the live kernel's bpf_jit_harden and sizeof(struct bpf_prog), and its
+ * `expect` was made with them. origin.kernel is free-form, so a value there is checked here.
+ */
+function originKernel(e: Pick<CorpusEntry, 'origin'>): { harden?: number; header?: number } {
+  const k = e.origin.kernel;
+  if (k === undefined || k === null || typeof k !== 'object') return {};
+  const h = Object.hasOwn(k, 'bpf_jit_harden') ? k.bpf_jit_harden : null;
+  const b = Object.hasOwn(k, 'bpf_prog_header') ? k.bpf_prog_header : null;
+  if (h !== null && h !== 0 && h !== 1 && h !== 2) throw new CorpusError(`origin.kernel.bpf_jit_harden ${clip(JSON.stringify(h) ?? String(h))}: expected 0, 1, 2 or null`);
+  if (b !== null && !(Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 1048576)) throw new CorpusError(`origin.kernel.bpf_prog_header ${clip(JSON.stringify(b) ?? String(b))}: expected a byte count or null`);
+  return { ...(h !== null ? { harden: h } : {}), ...(b !== null ? { header: b as number } : {}) };
+}
+
+/**
+ * The kernel configuration an entry records (throws CorpusError on an unknown architecture or a bad
+ * origin.kernel value): the v6.6.0 profile of its architecture with every recorded field. An entry
+ * written before the fields after load_helpers were recorded takes bpf_jit_harden and the header from
+ * its origin.kernel when a kdiff recorded them there.
+ */
+export function configFromJson(j: ConfigJson, e?: Pick<CorpusEntry, 'origin'>): KernelConfig {
   // an own property only: "toString" or "__proto__" name no architecture
   const base = typeof j.arch === 'string' && Object.hasOwn(ARCHES, j.arch) ? ARCHES[j.arch] : undefined;
   if (!base) throw new CorpusError(`unknown arch '${clip(String(j.arch))}' (one of ${Object.keys(ARCHES).join(', ')})`);
-  return { ...base, optmemMax: j.optmem_max, loadHelpers: j.load_helpers };
+  const old = e !== undefined && j.bpf_jit_harden === undefined && j.bpf_prog_header === undefined ? originKernel(e) : {};
+  const x = j.x86_jit;
+  return {
+    ...base,
+    optmemMax: j.optmem_max,
+    loadHelpers: j.load_helpers,
+    ...(j.profile !== undefined ? { profile: j.profile } : {}),
+    bpfProgHeaderSize: j.bpf_prog_header ?? old.header ?? base.bpfProgHeaderSize,
+    bpfJitHarden: j.bpf_jit_harden ?? old.harden ?? base.bpfJitHarden,
+    bpfCapable: j.bpf_capable ?? base.bpfCapable,
+    jitRequested: j.jit_requested ?? base.jitRequested,
+    jitAlwaysOn: j.jit_always_on ?? base.jitAlwaysOn,
+    jitNeeded: j.jit_needed ?? base.jitNeeded,
+    jitAvailable: j.jit_available ?? base.jitAvailable,
+    x86Jit: x === undefined ? base.x86Jit : x === null ? null : (Object.fromEntries(X86_JIT_KEYS.map(([jk, f]) => [f, x[jk]])) as unknown as X86JitFacts),
+  };
+}
+
+/** net.core.bpf_jit_harden of the running kernel (null: not Linux, unreadable). */
+export function runningJitHarden(): number | null {
+  try {
+    const v = Number(readFileSync('/proc/sys/net/core/bpf_jit_harden', 'utf8').trim());
+    return Number.isInteger(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What a replay here should say about an entry made under another bpf_jit_harden than this kernel's
+ * (`running`): the model replays it with the recorded value, but the kernel here would blind (or not)
+ * otherwise, so its live verdict may differ. null when they agree or either is unknown.
+ */
+export function hardenNote(e: CorpusEntry, running: number | null): string | null {
+  if (running === null || e.seccomp !== undefined) return null;
+  let recorded: number | undefined;
+  try {
+    recorded = e.config.bpf_jit_harden ?? originKernel(e).harden;
+  } catch {
+    return null; // a bad origin.kernel value: the replay reports the entry invalid
+  }
+  if (recorded === undefined || recorded === running) return null;
+  return `recorded under bpf_jit_harden ${recorded} (replayed with it); this kernel's is ${running}: its live verdict may differ (bpfspec kdiff --jit-harden ${recorded} judges under the recorded value)`;
 }
 
 export class CorpusError extends Error {}
@@ -127,7 +268,7 @@ export function makeEntry(n: NewEntry): CorpusEntry {
     ...(n.property ? { property: n.property } : {}),
     ...(n.divergence ? { divergence: n.divergence } : {}),
     ...(n.message ? { message: n.message } : {}),
-    config: configJson(fixed),
+    config: kernelConfigJson(fixed),
     program: { hex: hex(encodeProgram(n.prog)), len: n.prog.length, ...(n.asm !== undefined ? { asm: n.asm } : {}) },
     inputs: n.inputs.map(({ skb, env }) => ({ packet: hex(skb.data), skb: skbToJson(skb, env) })),
     expect: evaluate(n.prog, n.inputs, fixed),
@@ -139,7 +280,17 @@ export function makeEntry(n: NewEntry): CorpusEntry {
 
 /** 16 hex digits of the SHA-256 of what defines the case: config, program image and inputs. */
 export function entryHash(e: Pick<CorpusEntry, 'config' | 'program' | 'inputs' | 'seccomp'>): string {
-  const key = JSON.stringify([e.config.arch, e.config.optmem_max, e.config.load_helpers, e.program.hex, e.inputs, ...(e.seccomp ? [e.seccomp.host, e.seccomp.below, e.seccomp.inputs] : [])]);
+  // the fields after load_helpers only when recorded (older entries keep their names)
+  const ext = EXTENDED_KEYS.filter((k) => e.config[k] !== undefined).map((k) => [k, e.config[k]]);
+  const key = JSON.stringify([
+    e.config.arch,
+    e.config.optmem_max,
+    e.config.load_helpers,
+    e.program.hex,
+    e.inputs,
+    ...(e.seccomp ? [e.seccomp.host, e.seccomp.below, e.seccomp.inputs] : []),
+    ...(ext.length > 0 ? [ext] : []),
+  ]);
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
@@ -244,7 +395,7 @@ export function readEntry(path: string): { ok: true; entry: CorpusEntry } | { ok
 export function entryCase(e: CorpusEntry): { prog: Program; inputs: EntryInput[]; config: KernelConfig } {
   const dec = decodeProgram(unhex(e.program.hex));
   if (!dec.ok) throw new CorpusError(`program: ${dec.error.message}`);
-  const config = configFromJson(e.config);
+  const config = configFromJson(e.config, e);
   const inputs = e.inputs.map((inp, i) => {
     try {
       return buildSkb(unhex(inp.packet), inp.skb);

@@ -50,8 +50,13 @@ export type KdiffFlags = BatchedFlags;
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
-/** Open `names` once per lane; on a missing prerequisite close what was opened and throw InputError naming it. */
-export async function openLanes(names: readonly string[], lanes: number, config: KernelConfig): Promise<Lane[]> {
+/**
+ * Open `names` once per lane; on a missing prerequisite close what was opened and throw InputError
+ * naming it. `liveHarden`: the bpf_jit_harden the `live` judge's attaches run under (kdiff
+ * --jit-harden: the oracle sets the sysctl for each attach, under the harden lock, and restores it),
+ * null for the machine's.
+ */
+export async function openLanes(names: readonly string[], lanes: number, config: KernelConfig, liveHarden: number | null = null): Promise<Lane[]> {
   const out: Lane[] = [];
   const opened: Judge<SkbInput>[] = [];
   try {
@@ -60,7 +65,10 @@ export async function openLanes(names: readonly string[], lanes: number, config:
       for (const name of names) {
         const entry = openableJudge(name);
         if (entry === undefined) throw new InputError(`--judges: unknown judge '${name}'`);
-        const j = await entry.open({ config, lane, lanes });
+        const j =
+          name === 'live' && liveHarden !== null
+            ? await KernelOracle.open(lane % availableParallelism(), 'auto', liveHarden).then((o) => ('missing' in o ? { missing: `the live kernel oracle: ${o.missing}` } : new LiveKernelJudge(o)))
+            : await entry.open({ config, lane, lanes });
         if ('missing' in j) throw new InputError(`judge ${name} needs ${j.missing}`);
         opened.push(j);
         judges.push({ judge: j, against: entry.against });
@@ -169,11 +177,14 @@ export async function runBatched(command: string, judges: readonly string[], syn
   // a judge that is the running kernel makes `live` the default profile (the model describes the judge)
   const judgesLive = judges.some((n) => openableJudge(n)?.live === true);
   const base = judgesLive || kernel.kernel === 'live' ? null : resolveKernel(kernel, null);
+  // --jit-harden with the live kernel as judge: the kernel's attaches run under it too (one window per attach)
+  if (kernel.jitHarden !== undefined && !/^[012]$/.test(kernel.jitHarden)) throw new InputError(`--jit-harden ${clip(kernel.jitHarden)}: expected 0, 1 or 2`);
+  const liveHarden = judgesLive && kernel.jitHarden !== undefined ? Number(kernel.jitHarden) : null;
   // Ctrl-C from here on stops the campaign cleanly, even before it has started (judges still opening)
   const sigint = sigintStop('batches');
   let lanes: Awaited<ReturnType<typeof openLanes>>;
   try {
-    lanes = await openLanes(judges, workers, base ?? DEFAULT_CONFIG);
+    lanes = await openLanes(judges, workers, base ?? DEFAULT_CONFIG, liveHarden);
   } catch (e) {
     sigint.dispose();
     throw e;
@@ -193,7 +204,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     process.stderr.write(
       `bpfspec ${command}: seed ${opts.seed}, ${budget}, ${workers} lane${workers === 1 ? '' : 's'}${cpus.length ? ` (oracles on CPUs ${cpus.join(',')})` : ''}, ` +
         `${opts.packetsPerProgram} packets per program, judges ${['classic', 'kernel', ...syncJudges, ...judges].join(',')}` +
-        (setup ? `; kernel ${setup.params.release}, optmem_max ${setup.params.optmemMax}, bpf_prog header ${setup.header ?? 'unknown'}` : '') +
+        (setup ? `; kernel ${setup.params.release}, optmem_max ${setup.params.optmemMax}, bpf_prog header ${setup.header ?? 'unknown'}, bpf_jit_harden ${setup.params.bpfJitHarden ?? 'unknown'}${liveHarden !== null ? ' (set for each attach)' : ''}` : '') +
         `; model: profile ${config.profile}${config.variant ? ` with variant ${config.variant}` : ''}, optmem_max ${config.optmemMax}, bpf_prog header ${config.bpfProgHeaderSize}, load helpers ${config.loadHelpers}` +
         '\n',
     );

@@ -1,6 +1,6 @@
 // `bpfspec replay [PATH...]`, `bpfspec corpus merge DIR... -o OUT` and reading `corpus import` input.
 import { lstatSync } from 'node:fs';
-import { CorpusError, entryHash, readEntry, replayEntry, scanEntries, writeEntry, type CorpusEntry } from '../../fuzz/corpus.js';
+import { CorpusError, entryHash, hardenNote, readEntry, replayEntry, runningJitHarden, scanEntries, writeEntry, type CorpusEntry } from '../../fuzz/corpus.js';
 import { smaller, type CaseSize } from '../../fuzz/signature.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { clip, ensureOutputDir, InputError } from '../io.js';
@@ -11,6 +11,8 @@ export interface ReplayReport {
   readonly passed: number;
   readonly changed: { readonly file: string; readonly differences: string[] }[];
   readonly invalid: string[];
+  /** entries made under another bpf_jit_harden than this kernel's (replayed with the recorded one) */
+  readonly notes: string[];
 }
 
 /** Why replaying one entry failed, as one line (a model exception is reported, never thrown). */
@@ -37,6 +39,8 @@ export function replay(paths: readonly string[]): ReplayReport {
   const scan = scanEntries(paths);
   const changed: ReplayReport['changed'] = [];
   const invalid: string[] = [...scan.problems];
+  const notes: string[] = [];
+  const harden = runningJitHarden();
   let passed = 0;
   for (const file of scan.files) {
     const r = readEntry(file);
@@ -44,6 +48,8 @@ export function replay(paths: readonly string[]): ReplayReport {
       invalid.push(r.error);
       continue;
     }
+    const note = hardenNote(r.entry, harden);
+    if (note !== null) notes.push(`${file}: ${note}`);
     try {
       const d = replayEntry(r.entry);
       if (d.length === 0) passed++;
@@ -52,13 +58,14 @@ export function replay(paths: readonly string[]): ReplayReport {
       invalid.push(failure(file, e));
     }
   }
-  return { files: scan.files.length + scan.problems.length, passed, changed, invalid };
+  return { files: scan.files.length + scan.problems.length, passed, changed, invalid, notes };
 }
 
 export function replayText(r: ReplayReport): string {
   const lines: string[] = [];
   for (const c of r.changed) lines.push(`CHANGED ${c.file}`, ...c.differences.map((d) => `  ${d}`));
   for (const i of r.invalid) lines.push(`INVALID ${i}`);
+  for (const n of r.notes) lines.push(`NOTE ${n}`);
   lines.push(`${r.passed} of ${r.files} entries replay exactly; ${r.changed.length} changed, ${r.invalid.length} invalid`);
   return `${lines.join('\n')}\n`;
 }

@@ -88,11 +88,15 @@ export interface Hello {
 export class KernelProcess {
   private constructor(private readonly proc: FramedProcess, readonly hello: Hello) {}
 
-  /** Start the binary pinned to `cpu` (-1: not pinned); `mode` 'single' disables batching. */
-  static async start(binary: string, cpu: number, mode: 'auto' | 'single' = 'auto'): Promise<KernelProcess> {
+  /**
+   * Start the binary pinned to `cpu` (-1: not pinned); `mode` 'single' disables batching. With
+   * `harden` (0, 1, 2) every attach runs with net.core.bpf_jit_harden at that value (oracle.c: the
+   * harden lock held exclusively and the sysctl set for the one setsockopt, restored at once).
+   */
+  static async start(binary: string, cpu: number, mode: 'auto' | 'single' = 'auto', harden: number | null = null): Promise<KernelProcess> {
     // In a process group of its own: a Ctrl-C at the terminal (SIGINT to the foreground group) reaches
     // bpfspec, which stops cleanly and closes the oracles, not the oracles mid-batch.
-    const proc = new FramedProcess('oracle process', binary, [String(cpu), mode], { detached: true });
+    const proc = new FramedProcess('oracle process', binary, [String(cpu), mode, harden === null ? '-' : String(harden)], { detached: true });
     try {
       const hello = await proc.exchange(null, (h): Hello => {
         if (h.length !== 8) throw new Error(`oracle process: a ${h.length}-byte hello (8 expected)`);

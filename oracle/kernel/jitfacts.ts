@@ -15,6 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import type { X86JitFacts } from '../../model/jit/facts.js';
 import type { JitImageOracle } from './jitimage.js';
+import { readSettledJitHarden } from './sockopt.js';
 
 const E = (code: number, dst: number, src: number, off: number, imm: number): BpfInsn => ({ code, dst, src, off, imm });
 const EXIT = E(0x95, 0, 0, 0, 0);
@@ -156,11 +157,23 @@ export function hostFacts(): HostFacts {
 /**
  * The running kernel's JIT facts: the probes' images and lengths, and hostFacts. `missing` says what
  * could not be settled (an image of an unexpected shape, an unreadable /proc/config.gz, a release the
- * BHB table cannot place).
+ * BHB table cannot place). Under net.core.bpf_jit_harden 1 or 2 (or an unreadable sysctl) the probes
+ * are loaded with the sysctl at 0 for the duration of each load (JitImageOracle.load `unhardened`:
+ * under the harden lock held exclusively, restored at once): a blinded image has the shape of no
+ * probe (every immediate goes through r10 with a random key), and the facts are the machine's and
+ * the kernel's, not the sysctl's (the model blinds with them, model/jit/blind.ts).
  */
 export async function liveJitFacts(oracle: JitImageOracle): Promise<X86JitFacts | { missing: string }> {
-  const [probe, shift, limit] = await oracle.load([PROBE_PROGRAM, SHIFT_PROGRAM, LIMIT_PROGRAM], true);
-  if (!probe!.loaded || !shift!.loaded || !limit!.loaded) return { missing: 'a probe program the verifier accepts' };
+  const unhardened = readSettledJitHarden() !== 0;
+  const [probe, shift, limit] = await oracle.load([PROBE_PROGRAM, SHIFT_PROGRAM, LIMIT_PROGRAM], true, unhardened);
+  if (!probe!.loaded || !shift!.loaded || !limit!.loaded) {
+    const errno = [probe, shift, limit].find((r) => !r!.loaded) as { errno: number };
+    return {
+      missing: unhardened
+        ? `probe programs loaded with bpf_jit_harden 0 (the machine's is not 0; loading under the harden lock with the sysctl at 0 failed with errno ${errno.errno}: root is needed to set it)`
+        : `a probe program the verifier accepts (errno ${errno.errno})`,
+    };
+  }
   const img = imageFacts(probe!.image!);
   if (img === null) return { missing: 'a JIT image of the expected shape (probe program)' };
   const h = hostFacts();

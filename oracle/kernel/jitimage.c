@@ -7,7 +7,9 @@
  * oracle/kernel/jitimage.ts over stdin/stdout. Needs CAP_BPF (or CAP_SYS_ADMIN).
  *
  * Protocol (little-endian):
- *   request:  u32 payload_bytes, u32 flags (bit 0: return images), u32 nprogs,
+ *   request:  u32 payload_bytes, u32 flags (bit 0: return images; bit 1: load under bpf_jit_harden 0,
+ *             in harden_lock.h's window: the lock held exclusively, the sysctl set to 0 for the one
+ *             BPF_PROG_LOAD and restored at once; the JIT-facts probe reads unblinded images so), u32 nprogs,
  *             nprogs x (u32 ninsns, ninsns x 8-byte struct bpf_insn)
  *   reply:    u32 payload_bytes, then per program: s32 errno (0: loaded); when 0,
  *             u32 jited_len, u32 xlated_count, xlated_count x 8 bytes, and with flag 1
@@ -38,6 +40,7 @@ int main(void) {
 	/* BPF_PROG_LOAD under the bpf_jit_harden lock held shared (harden_lock.h): a window of the sockopt
 	 * oracle never blinds a program loaded here */
 	int harden_lock = harden_lock_open();
+	harden_window_signals();
 	for (;;) {
 		uint32_t bytes;
 		const unsigned char *p = read_request(&bytes);
@@ -58,10 +61,22 @@ int main(void) {
 			attr.insns = (uint64_t)(uintptr_t)p;
 			attr.license = (uint64_t)(uintptr_t) "GPL";
 			p += (size_t)n * 8;
-			harden_lock_shared(harden_lock);
-			int fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
-			int e = errno;
-			harden_unlock(harden_lock);
+			int fd, e;
+			if (flags & 2) {
+				int w = harden_window_open(harden_lock, 0);
+				if (w < 0) {
+					put32((uint32_t)-w); /* the window could not be opened: reported as the load's errno */
+					continue;
+				}
+				fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+				e = errno;
+				harden_window_close(harden_lock);
+			} else {
+				harden_lock_shared(harden_lock);
+				fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+				e = errno;
+				harden_unlock(harden_lock);
+			}
 			if (fd < 0) {
 				put32((uint32_t)e);
 				continue;

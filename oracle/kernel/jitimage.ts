@@ -7,6 +7,7 @@ import { decodeInsns, encodeInsns, type BpfInsn } from '../../model/ebpf/insn.js
 import { ensureCBinary, type BuildResult } from '../build.js';
 import { HELPER_HEADERS } from './build.js';
 import { FramedProcess } from './framed.js';
+import { readSettledJitHarden, restoreJitHardenAfterDeath } from './sockopt.js';
 
 /** What the kernel did with one eBPF program. */
 export type JitImageOutcome =
@@ -18,14 +19,14 @@ export function ensureJitImageBinary(env: NodeJS.ProcessEnv = process.env): Buil
   return ensureCBinary({ name: 'bpfspec-jitimage', sources: ['oracle/kernel/jitimage.c'], headers: HELPER_HEADERS }, env);
 }
 
-/** Encode one request frame (u32 payload length first). */
-export function encodeJitImageRequest(progs: readonly (readonly BpfInsn[])[], images: boolean): Uint8Array {
+/** Encode one request frame (u32 payload length first); `unhardened`: each load under bpf_jit_harden 0 (jitimage.c flag 2). */
+export function encodeJitImageRequest(progs: readonly (readonly BpfInsn[])[], images: boolean, unhardened = false): Uint8Array {
   const bodies = progs.map((p) => encodeInsns(p));
   const size = 4 + 8 + bodies.reduce((s, b) => s + 4 + b.length, 0);
   const buf = new Uint8Array(size);
   const dv = new DataView(buf.buffer);
   dv.setUint32(0, size - 4, true);
-  dv.setUint32(4, images ? 1 : 0, true);
+  dv.setUint32(4, (images ? 1 : 0) | (unhardened ? 2 : 0), true);
   dv.setUint32(8, progs.length, true);
   let o = 12;
   for (const b of bodies) {
@@ -95,9 +96,22 @@ export class JitImageOracle {
     return { missing };
   }
 
-  /** Load each program (one request), with its JIT image when `images`. Calls are serialised. */
-  load(progs: readonly (readonly BpfInsn[])[], images = false): Promise<JitImageOutcome[]> {
-    return this.proc.exchange(encodeJitImageRequest(progs, images), (frame) => decodeJitImageReply(frame, progs.length, images));
+  /**
+   * Load each program (one request), with its JIT image when `images`. With `unhardened`, each load
+   * runs with net.core.bpf_jit_harden 0: the helper takes the harden lock exclusively, sets the
+   * sysctl for that one BPF_PROG_LOAD and restores it at once (oracle/kernel/harden_lock.h), so that
+   * the image is not blinded whatever the machine's setting (needs root; a window that cannot be
+   * opened is the load's errno). Calls are serialised.
+   */
+  async load(progs: readonly (readonly BpfInsn[])[], images = false, unhardened = false): Promise<JitImageOutcome[]> {
+    const before = unhardened ? readSettledJitHarden() : null;
+    try {
+      return await this.proc.exchange(encodeJitImageRequest(progs, images, unhardened), (frame) => decodeJitImageReply(frame, progs.length, images));
+    } catch (e) {
+      // killed inside a window (it restores the sysctl itself on every other way out)
+      if (unhardened) restoreJitHardenAfterDeath(before, 0);
+      throw e;
+    }
   }
 
   close(): Promise<void> {

@@ -11,6 +11,7 @@ import { errnoName } from '../../model/uapi.js';
 import { unixDgramHeadlen, unixDgramSkb } from './afunix.js';
 import { ensureOracleBinary } from './build.js';
 import { KernelProcess, OBS_SEND_ERROR_BASE, type Job, type ProgOutcome } from './driver.js';
+import { readSettledJitHarden, restoreJitHardenAfterDeath } from './sockopt.js';
 import { confirmCopy, fields, fieldMask, fieldWidth, hasDevExit, instrument, loadsRandom, readField } from './instrument.js';
 
 /** The kernel's result for one packet. */
@@ -117,16 +118,48 @@ export function combine(
 
 /** A live-kernel judge over one oracle process (pinned to one CPU). */
 export class KernelOracle {
-  private constructor(readonly proc: KernelProcess) {}
+  /**
+   * `harden`: the net.core.bpf_jit_harden every attach of this oracle runs under (a window of its own
+   * per attach), or null (the machine's, the lock held shared). `hardenBefore`: the sysctl when it
+   * started, written back should the process be killed inside a window.
+   */
+  private constructor(
+    readonly proc: KernelProcess,
+    readonly harden: number | null = null,
+    private readonly hardenBefore: number | null = null,
+  ) {}
 
-  /** Build (on first use) and start the oracle on `cpu`; `missing` names what is not there. */
-  static async open(cpu: number, mode: 'auto' | 'single' = 'auto'): Promise<KernelOracle | { missing: string }> {
+  /**
+   * Build (on first use) and start the oracle on `cpu`; `missing` names what is not there. With
+   * `harden`, each attach runs with bpf_jit_harden at that value (needs root: writing the sysctl);
+   * checked with one attach at start.
+   */
+  static async open(cpu: number, mode: 'auto' | 'single' = 'auto', harden: number | null = null): Promise<KernelOracle | { missing: string }> {
     const b = ensureOracleBinary();
     if (!b.ok) return { missing: b.missing };
+    let o: KernelOracle;
     try {
-      return new KernelOracle(await KernelProcess.start(b.path, cpu, mode));
+      o = new KernelOracle(await KernelProcess.start(b.path, cpu, mode, harden), harden, harden === null ? null : readSettledJitHarden());
     } catch (e) {
       return { missing: `a running oracle process: ${(e as Error).message}` };
+    }
+    if (harden === null) return o;
+    try {
+      await o.verdicts([[{ code: 0x06, jt: 0, jf: 0, k: 1 }]]);
+      return o;
+    } catch (e) {
+      await o.close();
+      return { missing: `bpf_jit_harden ${harden} for the oracle's attaches (root, to write net.core.bpf_jit_harden): ${(e as Error).message}` };
+    }
+  }
+
+  /** One request to the process; if it dies inside a harden window, the sysctl is written back here. */
+  private async run(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
+    try {
+      return await this.proc.run(jobs);
+    } catch (e) {
+      if (this.harden !== null) restoreJitHardenAfterDeath(this.hardenBefore, this.harden);
+      throw e;
     }
   }
 
@@ -137,7 +170,7 @@ export class KernelOracle {
 
   /** Attach verdicts only (no packets), one request. */
   async verdicts(progs: readonly Program[]): Promise<number[]> {
-    const r = await this.proc.run([{ progs, packets: [] }]);
+    const r = await this.run([{ progs, packets: [] }]);
     return r[0]!.map((o) => o.errno);
   }
 
@@ -149,7 +182,7 @@ export class KernelOracle {
    * does not settle, the field copies that read its bits (instrument), in a third request.
    */
   async evaluate(cases: readonly OracleCase[]): Promise<KernelVerdict[]> {
-    const plain = await this.proc.run(cases.map((c): Job => ({ progs: [c.prog], packets: c.packets })));
+    const plain = await this.run(cases.map((c): Job => ({ progs: [c.prog], packets: c.packets })));
     const results: (KernelResult[] | null)[] = [];
     const attaches = cases.map(() => 1);
     const confirmed = cases.map(() => 0);
@@ -195,7 +228,7 @@ export class KernelOracle {
     // the field copies of what needs them now ride in the same request as the confirmations
     const firstSlices = this.sliceJobs(cases, results, slice, attaches, jobs);
     if (jobs.length > 0) {
-      const out = await this.proc.run(jobs);
+      const out = await this.run(jobs);
       const again: number[][] = cases.map(() => []);
       for (const p of confirms) {
         const rs = results[p.caseIndex]!;
@@ -212,7 +245,7 @@ export class KernelOracle {
       this.applySlices(cases, results, firstSlices, out);
       const more: Job[] = [];
       const secondSlices = this.sliceJobs(cases, results, again, attaches, more);
-      if (more.length > 0) this.applySlices(cases, results, secondSlices, await this.proc.run(more));
+      if (more.length > 0) this.applySlices(cases, results, secondSlices, await this.run(more));
     }
     return cases.map((c, ci) => ({
       errno: plain[ci]![0]!.errno,

@@ -19,6 +19,9 @@
  *       >= 0 bytes received (the datagram's length after the filter trimmed it),
  *       -1 dropped (nothing arrived), <= -1000: sendmsg failed with errno (-1000 - obs).
  *   hello (once, at start): u32 8, s32 cpu, u32 flags (bit 0: batched SCM_CREDENTIALS mode).
+ * Arguments: CPU (-1: not pinned), "auto" or "single" (no batching), and optionally a
+ * net.core.bpf_jit_harden value (0, 1, 2) every attach is made under (harden_lock.h's window: the
+ * lock held exclusively and the sysctl set for the one setsockopt, then restored), or "-" (none).
  * Between programs the filter is detached (SO_DETACH_FILTER), so one program's memory charge never
  * affects the next.
  */
@@ -44,8 +47,10 @@
 static int snd = -1, rcv = -1;
 static int batched = 0;
 /* blinding is decided when the program is allocated and the JIT runs inside setsockopt, so each attach
- * is made under the bpf_jit_harden lock held shared (harden_lock.h) */
+ * is made under the bpf_jit_harden lock held shared (harden_lock.h), or, with a harden value of its
+ * own (`harden` >= 0), inside a window that sets the sysctl to it for that setsockopt only */
 static int harden_lock = -1;
+static int harden = -1;
 /* Drain the receiver: record the length of each queued datagram by its sender-given index. */
 static unsigned char rbuf[MAX_BATCH][16];
 static struct mmsghdr rmsg[MAX_BATCH];
@@ -187,6 +192,14 @@ int main(int argc, char **argv) {
 		if (sched_setaffinity(0, sizeof set, &set) < 0) die("sched_setaffinity");
 	}
 	harden_lock = harden_lock_open();
+	if (argc > 3 && strcmp(argv[3], "-") != 0) {
+		harden = atoi(argv[3]);
+		if (harden < 0 || harden > 2 || harden_lock < 0) {
+			fprintf(stderr, HELPER_NAME ": bpf_jit_harden %s: expected 0, 1 or 2 and a lock file\n", argv[3]);
+			return 2;
+		}
+		harden_window_signals();
+	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0) die("socketpair");
 	snd = sv[0];
@@ -247,10 +260,22 @@ int main(int argc, char **argv) {
 					put32((uint32_t)EINVAL); /* cannot be expressed in struct sock_fprog */
 					continue;
 				}
-				harden_lock_shared(harden_lock);
-				int rc = setsockopt(rcv, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
-				int e = errno;
-				harden_unlock(harden_lock);
+				int rc, e;
+				if (harden >= 0) {
+					int w = harden_window_open(harden_lock, harden);
+					if (w < 0) {
+						errno = -w;
+						die("bpf_jit_harden window");
+					}
+					rc = setsockopt(rcv, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+					e = errno;
+					harden_window_close(harden_lock);
+				} else {
+					harden_lock_shared(harden_lock);
+					rc = setsockopt(rcv, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+					e = errno;
+					harden_unlock(harden_lock);
+				}
 				if (rc < 0) {
 					put32((uint32_t)e);
 					continue;

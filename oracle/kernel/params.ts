@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { PROFILE_V6_18, PROFILE_V6_6_0, type KernelConfig } from '../../model/kernel.js';
 import type { X86JitFacts } from '../../model/jit/facts.js';
+import { readSettledJitHarden } from './sockopt.js';
 
 export interface KernelParams {
   /** uname -r (/proc/sys/kernel/osrelease) */
@@ -60,7 +61,8 @@ export function readKernelParams(): KernelParams {
     arch: process.arch === 'x64' ? 'x86_64' : process.arch,
     optmemMax: readNum('/proc/sys/net/core/optmem_max') ?? 20480,
     bpfJitEnable: readNum('/proc/sys/net/core/bpf_jit_enable'),
-    bpfJitHarden: readNum('/proc/sys/net/core/bpf_jit_harden'),
+    // under the harden lock: a window of another process (set for milliseconds) is not the machine's value
+    bpfJitHarden: readSettledJitHarden(),
     jitAlwaysOn,
     bpfCapable: readBpfCapable(),
   };

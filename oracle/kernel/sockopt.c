@@ -184,6 +184,9 @@ int main(void) {
 			p = skip_script(p, end, snops[i]);
 			any_unpriv |= sflags[i] & 1;
 		}
+		/* `before` is read again under the exclusive lock: read outside it, it may be another
+		 * window's transient value (a kdiff --jit-harden attach, a JIT-facts probe), which this
+		 * window would then write back and leave set */
 		int status = 0, before = read_harden();
 		int lockfd = -1;
 		int go[2] = {-1, -1}, res[2] = {-1, -1};
@@ -196,6 +199,7 @@ int main(void) {
 				alarm(60); /* the seccomp oracle holds the lock for one case at a time */
 				if (flock(lockfd, LOCK_EX) < 0) status = -errno;
 				alarm(0);
+				if (!status) before = read_harden();
 			}
 		}
 		if (!status && any_unpriv) {

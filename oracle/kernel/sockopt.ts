@@ -4,6 +4,7 @@
 // length of the program the kernel kept (bpf_prog_size = sizeof(struct bpf_prog) + 8 * fp->len). A
 // script may run in a child without capabilities, and a request may set net.core.bpf_jit_harden for
 // the duration of its calls (restored at once; see the C file for the lock the seccomp oracle shares).
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeProgram } from '../../model/cbpf/insn.js';
 import type { SockOpt } from '../../model/attach.js';
@@ -106,6 +107,32 @@ export function readJitHarden(): number | null {
   }
 }
 
+/**
+ * After a helper that opens harden_lock.h windows (setting bpf_jit_harden to `set`) died in one:
+ * write `before` back when the sysctl still holds `set` (the helper restores it itself on every way
+ * out it has; a SIGKILL leaves it to this). Never throws.
+ */
+export function restoreJitHardenAfterDeath(before: number | null, set: number): void {
+  if (before === null || before === set || readJitHarden() !== set) return;
+  try {
+    writeFileSync(HARDEN, `${before}\n`);
+  } catch {
+    // not writable: it was not changed either
+  }
+}
+
+/**
+ * net.core.bpf_jit_harden as the machine has it: read under the harden lock held shared (flock(1)),
+ * so never inside another process's window (a sockopt request, a JIT-facts probe, a kdiff
+ * --jit-harden attach), which would show its transient value. Without flock(1) (or when the lock
+ * cannot be had within 60 s), a plain read. null: unreadable.
+ */
+export function readSettledJitHarden(): number | null {
+  const r = spawnSync('flock', ['-s', '-w', '60', JIT_HARDEN_LOCK, 'cat', HARDEN], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  if (r.status === 0 && /^\d+\s*$/.test(r.stdout)) return Number(r.stdout.trim());
+  return readJitHarden();
+}
+
 /** One helper process, answering one request at a time. */
 export class SockoptOracle {
   private constructor(private readonly proc: FramedProcess) {}
@@ -136,18 +163,15 @@ export class SockoptOracle {
    */
   run(scripts: readonly SockScript[], harden: number | null = null): Promise<SockoptReply> {
     return this.proc.serial(async () => {
-      const before = harden === null ? null : readJitHarden();
+      // the machine's value, read under the lock (a plain read may see another window's)
+      const before = harden === null ? null : readSettledJitHarden();
       try {
         return await this.proc.exchangeNow(encodeSockoptRequest(scripts, harden), (frame) => decodeSockoptReply(frame, scripts));
-      } finally {
+      } catch (e) {
         // the helper restores the sysctl itself; should it have died inside the window, do it here
-        if (before !== null && readJitHarden() !== before) {
-          try {
-            writeFileSync(HARDEN, `${before}\n`);
-          } catch {
-            // not writable: nothing was changed either
-          }
-        }
+        // (only then: after a reply, a different value is another process's window, not a leak)
+        if (harden !== null) restoreJitHardenAfterDeath(before, harden);
+        throw e;
       }
     });
   }

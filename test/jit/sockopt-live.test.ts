@@ -19,7 +19,7 @@ import type { Program, SockFilter } from '../../model/cbpf/insn.js';
 import type { KernelConfig } from '../../model/kernel.js';
 import { bpfMigrateFilter } from '../../model/migrate/convert.js';
 import { probeLive } from '../../cli/kernel.js';
-import { JIT_HARDEN_LOCK, readJitHarden, SockoptOracle, type SockScript, type SockStep } from '../../oracle/kernel/sockopt.js';
+import { JIT_HARDEN_LOCK, readSettledJitHarden as readJitHarden, SockoptOracle, type SockScript, type SockStep } from '../../oracle/kernel/sockopt.js';
 import { invalidProgram, validProgram } from '../../fuzz/arb/index.js';
 
 const opened = await SockoptOracle.open();
