@@ -120,7 +120,7 @@ function unitWords(c: GenomeClass, h1: number): number {
 // --- generation ---------------------------------------------------------------------------------
 
 /** splitmix32: the words of one genome from one 32-bit seed. */
-function wordSource(seed: number): () => number {
+export function wordSource(seed: number): () => number {
   let s = seed | 0;
   return () => {
     s = (s + 0x9e3779b9) | 0;
