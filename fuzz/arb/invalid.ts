@@ -96,13 +96,20 @@ const nat31 = (w: number): number => w >>> 1;
 export const lenZeroOf = (): InvalidCase => check([], 'len-zero', null, 'empty');
 
 const LD0: SockFilter = Object.freeze({ code: 0x00, jt: 0, jf: 0, k: 0 });
+/** 0xffff `ld #0` (the longest program lenTooLongOf makes), copied from; never handed out. */
+const LD0S: readonly SockFilter[] = (() => {
+  const a: SockFilter[] = [];
+  for (let i = 0; i < 0xffff; i++) a.push(LD0);
+  return a;
+})();
 
 /** flen > BPF_MAXINSNS (net/core/filter.c:1045): 4097.. and the sock_fprog.len maximum 0xffff. */
 export function lenTooLongOf(base: SockFilter[], r: Words): InvalidCase {
   const w = r();
   const n = (w & 1) === 0 ? BPF_MAXINSNS + 1 + ((w >>> 1) % 64) : 0xffff;
-  // `ld #0` fillers (one shared record: the length is all bpf_check_basics_ok reads), then the base
-  const prog: SockFilter[] = new Array<SockFilter>(n).fill(LD0);
+  // `ld #0` fillers (one shared record: the length is all bpf_check_basics_ok reads), then the base;
+  // the fillers copied out of one array of them made once (a copy of a packed array, not a fill)
+  const prog: SockFilter[] = LD0S.slice(0, n);
   for (let i = 0; i < base.length; i++) prog[n - base.length + i] = base[i]!;
   return check(prog, 'len-too-long', null, n === 0xffff ? 'fprog-max' : 'over-4096');
 }

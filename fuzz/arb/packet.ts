@@ -11,6 +11,7 @@ import type { Program } from '../../model/cbpf/insn.js';
 import type { PresetName } from '../../model/skb.js';
 import { SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
 import { ANCILLARY_K, PACKET_LENGTHS, pick } from './constants.js';
+import { slabBytes } from './slab.js';
 
 export type PacketKind = 'raw' | 'eth-ipv4' | 'eth-ipv6' | 'eth-arp' | 'eth-vlan' | 'ipv4' | 'ipv6' | 'netlink';
 export const PACKET_KINDS: readonly PacketKind[] = ['raw', 'eth-ipv4', 'eth-ipv6', 'eth-arp', 'eth-vlan', 'ipv4', 'ipv6', 'netlink'];
@@ -86,15 +87,33 @@ class Bytes {
   }
   /** A copy of the bytes written. */
   out(): Uint8Array {
-    return this.a.slice(0, this.n);
+    const out = slabBytes(this.n);
+    out.set(this.a.subarray(0, this.n));
+    return out;
   }
   /** resize(this.out(), len, fill) in one copy (len < 0: out()). */
   outSized(len: number, fill: number): Uint8Array {
-    if (len < 0 || len === this.n) return this.a.slice(0, this.n);
-    const out = new Uint8Array(len);
+    if (len < 0 || len === this.n) return this.out();
+    const out = slabBytes(len);
     out.set(this.a.subarray(0, Math.min(len, this.n)));
-    for (let i = this.n; i < len; i++) out[i] = (fill + i) & 0xff;
+    padFrom(out, this.n, fill);
     return out;
+  }
+}
+
+/**
+ * out[i] = (fill + i) & 0xff for i from `from` to the end: the repeating filler of a padded packet.
+ * Its period is 256 bytes, so past the first 256 the bytes are copies (packets padded to a length
+ * near a load at k = 0xffff are 64 KiB).
+ */
+function padFrom(out: Uint8Array, from: number, fill: number): void {
+  const len = out.length;
+  const first = Math.min(len, from + 256);
+  for (let i = from; i < first; i++) out[i] = (fill + i) & 0xff;
+  for (let have = first - from; from + have < len; ) {
+    const n = Math.min(have, len - from - have);
+    out.copyWithin(from + have, from, from + n);
+    have += n;
   }
 }
 
@@ -418,9 +437,9 @@ function buildSized(
 /** Resize to `len`: truncate, or pad with a repeating filler byte. */
 export function resize(bytes: Uint8Array, len: number, fill: number): Uint8Array {
   if (len === bytes.length) return bytes;
-  const out = new Uint8Array(len);
+  const out = slabBytes(len);
   out.set(len < bytes.length ? bytes.subarray(0, len) : bytes);
-  for (let i = bytes.length; i < len; i++) out[i] = (fill + i) & 0xff;
+  if (len > bytes.length) padFrom(out, bytes.length, fill);
   return out;
 }
 
@@ -447,7 +466,7 @@ export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
 
 /** wordBytes of words[from .. from + count) (no view of the words made). */
 export function wordBytesAt(words: ArrayLike<number>, from: number, count: number, trim = 0): Uint8Array {
-  const out = new Uint8Array(Math.max(0, 4 * count - trim));
+  const out = slabBytes(Math.max(0, 4 * count - trim));
   for (let i = 0; i < out.length; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
   return out;
 }
