@@ -9,6 +9,7 @@ import { ARPHRD_ETHER, ethTypeTransPktType, ethTypeTransProtocol, PRESETS } from
 import { BOUNDARY_U32, pick } from './constants.js';
 import type { Packet } from './packet.js';
 import { packet, wordBytes } from './packet.js';
+import { slabBytes } from './slab.js';
 
 const IFINDEX: readonly number[] = [0, 1, 2, 3, -1, 0x7fffffff, -0x80000000, 0xffff, 1000];
 /** ARPHRD_*: ETHER 1, LOOPBACK 772, SIT 776, IEEE80211_RADIOTAP 803, NETLINK 824, NONE 0xfffe, VOID 0xffff, 0. */
@@ -69,7 +70,7 @@ export function headersOf(x: number, extra: Uint8Array, len: number, l3: number)
   const net =
     n <= 2 ? l3 : n === 3 ? 0 : n === 4 ? pick([14, 18, 22, 34], off) : n === 5 ? Math.min(0xffff, len + (off % 8)) : n === 6 ? -(1 + (off % 20)) : l3;
   const need = Math.max(0, -(mac ?? 0), -net);
-  const headroom = new Uint8Array(need + ((x >>> 12) & 15));
+  const headroom = slabBytes(need + ((x >>> 12) & 15));
   for (let i = 0; i < headroom.length; i++) headroom[i] = extra.length > 0 ? extra[i % extra.length]! : i;
   return { macHeader: mac, networkHeader: net, headroom };
 }
