@@ -110,7 +110,7 @@ export function genomeClass(h0: number): GenomeClass {
 /** Whether an invalid case of this rule and head word 1 builds on a realistic base. */
 const realisticBase = (rule: InvalidRule, h1: number): boolean => rule !== 'optmem-exceeded' && h1 % 5 === 4;
 /** Rules whose builder reads no base program. */
-const NO_BASE: ReadonlySet<InvalidRule> = new Set<InvalidRule>(['len-zero', 'jump-offset-overflow']);
+const NO_BASE: ReadonlySet<InvalidRule> = new Set<InvalidRule>(['len-zero', 'len-too-long', 'jump-offset-overflow']);
 
 /** The words of the body's units (instructions, runs), or 0 when the body has no removable units. */
 function unitWords(c: GenomeClass, h1: number): number {
