@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { Program } from '../../model/cbpf/insn.js';
 import type { PresetName } from '../../model/skb.js';
 import { SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
-import { ANCILLARY_K, PACKET_LENGTHS, pick } from './constants.js';
+import { isAncillaryK, PACKET_LENGTHS, pick } from './constants.js';
 import { slabBytes } from './slab.js';
 
 export type PacketKind = 'raw' | 'eth-ipv4' | 'eth-ipv6' | 'eth-arp' | 'eth-vlan' | 'ipv4' | 'ipv6' | 'netlink';
@@ -148,7 +148,7 @@ class Draw {
   next(): number {
     const v = this.xs.length === 0 ? 0 : this.xs[this.i % this.xs.length]!;
     // mix in the position so a short draw array still yields different fields
-    const r = (Math.imul(v ^ (this.i * 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
+    const r = (Math.imul(v ^ Math.imul(this.i, 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
     this.i++;
     return this.xs.length === 0 ? 0 : this.i <= this.xs.length ? v >>> 0 : r;
   }
@@ -532,9 +532,20 @@ const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x1
  * o = k + X for typical X (0, 14, 20, 24, 34, 40); MSH: size 1. Capped at 70000.
  */
 export function interestingLengths(prog: Program): number[] {
-  // Collected into one reused typed array (at most 3 lengths per load, 18 per LD IND), sorted
-  // there (a typed array sorts numerically, in place), then deduplicated into the result.
-  let out = scratch;
+  const out: number[] = [];
+  collectLengths(prog, out);
+  return out;
+}
+
+/**
+ * Append interestingLengths(prog), ascending and distinct, to `out`. The lengths below 256 (most of
+ * them: header offsets) are marked in a 256-bit set, read back in order; the others are collected
+ * into one reused typed array, sorted there and deduplicated.
+ */
+function collectLengths(prog: Program, out: number[]): void {
+  const low = LOW;
+  low.fill(0);
+  let high = scratch;
   let n = 0;
   for (let i = 0; i < prog.length; i++) {
     const insn = prog[i]!;
@@ -543,9 +554,8 @@ export function interestingLengths(prog: Program): number[] {
     let o1 = -1;
     let size = 0;
     if (c === 0x20 || c === 0x28 || c === 0x30 || c === 0xb1) {
-      const k = insn.k >>> 0;
-      const sk = k | 0;
-      if (c !== 0xb1 && ANCILLARY_K_SET.has(k)) continue;
+      const sk = insn.k | 0;
+      if (c !== 0xb1 && isAncillaryK(sk)) continue;
       size = c === 0xb1 ? 1 : SIZE(c);
       if (sk >= 0) o0 = sk;
       else if (sk >= SKF_NET_OFF) (o0 = sk - SKF_NET_OFF, o1 = sk - SKF_NET_OFF + 14);
@@ -555,23 +565,44 @@ export function interestingLengths(prog: Program): number[] {
       const sk = insn.k | 0;
       if (sk < 0) continue;
       size = SIZE(c);
-      if (n + 18 > out.length) out = grow(out, n + 18);
+      if (n + 18 > high.length) high = scratch = grow(high, n + 18);
       for (let j = 0; j < IND_X.length; j++)
-        for (let l = sk + IND_X[j]! + size - 1; l <= sk + IND_X[j]! + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
+        for (let l = sk + IND_X[j]! + size - 1; l <= sk + IND_X[j]! + size + 1; l++)
+          if (l >= 0 && l <= 70000) {
+            if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+            else high[n++] = l;
+          }
       continue;
     } else continue;
-    if (n + 6 > out.length) out = grow(out, n + 6);
-    for (let l = o0 + size - 1; l <= o0 + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
-    if (o1 >= 0) for (let l = o1 + size - 1; l <= o1 + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
+    if (n + 6 > high.length) high = scratch = grow(high, n + 6);
+    for (let l = o0 + size - 1; l <= o0 + size + 1; l++)
+      if (l >= 0 && l <= 70000) {
+        if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+        else high[n++] = l;
+      }
+    if (o1 >= 0)
+      for (let l = o1 + size - 1; l <= o1 + size + 1; l++)
+        if (l >= 0 && l <= 70000) {
+          if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+          else high[n++] = l;
+        }
   }
-  scratch = out;
-  const sorted = out.subarray(0, n).sort();
-  const res: number[] = [];
-  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) res.push(sorted[i]!);
-  return res;
+  for (let w = 0; w < 8; w++)
+    for (let bits = low[w]!; bits !== 0; bits &= bits - 1) out.push(32 * w + 31 - Math.clz32(bits & -bits));
+  if (n > 32) high.subarray(0, n).sort();
+  else
+    for (let i = 1; i < n; i++) {
+      const x = high[i]!;
+      let j = i - 1;
+      for (; j >= 0 && high[j]! > x; j--) high[j + 1] = high[j]!;
+      high[j + 1] = x;
+    }
+  for (let i = 0; i < n; i++) if (i === 0 || high[i] !== high[i - 1]) out.push(high[i]!);
 }
 
-/** interestingLengths' collection buffer, reused from call to call. */
+/** The lengths below 256 collectLengths has seen, as a bit set (reused). */
+const LOW = new Int32Array(8);
+/** collectLengths' buffer of the other lengths, reused from call to call. */
 let scratch: Int32Array = new Int32Array(256);
 const grow = (a: Int32Array, n: number): Int32Array => {
   const b = new Int32Array(Math.max(n, 2 * a.length));
@@ -579,9 +610,16 @@ const grow = (a: Int32Array, n: number): Int32Array => {
   return b;
 };
 
-const ANCILLARY_K_SET: ReadonlySet<number> = new Set(ANCILLARY_K);
 /** the typical X values of an LD IND */
 const IND_X: readonly number[] = [0, 14, 20, 24, 34, 40];
+
+/** interestingLengths(prog), then PACKET_LENGTHS: the lengths a packet for `prog` is resized to and split at. */
+export function lengthsFor(prog: Program): number[] {
+  const out: number[] = [];
+  collectLengths(prog, out);
+  for (let i = 0; i < PACKET_LENGTHS.length; i++) out.push(PACKET_LENGTHS[i]!);
+  return out;
+}
 
 /** Packets for this program: lengths drawn near the offsets it loads, plus the usual lengths. */
 export const packetFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): fc.Arbitrary<Packet> =>
@@ -590,5 +628,5 @@ export const packetFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = 
 /** The packet options packetFor uses for a program (lengths near its loads plus the usual ones). */
 export const packetOptionsFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): PacketOptions => ({
   ...opts,
-  lengths: [...interestingLengths(prog), ...PACKET_LENGTHS],
+  lengths: lengthsFor(prog),
 });
