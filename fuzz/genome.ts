@@ -33,13 +33,13 @@ import type { SockFilter } from '../model/cbpf/insn.js';
 import { isCondJump } from './arb/ebpf-size.js';
 import type { KernelConfig } from '../model/kernel.js';
 import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type InvalidRule } from './arb/invalid.js';
-import { packetFromDraw, packetOptionsFor, wordBytesAt, type PacketDraw, type PacketOptions } from './arb/packet.js';
+import { packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type PacketDraw, type PacketOptions } from './arb/packet.js';
 import { buildProgram, buildProgramWords, expandRuns, insnFromWords, limitProgram, type Flavour, type Gene, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
 import { slabWords } from './arb/slab.js';
 import { applyAim, applyExitAim, buildProgram as jitBuildProgram, tieProgram, type Prelude, type Tie } from './arb/jit-boundary.js';
 import { DEFAULT_JIT_FACTS } from '../model/jit/facts.js';
-import { skbCaseOf, type SkbCase, type SkbDraw } from './arb/skb.js';
+import { skbCaseAt, type SkbCase, type SkbDraw } from './arb/skb.js';
 import type { CampaignCase } from './campaign.js';
 
 /** A case's genome: the program's words (head, then body) and the packets' words. */
@@ -332,18 +332,29 @@ export function packetDraws(w: Uint32Array, i: number): { packet: PacketDraw; sk
 /** The inputs of a valid case: each packet built for the program's loads, on its skb. */
 export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: Omit<PacketOptions, 'lengths'> = {}): SkbCase[] {
   const n = Math.floor(w.length / PKT_WORDS);
+  const fragWeight = opts.fragWeight ?? 5;
   // the lengths near the program's loads, computed when a packet is resized or split (PacketDraw's
-  // resize and frag choices; packetFromDraw reads them nowhere else)
+  // resize and frag choices; packetOf reads them nowhere else)
   let po: PacketOptions | null = null;
   const out: SkbCase[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const d = packetDraws(w, i);
-    const needs = (d.packet[3] & 1) === 1 || (d.packet[4] & 15) < (opts.fragWeight ?? 5);
+    // packetDraws(w, i), read in place: the payload and headroom bytes in scratch arrays (copied
+    // into the packet and the skb), the fields from the words
+    const o = i * PKT_WORDS;
+    const rs = w[o + P_RS]! & 0xffff;
+    const fs = w[o + P_FS]! & 0xffff;
+    const needs = (rs & 1) === 1 || (fs & 15) < fragWeight;
     if (needs && po === null) po = packetOptionsFor(prog, opts);
-    out[i] = skbCaseOf(packetFromDraw(d.packet, needs ? po! : opts), d.skb);
+    const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
+    const p = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, needs ? po! : opts);
+    out[i] = skbCaseAt(p, w, o + P_SKB, EXTRA, wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0));
   }
   return out;
 }
+
+/** decodeInputs' payload and headroom filler bytes, reused from packet to packet */
+const PAYLOAD = new Uint8Array(4 * MAX_PAY);
+const EXTRA = new Uint8Array(4 * MAX_EXTRA);
 
 /** The campaign case a genome decodes to. */
 export function decodeCase(g: Genome, cfg: KernelConfig): CampaignCase {
