@@ -34,7 +34,7 @@ import { isCondJump } from './arb/ebpf-size.js';
 import type { KernelConfig } from '../model/kernel.js';
 import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type InvalidRule } from './arb/invalid.js';
 import { packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type PacketDraw, type PacketOptions } from './arb/packet.js';
-import { buildProgram, buildProgramWords, expandRuns, insnFromWords, limitProgram, type Flavour, type Gene, type LimitKind } from './arb/program.js';
+import { buildProgramRuns, buildProgramWords, insnFromWords, limitProgram, type Flavour, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
 import { slabWords } from './arb/slab.js';
 import { applyAim, applyExitAim, buildProgram as jitBuildProgram, tieProgram, type Prelude, type Tie } from './arb/jit-boundary.js';
@@ -259,9 +259,8 @@ export function decodeProgram(p: Uint32Array, flavour: Flavour, cfg: KernelConfi
       return templateOf(p[H_BASE]!, p, H_PARAM);
     case 'long': {
       const flen = (p[H_PARAM]! & 1) === 0 ? 3900 + (p[H_PARAM + 1]! % 197) : 400 + (p[H_PARAM + 1]! % 3697);
-      const runs: [Gene, number][] = [];
-      for (let i = HEAD_WORDS; i + 2 < p.length; i += 3) runs.push([(p[i + 1]! & 0x1fffff) * 0x100000000 + p[i]!, 1 + (p[i + 2]! % 600)]);
-      return buildProgram(expandRuns(runs, flen - 1), [p[H_RET_SEL]!, p[H_RET_K]!]);
+      // the runs' genes (high bits & 0x1fffff) * 2^32 + k repeated 1 + repeat % 600 times (expandRuns), decoded in place
+      return buildProgramRuns(p, HEAD_WORDS, Math.floor((p.length - HEAD_WORDS) / 3), flen - 1, p[H_RET_SEL]!, p[H_RET_K]!);
     }
     case 'jit':
       return jitOf(p, cfg);

@@ -293,6 +293,25 @@ export function buildProgramWords(words: Uint32Array, from: number, n: number, r
   return prog;
 }
 
+/**
+ * buildProgram(expandRuns(runs, n), [retSel, retK]) from a genome's words (fuzz/genome.ts): `runs`
+ * (a, high bits, repeat) word triples from `words[from]` on, each gene (high bits & 0x1fffff) * 2^32
+ * + a repeated 1 + repeat % 600 times, cyclically, to n body instructions.
+ */
+export function buildProgramRuns(words: Uint32Array, from: number, runs: number, n: number, retSel: number, retK: number): SockFilter[] {
+  const body = runs === 0 ? 0 : n;
+  const flen = body + 1;
+  const prog: MInsn[] = new Array(flen);
+  for (let pc = 0, r = 0; pc < body; r = (r + 1) % runs) {
+    const o = from + 3 * r;
+    const rep = 1 + (words[o + 2]! % 600);
+    for (let i = 0; i < rep && pc < body; i++, pc++) prog[pc] = insnAt(words, o, pc, flen, false);
+  }
+  prog[flen - 1] = finalRet(retSel, retK);
+  repairMemory(prog);
+  return prog;
+}
+
 /** Expand run-length genes ([gene, repeat]) cyclically to exactly n body genes. */
 export function expandRuns(runs: readonly (readonly [Gene, number])[], n: number): Gene[] {
   const out: Gene[] = [];
