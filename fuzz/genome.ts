@@ -27,7 +27,13 @@
 //
 // A packet's genome: kind, trim, counts (fields, headroom words, payload words), resize and frag
 // choices, the skb's six metadata words, 12 field words, 4 headroom words and 24 payload words
-// (fuzz/arb/packet.ts PacketDraw and fuzz/arb/skb.ts SkbDraw).
+// (fuzz/arb/packet.ts PacketDraw and fuzz/arb/skb.ts SkbDraw); the field, headroom and payload words
+// past their counts are never read (shrinking only lowers a count) and are 0.
+//
+// Cost: the words come from a counter-based generator (SplitMix32: words a genome leaves 0 are
+// skipped, not computed), the genome's arrays are views on shared slabs (fuzz/arb/slab.ts), and the
+// decoders read the words in place (fuzz/arb/program.ts insnAt, buildProgramRuns; packet.ts packetOf;
+// skb.ts skbCaseAt) rather than through per-case tuples and arrays: bench/gen.ts measures it.
 import { Arbitrary, Stream, Value, type Random } from 'fast-check';
 import type { SockFilter } from '../model/cbpf/insn.js';
 import { isCondJump } from './arb/ebpf-size.js';
