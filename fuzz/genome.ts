@@ -27,18 +27,25 @@
 //
 // A packet's genome: kind, trim, counts (fields, headroom words, payload words), resize and frag
 // choices, the skb's six metadata words, 12 field words, 4 headroom words and 24 payload words
-// (fuzz/arb/packet.ts PacketDraw and fuzz/arb/skb.ts SkbDraw).
+// (fuzz/arb/packet.ts PacketDraw and fuzz/arb/skb.ts SkbDraw); the field, headroom and payload words
+// past their counts are never read (shrinking only lowers a count) and are 0.
+//
+// Cost: the words come from a counter-based generator (SplitMix32: words a genome leaves 0 are
+// skipped, not computed), the genome's arrays are views on shared slabs (fuzz/arb/slab.ts), and the
+// decoders read the words in place (fuzz/arb/program.ts insnAt, buildProgramRuns; packet.ts packetOf;
+// skb.ts skbCaseAt) rather than through per-case tuples and arrays: bench/gen.ts measures it.
 import { Arbitrary, Stream, Value, type Random } from 'fast-check';
 import type { SockFilter } from '../model/cbpf/insn.js';
 import { isCondJump } from './arb/ebpf-size.js';
 import type { KernelConfig } from '../model/kernel.js';
 import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type InvalidRule } from './arb/invalid.js';
-import { packetFromDraw, packetOptionsFor, wordBytesAt, type PacketDraw, type PacketOptions } from './arb/packet.js';
-import { buildProgram, buildProgramWords, expandRuns, insnFromWords, limitProgram, type Flavour, type Gene, type LimitKind } from './arb/program.js';
+import { packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type PacketDraw, type PacketOptions } from './arb/packet.js';
+import { buildProgramRuns, buildProgramWords, insnFromWords, limitProgram, type Flavour, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
+import { slabWords } from './arb/slab.js';
 import { applyAim, applyExitAim, buildProgram as jitBuildProgram, tieProgram, type Prelude, type Tie } from './arb/jit-boundary.js';
 import { DEFAULT_JIT_FACTS } from '../model/jit/facts.js';
-import { skbCaseOf, type SkbCase, type SkbDraw } from './arb/skb.js';
+import { skbCaseAt, type SkbCase, type SkbDraw } from './arb/skb.js';
 import type { CampaignCase } from './campaign.js';
 
 /** A case's genome: the program's words (head, then body) and the packets' words. */
@@ -109,7 +116,7 @@ export function genomeClass(h0: number): GenomeClass {
 /** Whether an invalid case of this rule and head word 1 builds on a realistic base. */
 const realisticBase = (rule: InvalidRule, h1: number): boolean => rule !== 'optmem-exceeded' && h1 % 5 === 4;
 /** Rules whose builder reads no base program. */
-const NO_BASE: ReadonlySet<InvalidRule> = new Set<InvalidRule>(['len-zero', 'jump-offset-overflow']);
+const NO_BASE: ReadonlySet<InvalidRule> = new Set<InvalidRule>(['len-zero', 'len-too-long', 'jump-offset-overflow']);
 
 /** The words of the body's units (instructions, runs), or 0 when the body has no removable units. */
 function unitWords(c: GenomeClass, h1: number): number {
@@ -119,56 +126,120 @@ function unitWords(c: GenomeClass, h1: number): number {
 
 // --- generation ---------------------------------------------------------------------------------
 
-/** splitmix32: the words of one genome from one 32-bit seed. */
-function wordSource(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x9e3779b9) | 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+/** The u32 words a genome is drawn from, in order. */
+export interface WordStream {
+  next(): number;
+  /** a[from .. to) = the next to - from words */
+  fill(a: Uint32Array, from: number, to: number): void;
+  /** pass over the next n words (drawn, not kept: a genome's words its decoder never reads) */
+  skip(n: number): void;
+}
+
+const GOLDEN = 0x9e3779b9;
+
+/**
+ * splitmix32: the words of one genome from one 32-bit seed. Word i is a function of seed + i * GOLDEN
+ * alone, so skipping words costs one multiplication.
+ */
+export class SplitMix32 implements WordStream {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed | 0;
+  }
+  next(): number {
+    const s = (this.s = (this.s + GOLDEN) | 0);
+    let z = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
-  };
+  }
+  fill(a: Uint32Array, from: number, to: number): void {
+    let s = this.s;
+    for (let i = from; i < to; i++) {
+      s = (s + GOLDEN) | 0;
+      let z = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      a[i] = z ^ (z >>> 16);
+    }
+    this.s = s;
+  }
+  skip(n: number): void {
+    this.s = (this.s + Math.imul(n, GOLDEN)) | 0;
+  }
+}
+
+/** splitmix32 as a function (SplitMix32's words). */
+export function wordSource(seed: number): () => number {
+  const w = new SplitMix32(seed);
+  return () => w.next();
+}
+
+/** A WordStream over a function of words. */
+class FnWords implements WordStream {
+  constructor(private readonly f: () => number) {}
+  next(): number {
+    return this.f() >>> 0;
+  }
+  fill(a: Uint32Array, from: number, to: number): void {
+    for (let i = from; i < to; i++) a[i] = this.f();
+  }
+  skip(n: number): void {
+    for (let i = 0; i < n; i++) this.f();
+  }
 }
 
 /**
  * A genome from a word source: the class first, then the lengths its decoder reads (`small`: the
- * biased draws of fast-check, short bodies and few packet fields).
+ * biased draws of fast-check, short bodies and few packet fields). The words of the head its class
+ * does not read are drawn and left 0 (nothing to shrink there).
  */
-export function makeGenome(next: () => number, packets: number, small = false): Genome {
-  const h0 = next();
+export function makeGenome(source: (() => number) | WordStream, packets: number, small = false): Genome {
+  const src = typeof source === 'function' ? new FnWords(source) : source;
+  const h0 = src.next();
   const c = genomeClass(h0);
-  const h1 = next();
+  const valid = 'valid' in c;
+  const f = valid ? c.valid : null;
+  let h1 = 0;
+  if (f === null || f === 'realistic') h1 = src.next();
+  else src.skip(1);
   let body = 0;
-  if ('valid' in c) {
-    if (c.valid === 'short') body = 3 * (next() % (small ? 5 : 40));
-    else if (c.valid === 'medium') body = 3 * (39 + (next() % 361));
-    else if (c.valid === 'long') body = 3 * (1 + (next() % 24));
-    else if (c.valid === 'jit') body = 3 * (6 + (next() % 57));
-  } else if (!NO_BASE.has(c.invalid)) body = realisticBase(c.invalid, h1) ? 4 : 3 * (next() % (small ? 5 : 40));
-  const prog = new Uint32Array(HEAD_WORDS + body);
+  if (f !== null) {
+    if (f === 'short') body = 3 * (src.next() % (small ? 5 : 40));
+    else if (f === 'medium') body = 3 * (39 + (src.next() % 361));
+    else if (f === 'long') body = 3 * (1 + (src.next() % 24));
+    else if (f === 'jit') body = 3 * (6 + (src.next() % 57));
+  } else if (!NO_BASE.has((c as { invalid: InvalidRule }).invalid)) body = realisticBase((c as { invalid: InvalidRule }).invalid, h1) ? 4 : 3 * (src.next() % (small ? 5 : 40));
+  const prog = slabWords(HEAD_WORDS + body);
   prog[H_CLASS] = h0;
   prog[H_BASE] = h1;
-  prog[H_RET_SEL] = next() % 6;
-  for (let i = H_RET_K; i < prog.length; i++) prog[i] = next();
-  if ('valid' in c) {
-    // the head words this flavour does not read are 0 (nothing to shrink there)
-    const f = c.valid;
-    if (f !== 'realistic') prog[H_BASE] = 0;
-    if (f === 'realistic' || f === 'limits' || f === 'jit') prog[H_RET_SEL] = prog[H_RET_K] = 0;
-    prog.fill(0, f === 'short' || f === 'medium' ? H_PARAM : f === 'long' ? H_PARAM + 2 : f === 'jit' ? H_PARAM + JIT_PARAMS : H_PARAM + 4, HEAD_WORDS);
-    if (f === 'long') for (let i = HEAD_WORDS + 2; i < prog.length; i += 3) prog[i] = prog[i]! % 600;
-  } else prog.fill(0, H_PARAM + INVALID_WORDS, HEAD_WORDS);
-  const pkts = new Uint32Array('valid' in c ? packets * PKT_WORDS : 0);
+  // the return words (not read by realistic, limits and jit programs), then the parameters read
+  if (f === 'realistic' || f === 'limits' || f === 'jit') src.skip(2);
+  else {
+    prog[H_RET_SEL] = src.next() % 6;
+    prog[H_RET_K] = src.next();
+  }
+  const params = f === null ? INVALID_WORDS : f === 'short' || f === 'medium' ? 0 : f === 'long' ? 2 : f === 'jit' ? JIT_PARAMS : 4;
+  src.fill(prog, H_PARAM, H_PARAM + params);
+  src.skip(HEAD_WORDS - H_PARAM - params);
+  src.fill(prog, HEAD_WORDS, prog.length);
+  if (f === 'long') for (let i = HEAD_WORDS + 2; i < prog.length; i += 3) prog[i] = prog[i]! % 600;
+  const pkts = slabWords(valid ? packets * PKT_WORDS : 0);
   for (let o = 0; o < pkts.length; o += PKT_WORDS) {
-    pkts[o + P_KIND] = next() & 0xffff;
-    pkts[o + P_TRIM] = next() & 3;
-    pkts[o + P_NXS] = next() % (small ? 3 : MAX_XS + 1);
-    pkts[o + P_NEXTRA] = next() % (MAX_EXTRA + 1);
-    pkts[o + P_NPAY] = next() % (small ? 4 : MAX_PAY + 1);
-    pkts[o + P_RS] = next() & 0xffff;
-    pkts[o + P_FS] = next() & 0xffff;
-    for (let i = P_SKB; i < PKT_WORDS; i++) pkts[o + i] = next();
+    pkts[o + P_KIND] = src.next() & 0xffff;
+    pkts[o + P_TRIM] = src.next() & 3;
+    const nxs = (pkts[o + P_NXS] = src.next() % (small ? 3 : MAX_XS + 1));
+    const nextra = (pkts[o + P_NEXTRA] = src.next() % (MAX_EXTRA + 1));
+    const npay = (pkts[o + P_NPAY] = src.next() % (small ? 4 : MAX_PAY + 1));
+    pkts[o + P_RS] = src.next() & 0xffff;
+    pkts[o + P_FS] = src.next() & 0xffff;
+    src.fill(pkts, o + P_SKB, o + P_XS);
+    // the fields, headroom and payload words past their counts are never read (shrinking only
+    // lowers the counts): drawn and left 0
+    src.fill(pkts, o + P_XS, o + P_XS + nxs);
+    src.skip(MAX_XS - nxs);
+    src.fill(pkts, o + P_EXTRA, o + P_EXTRA + nextra);
+    src.skip(MAX_EXTRA - nextra);
+    src.fill(pkts, o + P_PAY, o + P_PAY + npay);
+    src.skip(MAX_PAY - npay);
   }
   return { prog, pkts };
 }
@@ -194,9 +265,8 @@ export function decodeProgram(p: Uint32Array, flavour: Flavour, cfg: KernelConfi
       return templateOf(p[H_BASE]!, p, H_PARAM);
     case 'long': {
       const flen = (p[H_PARAM]! & 1) === 0 ? 3900 + (p[H_PARAM + 1]! % 197) : 400 + (p[H_PARAM + 1]! % 3697);
-      const runs: [Gene, number][] = [];
-      for (let i = HEAD_WORDS; i + 2 < p.length; i += 3) runs.push([(p[i + 1]! & 0x1fffff) * 0x100000000 + p[i]!, 1 + (p[i + 2]! % 600)]);
-      return buildProgram(expandRuns(runs, flen - 1), [p[H_RET_SEL]!, p[H_RET_K]!]);
+      // the runs' genes (high bits & 0x1fffff) * 2^32 + k repeated 1 + repeat % 600 times (expandRuns), decoded in place
+      return buildProgramRuns(p, HEAD_WORDS, Math.floor((p.length - HEAD_WORDS) / 3), flen - 1, p[H_RET_SEL]!, p[H_RET_K]!);
     }
     case 'jit':
       return jitOf(p, cfg);
@@ -267,18 +337,29 @@ export function packetDraws(w: Uint32Array, i: number): { packet: PacketDraw; sk
 /** The inputs of a valid case: each packet built for the program's loads, on its skb. */
 export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: Omit<PacketOptions, 'lengths'> = {}): SkbCase[] {
   const n = Math.floor(w.length / PKT_WORDS);
+  const fragWeight = opts.fragWeight ?? 5;
   // the lengths near the program's loads, computed when a packet is resized or split (PacketDraw's
-  // resize and frag choices; packetFromDraw reads them nowhere else)
+  // resize and frag choices; packetOf reads them nowhere else)
   let po: PacketOptions | null = null;
   const out: SkbCase[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const d = packetDraws(w, i);
-    const needs = (d.packet[3] & 1) === 1 || (d.packet[4] & 15) < (opts.fragWeight ?? 5);
+    // packetDraws(w, i), read in place: the payload and headroom bytes in scratch arrays (copied
+    // into the packet and the skb), the fields from the words
+    const o = i * PKT_WORDS;
+    const rs = w[o + P_RS]! & 0xffff;
+    const fs = w[o + P_FS]! & 0xffff;
+    const needs = (rs & 1) === 1 || (fs & 15) < fragWeight;
     if (needs && po === null) po = packetOptionsFor(prog, opts);
-    out[i] = skbCaseOf(packetFromDraw(d.packet, needs ? po! : opts), d.skb);
+    const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
+    const p = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, needs ? po! : opts);
+    out[i] = skbCaseAt(p, w, o + P_SKB, EXTRA, wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0));
   }
   return out;
 }
+
+/** decodeInputs' payload and headroom filler bytes, reused from packet to packet */
+const PAYLOAD = new Uint8Array(4 * MAX_PAY);
+const EXTRA = new Uint8Array(4 * MAX_EXTRA);
 
 /** The campaign case a genome decodes to. */
 export function decodeCase(g: Genome, cfg: KernelConfig): CampaignCase {
@@ -489,7 +570,7 @@ export class GenomeArbitrary extends Arbitrary<Genome> {
   generate(mrng: Random, biasFactor: number | undefined): Value<Genome> {
     const seed = mrng.nextInt(-0x80000000, 0x7fffffff);
     const small = biasFactor !== undefined && mrng.nextInt(1, biasFactor) === 1;
-    return new Value(makeGenome(wordSource(seed), this.packets, small), START);
+    return new Value(makeGenome(new SplitMix32(seed), this.packets, small), START);
   }
 
   canShrinkWithoutContext(value: unknown): value is Genome {

@@ -55,6 +55,18 @@ export const PACKET_LENGTHS: readonly number[] = Object.freeze([
 /** Typical RET K snap lengths. */
 export const RET_K: readonly number[] = Object.freeze([0, 1, 4, 14, 64, 96, 0xffff, 0x40000, 0x7fffffff, 0xffffffff]);
 
+/** Whether u32 k is one of the 16 ancillary k (a table lookup, not a search of ANCILLARY_K). */
+export const isAncillaryK = (k: number): boolean => {
+  const x = k >>> 0;
+  return x >= SKF_AD_OFF_U32 && ANC_AT[x - SKF_AD_OFF_U32] === 1;
+};
+/** ANC_AT[k - SKF_AD_OFF] is 1 for the ancillary k. */
+const ANC_AT: Uint8Array = (() => {
+  const t = new Uint8Array(0x1000);
+  for (const k of ANCILLARY_K) t[k - SKF_AD_OFF_U32] = 1;
+  return t;
+})();
+
 /** Pick from a pool by an unbounded non-negative integer. */
 export const pick = <T>(pool: readonly T[], n: number): T => pool[n % pool.length]!;
 
@@ -64,20 +76,21 @@ export const pick = <T>(pool: readonly T[], n: number): T => pool[n % pool.lengt
  * negative-region boundaries, raw u32. Pure, so callers can use it on plain draws.
  */
 export function biasedU32(sel: number, raw: number): number {
+  // each pool indexed in place (one pool per load site, not pick's one site for every pool)
   switch (sel % 8) {
     case 0:
     case 1:
-      return pick(BOUNDARY_U32, raw);
+      return BOUNDARY_U32[raw % BOUNDARY_U32.length]!;
     case 2:
-      return pick(HEADER_OFFSETS, raw);
+      return HEADER_OFFSETS[raw % HEADER_OFFSETS.length]!;
     case 3:
       return raw % 64;
     case 4:
-      return pick(ANCILLARY_K, raw);
+      return ANCILLARY_K[raw % ANCILLARY_K.length]!;
     case 5:
-      return (((raw & 1) === 0 ? SKF_NET_OFF : SKF_LL_OFF) + pick(NEG_REL, raw >>> 1)) >>> 0;
+      return (((raw & 1) === 0 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL[(raw >>> 1) % NEG_REL.length]!) >>> 0;
     case 6:
-      return pick(NEG_BOUNDARY, raw);
+      return NEG_BOUNDARY[raw % NEG_BOUNDARY.length]!;
     default:
       return raw >>> 0;
   }

@@ -6,12 +6,12 @@
 import type { KernelConfig } from '../../model/config.js';
 import { X86_64 } from '../../model/config.js';
 import type { Program, SockFilter } from '../../model/cbpf/insn.js';
-import { ANCILLARY_K } from './constants.js';
+import { isAncillaryK } from './constants.js';
 
 const S16_MIN = -32768;
 const S16_MAX = 32767;
 
-const isAncK = (k: number): boolean => ANCILLARY_K.includes(k >>> 0);
+const isAncK = isAncillaryK;
 
 // net/core/filter.c:480 convert_bpf_ld_abs (count only)
 /** Instructions convert_bpf_ld_abs emits for LD ABS/IND of `size` bytes at k. */
@@ -51,6 +51,9 @@ const EXT_LEN: Readonly<Record<number, number>> = {
   60: 2, // VLAN_TPID
 };
 
+/** EXT_LEN by (k - SKF_AD_OFF) / 4, for the 16 ancillary k */
+const EXT_LEN_AT: readonly number[] = Array.from({ length: 16 }, (_, i) => EXT_LEN[4 * i]!);
+
 const sizeOf = (code: number): 1 | 2 | 4 => ((code & 0x18) === 0x10 ? 1 : (code & 0x18) === 0x08 ? 2 : 4);
 
 /** Whether insn makes bpf_convert_filter set seen_ld_abs (net/core/filter.c:675, :793). */
@@ -73,7 +76,7 @@ export function ebpfLen(insn: SockFilter, cfg: KernelConfig = X86_64): number {
     case 0x20:
     case 0x28:
     case 0x30:
-      return isAncK(k) ? EXT_LEN[(k - 0xfffff000) >>> 0]! + (cfg.littleEndian || k !== 0xfffff004 ? 0 : 1) : ldAbsLen(sizeOf(c), k, false, cfg);
+      return isAncK(k) ? EXT_LEN_AT[(k - 0xfffff000) >>> 2]! + (cfg.littleEndian || k !== 0xfffff004 ? 0 : 1) : ldAbsLen(sizeOf(c), k, false, cfg);
     case 0x40:
     case 0x48:
     case 0x50:
@@ -99,13 +102,21 @@ export function ebpfLen(insn: SockFilter, cfg: KernelConfig = X86_64): number {
 }
 
 /** Prologue length: 3, plus 4 when any instruction sets seen_ld_abs (net/core/filter.c:603-626). */
-export const prologueLen = (prog: Program): number => (prog.some(setsSeenLdAbs) ? 7 : 3);
+export const prologueLen = (prog: Program): number => {
+  for (let i = 0; i < prog.length; i++) if (setsSeenLdAbs(prog[i]!)) return 7;
+  return 3;
+};
 
 /** Total length of the migrated program (bpf_convert_filter's *new_len). */
 export function convertedLen(prog: Program, cfg: KernelConfig = X86_64): number {
-  let n = prologueLen(prog);
-  for (const insn of prog) n += ebpfLen(insn, cfg);
-  return n;
+  let n = 0;
+  let seen = false;
+  for (let i = 0; i < prog.length; i++) {
+    const insn = prog[i]!;
+    seen ||= setsSeenLdAbs(insn);
+    n += ebpfLen(insn, cfg);
+  }
+  return n + (seen ? 7 : 3);
 }
 
 /**
@@ -116,32 +127,40 @@ export function convertedLen(prog: Program, cfg: KernelConfig = X86_64): number 
  * iteration runs over the whole program before the second starts, so an A4 failure anywhere wins.
  */
 export function jumpOverflowPc(prog: Program, cfg: KernelConfig = X86_64): number | null {
-  const addrs = new Int32Array(prog.length + 1);
+  if (addrsScratch.length < prog.length + 1) addrsScratch = new Int32Array(Math.max(prog.length + 1, 2 * addrsScratch.length));
+  const addrs = addrsScratch;
   let at = prologueLen(prog);
   for (let i = 0; i < prog.length; i++) {
     addrs[i] = at;
     at += ebpfLen(prog[i]!, cfg);
   }
+  addrs[prog.length] = 0;
+  // off = addrs[t] - addrs[i] - 1 - slot, with addrs[t] = 0 for a forward target in the first pass
+  const n = prog.length;
+  const bad = (pass: number, i: number, t: number, slot: number): boolean => {
+    // (past addrs[n]: no address, and no overflow, as a read past a fresh Int32Array would give)
+    const off = (pass === 1 && t > i ? 0 : t <= n ? addrs[t]! : NaN) - addrs[i]! - 1 - slot;
+    return off < S16_MIN || off > S16_MAX;
+  };
   for (let pass = 1; pass <= 2; pass++) {
     for (let i = 0; i < prog.length; i++) {
       const insn = prog[i]!;
       const c = insn.code;
-      const targets: [number, number][] = []; // [target pc, slot]
-      if (c === 0x05) targets.push([i + (insn.k >>> 0) + 1, 0]);
-      else if (isCondJump(c)) {
+      if (c === 0x05) {
+        if (bad(pass, i, i + (insn.k >>> 0) + 1, 0)) return i;
+      } else if (isCondJump(c)) {
         const slot = (c & 0x08) === 0 && (insn.k | 0) < 0 ? 1 : 0;
         const op = c & 0xf0;
-        if (insn.jf === 0) targets.push([i + insn.jt + 1, slot]);
-        else if (insn.jt === 0 && op !== 0x40) targets.push([i + insn.jf + 1, slot]);
-        else targets.push([i + insn.jt + 1, slot], [i + insn.jf + 1, slot + 1]);
-      } else continue;
-      for (const [t, slot] of targets) {
-        const at_t = pass === 1 && t > i ? 0 : addrs[t]!;
-        const off = at_t - addrs[i]! - 1 - slot;
-        if (off < S16_MIN || off > S16_MAX) return i;
+        if (insn.jf === 0) {
+          if (bad(pass, i, i + insn.jt + 1, slot)) return i;
+        } else if (insn.jt === 0 && op !== 0x40) {
+          if (bad(pass, i, i + insn.jf + 1, slot)) return i;
+        } else if (bad(pass, i, i + insn.jt + 1, slot) || bad(pass, i, i + insn.jf + 1, slot + 1)) return i;
       }
     }
   }
   return null;
 }
 
+/** jumpOverflowPc's addrs, reused from call to call. */
+let addrsScratch = new Int32Array(1024);

@@ -97,14 +97,27 @@ export const lenZeroOf = (): InvalidCase => check([], 'len-zero', null, 'empty')
 
 const LD0: SockFilter = Object.freeze({ code: 0x00, jt: 0, jf: 0, k: 0 });
 
-/** flen > BPF_MAXINSNS (net/core/filter.c:1045): 4097.. and the sock_fprog.len maximum 0xffff. */
-export function lenTooLongOf(base: SockFilter[], r: Words): InvalidCase {
+/** The programs lenTooLongOf returns, one per length, made on first use and frozen. */
+const TOO_LONG = new Map<number, readonly SockFilter[]>();
+
+/**
+ * flen > BPF_MAXINSNS (net/core/filter.c:1045): 4097.. and the sock_fprog.len maximum 0xffff.
+ * bpf_check_basics_ok reads the length alone, and __get_filter calls it before it copies a single
+ * instruction from the user (net/core/filter.c:1502), so the program is `ld #0`
+ * throughout: one frozen array per length, shared by every case of that length (a fresh array of
+ * 65535 records costs milliseconds to allocate). `_base` is not read.
+ */
+export function lenTooLongOf(_base: readonly SockFilter[], r: Words): InvalidCase {
   const w = r();
   const n = (w & 1) === 0 ? BPF_MAXINSNS + 1 + ((w >>> 1) % 64) : 0xffff;
-  // `ld #0` fillers (one shared record: the length is all bpf_check_basics_ok reads), then the base
-  const prog: SockFilter[] = new Array<SockFilter>(n).fill(LD0);
-  for (let i = 0; i < base.length; i++) prog[n - base.length + i] = base[i]!;
-  return check(prog, 'len-too-long', null, n === 0xffff ? 'fprog-max' : 'over-4096');
+  let prog = TOO_LONG.get(n);
+  if (prog === undefined) {
+    const a: SockFilter[] = [];
+    for (let i = 0; i < n; i++) a.push(LD0);
+    prog = Object.freeze(a);
+    TOO_LONG.set(n, prog);
+  }
+  return check(prog as SockFilter[], 'len-too-long', null, n === 0xffff ? 'fprog-max' : 'over-4096');
 }
 
 // --- per-instruction checks, in the kernel's order --------------------------------------------

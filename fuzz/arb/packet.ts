@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import type { Program } from '../../model/cbpf/insn.js';
 import type { PresetName } from '../../model/skb.js';
 import { SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
-import { ANCILLARY_K, PACKET_LENGTHS, pick } from './constants.js';
+import { isAncillaryK, PACKET_LENGTHS } from './constants.js';
+import { slabBytes } from './slab.js';
 
 export type PacketKind = 'raw' | 'eth-ipv4' | 'eth-ipv6' | 'eth-arp' | 'eth-vlan' | 'ipv4' | 'ipv6' | 'netlink';
 export const PACKET_KINDS: readonly PacketKind[] = ['raw', 'eth-ipv4', 'eth-ipv6', 'eth-arp', 'eth-vlan', 'ipv4', 'ipv6', 'netlink'];
@@ -86,15 +87,33 @@ class Bytes {
   }
   /** A copy of the bytes written. */
   out(): Uint8Array {
-    return this.a.slice(0, this.n);
+    const out = slabBytes(this.n);
+    out.set(this.a.subarray(0, this.n));
+    return out;
   }
   /** resize(this.out(), len, fill) in one copy (len < 0: out()). */
   outSized(len: number, fill: number): Uint8Array {
-    if (len < 0 || len === this.n) return this.a.slice(0, this.n);
-    const out = new Uint8Array(len);
+    if (len < 0 || len === this.n) return this.out();
+    const out = slabBytes(len);
     out.set(this.a.subarray(0, Math.min(len, this.n)));
-    for (let i = this.n; i < len; i++) out[i] = (fill + i) & 0xff;
+    padFrom(out, this.n, fill);
     return out;
+  }
+}
+
+/**
+ * out[i] = (fill + i) & 0xff for i from `from` to the end: the repeating filler of a padded packet.
+ * Its period is 256 bytes, so past the first 256 the bytes are copies (packets padded to a length
+ * near a load at k = 0xffff are 64 KiB).
+ */
+function padFrom(out: Uint8Array, from: number, fill: number): void {
+  const len = out.length;
+  const first = Math.min(len, from + 256);
+  for (let i = from; i < first; i++) out[i] = (fill + i) & 0xff;
+  for (let have = first - from; from + have < len; ) {
+    const n = Math.min(have, len - from - have);
+    out.copyWithin(from + have, from, from + n);
+    have += n;
   }
 }
 
@@ -125,13 +144,20 @@ export function inetChecksum(a: ArrayLike<number>, from: number, to: number): nu
 /** A small deterministic stream over the drawn integers (each call consumes the next one). */
 class Draw {
   private i = 0;
-  constructor(private readonly xs: readonly number[]) {}
+  /** over xs[from .. from + n) */
+  constructor(
+    private readonly xs: ArrayLike<number>,
+    private readonly from: number,
+    private readonly n: number,
+  ) {}
   next(): number {
-    const v = this.xs.length === 0 ? 0 : this.xs[this.i % this.xs.length]!;
-    // mix in the position so a short draw array still yields different fields
-    const r = (Math.imul(v ^ (this.i * 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
-    this.i++;
-    return this.xs.length === 0 ? 0 : this.i <= this.xs.length ? v >>> 0 : r;
+    const n = this.n;
+    const i = this.i++;
+    if (n === 0) return 0;
+    const v = this.xs[this.from + (i % n)]!;
+    if (i < n) return v >>> 0;
+    // past the end: mix in the position so a short draw array still yields different fields
+    return (Math.imul(v ^ Math.imul(i, 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
   }
   below(n: number): number {
     return this.next() % n;
@@ -150,8 +176,8 @@ const PORTS: readonly number[] = [80, 443, 53, 22, 0, 0xffff, 12345];
 
 // --- L4 -------------------------------------------------------------------------------------
 
-function tcp(b: Bytes, d: Draw, payload: Uint8Array): void {
-  b.be16(pick(PORTS, d.next())).be16(pick(PORTS, d.next())).be32(d.next()).be32(d.next());
+function tcp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
+  b.be16(PORTS[d.next() % PORTS.length]!).be16(PORTS[d.next() % PORTS.length]!).be32(d.next()).be32(d.next());
   const opts = OPTIONS.reset();
   const n = d.below(5);
   for (let i = 0; i < n; i++) {
@@ -174,46 +200,48 @@ function tcp(b: Bytes, d: Draw, payload: Uint8Array): void {
   }
   while (opts.length % 4 !== 0) opts.u8(0); // EOL padding
   const doff = d.below(8) === 0 ? d.below(16) : 5 + opts.length / 4; // sometimes a lying doff
-  b.u8(doff << 4).u8(pick(TCP_FLAGS, d.next()));
-  b.be16(d.next()).be16(0).be16(0).bytes(opts.a, opts.length).bytes(payload);
+  b.u8(doff << 4).u8(TCP_FLAGS[d.next() % TCP_FLAGS.length]!);
+  b.be16(d.next()).be16(0).be16(0).bytes(opts.a, opts.length).bytes(pay, plen);
 }
 
-function udp(b: Bytes, d: Draw, payload: Uint8Array): void {
-  b.be16(pick(PORTS, d.next())).be16(pick(PORTS, d.next())).be16(8 + payload.length).be16(0).bytes(payload);
+function udp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
+  b.be16(PORTS[d.next() % PORTS.length]!).be16(PORTS[d.next() % PORTS.length]!).be16(8 + plen).be16(0).bytes(pay, plen);
 }
 
-function icmp(b: Bytes, d: Draw, payload: Uint8Array, v6: boolean): void {
+function icmp(b: Bytes, d: Draw, pay: Uint8Array, plen: number, v6: boolean): void {
   const start = b.length;
-  const type = v6 ? pick(ICMP6_TYPES, d.next()) : pick(ICMP4_TYPES, d.next());
-  b.u8(type).u8(d.below(4)).be16(0).be16(d.next()).be16(d.next()).bytes(payload);
+  const type = v6 ? ICMP6_TYPES[d.next() % ICMP6_TYPES.length]! : ICMP4_TYPES[d.next() % ICMP4_TYPES.length]!;
+  b.u8(type).u8(d.below(4)).be16(0).be16(d.next()).be16(d.next()).bytes(pay, plen);
   if (!v6) b.setBe16(start + 2, inetChecksum(b.a, start, b.length));
 }
 
 /** Append an L4 header for protocol `proto` (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, else raw payload). */
-function l4(b: Bytes, proto: number, d: Draw, payload: Uint8Array, layers: string[]): void {
-  if (proto === 6) (layers.push('tcp'), tcp(b, d, payload));
-  else if (proto === 17) (layers.push('udp'), udp(b, d, payload));
-  else if (proto === 1) (layers.push('icmp'), icmp(b, d, payload, false));
-  else if (proto === 58) (layers.push('icmpv6'), icmp(b, d, payload, true));
-  else b.bytes(payload);
+function l4(b: Bytes, proto: number, d: Draw, pay: Uint8Array, plen: number, layers: string[]): void {
+  if (proto === 6) (layers.push('tcp'), tcp(b, d, pay, plen));
+  else if (proto === 17) (layers.push('udp'), udp(b, d, pay, plen));
+  else if (proto === 1) (layers.push('icmp'), icmp(b, d, pay, plen, false));
+  else if (proto === 58) (layers.push('icmpv6'), icmp(b, d, pay, plen, true));
+  else b.bytes(pay, plen);
 }
 
 // --- L3 -------------------------------------------------------------------------------------
 
 const L4_PROTOS: readonly number[] = [6, 17, 1, 6, 17, 47, 132];
+/** IPv6 extension headers, hop-by-hop first as RFC 8200 orders them */
+const IP6_EXT_ORDER: readonly number[] = [0, 60, 43, 44, 60];
 
-function ipv4(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
+function ipv4(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: string[]): void {
   layers.push('ipv4');
   const start = b.length;
   const optWords = d.below(4) === 0 ? 1 + d.below(10) : 0;
   const badIhl = d.below(16) === 0;
-  const ihl = badIhl ? pick(BAD_IHLS, d.next()) : 5 + optWords;
-  const proto = pick(L4_PROTOS, d.next());
+  const ihl = badIhl ? BAD_IHLS[d.next() % BAD_IHLS.length]! : 5 + optWords;
+  const proto = L4_PROTOS[d.next() % L4_PROTOS.length]!;
   // fragments: 0 none, 1 DF, 2 first fragment (MF, offset 0), 3 non-first (offset > 0)
   const fragKind = d.below(6);
   const frag = fragKind === 2 ? 0x2000 : fragKind === 3 ? (d.below(2) << 13) | (1 + d.below(0x1fff)) : fragKind === 1 ? 0x4000 : 0;
-  b.u8(0x40 | ihl).u8(d.below(256)).be16(0).be16(d.next()).be16(frag).u8(pick(IP4_TTLS, d.next())).u8(proto).be16(0);
-  b.be32(pick(IPV4, d.next())).be32(pick(IPV4, d.next()));
+  b.u8(0x40 | ihl).u8(d.below(256)).be16(0).be16(d.next()).be16(frag).u8(IP4_TTLS[d.next() % IP4_TTLS.length]!).u8(proto).be16(0);
+  b.be32(IPV4[d.next() % IPV4.length]!).be32(IPV4[d.next() % IPV4.length]!);
   if (optWords > 0) {
     layers.push('ipopts');
     const o = OPTIONS.reset();
@@ -226,15 +254,15 @@ function ipv4(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
   }
   if (badIhl) layers.push('bad-ihl');
   if (fragKind === 2 || fragKind === 3) layers.push(fragKind === 2 ? 'frag-first' : 'frag-later');
-  if (fragKind === 3) b.bytes(payload);
-  else l4(b, proto, d, payload, layers);
+  if (fragKind === 3) b.bytes(pay, plen);
+  else l4(b, proto, d, pay, plen, layers);
   const lie = d.below(16) === 0;
   if (lie) layers.push('bad-totlen');
   b.setBe16(start + 2, lie ? d.next() & 0xffff : b.length - start);
   b.setBe16(start + 10, inetChecksum(b.a, start, start + 20 + optWords * 4));
 }
 
-function ipv6(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
+function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: string[]): void {
   layers.push('ipv6');
   const start = b.length;
   // fe80::x or 2001:db8:: with 12 drawn bytes
@@ -250,11 +278,10 @@ function ipv6(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
   };
   const exts: number[] = [];
   const nExt = d.below(3) === 0 ? 1 + d.below(3) : 0;
-  const order = [0, 60, 43, 44, 60]; // hop-by-hop first, as RFC 8200 orders them
-  for (let i = 0; i < nExt; i++) exts.push(order[Math.min(order.length - 1, i + d.below(2))]!);
-  const proto = pick(IP6_NEXT_HEADERS, d.next());
+  for (let i = 0; i < nExt; i++) exts.push(IP6_EXT_ORDER[Math.min(IP6_EXT_ORDER.length - 1, i + d.below(2))]!);
+  const proto = IP6_NEXT_HEADERS[d.next() % IP6_NEXT_HEADERS.length]!;
   const first = exts.length > 0 ? exts[0]! : proto;
-  b.be32(0x60000000 | (d.next() & 0x0fffffff)).be16(0).u8(first).u8(pick(IP6_HOP_LIMITS, d.next()));
+  b.be32(0x60000000 | (d.next() & 0x0fffffff)).be16(0).u8(first).u8(IP6_HOP_LIMITS[d.next() % IP6_HOP_LIMITS.length]!);
   v6addr();
   v6addr();
   let fragLater = false;
@@ -277,15 +304,15 @@ function ipv6(b: Bytes, d: Draw, payload: Uint8Array, layers: string[]): void {
       layers.push(t === 0 ? 'ip6-hbh' : 'ip6-dstopts');
     }
   }
-  if (fragLater) b.bytes(payload);
-  else l4(b, proto, d, payload, layers);
+  if (fragLater) b.bytes(pay, plen);
+  else l4(b, proto, d, pay, plen, layers);
   b.setBe16(start + 4, b.length - start - 40);
 }
 
 function arp(b: Bytes, d: Draw, layers: string[]): void {
   layers.push('arp');
   b.be16(1).be16(0x0800).u8(6).u8(4).be16(1 + d.below(2));
-  b.bytes(pick(MACS, d.next())).be32(pick(IPV4, d.next())).bytes(pick(MACS, d.next())).be32(pick(IPV4, d.next()));
+  b.bytes(MACS[d.next() % MACS.length]!).be32(IPV4[d.next() % IPV4.length]!).bytes(MACS[d.next() % MACS.length]!).be32(IPV4[d.next() % IPV4.length]!);
 }
 
 // --- netlink --------------------------------------------------------------------------------
@@ -297,16 +324,33 @@ function arp(b: Bytes, d: Draw, layers: string[]): void {
  * (bits 9-10: 1 opens a nested attribute whose children follow, 2 closes one), malformation (bits
  * 11-13: 6 nla_len < 4, 7 nla_len past the end), NLA_F_NESTED / NLA_F_NET_BYTEORDER (bits 14-15).
  */
-export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, famLen: number, type: number): { bytes: Uint8Array; layers: string[] } {
+export function netlinkMessage(attrs: ArrayLike<number>, payload: Uint8Array, famLen: number, type: number): { bytes: Uint8Array; layers: string[] } {
+  const nl = netlinkSized(attrs, 0, attrs.length, payload, payload.length, famLen, type, -1, 0);
+  return { bytes: nl.bytes, layers: nl.layers };
+}
+
+/** netlinkMessage of attrs[from .. from + count) and pay[0 .. plen), its bytes resized as buildSized's. */
+function netlinkSized(
+  attrs: ArrayLike<number>,
+  from: number,
+  count: number,
+  pay: Uint8Array,
+  plen: number,
+  famLen: number,
+  type: number,
+  len: number,
+  fill: number,
+): { bytes: Uint8Array; layers: string[]; builtLength: number } {
   const b = PACKET.reset();
   b.le32(0).le16(type).le16(0x0001).le32(1).le32(0); // nlmsg_len fixed below, NLM_F_REQUEST
-  for (let i = 0; i < famLen; i++) b.u8(payload[i % Math.max(1, payload.length)] ?? 0);
+  for (let i = 0; i < famLen; i++) b.u8(plen === 0 ? 0 : pay[i % plen]!);
   const open: number[] = [];
   const layers = ['nlmsghdr'];
   let nested = false;
-  for (const x of attrs) {
+  for (let ai = from; ai < from + count; ai++) {
+    const x = attrs[ai]!;
     const t = x & 15;
-    const plen = (x >>> 4) & 31;
+    const alen = (x >>> 4) & 31;
     const shape = (x >>> 9) & 3;
     const bad = (x >>> 11) & 7;
     const flags = ((x >>> 14) & 3) << 14;
@@ -316,14 +360,14 @@ export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, fa
       continue;
     }
     const s = b.length;
-    b.le16(4 + plen).le16(t | flags);
+    b.le16(4 + alen).le16(t | flags);
     if (shape === 1 && open.length < 3) {
       b.setLe16(s + 2, t | 0x8000 | (flags & 0x4000));
       open.push(s);
       nested = true;
       continue;
     }
-    for (let i = 0; i < plen; i++) b.u8(payload[(s + i) % Math.max(1, payload.length)] ?? i);
+    for (let i = 0; i < alen; i++) b.u8(plen === 0 ? i : pay[(s + i) % plen]!);
     while (b.length % 4 !== 0) b.u8(0);
     if (bad === 6) (b.setLe16(s, x >>> 16 & 3), layers.push('nla-short'));
     else if (bad === 7) (b.setLe16(s, 0xfff0 | (x >>> 16 & 15)), layers.push('nla-long'));
@@ -333,41 +377,45 @@ export function netlinkMessage(attrs: readonly number[], payload: Uint8Array, fa
     b.setLe16(s, b.length - s);
   }
   layers.push(nested ? 'nlattr-nested' : 'nlattr');
-  const a = b.out();
-  const len = a.length;
-  a[0] = len & 0xff;
-  a[1] = (len >>> 8) & 0xff;
-  a[2] = (len >>> 16) & 0xff;
-  a[3] = len >>> 24;
-  return { bytes: a, layers };
+  // nlmsg_len: the built length, in the builder's bytes before they are copied out (and resized)
+  const built = b.length;
+  b.a[0] = built & 0xff;
+  b.a[1] = (built >>> 8) & 0xff;
+  b.a[2] = (built >>> 16) & 0xff;
+  b.a[3] = built >>> 24;
+  return { bytes: b.outSized(len, fill), layers, builtLength: built };
 }
 
 // --- stacks ---------------------------------------------------------------------------------
 
 /** Build the packet of `kind` from drawn integers and payload bytes (pure). */
-export function buildPacket(kind: PacketKind, xs: readonly number[], payload: Uint8Array): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number } {
-  return buildSized(kind, xs, payload, -1, 0);
+export function buildPacket(kind: PacketKind, xs: ArrayLike<number>, payload: Uint8Array): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number } {
+  return buildSized(kind, xs, 0, xs.length, payload, payload.length, -1, 0);
 }
 
 /** buildPacket, its bytes then resized to `len` (resize(bytes, len, fill); len < 0: as built), and the built length. */
 function buildSized(
   kind: PacketKind,
-  xs: readonly number[],
-  payload: Uint8Array,
+  xs: ArrayLike<number>,
+  xsFrom: number,
+  nxs: number,
+  pay: Uint8Array,
+  plen: number,
   len: number,
   fill: number,
 ): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number; builtLength: number } {
-  const d = new Draw(xs);
+  const d = new Draw(xs, xsFrom, nxs);
   const b = PACKET.reset();
   const layers: string[] = [];
+  const x0 = nxs > 0 ? xs[xsFrom]! : 0;
   const eth = (type: number, vlan: boolean): void => {
     layers.push('eth');
-    b.bytes(pick(MACS, d.next())).bytes(pick(MACS, d.next()));
+    b.bytes(MACS[d.next() % MACS.length]!).bytes(MACS[d.next() % MACS.length]!);
     if (vlan) {
       const tags = 1 + (d.below(4) === 0 ? 1 : 0);
       for (let i = 0; i < tags; i++) {
         layers.push(i === 0 && tags === 2 ? 'qinq' : 'vlan');
-        const tci = pick(VLAN_TCIS, d.next());
+        const tci = VLAN_TCIS[d.next() % VLAN_TCIS.length]!;
         b.be16(i === 0 && tags === 2 ? 0x88a8 : 0x8100).be16(tci);
       }
     }
@@ -376,15 +424,15 @@ function buildSized(
   switch (kind) {
     case 'raw':
       layers.push('raw');
-      b.bytes(payload);
-      return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: (xs[0] ?? 0) % 2 === 0 ? 'af_unix' : 'ethernet', networkOffset: 0 };
+      b.bytes(pay, plen);
+      return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: x0 % 2 === 0 ? 'af_unix' : 'ethernet', networkOffset: 0 };
     case 'eth-ipv4':
       eth(0x0800, false);
-      ipv4(b, d, payload, layers);
+      ipv4(b, d, pay, plen, layers);
       break;
     case 'eth-ipv6':
       eth(0x86dd, false);
-      ipv6(b, d, payload, layers);
+      ipv6(b, d, pay, plen, layers);
       break;
     case 'eth-arp':
       eth(0x0806, false);
@@ -393,21 +441,20 @@ function buildSized(
     case 'eth-vlan': {
       const inner = d.below(3);
       eth(inner === 0 ? 0x0800 : inner === 1 ? 0x86dd : 0x0806, true);
-      if (inner === 0) ipv4(b, d, payload, layers);
-      else if (inner === 1) ipv6(b, d, payload, layers);
+      if (inner === 0) ipv4(b, d, pay, plen, layers);
+      else if (inner === 1) ipv6(b, d, pay, plen, layers);
       else arp(b, d, layers);
       break;
     }
     case 'ipv4':
-      ipv4(b, d, payload, layers);
+      ipv4(b, d, pay, plen, layers);
       return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'af_unix', networkOffset: 0 };
     case 'ipv6':
-      ipv6(b, d, payload, layers);
+      ipv6(b, d, pay, plen, layers);
       return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'af_unix', networkOffset: 0 };
     case 'netlink': {
-      const attrs = xs.slice(1);
-      const nl = netlinkMessage(attrs, payload, pick(NL_FAMILY_LENGTHS, xs[0] ?? 0), pick(NL_MSG_TYPES, d.next()));
-      return { builtLength: nl.bytes.length, bytes: len < 0 ? nl.bytes : resize(nl.bytes, len, fill), layers: nl.layers, preset: 'af_unix', networkOffset: 0 };
+      const nl = netlinkSized(xs, xsFrom + 1, Math.max(0, nxs - 1), pay, plen, NL_FAMILY_LENGTHS[x0 % NL_FAMILY_LENGTHS.length]!, NL_MSG_TYPES[d.next() % NL_MSG_TYPES.length]!, len, fill);
+      return { builtLength: nl.builtLength, bytes: nl.bytes, layers: nl.layers, preset: 'af_unix', networkOffset: 0 };
     }
   }
   return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'ethernet', networkOffset: 14 };
@@ -418,9 +465,9 @@ function buildSized(
 /** Resize to `len`: truncate, or pad with a repeating filler byte. */
 export function resize(bytes: Uint8Array, len: number, fill: number): Uint8Array {
   if (len === bytes.length) return bytes;
-  const out = new Uint8Array(len);
+  const out = slabBytes(len);
   out.set(len < bytes.length ? bytes.subarray(0, len) : bytes);
-  for (let i = bytes.length; i < len; i++) out[i] = (fill + i) & 0xff;
+  if (len > bytes.length) padFrom(out, bytes.length, fill);
   return out;
 }
 
@@ -436,7 +483,7 @@ export interface PacketOptions {
 }
 
 /** The raw randomness of one packet: kind index, field integers, payload, resize and frag choices. */
-export type PacketDraw = readonly [kind: number, xs: readonly number[], payload: Uint8Array, resize: number, frag: number];
+export type PacketDraw = readonly [kind: number, xs: ArrayLike<number>, payload: Uint8Array, resize: number, frag: number];
 
 const U32 = fc.integer({ min: 0, max: 0xffffffff });
 
@@ -445,9 +492,16 @@ export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
   return wordBytesAt(words, 0, words.length, trim);
 }
 
+/** wordBytesAt written into `out` (large enough), returning the number of bytes. */
+export function wordBytesInto(out: Uint8Array, words: ArrayLike<number>, from: number, count: number, trim = 0): number {
+  const n = Math.max(0, 4 * count - trim);
+  for (let i = 0; i < n; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
+  return n;
+}
+
 /** wordBytes of words[from .. from + count) (no view of the words made). */
 export function wordBytesAt(words: ArrayLike<number>, from: number, count: number, trim = 0): Uint8Array {
-  const out = new Uint8Array(Math.max(0, 4 * count - trim));
+  const out = slabBytes(Math.max(0, 4 * count - trim));
   for (let i = 0; i < out.length; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
   return out;
 }
@@ -475,17 +529,25 @@ const CUTS: readonly number[] = [0, 1, 14, 20, 34, 40, 54];
 
 /** Turn a draw into a packet (pure): build the stack, resize near `lengths`, maybe split into frags. */
 export function packetFromDraw(draw: PacketDraw, opts: PacketOptions = {}): Packet {
+  const [ki, xs, payload, rs, fs] = draw;
+  return packetOf(ki, xs, 0, xs.length, payload, payload.length, rs, fs, opts);
+}
+
+/**
+ * packetFromDraw of the draw's parts: the kind word, the fields xs[xsFrom .. xsFrom + nxs), the
+ * payload pay[0 .. plen), the resize and frag choices (none of them is kept in the packet).
+ */
+export function packetOf(ki: number, xs: ArrayLike<number>, xsFrom: number, nxs: number, pay: Uint8Array, plen: number, rs: number, fs: number, opts: PacketOptions): Packet {
   const kinds = opts.kinds ?? PACKET_KINDS;
   if (kinds.length === 0) throw new RangeError('packet: no kinds');
   const lengths = opts.lengths && opts.lengths.length > 0 ? opts.lengths : PACKET_LENGTHS;
   const fragWeight = opts.fragWeight ?? 5;
-  const [ki, xs, payload, rs, fs] = draw;
   const kind = kinds[ki % kinds.length]!;
   // resized when rs says so, in the copy out of the builder (resize(bytes, len, fill))
-  const len = (rs & 1) === 1 ? Math.max(0, pick(lengths, rs >>> 1)) : -1;
+  const len = (rs & 1) === 1 ? Math.max(0, lengths[(rs >>> 1) % lengths.length]!) : -1;
   // the padding's filler from the kind draw's high byte (so that the resize choice can move to
   // another index of `lengths` for the same length, as the genome's shrinking does)
-  const built = buildSized(kind, xs, payload, len, ki >>> 8);
+  const built = buildSized(kind, xs, xsFrom, nxs, pay, plen, len, ki >>> 8);
   const bytes = built.bytes;
   const layers = built.layers;
   if (len >= 0 && len !== built.builtLength) layers.push(len < built.builtLength ? 'trunc' : 'pad');
@@ -513,9 +575,20 @@ const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x1
  * o = k + X for typical X (0, 14, 20, 24, 34, 40); MSH: size 1. Capped at 70000.
  */
 export function interestingLengths(prog: Program): number[] {
-  // Collected into one reused typed array (at most 3 lengths per load, 18 per LD IND), sorted
-  // there (a typed array sorts numerically, in place), then deduplicated into the result.
-  let out = scratch;
+  const out: number[] = [];
+  collectLengths(prog, out);
+  return out;
+}
+
+/**
+ * Append interestingLengths(prog), ascending and distinct, to `out`. The lengths below 256 (most of
+ * them: header offsets) are marked in a 256-bit set, read back in order; the others are collected
+ * into one reused typed array, sorted there and deduplicated.
+ */
+function collectLengths(prog: Program, out: number[]): void {
+  const low = LOW;
+  low.fill(0);
+  let high = scratch;
   let n = 0;
   for (let i = 0; i < prog.length; i++) {
     const insn = prog[i]!;
@@ -524,9 +597,8 @@ export function interestingLengths(prog: Program): number[] {
     let o1 = -1;
     let size = 0;
     if (c === 0x20 || c === 0x28 || c === 0x30 || c === 0xb1) {
-      const k = insn.k >>> 0;
-      const sk = k | 0;
-      if (c !== 0xb1 && ANCILLARY_K_SET.has(k)) continue;
+      const sk = insn.k | 0;
+      if (c !== 0xb1 && isAncillaryK(sk)) continue;
       size = c === 0xb1 ? 1 : SIZE(c);
       if (sk >= 0) o0 = sk;
       else if (sk >= SKF_NET_OFF) (o0 = sk - SKF_NET_OFF, o1 = sk - SKF_NET_OFF + 14);
@@ -536,23 +608,44 @@ export function interestingLengths(prog: Program): number[] {
       const sk = insn.k | 0;
       if (sk < 0) continue;
       size = SIZE(c);
-      if (n + 18 > out.length) out = grow(out, n + 18);
+      if (n + 18 > high.length) high = scratch = grow(high, n + 18);
       for (let j = 0; j < IND_X.length; j++)
-        for (let l = sk + IND_X[j]! + size - 1; l <= sk + IND_X[j]! + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
+        for (let l = sk + IND_X[j]! + size - 1; l <= sk + IND_X[j]! + size + 1; l++)
+          if (l >= 0 && l <= 70000) {
+            if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+            else high[n++] = l;
+          }
       continue;
     } else continue;
-    if (n + 6 > out.length) out = grow(out, n + 6);
-    for (let l = o0 + size - 1; l <= o0 + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
-    if (o1 >= 0) for (let l = o1 + size - 1; l <= o1 + size + 1; l++) if (l >= 0 && l <= 70000) out[n++] = l;
+    if (n + 6 > high.length) high = scratch = grow(high, n + 6);
+    for (let l = o0 + size - 1; l <= o0 + size + 1; l++)
+      if (l >= 0 && l <= 70000) {
+        if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+        else high[n++] = l;
+      }
+    if (o1 >= 0)
+      for (let l = o1 + size - 1; l <= o1 + size + 1; l++)
+        if (l >= 0 && l <= 70000) {
+          if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+          else high[n++] = l;
+        }
   }
-  scratch = out;
-  const sorted = out.subarray(0, n).sort();
-  const res: number[] = [];
-  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) res.push(sorted[i]!);
-  return res;
+  for (let w = 0; w < 8; w++)
+    for (let bits = low[w]!; bits !== 0; bits &= bits - 1) out.push(32 * w + 31 - Math.clz32(bits & -bits));
+  if (n > 32) high.subarray(0, n).sort();
+  else
+    for (let i = 1; i < n; i++) {
+      const x = high[i]!;
+      let j = i - 1;
+      for (; j >= 0 && high[j]! > x; j--) high[j + 1] = high[j]!;
+      high[j + 1] = x;
+    }
+  for (let i = 0; i < n; i++) if (i === 0 || high[i] !== high[i - 1]) out.push(high[i]!);
 }
 
-/** interestingLengths' collection buffer, reused from call to call. */
+/** The lengths below 256 collectLengths has seen, as a bit set (reused). */
+const LOW = new Int32Array(8);
+/** collectLengths' buffer of the other lengths, reused from call to call. */
 let scratch: Int32Array = new Int32Array(256);
 const grow = (a: Int32Array, n: number): Int32Array => {
   const b = new Int32Array(Math.max(n, 2 * a.length));
@@ -560,9 +653,16 @@ const grow = (a: Int32Array, n: number): Int32Array => {
   return b;
 };
 
-const ANCILLARY_K_SET: ReadonlySet<number> = new Set(ANCILLARY_K);
 /** the typical X values of an LD IND */
 const IND_X: readonly number[] = [0, 14, 20, 24, 34, 40];
+
+/** interestingLengths(prog), then PACKET_LENGTHS: the lengths a packet for `prog` is resized to and split at. */
+export function lengthsFor(prog: Program): number[] {
+  const out: number[] = [];
+  collectLengths(prog, out);
+  for (let i = 0; i < PACKET_LENGTHS.length; i++) out.push(PACKET_LENGTHS[i]!);
+  return out;
+}
 
 /** Packets for this program: lengths drawn near the offsets it loads, plus the usual lengths. */
 export const packetFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): fc.Arbitrary<Packet> =>
@@ -571,5 +671,5 @@ export const packetFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = 
 /** The packet options packetFor uses for a program (lengths near its loads plus the usual ones). */
 export const packetOptionsFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): PacketOptions => ({
   ...opts,
-  lengths: [...interestingLengths(prog), ...PACKET_LENGTHS],
+  lengths: lengthsFor(prog),
 });

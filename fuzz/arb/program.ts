@@ -27,7 +27,7 @@ import {
   RET_K,
   SKF_AD_OFF_U32,
   biasedU32,
-  pick,
+  isAncillaryK,
 } from './constants.js';
 import { ebpfLen, isCondJump } from './ebpf-size.js';
 import { realisticProgram } from './realistic.js';
@@ -68,8 +68,6 @@ export type Gene = number;
 /** fast-check arbitrary of one gene. */
 export const gene = (): fc.Arbitrary<Gene> => fc.noBias(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
 
-const isAncK = (k: number): boolean => ANCILLARY_K.includes(k >>> 0);
-
 /** k for LD ABS: mostly header offsets, often ancillary, sometimes s16/s32 edges and NET/LL offsets. */
 function absK(sel: number, a: number): number {
   let k: number;
@@ -77,30 +75,30 @@ function absK(sel: number, a: number): number {
     case 0:
     case 1:
     case 2:
-      k = pick(HEADER_OFFSETS, a);
+      k = HEADER_OFFSETS[a % HEADER_OFFSETS.length]!;
       break;
     case 3:
     case 4:
-      k = pick(ANCILLARY_K, a);
+      k = ANCILLARY_K[a % ANCILLARY_K.length]!;
       break;
     case 5:
       k = a % 80;
       break;
     case 6:
-      k = ((a & 1 ? SKF_NET_OFF : SKF_LL_OFF) + pick(NEG_REL, a >>> 1)) >>> 0;
+      k = ((a & 1 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL[(a >>> 1) % NEG_REL.length]!) >>> 0;
       break;
     case 7:
-      k = pick(NEG_BOUNDARY, a);
+      k = NEG_BOUNDARY[a % NEG_BOUNDARY.length]!;
       break;
     case 8:
-      k = pick(BOUNDARY_U32, a);
+      k = BOUNDARY_U32[a % BOUNDARY_U32.length]!;
       break;
     default:
       k = a >>> 0;
   }
   // The ABS window rule (net/core/filter.c:1128): a non-ancillary k >= SKF_AD_OFF is rejected,
   // so fold such k onto one of the 16 ancillary values.
-  if (k >= SKF_AD_OFF_U32 && !isAncK(k)) k = ANCILLARY_K[k & 15]!;
+  if (k >= SKF_AD_OFF_U32 && !isAncillaryK(k)) k = ANCILLARY_K[k & 15]!;
   return k;
 }
 
@@ -109,7 +107,7 @@ function anyLoadK(sel: number, a: number): number {
   switch (sel % 4) {
     case 0:
     case 1:
-      return pick(HEADER_OFFSETS, a);
+      return HEADER_OFFSETS[a % HEADER_OFFSETS.length]!;
     default:
       return biasedU32(sel >>> 2, a);
   }
@@ -135,24 +133,35 @@ export function insnFromGene(g: Gene, pc: number, flen: number): MInsn {
   return insnFromWords(g % 0x100000000, Math.floor(g / 0x100000000), pc, flen);
 }
 
+/** insnFromWords' words when they come as numbers (a, high bits, jump word) */
+const ONE = new Uint32Array(3);
+
 /**
  * insnFromGene of the gene hi * 2^32 + a (a: u32, hi: its 21 high bits). With `jw` (a genome's jump
  * word, fuzz/genome.ts) the wide jump choices come from it (JA: jw; jt, jf: its bytes 0 and 1)
  * instead of from a, so that a jump's target can be moved without touching its k.
  */
 export function insnFromWords(a: number, hi: number, pc: number, flen: number, jw?: number): MInsn {
-  hi &= 0x1fffff;
+  ONE[0] = a;
+  ONE[1] = hi;
+  ONE[2] = jw ?? 0;
+  return insnAt(ONE, 0, pc, flen, jw !== undefined);
+}
+
+/**
+ * insnFromWords of the words w[o] (a), w[o + 1] (high bits) and, with `jump`, w[o + 2] (the jump
+ * word). The words are read here rather than passed: a u32 argument above 2^30 would be boxed.
+ */
+export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump: boolean): MInsn {
+  const a = w[o]!;
+  const hi = w[o + 1]! & 0x1fffff;
   const code = OP_TABLE[(hi & 127) % OP_TABLE.length]!;
   const sel = (hi >>> 7) & 31;
-  const r1 = (hi >>> 12) & 15;
-  const r2 = (hi >>> 16) & 15;
   // Unused fields are ignored by the checker (net/core/filter.c:1065 never reads jt/jf of
   // non-jumps, nor k of TAX/RET A/...); half the genes with bit 20 set fill them with garbage.
   const garbage = (hi & 0x100000) !== 0 && (a & 1) === 1;
-  const gk = garbage ? a : 0;
   const gjt = garbage ? (a >>> 8) & 0xff : 0;
   const gjf = garbage ? (a >>> 16) & 0xff : 0;
-  const range = flen - pc - 1; // >= 1
   switch (code) {
     case 0x04: // ALU K ops
     case 0x14:
@@ -185,23 +194,34 @@ export function insnFromWords(a: number, hi: number, pc: number, flen: number, j
     case 0x61:
       return { code, jt: gjt, jf: gjf, k: memK(a) };
     case 0x05: // JA: k < flen - pc - 1
-      return { code, jt: gjt, jf: gjf, k: jumpOff(r1, jw ?? a, range, 0x7fffffff) };
+      return { code, jt: gjt, jf: gjf, k: jumpOff((hi >>> 12) & 15, jump ? w[o + 2]! : a, flen - pc - 1, 0x7fffffff) };
     case 0x06: // RET K in the middle of a program
-      return { code, jt: gjt, jf: gjf, k: sel & 1 ? pick(RET_K, a) : biasedU32(sel >>> 1, a) };
+      return { code, jt: gjt, jf: gjf, k: sel & 1 ? RET_K[a % RET_K.length]! : biasedU32(sel >>> 1, a) };
+    case 0x15: // Jcond: jt, jf < flen - pc - 1
+    case 0x1d:
+    case 0x25:
+    case 0x2d:
+    case 0x35:
+    case 0x3d:
+    case 0x45:
+    case 0x4d: {
+      const k = (code & 0x08) === 0 ? biasedU32(sel, a) : garbage ? a : 0;
+      const jw = jump ? w[o + 2]! : a >>> 8;
+      const range = flen - pc - 1; // >= 1
+      return { code, jt: jumpOff((hi >>> 12) & 15, jw & 0xff, range, 256), jf: jumpOff((hi >>> 16) & 15, (jw >>> 8) & 0xff, range, 256), k };
+    }
     default:
-      if (isCondJump(code)) {
-        const k = (code & 0x08) === 0 ? biasedU32(sel, a) : gk;
-        const w = jw === undefined ? a >>> 8 : jw;
-        return { code, jt: jumpOff(r1, w & 0xff, range, 256), jf: jumpOff(r2, (w >>> 8) & 0xff, range, 256), k };
-      }
       // ALU X ops, NEG, LEN, TAX, TXA, RET A: nothing to choose but the ignored fields.
-      return { code, jt: gjt, jf: gjf, k: gk };
+      return { code, jt: gjt, jf: gjf, k: garbage ? a : 0 };
   }
 }
 
 /** The final instruction: RET K (boundary snap lengths) or RET A. */
 export const finalRet = (sel: number, k: number): MInsn =>
-  sel % 3 === 2 ? { code: 0x16, jt: 0, jf: 0, k: 0 } : { code: 0x06, jt: 0, jf: 0, k: sel % 3 === 0 ? pick(RET_K, k) : k >>> 0 };
+  sel % 3 === 2 ? { code: 0x16, jt: 0, jf: 0, k: 0 } : { code: 0x06, jt: 0, jf: 0, k: sel % 3 === 0 ? RET_K[k % RET_K.length]! : k >>> 0 };
+
+/** repairMemory's masks, reused from program to program (the builders are not re-entrant). */
+let masksScratch = new Uint16Array(512);
 
 // net/core/filter.c:921 check_load_and_stores: the same bookkeeping, used here to REPAIR.
 /**
@@ -211,7 +231,9 @@ export const finalRet = (sel: number, k: number): MInsn =>
  * depends only on instructions before pc, so a rewrite never invalidates an earlier decision.
  */
 function repairMemory(prog: MInsn[]): void {
-  const masks = new Uint16Array(prog.length).fill(0xffff);
+  if (masksScratch.length < prog.length) masksScratch = new Uint16Array(Math.max(prog.length, 2 * masksScratch.length));
+  const masks = masksScratch;
+  masks.fill(0xffff, 0, prog.length);
   let memvalid = 0;
   for (let pc = 0; pc < prog.length; pc++) {
     memvalid &= masks[pc]!;
@@ -262,10 +284,29 @@ export function buildProgram(body: readonly Gene[], ret: readonly [number, numbe
  * buildProgram from a genome's words (fuzz/genome.ts): `n` instructions as (k, high bits, jump)
  * word triples from `words[from]` on, then the final RET of (retSel, retK).
  */
-export function buildProgramWords(words: ArrayLike<number>, from: number, n: number, retSel: number, retK: number): SockFilter[] {
+export function buildProgramWords(words: Uint32Array, from: number, n: number, retSel: number, retK: number): SockFilter[] {
   const flen = n + 1;
   const prog: MInsn[] = new Array(flen);
-  for (let pc = 0, o = from; pc < n; pc++, o += 3) prog[pc] = insnFromWords(words[o]! >>> 0, words[o + 1]! >>> 0, pc, flen, words[o + 2]! >>> 0);
+  for (let pc = 0, o = from; pc < n; pc++, o += 3) prog[pc] = insnAt(words, o, pc, flen, true);
+  prog[flen - 1] = finalRet(retSel, retK);
+  repairMemory(prog);
+  return prog;
+}
+
+/**
+ * buildProgram(expandRuns(runs, n), [retSel, retK]) from a genome's words (fuzz/genome.ts): `runs`
+ * (a, high bits, repeat) word triples from `words[from]` on, each gene (high bits & 0x1fffff) * 2^32
+ * + a repeated 1 + repeat % 600 times, cyclically, to n body instructions.
+ */
+export function buildProgramRuns(words: Uint32Array, from: number, runs: number, n: number, retSel: number, retK: number): SockFilter[] {
+  const body = runs === 0 ? 0 : n;
+  const flen = body + 1;
+  const prog: MInsn[] = new Array(flen);
+  for (let pc = 0, r = 0; pc < body; r = (r + 1) % runs) {
+    const o = from + 3 * r;
+    const rep = 1 + (words[o + 2]! % 600);
+    for (let i = 0; i < rep && pc < body; i++, pc++) prog[pc] = insnAt(words, o, pc, flen, false);
+  }
   prog[flen - 1] = finalRet(retSel, retK);
   repairMemory(prog);
   return prog;

@@ -52,8 +52,10 @@ interface P {
   readonly d: number;
 }
 
-const port = (v: number): number => ((v & 3) === 3 ? v >>> 16 : pick(PORTS, v >>> 2));
-const snap = (v: number): number => pick(RET_K.filter((k) => k !== 0), v);
+const port = (v: number): number => ((v & 3) === 3 ? v >>> 16 : PORTS[(v >>> 2) % PORTS.length]!);
+/** the non-zero snap lengths (made once) */
+const SNAP_K: readonly number[] = RET_K.filter((k) => k !== 0);
+const snap = (v: number): number => SNAP_K[v % SNAP_K.length]!;
 
 /** The templates, each a name and a builder. */
 export const TEMPLATES: readonly { readonly name: string; readonly build: (p: P) => SockFilter[] }[] = [

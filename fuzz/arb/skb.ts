@@ -9,6 +9,7 @@ import { ARPHRD_ETHER, ethTypeTransPktType, ethTypeTransProtocol, PRESETS } from
 import { BOUNDARY_U32, pick } from './constants.js';
 import type { Packet } from './packet.js';
 import { packet, wordBytes } from './packet.js';
+import { slabBytes } from './slab.js';
 
 const IFINDEX: readonly number[] = [0, 1, 2, 3, -1, 0x7fffffff, -0x80000000, 0xffff, 1000];
 /** ARPHRD_*: ETHER 1, LOOPBACK 772, SIT 776, IEEE80211_RADIOTAP 803, NETLINK 824, NONE 0xfffe, VOID 0xffff, 0. */
@@ -51,8 +52,9 @@ export function vlanOf(x: number): Pick<SkBuff, 'vlanTci' | 'vlanProto' | 'vlanP
 }
 
 /** The environment from two u32s: cpu (mostly 0..3) and the SKF_AD_RANDOM seed. */
+const CPU_EDGES: readonly number[] = [255, 1023, 0x7fffffff];
 export const envOf = (c: number, seed: number): Env => ({
-  cpu: (c & 15) < 12 ? c & 3 : pick([255, 1023, 0x7fffffff], c >>> 4),
+  cpu: (c & 15) < 12 ? c & 3 : CPU_EDGES[(c >>> 4) % CPU_EDGES.length]!,
   randomSeed: seed >>> 0,
 });
 
@@ -62,15 +64,22 @@ export const envOf = (c: number, seed: number): Env => ({
  * past the end, or negative. The headroom is as long as the negative offsets need, plus 0..15.
  */
 export function headersOf(x: number, extra: Uint8Array, len: number, l3: number): Pick<SkBuff, 'macHeader' | 'networkHeader' | 'headroom'> {
+  return headersAt(x, extra, extra.length, len, l3);
+}
+
+const NET_AT: readonly number[] = [14, 18, 22, 34];
+
+/** headersOf with the headroom filler extra[0 .. nextra). */
+function headersAt(x: number, extra: Uint8Array, nextra: number, len: number, l3: number): Pick<SkBuff, 'macHeader' | 'networkHeader' | 'headroom'> {
   const m = x & 7;
   const n = (x >>> 3) & 7;
   const off = (x >>> 6) & 63;
   const mac = m === 0 ? null : m === 1 ? -(1 + (off % 14)) : m === 2 ? -14 : m === 3 ? Math.min(off, len) : 0;
   const net =
-    n <= 2 ? l3 : n === 3 ? 0 : n === 4 ? pick([14, 18, 22, 34], off) : n === 5 ? Math.min(0xffff, len + (off % 8)) : n === 6 ? -(1 + (off % 20)) : l3;
+    n <= 2 ? l3 : n === 3 ? 0 : n === 4 ? NET_AT[off % NET_AT.length]! : n === 5 ? Math.min(0xffff, len + (off % 8)) : n === 6 ? -(1 + (off % 20)) : l3;
   const need = Math.max(0, -(mac ?? 0), -net);
-  const headroom = new Uint8Array(need + ((x >>> 12) & 15));
-  for (let i = 0; i < headroom.length; i++) headroom[i] = extra.length > 0 ? extra[i % extra.length]! : i;
+  const headroom = slabBytes(need + ((x >>> 12) & 15));
+  for (let i = 0; i < headroom.length; i++) headroom[i] = nextra > 0 ? extra[i % nextra]! : i;
   return { macHeader: mac, networkHeader: net, headroom };
 }
 
@@ -136,7 +145,24 @@ const NO_HEADROOM = new Uint8Array(0);
  * skb of skbCaseOfParts, built as one record (the campaigns build one per input).
  */
 export function skbCaseOf(p: Packet, draw: SkbDraw): SkbCase {
-  const [a, b, c, d, e, h, extra] = draw;
+  for (let i = 0; i < 6; i++) SIX[i] = draw[i] as number;
+  return skbCaseAt(p, SIX, 0, draw[6], draw[6].length);
+}
+
+/** skbCaseOf's six words, when they come as a draw */
+const SIX = new Uint32Array(6);
+
+/**
+ * skbCaseOf of the draw's six words w[s .. s + 6) and the headroom filler extra[0 .. nextra) (read
+ * here, not passed: a u32 argument above 2^30 would be boxed).
+ */
+export function skbCaseAt(p: Packet, w: Uint32Array, s: number, extra: Uint8Array, nextra: number): SkbCase {
+  const a = w[s]!;
+  const b = w[s + 1]!;
+  const c = w[s + 2]!;
+  const d = w[s + 3]!;
+  const e = w[s + 4]!;
+  const h = w[s + 5]!;
   const data = p.bytes;
   const eth = p.preset === 'ethernet';
   // the preset (afUnixSkb / ethernetSkb)
@@ -150,7 +176,7 @@ export function skbCaseOf(p: Packet, draw: SkbDraw): SkbCase {
   if ((a & 3) !== 0) {
     dev = netDeviceOf(c, d);
     pktType = (a >>> 2) & 7;
-    protocol = ((a >>> 5) & 31) < 20 ? pick(PROTOCOLS, a >>> 10) : (a >>> 10) & 0xffff;
+    protocol = ((a >>> 5) & 31) < 20 ? PROTOCOLS[(a >>> 10) % PROTOCOLS.length]! : (a >>> 10) & 0xffff;
   } else {
     dev = eth ? { ifindex: 2, type: ARPHRD_ETHER } : null;
     pktType = eth ? ethTypeTransPktType(data) : 0;
@@ -158,11 +184,11 @@ export function skbCaseOf(p: Packet, draw: SkbDraw): SkbCase {
   }
   const v = vlanOf(b);
   const sel = e & 31;
-  const mark = sel % 3 === 0 ? 0 : sel % 3 === 1 ? pick(BOUNDARY_U32, d) : d >>> 0;
+  const mark = sel % 3 === 0 ? 0 : sel % 3 === 1 ? BOUNDARY_U32[d % BOUNDARY_U32.length]! : d >>> 0;
   const hash = sel % 4 === 0 ? 0 : Math.imul(c, 0x9e3779b1) >>> 0;
-  const queueMapping = sel % 2 === 0 ? pick(U16_EDGES, e >>> 5) : (e >>> 8) & 0xffff;
+  const queueMapping = sel % 2 === 0 ? U16_EDGES[(e >>> 5) % U16_EDGES.length]! : (e >>> 8) & 0xffff;
   if ((h & 0x80000000) !== 0) {
-    const hd = headersOf(h, extra, data.length, p.networkOffset);
+    const hd = headersAt(h, extra, nextra, data.length, p.networkOffset);
     macHeader = hd.macHeader;
     networkHeader = hd.networkHeader;
     headroom = hd.headroom;

@@ -6,7 +6,8 @@ import { bpfCheckClassic } from '../../model/cbpf/check.js';
 import { X86_64 } from '../../model/config.js';
 import { isCondJump } from '../../fuzz/arb/ebpf-size.js';
 import { INVALID_RULES } from '../../fuzz/arb/invalid.js';
-import { decodeCase, genomeClass, GenomeArbitrary, HEAD_WORDS, keepPackets, makeGenome, PKT_WORDS, without, type Genome } from '../../fuzz/genome.js';
+import { decodeCase, genomeClass, GenomeArbitrary, HEAD_WORDS, keepPackets, makeGenome, PKT_WORDS, SplitMix32, without, wordSource, type Genome } from '../../fuzz/genome.js';
+import { slabBytes, slabWords } from '../../fuzz/arb/slab.js';
 import { campaignChecker, checkCase } from '../../fuzz/campaign.js';
 
 const sample = (n: number, seed: number, packets = 2): Genome[] => fc.sample(new GenomeArbitrary(packets), { seed, numRuns: n });
@@ -131,4 +132,46 @@ test('a program that loses instructions keeps its packets: the same bytes and sp
     }
   }
   t.true(same > 0.9 * all, `${same} of ${all} packets kept`);
+});
+
+test('SplitMix32: skip(n) passes over n words, fill writes the words next() gives, a function source makes the same genome', (t) => {
+  const a = new SplitMix32(12345);
+  const b = new SplitMix32(12345);
+  const words: number[] = [];
+  for (let i = 0; i < 40; i++) words.push(a.next());
+  b.skip(7);
+  const filled = new Uint32Array(40);
+  b.fill(filled, 7, 40);
+  t.deepEqual([...filled.subarray(7)], words.slice(7));
+  t.true(words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff));
+  for (const seed of [1, 2, 3, 99, -5]) {
+    const f = wordSource(seed);
+    t.deepEqual(makeGenome(f, 3), makeGenome(new SplitMix32(seed), 3));
+  }
+});
+
+test('the packet words past their counts are 0 (never read, nothing to shrink there)', (t) => {
+  for (const g of sample(400, 17, 3)) {
+    for (let o = 0; o < g.pkts.length; o += PKT_WORDS) {
+      const w = g.pkts.subarray(o, o + PKT_WORDS);
+      const [nxs, nextra, npay] = [w[2]!, w[3]!, w[4]!];
+      t.true([...w.subarray(13 + nxs, 25)].every((x) => x === 0), 'fields');
+      t.true([...w.subarray(25 + nextra, 29)].every((x) => x === 0), 'headroom');
+      t.true([...w.subarray(29 + npay, PKT_WORDS)].every((x) => x === 0), 'payload');
+    }
+  }
+});
+
+test('slab arrays: zero-filled, disjoint, each its own length and offset', (t) => {
+  const xs = [slabBytes(5), slabWords(3), slabBytes(100), slabWords(0), slabBytes(4096 * 2)];
+  for (const x of xs) t.true([...x].every((v) => v === 0));
+  xs[0]!.fill(0xff);
+  xs[1]!.fill(0xffffffff);
+  xs[2]!.fill(0xff);
+  t.true([...xs[4]!].every((v) => v === 0));
+  t.deepEqual([xs[0]!.length, xs[1]!.length, xs[2]!.length, xs[3]!.length, xs[4]!.length], [5, 3, 100, 0, 8192]);
+  // many small arrays across slab boundaries stay disjoint
+  const many = Array.from({ length: 3000 }, (_, i) => slabBytes(1 + (i % 50)));
+  many.forEach((m, i) => m.fill(i & 0xff));
+  t.true(many.every((m, i) => m.every((v) => v === (i & 0xff))));
 });
