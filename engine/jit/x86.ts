@@ -210,23 +210,12 @@ export class EngineJit {
     const src = p.src;
     const off = p.off;
     const imm = p.imm;
-    // detect_reg_usage: R6..R9
-    let r6 = false;
-    let r7 = false;
-    let r8 = false;
-    let r9 = false;
+    // detect_reg_usage (R6..R9, as bits of the registers seen) in the same walk as the sizes
+    let regs = 0;
     for (let k = 0; k < len; k++) {
-      const d = dst[k]!;
-      const s = src[k]!;
-      if (d === 6 || s === 6) r6 = true;
-      if (d === 7 || s === 7) r7 = true;
-      if (d === 8 || s === 8) r8 = true;
-      if (d === 9 || s === 9) r9 = true;
-    }
-    const used = [r6, r7, r8, r9];
-    const prologue = emitPrologue(stackDepth, wasClassic, facts) + pushCalleeRegs(used);
-    const exitBytes = (facts.bhbBarrier && wasClassic && !facts.capSysAdmin ? emitSpectreBhbBarrier(facts) : 0) + popCalleeRegs(used) + 1 + emitReturn(facts);
-    for (let k = 0; k < len; k++) {
+      const rd = dst[k]!;
+      const rs = src[k]!;
+      regs |= (rd < 16 ? 1 << rd : 0) | (rs < 16 ? 1 << rs : 0);
       const c = code[k]!;
       const cls = c & 0x07;
       if (cls !== 0x05 && cls !== 0x06) {
@@ -253,6 +242,9 @@ export class EngineJit {
         bytes[k] = (c & 0x08) !== 0 ? maybeEmitMod(d, src[k]!, is64) + 2 : op === 0x40 ? maybeEmit1mod(d, is64) + 6 : i === 0 ? maybeEmitMod(d, d, is64) + 2 : maybeEmit1mod(d, is64) + (isImm8(i) ? 3 : 6);
       }
     }
+    const used = [(regs & (1 << 6)) !== 0, (regs & (1 << 7)) !== 0, (regs & (1 << 8)) !== 0, (regs & (1 << 9)) !== 0];
+    const prologue = emitPrologue(stackDepth, wasClassic, facts) + pushCalleeRegs(used);
+    const exitBytes = (facts.bhbBarrier && wasClassic && !facts.capSysAdmin ? emitSpectreBhbBarrier(facts) : 0) + popCalleeRegs(used) + 1 + emitReturn(facts);
     if (!keepLayout) {
       const r = this.runs(len, prologue, exitBytes, facts);
       if (r !== null) return r;
