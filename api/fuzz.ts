@@ -177,6 +177,12 @@ export interface CampaignOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Where findings are written as corpus entries (default: not written). */
   readonly corpus?: string;
+  /**
+   * Stop after this many distinct finding signatures (`bpfspec fuzz --max-findings`): the workers
+   * finish their chunk, the cut is at the same chunk whatever the worker count, and the summary says
+   * maxFindingsReached. Default: no limit.
+   */
+  readonly maxFindings?: number;
   /** Stops the campaign cleanly (the workers finish their chunk); the summary says interrupted. */
   readonly signal?: AbortSignal;
   /** Called after every chunk. A callback that throws stops the campaign and rejects its promise. */
@@ -238,6 +244,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     const count = asInt(s.count, 'runCampaign: shard.count', 1, 2 ** 31 - 1);
     shard = { index: asInt(s.index, 'runCampaign: shard.index', 0, count - 1), count };
   }
+  const maxFindings = o.maxFindings === undefined ? null : asInt(o.maxFindings, 'runCampaign: maxFindings', 1, 2 ** 31 - 1);
   const corpusDir = o.corpus === undefined ? null : asString(o.corpus, 'runCampaign: corpus');
   if (corpusDir !== null) {
     if (existsSync(corpusDir) && !statSync(corpusDir).isDirectory()) fail('invalid-argument', `runCampaign: corpus ${show(corpusDir)} is not a directory`);
@@ -250,7 +257,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   for (const [name, fn] of [['onProgress', onProgress], ['onFinding', onFinding]] as const)
     if (fn !== undefined && typeof fn !== 'function') fail('invalid-argument', `runCampaign: ${name}: expected a function`);
 
-  const poolOpts: PoolOptions = { seed, runs, timeMs, workers, shard, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, judges };
+  const poolOpts: PoolOptions = { seed, runs, timeMs, workers, shard, packetsPerProgram, config, chunkSize: DEFAULT_CHUNK, judges, maxFindings };
   const written: string[] = [];
   const summary = await guarded(signal as AbortSignal | undefined, (safely) =>
     startCampaign(poolOpts, {

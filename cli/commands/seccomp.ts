@@ -1,5 +1,6 @@
 // `bpfspec seccomp check|run|explain|dump`: seccomp filters through the model of seccomp(2).
 import type { Command } from 'commander';
+import { getSystemErrorMap } from 'node:util';
 import type { Program } from '../../model/cbpf/insn.js';
 import { X86_64 } from '../../model/config.js';
 import { abiByName, ABIS, populateSeccompData, seccompData, seccompWordName, type SeccompAbi, type SeccompData } from '../../model/seccomp/data.js';
@@ -19,6 +20,12 @@ import { positiveInt } from './fuzz.js';
 import { looksLikeSeccompTools, parseSeccompTools, printSeccompTools, SeccompToolsError } from './seccomp-tools.js';
 
 /** Read a filter: seccomp-tools disassembly, or any socket-filter format. */
+
+/** A negative errno of a system call as `ESRCH (no such process)`, or `errno N` for one Node does not name. */
+export function systemErrno(negErrno: number): string {
+  const e = getSystemErrorMap().get(-Math.abs(negErrno));
+  return e === undefined ? `errno ${Math.abs(negErrno)}` : `${e[0]} (${e[1]})`;
+}
 export function loadSeccompProgram(file: string, format: string | undefined, endian: string | undefined, arch: string): Program {
   const bytes = readInput(file);
   const text = Buffer.from(bytes).toString('utf8');
@@ -316,7 +323,7 @@ export function registerSeccomp(program: Command, deps: { readonly out: (s: stri
       const oracle = new SeccompOracle(b.path, { ...process.env, BPFSPEC_SECCOMP_NO_SANDBOX: '1' });
       try {
         const progs = await oracle.dump(Number(pid));
-        if (typeof progs === 'number') throw new InputError(`dump ${pid}: PTRACE_SECCOMP_GET_FILTER failed with errno ${-progs}${-progs === 1 || -progs === 13 ? ' (needs root and a tracer not itself under seccomp)' : ''}`);
+        if (typeof progs === 'number') throw new InputError(`dump ${pid}: PTRACE_SECCOMP_GET_FILTER failed with ${systemErrno(progs)}${-progs === 1 || -progs === 13 ? ' (needs root and a tracer not itself under seccomp)' : ''}`);
         progs.forEach((p, i) => {
           out(`# filter ${i} (${i === 0 ? 'most recent' : 'older'}), ${p.length} insns\n`);
           out(o.to === 'hex' ? `${Buffer.from(p.flatMap((x) => [x.code & 0xff, x.code >> 8, x.jt, x.jf, x.k & 0xff, (x.k >>> 8) & 0xff, (x.k >>> 16) & 0xff, x.k >>> 24])).toString('hex')}\n` : printSeccompTools(p));

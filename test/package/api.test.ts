@@ -263,6 +263,13 @@ test('fuzz: a campaign with the compiled judges, the same seed giving the same c
   t.deepEqual(fz.replayEntry(e), []);
   const f = v.findings[0]!;
   t.not(fz.replayCampaignCase(f.seed, f.path, { config: api.kernelConfig({ variant: 'div-x-no-zero-guard' }) }), null);
+  // maxFindings: the campaign stops at the first signature, short of its runs
+  const m = await fz.runCampaign({ runs: 1 << 20, seed: 1, workers: 2, config: api.kernelConfig({ variant: 'div-x-no-zero-guard' }), maxFindings: 1 });
+  t.true(m.maxFindingsReached);
+  t.is(m.signatures.length, 1);
+  t.true(m.stats.programs + m.stats.invalid < 1 << 20);
+  const u = await fz.runCampaign({ runs: 256, seed: 1, config: api.kernelConfig({ variant: 'div-x-no-zero-guard' }) });
+  t.false(u.maxFindingsReached);
 });
 
 test('fuzz: bad options are rejected before anything starts; a throwing callback rejects the promise; abort stops', async (t) => {
@@ -272,6 +279,7 @@ test('fuzz: bad options are rejected before anything starts; a throwing callback
     [{ runs: 0 }, 'invalid-argument'],
     [{ runs: 10, judges: ['libpcap'] }, 'unknown-name'],
     [{ runs: 10, workers: 0 }, 'invalid-argument'],
+    [{ runs: 10, maxFindings: 0 }, 'invalid-argument'],
     [{ runs: 10, shard: { index: 2, count: 2 } }, 'invalid-argument'],
     [{ runs: 10, onProgress: 'x' }, 'invalid-argument'],
     [{ runs: 10, corpus: join(projectRoot, 'package.json') }, 'invalid-argument'],

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { platform } from 'node:os';
 import { bpfJump, bpfStmt } from '../../model/cbpf/insn.js';
@@ -64,4 +65,11 @@ requiresSerial(rootMissing, 'the live oracle reports the outcome classes: errno 
   } finally {
     await o.close();
   }
+});
+
+requiresSerial(rootMissing, 'bpfspec seccomp dump: a process that does not exist is one line naming ESRCH, exit 2', (t) => {
+  // pid_max is at most 4194304 (PID_MAX_LIMIT on 64-bit), so this process cannot exist
+  const r = spawnSync(process.execPath, ['dist/cli/main.js', 'seccomp', 'dump', '4194305'], { encoding: 'utf8' });
+  t.is(r.status, 2, r.stderr);
+  t.is(r.stderr, 'bpfspec: dump 4194305: PTRACE_SECCOMP_GET_FILTER failed with ESRCH (no such process)\n');
 });
