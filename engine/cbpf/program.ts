@@ -5,6 +5,28 @@ import { assertInsn, type Program } from '../../model/cbpf/insn.js';
 import { BPF_MAXINSNS } from '../../model/uapi.js';
 import type { Rejection } from '../../model/verdict.js';
 
+// model/cbpf/eval.ts decodeOp as tables: the op of each u16 code for an ordinary k, and where k can
+// change it (decodeOp is asked then): k == 0 (DIV/MOD K), k >= BPF_MEMWORDS (the scratch memory
+// ops), k in the ancillary range SKF_AD_OFF.. (LD ABS). test/engine/program.test.ts checks every code.
+const OP_OF = new Uint8Array(0x10000);
+const K_RULE = new Uint8Array(0x10000);
+const K_ZERO = 1;
+const K_MEM = 2;
+const K_ANC = 4;
+for (let c = 0; c < 0x10000; c++) {
+  const op = decodeOp(c, 1);
+  OP_OF[c] = op;
+  K_RULE[c] = (decodeOp(c, 0) !== op ? K_ZERO : 0) | (decodeOp(c, 16) !== op ? K_MEM : 0) | (decodeOp(c, 0xfffff000) !== op ? K_ANC : 0);
+}
+
+// model/cbpf/eval.ts decodeOp
+/** decodeOp(code, k) by the tables (code a u16, k a u32). */
+export function engineDecodeOp(code: number, k: number): number {
+  const r = K_RULE[code]!;
+  if (r !== 0 && (((r & K_ZERO) !== 0 && k === 0) || ((r & K_MEM) !== 0 && k >= 16) || ((r & K_ANC) !== 0 && k >= 0xfffff000))) return decodeOp(code, k);
+  return OP_OF[code]!;
+}
+
 /** A ClassicProgram whose columns live in reusable buffers (len says how much of them is the program). */
 export class ClassicColumns implements ClassicProgram {
   len = 0;
@@ -59,14 +81,24 @@ export class ClassicColumns implements ClassicProgram {
       return this;
     }
     this.reserve(n);
+    const codes = this.code;
+    const jts = this.jt;
+    const jfs = this.jf;
+    const ks = this.k;
+    const ops = this.ops;
     for (let pc = 0; pc < n; pc++) {
       const insn = prog[pc]!;
-      assertInsn(insn, pc);
-      this.code[pc] = insn.code;
-      this.jt[pc] = insn.jt;
-      this.jf[pc] = insn.jf;
-      this.k[pc] = insn.k;
-      this.ops[pc] = decodeOp(insn.code, insn.k >>> 0);
+      const code = insn.code;
+      const jt = insn.jt;
+      const jf = insn.jf;
+      const k = insn.k;
+      // assertInsn's checks on numbers (it throws the spec's RangeError for the field that does not fit)
+      if ((code & 0xffff) !== code || (jt & 0xff) !== jt || (jf & 0xff) !== jf || k >>> 0 !== k) assertInsn(insn, pc);
+      codes[pc] = code;
+      jts[pc] = jt;
+      jfs[pc] = jf;
+      ks[pc] = k;
+      ops[pc] = engineDecodeOp(code, k);
     }
     this.len = n;
     this.loaded = prog;
@@ -85,7 +117,7 @@ export class ClassicColumns implements ClassicProgram {
 
   /** Fill ops from code and k for pc < len (after set()). */
   decode(): this {
-    for (let pc = 0; pc < this.len; pc++) this.ops[pc] = decodeOp(this.code[pc]!, this.k[pc]!);
+    for (let pc = 0; pc < this.len; pc++) this.ops[pc] = engineDecodeOp(this.code[pc]!, this.k[pc]!);
     return this;
   }
 

@@ -210,23 +210,12 @@ export class EngineJit {
     const src = p.src;
     const off = p.off;
     const imm = p.imm;
-    // detect_reg_usage: R6..R9
-    let r6 = false;
-    let r7 = false;
-    let r8 = false;
-    let r9 = false;
+    // detect_reg_usage (R6..R9, as bits of the registers seen) in the same walk as the sizes
+    let regs = 0;
     for (let k = 0; k < len; k++) {
-      const d = dst[k]!;
-      const s = src[k]!;
-      if (d === 6 || s === 6) r6 = true;
-      if (d === 7 || s === 7) r7 = true;
-      if (d === 8 || s === 8) r8 = true;
-      if (d === 9 || s === 9) r9 = true;
-    }
-    const used = [r6, r7, r8, r9];
-    const prologue = emitPrologue(stackDepth, wasClassic, facts) + pushCalleeRegs(used);
-    const exitBytes = (facts.bhbBarrier && wasClassic && !facts.capSysAdmin ? emitSpectreBhbBarrier(facts) : 0) + popCalleeRegs(used) + 1 + emitReturn(facts);
-    for (let k = 0; k < len; k++) {
+      const rd = dst[k]!;
+      const rs = src[k]!;
+      regs |= (rd < 16 ? 1 << rd : 0) | (rs < 16 ? 1 << rs : 0);
       const c = code[k]!;
       const cls = c & 0x07;
       if (cls !== 0x05 && cls !== 0x06) {
@@ -253,6 +242,9 @@ export class EngineJit {
         bytes[k] = (c & 0x08) !== 0 ? maybeEmitMod(d, src[k]!, is64) + 2 : op === 0x40 ? maybeEmit1mod(d, is64) + 6 : i === 0 ? maybeEmitMod(d, d, is64) + 2 : maybeEmit1mod(d, is64) + (isImm8(i) ? 3 : 6);
       }
     }
+    const used = [(regs & (1 << 6)) !== 0, (regs & (1 << 7)) !== 0, (regs & (1 << 8)) !== 0, (regs & (1 << 9)) !== 0];
+    const prologue = emitPrologue(stackDepth, wasClassic, facts) + pushCalleeRegs(used);
+    const exitBytes = (facts.bhbBarrier && wasClassic && !facts.capSysAdmin ? emitSpectreBhbBarrier(facts) : 0) + popCalleeRegs(used) + 1 + emitReturn(facts);
     if (!keepLayout) {
       const r = this.runs(len, prologue, exitBytes, facts);
       if (r !== null) return r;
@@ -378,22 +370,93 @@ export class EngineJit {
   /** addrs[] at the step boundaries (slot s: the end of step s; slot 0: the prologue's end) */
   private at = new Int32Array(0);
 
-  private runs(len: number, prologue: number, exitBytes: number, facts: X86JitFacts): JitResult | null {
+  // The steps of a program with forward jumps only, in one walk (a jump's target is marked before the
+  // walk reaches it): the same boundaries, steps and first estimates as anySteps. The number of slots,
+  // or -1 (an insn that fails by itself, a target outside the program: the per-insn passes), or -2 (a
+  // backward jump: anySteps).
+  private forwardSteps(len: number): number {
     const kind = this.kind;
     const bytes = this.bytes;
     const off = this.buf!.off;
     const imm = this.buf!.imm;
     const code = this.buf!.code;
-    if (this.mark.length < len + 1) {
-      const cap = Math.max(len + 1, 2 * this.mark.length, 256);
-      this.mark = new Uint8Array(cap);
-      this.slotOf = new Int32Array(cap);
-      this.stepKind = new Uint8Array(cap);
-      this.stepBytes = new Int32Array(cap);
-      this.stepK = new Int32Array(cap);
-      this.stepTarget = new Int32Array(cap);
-      this.at = new Int32Array(cap);
+    const mark = this.mark;
+    mark.fill(0, 0, len + 1);
+    const slotOf = this.slotOf;
+    const at = this.at;
+    const stepKind = this.stepKind;
+    const stepBytes = this.stepBytes;
+    const stepK = this.stepK;
+    const stepTarget = this.stepTarget;
+    slotOf[0] = 0;
+    at[0] = 64; // :3726 the first estimate: 64 bytes per insn
+    let s = 0;
+    let sum = 0;
+    let boundary = 0;
+    for (let i = 1; i <= len; i++) {
+      const k = i - 1;
+      const kd = kind[k]!;
+      if (kd === STATIC) {
+        const b = bytes[k]!;
+        if (b > BPF_MAX_INSN_SIZE) return -1;
+        sum += b;
+        if (mark[i] === 0 && i !== len) continue;
+        s++;
+        stepKind[s] = STATIC;
+        stepBytes[s] = sum;
+        stepK[s] = k;
+        sum = 0;
+        slotOf[i] = s;
+        at[s] = 64 * (i + 1);
+        boundary = i;
+        continue;
+      }
+      if (kd === CALL_IMM_ZERO) return -1;
+      if (boundary !== k) {
+        // the run of fixed bytes before the jump ends at it
+        s++;
+        stepKind[s] = STATIC;
+        stepBytes[s] = sum;
+        stepK[s] = k - 1;
+        sum = 0;
+        slotOf[k] = s;
+        at[s] = 64 * (k + 1);
+      }
+      s++;
+      stepKind[s] = kd;
+      stepBytes[s] = bytes[k]!;
+      stepK[s] = k;
+      if (kd !== EXIT) {
+        const o = kd === COND || (code[k]! & 0x07) === 0x05 ? off[k]! : imm[k]! | 0;
+        if (kd === JA && o === -1) stepTarget[s] = -1; // jmp_offset = -2, no target read
+        else {
+          const t = i + o;
+          if (t < i) return -2;
+          if (t > len) return -1;
+          mark[t] = 1;
+          stepTarget[s] = t;
+        }
+      }
+      slotOf[i] = s;
+      at[s] = 64 * (i + 1);
+      boundary = i;
     }
+    // the targets as slots (every target is a boundary: it was marked before the walk reached it)
+    for (let j = 1; j <= s; j++) {
+      const kd = stepKind[j]!;
+      if ((kd === COND || kd === JA) && stepTarget[j]! >= 0) stepTarget[j] = slotOf[stepTarget[j]!]!;
+    }
+    return s + 1;
+  }
+
+  // The steps of any program: boundaries at 0, len, around each jump and at each target. The number of
+  // slots, or -1 (an insn that fails by itself, a target outside the program: the per-insn passes).
+  private anySteps(len: number): number {
+    const kind = this.kind;
+    const bytes = this.bytes;
+    const off = this.buf!.off;
+    const imm = this.buf!.imm;
+    const code = this.buf!.code;
     const mark = this.mark;
     mark.fill(0, 0, len + 1);
     mark[0] = 1;
@@ -401,10 +464,10 @@ export class EngineJit {
     for (let k = 0; k < len; k++) {
       const kd = kind[k]!;
       if (kd === STATIC) {
-        if (bytes[k]! > BPF_MAX_INSN_SIZE) return null;
+        if (bytes[k]! > BPF_MAX_INSN_SIZE) return -1;
         continue;
       }
-      if (kd === CALL_IMM_ZERO) return null;
+      if (kd === CALL_IMM_ZERO) return -1;
       const i = k + 1;
       mark[k] = 1;
       mark[i] = 1;
@@ -415,7 +478,7 @@ export class EngineJit {
         if (o === -1) continue; // jmp_offset = -2, no target read
         t = i + o;
       } else continue; // EXIT
-      if (t < 0 || t > len) return null;
+      if (t < 0 || t > len) return -1;
       mark[t] = 1;
     }
     const slotOf = this.slotOf;
@@ -454,6 +517,29 @@ export class EngineJit {
       }
       sum = 0;
     }
+    return n;
+  }
+
+  private runs(len: number, prologue: number, exitBytes: number, facts: X86JitFacts): JitResult | null {
+    if (this.mark.length < len + 1) {
+      const cap = Math.max(len + 1, 2 * this.mark.length, 256);
+      this.mark = new Uint8Array(cap);
+      this.slotOf = new Int32Array(cap);
+      this.stepKind = new Uint8Array(cap);
+      this.stepBytes = new Int32Array(cap);
+      this.stepK = new Int32Array(cap);
+      this.stepTarget = new Int32Array(cap);
+      this.at = new Int32Array(cap);
+    }
+    let n = this.forwardSteps(len);
+    if (n === -1) return null;
+    if (n === -2) n = this.anySteps(len);
+    if (n < 0) return null;
+    const stepKind = this.stepKind;
+    const stepBytes = this.stepBytes;
+    const stepK = this.stepK;
+    const stepTarget = this.stepTarget;
+    const at = this.at;
     let cleanup = 64 * (len + 1);
     let oldproglen = 0;
     let padding = false;

@@ -95,3 +95,32 @@ test('a call with imm 0 and an unmodelled instruction: the same failure, the sam
   t.throws(() => bpfIntJitCompile({ insns: bad, stackDepth: 0, wasClassic: false }, facts));
   t.throws(() => jit.compile(buffer(bad), 0, false, facts));
 });
+
+test('the steps of a forward program in one walk == the steps built from all marks (runs())', (t) => {
+  const facts = FACTS[1]![1];
+  type Steps = { forwardSteps(len: number): number; anySteps(len: number): number; stepKind: Uint8Array; stepBytes: Int32Array; stepK: Int32Array; stepTarget: Int32Array; at: Int32Array };
+  const snap = (j: Steps, n: number): unknown => ({
+    n,
+    kind: [...j.stepKind.subarray(1, n)],
+    bytes: [...j.stepBytes.subarray(1, n)],
+    k: [...j.stepK.subarray(1, n)],
+    target: [...j.stepTarget.subarray(1, n)].map((x, i) => (j.stepKind[i + 1] === 2 || j.stepKind[i + 1] === 3 ? x : 0)),
+    at: [...j.at.subarray(0, n)],
+  });
+  const jit = new EngineJit();
+  const j = jit as unknown as Steps;
+  const progs: { insns: readonly BpfInsn[]; stackDepth: number }[] = [
+    ...migrated([...fc.sample(validProgram({ config: X86_64 }), { numRuns: 400, seed: 51 }), ...fc.sample(jitBoundaryProgram({ facts }), { numRuns: 100, seed: 52 })]),
+    ...fc.sample(jitBoundaryEbpf({ facts }), { numRuns: 100, seed: 53 }).map((insns) => ({ insns, stackDepth: 32 })),
+  ];
+  let forward = 0;
+  for (const p of progs) {
+    jit.compile(buffer(p.insns), p.stackDepth, true, facts);
+    const n = j.forwardSteps(p.insns.length);
+    if (n < 0) continue;
+    forward++;
+    const a = snap(j, n);
+    t.deepEqual(a, snap(j, j.anySteps(p.insns.length)));
+  }
+  t.true(forward > 400, `only ${forward} forward programs`);
+});
