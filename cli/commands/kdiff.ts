@@ -180,6 +180,10 @@ export async function runBatched(command: string, judges: readonly string[], syn
   // --jit-harden with the live kernel as judge: the kernel's attaches run under it too (one window per attach)
   if (kernel.jitHarden !== undefined && !/^[012]$/.test(kernel.jitHarden)) throw new InputError(`--jit-harden ${clip(kernel.jitHarden)}: expected 0, 1 or 2`);
   const liveHarden = judgesLive && kernel.jitHarden !== undefined ? Number(kernel.jitHarden) : null;
+  // the live oracle attaches as this process: as root it has CAP_BPF and CAP_SYS_ADMIN, so a model of an
+  // unprivileged task (blinded under bpf_jit_harden 1, the BHB barrier) would not describe the judge
+  if (judgesLive && kernel.unprivileged === true && process.getuid?.() === 0)
+    throw new InputError('--unprivileged: not with the live kernel as judge run as root (its attaches have CAP_BPF and CAP_SYS_ADMIN)');
   // Ctrl-C from here on stops the campaign cleanly, even before it has started (judges still opening)
   const sigint = sigintStop('batches');
   let lanes: Awaited<ReturnType<typeof openLanes>>;

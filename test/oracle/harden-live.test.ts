@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requiresSerial } from '../_skip.js';
+import { requires, requiresSerial } from '../_skip.js';
 import { JitImageOracle } from '../../oracle/kernel/jitimage.js';
 import { liveJitFacts } from '../../oracle/kernel/jitfacts.js';
 import { KernelOracle } from '../../oracle/kernel/judge.js';
@@ -102,6 +102,13 @@ test('kdiff --jit-harden: a bad value is one bpfspec: line, exit 2, before any o
     t.deepEqual(r.stderr.trim().split('\n').length, 1, r.stderr);
     t.regex(r.stderr, /^bpfspec: --jit-harden .*expected 0, 1 or 2/, bad);
   }
+});
+
+requires(process.getuid?.() === 0 ? null : 'root (the live oracle attaching as root)', 'kdiff --unprivileged with the live kernel judge run as root: one bpfspec: line, exit 2 (its attaches are privileged)', (t) => {
+  const r = spawnCli(['kdiff', '--runs', '1', '--unprivileged', '--corpus', mkdtempSync(join(tmpdir(), 'bpfspec-kdu-'))]);
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.regex(r.stderr, /^bpfspec: --unprivileged: not with the live kernel as judge run as root/);
 });
 
 requiresSerial(missing, 'kdiff --jit-harden 2: the model and the kernel at 2 (windows per attach) agree; the machine keeps its value', (t) => {
