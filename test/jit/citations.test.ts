@@ -9,7 +9,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractCitations, type ReferenceEntry } from '../../web/build/citations.js';
-import { TREE_COMMIT } from '../../web/app/kernel-tree.js';
+import { kernelLineUrl, LINE_SOURCES, TREE_COMMIT, TREE_REPO } from '../../web/app/kernel-tree.js';
 import { projectRoot } from '../_shared.js';
 import { checkCitation, citesPart, kernelNames } from './_citations.js';
 import { commentLine, lineRefs, modelSources, otherTreeRefs, pinnedTreeOf, TREES, type PinnedTree } from './_pin-kernel-lines.js';
@@ -189,4 +189,18 @@ test('the check fails a citation moved by one line, one outside the function it 
   t.deepEqual(kernelNames('BPF_SIZE(code)'), ['BPF_SIZE']);
   t.deepEqual(kernelNames('__bpf_prog_run<stackSize>(ctx, insn)'), ['__bpf_prog_run']);
   t.deepEqual(kernelNames('struct sk_filter'), ['sk_filter']);
+});
+
+test('the page links every cited line where its pinned text was read (web/app/kernel-tree.ts LINE_SOURCES)', (t) => {
+  for (const [path, at] of LINE_SOURCES) {
+    const tree = pinnedTreeOf(path, '6.6.y')!;
+    const f = data.get(tree)!.files[path];
+    t.not(f, undefined, `${path}: pinned in ${tree}`);
+    t.deepEqual({ repo: at.repo, commit: at.commit }, { repo: f!.repo, commit: f!.commit }, path);
+    t.is(kernelLineUrl({ path, tree: '6.6.y' }, 10), `https://github.com/${f!.repo}/blob/${f!.commit}/${path}#L10`);
+  }
+  // every other pinned file of the cited tree links at the cited commit: its pinned lines are that commit's
+  for (const path of Object.keys(data.get('6.6.y')!.files).filter((p) => !LINE_SOURCES.has(p)))
+    t.is(kernelLineUrl({ path, tree: '6.6.y' }, 10), `https://github.com/${TREE_REPO}/blob/${TREE_COMMIT}/${path}#L10`, path);
+  t.true(LINE_SOURCES.has('arch/x86/net/bpf_jit_comp.c'));
 });

@@ -73,10 +73,25 @@ export function resolveKernelFile(name: string): KernelFile | null {
   return byBase.length === 1 ? byBase[0]! : null;
 }
 
-/** The address of a line of a 6.6.y file at the cited commit (null for the unlinked 3.14 tree). */
+/**
+ * Files whose cited lines are not read at TREE_COMMIT, and where they are (the provenance of
+ * test/jit/data/kernel-lines-*.json): the x86-64 JIT's line numbers are v6.18.35's (model/jit/facts.ts),
+ * flow_dissector.c's are of the Qualcomm 6.6 tree model/flow.ts names, and af_packet.c, uapi bpf.h and
+ * if_packet.h are of the same repository's 6.6.22 snapshot (the cited commit's are not indexed).
+ */
+export const LINE_SOURCES: ReadonlyMap<string, { readonly repo: string; readonly commit: string }> = new Map([
+  ['arch/x86/net/bpf_jit_comp.c', { repo: 'leftymods/linux-6.18.y', commit: 'a950cbcc4bda2190cb3fdd1f517bdd2a042f894d' }],
+  ['net/core/flow_dissector.c', { repo: 'CodeLinaro-mirror/qsdk_oss_kernel_linux-ipq-6.6', commit: '6f1f33de1761e79bc579673fd59d80eb13c95a1b' }],
+  ['net/packet/af_packet.c', { repo: TREE_REPO, commit: '40d9c67f876ffc30bdb4c7f474abc46e0456839e' }],
+  ['include/uapi/linux/bpf.h', { repo: TREE_REPO, commit: '40d9c67f876ffc30bdb4c7f474abc46e0456839e' }],
+  ['include/uapi/linux/if_packet.h', { repo: TREE_REPO, commit: '40d9c67f876ffc30bdb4c7f474abc46e0456839e' }],
+]);
+
+/** The address of a cited line: at the cited commit, or where LINE_SOURCES says its lines are read (null for the unlinked 3.14 tree). */
 export function kernelLineUrl(file: KernelFile, line: number): string | null {
   if (file.tree !== '6.6.y') return null;
-  return `https://github.com/${TREE_REPO}/blob/${TREE_COMMIT}/${file.path}#L${line}`;
+  const at = LINE_SOURCES.get(file.path) ?? { repo: TREE_REPO, commit: TREE_COMMIT };
+  return `https://github.com/${at.repo}/blob/${at.commit}/${file.path}#L${line}`;
 }
 
 export interface KernelRef {
