@@ -48,39 +48,18 @@
 #define SO_LOCK_FILTER 44
 #endif
 
-#define HARDEN "/proc/sys/net/core/bpf_jit_harden"
 #define HELPER_NAME "bpfspec-sockopt"
 #include "harden_lock.h"
 #include "pipe.h"
 
 static volatile sig_atomic_t restore_to = -1; /* the value to write back, -1: nothing to restore */
 
-/* The sysctl, read and written with plain syscalls (async-signal-safe for the restore). */
-static int read_harden(void) {
-	char b[16] = {0};
-	int fd = open(HARDEN, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) return -1;
-	ssize_t n = read(fd, b, sizeof b - 1);
-	close(fd);
-	return n > 0 ? atoi(b) : -1;
-}
-
-static int write_harden(int v) {
-	char b[4] = {(char)('0' + v), '\n', 0, 0};
-	int fd = open(HARDEN, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) return -errno;
-	ssize_t n = write(fd, b, 2);
-	int e = n == 2 ? 0 : -errno;
-	close(fd);
-	return e;
-}
-
 static void on_alarm(int sig) {
 	(void)sig; /* interrupts flock */
 }
 
 static void on_signal(int sig) {
-	if (restore_to >= 0) write_harden(restore_to);
+	if (restore_to >= 0) harden_write(restore_to);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -187,7 +166,7 @@ int main(void) {
 		/* `before` is read again under the exclusive lock: read outside it, it may be another
 		 * window's transient value (a kdiff --jit-harden attach, a JIT-facts probe), which this
 		 * window would then write back and leave set */
-		int status = 0, before = read_harden();
+		int status = 0, before = harden_read();
 		int lockfd = -1;
 		int go[2] = {-1, -1}, res[2] = {-1, -1};
 		pid_t child = -1;
@@ -199,7 +178,7 @@ int main(void) {
 				alarm(60); /* the seccomp oracle holds the lock for one case at a time */
 				if (flock(lockfd, LOCK_EX) < 0) status = -errno;
 				alarm(0);
-				if (!status) before = read_harden();
+				if (!status) before = harden_read();
 			}
 		}
 		if (!status && any_unpriv) {
@@ -227,7 +206,7 @@ int main(void) {
 		if (!status && harden >= 0) {
 			restore_to = before;
 			set_at = now_us();
-			int e = write_harden(harden);
+			int e = harden_write(harden);
 			if (e) {
 				restore_to = -1;
 				status = e;
@@ -254,7 +233,7 @@ int main(void) {
 				if (want && !read_full(res[0], cbuf, want)) status = -ECHILD;
 			}
 			if (harden >= 0 && restore_to >= 0) {
-				write_harden(restore_to);
+				harden_write(restore_to);
 				restore_to = -1;
 				window_us = now_us() - set_at;
 			}
@@ -274,7 +253,7 @@ int main(void) {
 			free(pbuf);
 		}
 		if (restore_to >= 0) {
-			write_harden(restore_to);
+			harden_write(restore_to);
 			restore_to = -1;
 		}
 		if (child > 0) {
