@@ -52,16 +52,8 @@
 #include "harden_lock.h"
 #include "pipe.h"
 
-static volatile sig_atomic_t restore_to = -1; /* the value to write back, -1: nothing to restore */
-
 static void on_alarm(int sig) {
 	(void)sig; /* interrupts flock */
-}
-
-static void on_signal(int sig) {
-	if (restore_to >= 0) harden_write(restore_to);
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 /* Drop every capability (effective, permitted, inheritable): capable() is then false for the task. */
@@ -132,10 +124,7 @@ static const unsigned char *skip_script(const unsigned char *p, const unsigned c
 #define MAX_SCRIPTS 4096
 
 int main(void) {
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, on_signal);
+	harden_window_signals();
 	struct sigaction al;
 	memset(&al, 0, sizeof al);
 	al.sa_handler = on_alarm; /* no SA_RESTART: the alarm interrupts flock */
@@ -204,11 +193,11 @@ int main(void) {
 		}
 		uint64_t set_at = 0, window_us = 0;
 		if (!status && harden >= 0) {
-			restore_to = before;
+			harden_restore_to = before;
 			set_at = now_us();
 			int e = harden_write(harden);
 			if (e) {
-				restore_to = -1;
+				harden_restore_to = -1;
 				status = e;
 			}
 		}
@@ -232,9 +221,9 @@ int main(void) {
 				if (!cbuf) die("malloc");
 				if (want && !read_full(res[0], cbuf, want)) status = -ECHILD;
 			}
-			if (harden >= 0 && restore_to >= 0) {
-				harden_write(restore_to);
-				restore_to = -1;
+			if (harden >= 0 && harden_restore_to >= 0) {
+				harden_write(harden_restore_to);
+				harden_restore_to = -1;
 				window_us = now_us() - set_at;
 			}
 			/* merge: per script, in order */
@@ -252,9 +241,9 @@ int main(void) {
 				}
 			free(pbuf);
 		}
-		if (restore_to >= 0) {
-			harden_write(restore_to);
-			restore_to = -1;
+		if (harden_restore_to >= 0) {
+			harden_write(harden_restore_to);
+			harden_restore_to = -1;
 		}
 		if (child > 0) {
 			close(go[1]);
