@@ -185,16 +185,6 @@ export function configFromJson(j: ConfigJson, e?: Pick<CorpusEntry, 'origin'>): 
   };
 }
 
-/** net.core.bpf_jit_harden of the running kernel (null: not Linux, unreadable). */
-export function runningJitHarden(): number | null {
-  try {
-    const v = Number(readFileSync('/proc/sys/net/core/bpf_jit_harden', 'utf8').trim());
-    return Number.isInteger(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * What a replay here should say about an entry made under another bpf_jit_harden than this kernel's
  * (`running`): the model replays it with the recorded value, but the kernel here would blind (or not)

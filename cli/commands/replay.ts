@@ -1,6 +1,7 @@
 // `bpfspec replay [PATH...]`, `bpfspec corpus merge DIR... -o OUT` and reading `corpus import` input.
 import { lstatSync } from 'node:fs';
-import { CorpusError, entryHash, hardenNote, readEntry, replayEntry, runningJitHarden, scanEntries, writeEntry, type CorpusEntry } from '../../fuzz/corpus.js';
+import { readSettledJitHarden } from '../../oracle/kernel/sockopt.js';
+import { CorpusError, entryHash, hardenNote, readEntry, replayEntry, scanEntries, writeEntry, type CorpusEntry } from '../../fuzz/corpus.js';
 import { smaller, type CaseSize } from '../../fuzz/signature.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { clip, ensureOutputDir, InputError } from '../io.js';
@@ -40,7 +41,8 @@ export function replay(paths: readonly string[]): ReplayReport {
   const changed: ReplayReport['changed'] = [];
   const invalid: string[] = [...scan.problems];
   const notes: string[] = [];
-  const harden = runningJitHarden();
+  // the machine's value, read under the harden lock (never another process's transient window)
+  const harden = readSettledJitHarden();
   let passed = 0;
   for (const file of scan.files) {
     const r = readEntry(file);
