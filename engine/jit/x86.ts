@@ -32,7 +32,7 @@ import {
   x86CallDepthEmitAccounting,
 } from '../../model/jit/emit.js';
 import type { X86JitFacts } from '../../model/jit/facts.js';
-import { cfiGetOffset, MAX_PASSES, PADDING_PASSES, type JitFailure, type JitResult } from '../../model/jit/x86.js';
+import { cfiGetOffset, MAX_PASSES, PADDING_PASSES, type JitFailure, type JitPass, type JitResult } from '../../model/jit/x86.js';
 import { EFAULT, EINVAL, ENOMEM } from '../../model/uapi.js';
 import type { EbpfBuffer } from '../migrate/convert.js';
 
@@ -155,15 +155,114 @@ function staticLength(code: number, dst: number, src: number, off: number, imm: 
     case 0x03:
       if ((code & 0xe0) !== 0x60) return unmodelled(code, k);
       return emitStx(code & 0x18, dst, src, off);
-    default:
+    case 0x05:
+    case 0x06:
       // the calls (the only jump-class insns with fixed bytes)
       if (src === 1) unmodelled(code, k); // BPF_PSEUDO_CALL
       return x86CallDepthEmitAccounting(facts) + emitCall();
+    default:
+      // BPF_LD (0x00): not a do_jit case here (model/jit/x86.ts insnLength's default)
+      return unmodelled(code, k);
   }
 }
 
 /** the conditional jump ops (0x10..0x70, 0xa0..0xd0) as a bit per op >> 4 */
 const COND_OPS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 0xa) | (1 << 0xb) | (1 << 0xc) | (1 << 0xd);
+
+/** the engine's results record no passes */
+const NO_PASSES: readonly JitPass[] = Object.freeze([]);
+
+// What an opcode is to the steps' walk: fixed bytes (K_FIXED: everything but the jumps and exits,
+// the calls included), an exit, a JA, a conditional jump. Opcodes do_jit's model does not cover get
+// no fixed bytes (fixedBytes -1): the per-insn passes throw as the model does.
+const K_FIXED = 0;
+const K_EXIT = 1;
+const K_JA = 2;
+const K_COND = 3;
+const KIND_OF = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const cls = c & 0x07;
+  const op = c & 0xf0;
+  const is64 = cls === 0x05;
+  if (cls !== 0x05 && cls !== 0x06) KIND_OF[c] = K_FIXED;
+  else if (is64 && op === 0x80) KIND_OF[c] = K_FIXED; // a call
+  else if (is64 && op === 0x90) KIND_OF[c] = K_EXIT;
+  else if (op === 0x00) KIND_OF[c] = K_JA;
+  else if (((COND_OPS >>> (op >> 4)) & 1) !== 0) KIND_OF[c] = K_COND;
+  else KIND_OF[c] = K_FIXED; // not modelled: fixedBytes -1
+}
+
+// The fixed bytes of an insn read imm and off only through: == 0, == 1, == 16, == 32, == 64, < 0 and
+// isImm8 (imm); == 0, == 8, == 16, == 32 and isImm8 (off). These classes refine every such question,
+// so (code, dst, src, imm class, off class) determines the bytes under given facts
+// (test/engine/jit.test.ts checks this on random instructions).
+/** imm + 128 -> class for imm in [-128, 127]; 7: > 127; 8: < -128 */
+const IMM_CLASS = new Uint8Array(256);
+/** off + 128 -> class for off in [-128, 127]; 5: outside */
+const OFF_CLASS = new Uint8Array(256);
+for (let v = -128; v < 128; v++) {
+  IMM_CLASS[v + 128] = v === 0 ? 0 : v === 1 ? 1 : v === 16 ? 2 : v === 32 ? 3 : v === 64 ? 4 : v > 0 ? 5 : 6;
+  OFF_CLASS[v + 128] = v === 0 ? 0 : v === 8 ? 1 : v === 16 ? 2 : v === 32 ? 3 : 4;
+}
+/** a cached value for an insn that leaves the steps (not modelled, a call with imm 0, too long) */
+const FIXED_SLOW = 255;
+/** the fixed bytes' cache: FIXED_SLOTS slots, direct-mapped by a hash of the key */
+const FIXED_BITS = 12;
+/** the caches by facts */
+const fixedCaches = new WeakMap<X86JitFacts, FixedCache>();
+
+/** Fixed bytes by key (fixedKey): a small direct-mapped cache (a table of every key would be megabytes, slow to reach). */
+class FixedCache {
+  /** the key held by each slot (-1: none) */
+  readonly keys = new Int32Array(1 << FIXED_BITS).fill(-1);
+  /** the fixed bytes of that key, or FIXED_SLOW */
+  readonly bytes = new Uint8Array(1 << FIXED_BITS);
+  constructor(readonly facts: X86JitFacts) {}
+
+  /** the slot's value after filling it for this insn */
+  fill(h: number, key: number, c: number, d: number, r: number, o: number, x: number): number {
+    const n = fixedBytes(c, d, r, o, x, this.facts);
+    const v = n < 0 || n > BPF_MAX_INSN_SIZE ? FIXED_SLOW : n;
+    this.keys[h] = key;
+    this.bytes[h] = v;
+    return v;
+  }
+}
+
+function fixedCache(facts: X86JitFacts): FixedCache {
+  let t = fixedCaches.get(facts);
+  if (t === undefined) fixedCaches.set(facts, (t = new FixedCache(facts)));
+  return t;
+}
+
+/** The key of an insn (its code, dst, src, imm class, off class): every insn of a key has the same fixed bytes under given facts. */
+export function fixedKey(c: number, d: number, r: number, o: number, x: number): number {
+  const xi = x + 128;
+  const oi = o + 128;
+  return (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+}
+
+/**
+ * The bytes of one insn that do not depend on addrs[]: a fixed insn's (staticLength), a conditional
+ * jump's compare before the jcc, 0 for an exit and a JA; -1 where the steps cannot take it (not
+ * modelled, BPF_PSEUDO_CALL, a call with imm 0: the per-insn passes give the model's outcome).
+ */
+export function fixedBytes(c: number, d: number, r: number, o: number, x: number, facts: X86JitFacts): number {
+  const kd = KIND_OF[c]!;
+  if (kd === K_EXIT || kd === K_JA) return 0;
+  if (kd === K_COND) {
+    const is64 = (c & 0x07) === 0x05;
+    // :2449 cmp / :2475 test dst, src; :2483 test dst, imm32; :2514 test dst, dst; :2519 cmp dst, imm
+    return (c & 0x08) !== 0 ? maybeEmitMod(d, r, is64) + 2 : (c & 0xf0) === 0x40 ? maybeEmit1mod(d, is64) + 6 : x === 0 ? maybeEmitMod(d, d, is64) + 2 : maybeEmit1mod(d, is64) + (isImm8(x) ? 3 : 6);
+  }
+  const cls = c & 0x07;
+  if ((cls === 0x05 || cls === 0x06) && (c !== 0x85 || x === 0)) return -1; // not modelled, or a call with imm 0
+  try {
+    return staticLength(c, d, r, o, x, facts, 0);
+  } catch {
+    return -1;
+  }
+}
 
 /** The engine's x86-64 JIT sizing, with buffers reused from program to program. */
 export class EngineJit {
@@ -171,8 +270,6 @@ export class EngineJit {
   private kind = new Uint8Array(0);
   /** STATIC: the insn's bytes; COND: the compare's bytes before the jcc */
   private bytes = new Int32Array(0);
-  /** the program of the compile under way */
-  private buf: EbpfBuffer | null = null;
 
   private reserve(n: number): void {
     if (n <= this.kind.length) return;
@@ -199,7 +296,17 @@ export class EngineJit {
 
   compile(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts, keepLayout = false): JitResult {
     this.goodLen = -1;
-    this.buf = p;
+    if (!keepLayout) {
+      const r = this.steps(p, stackDepth, wasClassic, facts);
+      if (r !== null) return r;
+    }
+    return this.perInsn(p, stackDepth, wasClassic, facts, keepLayout);
+  }
+
+  // The per-instruction passes: every program steps() leaves (a backward jump, a target outside the
+  // program, an instruction that fails by itself or is not modelled), and the layouts of lastLayout().
+  private perInsn(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts, keepLayout: boolean): JitResult {
+    this.lastPath = 'insns';
     const len = p.len;
     this.reserve(len);
     const addrs = this.addrs;
@@ -245,10 +352,6 @@ export class EngineJit {
     const used = [(regs & (1 << 6)) !== 0, (regs & (1 << 7)) !== 0, (regs & (1 << 8)) !== 0, (regs & (1 << 9)) !== 0];
     const prologue = emitPrologue(stackDepth, wasClassic, facts) + pushCalleeRegs(used);
     const exitBytes = (facts.bhbBarrier && wasClassic && !facts.capSysAdmin ? emitSpectreBhbBarrier(facts) : 0) + popCalleeRegs(used) + 1 + emitReturn(facts);
-    if (!keepLayout) {
-      const r = this.runs(len, prologue, exitBytes, facts);
-      if (r !== null) return r;
-    }
     // :3726 the first estimate: 64 bytes per insn
     let proglen = 0;
     for (let i = 0; i <= len; i++) {
@@ -336,317 +439,226 @@ export class EngineJit {
         proglen += ilen;
         addrs[i] = proglen;
       }
-      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: [], blinded: null, blindedFrom: null };
+      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: NO_PASSES, blinded: null, blindedFrom: null };
       if (keepLayout) {
         if (this.good.length < len + 1) this.good = new Int32Array(addrs.length);
         this.good.set(addrs.subarray(0, len + 1));
         this.goodLen = len;
       }
       if (image) {
-        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: [], blinded: null, blindedFrom: null };
-        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [], blinded: null, blindedFrom: null };
+        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: NO_PASSES, blinded: null, blindedFrom: null };
+        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: NO_PASSES, blinded: null, blindedFrom: null };
       }
       if (proglen === oldproglen) image = true;
       oldproglen = proglen;
     }
-    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [], blinded: null, blindedFrom: null };
+    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: NO_PASSES, blinded: null, blindedFrom: null };
   }
 
-  // Steps: the passes of compile() below over steps instead of instructions, where a step is one jump
-  // (a conditional jump, a JA, an exit) or a run of consecutive instructions with fixed bytes, summed
-  // once. Exact because do_jit reads addrs[] only at a jump's two ends (addrs[i - 1], addrs[i]) and at
-  // its target, and a run of fixed bytes ends where it starts plus its sum in every pass; inside a run
-  // the image pass's checks hold whenever they hold at its start (the previous step's end). A program
-  // with an instruction that fails by itself (too long, a call with imm 0) or a jump target outside
-  // the program takes the per-instruction passes (null). Also: a pass that changes no address is a
-  // fixed point, so the image pass it starts would repeat it exactly, with padding or without (every
-  // jump's nops are then its previous bytes less its encoding, which the checks accept): it is not run.
-  private mark = new Uint8Array(0);
-  private slotOf = new Int32Array(0);
-  private stepKind = new Uint8Array(0);
-  private stepBytes = new Int32Array(0);
-  private stepK = new Int32Array(0);
-  private stepTarget = new Int32Array(0);
-  /** addrs[] at the step boundaries (slot s: the end of step s; slot 0: the prologue's end) */
+  // Steps: the passes over steps instead of instructions. A step is the segment between two
+  // boundaries, where the boundaries are the program's end, the end of each jump (a conditional
+  // jump, a JA, an exit) and each jump's target: a run of instructions with fixed bytes and at most
+  // one jump, its last instruction. The step's prefix is the sum of the bytes that do not change from
+  // pass to pass: its fixed instructions' and its conditional jump's compare (emitted before the jcc,
+  // `sofar` in emit_cond_jmp). Exact because do_jit reads addrs[] only at a jump's two ends
+  // (addrs[i - 1], this pass's, and addrs[i], the previous pass's) and at its target (a boundary),
+  // and a run of fixed bytes ends where it starts plus its sum in every pass; in the emitting pass,
+  // the checks of the prefix's instructions hold whenever they hold at its start (the previous step's
+  // end, checked there, or the prologue), so do_jit fails at the jump if anywhere. The fatal insn
+  // size check cannot fire at a jump (at most 7 bytes of compare and 6 of jcc and nops, or 5 of jmp)
+  // and is made once for the first exit's epilogue. Also: a pass that changes no address is a fixed
+  // point, so the image pass it starts would repeat it exactly, with padding or without (every
+  // jump's nops are then its previous bytes less its encoding, which the checks accept): not run.
+  //
+  // The walk that builds the steps is the only walk over the instructions: the fixed bytes come from
+  // the facts' cache (FixedCache), the targets are marked as the walk meets their jumps (a forward
+  // jump's target lies ahead), the first estimates are written at the boundaries.
+  /** the step's boundary: the insn index i (1-based) whose addrs[i] ends it */
+  private stEnd = new Int32Array(0);
+  /** the step's bytes that do not change (its fixed instructions', its conditional jump's compare) */
+  private stPrefix = new Int32Array(0);
+  /** K_FIXED (no jump), K_EXIT, K_JA or K_COND */
+  private stKind = new Uint8Array(0);
+  /** K_COND, K_JA: the target's boundary i (addrs[i]), or -1 (a JA with offset -1: jmp_offset -2, no target read) */
+  private stTarget = new Int32Array(0);
+  /** addrs[] at the boundaries, by insn index (only boundaries are written and read) */
   private at = new Int32Array(0);
+  /** mark[i] === gen: i is a boundary (a jump's target, the end) in the compile under way */
+  private mark = new Int32Array(0);
+  private gen = 0;
+  /** the fixed bytes' cache of the last facts */
+  private cache: FixedCache | null = null;
+  private readonly used = [false, false, false, false];
+  /** which passes the last compile took: 'steps' or 'insns' (for the tests) */
+  lastPath: 'steps' | 'insns' = 'steps';
 
-  // The steps of a program with forward jumps only, in one walk (a jump's target is marked before the
-  // walk reaches it): the same boundaries, steps and first estimates as anySteps. The number of slots,
-  // or -1 (an insn that fails by itself, a target outside the program: the per-insn passes), or -2 (a
-  // backward jump: anySteps).
-  private forwardSteps(len: number): number {
-    const kind = this.kind;
-    const bytes = this.bytes;
-    const off = this.buf!.off;
-    const imm = this.buf!.imm;
-    const code = this.buf!.code;
-    const mark = this.mark;
-    mark.fill(0, 0, len + 1);
-    const slotOf = this.slotOf;
-    const at = this.at;
-    const stepKind = this.stepKind;
-    const stepBytes = this.stepBytes;
-    const stepK = this.stepK;
-    const stepTarget = this.stepTarget;
-    slotOf[0] = 0;
-    at[0] = 64; // :3726 the first estimate: 64 bytes per insn
-    let s = 0;
-    let sum = 0;
-    let boundary = 0;
-    for (let i = 1; i <= len; i++) {
-      const k = i - 1;
-      const kd = kind[k]!;
-      if (kd === STATIC) {
-        const b = bytes[k]!;
-        if (b > BPF_MAX_INSN_SIZE) return -1;
-        sum += b;
-        if (mark[i] === 0 && i !== len) continue;
-        s++;
-        stepKind[s] = STATIC;
-        stepBytes[s] = sum;
-        stepK[s] = k;
-        sum = 0;
-        slotOf[i] = s;
-        at[s] = 64 * (i + 1);
-        boundary = i;
-        continue;
-      }
-      if (kd === CALL_IMM_ZERO) return -1;
-      if (boundary !== k) {
-        // the run of fixed bytes before the jump ends at it
-        s++;
-        stepKind[s] = STATIC;
-        stepBytes[s] = sum;
-        stepK[s] = k - 1;
-        sum = 0;
-        slotOf[k] = s;
-        at[s] = 64 * (k + 1);
-      }
-      s++;
-      stepKind[s] = kd;
-      stepBytes[s] = bytes[k]!;
-      stepK[s] = k;
-      if (kd !== EXIT) {
-        const o = kd === COND || (code[k]! & 0x07) === 0x05 ? off[k]! : imm[k]! | 0;
-        if (kd === JA && o === -1) stepTarget[s] = -1; // jmp_offset = -2, no target read
-        else {
-          const t = i + o;
-          if (t < i) return -2;
-          if (t > len) return -1;
-          mark[t] = 1;
-          stepTarget[s] = t;
-        }
-      }
-      slotOf[i] = s;
-      at[s] = 64 * (i + 1);
-      boundary = i;
-    }
-    // the targets as slots (every target is a boundary: it was marked before the walk reached it)
-    for (let j = 1; j <= s; j++) {
-      const kd = stepKind[j]!;
-      if ((kd === COND || kd === JA) && stepTarget[j]! >= 0) stepTarget[j] = slotOf[stepTarget[j]!]!;
-    }
-    return s + 1;
+  private failed(reason: JitFailure, message: string, pass: number, insn: number): JitResult {
+    return { jited: false, reason, message, pass, insn, passes: NO_PASSES, blinded: null, blindedFrom: null };
   }
 
-  // The steps of any program: boundaries at 0, len, around each jump and at each target. The number of
-  // slots, or -1 (an insn that fails by itself, a target outside the program: the per-insn passes).
-  private anySteps(len: number): number {
-    const kind = this.kind;
-    const bytes = this.bytes;
-    const off = this.buf!.off;
-    const imm = this.buf!.imm;
-    const code = this.buf!.code;
-    const mark = this.mark;
-    mark.fill(0, 0, len + 1);
-    mark[0] = 1;
-    mark[len] = 1;
-    for (let k = 0; k < len; k++) {
-      const kd = kind[k]!;
-      if (kd === STATIC) {
-        if (bytes[k]! > BPF_MAX_INSN_SIZE) return -1;
-        continue;
-      }
-      if (kd === CALL_IMM_ZERO) return -1;
-      const i = k + 1;
-      mark[k] = 1;
-      mark[i] = 1;
-      let t: number;
-      if (kd === COND) t = i + off[k]!;
-      else if (kd === JA) {
-        const o = (code[k]! & 0x07) === 0x05 ? off[k]! : imm[k]! | 0;
-        if (o === -1) continue; // jmp_offset = -2, no target read
-        t = i + o;
-      } else continue; // EXIT
-      if (t < 0 || t > len) return -1;
-      mark[t] = 1;
-    }
-    const slotOf = this.slotOf;
-    const at = this.at;
-    let n = 0;
-    for (let i = 0; i <= len; i++) {
-      if (mark[i] === 0) continue;
-      slotOf[i] = n;
-      at[n++] = 64 * (i + 1); // :3726 the first estimate: 64 bytes per insn
-    }
-    const stepKind = this.stepKind;
-    const stepBytes = this.stepBytes;
-    const stepK = this.stepK;
-    const stepTarget = this.stepTarget;
-    let s = 0;
-    let sum = 0;
-    for (let i = 1; i <= len; i++) {
-      const k = i - 1;
-      const kd = kind[k]!;
-      if (kd === STATIC) sum += bytes[k]!;
-      if (mark[i] === 0) continue;
-      s++;
-      stepK[s] = k;
-      if (kd === STATIC) {
-        stepKind[s] = STATIC;
-        stepBytes[s] = sum;
-      } else {
-        // mark[i - 1] is set: this step is the jump alone
-        stepKind[s] = kd;
-        stepBytes[s] = bytes[k]!;
-        if (kd === COND) stepTarget[s] = slotOf[i + off[k]!]!;
-        else if (kd === JA) {
-          const o = (code[k]! & 0x07) === 0x05 ? off[k]! : imm[k]! | 0;
-          stepTarget[s] = o === -1 ? -1 : slotOf[i + o]!;
-        }
-      }
-      sum = 0;
-    }
-    return n;
-  }
-
-  private runs(len: number, prologue: number, exitBytes: number, facts: X86JitFacts): JitResult | null {
-    if (this.mark.length < len + 1) {
-      const cap = Math.max(len + 1, 2 * this.mark.length, 256);
-      this.mark = new Uint8Array(cap);
-      this.slotOf = new Int32Array(cap);
-      this.stepKind = new Uint8Array(cap);
-      this.stepBytes = new Int32Array(cap);
-      this.stepK = new Int32Array(cap);
-      this.stepTarget = new Int32Array(cap);
+  /** The outcome by steps, or null (a program for the per-instruction passes). */
+  private steps(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts): JitResult | null {
+    const len = p.len;
+    if (this.at.length < len + 1) {
+      const cap = Math.max(len + 1, 2 * this.at.length, 256);
+      this.stEnd = new Int32Array(cap);
+      this.stPrefix = new Int32Array(cap);
+      this.stKind = new Uint8Array(cap);
+      this.stTarget = new Int32Array(cap);
       this.at = new Int32Array(cap);
+      this.mark = new Int32Array(cap);
+      this.gen = 0;
     }
-    let n = this.forwardSteps(len);
-    if (n === -1) return null;
-    if (n === -2) n = this.anySteps(len);
-    if (n < 0) return null;
-    const stepKind = this.stepKind;
-    const stepBytes = this.stepBytes;
-    const stepK = this.stepK;
-    const stepTarget = this.stepTarget;
+    if (this.cache === null || facts !== this.cache.facts) this.cache = fixedCache(facts);
+    const cache = this.cache;
+    const keys = cache.keys;
+    const bytes = cache.bytes;
+    let gen = this.gen + 1;
+    if (gen > 0x3fffffff) {
+      this.mark.fill(0);
+      gen = 1;
+    }
+    this.gen = gen;
+    const mark = this.mark;
+    mark[len] = gen;
     const at = this.at;
-    let cleanup = 64 * (len + 1);
+    const stEnd = this.stEnd;
+    const stPrefix = this.stPrefix;
+    const stKind = this.stKind;
+    const stTarget = this.stTarget;
+    const code = p.code;
+    const dst = p.dst;
+    const src = p.src;
+    const off = p.off;
+    const imm = p.imm;
+    let s = 0;
+    let sum = 0;
+    // detect_reg_usage (R6..R9, as bits of the registers seen) in the same walk
+    let regs = 0;
+    for (let k = 0; k < len; k++) {
+      const c = code[k]!;
+      const d = dst[k]!;
+      const r = src[k]!;
+      if ((d | r) > 15) return null;
+      regs |= (1 << d) | (1 << r);
+      const x = imm[k]!;
+      const o = off[k]!;
+      const xi = x + 128;
+      const oi = o + 128;
+      const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+      const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
+      const v = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
+      if (v === FIXED_SLOW) return null;
+      sum += v;
+      const kd = KIND_OF[c]!;
+      const i = k + 1;
+      if (kd === K_FIXED && mark[i] !== gen) continue;
+      // a boundary: the end of a jump, a target, the end
+      s++;
+      stEnd[s] = i;
+      stPrefix[s] = sum;
+      stKind[s] = kd;
+      sum = 0;
+      at[i] = 64 * (i + 1); // :3726 the first estimate: 64 bytes per insn
+      if (kd < K_JA) continue;
+      const jo = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
+      if (kd === K_JA && jo === -1) stTarget[s] = -1;
+      else {
+        const t = i + jo;
+        if (t < i || t > len) return null; // a backward jump, a target outside the program
+        mark[t] = gen;
+        stTarget[s] = t;
+      }
+    }
+    const used = this.used;
+    used[0] = (regs & (1 << 6)) !== 0;
+    used[1] = (regs & (1 << 7)) !== 0;
+    used[2] = (regs & (1 << 8)) !== 0;
+    used[3] = (regs & (1 << 9)) !== 0;
+    const prologue = emitPrologue(stackDepth, wasClassic, facts) + pushCalleeRegs(used);
+    const exitBytes = (facts.bhbBarrier && wasClassic && !facts.capSysAdmin ? emitSpectreBhbBarrier(facts) : 0) + popCalleeRegs(used) + 1 + emitReturn(facts);
+    if (exitBytes > BPF_MAX_INSN_SIZE) return null;
+    this.lastPath = 'steps';
+    // model/jit/emit.ts isImm8JmpOffset: [-128, facts.shortJumpMax]
+    const shortMax = facts.shortJumpMax;
+    let cleanup = 0;
     let oldproglen = 0;
     let padding = false;
     let image = false;
-    this.failedAt = -1;
     for (let pass = 0; pass < MAX_PASSES || image; pass++) {
-      if (!padding && pass >= PADDING_PASSES) padding = true;
+      if (pass >= PADDING_PASSES) padding = true;
       // do_jit (:1622)
       let proglen = prologue;
-      let changed = at[0] !== proglen;
-      at[0] = proglen;
+      let changed = false;
       let seenExit = false;
-      let failure: JitFailure | null = null;
-      for (let j = 1; j < n; j++) {
-        let ilen: number;
-        switch (stepKind[j]) {
-          case STATIC:
-            ilen = stepBytes[j]!;
-            break;
-          case COND: {
-            const b = stepBytes[j]!;
-            const jmpOffset = at[stepTarget[j]!]! - at[j]!;
-            if (isImm8JmpOffset(jmpOffset, facts)) {
-              let nops = 0;
+      for (let j = 1; j <= s; j++) {
+        const e = stEnd[j]!;
+        // addrs[i] of the previous pass at the step's end
+        const old = at[e]!;
+        proglen += stPrefix[j]!;
+        const kd = stKind[j]!;
+        if (kd !== K_FIXED) {
+          let ilen: number;
+          if (kd === K_COND) {
+            // emit_cond_jmp, after the compare (in the prefix)
+            const jmpOffset = at[stTarget[j]!]! - old;
+            if (jmpOffset <= shortMax && jmpOffset >= -128) {
               if (padding) {
-                nops = at[j]! - at[j - 1]! - b - 2;
-                if (nops !== 0 && nops !== 4) {
-                  failure = this.fail('jmp-cond-padding', `unexpected jmp_cond padding: ${nops} bytes`, stepK[j]!);
-                  break;
-                }
-              }
-              ilen = b + nops + 2;
-            } else if (isSimm32(jmpOffset)) ilen = b + 6;
+                const nops = old - proglen - 2;
+                if (nops !== 0 && nops !== 4) return this.failed('jmp-cond-padding', `unexpected jmp_cond padding: ${nops} bytes`, pass, e - 1);
+                ilen = nops + 2;
+              } else ilen = 2;
+            } else if (jmpOffset === (jmpOffset | 0)) ilen = 6;
+            else return this.failed('jmp-cond-padding', `cond_jmp gen bug ${jmpOffset.toString(16)}`, pass, e - 1);
+          } else if (kd === K_EXIT && !seenExit) {
+            seenExit = true;
+            cleanup = proglen;
+            ilen = exitBytes;
+          } else {
+            // emit_jmp: an exit after the first (to the first's epilogue), a JA
+            let jmpOffset: number;
+            let nop = false;
+            if (kd === K_EXIT) jmpOffset = cleanup - old;
             else {
-              failure = this.fail('jmp-cond-padding', `cond_jmp gen bug ${jmpOffset.toString(16)}`, stepK[j]!);
-              break;
+              const t = stTarget[j]!;
+              jmpOffset = t === -1 ? -2 : at[t]! - old;
+              nop = jmpOffset === 0;
             }
-            break;
-          }
-          case EXIT:
-            if (!seenExit) {
-              seenExit = true;
-              cleanup = proglen;
-              ilen = exitBytes;
-              break;
-            }
-            ilen = this.jmpAt(cleanup - at[j]!, at[j]! - at[j - 1]!, padding, facts);
-            if (ilen < 0) failure = this.fail('jmp-padding', ilen === -1 ? `unexpected jump padding: ${at[j]! - at[j - 1]! - 2} bytes` : `jmp gen bug ${(cleanup - at[j]!).toString(16)}`, stepK[j]!);
-            break;
-          default: {
-            // JA
-            const t = stepTarget[j]!;
-            const jmpOffset = t === -1 ? -2 : at[t]! - at[j]!;
-            if (jmpOffset === 0) {
+            if (nop) {
+              // a JA to the next insn: nothing, padded to its last size from PADDING_PASSES on
               if (!padding) ilen = 0;
               else {
-                const nops = at[j]! - at[j - 1]!;
-                if (nops !== 0 && nops !== 2 && nops !== 5) failure = this.fail('nop-jump-padding', `unexpected nop jump padding: ${nops} bytes`, stepK[j]!);
-                ilen = Math.max(nops, 0);
+                const nops = old - proglen;
+                if (nops !== 0 && nops !== 2 && nops !== 5) return this.failed('nop-jump-padding', `unexpected nop jump padding: ${nops} bytes`, pass, e - 1);
+                ilen = nops;
               }
-              break;
-            }
-            ilen = this.jmpAt(jmpOffset, at[j]! - at[j - 1]!, padding, facts);
-            if (ilen < 0) failure = this.fail('jmp-padding', ilen === -1 ? `unexpected jump padding: ${at[j]! - at[j - 1]! - 2} bytes` : `jmp gen bug ${jmpOffset.toString(16)}`, stepK[j]!);
-            break;
+            } else if (jmpOffset <= shortMax && jmpOffset >= -128) {
+              if (padding) {
+                const nops = old - proglen - 2;
+                if (nops !== 0 && nops !== 3) return this.failed('jmp-padding', `unexpected jump padding: ${nops} bytes`, pass, e - 1);
+                ilen = nops + 2;
+              } else ilen = 2;
+            } else if (jmpOffset === (jmpOffset | 0)) ilen = 5;
+            else return this.failed('jmp-padding', `jmp gen bug ${jmpOffset.toString(16)}`, pass, e - 1);
           }
+          if (image && (proglen + ilen > oldproglen || proglen + ilen !== old)) return this.failed('emit-mismatch', 'bpf_jit: fatal error', pass, e - 1);
+          proglen += ilen;
         }
-        if (failure !== null) break;
-        if (stepKind[j] !== STATIC) {
-          if (ilen! > BPF_MAX_INSN_SIZE) {
-            failure = this.fail('insn-size', 'bpf_jit: fatal insn size error', stepK[j]!);
-            break;
-          }
-          if (image && (proglen + ilen! > oldproglen || proglen + ilen! !== at[j]!)) {
-            failure = this.fail('emit-mismatch', 'bpf_jit: fatal error', stepK[j]!);
-            break;
-          }
-        }
-        proglen += ilen!;
-        if (at[j] !== proglen) changed = true;
-        at[j] = proglen;
+        if (old !== proglen) changed = true;
+        at[e] = proglen;
       }
-      if (failure !== null) return { jited: false, reason: failure, message: this.message, pass, insn: this.failedAt, passes: [], blinded: null, blindedFrom: null };
       if (image) {
-        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: [], blinded: null, blindedFrom: null };
-        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [], blinded: null, blindedFrom: null };
+        if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: NO_PASSES, blinded: null, blindedFrom: null };
+        return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: NO_PASSES, blinded: null, blindedFrom: null };
       }
       if (proglen === oldproglen) {
         // a fixed point: the image pass would repeat this pass exactly
-        if (!changed) return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: [], blinded: null, blindedFrom: null };
+        if (!changed) return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: NO_PASSES, blinded: null, blindedFrom: null };
         image = true;
       }
       oldproglen = proglen;
     }
-    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: [], blinded: null, blindedFrom: null };
-  }
-
-  // emitJmp by the jump's previous bytes (end - start): the bytes, or -1 (bad padding), -2 (no encoding)
-  private jmpAt(jmpOffset: number, prev: number, padding: boolean, facts: X86JitFacts): number {
-    if (isImm8JmpOffset(jmpOffset, facts)) {
-      if (!padding) return 2;
-      const nops = prev - 2;
-      if (nops !== 0 && nops !== 3) return -1;
-      return Math.max(nops, 0) + 2;
-    }
-    if (isSimm32(jmpOffset)) return 5;
-    return -2;
+    return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: NO_PASSES, blinded: null, blindedFrom: null };
   }
 
   /** the failure's message and eBPF insn (set by fail) */

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { EngineJit } from '../../engine/jit/x86.js';
 import { EbpfBuffer } from '../../engine/migrate/convert.js';
 import { jitBoundaryEbpf, jitBoundaryProgram } from '../../fuzz/arb/jit-boundary.js';
+import { ebpfForJit } from './jit-arb.js';
 import { validProgram } from '../../fuzz/arb/program.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import { X86_64 } from '../../model/config.js';
@@ -96,31 +97,40 @@ test('a call with imm 0 and an unmodelled instruction: the same failure, the sam
   t.throws(() => jit.compile(buffer(bad), 0, false, facts));
 });
 
-test('the steps of a forward program in one walk == the steps built from all marks (runs())', (t) => {
+test('the steps and the per-insn passes: the same outcome, each taken where it should be', (t) => {
   const facts = FACTS[1]![1];
-  type Steps = { forwardSteps(len: number): number; anySteps(len: number): number; stepKind: Uint8Array; stepBytes: Int32Array; stepK: Int32Array; stepTarget: Int32Array; at: Int32Array };
-  const snap = (j: Steps, n: number): unknown => ({
-    n,
-    kind: [...j.stepKind.subarray(1, n)],
-    bytes: [...j.stepBytes.subarray(1, n)],
-    k: [...j.stepK.subarray(1, n)],
-    target: [...j.stepTarget.subarray(1, n)].map((x, i) => (j.stepKind[i + 1] === 2 || j.stepKind[i + 1] === 3 ? x : 0)),
-    at: [...j.at.subarray(0, n)],
-  });
   const jit = new EngineJit();
-  const j = jit as unknown as Steps;
   const progs: { insns: readonly BpfInsn[]; stackDepth: number }[] = [
     ...migrated([...fc.sample(validProgram({ config: X86_64 }), { numRuns: 400, seed: 51 }), ...fc.sample(jitBoundaryProgram({ facts }), { numRuns: 100, seed: 52 })]),
     ...fc.sample(jitBoundaryEbpf({ facts }), { numRuns: 100, seed: 53 }).map((insns) => ({ insns, stackDepth: 32 })),
+    ...fc.sample(ebpfForJit({ backward: true }), { numRuns: 100, seed: 54 }).map((insns) => ({ insns, stackDepth: 0 })),
   ];
-  let forward = 0;
+  let steps = 0;
+  let insns = 0;
   for (const p of progs) {
-    jit.compile(buffer(p.insns), p.stackDepth, true, facts);
-    const n = j.forwardSteps(p.insns.length);
-    if (n < 0) continue;
-    forward++;
-    const a = snap(j, n);
-    t.deepEqual(a, snap(j, j.anySteps(p.insns.length)));
+    const b = buffer(p.insns);
+    const byDefault = outcome(jit.compile(b, p.stackDepth, true, facts));
+    const path = jit.lastPath;
+    // keepLayout takes the per-insn passes
+    const perInsn = outcome(jit.compile(b, p.stackDepth, true, facts, true));
+    t.is(jit.lastPath, 'insns');
+    t.deepEqual(byDefault, perInsn);
+    if (path === 'steps') steps++;
+    else insns++;
+    // a program with a backward jump is left to the per-insn passes
+    const backward = p.insns.some((x) => ((x.code & 0x07) === 0x05 || (x.code & 0x07) === 0x06) && (x.code & 0xf0) !== 0x80 && (x.code & 0xf0) !== 0x90 && (x.code === 0x06 ? x.imm : x.off) < -1);
+    if (backward) t.is(path, 'insns');
   }
-  t.true(forward > 400, `only ${forward} forward programs`);
+  t.true(steps > 450, `only ${steps} programs by steps`);
+  t.true(insns > 0, 'no program took the per-insn passes');
 });
+
+for (const [name, facts] of [FACTS[0]!, FACTS[3]!]) {
+  test(`engine JIT == model/jit on random eBPF programs, every modelled insn, jumps both ways (${name})`, (t) => {
+    const jit = new EngineJit();
+    let refused = 0;
+    for (const backward of [false, true])
+      for (const p of fc.sample(ebpfForJit({ backward, maxLength: 120 }), { numRuns: 300, seed: backward ? 61 : 62 })) if (!compare(t, jit, p, 16, false, facts, name).jited) refused++;
+    t.log(`${name}: 600 programs, ${refused} refused`);
+  });
+}
