@@ -499,6 +499,8 @@ export class EngineJit {
   /** The outcome by steps, or null (a program for the per-instruction passes). */
   private steps(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts): JitResult | null {
     const len = p.len;
+    // every address below stays in [0, 2^31): at most 64 bytes per insn at first, 128 after
+    if (len > 1 << 22) return null;
     if (this.at.length < len + 1) {
       const cap = Math.max(len + 1, 2 * this.at.length, 256);
       this.stEnd = new Int32Array(cap);
@@ -591,7 +593,35 @@ export class EngineJit {
       let proglen = prologue;
       let changed = false;
       let seenExit = false;
-      for (let j = 1; j <= s; j++) {
+      if (!padding && !image) {
+        // a sizing pass before PADDING_PASSES: no nops, no emitting checks, and no "gen bug" (every
+        // address is in [0, 2^31), so every displacement is an s32)
+        for (let j = 1; j <= s; j++) {
+          const e = stEnd[j]!;
+          const old = at[e]!;
+          proglen += stPrefix[j]!;
+          const kd = stKind[j]!;
+          if (kd === K_COND) {
+            const jmpOffset = at[stTarget[j]!]! - old;
+            proglen += jmpOffset <= shortMax && jmpOffset >= -128 ? 2 : 6;
+          } else if (kd === K_JA) {
+            const t = stTarget[j]!;
+            const jmpOffset = t === -1 ? -2 : at[t]! - old;
+            proglen += jmpOffset === 0 ? 0 : jmpOffset <= shortMax && jmpOffset >= -128 ? 2 : 5;
+          } else if (kd === K_EXIT) {
+            if (!seenExit) {
+              seenExit = true;
+              cleanup = proglen;
+              proglen += exitBytes;
+            } else {
+              const jmpOffset = cleanup - old;
+              proglen += jmpOffset <= shortMax && jmpOffset >= -128 ? 2 : 5;
+            }
+          }
+          if (old !== proglen) changed = true;
+          at[e] = proglen;
+        }
+      } else for (let j = 1; j <= s; j++) {
         const e = stEnd[j]!;
         // addrs[i] of the previous pass at the step's end
         const old = at[e]!;

@@ -8,6 +8,7 @@ import { EngineJit } from '../../engine/jit/x86.js';
 import { EbpfBuffer } from '../../engine/migrate/convert.js';
 import { jitBoundaryEbpf, jitBoundaryProgram } from '../../fuzz/arb/jit-boundary.js';
 import { ebpfForJit } from './jit-arb.js';
+import { PADDING_FAILURES } from './jit-fixtures.js';
 import { validProgram } from '../../fuzz/arb/program.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import { X86_64 } from '../../model/config.js';
@@ -134,3 +135,32 @@ for (const [name, facts] of [FACTS[0]!, FACTS[3]!]) {
     t.log(`${name}: 600 programs, ${refused} refused`);
   });
 }
+
+test('padding failures in pass 15 (jmp-padding, jmp-cond-padding): the engine fails where the model does', (t) => {
+  const facts = FACTS[0]![1];
+  const jit = new EngineJit();
+  const reasons = new Set<string>();
+  const progs = PADDING_FAILURES.map((p) => p.map(([code, jt, jf, k]) => ({ code, jt, jf, k })));
+  for (const c of migrated(progs)) {
+    const r = compare(t, jit, c.insns, c.stackDepth, true, facts, 'v6.6.0');
+    t.false(r.jited);
+    if (!r.jited) {
+      t.is(r.pass, 15);
+      reasons.add(r.reason);
+    }
+  }
+  t.deepEqual([...reasons].sort(), ['jmp-cond-padding', 'jmp-padding']);
+});
+
+test("the 'jit' flavour's programs aimed at many jump limits: the engine == the model, refusals included", (t) => {
+  const facts = FACTS[0]![1];
+  const jit = new EngineJit();
+  const reasons = new Map<string, number>();
+  for (const c of migrated(fc.sample(jitBoundaryProgram({ facts, maxLength: 120, maxAims: 6 }), { numRuns: 300, seed: 7 }))) {
+    const r = compare(t, jit, c.insns, c.stackDepth, true, facts, 'v6.6.0');
+    const k = r.jited ? 'jited' : r.reason;
+    reasons.set(k, (reasons.get(k) ?? 0) + 1);
+  }
+  t.log([...reasons].map(([k, n]) => `${k} ${n}`).join(', '));
+  t.true(reasons.size > 1, 'no program refused');
+});
