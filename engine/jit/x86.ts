@@ -198,11 +198,11 @@ for (let c = 0; c < 256; c++) {
 // (test/engine/jit.test.ts checks this on random instructions).
 /** imm + 128 -> class for imm in [-128, 127]; 7: > 127; 8: < -128 */
 const IMM_CLASS = new Uint8Array(256);
-/** off + 128 -> class for off in [-128, 127]; 5: outside */
-const OFF_CLASS = new Uint8Array(256);
+/** off & 0xffff (off is an s16) -> class: 5 outside [-128, 127] */
+const OFF_CLASS = new Uint8Array(65536).fill(5);
 for (let v = -128; v < 128; v++) {
   IMM_CLASS[v + 128] = v === 0 ? 0 : v === 1 ? 1 : v === 16 ? 2 : v === 32 ? 3 : v === 64 ? 4 : v > 0 ? 5 : 6;
-  OFF_CLASS[v + 128] = v === 0 ? 0 : v === 8 ? 1 : v === 16 ? 2 : v === 32 ? 3 : 4;
+  OFF_CLASS[v & 0xffff] = v === 0 ? 0 : v === 8 ? 1 : v === 16 ? 2 : v === 32 ? 3 : 4;
 }
 /** a cached value for an insn that leaves the steps (not modelled, a call with imm 0, too long) */
 const FIXED_SLOW = 255;
@@ -217,7 +217,32 @@ class FixedCache {
   readonly keys = new Int32Array(1 << FIXED_BITS).fill(-1);
   /** the fixed bytes of that key, or FIXED_SLOW */
   readonly bytes = new Uint8Array(1 << FIXED_BITS);
+  /** prologue + 1 and epilogue + 1 by frame (0: not yet known) */
+  private readonly prologues = new Int32Array(64);
+  private readonly epilogues = new Int32Array(64);
+  private readonly used = [false, false, false, false];
   constructor(readonly facts: X86JitFacts) {}
+
+  /** frame: (R6..R9 named, as 4 bits) << 2 | (stack depth not 0) << 1 | was classic */
+  private frame(f: number): void {
+    const facts = this.facts;
+    const used = this.used;
+    for (let b = 0; b < 4; b++) used[b] = ((f >>> (2 + b)) & 1) !== 0;
+    const wasClassic = (f & 1) !== 0;
+    // emit_prologue and push_callee_regs; the first exit: the BHB barrier, pop_callee_regs, leave, emit_return
+    this.prologues[f] = emitPrologue(f & 2, wasClassic, facts) + pushCalleeRegs(used) + 1;
+    this.epilogues[f] = (facts.bhbBarrier && wasClassic && !facts.capSysAdmin ? emitSpectreBhbBarrier(facts) : 0) + popCalleeRegs(used) + 1 + emitReturn(facts) + 1;
+  }
+
+  prologue(f: number): number {
+    if (this.prologues[f] === 0) this.frame(f);
+    return this.prologues[f]! - 1;
+  }
+
+  epilogue(f: number): number {
+    if (this.epilogues[f] === 0) this.frame(f);
+    return this.epilogues[f]! - 1;
+  }
 
   /** the slot's value after filling it for this insn */
   fill(h: number, key: number, c: number, d: number, r: number, o: number, x: number): number {
@@ -235,11 +260,10 @@ function fixedCache(facts: X86JitFacts): FixedCache {
   return t;
 }
 
-/** The key of an insn (its code, dst, src, imm class, off class): every insn of a key has the same fixed bytes under given facts. */
+/** The key of an insn (its code, dst, src, imm class, off class): every insn of a key has the same fixed bytes under given facts (the steps' walk computes it inline). */
 export function fixedKey(c: number, d: number, r: number, o: number, x: number): number {
   const xi = x + 128;
-  const oi = o + 128;
-  return (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+  return (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | OFF_CLASS[o & 0xffff]!;
 }
 
 /**
@@ -488,7 +512,6 @@ export class EngineJit {
   private gen = 0;
   /** the fixed bytes' cache of the last facts */
   private cache: FixedCache | null = null;
-  private readonly used = [false, false, false, false];
   /** which passes the last compile took: 'steps' or 'insns' (for the tests) */
   lastPath: 'steps' | 'insns' = 'steps';
 
@@ -546,8 +569,7 @@ export class EngineJit {
       const x = imm[k]!;
       const o = off[k]!;
       const xi = x + 128;
-      const oi = o + 128;
-      const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+      const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | OFF_CLASS[o & 0xffff]!;
       const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
       const v = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
       if (v === FIXED_SLOW) return null;
@@ -572,13 +594,10 @@ export class EngineJit {
         stTarget[s] = t;
       }
     }
-    const used = this.used;
-    used[0] = (regs & (1 << 6)) !== 0;
-    used[1] = (regs & (1 << 7)) !== 0;
-    used[2] = (regs & (1 << 8)) !== 0;
-    used[3] = (regs & (1 << 9)) !== 0;
-    const prologue = emitPrologue(stackDepth, wasClassic, facts) + pushCalleeRegs(used);
-    const exitBytes = (facts.bhbBarrier && wasClassic && !facts.capSysAdmin ? emitSpectreBhbBarrier(facts) : 0) + popCalleeRegs(used) + 1 + emitReturn(facts);
+    // detect_reg_usage: R6..R9 as 4 bits
+    const frame = (((regs >>> 6) & 15) << 2) | (stackDepth !== 0 ? 2 : 0) | (wasClassic ? 1 : 0);
+    const prologue = cache.prologue(frame);
+    const exitBytes = cache.epilogue(frame);
     if (exitBytes > BPF_MAX_INSN_SIZE) return null;
     this.lastPath = 'steps';
     // model/jit/emit.ts isImm8JmpOffset: [-128, facts.shortJumpMax]

@@ -16,12 +16,14 @@ const FIXED: readonly number[] = [
 ];
 /** conditional jumps (JMP and JMP32, K and X) */
 const COND: readonly number[] = [0x05, 0x06].flatMap((cls) => [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0].flatMap((op) => [cls | op, cls | op | 0x08]));
-const IMMS = fc.oneof(
+/** imm values across the classes the fixed-bytes cache keys on */
+export const IMMS = fc.oneof(
   fc.constantFrom(0, 1, 2, 8, 16, 32, 64, 127, 128, -1, -128, -129, 0x7fffffff, -0x80000000, 0xffff),
   fc.integer({ min: -200, max: 200 }),
   fc.integer({ min: -0x80000000, max: 0x7fffffff }),
 );
-const OFFS = fc.oneof(fc.constantFrom(0, 1, 8, 16, 32, 127, 128, -128, -129, 0x7fff, -0x8000), fc.integer({ min: -200, max: 200 }), fc.integer({ min: -0x8000, max: 0x7fff }));
+/** off values across the classes the fixed-bytes cache keys on */
+export const OFFS = fc.oneof(fc.constantFrom(0, 1, 8, 16, 32, 127, 128, -128, -129, 0x7fff, -0x8000), fc.integer({ min: -200, max: 200 }), fc.integer({ min: -0x8000, max: 0x7fff }));
 
 /** One gene: a fixed insn, a conditional jump, a JA (JMP or JMP32), an exit; `t` picks the target. */
 const gene = fc.record({

@@ -4,10 +4,10 @@
 // under each kernel's JIT facts.
 import test from 'ava';
 import fc from 'fast-check';
-import { EngineJit } from '../../engine/jit/x86.js';
+import { EngineJit, fixedBytes, fixedKey } from '../../engine/jit/x86.js';
 import { EbpfBuffer } from '../../engine/migrate/convert.js';
 import { jitBoundaryEbpf, jitBoundaryProgram } from '../../fuzz/arb/jit-boundary.js';
-import { ebpfForJit } from './jit-arb.js';
+import { ebpfForJit, IMMS, OFFS } from './jit-arb.js';
 import { PADDING_FAILURES } from './jit-fixtures.js';
 import { validProgram } from '../../fuzz/arb/program.js';
 import type { Program } from '../../model/cbpf/insn.js';
@@ -163,4 +163,18 @@ test("the 'jit' flavour's programs aimed at many jump limits: the engine == the 
   }
   t.log([...reasons].map(([k, n]) => `${k} ${n}`).join(', '));
   t.true(reasons.size > 1, 'no program refused');
+});
+
+test('the fixed-bytes cache key: two instructions with the same key have the same fixed bytes', (t) => {
+  const facts = FACTS[3]![1];
+  let same = 0;
+  fc.assert(
+    fc.property(fc.nat({ max: 255 }), fc.nat({ max: 15 }), fc.nat({ max: 15 }), OFFS, IMMS, OFFS, IMMS, (c, d, r, o1, x1, o2, x2) => {
+      if (fixedKey(c, d, r, o1, x1) !== fixedKey(c, d, r, o2, x2)) return;
+      same++;
+      t.is(fixedBytes(c, d, r, o1, x1, facts), fixedBytes(c, d, r, o2, x2, facts), `code 0x${c.toString(16)} dst ${d} src ${r}: off ${o1}/${o2}, imm ${x1}/${x2}`);
+    }),
+    { numRuns: 20000, seed: 71 },
+  );
+  t.true(same > 1000, `only ${same} pairs shared a key`);
 });
