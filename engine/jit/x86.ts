@@ -503,9 +503,11 @@ export class EngineJit {
   private stPrefix = new Int32Array(0);
   /** K_FIXED (no jump), K_EXIT, K_JA or K_COND */
   private stKind = new Uint8Array(0);
-  /** K_COND, K_JA: the target's boundary i (addrs[i]), or -1 (a JA with offset -1: jmp_offset -2, no target read) */
+  /** K_COND, K_JA: the target's step (whose end is the target's addrs[]), or -1 (a JA with offset -1: jmp_offset -2, no target read) */
   private stTarget = new Int32Array(0);
-  /** addrs[] at the boundaries, by insn index (only boundaries are written and read) */
+  /** the step that ends at boundary i */
+  private slotOf = new Int32Array(0);
+  /** addrs[] at the boundaries, by step: at[j] = addrs[stEnd[j]] */
   private at = new Int32Array(0);
   /** mark[i] === gen: i is a boundary (a jump's target, the end) in the compile under way */
   private mark = new Int32Array(0);
@@ -531,6 +533,7 @@ export class EngineJit {
       this.stKind = new Uint8Array(cap);
       this.stTarget = new Int32Array(cap);
       this.at = new Int32Array(cap);
+      this.slotOf = new Int32Array(cap);
       this.mark = new Int32Array(cap);
       this.gen = 0;
     }
@@ -551,6 +554,7 @@ export class EngineJit {
     const stPrefix = this.stPrefix;
     const stKind = this.stKind;
     const stTarget = this.stTarget;
+    const slotOf = this.slotOf;
     const code = p.code;
     const dst = p.dst;
     const src = p.src;
@@ -580,10 +584,10 @@ export class EngineJit {
       // a boundary: the end of a jump, a target, the end
       s++;
       stEnd[s] = i;
+      slotOf[i] = s;
       stPrefix[s] = sum;
       stKind[s] = kd;
       sum = 0;
-      at[i] = 64 * (i + 1); // :3726 the first estimate: 64 bytes per insn
       if (kd < K_JA) continue;
       const jo = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
       if (kd === K_JA && jo === -1) stTarget[s] = -1;
@@ -602,22 +606,52 @@ export class EngineJit {
     this.lastPath = 'steps';
     // model/jit/emit.ts isImm8JmpOffset: [-128, facts.shortJumpMax]
     const shortMax = facts.shortJumpMax;
+    // pass 0: do_jit on the first estimates (:3726, 64 bytes per insn: addrs[i] = 64 * (i + 1)), in the
+    // loop that turns the targets into steps (each target is a boundary, marked before the walk
+    // reached it). No failure is possible in it, and its total is never oldproglen (0).
     let cleanup = 0;
-    let oldproglen = 0;
+    let proglen0 = prologue;
+    let seen0 = false;
+    for (let j = 1; j <= s; j++) {
+      const kd = stKind[j]!;
+      const e = stEnd[j]!;
+      proglen0 += stPrefix[j]!;
+      if (kd === K_COND || kd === K_JA) {
+        const t = stTarget[j]!;
+        let jmpOffset = -2;
+        if (t >= 0) {
+          stTarget[j] = slotOf[t]!;
+          jmpOffset = 64 * (t - e);
+        }
+        const short = jmpOffset <= shortMax && jmpOffset >= -128;
+        proglen0 += kd === K_COND ? (short ? 2 : 6) : jmpOffset === 0 ? 0 : short ? 2 : 5;
+      } else if (kd === K_EXIT) {
+        if (!seen0) {
+          seen0 = true;
+          cleanup = proglen0;
+          proglen0 += exitBytes;
+        } else {
+          const jmpOffset = cleanup - 64 * (e + 1);
+          proglen0 += jmpOffset <= shortMax && jmpOffset >= -128 ? 2 : 5;
+        }
+      }
+      at[j] = proglen0;
+    }
+    let oldproglen = proglen0;
     let padding = false;
     let image = false;
-    for (let pass = 0; pass < MAX_PASSES || image; pass++) {
+    for (let pass = 1; pass < MAX_PASSES || image; pass++) {
       if (pass >= PADDING_PASSES) padding = true;
       // do_jit (:1622)
       let proglen = prologue;
-      let changed = false;
+      // old ^ new of every address, or-ed: 0 when none changed
+      let diff = 0;
       let seenExit = false;
       if (!padding && !image) {
         // a sizing pass before PADDING_PASSES: no nops, no emitting checks, and no "gen bug" (every
         // address is in [0, 2^31), so every displacement is an s32)
         for (let j = 1; j <= s; j++) {
-          const e = stEnd[j]!;
-          const old = at[e]!;
+          const old = at[j]!;
           proglen += stPrefix[j]!;
           const kd = stKind[j]!;
           if (kd === K_COND) {
@@ -637,13 +671,13 @@ export class EngineJit {
               proglen += jmpOffset <= shortMax && jmpOffset >= -128 ? 2 : 5;
             }
           }
-          if (old !== proglen) changed = true;
-          at[e] = proglen;
+          diff |= old ^ proglen;
+          at[j] = proglen;
         }
       } else for (let j = 1; j <= s; j++) {
         const e = stEnd[j]!;
         // addrs[i] of the previous pass at the step's end
-        const old = at[e]!;
+        const old = at[j]!;
         proglen += stPrefix[j]!;
         const kd = stKind[j]!;
         if (kd !== K_FIXED) {
@@ -693,8 +727,8 @@ export class EngineJit {
           if (image && (proglen + ilen > oldproglen || proglen + ilen !== old)) return this.failed('emit-mismatch', 'bpf_jit: fatal error', pass, e - 1);
           proglen += ilen;
         }
-        if (old !== proglen) changed = true;
-        at[e] = proglen;
+        diff |= old ^ proglen;
+        at[j] = proglen;
       }
       if (image) {
         if (proglen !== oldproglen) return { jited: false, reason: 'proglen-mismatch', message: `bpf_jit: proglen=${proglen} != oldproglen=${oldproglen}`, pass, insn: null, passes: NO_PASSES, blinded: null, blindedFrom: null };
@@ -702,7 +736,7 @@ export class EngineJit {
       }
       if (proglen === oldproglen) {
         // a fixed point: the image pass would repeat this pass exactly
-        if (!changed) return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: NO_PASSES, blinded: null, blindedFrom: null };
+        if (diff === 0) return { jited: true, proglen, jitedLen: proglen - cfiGetOffset(facts), passes: NO_PASSES, blinded: null, blindedFrom: null };
         image = true;
       }
       oldproglen = proglen;
