@@ -5,8 +5,10 @@
 // themselves are not recorded (`passes` is empty).
 //
 // How it is fast: each instruction's bytes that do not depend on addrs[] (everything but the jumps
-// and the exits, and the compare before a conditional jump) are computed once, with model/jit/emit.ts's
-// own length functions; a pass then only adds them up and sizes the jumps, as do_jit does.
+// and the exits, and the compare before a conditional jump) come from model/jit/emit.ts's own length
+// functions, cached by facts and by what they read of the instruction (FixedCache); one walk sums
+// them into steps, each ending at a jump or a target, and a pass only sizes the jumps, as do_jit
+// does (steps()). What the steps cannot take goes through the per-instruction passes (perInsn()).
 import {
   AUX_REG,
   BPF_MAX_INSN_SIZE,
@@ -496,7 +498,8 @@ export class EngineJit {
   //
   // The walk that builds the steps is the only walk over the instructions: the fixed bytes come from
   // the facts' cache (FixedCache), the targets are marked as the walk meets their jumps (a forward
-  // jump's target lies ahead), the first estimates are written at the boundaries.
+  // jump's target lies ahead); pass 0, on the first estimates, runs in the loop that maps the
+  // targets to steps. Before PADDING_PASSES and the emitting pass, a pass needs no nops and no checks.
   /** the step's boundary: the insn index i (1-based) whose addrs[i] ends it */
   private stEnd = new Int32Array(0);
   /** the step's bytes that do not change (its fixed instructions', its conditional jump's compare) */
