@@ -41,7 +41,7 @@ import { bpfConvertFilter } from '../model/migrate/convert.js';
 import { DEFAULT_ENV, ethernetSkb, type SkBuff } from '../model/skb.js';
 import { fuzzCase } from '../fuzz/arb/index.js';
 import { runWorker, type CampaignOptions } from '../fuzz/campaign.js';
-import { startCampaign } from '../fuzz/pool.js';
+import { CAMPAIGN_V8_FLAGS, startCampaign } from '../fuzz/pool.js';
 import { Checker } from '../fuzz/properties.js';
 import { benchPackets, generatedPrograms, pcapBenchInput, tcpdumpCorpus, type NamedProgram } from './workload.js';
 
@@ -596,7 +596,16 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+// The one-worker campaigns run on this thread: they get the young generation the pool's workers get
+// (fuzz/pool.ts CAMPAIGN_V8_FLAGS), so that one worker and all workers are measured alike; started
+// without those flags, the benchmark runs itself again under them.
+const underCampaignFlags = CAMPAIGN_V8_FLAGS.every((f) => process.execArgv.includes(f));
+if (!underCampaignFlags) {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...CAMPAIGN_V8_FLAGS, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
+} else {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
