@@ -17,7 +17,8 @@
 // EngineConverter (what the campaigns run) on the programs' columns, ns per classic instruction;
 // the spec's (model/cbpf/check.ts, model/migrate/convert.ts) in detail.
 // Campaigns: fuzz/campaign.ts runWorker on one thread (1 and 16 packets per program) and
-// fuzz/pool.ts startCampaign on every core; scaling = all cores / one worker.
+// fuzz/pool.ts startCampaign on every core; scaling = all cores / one worker. In detail, the pool with
+// one worker too (a fresh thread warmed up like each of the pool's), and all cores over it.
 // Usage: node dist/bench/run.js [--rounds N] [--packets N] [--fuzz-seconds S] [--memory-seconds S] [--quick] [--no-variants]
 import writeFileAtomic from 'write-file-atomic';
 import { benchVariants } from './variants.js';
@@ -517,6 +518,11 @@ async function main(): Promise<void> {
   log(`  1 worker, 16 packets: ${JSON.stringify(c16)}`);
   const call = await allWorkers(1, workers);
   log(`  ${workers} workers, 1 packet: ${JSON.stringify(call)}`);
+  // One worker of the pool: a fresh worker thread warmed up exactly as each of the pool's (the rows
+  // above run on this thread, whose code V8 has compiled already); detail only, fuzz_scaling_2w keeps
+  // its one-worker rate
+  const cpool1 = await allWorkers(1, 1);
+  log(`  1 worker of the pool, 1 packet: ${JSON.stringify(cpool1)}`);
   // the one-worker rate again after the pool, so that drift between the two runs shows
   const c1b = oneWorker(1);
   log(`  1 worker, 1 packet (again): ${JSON.stringify(c1b)}`);
@@ -580,6 +586,8 @@ async function main(): Promise<void> {
         one_worker_16pkt: c16,
         all_workers: workers,
         all_workers_1pkt: call,
+        pool_one_worker_1pkt: cpool1,
+        scaling_vs_pool_one_worker: round3(call.cases_per_s / Math.max(1, cpool1.cases_per_s)),
         tcpdump_corpus_1pkt: t1,
       },
       kernel_oracle: { note: kernel.note, measured: kernel.detail ?? null },
