@@ -39,13 +39,14 @@ import type { SockFilter } from '../model/cbpf/insn.js';
 import { isCondJump } from './arb/ebpf-size.js';
 import type { KernelConfig } from '../model/kernel.js';
 import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type InvalidRule } from './arb/invalid.js';
-import { packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type PacketDraw, type PacketOptions } from './arb/packet.js';
+import { BUILT, packetBytes, packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type Packet, type PacketDraw, type PacketOptions } from './arb/packet.js';
 import { buildProgramRuns, buildProgramWords, insnFromWords, limitProgram, type Flavour, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
 import { slabWords } from './arb/slab.js';
 import { applyAim, applyExitAim, buildProgram as jitBuildProgram, tieProgram, type Prelude, type Tie } from './arb/jit-boundary.js';
 import { DEFAULT_JIT_FACTS } from '../model/jit/facts.js';
-import { skbCaseAt, type SkbCase, type SkbDraw } from './arb/skb.js';
+import { envAt, skbAt, type SkbCase, type SkbDraw } from './arb/skb.js';
+import type { Env, SkBuff } from '../model/skb.js';
 import type { CampaignCase } from './campaign.js';
 
 /** A case's genome: the program's words (head, then body) and the packets' words. */
@@ -334,6 +335,33 @@ export function packetDraws(w: Uint32Array, i: number): { packet: PacketDraw; sk
   };
 }
 
+/** decodeInputs' payload and headroom filler bytes, reused from packet to packet */
+const PAYLOAD = new Uint8Array(4 * MAX_PAY);
+const EXTRA = new Uint8Array(4 * MAX_EXTRA);
+
+/**
+ * A valid case's input decoded from a genome: its skb and env, built at once; its packet (the record
+ * of fuzz/arb/packet.ts, with its layers) built again from the same words when it is first read
+ * (the campaign reads the skb and the env alone).
+ */
+class GenomeInput implements SkbCase {
+  private built: Packet | null = null;
+  constructor(
+    readonly skb: SkBuff,
+    readonly env: Env,
+    private readonly words: Uint32Array,
+    private readonly at: number,
+    private readonly opts: PacketOptions,
+  ) {}
+  get packet(): Packet {
+    if (this.built !== null) return this.built;
+    const w = this.words;
+    const o = this.at;
+    const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
+    return (this.built = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, w[o + P_RS]! & 0xffff, w[o + P_FS]! & 0xffff, this.opts));
+  }
+}
+
 /** The inputs of a valid case: each packet built for the program's loads, on its skb. */
 export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: Omit<PacketOptions, 'lengths'> = {}): SkbCase[] {
   const n = Math.floor(w.length / PKT_WORDS);
@@ -344,22 +372,22 @@ export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: 
   const out: SkbCase[] = new Array(n);
   for (let i = 0; i < n; i++) {
     // packetDraws(w, i), read in place: the payload and headroom bytes in scratch arrays (copied
-    // into the packet and the skb), the fields from the words
+    // into the packet and the skb), the fields from the words; the packet's bytes alone (BUILT
+    // says the rest), its record left to GenomeInput
     const o = i * PKT_WORDS;
     const rs = w[o + P_RS]! & 0xffff;
     const fs = w[o + P_FS]! & 0xffff;
     const needs = (rs & 1) === 1 || (fs & 15) < fragWeight;
     if (needs && po === null) po = packetOptionsFor(prog, opts);
+    const popts = needs ? po! : opts;
     const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
-    const p = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, needs ? po! : opts);
-    out[i] = skbCaseAt(p, w, o + P_SKB, EXTRA, wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0));
+    const bytes = packetBytes(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, popts, null);
+    const nextra = wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0);
+    const skb = skbAt(bytes, BUILT.headlen, BUILT.preset === 'ethernet', BUILT.networkOffset, w, o + P_SKB, EXTRA, nextra);
+    out[i] = new GenomeInput(skb, envAt(w, o + P_SKB), w, o, popts);
   }
   return out;
 }
-
-/** decodeInputs' payload and headroom filler bytes, reused from packet to packet */
-const PAYLOAD = new Uint8Array(4 * MAX_PAY);
-const EXTRA = new Uint8Array(4 * MAX_EXTRA);
 
 /** The campaign case a genome decodes to. */
 export function decodeCase(g: Genome, cfg: KernelConfig): CampaignCase {
