@@ -143,7 +143,8 @@ const GOLDEN = 0x9e3779b9;
  * alone, so skipping words costs one multiplication.
  */
 export class SplitMix32 implements WordStream {
-  private s: number;
+  /** the state: word i of the stream is a function of it alone (read and written by packetWords) */
+  s: number;
   constructor(seed: number) {
     this.s = seed | 0;
   }
@@ -224,6 +225,10 @@ export function makeGenome(source: (() => number) | WordStream, packets: number,
   src.fill(prog, HEAD_WORDS, prog.length);
   if (f === 'long') for (let i = HEAD_WORDS + 2; i < prog.length; i += 3) prog[i] = prog[i]! % 600;
   const pkts = slabWords(valid ? packets * PKT_WORDS : 0);
+  if (src instanceof SplitMix32) {
+    src.s = packetWords(src.s, pkts, small);
+    return { prog, pkts };
+  }
   for (let o = 0; o < pkts.length; o += PKT_WORDS) {
     pkts[o + P_KIND] = src.next() & 0xffff;
     pkts[o + P_TRIM] = src.next() & 3;
@@ -243,6 +248,39 @@ export function makeGenome(source: (() => number) | WordStream, packets: number,
     src.skip(MAX_PAY - npay);
   }
   return { prog, pkts };
+}
+
+/** SplitMix32's word of state s (s already advanced by GOLDEN) */
+const mix32 = (s: number): number => {
+  let z = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+};
+
+/**
+ * makeGenome's packet words from a SplitMix32 of state s, on that state in a local (the same words
+ * as makeGenome's loop over the WordStream): returns the state after them.
+ */
+function packetWords(s: number, pkts: Uint32Array, small: boolean): number {
+  for (let o = 0; o < pkts.length; o += PKT_WORDS) {
+    pkts[o + P_KIND] = mix32((s = (s + GOLDEN) | 0)) & 0xffff;
+    pkts[o + P_TRIM] = mix32((s = (s + GOLDEN) | 0)) & 3;
+    const nxs = (pkts[o + P_NXS] = mix32((s = (s + GOLDEN) | 0)) % (small ? 3 : MAX_XS + 1));
+    const nextra = (pkts[o + P_NEXTRA] = mix32((s = (s + GOLDEN) | 0)) % (MAX_EXTRA + 1));
+    const npay = (pkts[o + P_NPAY] = mix32((s = (s + GOLDEN) | 0)) % (small ? 4 : MAX_PAY + 1));
+    pkts[o + P_RS] = mix32((s = (s + GOLDEN) | 0)) & 0xffff;
+    pkts[o + P_FS] = mix32((s = (s + GOLDEN) | 0)) & 0xffff;
+    for (let i = o + P_SKB; i < o + P_XS; i++) pkts[i] = mix32((s = (s + GOLDEN) | 0));
+    // the fields, headroom and payload words past their counts are never read (shrinking only
+    // lowers the counts): drawn (passed over) and left 0
+    for (let i = o + P_XS; i < o + P_XS + nxs; i++) pkts[i] = mix32((s = (s + GOLDEN) | 0));
+    s = (s + Math.imul(MAX_XS - nxs, GOLDEN)) | 0;
+    for (let i = o + P_EXTRA; i < o + P_EXTRA + nextra; i++) pkts[i] = mix32((s = (s + GOLDEN) | 0));
+    s = (s + Math.imul(MAX_EXTRA - nextra, GOLDEN)) | 0;
+    for (let i = o + P_PAY; i < o + P_PAY + npay; i++) pkts[i] = mix32((s = (s + GOLDEN) | 0));
+    s = (s + Math.imul(MAX_PAY - npay, GOLDEN)) | 0;
+  }
+  return s;
 }
 
 // --- decoding -----------------------------------------------------------------------------------

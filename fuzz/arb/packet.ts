@@ -34,31 +34,42 @@ export interface Packet {
 
 // --- byte writers ---------------------------------------------------------------------------
 
+/** Room a writer keeps past its payload for the headers around it (bytes) */
+const HEADER_ROOM = 1024;
+
 class Bytes {
   /** the bytes written so far are a[0..length) */
   a: Uint8Array;
   private n = 0;
-  constructor(capacity = 128) {
-    this.a = new Uint8Array(capacity);
+  /**
+   * The headers a builder writes never reach HEADER_ROOM bytes (netlink's, the longest: 16 + 16 +
+   * 11 attributes of at most 38 bytes), so the writers of fields do not check for room; the
+   * payload's copy (u8s) and bytes() do, and out() refuses a writer that ran past its array.
+   */
+  constructor(capacity = HEADER_ROOM) {
+    this.a = new Uint8Array(Math.max(capacity, HEADER_ROOM));
   }
   /** Start over (the buffer is kept). */
   reset(): this {
     this.n = 0;
     return this;
   }
+  /** Room for k more bytes past the headers' (before a loop of unbounded count). */
+  reserve(k: number): this {
+    this.room(k + HEADER_ROOM);
+    return this;
+  }
   private room(k: number): void {
     if (this.n + k <= this.a.length) return;
-    const b = new Uint8Array(Math.max(2 * this.a.length, this.n + k));
+    const b = new Uint8Array(Math.max(2 * this.a.length, this.n + k + HEADER_ROOM));
     b.set(this.a.subarray(0, this.n));
     this.a = b;
   }
   u8(v: number): this {
-    if (this.n >= this.a.length) this.room(1);
     this.a[this.n++] = v;
     return this;
   }
   be16(v: number): this {
-    if (this.n + 2 > this.a.length) this.room(2);
     const a = this.a;
     const n = this.n;
     a[n] = v >>> 8;
@@ -67,7 +78,6 @@ class Bytes {
     return this;
   }
   be32(v: number): this {
-    if (this.n + 4 > this.a.length) this.room(4);
     const a = this.a;
     const n = this.n;
     a[n] = v >>> 24;
@@ -78,7 +88,6 @@ class Bytes {
     return this;
   }
   le16(v: number): this {
-    if (this.n + 2 > this.a.length) this.room(2);
     const a = this.a;
     const n = this.n;
     a[n] = v;
@@ -87,10 +96,17 @@ class Bytes {
     return this;
   }
   le32(v: number): this {
-    return this.le16(v).le16(v >>> 16);
+    const a = this.a;
+    const n = this.n;
+    a[n] = v;
+    a[n + 1] = v >>> 8;
+    a[n + 2] = v >>> 16;
+    a[n + 3] = v >>> 24;
+    this.n = n + 4;
+    return this;
   }
   bytes(b: ArrayLike<number>, count = b.length): this {
-    this.room(count);
+    this.room(count + HEADER_ROOM);
     const a = this.a;
     let n = this.n;
     for (let i = 0; i < count; i++) a[n++] = b[i]!;
@@ -99,7 +115,7 @@ class Bytes {
   }
   /** count bytes of the Uint8Array b (a copy, not a loop) */
   u8s(b: Uint8Array, count: number): this {
-    this.room(count);
+    this.room(count + HEADER_ROOM);
     if (count > 0) this.a.set(count === b.length ? b : b.subarray(0, count), this.n);
     this.n += count;
     return this;
@@ -117,6 +133,7 @@ class Bytes {
   }
   /** A copy of the bytes written. */
   out(): Uint8Array {
+    if (this.n > this.a.length) throw new RangeError(`packet: a header writer ran past its ${this.a.length} bytes`);
     const out = slabBytes(this.n);
     out.set(this.a.subarray(0, this.n));
     return out;
@@ -124,6 +141,7 @@ class Bytes {
   /** resize(this.out(), len, fill) in one copy (len < 0: out()). */
   outSized(len: number, fill: number): Uint8Array {
     if (len < 0 || len === this.n) return this.out();
+    if (this.n > this.a.length) throw new RangeError(`packet: a header writer ran past its ${this.a.length} bytes`);
     const out = slabBytes(len);
     out.set(this.a.subarray(0, Math.min(len, this.n)));
     padFrom(out, this.n, fill);
@@ -160,8 +178,8 @@ const NL_FAMILY_LENGTHS: readonly number[] = [0, 4, 16];
 const NL_MSG_TYPES: readonly number[] = [16, 0x10, 0x12, 0x1e, 2];
 
 // Scratch writers reused from packet to packet (the builders are not re-entrant).
-const PACKET = new Bytes(256);
-const OPTIONS = new Bytes(64);
+const PACKET = new Bytes();
+const OPTIONS = new Bytes();
 
 /** RFC 1071 Internet checksum of a[from..to). */
 export function inetChecksum(a: ArrayLike<number>, from: number, to: number): number {
@@ -394,6 +412,7 @@ function netlinkSized(
   let nested = false;
   for (let ai = from; ai < from + count; ai++) {
     const x = attrs[ai]!;
+    b.reserve(64);
     const t = x & 15;
     const alen = (x >>> 4) & 31;
     const shape = (x >>> 9) & 3;
