@@ -588,7 +588,16 @@ export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
 /** wordBytesAt written into `out` (large enough), returning the number of bytes. */
 export function wordBytesInto(out: Uint8Array, words: ArrayLike<number>, from: number, count: number, trim = 0): number {
   const n = Math.max(0, 4 * count - trim);
-  for (let i = 0; i < n; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
+  // whole words, then the last word's first bytes (big-endian)
+  const whole = n >>> 2;
+  for (let j = 0, i = 0; j < whole; j++, i += 4) {
+    const x = words[from + j]!;
+    out[i] = x >>> 24;
+    out[i + 1] = x >>> 16;
+    out[i + 2] = x >>> 8;
+    out[i + 3] = x;
+  }
+  for (let i = 4 * whole; i < n; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
   return n;
 }
 
