@@ -98,6 +98,25 @@ live('with expectations, one confirmation copy settles whole packets; a wrong ex
   t.is(a!.attaches, 2);
 });
 
+live('several expected values are confirmed by one copy (codes below the packet lengths); a wrong one still falls back to the bits', async (t, o) => {
+  const word = (v: number, len: number): Uint8Array => {
+    const b = new Uint8Array(len);
+    new DataView(b.buffer).setUint32(0, v);
+    return b;
+  };
+  const prog = [S(0x20, 0), S(0x16, 0)]; // ld [0]; ret a
+  const values = [0x11223344, 0xfffffff0, 0x80000000, 0x11223344, 0x7fffffff];
+  const packets = values.map((v, i) => word(v, 8 + i));
+  const [right] = await o.evaluate([{ prog, packets, expect: values }]);
+  t.deepEqual(right!.results, values.map((v) => ({ known: 'exact', value: v })));
+  t.is(right!.attaches, 2); // the program and one copy testing the four distinct values
+  t.is(right!.confirmed, 5);
+  const [wrong] = await o.evaluate([{ prog, packets, expect: values.map((v, i) => (i === 2 ? 0x80000001 : v)) }]);
+  t.deepEqual(wrong!.results, right!.results);
+  t.is(wrong!.confirmed, 4);
+  t.is(wrong!.attaches, 2 + 11); // ... and the 3-bit copies of the 10-byte packet whose value was not confirmed
+});
+
 live('SKF_AD_CPU is the CPU the oracle is pinned to', async (t, o) => {
   const [v] = await o.evaluate([{ prog: [S(0x20, ancillaryK(SKF_AD_CPU)), S(0x16, 0)], packets: [new Uint8Array(100)] }]);
   t.deepEqual(v!.results, [{ known: 'exact', value: o.cpu }]);
