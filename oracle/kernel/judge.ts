@@ -175,6 +175,20 @@ export class KernelOracle {
   }
 
   /**
+   * Several requests at once, answered in order (the process works on one while the next is encoded
+   * and the last decoded): `settle(i, reply)` runs as reply i arrives. If the process dies inside a
+   * harden window, the sysctl is written back here.
+   */
+  private async runParts(parts: readonly (readonly Job[])[], settle: (i: number, out: ProgOutcome[][]) => void): Promise<void> {
+    try {
+      await this.proc.serial(() => Promise.all(parts.map((jobs, i) => this.proc.send(jobs).then((out) => settle(i, out)))));
+    } catch (e) {
+      if (this.harden !== null) restoreJitHardenAfterDeath(this.hardenBefore, this.harden);
+      throw e;
+    }
+  }
+
+  /**
    * Verdict and full results for a batch of cases. One request runs the programs as given and, for
    * cases with `expect` (the model's results), beside them the confirmation copies of the packets
    * expected to arrive whole (result >= max(len, 1)): copies that test several expected values at once
@@ -183,85 +197,57 @@ export class KernelOracle {
    * what arrived, a copy that shows another code or was refused) is read by the field copies that read
    * its bits (instrument), all cases' in one more request. A copy's reading is used only for packets
    * the plain run delivered whole; the program and its copies see the same packets, so the order of
-   * the attaches changes nothing.
+   * the attaches changes nothing. The first request goes in parts of `part` cases, sent at once.
    */
-  async evaluate(cases: readonly OracleCase[]): Promise<KernelVerdict[]> {
-    const jobs: Job[] = cases.map((c): Job => ({ progs: [c.prog], packets: c.packets }));
+  async evaluate(cases: readonly OracleCase[], part = KernelOracle.PART): Promise<KernelVerdict[]> {
     const attaches = cases.map(() => 1);
     const confirmed = cases.map(() => 0);
-    const confirms: ConfirmPending[] = [];
-    /** per case and packet, the confirmation copy that tests it (index in confirms), or -1 */
-    const confirmOf: Int32Array[] = [];
-    cases.forEach((c, ci) => {
-      const of = new Int32Array(c.packets.length).fill(-1);
-      confirmOf.push(of);
-      if (c.expect === undefined || hasDevExit(c.prog) || loadsRandom(c.prog)) return;
-      const minLen = new Map<number, number>();
-      const byQ = new Map<number, number[]>();
-      c.packets.forEach((p, i) => {
-        const q = c.expect![i]! >>> 0;
-        const l = Math.max(p.length, 1);
-        // an expectation below what arrives whole is already wrong: its bits are read for the report
-        if (q < l) return;
-        const g = byQ.get(q);
-        if (g) g.push(i);
-        else byQ.set(q, [i]);
-        const m = minLen.get(q);
-        if (m === undefined || l < m) minLen.set(q, l);
-      });
-      if (byQ.size === 0) return;
-      const push = (qs: readonly number[], prog: Program): void => {
-        const packets = qs.flatMap((q) => byQ.get(q)!);
-        for (const i of packets) of[i] = confirms.length;
-        attaches[ci]! += 1;
-        confirms.push({ caseIndex: ci, qs, packets, jobIndex: jobs.length });
-        jobs.push({ progs: [prog], packets: packets.map((i) => c.packets[i]!) });
-      };
-      for (const qs of planConfirms(minLen)) {
-        const prog = confirmCopyOf(c.prog, qs);
-        if (prog !== null) push(qs, prog);
-        else if (qs.length > 1)
-          for (const q of qs) {
-            const single = confirmCopyOf(c.prog, [q]);
-            if (single !== null) push([q], single);
-          }
-      }
-    });
-    const out = await this.run(jobs);
-    const results: (KernelResult[] | null)[] = [];
+    const results: (KernelResult[] | null)[] = cases.map(() => null);
+    const errnos = cases.map(() => 0);
     // field copies: `first`, the whole packets no copy tests; `again`, those whose copy did not settle them
     const first: number[][] = cases.map(() => []);
     const again: number[][] = cases.map(() => []);
-    cases.forEach((c, ci) => {
-      const o = out[ci]![0]!;
-      if (o.errno !== 0) {
-        results.push(null);
-        return;
-      }
-      const rs = c.packets.map((p, i) => plainResult(o.obs![i]!, p.length));
-      results.push(rs);
-      if (loadsRandom(c.prog)) return;
-      const of = confirmOf[ci]!;
-      rs.forEach((r, i) => {
-        if (r.known !== 'partial') return;
-        if (of[i]! < 0) {
-          first[ci]!.push(i);
-          return;
+    const parts: { from: number; to: number; jobs: Job[]; confirms: ConfirmPending[]; confirmOf: Int32Array[] }[] = [];
+    for (let from = 0; from < cases.length; from += part) {
+      const to = Math.min(cases.length, from + part);
+      const p = { from, to, jobs: [] as Job[], confirms: [] as ConfirmPending[], confirmOf: [] as Int32Array[] };
+      for (let ci = from; ci < to; ci++) p.jobs.push({ progs: [cases[ci]!.prog], packets: cases[ci]!.packets });
+      for (let ci = from; ci < to; ci++) p.confirmOf.push(this.planConfirmations(cases[ci]!, ci, p.jobs, p.confirms, attaches));
+      parts.push(p);
+    }
+    await this.runParts(
+      parts.map((p) => p.jobs),
+      (pi, out) => {
+        const p = parts[pi]!;
+        for (let ci = p.from; ci < p.to; ci++) {
+          const c = cases[ci]!;
+          const o = out[ci - p.from]![0]!;
+          errnos[ci] = o.errno;
+          if (o.errno !== 0) continue;
+          const rs = c.packets.map((pk, i) => plainResult(o.obs![i]!, pk.length));
+          results[ci] = rs;
+          if (loadsRandom(c.prog)) continue;
+          const of = p.confirmOf[ci - p.from]!;
+          for (let i = 0; i < rs.length; i++) {
+            if (rs[i]!.known !== 'partial') continue;
+            if (of[i]! < 0) {
+              first[ci]!.push(i);
+              continue;
+            }
+            const cp = p.confirms[of[i]!]!;
+            const co = out[cp.jobIndex]![0]!;
+            const j = cp.packets.indexOf(i);
+            const q = c.expect![i]! >>> 0;
+            const shown = co.errno === 0 ? shownCode(co.obs![j]!, c.packets[i]!.length) : 0;
+            if (shown === null) rs[i] = { known: 'send-error', errno: OBS_SEND_ERROR_BASE - co.obs![j]! };
+            else if (shown === cp.qs.indexOf(q) + 1) {
+              rs[i] = { known: 'exact', value: q };
+              confirmed[ci]! += 1;
+            } else again[ci]!.push(i); // not q (or the copy was refused): read the bits
+          }
         }
-        const p = confirms[of[i]!]!;
-        const co = out[p.jobIndex]![0]!;
-        const j = p.packets.indexOf(i);
-        const len = c.packets[i]!.length;
-        const q = c.expect![i]! >>> 0;
-        const code = p.qs.indexOf(q) + 1;
-        const shown = co.errno === 0 ? shownCode(co.obs![j]!, len) : 0;
-        if (shown === null) rs[i] = { known: 'send-error', errno: OBS_SEND_ERROR_BASE - co.obs![j]! };
-        else if (shown === code) {
-          rs[i] = { known: 'exact', value: q };
-          confirmed[ci]! += 1;
-        } else again[ci]!.push(i); // not q (or the copy was refused): read the bits
-      });
-    });
+      },
+    );
     const more: Job[] = [];
     const firstSlices = this.sliceJobs(cases, results, first, attaches, more);
     const secondSlices = this.sliceJobs(cases, results, again, attaches, more);
@@ -271,12 +257,53 @@ export class KernelOracle {
       this.applySlices(cases, results, secondSlices, back);
     }
     return cases.map((c, ci) => ({
-      errno: out[ci]![0]!.errno,
+      errno: errnos[ci]!,
       results: results[ci]!,
       random: loadsRandom(c.prog),
       attaches: attaches[ci]!,
       confirmed: confirmed[ci]!,
     }));
+  }
+
+  /** Cases per part of an evaluate()'s first request. */
+  static readonly PART = 8;
+
+  // The confirmation copies of case `ci` (planConfirms), appended to `jobs` and `confirms`; per packet,
+  // the index in `confirms` of the copy that tests it, or -1.
+  private planConfirmations(c: OracleCase, ci: number, jobs: Job[], confirms: ConfirmPending[], attaches: number[]): Int32Array {
+    const of = new Int32Array(c.packets.length).fill(-1);
+    if (c.expect === undefined || hasDevExit(c.prog) || loadsRandom(c.prog)) return of;
+    const minLen = new Map<number, number>();
+    const byQ = new Map<number, number[]>();
+    c.packets.forEach((p, i) => {
+      const q = c.expect![i]! >>> 0;
+      const l = Math.max(p.length, 1);
+      // an expectation below what arrives whole is already wrong: its bits are read for the report
+      if (q < l) return;
+      const g = byQ.get(q);
+      if (g) g.push(i);
+      else byQ.set(q, [i]);
+      const m = minLen.get(q);
+      if (m === undefined || l < m) minLen.set(q, l);
+    });
+    if (byQ.size === 0) return of;
+    const push = (qs: readonly number[], prog: Program): void => {
+      const packets = qs.flatMap((q) => byQ.get(q)!);
+      for (const i of packets) of[i] = confirms.length;
+      attaches[ci]! += 1;
+      confirms.push({ caseIndex: ci, qs, packets, jobIndex: jobs.length });
+      jobs.push({ progs: [prog], packets: packets.map((i) => c.packets[i]!) });
+    };
+    for (const qs of planConfirms(minLen)) {
+      const prog = confirmCopyOf(c.prog, qs);
+      if (prog !== null) push(qs, prog);
+      else if (qs.length > 1)
+        for (const q of qs) {
+          const single = confirmCopyOf(c.prog, [q]);
+          if (single !== null) push([q], single);
+        }
+    }
+    return of;
   }
 
   // The field copies (instrument) for packets `need[ci]` of each case, appended to `jobs`; packets
