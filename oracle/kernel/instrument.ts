@@ -26,6 +26,7 @@ const JA = 0x05;
 const RSH_K = 0x74;
 const AND_K = 0x54;
 const JEQ_K = 0x15;
+const LD_IMM = 0x00;
 const LD_ABS = new Set([0x20, 0x28, 0x30]);
 const DEV_K = new Set([ancillaryK(SKF_AD_IFINDEX), ancillaryK(SKF_AD_HATYPE)]);
 const RANDOM_K = ancillaryK(SKF_AD_RANDOM);
@@ -133,35 +134,53 @@ export function confirmCopy(prog: Program, q: number): Program | null {
  * exit returns j + 1 when the result equals qs[j] and 0 when it equals none of them, so one attach
  * tests several expected values at once (which packets it settles: planConfirms).
  *
- *   RET K   -> RET (code of K, or 0)                                   (folded)
- *   RET A   -> JA E;  E: jeq #qs[0], 0, 1; ret #1; jeq #qs[1], 0, 1; ret #2; ...; ret #0
+ *   RET K                        -> RET (code of K, or 0)                     (folded)
+ *   RET A                        -> JA E;  E: jeq #qs[0], 0, 1; ret #1; jeq #qs[1], 0, 1; ret #2; ...; ret #0
+ *   LD [SKF_AD_IFINDEX/HATYPE]   -> JA Di; Di: jeq #qs[0], 0, 2; ld #1; ja L; ...; ld #0; L: <the same load>; ret #0
  *
- * The other exits of a migrated program (a failed packet load, division by X == 0) return 0, read as
- * "none"; no q is ever 0 here (they are only asked for packets that arrived, result >= 1). Programs
- * with an ld [ifindex]/[hatype] (an exit with the current A when skb->dev is NULL) are not confirmed
- * this way (hasDevExit): the caller reads their bits with instrument(). Null when the copy would
- * exceed BPF_MAXINSNS.
+ * The last line is instrument()'s: with skb->dev NULL the migrated program exits there with the
+ * current A, so the copy turns A into its code first and then executes the real load; should the
+ * kernel not exit there, the copy returns 0 ("none": the caller reads the bits, and the field copies
+ * report it). The other exits of a migrated program (a failed packet load, division by X == 0) return
+ * 0, read as "none"; no q is ever 0 here (they are only asked for packets that arrived, result >= 1).
+ * Null when the copy would exceed BPF_MAXINSNS.
  */
 export function confirmCopyOf(prog: Program, qs: readonly number[]): Program | null {
   const want = qs.map((q) => q >>> 0);
   const code = (k: number): number => want.indexOf(k >>> 0) + 1;
   const n = prog.length;
   const out: SockFilter[] = prog.slice();
+  const tail: SockFilter[] = [];
   let e = -1;
+  const devChain = new Map<string, number>();
   for (let pc = 0; pc < n; pc++) {
     const insn = prog[pc]!;
     if (insn.code === RET_K) out[pc] = stmt(RET_K, code(insn.k));
     else if (insn.code === RET_A) {
-      if (e < 0) e = n;
+      if (e < 0) {
+        e = n + tail.length;
+        want.forEach((q, j) => tail.push({ code: JEQ_K, jt: 0, jf: 1, k: q }, stmt(RET_K, j + 1)));
+        tail.push(stmt(RET_K, 0));
+      }
       out[pc] = stmt(JA, e - pc - 1);
+    } else if (LD_ABS.has(insn.code) && DEV_K.has(insn.k >>> 0)) {
+      const key = `${insn.code}:${insn.k >>> 0}`;
+      let at = devChain.get(key);
+      if (at === undefined) {
+        at = n + tail.length;
+        devChain.set(key, at);
+        const load = at + 3 * want.length + 1;
+        want.forEach((q, j) => {
+          const jeq = at! + 3 * j;
+          tail.push({ code: JEQ_K, jt: 0, jf: 2, k: q }, stmt(LD_IMM, j + 1), stmt(JA, load - (jeq + 2) - 1));
+        });
+        tail.push(stmt(LD_IMM, 0), stmt(insn.code, insn.k), stmt(RET_K, 0));
+      }
+      out[pc] = stmt(JA, at - pc - 1);
     }
   }
-  if (e < 0) return out;
-  if (n + 2 * want.length + 1 > BPF_MAXINSNS) return null;
-  const tail: SockFilter[] = [];
-  want.forEach((q, j) => tail.push({ code: JEQ_K, jt: 0, jf: 1, k: q }, stmt(RET_K, j + 1)));
-  tail.push(stmt(RET_K, 0));
-  return [...out, ...tail];
+  if (n + tail.length > BPF_MAXINSNS) return null;
+  return tail.length === 0 ? out : [...out, ...tail];
 }
 
 /**

@@ -117,6 +117,17 @@ live('several expected values are confirmed by one copy (codes below the packet 
   t.is(wrong!.attaches, 2 + 11); // ... and the 3-bit copies of the 10-byte packet whose value was not confirmed
 });
 
+live('an ld [ifindex] exit (skb->dev NULL) is confirmed by one copy too', async (t, o) => {
+  const prog = [S(0x00, 7), S(0x20, ancillaryK(SKF_AD_IFINDEX)), S(0x16, 0)];
+  const [v] = await o.evaluate([{ prog, packets: [new Uint8Array(16), new Uint8Array(3)], expect: [7, 7] }]);
+  t.deepEqual(v!.results, [{ known: 'exact', value: 7 }, { known: 'exact', value: 7 }]);
+  t.is(v!.attaches, 2); // without expectations: 1 + 32 one-bit copies (the 3-byte packet leaves len for SENTINEL)
+  t.is(v!.confirmed, 1);
+  const [w] = await o.evaluate([{ prog, packets: [new Uint8Array(16), new Uint8Array(3)], expect: [7, 8] }]);
+  t.deepEqual(w!.results, v!.results);
+  t.is(w!.attaches, 2 + 32);
+});
+
 live('SKF_AD_CPU is the CPU the oracle is pinned to', async (t, o) => {
   const [v] = await o.evaluate([{ prog: [S(0x20, ancillaryK(SKF_AD_CPU)), S(0x16, 0)], packets: [new Uint8Array(100)] }]);
   t.deepEqual(v!.results, [{ known: 'exact', value: o.cpu }]);
