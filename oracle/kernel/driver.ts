@@ -119,6 +119,11 @@ export class KernelProcess {
     }
   }
 
+  /** The process id (undefined when it never started). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   /** Send one batch of jobs and wait for the reply (calls are serialised). */
   run(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
     return this.proc.exchange(encodeRequest(jobs), (frame) => decodeReply(frame, jobs));

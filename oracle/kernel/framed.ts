@@ -52,6 +52,11 @@ export class FramedProcess {
     }
   }
 
+  /** The process id (undefined when it never started). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Run `fn` after every exchange or serial() called before it has settled. */
   serial<T>(fn: () => Promise<T>): Promise<T> {
     const p = this.queue.then(fn);
