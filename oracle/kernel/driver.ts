@@ -2,6 +2,7 @@
 // the replies, and run one child process per CPU. The encoding and decoding are pure functions
 // (tested without a kernel); KernelProcess owns the child (through oracle/kernel/framed.ts).
 import { assertInsn, type Program } from '../../model/cbpf/insn.js';
+import { endianness } from 'node:os';
 import { FramedProcess } from './framed.js';
 
 /** One job: every program is attached in turn and every packet is sent through each. */
@@ -20,6 +21,10 @@ export interface ProgOutcome {
 
 export const OBS_DROPPED = -1;
 export const OBS_SEND_ERROR_BASE = -1000;
+
+/** Whether typed arrays are little-endian here (then instructions are laid out as two u32 words at once). */
+const LITTLE = endianness() === 'LE';
+let scratch = new Uint32Array(512);
 
 /** Encode one request frame (u32 payload length first). */
 export function encodeRequest(jobs: readonly Job[]): Uint8Array {
@@ -43,16 +48,23 @@ export function encodeRequest(jobs: readonly Job[]): Uint8Array {
     for (const prog of j.progs) {
       u32(prog.length);
       // struct sock_filter, little-endian (encodeProgram's layout; assertInsn names a field that does not fit)
+      if (scratch.length < 2 * prog.length) scratch = new Uint32Array(Math.max(2 * prog.length, 2 * scratch.length));
       for (let pc = 0; pc < prog.length; pc++) {
         const insn = prog[pc]!;
         const { code, jt, jf, k } = insn;
         if (code !== (code & 0xffff) || jt !== (jt & 0xff) || jf !== (jf & 0xff) || k !== k >>> 0) assertInsn(insn, pc);
-        dv.setUint16(o, code, true);
-        buf[o + 2] = jt;
-        buf[o + 3] = jf;
-        dv.setUint32(o + 4, k, true);
-        o += 8;
+        if (LITTLE) {
+          scratch[2 * pc] = code | (jt << 16) | (jf << 24);
+          scratch[2 * pc + 1] = k;
+        } else {
+          dv.setUint16(o + 8 * pc, code, true);
+          buf[o + 8 * pc + 2] = jt;
+          buf[o + 8 * pc + 3] = jf;
+          dv.setUint32(o + 8 * pc + 4, k, true);
+        }
       }
+      if (LITTLE) buf.set(new Uint8Array(scratch.buffer, 0, 8 * prog.length), o);
+      o += 8 * prog.length;
     }
     u32(j.packets.length);
     for (const p of j.packets) {

@@ -37,7 +37,13 @@ const stmt = (code: number, k: number): SockFilter => ({ code, jt: 0, jf: 0, k: 
 export const hasDevExit = (prog: Program): boolean => prog.some((i) => LD_ABS.has(i.code) && DEV_K.has(i.k >>> 0));
 
 /** Whether the program loads SKF_AD_RANDOM (its results are not reproducible). */
-export const loadsRandom = (prog: Program): boolean => prog.some((i) => LD_ABS.has(i.code) && i.k >>> 0 === RANDOM_K);
+export function loadsRandom(prog: Program): boolean {
+  for (let pc = 0; pc < prog.length; pc++) {
+    const i = prog[pc]!;
+    if (i.k >>> 0 === RANDOM_K && (i.code === 0x20 || i.code === 0x28 || i.code === 0x30)) return true;
+  }
+  return false;
+}
 
 /** The field mask of a `width`-bit field. */
 export const fieldMask = (width: number): number => (width >= 32 ? 0xffffffff : ((1 << width) >>> 0) - 1);

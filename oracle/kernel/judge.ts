@@ -204,6 +204,7 @@ export class KernelOracle {
     const confirmed = cases.map(() => 0);
     const results: (KernelResult[] | null)[] = cases.map(() => null);
     const errnos = cases.map(() => 0);
+    const random = cases.map((c) => loadsRandom(c.prog));
     // field copies: `first`, the whole packets no copy tests; `again`, those whose copy did not settle them
     const first: number[][] = cases.map(() => []);
     const again: number[][] = cases.map(() => []);
@@ -212,7 +213,7 @@ export class KernelOracle {
       const to = Math.min(cases.length, from + part);
       const p = { from, to, jobs: [] as Job[], confirms: [] as ConfirmPending[], confirmOf: [] as Int32Array[] };
       for (let ci = from; ci < to; ci++) p.jobs.push({ progs: [cases[ci]!.prog], packets: cases[ci]!.packets });
-      for (let ci = from; ci < to; ci++) p.confirmOf.push(this.planConfirmations(cases[ci]!, ci, p.jobs, p.confirms, attaches));
+      for (let ci = from; ci < to; ci++) p.confirmOf.push(this.planConfirmations(cases[ci]!, ci, random[ci]!, p.jobs, p.confirms, attaches));
       parts.push(p);
     }
     await this.runParts(
@@ -226,7 +227,7 @@ export class KernelOracle {
           if (o.errno !== 0) continue;
           const rs = c.packets.map((pk, i) => plainResult(o.obs![i]!, pk.length));
           results[ci] = rs;
-          if (loadsRandom(c.prog)) continue;
+          if (random[ci]!) continue;
           const of = p.confirmOf[ci - p.from]!;
           for (let i = 0; i < rs.length; i++) {
             if (rs[i]!.known !== 'partial') continue;
@@ -259,7 +260,7 @@ export class KernelOracle {
     return cases.map((c, ci) => ({
       errno: errnos[ci]!,
       results: results[ci]!,
-      random: loadsRandom(c.prog),
+      random: random[ci]!,
       attaches: attaches[ci]!,
       confirmed: confirmed[ci]!,
     }));
@@ -270,9 +271,9 @@ export class KernelOracle {
 
   // The confirmation copies of case `ci` (planConfirms), appended to `jobs` and `confirms`; per packet,
   // the index in `confirms` of the copy that tests it, or -1.
-  private planConfirmations(c: OracleCase, ci: number, jobs: Job[], confirms: ConfirmPending[], attaches: number[]): Int32Array {
+  private planConfirmations(c: OracleCase, ci: number, random: boolean, jobs: Job[], confirms: ConfirmPending[], attaches: number[]): Int32Array {
     const of = new Int32Array(c.packets.length).fill(-1);
-    if (c.expect === undefined || loadsRandom(c.prog)) return of;
+    if (c.expect === undefined || random) return of;
     const minLen = new Map<number, number>();
     const byQ = new Map<number, number[]>();
     c.packets.forEach((p, i) => {
