@@ -128,6 +128,27 @@ live('an ld [ifindex] exit (skb->dev NULL) is confirmed by one copy too', async 
   t.is(w!.attaches, 2 + 32);
 });
 
+live('the answers do not depend on how the first request is split into parts', async (t, o) => {
+  const progs = [
+    [S(0x06, 0xffffffff)],
+    [S(0x20, 0), S(0x16, 0)],
+    [S(0x00, 7), S(0x20, ancillaryK(SKF_AD_IFINDEX)), S(0x16, 0)],
+    [S(0x80, 0), S(0x16, 0)], // ld len; ret a
+    [S(0x00, 1)], // rejected: the last insn is not RET
+    [S(0x30, 3), S(0x16, 0)],
+  ];
+  const packets = [0, 1, 3, 9, 64, 200].map((n) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff));
+  const cases = Array.from({ length: 23 }, (_, i) => ({
+    prog: progs[i % progs.length]!,
+    packets: packets.slice(i % 3),
+    // right, wrong and no expectations in turn
+    ...(i % 4 === 3 ? {} : { expect: packets.slice(i % 3).map((p) => (i % 4 === 2 ? p.length + 1 : 0xffffffff)) }),
+  }));
+  const whole = await o.evaluate(cases, cases.length);
+  for (const part of [1, 5, 8]) t.deepEqual(await o.evaluate(cases, part), whole, `parts of ${part}`);
+  t.true(whole.some((v) => v.confirmed > 0) && whole.some((v) => v.errno !== 0));
+});
+
 live('SKF_AD_CPU is the CPU the oracle is pinned to', async (t, o) => {
   const [v] = await o.evaluate([{ prog: [S(0x20, ancillaryK(SKF_AD_CPU)), S(0x16, 0)], packets: [new Uint8Array(100)] }]);
   t.deepEqual(v!.results, [{ known: 'exact', value: o.cpu }]);
