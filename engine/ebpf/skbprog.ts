@@ -118,12 +118,12 @@ export interface SkbProgram {
   readonly len: number;
   /** eBPF opcode, or an OP_* pseudo-opcode */
   readonly code: Uint16Array;
-  /** word index 2 * dst_reg / 2 * src_reg */
+  /** the migrated program's dst_reg, src_reg, off and imm (its own buffers: read-only here) */
   readonly dst: Uint8Array;
   readonly src: Uint8Array;
   readonly off: Int16Array;
   readonly imm: Int32Array;
-  /** access size (OP_LD_DATA) or stack word (OP_LD_STACK / OP_ST_STACK) */
+  /** access size (OP_LD_DATA), stack word (OP_LD_STACK / OP_ST_STACK) or field (OP_LD_CTX / OP_LD_DEV); unset elsewhere */
   readonly aux: Int32Array;
   /** the stack bucket in words (the interpreter's stack size / 4) */
   readonly stackWords: number;
@@ -131,7 +131,11 @@ export interface SkbProgram {
   readonly helpers: readonly number[];
 }
 
-/** The buffers an analysis fills (reused from program to program: an SkbProgram lives until the next analysis into them). */
+/**
+ * The buffers an analysis fills (reused from program to program: an SkbProgram lives until the next
+ * analysis into them, and reads dst, src, off and imm from the analysed EbpfBuffer, which must not
+ * change meanwhile).
+ */
 export class SkbProgramBuffer implements SkbProgram {
   len = 0;
   code = new Uint16Array(0);
@@ -149,10 +153,6 @@ export class SkbProgramBuffer implements SkbProgram {
     if (n <= this.code.length) return;
     const cap = Math.max(n, 2 * this.code.length, 256);
     this.code = new Uint16Array(cap);
-    this.dst = new Uint8Array(cap);
-    this.src = new Uint8Array(cap);
-    this.off = new Int16Array(cap);
-    this.imm = new Int32Array(cap);
     this.aux = new Int32Array(cap);
     this.states = new Int32Array(cap + 1);
   }
@@ -183,10 +183,6 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
   const len = p.len;
   into.reserve(len);
   const code = into.code;
-  const dst = into.dst;
-  const src = into.src;
-  const off = into.off;
-  const imm = into.imm;
   const aux = into.aux;
   const states = into.states;
   states.fill(UNREACHED, 0, len + 1);
@@ -197,18 +193,16 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
   const psrc = p.src;
   const poff = p.off;
   const pimm = p.imm;
+  into.dst = pdst;
+  into.src = psrc;
+  into.off = poff;
+  into.imm = pimm;
   for (let pc = 0; pc < len; pc++) {
     const c = pcode[pc]!;
     const d = pdst[pc]!;
     const s = psrc[pc]!;
     const o = poff[pc]!;
-    const i = pimm[pc]!;
     code[pc] = c;
-    dst[pc] = 2 * d;
-    src[pc] = 2 * s;
-    off[pc] = o;
-    imm[pc] = i;
-    aux[pc] = 0;
     let cur = states[pc]!;
     if (cur === UNREACHED) {
       code[pc] = OP_BAIL; // not reached by any path
@@ -242,6 +236,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
         if (kindOf(cur, 0) !== SCALAR) return `EXIT with a pointer in R0 at ${pc}`;
         fallsThrough = false;
       } else if (c === 0x85) {
+        const i = pimm[pc]!;
         if (!HELPER_IDS.has(i)) return `call of helper ${i} at ${pc}`;
         const args = HELPER_ARGS[i]!;
         for (let r = 1; r <= 5; r++) if ((args & (1 << r)) !== 0 && kindOf(cur, r) !== SCALAR) return `helper ${i} argument not a number at ${pc}`;
@@ -251,7 +246,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
         target = pc + 1 + o;
         fallsThrough = false;
       } else if (c === 0x06) {
-        target = pc + 1 + i;
+        target = pc + 1 + pimm[pc]!;
         fallsThrough = false;
       } else if (op === 0xe0 || op === 0xf0 || op === 0x80 || op === 0x90 || c > 0xff) {
         return `jump opcode 0x${c.toString(16)} at ${pc}`;
@@ -259,7 +254,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
         const x = (c & 0x08) !== 0;
         const kd = kindOf(cur, d);
         // a dev pointer compared with 0 (JEQ/JNE): 1 or 0 answers as the pointer does
-        const devTest = kd === DEV && !x && i === 0 && cls === 0x05 && (op === 0x10 || op === 0x50);
+        const devTest = kd === DEV && !x && pimm[pc] === 0 && cls === 0x05 && (op === 0x10 || op === 0x50);
         if (!devTest && (kd !== SCALAR || (x && kindOf(cur, s) !== SCALAR))) return `compare of a pointer at ${pc}`;
         target = pc + 1 + o;
       }
@@ -273,7 +268,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
           const f = CTX_FIELDS.get((o << 4) | size);
           if (f === undefined) return `ctx load of ${size} bytes at offset ${o} at ${pc}`;
           code[pc] = OP_LD_CTX;
-          imm[pc] = f;
+          aux[pc] = f;
           cur = withKind(cur, d, f === F_DATA_PTR ? DATA : f === F_DEV_PTR ? DEV : SCALAR);
           break;
         }
@@ -292,7 +287,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
           const f = DEV_FIELDS.get((o << 4) | size);
           if (f === undefined) return `dev load of ${size} bytes at offset ${o} at ${pc}`;
           code[pc] = OP_LD_DEV;
-          imm[pc] = f;
+          aux[pc] = f;
           cur = withKind(cur, d, SCALAR);
           break;
         }
@@ -310,11 +305,6 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
       const to = pc + 2;
       states[to] = states[to] === UNREACHED ? cur : states[to] === cur ? cur : meet(states[to]!, cur);
       code[pc + 1] = pcode[pc + 1]!;
-      dst[pc + 1] = 0;
-      src[pc + 1] = 0;
-      off[pc + 1] = 0;
-      aux[pc + 1] = 0;
-      imm[pc + 1] = pimm[pc + 1]!;
       pc++;
       continue;
     } else {
@@ -430,8 +420,8 @@ export class SkbVm {
     for (;;) {
       if (pc >= len) return BAIL;
       const c = codes[pc]!;
-      const d = dsts[pc]!;
-      const s = srcs[pc]!;
+      const d = dsts[pc]! << 1;
+      const s = srcs[pc]! << 1;
       const o = offs[pc]!;
       const imm = imms[pc]!;
       switch (c) {
@@ -446,7 +436,7 @@ export class SkbVm {
           break;
         }
         case OP_LD_CTX:
-          r[d] = ctxField(skb, imm, le);
+          r[d] = ctxField(skb, auxs[pc]!, le);
           r[d + 1] = 0;
           break;
         case OP_LD_STACK:
@@ -458,7 +448,7 @@ export class SkbVm {
           break;
         case OP_LD_DEV:
           if (skb.dev === null) return BAIL;
-          r[d] = ctxField(skb, imm, le);
+          r[d] = ctxField(skb, auxs[pc]!, le);
           r[d + 1] = 0;
           break;
         case OP_BAIL:
