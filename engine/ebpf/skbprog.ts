@@ -167,10 +167,16 @@ const HELPER_ARGS: readonly number[] = (() => {
   m[5] = m[6] = (1 << 2) | (1 << 3); // nlattr: R2 = A, R3 = X
   return m;
 })();
-/** helper ids as a mask -> the list */
-const helperList = (mask: number): number[] => {
-  const out: number[] = [];
-  for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) out.push(i);
+/** helper ids as a mask -> the list (kept per mask: the lists are shared and never changed) */
+const HELPER_LISTS = new Map<number, readonly number[]>();
+const helperList = (mask: number): readonly number[] => {
+  let out = HELPER_LISTS.get(mask);
+  if (out === undefined) {
+    const l: number[] = [];
+    for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) l.push(i);
+    out = Object.freeze(l);
+    HELPER_LISTS.set(mask, out);
+  }
   return out;
 };
 
@@ -324,6 +330,39 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
   into.len = len;
   into.stackWords = stackSize >> 2;
   into.helpers = helperList(helpers);
+  return into;
+}
+
+// analyzeSkbProgram, on a program engine/migrate/convert.ts emitted with `plain` set
+/**
+ * The SkbProgram of a migrated program the engine's converter emitted with `plain` set (no
+ * ancillary load, no LDX W ABS, scratch indices < BPF_MEMWORDS), without the analysis: such a
+ * program only ever holds ctx in R6 (and R1), data in R8 (seen_ld_abs; R2 = TMP between a MOV and
+ * its load), numbers in A, X, H and the helper arguments, so each memory access is decided where the
+ * converter emits it (`fixes`: eBPF index, OP_*, aux triples). The caller checks that no stack load
+ * lies outside the bucket (`maxLoadWord * 4 <= stackSize`, else analyzeSkbProgram). It equals
+ * analyzeSkbProgram on every reachable pc (test/engine/kernel.test.ts); unreachable pcs keep their
+ * access (the analysis makes them OP_BAIL: no run reaches them), and `helpers` also lists the
+ * helpers of unreachable calls (the load helpers alone: never bpf_user_rnd_u32, which EngineKernelPath asks about).
+ */
+export function skbProgramOfConverted(p: EbpfBuffer, fixes: Int32Array, nfix: number, stackSize: number, helperMask: number, into: SkbProgramBuffer): SkbProgram {
+  const len = p.len;
+  into.reserve(len);
+  const code = into.code;
+  const aux = into.aux;
+  code.set(p.code.subarray(0, len));
+  for (let j = 0; j < nfix; j += 3) {
+    const at = fixes[j]!;
+    code[at] = fixes[j + 1]!;
+    aux[at] = fixes[j + 2]!;
+  }
+  into.dst = p.dst;
+  into.src = p.src;
+  into.off = p.off;
+  into.imm = p.imm;
+  into.len = len;
+  into.stackWords = stackSize >> 2;
+  into.helpers = helperList(helperMask);
   return into;
 }
 

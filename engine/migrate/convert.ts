@@ -62,6 +62,7 @@ import { convertBpfExtensions } from '../../model/migrate/extensions.js';
 import { HELPER_SKB_LOAD_8, HELPER_SKB_LOAD_16, HELPER_SKB_LOAD_32 } from '../../model/ebpf/helpers.js';
 import { ENOTSUPP } from '../../model/uapi.js';
 import type { ClassicColumns } from '../cbpf/program.js';
+import { F_DATA_LEN, F_DATA_PTR, F_LEN, OP_LD_CTX, OP_LD_DATA, OP_LD_STACK, OP_ST_STACK } from '../ebpf/skbprog.js';
 
 const fail = (rule: ConvertRule, pc: number | null): Rejection => reject(-EINVAL, 'convert', rule, pc, CONVERT_RULE_AT[rule]);
 
@@ -166,7 +167,7 @@ const PROLOGUE_MAX = 7;
 /** More than the longest expansion of one classic instruction (LDX MSH far: 21 on x86-64). */
 const EXPANSION_MAX = 32;
 
-/** What the engine's attach path leaves behind for an accepted program. */
+/** What the engine's attach path leaves behind for an accepted program (the converter's one object: valid until the next attach). */
 export interface EngineAttached {
   /** the migrated program (the converter's buffer: valid until the next attach) */
   readonly insns: EbpfBuffer;
@@ -222,10 +223,13 @@ export class EngineConverter {
       out.push(MOV64_X, BPF_REG_TMP, BPF_REG_H, 0, 0);
       if (offset) out.push(SUB64_K, BPF_REG_TMP, 0, 0, offset);
       out.push(JSLT_K, BPF_REG_TMP, 0, 2 + (endian ? 1 : 0) + (ldxOffOk ? 0 : 2), size);
-      if (ldxOffOk) out.push(LDX_MEM | sizeField, BPF_REG_A, BPF_REG_D, (offset << 16) >> 16, 0);
-      else {
+      if (ldxOffOk) {
+        this.fix(out.len, OP_LD_DATA, size);
+        out.push(LDX_MEM | sizeField, BPF_REG_A, BPF_REG_D, (offset << 16) >> 16, 0);
+      } else {
         out.push(MOV64_X, BPF_REG_TMP, BPF_REG_D, 0, 0);
         out.push(ADD64_K, BPF_REG_TMP, 0, 0, offset);
+        this.fix(out.len, OP_LD_DATA, size);
         out.push(LDX_MEM | sizeField, BPF_REG_A, BPF_REG_TMP, 0, 0);
       }
       if (endian) out.push(END_BE, BPF_REG_A, 0, 0, size * 8);
@@ -241,6 +245,7 @@ export class EngineConverter {
       if (k) out.push(ADD64_K, BPF_REG_ARG4, 0, 0, offset);
     }
     out.push(CALL, 0, 0, 0, LOAD_HELPER[sizeField]!);
+    this.helperMask |= 1 << LOAD_HELPER[sizeField]!;
     // F:542 a negative helper result ends the program with A = 0
     out.push(JSGE_K, BPF_REG_A, 0, 2, 0);
     out.push(XOR32_X, BPF_REG_A, BPF_REG_A, 0, 0);
@@ -272,6 +277,7 @@ export class EngineConverter {
       case 0x30: {
         const e = this.extension(k >>> 0);
         if (e !== null) {
+          this.plain = false;
           const n = e.n;
           for (let j = 0; j < n; j++) out.push(e.code[j]!, e.dst[j]!, e.src[j]!, e.off[j]!, e.imm[j]!);
           return true;
@@ -303,6 +309,8 @@ export class EngineConverter {
         return true;
       case 0x02:
       case 0x03: {
+        if (k < 16) this.fix(out.len, OP_ST_STACK, k + 1);
+        else this.plain = false;
         out.push(STX_MEM_W, BPF_REG_FP, c === 0x02 ? BPF_REG_A : BPF_REG_X, -((k * 4 + 4) | 0), 0);
         const so = (k * 4 + 4) >>> 0;
         if (so > this.stackDepth) this.stackDepth = so;
@@ -310,6 +318,10 @@ export class EngineConverter {
       }
       case 0x60:
       case 0x61:
+        if (k < 16) {
+          this.fix(out.len, OP_LD_STACK, k + 1);
+          if (k + 1 > this.maxLoadWord) this.maxLoadWord = k + 1;
+        } else this.plain = false;
         out.push(LDX_MEM | BPF_W, c === 0x60 ? BPF_REG_A : BPF_REG_X, BPF_REG_FP, -((k * 4 + 4) | 0), 0);
         return true;
       case 0x00:
@@ -324,9 +336,11 @@ export class EngineConverter {
         return true;
       case 0x80:
       case 0x81:
+        this.fix(out.len, OP_LD_CTX, F_LEN);
         out.push(LDX_MEM | BPF_W, c === 0x80 ? BPF_REG_A : BPF_REG_X, BPF_REG_CTX, SK_BUFF.len.offset, 0);
         return true;
       case 0x21:
+        this.plain = false;
         // LDX W ABS: seccomp_data access, A = *(u32 *)(ctx + k)
         out.push(LDX_MEM | BPF_W, BPF_REG_A, BPF_REG_CTX, k | 0, 0);
         return true;
@@ -366,8 +380,17 @@ export class EngineConverter {
     const size = bpfProgSize(len, c.bpfProgHeaderSize);
     const optmemMax = c.optmemMax >>> 0;
     if (!(size <= optmemMax && ((omemAlloc + size) >>> 0) < optmemMax)) return chargeRejection();
-    return { insns: this.out, stackDepth: this.stackDepth, stackSize: bpfInterpreterStackSize(this.stackDepth), seenLdAbs: this.seenLdAbs };
+    const at = this.attached;
+    at.stackDepth = this.stackDepth;
+    at.stackSize = bpfInterpreterStackSize(this.stackDepth);
+    at.seenLdAbs = this.seenLdAbs;
+    return at;
   }
+
+  /** what attach returns for an accepted program (one object, valid until the next attach) */
+  private readonly attached: { insns: EbpfBuffer; stackDepth: number; stackSize: number; seenLdAbs: boolean } = { insns: this.out, stackDepth: 0, stackSize: 0, seenLdAbs: false };
+  /** pcOf bound once (the JIT outcome's) */
+  private readonly pcOfBound = (e: number): number | null => this.pcOf(e);
 
   /** the x86-64 JIT's sizing (engine/jit/x86.ts) */
   private readonly x86 = new EngineJit();
@@ -400,7 +423,29 @@ export class EngineConverter {
     const c = this.config;
     if (c.x86Jit === null || c.arch !== 'x86_64' || !c.jitRequested || !c.jitAvailable) return null;
     const result = this.x86.compile(this.out, this.stackDepth, true, c.x86Jit);
-    return { result, pcOf: (e) => this.pcOf(e) };
+    return { result, pcOf: this.pcOfBound };
+  }
+
+  /**
+   * The analysis of the last conversion, for engine/ebpf/skbprog.ts skbProgramOfConverted: with
+   * `plain` (no ancillary load, no LDX W ABS, every scratch index < BPF_MEMWORDS) the converter knows
+   * what each memory access of its output reads (see there); `fixes` holds (eBPF index, OP_*, aux)
+   * triples for the first `nfix` entries, `helperMask` the helpers called, `maxLoadWord` the highest
+   * stack word loaded.
+   */
+  plain = true;
+  fixes = new Int32Array(3 * 67);
+  nfix = 0;
+  helperMask = 0;
+  maxLoadWord = 0;
+
+  private fix(at: number, op: number, aux: number): void {
+    const f = this.fixes;
+    const n = this.nfix;
+    f[n] = at;
+    f[n + 1] = op;
+    f[n + 2] = aux;
+    this.nfix = n + 3;
   }
 
   /** the classic pcs of the jumps of the program being converted (the second call's checks and the patching read only them) */
@@ -415,6 +460,11 @@ export class EngineConverter {
     const addrs = this.addrs;
     const jumps = this.jumps;
     let nj = 0;
+    this.plain = true;
+    this.nfix = 0;
+    this.helperMask = 0;
+    this.maxLoadWord = 0;
+    if (this.fixes.length < 3 * (len + 3)) this.fixes = new Int32Array(Math.max(3 * (len + 3), 2 * this.fixes.length));
     const code = p.code;
     const ks = p.k;
     const jts = p.jt;
@@ -438,6 +488,9 @@ export class EngineConverter {
     out.push(XOR32_X, BPF_REG_X, BPF_REG_X, 0, 0);
     out.push(MOV64_X, BPF_REG_CTX, BPF_REG_ARG1, 0, 0);
     if (seen) {
+      this.fix(3, OP_LD_CTX, F_DATA_PTR);
+      this.fix(4, OP_LD_CTX, F_LEN);
+      this.fix(5, OP_LD_CTX, F_DATA_LEN);
       out.push(0x01 | 0x18 | 0x60, BPF_REG_D, BPF_REG_CTX, SK_BUFF.data.offset, 0);
       out.push(LDX_MEM | BPF_W, BPF_REG_H, BPF_REG_CTX, SK_BUFF.len.offset, 0);
       out.push(LDX_MEM | BPF_W, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dataLen.offset, 0);
