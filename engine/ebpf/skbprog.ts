@@ -333,17 +333,93 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
   return into;
 }
 
+/** An instruction sequence in columns (an ancillary load's expansion). */
+export interface InsnColumns {
+  readonly n: number;
+  readonly code: Uint8Array;
+  readonly dst: Uint8Array;
+  readonly src: Uint8Array;
+  readonly off: Int16Array;
+  readonly imm: Int32Array;
+}
+
+/** What analyzeSkbProgram makes of a sequence wherever the converter puts it (analyzeExpansion). */
+export interface ExpansionAnalysis {
+  /** (index in the sequence, OP_*, aux) triples: its memory accesses */
+  readonly fixes: Int32Array;
+  /** the helpers it calls */
+  readonly helperMask: number;
+}
+
+const MOV64_X_ = 0xbf;
+const MOV64_K_ = 0xb7;
+const JEQ_K_ = 0x15;
+
+/**
+ * analyzeSkbProgram on an instruction sequence the converter emits for one classic insn (an
+ * ancillary load), made once for every place it is put: the sequence is analysed after R1..R5, R8
+ * and R9 are made MIXED (a join of ctx and a number), with A (R0) and X (R7) numbers and R6 ctx,
+ * then an EXIT. When that analysis takes it, the sequence reads none of those registers before it
+ * writes them, so its accesses resolve the same after any state with R0, R7 numbers and R6 ctx; it
+ * is kept (null otherwise) when it also leaves R0, R7 numbers, R6 ctx, R8 and R9 untouched, jumps
+ * nowhere past its end, and touches no stack (whose bucket depends on the program).
+ */
+export function analyzeExpansion(e: InsnColumns): ExpansionAnalysis | null {
+  const pre: [number, number, number, number, number][] = [[MOV64_X_, 6, 1, 0, 0]];
+  for (const r of [1, 2, 3, 4, 5, 8, 9]) pre.push([MOV64_X_, r, 6, 0, 0], [JEQ_K_, 0, 0, 1, 0], [MOV64_K_, r, 0, 0, 0]);
+  const P = pre.length;
+  const len = P + e.n + 1;
+  const cols = { len, code: new Uint8Array(len), dst: new Uint8Array(len), src: new Uint8Array(len), off: new Int16Array(len), imm: new Int32Array(len) };
+  pre.forEach(([c, d, s, o, i], j) => {
+    cols.code[j] = c;
+    cols.dst[j] = d;
+    cols.src[j] = s;
+    cols.off[j] = o;
+    cols.imm[j] = i;
+  });
+  cols.code.set(e.code.subarray(0, e.n), P);
+  cols.dst.set(e.dst.subarray(0, e.n), P);
+  cols.src.set(e.src.subarray(0, e.n), P);
+  cols.off.set(e.off.subarray(0, e.n), P);
+  cols.imm.set(e.imm.subarray(0, e.n), P);
+  cols.code[len - 1] = 0x95;
+  const buf = new SkbProgramBuffer();
+  const a = analyzeSkbProgram(cols as unknown as EbpfBuffer, 512, buf);
+  if (typeof a === 'string') return null;
+  const exit = buf.states[len - 1]!;
+  if (exit === UNREACHED) return null;
+  const k = (r: number): number => (exit >>> (3 * r)) & 7;
+  if (k(0) !== SCALAR || k(7) !== SCALAR || k(6) !== CTX || k(8) !== MIXED || k(9) !== MIXED) return null;
+  const fixes: number[] = [];
+  let helperMask = 0;
+  for (let j = 0; j < e.n; j++) {
+    const pc = P + j;
+    const op = a.code[pc]!;
+    if (e.code[j] === 0x85) helperMask |= 1 << e.imm[j]!;
+    if (op === OP_BAIL) {
+      if (buf.states[pc] !== UNREACHED) return null;
+      continue;
+    }
+    if (op === OP_LD_STACK || op === OP_ST_STACK) return null;
+    if (op === OP_LD_CTX || op === OP_LD_DATA || op === OP_LD_DEV) fixes.push(j, op, a.aux[pc]!);
+    else if (op !== e.code[j]) return null;
+    if (e.code[j] === 0x18) j++;
+  }
+  return { fixes: Int32Array.from(fixes), helperMask };
+}
+
 // analyzeSkbProgram, on a program engine/migrate/convert.ts emitted with `plain` set
 /**
- * The SkbProgram of a migrated program the engine's converter emitted with `plain` set (no
- * ancillary load, no LDX W ABS, scratch indices < BPF_MEMWORDS), without the analysis: such a
- * program only ever holds ctx in R6 (and R1), data in R8 (seen_ld_abs; R2 = TMP between a MOV and
- * its load), numbers in A, X, H and the helper arguments, so each memory access is decided where the
- * converter emits it (`fixes`: eBPF index, OP_*, aux triples). The caller checks that no stack load
+ * The SkbProgram of a migrated program the engine's converter emitted with `plain` set (no LDX W
+ * ABS, scratch indices < BPF_MEMWORDS, only ancillary loads analyzeExpansion places), without the
+ * analysis: such a program holds ctx in R6 (and R1), data in R8 (seen_ld_abs; R2 = TMP between a
+ * MOV and its load), numbers in A, X, H and the helper arguments at every classic insn, so each
+ * memory access is decided where the converter emits it (`fixes`: eBPF index, OP_*, aux triples). The caller checks that no stack load
  * lies outside the bucket (`maxLoadWord * 4 <= stackSize`, else analyzeSkbProgram). It equals
  * analyzeSkbProgram on every reachable pc (test/engine/kernel.test.ts); unreachable pcs keep their
  * access (the analysis makes them OP_BAIL: no run reaches them), and `helpers` also lists the
- * helpers of unreachable calls (the load helpers alone: never bpf_user_rnd_u32, which EngineKernelPath asks about).
+ * helpers of unreachable calls (of bpf_user_rnd_u32: EngineKernelPath then seeds the prandom state
+ * for nothing).
  */
 export function skbProgramOfConverted(p: EbpfBuffer, fixes: Int32Array, nfix: number, stackSize: number, helperMask: number, into: SkbProgramBuffer): SkbProgram {
   const len = p.len;

@@ -62,7 +62,7 @@ import { convertBpfExtensions } from '../../model/migrate/extensions.js';
 import { HELPER_SKB_LOAD_8, HELPER_SKB_LOAD_16, HELPER_SKB_LOAD_32 } from '../../model/ebpf/helpers.js';
 import { ENOTSUPP } from '../../model/uapi.js';
 import type { ClassicColumns } from '../cbpf/program.js';
-import { F_DATA_LEN, F_DATA_PTR, F_LEN, OP_LD_CTX, OP_LD_DATA, OP_LD_STACK, OP_ST_STACK } from '../ebpf/skbprog.js';
+import { analyzeExpansion, F_DATA_LEN, F_DATA_PTR, F_LEN, OP_LD_CTX, OP_LD_DATA, OP_LD_STACK, OP_ST_STACK, type ExpansionAnalysis } from '../ebpf/skbprog.js';
 
 const fail = (rule: ConvertRule, pc: number | null): Rejection => reject(-EINVAL, 'convert', rule, pc, CONVERT_RULE_AT[rule]);
 
@@ -114,6 +114,8 @@ export class EbpfBuffer {
 /** An ancillary load's sequence (the spec's convertBpfExtensions), packed. */
 interface Expansion {
   readonly n: number;
+  /** what the analysis makes of it (engine/ebpf/skbprog.ts analyzeExpansion), or null: a program with it is not plain */
+  readonly fused: ExpansionAnalysis | null;
   readonly code: Uint8Array;
   readonly dst: Uint8Array;
   readonly src: Uint8Array;
@@ -131,7 +133,7 @@ function pack(insns: readonly BpfInsn[]): Expansion {
     e.off[i] = x.off;
     e.imm[i] = x.imm;
   });
-  return e;
+  return { ...e, fused: analyzeExpansion(e) };
 }
 
 // Opcodes of the instructions the expansions emit (include/uapi/linux/bpf.h encodings).
@@ -277,7 +279,13 @@ export class EngineConverter {
       case 0x30: {
         const e = this.extension(k >>> 0);
         if (e !== null) {
-          this.plain = false;
+          const f = e.fused;
+          if (f === null) this.plain = false;
+          else {
+            const fx = f.fixes;
+            for (let j = 0; j < fx.length; j += 3) this.fix(out.len + fx[j]!, fx[j + 1]!, fx[j + 2]!);
+            this.helperMask |= f.helperMask;
+          }
           const n = e.n;
           for (let j = 0; j < n; j++) out.push(e.code[j]!, e.dst[j]!, e.src[j]!, e.off[j]!, e.imm[j]!);
           return true;
@@ -428,7 +436,8 @@ export class EngineConverter {
 
   /**
    * The analysis of the last conversion, for engine/ebpf/skbprog.ts skbProgramOfConverted: with
-   * `plain` (no ancillary load, no LDX W ABS, every scratch index < BPF_MEMWORDS) the converter knows
+   * `plain` (no LDX W ABS, every scratch index < BPF_MEMWORDS, every ancillary load one whose
+   * sequence analyzeExpansion places) the converter knows
    * what each memory access of its output reads (see there); `fixes` holds (eBPF index, OP_*, aux)
    * triples for the first `nfix` entries, `helperMask` the helpers called, `maxLoadWord` the highest
    * stack word loaded.
@@ -440,8 +449,13 @@ export class EngineConverter {
   maxLoadWord = 0;
 
   private fix(at: number, op: number, aux: number): void {
-    const f = this.fixes;
     const n = this.nfix;
+    if (n + 3 > this.fixes.length) {
+      const g = new Int32Array(2 * this.fixes.length);
+      g.set(this.fixes);
+      this.fixes = g;
+    }
+    const f = this.fixes;
     f[n] = at;
     f[n + 1] = op;
     f[n + 2] = aux;
