@@ -164,6 +164,8 @@ const LOAD_HELPER: readonly number[] = (() => {
   return h;
 })();
 
+/** Room for fixes kept beyond one per classic insn (the prologue's three). */
+const PER_INSN_FIXES_ROOM = 3;
 /** The longest prologue (seen_ld_abs: 7 instructions). */
 const PROLOGUE_MAX = 7;
 /** More than the longest expansion of one classic instruction (LDX MSH far: 21 on x86-64). */
@@ -283,6 +285,13 @@ export class EngineConverter {
           if (f === null) this.plain = false;
           else {
             const fx = f.fixes;
+            // room for these and for one per classic insn still to come
+            const need = this.nfix + fx.length + 3 * (this.converting + PER_INSN_FIXES_ROOM);
+            if (need > this.fixes.length) {
+              const g = new Int32Array(need);
+              g.set(this.fixes);
+              this.fixes = g;
+            }
             for (let j = 0; j < fx.length; j += 3) this.fix(out.len + fx[j]!, fx[j + 1]!, fx[j + 2]!);
             this.helperMask |= f.helperMask;
           }
@@ -443,18 +452,17 @@ export class EngineConverter {
    * stack word loaded.
    */
   plain = true;
+  /** the length of the program being converted */
+  private converting = 0;
   fixes = new Int32Array(3 * 67);
   nfix = 0;
   helperMask = 0;
   maxLoadWord = 0;
 
+  // room: bpfConvertFilter reserves one triple per classic insn and the prologue's three; an
+  // ancillary load's several make their own room
   private fix(at: number, op: number, aux: number): void {
     const n = this.nfix;
-    if (n + 3 > this.fixes.length) {
-      const g = new Int32Array(2 * this.fixes.length);
-      g.set(this.fixes);
-      this.fixes = g;
-    }
     const f = this.fixes;
     f[n] = at;
     f[n + 1] = op;
@@ -474,11 +482,12 @@ export class EngineConverter {
     const addrs = this.addrs;
     const jumps = this.jumps;
     let nj = 0;
+    this.converting = len;
     this.plain = true;
     this.nfix = 0;
     this.helperMask = 0;
     this.maxLoadWord = 0;
-    if (this.fixes.length < 3 * (len + 3)) this.fixes = new Int32Array(Math.max(3 * (len + 3), 2 * this.fixes.length));
+    if (this.fixes.length < 3 * (len + PER_INSN_FIXES_ROOM)) this.fixes = new Int32Array(Math.max(3 * (len + PER_INSN_FIXES_ROOM), 2 * this.fixes.length));
     const code = p.code;
     const ks = p.k;
     const jts = p.jt;
