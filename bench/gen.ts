@@ -1,7 +1,7 @@
 // Case generation alone (#11 section 3): the CPU time of drawing a campaign case from a genome
 // (fuzz/genome.ts makeGenome, then decodeCase, which decodes the program and, for a valid case, its
 // inputs through decodeInputs), with no checking at all. Two rows per packet count:
-// - `decode`: makeGenome on the campaign's word source, then decodeCase (the builders' cost);
+// - `decode`: makeGenome on the campaign's word source (SplitMix32), then decodeCase (the builders' cost);
 // - `fast-check`: the same cases drawn as a campaign chunk draws them (fc.check of a property on
 //   fuzz/genome.ts genomeCases: GenomeArbitrary with its bias, the map to a case, fast-check's runner),
 //   with a property that checks nothing, in chunks of the campaign's default size.
@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { X86_64 } from '../model/config.js';
 import { chunkSeed, DEFAULT_CHUNK as CHUNK } from '../fuzz/campaign.js';
-import { decodeCase, genomeCases, genomeClass, makeGenome, wordSource } from '../fuzz/genome.js';
+import { decodeCase, genomeCases, genomeClass, makeGenome, SplitMix32, wordSource } from '../fuzz/genome.js';
 
 interface Row {
   readonly packets: number;
@@ -25,11 +25,14 @@ interface Row {
 
 const cpuUs = (u: NodeJS.CpuUsage): number => u.user + u.system;
 
-/** makeGenome + decodeCase on `n` consecutive seeds; returns a checksum so nothing is optimised away. */
+/**
+ * makeGenome + decodeCase on `n` consecutive seeds, on the word source GenomeArbitrary draws from
+ * (SplitMix32); returns a checksum so nothing is optimised away.
+ */
 function decodeRun(n: number, packets: number, seed: number): number {
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const c = decodeCase(makeGenome(wordSource(seed + i), packets), X86_64);
+    const c = decodeCase(makeGenome(new SplitMix32(seed + i), packets), X86_64);
     sum += 'valid' in c ? c.valid.prog.length + c.valid.inputs.length : c.invalid.prog.length;
   }
   return sum;

@@ -17,7 +17,8 @@
 // EngineConverter (what the campaigns run) on the programs' columns, ns per classic instruction;
 // the spec's (model/cbpf/check.ts, model/migrate/convert.ts) in detail.
 // Campaigns: fuzz/campaign.ts runWorker on one thread (1 and 16 packets per program) and
-// fuzz/pool.ts startCampaign on every core; scaling = all cores / one worker.
+// fuzz/pool.ts startCampaign on every core; scaling = all cores / one worker. In detail, the pool with
+// one worker too (a fresh thread warmed up like each of the pool's), and all cores over it.
 // Usage: node dist/bench/run.js [--rounds N] [--packets N] [--fuzz-seconds S] [--memory-seconds S] [--quick] [--no-variants]
 import writeFileAtomic from 'write-file-atomic';
 import { benchVariants } from './variants.js';
@@ -41,7 +42,7 @@ import { bpfConvertFilter } from '../model/migrate/convert.js';
 import { DEFAULT_ENV, ethernetSkb, type SkBuff } from '../model/skb.js';
 import { fuzzCase } from '../fuzz/arb/index.js';
 import { runWorker, type CampaignOptions } from '../fuzz/campaign.js';
-import { startCampaign } from '../fuzz/pool.js';
+import { CAMPAIGN_V8_FLAGS, startCampaign } from '../fuzz/pool.js';
 import { Checker } from '../fuzz/properties.js';
 import { benchPackets, generatedPrograms, pcapBenchInput, tcpdumpCorpus, type NamedProgram } from './workload.js';
 
@@ -517,6 +518,11 @@ async function main(): Promise<void> {
   log(`  1 worker, 16 packets: ${JSON.stringify(c16)}`);
   const call = await allWorkers(1, workers);
   log(`  ${workers} workers, 1 packet: ${JSON.stringify(call)}`);
+  // One worker of the pool: a fresh worker thread warmed up exactly as each of the pool's (the rows
+  // above run on this thread, whose code V8 has compiled already); detail only, fuzz_scaling_2w keeps
+  // its one-worker rate
+  const cpool1 = await allWorkers(1, 1);
+  log(`  1 worker of the pool, 1 packet: ${JSON.stringify(cpool1)}`);
   // the one-worker rate again after the pool, so that drift between the two runs shows
   const c1b = oneWorker(1);
   log(`  1 worker, 1 packet (again): ${JSON.stringify(c1b)}`);
@@ -580,6 +586,8 @@ async function main(): Promise<void> {
         one_worker_16pkt: c16,
         all_workers: workers,
         all_workers_1pkt: call,
+        pool_one_worker_1pkt: cpool1,
+        scaling_vs_pool_one_worker: round3(call.cases_per_s / Math.max(1, cpool1.cases_per_s)),
         tcpdump_corpus_1pkt: t1,
       },
       kernel_oracle: { note: kernel.note, measured: kernel.detail ?? null },
@@ -596,7 +604,16 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+// The one-worker campaigns run on this thread: they get the young generation the pool's workers get
+// (fuzz/pool.ts CAMPAIGN_V8_FLAGS), so that one worker and all workers are measured alike; started
+// without those flags, the benchmark runs itself again under them.
+const underCampaignFlags = CAMPAIGN_V8_FLAGS.every((f) => process.execArgv.includes(f));
+if (!underCampaignFlags) {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...CAMPAIGN_V8_FLAGS, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
+} else {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

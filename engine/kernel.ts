@@ -10,7 +10,7 @@ import type { Env, SkBuff } from '../model/skb.js';
 import type { Rejection } from '../model/verdict.js';
 import { EngineChecker } from './cbpf/check.js';
 import type { ClassicColumns } from './cbpf/program.js';
-import { analyzeSkbProgram, BAIL, SkbProgramBuffer, SkbVm, type SkbProgram } from './ebpf/skbprog.js';
+import { analyzeSkbProgram, BAIL, SkbProgramBuffer, skbProgramOfConverted, SkbVm, type SkbProgram } from './ebpf/skbprog.js';
 import { compileSkbProgram, newSkbRuntime, type SkbFilterFn, type SkbRuntime } from './ebpf/skbjit.js';
 import { EngineConverter } from './migrate/convert.js';
 
@@ -71,7 +71,11 @@ export class EngineKernelPath {
     if (checked !== null) return checked;
     const a = this.converter.attach(p);
     if ('errno' in a) return a;
-    const sp = analyzeSkbProgram(a.insns, a.stackSize, this.analysed);
+    const cv = this.converter;
+    const sp =
+      cv.plain && cv.maxLoadWord * 4 <= a.stackSize
+        ? skbProgramOfConverted(a.insns, cv.fixes, cv.nfix, a.stackSize, cv.helperMask, this.analysed)
+        : analyzeSkbProgram(a.insns, a.stackSize, this.analysed);
     if (typeof sp === 'string') this.unsupported = sp;
     else {
       this.program = sp;

@@ -194,6 +194,15 @@ export function divergenceEvents(config: KernelConfig): number {
 export const firedDivergences = (events: number, config: KernelConfig): RuntimeDivergence[] =>
   RUNTIME_DIVERGENCES.filter((d) => (events & d.events) !== 0 && (!d.when || d.when(config)));
 
+/**
+ * The most eBPF instructions bpf_convert_filter emits for one classic instruction: LDX MSH
+ * (net/core/filter.c:787: one move, then convert_bpf_ld_abs's 15 at most for a byte, then five), and for the
+ * prologue (net/core/filter.c:602-623: 3, plus 4 with seen_ld_abs). test/fuzz/predict.test.ts checks
+ * fuzz/arb/ebpf-size.ts's counts against them on every code.
+ */
+export const MAX_EBPF_PER_CLASSIC = 21;
+export const MAX_EBPF_PROLOGUE = 7;
+
 export interface PredictedAttach {
   readonly divergence: AttachDivergence;
   readonly pc: number | null;
@@ -243,17 +252,31 @@ export function predictJitRefusal(
  * refusal (predictJitRefusal), then the charge. Under constant blinding the charged length is the
  * blinded clone's, which only the model's bpf_jit_blind_constants computes.
  */
-export function predictAttach(prog: Program, config: KernelConfig, jitOutcome?: () => EngineJitOutcome | null): PredictedAttach | null {
-  const len = convertedLen(prog, config);
+export function predictAttach(
+  prog: Program,
+  config: KernelConfig,
+  jitOutcome?: () => EngineJitOutcome | null,
+  /**
+   * bpfMigrateFilter(prog, config) where the caller has it already (the spec kernel path's own
+   * migration of the same program under the same record), or undefined: then it is made here when needed
+   */
+  migration?: () => MigratedProgram | Rejection | undefined,
+): PredictedAttach | null {
+  // Both checks below grow with the migrated length, so a program whose longest possible migration
+  // (MAX_EBPF_PER_CLASSIC per instruction and the longest prologue) reaches neither limit needs no
+  // count: that bound stands in for the length (most generated programs: up to 121 instructions
+  // under the v6.6 optmem_max of 20480)
+  const bound = MAX_EBPF_PER_CLASSIC * prog.length + MAX_EBPF_PROLOGUE;
+  const len = bound <= 0x8000 && config.bpfProgHeaderSize + 8 * bound < config.optmemMax ? bound : convertedLen(prog, config);
   // No jump can overflow s16 in a program of at most 32768 eBPF instructions: every emitted index
   // e < len gives e + 1 <= 32768 in the first iteration, and a forward offset below len after it.
   const pc = len > 0x8000 ? jumpOverflowPc(prog, config) : null;
   if (pc !== null) return { divergence: ATTACH_DIVERGENCES[0]!, pc };
   // Under constant blinding the model's migration (bpf_jit_blind_constants) decides both the JIT's
   // refusal and the charged length: made once, for both
-  const migrated = config.jitRequested && config.jitAvailable && blindingRequested(config) ? bpfMigrateFilter(prog, config) : undefined;
+  const migrated = config.jitRequested && config.jitAvailable && blindingRequested(config) ? (migration?.() ?? bpfMigrateFilter(prog, config)) : undefined;
   // bpf_prog_select_runtime comes before the charge: the x86-64 JIT, where the record models it
-  const jit = predictJitRefusal(prog, config, jitOutcome, migrated);
+  const jit = predictJitRefusal(prog, config, jitOutcome, migrated ?? migration?.());
   if (jit !== null) return jit;
   // bpf_prog_select_runtime replaces the program with the JIT's blinded clone (bpf_jit_harden), and
   // that is what __sk_filter_charge charges

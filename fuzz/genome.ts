@@ -39,13 +39,14 @@ import type { SockFilter } from '../model/cbpf/insn.js';
 import { isCondJump } from './arb/ebpf-size.js';
 import type { KernelConfig } from '../model/kernel.js';
 import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type InvalidRule } from './arb/invalid.js';
-import { packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type PacketDraw, type PacketOptions } from './arb/packet.js';
+import { BUILT, packetBytes, packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type Packet, type PacketDraw, type PacketOptions } from './arb/packet.js';
 import { buildProgramRuns, buildProgramWords, insnFromWords, limitProgram, type Flavour, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
 import { slabWords } from './arb/slab.js';
 import { applyAim, applyExitAim, buildProgram as jitBuildProgram, tieProgram, type Prelude, type Tie } from './arb/jit-boundary.js';
 import { DEFAULT_JIT_FACTS } from '../model/jit/facts.js';
-import { skbCaseAt, type SkbCase, type SkbDraw } from './arb/skb.js';
+import { envAt, skbAt, type SkbCase, type SkbDraw } from './arb/skb.js';
+import type { Env, SkBuff } from '../model/skb.js';
 import type { CampaignCase } from './campaign.js';
 
 /** A case's genome: the program's words (head, then body) and the packets' words. */
@@ -142,7 +143,8 @@ const GOLDEN = 0x9e3779b9;
  * alone, so skipping words costs one multiplication.
  */
 export class SplitMix32 implements WordStream {
-  private s: number;
+  /** the state: word i of the stream is a function of it alone (read and written by packetWords) */
+  s: number;
   constructor(seed: number) {
     this.s = seed | 0;
   }
@@ -223,6 +225,10 @@ export function makeGenome(source: (() => number) | WordStream, packets: number,
   src.fill(prog, HEAD_WORDS, prog.length);
   if (f === 'long') for (let i = HEAD_WORDS + 2; i < prog.length; i += 3) prog[i] = prog[i]! % 600;
   const pkts = slabWords(valid ? packets * PKT_WORDS : 0);
+  if (src instanceof SplitMix32) {
+    src.s = packetWords(src.s, pkts, small);
+    return { prog, pkts };
+  }
   for (let o = 0; o < pkts.length; o += PKT_WORDS) {
     pkts[o + P_KIND] = src.next() & 0xffff;
     pkts[o + P_TRIM] = src.next() & 3;
@@ -242,6 +248,39 @@ export function makeGenome(source: (() => number) | WordStream, packets: number,
     src.skip(MAX_PAY - npay);
   }
   return { prog, pkts };
+}
+
+/** SplitMix32's word of state s (s already advanced by GOLDEN) */
+const mix32 = (s: number): number => {
+  let z = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+};
+
+/**
+ * makeGenome's packet words from a SplitMix32 of state s, on that state in a local (the same words
+ * as makeGenome's loop over the WordStream): returns the state after them.
+ */
+function packetWords(s: number, pkts: Uint32Array, small: boolean): number {
+  for (let o = 0; o < pkts.length; o += PKT_WORDS) {
+    pkts[o + P_KIND] = mix32((s = (s + GOLDEN) | 0)) & 0xffff;
+    pkts[o + P_TRIM] = mix32((s = (s + GOLDEN) | 0)) & 3;
+    const nxs = (pkts[o + P_NXS] = mix32((s = (s + GOLDEN) | 0)) % (small ? 3 : MAX_XS + 1));
+    const nextra = (pkts[o + P_NEXTRA] = mix32((s = (s + GOLDEN) | 0)) % (MAX_EXTRA + 1));
+    const npay = (pkts[o + P_NPAY] = mix32((s = (s + GOLDEN) | 0)) % (small ? 4 : MAX_PAY + 1));
+    pkts[o + P_RS] = mix32((s = (s + GOLDEN) | 0)) & 0xffff;
+    pkts[o + P_FS] = mix32((s = (s + GOLDEN) | 0)) & 0xffff;
+    for (let i = o + P_SKB; i < o + P_XS; i++) pkts[i] = mix32((s = (s + GOLDEN) | 0));
+    // the fields, headroom and payload words past their counts are never read (shrinking only
+    // lowers the counts): drawn (passed over) and left 0
+    for (let i = o + P_XS; i < o + P_XS + nxs; i++) pkts[i] = mix32((s = (s + GOLDEN) | 0));
+    s = (s + Math.imul(MAX_XS - nxs, GOLDEN)) | 0;
+    for (let i = o + P_EXTRA; i < o + P_EXTRA + nextra; i++) pkts[i] = mix32((s = (s + GOLDEN) | 0));
+    s = (s + Math.imul(MAX_EXTRA - nextra, GOLDEN)) | 0;
+    for (let i = o + P_PAY; i < o + P_PAY + npay; i++) pkts[i] = mix32((s = (s + GOLDEN) | 0));
+    s = (s + Math.imul(MAX_PAY - npay, GOLDEN)) | 0;
+  }
+  return s;
 }
 
 // --- decoding -----------------------------------------------------------------------------------
@@ -334,6 +373,33 @@ export function packetDraws(w: Uint32Array, i: number): { packet: PacketDraw; sk
   };
 }
 
+/** decodeInputs' payload and headroom filler bytes, reused from packet to packet */
+const PAYLOAD = new Uint8Array(4 * MAX_PAY);
+const EXTRA = new Uint8Array(4 * MAX_EXTRA);
+
+/**
+ * A valid case's input decoded from a genome: its skb and env, built at once; its packet (the record
+ * of fuzz/arb/packet.ts, with its layers) built again from the same words when it is first read
+ * (the campaign reads the skb and the env alone).
+ */
+class GenomeInput implements SkbCase {
+  private built: Packet | null = null;
+  constructor(
+    readonly skb: SkBuff,
+    readonly env: Env,
+    private readonly words: Uint32Array,
+    private readonly at: number,
+    private readonly opts: PacketOptions,
+  ) {}
+  get packet(): Packet {
+    if (this.built !== null) return this.built;
+    const w = this.words;
+    const o = this.at;
+    const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
+    return (this.built = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, w[o + P_RS]! & 0xffff, w[o + P_FS]! & 0xffff, this.opts));
+  }
+}
+
 /** The inputs of a valid case: each packet built for the program's loads, on its skb. */
 export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: Omit<PacketOptions, 'lengths'> = {}): SkbCase[] {
   const n = Math.floor(w.length / PKT_WORDS);
@@ -344,22 +410,22 @@ export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: 
   const out: SkbCase[] = new Array(n);
   for (let i = 0; i < n; i++) {
     // packetDraws(w, i), read in place: the payload and headroom bytes in scratch arrays (copied
-    // into the packet and the skb), the fields from the words
+    // into the packet and the skb), the fields from the words; the packet's bytes alone (BUILT
+    // says the rest), its record left to GenomeInput
     const o = i * PKT_WORDS;
     const rs = w[o + P_RS]! & 0xffff;
     const fs = w[o + P_FS]! & 0xffff;
     const needs = (rs & 1) === 1 || (fs & 15) < fragWeight;
     if (needs && po === null) po = packetOptionsFor(prog, opts);
+    const popts = needs ? po! : opts;
     const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
-    const p = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, needs ? po! : opts);
-    out[i] = skbCaseAt(p, w, o + P_SKB, EXTRA, wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0));
+    const bytes = packetBytes(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, popts, null);
+    const nextra = wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0);
+    const skb = skbAt(bytes, BUILT.headlen, BUILT.preset === 'ethernet', BUILT.networkOffset, w, o + P_SKB, EXTRA, nextra);
+    out[i] = new GenomeInput(skb, envAt(w, o + P_SKB), w, o, popts);
   }
   return out;
 }
-
-/** decodeInputs' payload and headroom filler bytes, reused from packet to packet */
-const PAYLOAD = new Uint8Array(4 * MAX_PAY);
-const EXTRA = new Uint8Array(4 * MAX_EXTRA);
 
 /** The campaign case a genome decodes to. */
 export function decodeCase(g: Genome, cfg: KernelConfig): CampaignCase {

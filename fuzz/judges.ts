@@ -19,6 +19,7 @@ import { ClassicColumns } from '../engine/cbpf/program.js';
 import { BAIL, EngineKernelPath } from '../engine/kernel.js';
 import type { EngineJitOutcome } from '../engine/migrate/convert.js';
 import type { BpfInsn } from '../model/ebpf/insn.js';
+import type { MigratedProgram } from '../model/migrate/convert.js';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
 import type { EbpfStep } from '../model/ebpf/interp.js';
@@ -126,10 +127,24 @@ export class KernelJudge extends SyncJudge implements RunJudge {
     this.runner = new KernelRunner(config);
   }
 
+  private rejection: Rejection | null = null;
+
   load(prog: Program): Rejection | null {
     const r = skAttachFilter(prog, this.config);
     this.attached = 'ok' in r ? r : null;
-    return 'ok' in r ? null : r;
+    this.rejection = 'ok' in r ? null : r;
+    return this.rejection;
+  }
+
+  /**
+   * bpfMigrateFilter's outcome in the last load (what model/attach.ts bpfPrepareFilter got from it: the
+   * migrated program of an accepted one, or its own rejection at the convert or runtime stage, which
+   * nothing else gives), or undefined when the load did not get that far or failed after it (the charge).
+   */
+  migration(): MigratedProgram | Rejection | undefined {
+    if (this.attached !== null) return this.attached.migrated;
+    const r = this.rejection;
+    return r !== null && (r.stage === 'convert' || r.stage === 'runtime') ? r : undefined;
   }
 
   get filter(): AttachedFilter {

@@ -31,7 +31,9 @@ import { ClassicJudge, EngineClassicJudge, EngineKernelJudge, KernelJudge, kerne
 import type { ClassicProgram } from '../model/cbpf/eval.js';
 import type { BpfInsn } from '../model/ebpf/insn.js';
 import type { EngineJitOutcome } from '../engine/migrate/convert.js';
+import type { MigratedProgram } from '../model/migrate/convert.js';
 import { ClassicColumns } from '../engine/cbpf/program.js';
+import { BPF_MAXINSNS } from '../model/uapi.js';
 
 /** What a finding breaks; 'judge' is property 5 (another judge differs from its spec judge). 'compiled' is the old name of 'judge' for the compiled backends, kept for corpus entries. */
 export type PropertyName = 'valid-accepted' | 'invalid-rejected' | 'equivalence' | 'no-fault' | 'roundtrip' | 'judge' | 'compiled';
@@ -153,9 +155,16 @@ export class Checker {
     // path runs the fixed record (else it converts and runs model/jit itself)
     const k = this.kernel;
     this.jitOutcome = k instanceof EngineKernelJudge && fixed === config ? () => k.jitOutcome() : undefined;
+    // in spec mode, the migration (model/migrate bpfMigrateFilter, with the JIT's passes) the kernel
+    // path made of the same program under the same record, rather than a second one
+    this.migration = k instanceof KernelJudge && fixed === config ? () => k.migration() : undefined;
+    this.cols = engine ? cols : null;
   }
 
   private readonly jitOutcome: (() => EngineJitOutcome | null) | undefined;
+  private readonly migration: (() => MigratedProgram | Rejection | undefined) | undefined;
+  /** the columns the engine judges share (engine mode), else null */
+  private readonly cols: ClassicColumns | null;
 
   private finding(
     property: PropertyName,
@@ -174,25 +183,38 @@ export class Checker {
   /** Properties 1 (valid side), 2, 3, 4 and 5 for a valid program and its inputs. */
   checkValid(prog: Program, inputs: readonly CaseInput[]): Finding | null {
     if (this.spec === null) return this.checkValidWith(prog, inputs);
-    return this.withSpec(prog, () => this.checkValidWith(prog, inputs), () => this.spec!.checkValidWith(prog, inputs));
+    const sample = this.sampled(prog);
+    this.record = sample ? [] : null;
+    const f = this.checkValidWith(prog, inputs);
+    if (f === null && !sample) return null;
+    return this.withSpec(prog, f, sample, () => this.spec!.checkValidWith(prog, inputs));
   }
 
   /** Property 1 (invalid side): the targeted rule is the one the kernel path reports. */
   checkInvalid(inv: InvalidCase): Finding | null {
     if (this.spec === null) return this.checkInvalidWith(inv);
-    return this.withSpec(inv.prog, () => this.checkInvalidWith(inv), () => this.spec!.checkInvalidWith(inv));
+    const sample = this.sampled(inv.prog);
+    this.record = sample ? [] : null;
+    const f = this.checkInvalidWith(inv);
+    if (f === null && !sample) return null;
+    return this.withSpec(inv.prog, f, sample, () => this.spec!.checkInvalidWith(inv));
   }
 
-  // Engine mode: the engines' check, then the spec's on a finding (which it decides) or on a
-  // sampled case (where every verdict, result and fault must be the same).
-  private withSpec(prog: Program, engine: () => Finding | null, spec: () => Finding | null): Finding | null {
-    // which cases the spec checks is a function of the case (so a sampled case replays sampled)
-    const sample = this.specEvery === 1 || caseHash(prog) % this.specEvery === 0;
-    if (sample) this.record = [];
-    const f = engine();
+  // Which cases the spec checks is a function of the program (so a sampled case replays sampled):
+  // caseHash, read from the columns the engine judges load the program into anyway (the same
+  // numbers; a program longer than BPF_MAXINSNS is not copied into them).
+  private sampled(prog: Program): boolean {
+    if (this.specEvery === 1) return true;
+    const h = prog.length > BPF_MAXINSNS ? caseHash(prog) : caseHashColumns(this.cols!.load(prog));
+    return h % this.specEvery === 0;
+  }
+
+  // Engine mode, after the engines' check `f` of a case that found something or is sampled: the
+  // spec's check, which decides a finding, and on a sampled case must see every verdict, result and
+  // fault the engines saw.
+  private withSpec(prog: Program, f: Finding | null, sample: boolean, spec: () => Finding | null): Finding | null {
     const seen = this.record;
     this.record = null;
-    if (f === null && !sample) return null;
     const twin = this.spec!;
     twin.stats = newStats();
     twin.record = [];
@@ -229,7 +251,7 @@ export class Checker {
       const rt = this.checkRoundtrip(prog);
       if (rt !== null) return this.finding('roundtrip', rt, prog, null, attach);
     }
-    const predicted = predictAttach(prog, this.fixed, this.jitOutcome);
+    const predicted = predictAttach(prog, this.fixed, this.jitOutcome, this.migration);
     if (kv !== null || predicted !== null) {
       const want = predicted === null ? null : predicted.divergence;
       const rule = predicted?.rule ?? want?.rule;
@@ -387,6 +409,23 @@ export function caseHash(prog: Program): number {
     h = Math.imul(h ^ x.code, 0x01000193);
     h = Math.imul(h ^ (x.k >>> 0), 0x01000193);
     h = Math.imul(h ^ ((x.jt << 8) | x.jf), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** caseHash of the program `cols` holds (loaded by ClassicColumns.load: the same fields, checked to their C widths). */
+export function caseHashColumns(cols: ClassicColumns): number {
+  const n = cols.len;
+  const code = cols.code;
+  const k = cols.k;
+  const jt = cols.jt;
+  const jf = cols.jf;
+  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+  for (let i = 0; i < n; i++) {
+    if (i === CASE_HASH_INSNS && n > 2 * CASE_HASH_INSNS) i = n - CASE_HASH_INSNS;
+    h = Math.imul(h ^ code[i]!, 0x01000193);
+    h = Math.imul(h ^ k[i]!, 0x01000193);
+    h = Math.imul(h ^ ((jt[i]! << 8) | jf[i]!), 0x01000193);
   }
   return h >>> 0;
 }

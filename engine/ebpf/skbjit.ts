@@ -111,8 +111,8 @@ export function skbJsSource(p: SkbProgram): { source: string } | { reason: strin
   for (let pc = 0; pc < len; pc++) {
     if (open.has(pc)) lines.push(`} // L${pc}`);
     const c = p.code[pc]!;
-    const d = p.dst[pc]!;
-    const s = p.src[pc]!;
+    const d = 2 * p.dst[pc]!;
+    const s = 2 * p.src[pc]!;
     const off = p.off[pc]!;
     const imm = p.imm[pc]!;
     const immU = imm >>> 0;
@@ -130,16 +130,17 @@ export function skbJsSource(p: SkbProgram): { source: string } | { reason: strin
     }
     switch (c) {
       case OP_LD_CTX: {
+        const f = p.aux[pc]!;
         const e =
-          imm === F_LEN
+          f === F_LEN
             ? 'd.length'
-            : imm === F_DATA_LEN
+            : f === F_DATA_LEN
               ? '(d.length - headlen)'
-              : imm === F_DATA_PTR
+              : f === F_DATA_PTR
                 ? '0'
-                : imm === F_DEV_PTR
+                : f === F_DEV_PTR
                   ? '(skb.dev === null ? 0 : 1)'
-                  : `rt.ctxField(skb, ${imm}, rt.le)`;
+                  : `rt.ctxField(skb, ${f}, rt.le)`;
         stmt = `${dl} = ${e}; ${z}`;
         break;
       }
@@ -147,7 +148,7 @@ export function skbJsSource(p: SkbProgram): { source: string } | { reason: strin
         const size = p.aux[pc]!;
         // a load followed by its byte swap on the same register (ld_abs): read big-endian at once
         const next = pc + 1 < len && !open.has(pc + 1) ? p.code[pc + 1]! : -1;
-        const fuse = size > 1 && next === 0xdc && p.dst[pc + 1] === d && p.imm[pc + 1] === size * 8;
+        const fuse = size > 1 && next === 0xdc && 2 * p.dst[pc + 1]! === d && p.imm[pc + 1] === size * 8;
         const where = `pos = (${sh} === 0 ? ${sl} : ${sh} === 0xffffffff ? ${sl} - 4294967296 : NaN) + ${off}; if (!(pos >= -hr && pos + ${size} <= headlen)) return -1;`;
         const slow = fuse ? `rt.${size === 2 ? 'swab16' : 'swab32'}(rt.dataLoad(skb, pos, ${size}))` : `rt.dataLoad(skb, pos, ${size})`;
         stmt = `${where} ${dl} = pos >= 0 ? ${fuse ? beRead(size) : leRead(size)} : ${slow}; ${z}`;
@@ -165,7 +166,7 @@ export function skbJsSource(p: SkbProgram): { source: string } | { reason: strin
         stmt = `s${p.aux[pc]!} = ${sl};`;
         break;
       case OP_LD_DEV:
-        stmt = `if (skb.dev === null) return -1; ${dl} = ${imm === F_IFINDEX ? 'skb.dev.ifindex >>> 0' : imm === F_DEV_TYPE ? 'skb.dev.type & 0xffff' : 'NaN'}; ${z}`;
+        stmt = `if (skb.dev === null) return -1; ${dl} = ${p.aux[pc] === F_IFINDEX ? 'skb.dev.ifindex >>> 0' : p.aux[pc] === F_DEV_TYPE ? 'skb.dev.type & 0xffff' : 'NaN'}; ${z}`;
         break;
       case OP_BAIL:
         stmt = 'return -1;';

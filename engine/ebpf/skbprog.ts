@@ -118,12 +118,12 @@ export interface SkbProgram {
   readonly len: number;
   /** eBPF opcode, or an OP_* pseudo-opcode */
   readonly code: Uint16Array;
-  /** word index 2 * dst_reg / 2 * src_reg */
+  /** the migrated program's dst_reg, src_reg, off and imm (its own buffers: read-only here) */
   readonly dst: Uint8Array;
   readonly src: Uint8Array;
   readonly off: Int16Array;
   readonly imm: Int32Array;
-  /** access size (OP_LD_DATA) or stack word (OP_LD_STACK / OP_ST_STACK) */
+  /** access size (OP_LD_DATA), stack word (OP_LD_STACK / OP_ST_STACK) or field (OP_LD_CTX / OP_LD_DEV); unset elsewhere */
   readonly aux: Int32Array;
   /** the stack bucket in words (the interpreter's stack size / 4) */
   readonly stackWords: number;
@@ -131,7 +131,11 @@ export interface SkbProgram {
   readonly helpers: readonly number[];
 }
 
-/** The buffers an analysis fills (reused from program to program: an SkbProgram lives until the next analysis into them). */
+/**
+ * The buffers an analysis fills (reused from program to program: an SkbProgram lives until the next
+ * analysis into them, and reads dst, src, off and imm from the analysed EbpfBuffer, which must not
+ * change meanwhile).
+ */
 export class SkbProgramBuffer implements SkbProgram {
   len = 0;
   code = new Uint16Array(0);
@@ -149,10 +153,6 @@ export class SkbProgramBuffer implements SkbProgram {
     if (n <= this.code.length) return;
     const cap = Math.max(n, 2 * this.code.length, 256);
     this.code = new Uint16Array(cap);
-    this.dst = new Uint8Array(cap);
-    this.src = new Uint8Array(cap);
-    this.off = new Int16Array(cap);
-    this.imm = new Int32Array(cap);
     this.aux = new Int32Array(cap);
     this.states = new Int32Array(cap + 1);
   }
@@ -167,10 +167,16 @@ const HELPER_ARGS: readonly number[] = (() => {
   m[5] = m[6] = (1 << 2) | (1 << 3); // nlattr: R2 = A, R3 = X
   return m;
 })();
-/** helper ids as a mask -> the list */
-const helperList = (mask: number): number[] => {
-  const out: number[] = [];
-  for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) out.push(i);
+/** helper ids as a mask -> the list (kept per mask: the lists are shared and never changed) */
+const HELPER_LISTS = new Map<number, readonly number[]>();
+const helperList = (mask: number): readonly number[] => {
+  let out = HELPER_LISTS.get(mask);
+  if (out === undefined) {
+    const l: number[] = [];
+    for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) l.push(i);
+    out = Object.freeze(l);
+    HELPER_LISTS.set(mask, out);
+  }
   return out;
 };
 
@@ -183,10 +189,6 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
   const len = p.len;
   into.reserve(len);
   const code = into.code;
-  const dst = into.dst;
-  const src = into.src;
-  const off = into.off;
-  const imm = into.imm;
   const aux = into.aux;
   const states = into.states;
   states.fill(UNREACHED, 0, len + 1);
@@ -197,18 +199,16 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
   const psrc = p.src;
   const poff = p.off;
   const pimm = p.imm;
+  into.dst = pdst;
+  into.src = psrc;
+  into.off = poff;
+  into.imm = pimm;
   for (let pc = 0; pc < len; pc++) {
     const c = pcode[pc]!;
     const d = pdst[pc]!;
     const s = psrc[pc]!;
     const o = poff[pc]!;
-    const i = pimm[pc]!;
     code[pc] = c;
-    dst[pc] = 2 * d;
-    src[pc] = 2 * s;
-    off[pc] = o;
-    imm[pc] = i;
-    aux[pc] = 0;
     let cur = states[pc]!;
     if (cur === UNREACHED) {
       code[pc] = OP_BAIL; // not reached by any path
@@ -242,6 +242,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
         if (kindOf(cur, 0) !== SCALAR) return `EXIT with a pointer in R0 at ${pc}`;
         fallsThrough = false;
       } else if (c === 0x85) {
+        const i = pimm[pc]!;
         if (!HELPER_IDS.has(i)) return `call of helper ${i} at ${pc}`;
         const args = HELPER_ARGS[i]!;
         for (let r = 1; r <= 5; r++) if ((args & (1 << r)) !== 0 && kindOf(cur, r) !== SCALAR) return `helper ${i} argument not a number at ${pc}`;
@@ -251,7 +252,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
         target = pc + 1 + o;
         fallsThrough = false;
       } else if (c === 0x06) {
-        target = pc + 1 + i;
+        target = pc + 1 + pimm[pc]!;
         fallsThrough = false;
       } else if (op === 0xe0 || op === 0xf0 || op === 0x80 || op === 0x90 || c > 0xff) {
         return `jump opcode 0x${c.toString(16)} at ${pc}`;
@@ -259,7 +260,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
         const x = (c & 0x08) !== 0;
         const kd = kindOf(cur, d);
         // a dev pointer compared with 0 (JEQ/JNE): 1 or 0 answers as the pointer does
-        const devTest = kd === DEV && !x && i === 0 && cls === 0x05 && (op === 0x10 || op === 0x50);
+        const devTest = kd === DEV && !x && pimm[pc] === 0 && cls === 0x05 && (op === 0x10 || op === 0x50);
         if (!devTest && (kd !== SCALAR || (x && kindOf(cur, s) !== SCALAR))) return `compare of a pointer at ${pc}`;
         target = pc + 1 + o;
       }
@@ -273,7 +274,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
           const f = CTX_FIELDS.get((o << 4) | size);
           if (f === undefined) return `ctx load of ${size} bytes at offset ${o} at ${pc}`;
           code[pc] = OP_LD_CTX;
-          imm[pc] = f;
+          aux[pc] = f;
           cur = withKind(cur, d, f === F_DATA_PTR ? DATA : f === F_DEV_PTR ? DEV : SCALAR);
           break;
         }
@@ -292,7 +293,7 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
           const f = DEV_FIELDS.get((o << 4) | size);
           if (f === undefined) return `dev load of ${size} bytes at offset ${o} at ${pc}`;
           code[pc] = OP_LD_DEV;
-          imm[pc] = f;
+          aux[pc] = f;
           cur = withKind(cur, d, SCALAR);
           break;
         }
@@ -310,11 +311,6 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
       const to = pc + 2;
       states[to] = states[to] === UNREACHED ? cur : states[to] === cur ? cur : meet(states[to]!, cur);
       code[pc + 1] = pcode[pc + 1]!;
-      dst[pc + 1] = 0;
-      src[pc + 1] = 0;
-      off[pc + 1] = 0;
-      aux[pc + 1] = 0;
-      imm[pc + 1] = pimm[pc + 1]!;
       pc++;
       continue;
     } else {
@@ -334,6 +330,115 @@ export function analyzeSkbProgram(p: EbpfBuffer, stackSize: number, into: SkbPro
   into.len = len;
   into.stackWords = stackSize >> 2;
   into.helpers = helperList(helpers);
+  return into;
+}
+
+/** An instruction sequence in columns (an ancillary load's expansion). */
+export interface InsnColumns {
+  readonly n: number;
+  readonly code: Uint8Array;
+  readonly dst: Uint8Array;
+  readonly src: Uint8Array;
+  readonly off: Int16Array;
+  readonly imm: Int32Array;
+}
+
+/** What analyzeSkbProgram makes of a sequence wherever the converter puts it (analyzeExpansion). */
+export interface ExpansionAnalysis {
+  /** (index in the sequence, OP_*, aux) triples: its memory accesses */
+  readonly fixes: Int32Array;
+  /** the helpers it calls */
+  readonly helperMask: number;
+}
+
+const MOV64_X_ = 0xbf;
+const MOV64_K_ = 0xb7;
+const JEQ_K_ = 0x15;
+
+/**
+ * analyzeSkbProgram on an instruction sequence the converter emits for one classic insn (an
+ * ancillary load), made once for every place it is put: the sequence is analysed after R1..R5, R8
+ * and R9 are made MIXED (a join of ctx and a number), with A (R0) and X (R7) numbers and R6 ctx,
+ * then an EXIT. When that analysis takes it, the sequence reads none of those registers before it
+ * writes them, so its accesses resolve the same after any state with R0, R7 numbers and R6 ctx; it
+ * is kept (null otherwise) when it also leaves R0, R7 numbers, R6 ctx, R8 and R9 untouched, jumps
+ * nowhere past its end, and touches no stack (whose bucket depends on the program).
+ */
+export function analyzeExpansion(e: InsnColumns): ExpansionAnalysis | null {
+  const pre: [number, number, number, number, number][] = [[MOV64_X_, 6, 1, 0, 0]];
+  for (const r of [1, 2, 3, 4, 5, 8, 9]) pre.push([MOV64_X_, r, 6, 0, 0], [JEQ_K_, 0, 0, 1, 0], [MOV64_K_, r, 0, 0, 0]);
+  const P = pre.length;
+  const len = P + e.n + 1;
+  const cols = { len, code: new Uint8Array(len), dst: new Uint8Array(len), src: new Uint8Array(len), off: new Int16Array(len), imm: new Int32Array(len) };
+  pre.forEach(([c, d, s, o, i], j) => {
+    cols.code[j] = c;
+    cols.dst[j] = d;
+    cols.src[j] = s;
+    cols.off[j] = o;
+    cols.imm[j] = i;
+  });
+  cols.code.set(e.code.subarray(0, e.n), P);
+  cols.dst.set(e.dst.subarray(0, e.n), P);
+  cols.src.set(e.src.subarray(0, e.n), P);
+  cols.off.set(e.off.subarray(0, e.n), P);
+  cols.imm.set(e.imm.subarray(0, e.n), P);
+  cols.code[len - 1] = 0x95;
+  const buf = new SkbProgramBuffer();
+  const a = analyzeSkbProgram(cols as unknown as EbpfBuffer, 512, buf);
+  if (typeof a === 'string') return null;
+  const exit = buf.states[len - 1]!;
+  if (exit === UNREACHED) return null;
+  const k = (r: number): number => (exit >>> (3 * r)) & 7;
+  if (k(0) !== SCALAR || k(7) !== SCALAR || k(6) !== CTX || k(8) !== MIXED || k(9) !== MIXED) return null;
+  const fixes: number[] = [];
+  let helperMask = 0;
+  for (let j = 0; j < e.n; j++) {
+    const pc = P + j;
+    const op = a.code[pc]!;
+    if (e.code[j] === 0x85) helperMask |= 1 << e.imm[j]!;
+    if (op === OP_BAIL) {
+      if (buf.states[pc] !== UNREACHED) return null;
+      continue;
+    }
+    if (op === OP_LD_STACK || op === OP_ST_STACK) return null;
+    if (op === OP_LD_CTX || op === OP_LD_DATA || op === OP_LD_DEV) fixes.push(j, op, a.aux[pc]!);
+    else if (op !== e.code[j]) return null;
+    if (e.code[j] === 0x18) j++;
+  }
+  return { fixes: Int32Array.from(fixes), helperMask };
+}
+
+// analyzeSkbProgram, on a program engine/migrate/convert.ts emitted with `plain` set
+/**
+ * The SkbProgram of a migrated program the engine's converter emitted with `plain` set (no LDX W
+ * ABS, scratch indices < BPF_MEMWORDS, only ancillary loads analyzeExpansion places), without the
+ * analysis: such a program holds ctx in R6 (and R1), data in R8 (seen_ld_abs; R2 = TMP between a
+ * MOV and its load), numbers in A, X, H and the helper arguments at every classic insn, so each
+ * memory access is decided where the converter emits it (`fixes`: eBPF index, OP_*, aux triples). The caller checks that no stack load
+ * lies outside the bucket (`maxLoadWord * 4 <= stackSize`, else analyzeSkbProgram). It equals
+ * analyzeSkbProgram on every reachable pc (test/engine/kernel.test.ts); unreachable pcs keep their
+ * access (the analysis makes them OP_BAIL: no run reaches them), and `helpers` also lists the
+ * helpers of unreachable calls (of bpf_user_rnd_u32: EngineKernelPath then seeds the prandom state
+ * for nothing).
+ */
+export function skbProgramOfConverted(p: EbpfBuffer, fixes: Int32Array, nfix: number, stackSize: number, helperMask: number, into: SkbProgramBuffer): SkbProgram {
+  const len = p.len;
+  into.reserve(len);
+  const code = into.code;
+  const aux = into.aux;
+  code.set(p.code.subarray(0, len));
+  for (let j = 0; j < nfix; j += 3) {
+    const at = fixes[j]!;
+    code[at] = fixes[j + 1]!;
+    aux[at] = fixes[j + 2]!;
+  }
+  into.dst = p.dst;
+  into.src = p.src;
+  into.off = p.off;
+  into.imm = p.imm;
+  into.len = len;
+  into.stackWords = stackSize >> 2;
+  into.helpers = helperList(helperMask);
   return into;
 }
 
@@ -430,8 +535,8 @@ export class SkbVm {
     for (;;) {
       if (pc >= len) return BAIL;
       const c = codes[pc]!;
-      const d = dsts[pc]!;
-      const s = srcs[pc]!;
+      const d = dsts[pc]! << 1;
+      const s = srcs[pc]! << 1;
       const o = offs[pc]!;
       const imm = imms[pc]!;
       switch (c) {
@@ -446,7 +551,7 @@ export class SkbVm {
           break;
         }
         case OP_LD_CTX:
-          r[d] = ctxField(skb, imm, le);
+          r[d] = ctxField(skb, auxs[pc]!, le);
           r[d + 1] = 0;
           break;
         case OP_LD_STACK:
@@ -458,7 +563,7 @@ export class SkbVm {
           break;
         case OP_LD_DEV:
           if (skb.dev === null) return BAIL;
-          r[d] = ctxField(skb, imm, le);
+          r[d] = ctxField(skb, auxs[pc]!, le);
           r[d + 1] = 0;
           break;
         case OP_BAIL:

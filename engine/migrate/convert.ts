@@ -3,10 +3,11 @@
 // the charge, skFilterCharge) on a program's columns, emitting straight into a typed instruction
 // buffer. The same verdict (errno, stage, rule, pc) and the same eBPF instructions as the spec.
 //
-// How it is fast: one pass over the classic program emits every instruction's expansion straight
-// into the buffer (after room for the longest prologue) and records where each one starts; the
-// jumps are emitted with offset 0 and patched once every start is known. What the kernel's two
-// calls and their passes would reject is found from those starts alone:
+// How it is fast: a scan for seen_ld_abs fixes the prologue's length; then one pass over the classic
+// program emits the prologue and every instruction's expansion straight into the buffer and records
+// where each one starts (and which insns are jumps); the jumps are emitted with offset 0 and patched
+// once every start is known. What the kernel's two calls and their passes would reject is found from
+// those starts alone:
 //   - first call: a jump target out of range, an unknown opcode (the first such pc);
 //   - second call, first iteration: forward targets still read addrs[t] == 0, so a jump emitted at
 //     eBPF index e fails when e + 1 > 32768 (the first such pc; F:701-711);
@@ -61,6 +62,7 @@ import { convertBpfExtensions } from '../../model/migrate/extensions.js';
 import { HELPER_SKB_LOAD_8, HELPER_SKB_LOAD_16, HELPER_SKB_LOAD_32 } from '../../model/ebpf/helpers.js';
 import { ENOTSUPP } from '../../model/uapi.js';
 import type { ClassicColumns } from '../cbpf/program.js';
+import { analyzeExpansion, F_DATA_LEN, F_DATA_PTR, F_LEN, OP_LD_CTX, OP_LD_DATA, OP_LD_STACK, OP_ST_STACK, type ExpansionAnalysis } from '../ebpf/skbprog.js';
 
 const fail = (rule: ConvertRule, pc: number | null): Rejection => reject(-EINVAL, 'convert', rule, pc, CONVERT_RULE_AT[rule]);
 
@@ -112,6 +114,8 @@ export class EbpfBuffer {
 /** An ancillary load's sequence (the spec's convertBpfExtensions), packed. */
 interface Expansion {
   readonly n: number;
+  /** what the analysis makes of it (engine/ebpf/skbprog.ts analyzeExpansion), or null: a program with it is not plain */
+  readonly fused: ExpansionAnalysis | null;
   readonly code: Uint8Array;
   readonly dst: Uint8Array;
   readonly src: Uint8Array;
@@ -129,7 +133,7 @@ function pack(insns: readonly BpfInsn[]): Expansion {
     e.off[i] = x.off;
     e.imm[i] = x.imm;
   });
-  return e;
+  return { ...e, fused: analyzeExpansion(e) };
 }
 
 // Opcodes of the instructions the expansions emit (include/uapi/linux/bpf.h encodings).
@@ -160,12 +164,14 @@ const LOAD_HELPER: readonly number[] = (() => {
   return h;
 })();
 
-/** Room kept for the longest prologue (seen_ld_abs: 7 instructions). */
+/** Room for fixes kept beyond one per classic insn (the prologue's three). */
+const PER_INSN_FIXES_ROOM = 3;
+/** The longest prologue (seen_ld_abs: 7 instructions). */
 const PROLOGUE_MAX = 7;
 /** More than the longest expansion of one classic instruction (LDX MSH far: 21 on x86-64). */
 const EXPANSION_MAX = 32;
 
-/** What the engine's attach path leaves behind for an accepted program. */
+/** What the engine's attach path leaves behind for an accepted program (the converter's one object: valid until the next attach). */
 export interface EngineAttached {
   /** the migrated program (the converter's buffer: valid until the next attach) */
   readonly insns: EbpfBuffer;
@@ -221,10 +227,13 @@ export class EngineConverter {
       out.push(MOV64_X, BPF_REG_TMP, BPF_REG_H, 0, 0);
       if (offset) out.push(SUB64_K, BPF_REG_TMP, 0, 0, offset);
       out.push(JSLT_K, BPF_REG_TMP, 0, 2 + (endian ? 1 : 0) + (ldxOffOk ? 0 : 2), size);
-      if (ldxOffOk) out.push(LDX_MEM | sizeField, BPF_REG_A, BPF_REG_D, (offset << 16) >> 16, 0);
-      else {
+      if (ldxOffOk) {
+        this.fix(out.len, OP_LD_DATA, size);
+        out.push(LDX_MEM | sizeField, BPF_REG_A, BPF_REG_D, (offset << 16) >> 16, 0);
+      } else {
         out.push(MOV64_X, BPF_REG_TMP, BPF_REG_D, 0, 0);
         out.push(ADD64_K, BPF_REG_TMP, 0, 0, offset);
+        this.fix(out.len, OP_LD_DATA, size);
         out.push(LDX_MEM | sizeField, BPF_REG_A, BPF_REG_TMP, 0, 0);
       }
       if (endian) out.push(END_BE, BPF_REG_A, 0, 0, size * 8);
@@ -240,6 +249,7 @@ export class EngineConverter {
       if (k) out.push(ADD64_K, BPF_REG_ARG4, 0, 0, offset);
     }
     out.push(CALL, 0, 0, 0, LOAD_HELPER[sizeField]!);
+    this.helperMask |= 1 << LOAD_HELPER[sizeField]!;
     // F:542 a negative helper result ends the program with A = 0
     out.push(JSGE_K, BPF_REG_A, 0, 2, 0);
     out.push(XOR32_X, BPF_REG_A, BPF_REG_A, 0, 0);
@@ -271,23 +281,34 @@ export class EngineConverter {
       case 0x30: {
         const e = this.extension(k >>> 0);
         if (e !== null) {
+          const f = e.fused;
+          if (f === null) this.plain = false;
+          else {
+            const fx = f.fixes;
+            // room for these and for one per classic insn still to come
+            const need = this.nfix + fx.length + 3 * (this.converting + PER_INSN_FIXES_ROOM);
+            if (need > this.fixes.length) {
+              const g = new Int32Array(need);
+              g.set(this.fixes);
+              this.fixes = g;
+            }
+            for (let j = 0; j < fx.length; j += 3) this.fix(out.len + fx[j]!, fx[j + 1]!, fx[j + 2]!);
+            this.helperMask |= f.helperMask;
+          }
           const n = e.n;
           for (let j = 0; j < n; j++) out.push(e.code[j]!, e.dst[j]!, e.src[j]!, e.off[j]!, e.imm[j]!);
           return true;
         }
-        this.seen = true;
         this.ldAbs(c, k);
         return true;
       }
       case 0x40:
       case 0x48:
       case 0x50:
-        this.seen = true;
         this.ldAbs(c, k);
         return true;
       case 0xb1:
         // F:764 LDX MSH: X = 4 * (byte at k & 0xf), through A and TMP
-        this.seen = true;
         out.push(MOV64_X, BPF_REG_X, BPF_REG_A, 0, 0);
         this.ldAbs(0x30, k);
         out.push(AND32_K, BPF_REG_A, 0, 0, 0xf);
@@ -305,6 +326,8 @@ export class EngineConverter {
         return true;
       case 0x02:
       case 0x03: {
+        if (k < 16) this.fix(out.len, OP_ST_STACK, k + 1);
+        else this.plain = false;
         out.push(STX_MEM_W, BPF_REG_FP, c === 0x02 ? BPF_REG_A : BPF_REG_X, -((k * 4 + 4) | 0), 0);
         const so = (k * 4 + 4) >>> 0;
         if (so > this.stackDepth) this.stackDepth = so;
@@ -312,6 +335,10 @@ export class EngineConverter {
       }
       case 0x60:
       case 0x61:
+        if (k < 16) {
+          this.fix(out.len, OP_LD_STACK, k + 1);
+          if (k + 1 > this.maxLoadWord) this.maxLoadWord = k + 1;
+        } else this.plain = false;
         out.push(LDX_MEM | BPF_W, c === 0x60 ? BPF_REG_A : BPF_REG_X, BPF_REG_FP, -((k * 4 + 4) | 0), 0);
         return true;
       case 0x00:
@@ -326,9 +353,11 @@ export class EngineConverter {
         return true;
       case 0x80:
       case 0x81:
+        this.fix(out.len, OP_LD_CTX, F_LEN);
         out.push(LDX_MEM | BPF_W, c === 0x80 ? BPF_REG_A : BPF_REG_X, BPF_REG_CTX, SK_BUFF.len.offset, 0);
         return true;
       case 0x21:
+        this.plain = false;
         // LDX W ABS: seccomp_data access, A = *(u32 *)(ctx + k)
         out.push(LDX_MEM | BPF_W, BPF_REG_A, BPF_REG_CTX, k | 0, 0);
         return true;
@@ -336,9 +365,6 @@ export class EngineConverter {
         return false;
     }
   }
-
-  /** seen_ld_abs of the program being converted */
-  private seen = false;
 
   // model/attach.ts skAttachFilter after bpfCheckFilter: bpf_migrate_filter, then __sk_filter_charge
   /** Attach a checked program: the migrated program (in `out`), or the rejection. */
@@ -371,15 +397,23 @@ export class EngineConverter {
     const size = bpfProgSize(len, c.bpfProgHeaderSize);
     const optmemMax = c.optmemMax >>> 0;
     if (!(size <= optmemMax && ((omemAlloc + size) >>> 0) < optmemMax)) return chargeRejection();
-    return { insns: this.out, stackDepth: this.stackDepth, stackSize: bpfInterpreterStackSize(this.stackDepth), seenLdAbs: this.seenLdAbs };
+    const at = this.attached;
+    at.stackDepth = this.stackDepth;
+    at.stackSize = bpfInterpreterStackSize(this.stackDepth);
+    at.seenLdAbs = this.seenLdAbs;
+    return at;
   }
+
+  /** what attach returns for an accepted program (one object, valid until the next attach) */
+  private readonly attached: { insns: EbpfBuffer; stackDepth: number; stackSize: number; seenLdAbs: boolean } = { insns: this.out, stackDepth: 0, stackSize: 0, seenLdAbs: false };
+  /** pcOf bound once (the JIT outcome's) */
+  private readonly pcOfBound = (e: number): number | null => this.pcOf(e);
 
   /** the x86-64 JIT's sizing (engine/jit/x86.ts) */
   private readonly x86 = new EngineJit();
   /** the JIT's outcome in the last attach (null: it did not convert, or the record does not model the JIT) */
   lastJit: EngineJitOutcome | null = null;
-  /** insn i's expansion starts at out index addrs[i] - shift (after a conversion) */
-  private shift = 0;
+  /** insn i's expansion starts at out index addrs[i] (after a conversion) */
   private convertedLen = 0;
 
   /** Where each classic insn's expansion starts and ends in the last conversion (model/migrate/convert.ts ConvertResult.map). */
@@ -387,8 +421,8 @@ export class EngineConverter {
     const n = this.convertedLen;
     const out = new Int32Array(2 * n);
     for (let pc = 0; pc < n; pc++) {
-      out[2 * pc] = this.addrs[pc]! - this.shift;
-      out[2 * pc + 1] = this.addrs[pc + 1]! - this.shift;
+      out[2 * pc] = this.addrs[pc]!;
+      out[2 * pc + 1] = this.addrs[pc + 1]!;
     }
     return out;
   }
@@ -396,8 +430,7 @@ export class EngineConverter {
   /** The classic pc whose expansion holds eBPF insn `e` of the last conversion (model/migrate/convert.ts x86Jit pcOf). */
   pcOf(e: number): number | null {
     const a = this.addrs;
-    const shift = this.shift;
-    for (let pc = 0; pc < this.convertedLen; pc++) if (e >= a[pc]! - shift && e < a[pc + 1]! - shift) return pc;
+    for (let pc = 0; pc < this.convertedLen; pc++) if (e >= a[pc]! && e < a[pc + 1]!) return pc;
     return null;
   }
 
@@ -407,23 +440,85 @@ export class EngineConverter {
     const c = this.config;
     if (c.x86Jit === null || c.arch !== 'x86_64' || !c.jitRequested || !c.jitAvailable) return null;
     const result = this.x86.compile(this.out, this.stackDepth, true, c.x86Jit);
-    return { result, pcOf: (e) => this.pcOf(e) };
+    return { result, pcOf: this.pcOfBound };
   }
+
+  /**
+   * The analysis of the last conversion, for engine/ebpf/skbprog.ts skbProgramOfConverted: with
+   * `plain` (no LDX W ABS, every scratch index < BPF_MEMWORDS, every ancillary load one whose
+   * sequence analyzeExpansion places) the converter knows
+   * what each memory access of its output reads (see there); `fixes` holds (eBPF index, OP_*, aux)
+   * triples for the first `nfix` entries, `helperMask` the helpers called, `maxLoadWord` the highest
+   * stack word loaded.
+   */
+  plain = true;
+  /** the length of the program being converted */
+  private converting = 0;
+  fixes = new Int32Array(3 * 67);
+  nfix = 0;
+  helperMask = 0;
+  maxLoadWord = 0;
+
+  // room: bpfConvertFilter reserves one triple per classic insn and the prologue's three; an
+  // ancillary load's several make their own room
+  private fix(at: number, op: number, aux: number): void {
+    const n = this.nfix;
+    const f = this.fixes;
+    f[n] = at;
+    f[n + 1] = op;
+    f[n + 2] = aux;
+    this.nfix = n + 3;
+  }
+
+  /** the classic pcs of the jumps of the program being converted (the second call's checks and the patching read only them) */
+  private jumps = new Int32Array(64);
 
   // model/migrate/convert.ts bpfConvertFilter (both calls); null = converted into `out`
   bpfConvertFilter(p: ClassicColumns): Rejection | null {
     const len = p.len;
     if (len <= 0 || len > BPF_MAXINSNS) return fail('bad-len', null);
     if (this.addrs.length < len + 1) this.addrs = new Int32Array(len + 1);
+    if (this.jumps.length < len) this.jumps = new Int32Array(Math.max(len, 2 * this.jumps.length));
     const addrs = this.addrs;
+    const jumps = this.jumps;
+    let nj = 0;
+    this.converting = len;
+    this.plain = true;
+    this.nfix = 0;
+    this.helperMask = 0;
+    this.maxLoadWord = 0;
+    if (this.fixes.length < 3 * (len + PER_INSN_FIXES_ROOM)) this.fixes = new Int32Array(Math.max(3 * (len + PER_INSN_FIXES_ROOM), 2 * this.fixes.length));
     const code = p.code;
     const ks = p.k;
     const jts = p.jt;
     const jfs = p.jf;
     const out = this.out;
-    // The body after room for the longest prologue (7); addrs[i] = where insn i's expansion starts.
-    out.len = PROLOGUE_MAX;
-    this.seen = false;
+    // seen_ld_abs (an LD ABS/IND that is no ancillary load, or LDX MSH anywhere) decides the
+    // prologue's length, so it is known before the body is emitted: a program that fails the first
+    // call before such an insn is rejected whatever the prologue.
+    let seen = false;
+    for (let i = 0; i < len; i++) {
+      const c = code[i]!;
+      if (c === 0x40 || c === 0x48 || c === 0x50 || c === 0xb1 || ((c === 0x20 || c === 0x28 || c === 0x30) && this.extension(ks[i]! >>> 0) === null)) {
+        seen = true;
+        break;
+      }
+    }
+    // The prologue (F:602-623), then the body; addrs[i] = where insn i's expansion starts.
+    out.reserve(PROLOGUE_MAX + EXPANSION_MAX);
+    out.len = 0;
+    out.push(XOR32_X, BPF_REG_A, BPF_REG_A, 0, 0);
+    out.push(XOR32_X, BPF_REG_X, BPF_REG_X, 0, 0);
+    out.push(MOV64_X, BPF_REG_CTX, BPF_REG_ARG1, 0, 0);
+    if (seen) {
+      this.fix(3, OP_LD_CTX, F_DATA_PTR);
+      this.fix(4, OP_LD_CTX, F_LEN);
+      this.fix(5, OP_LD_CTX, F_DATA_LEN);
+      out.push(0x01 | 0x18 | 0x60, BPF_REG_D, BPF_REG_CTX, SK_BUFF.data.offset, 0);
+      out.push(LDX_MEM | BPF_W, BPF_REG_H, BPF_REG_CTX, SK_BUFF.len.offset, 0);
+      out.push(LDX_MEM | BPF_W, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dataLen.offset, 0);
+      out.push(BPF_ALU | BPF_SUB | BPF_X, BPF_REG_H, BPF_REG_TMP, 0, 0);
+    }
     this.stackDepth = 0;
     for (let i = 0; i < len; i++) {
       if (out.len + EXPANSION_MAX > out.code.length) out.reserve(out.len + EXPANSION_MAX);
@@ -436,6 +531,7 @@ export class EngineConverter {
           const t = (i + k + 1) | 0;
           if (t >= len || t < 0) return fail('jump-target-out-of-range', i);
           out.push(JA, 0, 0, 0, 0);
+          jumps[nj++] = i;
           break;
         }
         case 0x15: case 0x1d: case 0x45: case 0x4d: case 0x25: case 0x2d: case 0x35: case 0x3d: { // prettier-ignore
@@ -467,27 +563,25 @@ export class EngineConverter {
             out.push(BPF_JMP | op | srcBit, BPF_REG_A, src, 0, imm);
             out.push(JA, 0, 0, 0, 0);
           }
+          jumps[nj++] = i;
           break;
         }
         default:
           if (!this.insn(c, k)) return fail('unknown-opcode', i);
       }
     }
-    const seen = this.seen;
-    // The prologue's real length; the body moves up when it is the short one.
-    const shift = PROLOGUE_MAX - (seen ? 7 : 3);
     const end = out.len;
     addrs[len] = end;
-    // The second call's checks, in eBPF indices after the prologue: e = addrs[i] - shift.
+    // The second call's checks, on the eBPF indices e = addrs[i] (the prologue is in place).
     let real: number | null = null;
-    for (let i = 0; i < len; i++) {
+    for (let j = 0; j < nj; j++) {
+      const i = jumps[j]!;
       const c = code[i]!;
-      if (c !== 0x05 && (c & 0x07) !== BPF_JMP) continue;
       const k = ks[i]!;
-      const e = addrs[i]! - shift;
+      const e = addrs[i]!;
       if (c === 0x05) {
         if (e + 1 > 0x8000) return fail('jump-offset-overflow', i);
-        if (real === null && addrs[(i + k + 1) | 0]! - shift - e - 1 > 0x7fff) real = i;
+        if (real === null && addrs[(i + k + 1) | 0]! - e - 1 > 0x7fff) real = i;
         continue;
       }
       const jt = jts[i]!;
@@ -497,19 +591,19 @@ export class EngineConverter {
       const single = jf === 0 ? i + jt + 1 : jt === 0 && op !== 0x40 ? i + jf + 1 : -1;
       if (single >= 0) {
         if (e + 1 + slot0 > 0x8000) return fail('jump-offset-overflow', i);
-        if (real === null && addrs[single]! - shift - e - 1 - slot0 > 0x7fff) real = i;
+        if (real === null && addrs[single]! - e - 1 - slot0 > 0x7fff) real = i;
       } else {
         if (e + 1 + slot0 > 0x8000) return fail('jump-offset-overflow', i);
         if (e + 2 + slot0 > 0x8000) return fail('jump-offset-overflow', i);
-        if (real === null && (addrs[i + jt + 1]! - shift - e - 1 - slot0 > 0x7fff || addrs[i + jf + 1]! - shift - e - 2 - slot0 > 0x7fff)) real = i;
+        if (real === null && (addrs[i + jt + 1]! - e - 1 - slot0 > 0x7fff || addrs[i + jf + 1]! - e - 2 - slot0 > 0x7fff)) real = i;
       }
     }
     if (real !== null) return fail('jump-offset-overflow', real);
-    // Patch the jumps' offsets (relative, so the shift does not change them).
+    // Patch the jumps' offsets.
     const off = out.off;
-    for (let i = 0; i < len; i++) {
+    for (let j = 0; j < nj; j++) {
+      const i = jumps[j]!;
       const c = code[i]!;
-      if (c !== 0x05 && (c & 0x07) !== BPF_JMP) continue;
       const e = addrs[i]!;
       if (c === 0x05) {
         off[e] = addrs[(i + ks[i]! + 1) | 0]! - e - 1;
@@ -526,26 +620,6 @@ export class EngineConverter {
         off[at + 1] = addrs[i + jf + 1]! - at - 2;
       }
     }
-    // The prologue (F:602-623) in front of the body.
-    if (shift > 0) {
-      out.code.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
-      out.dst.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
-      out.src.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
-      out.off.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
-      out.imm.copyWithin(PROLOGUE_MAX - shift, PROLOGUE_MAX, end);
-    }
-    out.len = 0;
-    out.push(XOR32_X, BPF_REG_A, BPF_REG_A, 0, 0);
-    out.push(XOR32_X, BPF_REG_X, BPF_REG_X, 0, 0);
-    out.push(MOV64_X, BPF_REG_CTX, BPF_REG_ARG1, 0, 0);
-    if (seen) {
-      out.push(0x01 | 0x18 | 0x60, BPF_REG_D, BPF_REG_CTX, SK_BUFF.data.offset, 0);
-      out.push(LDX_MEM | BPF_W, BPF_REG_H, BPF_REG_CTX, SK_BUFF.len.offset, 0);
-      out.push(LDX_MEM | BPF_W, BPF_REG_TMP, BPF_REG_CTX, SK_BUFF.dataLen.offset, 0);
-      out.push(BPF_ALU | BPF_SUB | BPF_X, BPF_REG_H, BPF_REG_TMP, 0, 0);
-    }
-    out.len = end - shift;
-    this.shift = shift;
     this.convertedLen = len;
     this.seenLdAbs = seen;
     return null;

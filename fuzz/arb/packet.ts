@@ -34,44 +34,90 @@ export interface Packet {
 
 // --- byte writers ---------------------------------------------------------------------------
 
+/** Room a writer keeps past its payload for the headers around it (bytes) */
+const HEADER_ROOM = 1024;
+
 class Bytes {
   /** the bytes written so far are a[0..length) */
   a: Uint8Array;
   private n = 0;
-  constructor(capacity = 128) {
-    this.a = new Uint8Array(capacity);
+  /**
+   * The headers a builder writes never reach HEADER_ROOM bytes (netlink's, the longest: 16 + 16 +
+   * 11 attributes of at most 38 bytes), so the writers of fields do not check for room; the
+   * payload's copy (u8s) and bytes() do, and out() refuses a writer that ran past its array.
+   */
+  constructor(capacity = HEADER_ROOM) {
+    this.a = new Uint8Array(Math.max(capacity, HEADER_ROOM));
   }
   /** Start over (the buffer is kept). */
   reset(): this {
     this.n = 0;
     return this;
   }
+  /** Room for k more bytes past the headers' (before a loop of unbounded count). */
+  reserve(k: number): this {
+    this.room(k + HEADER_ROOM);
+    return this;
+  }
   private room(k: number): void {
     if (this.n + k <= this.a.length) return;
-    const b = new Uint8Array(Math.max(2 * this.a.length, this.n + k));
+    const b = new Uint8Array(Math.max(2 * this.a.length, this.n + k + HEADER_ROOM));
     b.set(this.a.subarray(0, this.n));
     this.a = b;
   }
   u8(v: number): this {
-    this.room(1);
-    this.a[this.n++] = v & 0xff;
+    this.a[this.n++] = v;
     return this;
   }
   be16(v: number): this {
-    return this.u8(v >>> 8).u8(v);
+    const a = this.a;
+    const n = this.n;
+    a[n] = v >>> 8;
+    a[n + 1] = v;
+    this.n = n + 2;
+    return this;
   }
   be32(v: number): this {
-    return this.be16(v >>> 16).be16(v);
+    const a = this.a;
+    const n = this.n;
+    a[n] = v >>> 24;
+    a[n + 1] = v >>> 16;
+    a[n + 2] = v >>> 8;
+    a[n + 3] = v;
+    this.n = n + 4;
+    return this;
   }
   le16(v: number): this {
-    return this.u8(v).u8(v >>> 8);
+    const a = this.a;
+    const n = this.n;
+    a[n] = v;
+    a[n + 1] = v >>> 8;
+    this.n = n + 2;
+    return this;
   }
   le32(v: number): this {
-    return this.le16(v).le16(v >>> 16);
+    const a = this.a;
+    const n = this.n;
+    a[n] = v;
+    a[n + 1] = v >>> 8;
+    a[n + 2] = v >>> 16;
+    a[n + 3] = v >>> 24;
+    this.n = n + 4;
+    return this;
   }
   bytes(b: ArrayLike<number>, count = b.length): this {
-    this.room(count);
-    for (let i = 0; i < count; i++) this.a[this.n++] = b[i]! & 0xff;
+    this.room(count + HEADER_ROOM);
+    const a = this.a;
+    let n = this.n;
+    for (let i = 0; i < count; i++) a[n++] = b[i]!;
+    this.n = n;
+    return this;
+  }
+  /** count bytes of the Uint8Array b (a copy, not a loop) */
+  u8s(b: Uint8Array, count: number): this {
+    this.room(count + HEADER_ROOM);
+    if (count > 0) this.a.set(count === b.length ? b : b.subarray(0, count), this.n);
+    this.n += count;
     return this;
   }
   get length(): number {
@@ -87,6 +133,7 @@ class Bytes {
   }
   /** A copy of the bytes written. */
   out(): Uint8Array {
+    if (this.n > this.a.length) throw new RangeError(`packet: a header writer ran past its ${this.a.length} bytes`);
     const out = slabBytes(this.n);
     out.set(this.a.subarray(0, this.n));
     return out;
@@ -94,6 +141,7 @@ class Bytes {
   /** resize(this.out(), len, fill) in one copy (len < 0: out()). */
   outSized(len: number, fill: number): Uint8Array {
     if (len < 0 || len === this.n) return this.out();
+    if (this.n > this.a.length) throw new RangeError(`packet: a header writer ran past its ${this.a.length} bytes`);
     const out = slabBytes(len);
     out.set(this.a.subarray(0, Math.min(len, this.n)));
     padFrom(out, this.n, fill);
@@ -130,8 +178,8 @@ const NL_FAMILY_LENGTHS: readonly number[] = [0, 4, 16];
 const NL_MSG_TYPES: readonly number[] = [16, 0x10, 0x12, 0x1e, 2];
 
 // Scratch writers reused from packet to packet (the builders are not re-entrant).
-const PACKET = new Bytes(256);
-const OPTIONS = new Bytes(64);
+const PACKET = new Bytes();
+const OPTIONS = new Bytes();
 
 /** RFC 1071 Internet checksum of a[from..to). */
 export function inetChecksum(a: ArrayLike<number>, from: number, to: number): number {
@@ -144,12 +192,17 @@ export function inetChecksum(a: ArrayLike<number>, from: number, to: number): nu
 /** A small deterministic stream over the drawn integers (each call consumes the next one). */
 class Draw {
   private i = 0;
-  /** over xs[from .. from + n) */
-  constructor(
-    private readonly xs: ArrayLike<number>,
-    private readonly from: number,
-    private readonly n: number,
-  ) {}
+  private xs: ArrayLike<number> = [];
+  private from = 0;
+  private n = 0;
+  /** Start over xs[from .. from + n). */
+  reset(xs: ArrayLike<number>, from: number, n: number): this {
+    this.xs = xs;
+    this.from = from;
+    this.n = n;
+    this.i = 0;
+    return this;
+  }
   next(): number {
     const n = this.n;
     const i = this.i++;
@@ -201,27 +254,27 @@ function tcp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
   while (opts.length % 4 !== 0) opts.u8(0); // EOL padding
   const doff = d.below(8) === 0 ? d.below(16) : 5 + opts.length / 4; // sometimes a lying doff
   b.u8(doff << 4).u8(TCP_FLAGS[d.next() % TCP_FLAGS.length]!);
-  b.be16(d.next()).be16(0).be16(0).bytes(opts.a, opts.length).bytes(pay, plen);
+  b.be16(d.next()).be16(0).be16(0).u8s(opts.a, opts.length).u8s(pay, plen);
 }
 
 function udp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
-  b.be16(PORTS[d.next() % PORTS.length]!).be16(PORTS[d.next() % PORTS.length]!).be16(8 + plen).be16(0).bytes(pay, plen);
+  b.be16(PORTS[d.next() % PORTS.length]!).be16(PORTS[d.next() % PORTS.length]!).be16(8 + plen).be16(0).u8s(pay, plen);
 }
 
 function icmp(b: Bytes, d: Draw, pay: Uint8Array, plen: number, v6: boolean): void {
   const start = b.length;
   const type = v6 ? ICMP6_TYPES[d.next() % ICMP6_TYPES.length]! : ICMP4_TYPES[d.next() % ICMP4_TYPES.length]!;
-  b.u8(type).u8(d.below(4)).be16(0).be16(d.next()).be16(d.next()).bytes(pay, plen);
+  b.u8(type).u8(d.below(4)).be16(0).be16(d.next()).be16(d.next()).u8s(pay, plen);
   if (!v6) b.setBe16(start + 2, inetChecksum(b.a, start, b.length));
 }
 
 /** Append an L4 header for protocol `proto` (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, else raw payload). */
-function l4(b: Bytes, proto: number, d: Draw, pay: Uint8Array, plen: number, layers: string[]): void {
-  if (proto === 6) (layers.push('tcp'), tcp(b, d, pay, plen));
-  else if (proto === 17) (layers.push('udp'), udp(b, d, pay, plen));
-  else if (proto === 1) (layers.push('icmp'), icmp(b, d, pay, plen, false));
-  else if (proto === 58) (layers.push('icmpv6'), icmp(b, d, pay, plen, true));
-  else b.bytes(pay, plen);
+function l4(b: Bytes, proto: number, d: Draw, pay: Uint8Array, plen: number, layers: Layers): void {
+  if (proto === 6) (layers?.push('tcp'), tcp(b, d, pay, plen));
+  else if (proto === 17) (layers?.push('udp'), udp(b, d, pay, plen));
+  else if (proto === 1) (layers?.push('icmp'), icmp(b, d, pay, plen, false));
+  else if (proto === 58) (layers?.push('icmpv6'), icmp(b, d, pay, plen, true));
+  else b.u8s(pay, plen);
 }
 
 // --- L3 -------------------------------------------------------------------------------------
@@ -230,8 +283,8 @@ const L4_PROTOS: readonly number[] = [6, 17, 1, 6, 17, 47, 132];
 /** IPv6 extension headers, hop-by-hop first as RFC 8200 orders them */
 const IP6_EXT_ORDER: readonly number[] = [0, 60, 43, 44, 60];
 
-function ipv4(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: string[]): void {
-  layers.push('ipv4');
+function ipv4(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers): void {
+  layers?.push('ipv4');
   const start = b.length;
   const optWords = d.below(4) === 0 ? 1 + d.below(10) : 0;
   const badIhl = d.below(16) === 0;
@@ -243,74 +296,78 @@ function ipv4(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: string[]
   b.u8(0x40 | ihl).u8(d.below(256)).be16(0).be16(d.next()).be16(frag).u8(IP4_TTLS[d.next() % IP4_TTLS.length]!).u8(proto).be16(0);
   b.be32(IPV4[d.next() % IPV4.length]!).be32(IPV4[d.next() % IPV4.length]!);
   if (optWords > 0) {
-    layers.push('ipopts');
+    layers?.push('ipopts');
     const o = OPTIONS.reset();
     if (d.below(2) === 0) {
       o.u8(7).u8(Math.min(39, optWords * 4 - 1)).u8(4); // record route
       while (o.length < optWords * 4 - 1) o.u8(0);
     }
     while (o.length < optWords * 4) o.u8(o.length === optWords * 4 - 1 ? 0 : 1); // NOPs then EOL
-    b.bytes(o.a, optWords * 4);
+    b.u8s(o.a, optWords * 4);
   }
-  if (badIhl) layers.push('bad-ihl');
-  if (fragKind === 2 || fragKind === 3) layers.push(fragKind === 2 ? 'frag-first' : 'frag-later');
-  if (fragKind === 3) b.bytes(pay, plen);
+  if (badIhl) layers?.push('bad-ihl');
+  if (fragKind === 2 || fragKind === 3) layers?.push(fragKind === 2 ? 'frag-first' : 'frag-later');
+  if (fragKind === 3) b.u8s(pay, plen);
   else l4(b, proto, d, pay, plen, layers);
   const lie = d.below(16) === 0;
-  if (lie) layers.push('bad-totlen');
+  if (lie) layers?.push('bad-totlen');
   b.setBe16(start + 2, lie ? d.next() & 0xffff : b.length - start);
   b.setBe16(start + 10, inetChecksum(b.a, start, start + 20 + optWords * 4));
 }
 
-function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: string[]): void {
-  layers.push('ipv6');
+/** An IPv6 address: fe80::x or 2001:db8:: with 12 drawn bytes. */
+function v6addr(b: Bytes, d: Draw): void {
+  if (d.below(2) === 0) {
+    b.u8(0xfe).u8(0x80);
+    for (let i = 0; i < 13; i++) b.u8(0);
+    b.u8(1 + d.below(254));
+  } else {
+    b.u8(0x20).u8(0x01).u8(0x0d).u8(0xb8);
+    for (let i = 0; i < 12; i++) b.u8(d.below(256));
+  }
+}
+
+/** ipv6's extension headers (at most 3), reused */
+const EXTS = new Int32Array(3);
+
+function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers): void {
+  layers?.push('ipv6');
   const start = b.length;
-  // fe80::x or 2001:db8:: with 12 drawn bytes
-  const v6addr = (): void => {
-    if (d.below(2) === 0) {
-      b.u8(0xfe).u8(0x80);
-      for (let i = 0; i < 13; i++) b.u8(0);
-      b.u8(1 + d.below(254));
-    } else {
-      b.u8(0x20).u8(0x01).u8(0x0d).u8(0xb8);
-      for (let i = 0; i < 12; i++) b.u8(d.below(256));
-    }
-  };
-  const exts: number[] = [];
+  const exts = EXTS;
   const nExt = d.below(3) === 0 ? 1 + d.below(3) : 0;
-  for (let i = 0; i < nExt; i++) exts.push(IP6_EXT_ORDER[Math.min(IP6_EXT_ORDER.length - 1, i + d.below(2))]!);
+  for (let i = 0; i < nExt; i++) exts[i] = IP6_EXT_ORDER[Math.min(IP6_EXT_ORDER.length - 1, i + d.below(2))]!;
   const proto = IP6_NEXT_HEADERS[d.next() % IP6_NEXT_HEADERS.length]!;
-  const first = exts.length > 0 ? exts[0]! : proto;
+  const first = nExt > 0 ? exts[0]! : proto;
   b.be32(0x60000000 | (d.next() & 0x0fffffff)).be16(0).u8(first).u8(IP6_HOP_LIMITS[d.next() % IP6_HOP_LIMITS.length]!);
-  v6addr();
-  v6addr();
+  v6addr(b, d);
+  v6addr(b, d);
   let fragLater = false;
-  for (let i = 0; i < exts.length; i++) {
-    const nh = i + 1 < exts.length ? exts[i + 1]! : proto;
+  for (let i = 0; i < nExt; i++) {
+    const nh = i + 1 < nExt ? exts[i + 1]! : proto;
     const t = exts[i]!;
     if (t === 44) {
       const off = d.below(2) === 0 ? 0 : 1 + d.below(0x1fff);
       fragLater ||= off !== 0;
       b.u8(nh).u8(0).be16((off << 3) | d.below(2)).be32(d.next());
-      layers.push(off === 0 ? 'ip6-frag-first' : 'ip6-frag-later');
+      layers?.push(off === 0 ? 'ip6-frag-first' : 'ip6-frag-later');
     } else if (t === 43) {
       b.u8(nh).u8(2).u8(d.below(2) === 0 ? 0 : 4).u8(d.below(3)).be32(0); // routing, one address
-      v6addr();
-      layers.push('ip6-routing');
+      v6addr(b, d);
+      layers?.push('ip6-routing');
     } else {
       const len8 = d.below(2);
       b.u8(nh).u8(len8).u8(1).u8(4 + 8 * len8).be32(0); // PadN filling the header
       for (let j = 0; j < 8 * len8; j++) b.u8(0);
-      layers.push(t === 0 ? 'ip6-hbh' : 'ip6-dstopts');
+      layers?.push(t === 0 ? 'ip6-hbh' : 'ip6-dstopts');
     }
   }
-  if (fragLater) b.bytes(pay, plen);
+  if (fragLater) b.u8s(pay, plen);
   else l4(b, proto, d, pay, plen, layers);
   b.setBe16(start + 4, b.length - start - 40);
 }
 
-function arp(b: Bytes, d: Draw, layers: string[]): void {
-  layers.push('arp');
+function arp(b: Bytes, d: Draw, layers: Layers): void {
+  layers?.push('arp');
   b.be16(1).be16(0x0800).u8(6).u8(4).be16(1 + d.below(2));
   b.bytes(MACS[d.next() % MACS.length]!).be32(IPV4[d.next() % IPV4.length]!).bytes(MACS[d.next() % MACS.length]!).be32(IPV4[d.next() % IPV4.length]!);
 }
@@ -325,9 +382,13 @@ function arp(b: Bytes, d: Draw, layers: string[]): void {
  * 11-13: 6 nla_len < 4, 7 nla_len past the end), NLA_F_NESTED / NLA_F_NET_BYTEORDER (bits 14-15).
  */
 export function netlinkMessage(attrs: ArrayLike<number>, payload: Uint8Array, famLen: number, type: number): { bytes: Uint8Array; layers: string[] } {
-  const nl = netlinkSized(attrs, 0, attrs.length, payload, payload.length, famLen, type, -1, 0);
-  return { bytes: nl.bytes, layers: nl.layers };
+  const layers: string[] = [];
+  const bytes = netlinkSized(attrs, 0, attrs.length, payload, payload.length, famLen, type, -1, 0, layers);
+  return { bytes, layers };
 }
+
+/** netlinkSized's open nested attributes (at most 3), reused */
+const OPEN = new Int32Array(3);
 
 /** netlinkMessage of attrs[from .. from + count) and pay[0 .. plen), its bytes resized as buildSized's. */
 function netlinkSized(
@@ -340,107 +401,130 @@ function netlinkSized(
   type: number,
   len: number,
   fill: number,
-): { bytes: Uint8Array; layers: string[]; builtLength: number } {
+  layers: Layers,
+): Uint8Array {
   const b = PACKET.reset();
   b.le32(0).le16(type).le16(0x0001).le32(1).le32(0); // nlmsg_len fixed below, NLM_F_REQUEST
   for (let i = 0; i < famLen; i++) b.u8(plen === 0 ? 0 : pay[i % plen]!);
-  const open: number[] = [];
-  const layers = ['nlmsghdr'];
+  const open = OPEN;
+  let nopen = 0;
+  layers?.push('nlmsghdr');
   let nested = false;
   for (let ai = from; ai < from + count; ai++) {
     const x = attrs[ai]!;
+    b.reserve(64);
     const t = x & 15;
     const alen = (x >>> 4) & 31;
     const shape = (x >>> 9) & 3;
     const bad = (x >>> 11) & 7;
     const flags = ((x >>> 14) & 3) << 14;
-    if (shape === 2 && open.length > 0) {
-      const s = open.pop()!;
+    if (shape === 2 && nopen > 0) {
+      const s = open[--nopen]!;
       b.setLe16(s, b.length - s);
       continue;
     }
     const s = b.length;
     b.le16(4 + alen).le16(t | flags);
-    if (shape === 1 && open.length < 3) {
+    if (shape === 1 && nopen < 3) {
       b.setLe16(s + 2, t | 0x8000 | (flags & 0x4000));
-      open.push(s);
+      open[nopen++] = s;
       nested = true;
       continue;
     }
     for (let i = 0; i < alen; i++) b.u8(plen === 0 ? i : pay[(s + i) % plen]!);
     while (b.length % 4 !== 0) b.u8(0);
-    if (bad === 6) (b.setLe16(s, x >>> 16 & 3), layers.push('nla-short'));
-    else if (bad === 7) (b.setLe16(s, 0xfff0 | (x >>> 16 & 15)), layers.push('nla-long'));
+    if (bad === 6) (b.setLe16(s, x >>> 16 & 3), layers?.push('nla-short'));
+    else if (bad === 7) (b.setLe16(s, 0xfff0 | (x >>> 16 & 15)), layers?.push('nla-long'));
   }
-  while (open.length > 0) {
-    const s = open.pop()!;
+  while (nopen > 0) {
+    const s = open[--nopen]!;
     b.setLe16(s, b.length - s);
   }
-  layers.push(nested ? 'nlattr-nested' : 'nlattr');
+  layers?.push(nested ? 'nlattr-nested' : 'nlattr');
   // nlmsg_len: the built length, in the builder's bytes before they are copied out (and resized)
   const built = b.length;
   b.a[0] = built & 0xff;
   b.a[1] = (built >>> 8) & 0xff;
   b.a[2] = (built >>> 16) & 0xff;
   b.a[3] = built >>> 24;
-  return { bytes: b.outSized(len, fill), layers, builtLength: built };
+  BUILT.builtLength = built;
+  return b.outSized(len, fill);
 }
 
 // --- stacks ---------------------------------------------------------------------------------
 
 /** Build the packet of `kind` from drawn integers and payload bytes (pure). */
 export function buildPacket(kind: PacketKind, xs: ArrayLike<number>, payload: Uint8Array): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number } {
-  return buildSized(kind, xs, 0, xs.length, payload, payload.length, -1, 0);
+  const layers: string[] = [];
+  const bytes = buildSized(kind, xs, 0, xs.length, payload, payload.length, -1, 0, layers);
+  return { bytes, layers, preset: BUILT.preset, networkOffset: BUILT.networkOffset };
 }
 
-/** buildPacket, its bytes then resized to `len` (resize(bytes, len, fill); len < 0: as built), and the built length. */
-function buildSized(
-  kind: PacketKind,
-  xs: ArrayLike<number>,
-  xsFrom: number,
-  nxs: number,
-  pay: Uint8Array,
-  plen: number,
-  len: number,
-  fill: number,
-): { bytes: Uint8Array; layers: string[]; preset: PresetName; networkOffset: number; builtLength: number } {
-  const d = new Draw(xs, xsFrom, nxs);
-  const b = PACKET.reset();
-  const layers: string[] = [];
-  const x0 = nxs > 0 ? xs[xsFrom]! : 0;
-  const eth = (type: number, vlan: boolean): void => {
-    layers.push('eth');
-    b.bytes(MACS[d.next() % MACS.length]!).bytes(MACS[d.next() % MACS.length]!);
-    if (vlan) {
-      const tags = 1 + (d.below(4) === 0 ? 1 : 0);
-      for (let i = 0; i < tags; i++) {
-        layers.push(i === 0 && tags === 2 ? 'qinq' : 'vlan');
-        const tci = VLAN_TCIS[d.next() % VLAN_TCIS.length]!;
-        b.be16(i === 0 && tags === 2 ? 0x88a8 : 0x8100).be16(tci);
-      }
+/** A packet's layer names as the builders push them, or null where nobody reads them. */
+type Layers = string[] | null;
+
+/**
+ * What the builders know of the packet they last built besides its bytes (buildSized, packetBytes):
+ * one record, rewritten by each build (the builders are not re-entrant).
+ */
+export const BUILT: { preset: PresetName; networkOffset: number; builtLength: number; headlen: number; kind: PacketKind } = {
+  preset: 'af_unix',
+  networkOffset: 0,
+  builtLength: 0,
+  headlen: 0,
+  kind: 'raw',
+};
+
+/** The builders' draw over the fields, reused from packet to packet. */
+const DRAW = new Draw();
+
+/** An Ethernet header (and its VLAN tags) of EtherType `type`. */
+function ethHeader(b: Bytes, d: Draw, layers: Layers, type: number, vlan: boolean): void {
+  layers?.push('eth');
+  b.bytes(MACS[d.next() % MACS.length]!).bytes(MACS[d.next() % MACS.length]!);
+  if (vlan) {
+    const tags = 1 + (d.below(4) === 0 ? 1 : 0);
+    for (let i = 0; i < tags; i++) {
+      layers?.push(i === 0 && tags === 2 ? 'qinq' : 'vlan');
+      const tci = VLAN_TCIS[d.next() % VLAN_TCIS.length]!;
+      b.be16(i === 0 && tags === 2 ? 0x88a8 : 0x8100).be16(tci);
     }
-    b.be16(type);
-  };
+  }
+  b.be16(type);
+}
+
+/**
+ * buildPacket, its bytes then resized to `len` (resize(bytes, len, fill); len < 0: as built). The
+ * preset, the network offset and the built length go to BUILT, the layers to `layers` (when given).
+ */
+function buildSized(kind: PacketKind, xs: ArrayLike<number>, xsFrom: number, nxs: number, pay: Uint8Array, plen: number, len: number, fill: number, layers: Layers): Uint8Array {
+  const d = DRAW.reset(xs, xsFrom, nxs);
+  const b = PACKET.reset();
+  const x0 = nxs > 0 ? xs[xsFrom]! : 0;
+  let preset: PresetName = 'ethernet';
+  let networkOffset = 14;
   switch (kind) {
     case 'raw':
-      layers.push('raw');
-      b.bytes(pay, plen);
-      return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: x0 % 2 === 0 ? 'af_unix' : 'ethernet', networkOffset: 0 };
+      layers?.push('raw');
+      b.u8s(pay, plen);
+      preset = x0 % 2 === 0 ? 'af_unix' : 'ethernet';
+      networkOffset = 0;
+      break;
     case 'eth-ipv4':
-      eth(0x0800, false);
+      ethHeader(b, d, layers, 0x0800, false);
       ipv4(b, d, pay, plen, layers);
       break;
     case 'eth-ipv6':
-      eth(0x86dd, false);
+      ethHeader(b, d, layers, 0x86dd, false);
       ipv6(b, d, pay, plen, layers);
       break;
     case 'eth-arp':
-      eth(0x0806, false);
+      ethHeader(b, d, layers, 0x0806, false);
       arp(b, d, layers);
       break;
     case 'eth-vlan': {
       const inner = d.below(3);
-      eth(inner === 0 ? 0x0800 : inner === 1 ? 0x86dd : 0x0806, true);
+      ethHeader(b, d, layers, inner === 0 ? 0x0800 : inner === 1 ? 0x86dd : 0x0806, true);
       if (inner === 0) ipv4(b, d, pay, plen, layers);
       else if (inner === 1) ipv6(b, d, pay, plen, layers);
       else arp(b, d, layers);
@@ -448,16 +532,25 @@ function buildSized(
     }
     case 'ipv4':
       ipv4(b, d, pay, plen, layers);
-      return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'af_unix', networkOffset: 0 };
+      preset = 'af_unix';
+      networkOffset = 0;
+      break;
     case 'ipv6':
       ipv6(b, d, pay, plen, layers);
-      return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'af_unix', networkOffset: 0 };
+      preset = 'af_unix';
+      networkOffset = 0;
+      break;
     case 'netlink': {
-      const nl = netlinkSized(xs, xsFrom + 1, Math.max(0, nxs - 1), pay, plen, NL_FAMILY_LENGTHS[x0 % NL_FAMILY_LENGTHS.length]!, NL_MSG_TYPES[d.next() % NL_MSG_TYPES.length]!, len, fill);
-      return { builtLength: nl.builtLength, bytes: nl.bytes, layers: nl.layers, preset: 'af_unix', networkOffset: 0 };
+      const bytes = netlinkSized(xs, xsFrom + 1, Math.max(0, nxs - 1), pay, plen, NL_FAMILY_LENGTHS[x0 % NL_FAMILY_LENGTHS.length]!, NL_MSG_TYPES[d.next() % NL_MSG_TYPES.length]!, len, fill, layers);
+      BUILT.preset = 'af_unix';
+      BUILT.networkOffset = 0;
+      return bytes;
     }
   }
-  return { builtLength: b.length, bytes: b.outSized(len, fill), layers, preset: 'ethernet', networkOffset: 14 };
+  BUILT.preset = preset;
+  BUILT.networkOffset = networkOffset;
+  BUILT.builtLength = b.length;
+  return b.outSized(len, fill);
 }
 
 // --- lengths and frags ----------------------------------------------------------------------
@@ -495,7 +588,16 @@ export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
 /** wordBytesAt written into `out` (large enough), returning the number of bytes. */
 export function wordBytesInto(out: Uint8Array, words: ArrayLike<number>, from: number, count: number, trim = 0): number {
   const n = Math.max(0, 4 * count - trim);
-  for (let i = 0; i < n; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
+  // whole words, then the last word's first bytes (big-endian)
+  const whole = n >>> 2;
+  for (let j = 0, i = 0; j < whole; j++, i += 4) {
+    const x = words[from + j]!;
+    out[i] = x >>> 24;
+    out[i + 1] = x >>> 16;
+    out[i + 2] = x >>> 8;
+    out[i + 3] = x;
+  }
+  for (let i = 4 * whole; i < n; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
   return n;
 }
 
@@ -538,6 +640,16 @@ export function packetFromDraw(draw: PacketDraw, opts: PacketOptions = {}): Pack
  * payload pay[0 .. plen), the resize and frag choices (none of them is kept in the packet).
  */
 export function packetOf(ki: number, xs: ArrayLike<number>, xsFrom: number, nxs: number, pay: Uint8Array, plen: number, rs: number, fs: number, opts: PacketOptions): Packet {
+  const layers: string[] = [];
+  const bytes = packetBytes(ki, xs, xsFrom, nxs, pay, plen, rs, fs, opts, layers);
+  return { bytes, headlen: BUILT.headlen, preset: BUILT.preset, kind: BUILT.kind, layers, networkOffset: BUILT.networkOffset, builtLength: BUILT.builtLength };
+}
+
+/**
+ * packetOf's bytes alone (no Packet record): its headlen, preset, kind, network offset and built
+ * length go to BUILT, its layers to `layers` when given (null: not recorded).
+ */
+export function packetBytes(ki: number, xs: ArrayLike<number>, xsFrom: number, nxs: number, pay: Uint8Array, plen: number, rs: number, fs: number, opts: PacketOptions, layers: Layers): Uint8Array {
   const kinds = opts.kinds ?? PACKET_KINDS;
   if (kinds.length === 0) throw new RangeError('packet: no kinds');
   const lengths = opts.lengths && opts.lengths.length > 0 ? opts.lengths : PACKET_LENGTHS;
@@ -547,19 +659,20 @@ export function packetOf(ki: number, xs: ArrayLike<number>, xsFrom: number, nxs:
   const len = (rs & 1) === 1 ? Math.max(0, lengths[(rs >>> 1) % lengths.length]!) : -1;
   // the padding's filler from the kind draw's high byte (so that the resize choice can move to
   // another index of `lengths` for the same length, as the genome's shrinking does)
-  const built = buildSized(kind, xs, xsFrom, nxs, pay, plen, len, ki >>> 8);
-  const bytes = built.bytes;
-  const layers = built.layers;
-  if (len >= 0 && len !== built.builtLength) layers.push(len < built.builtLength ? 'trunc' : 'pad');
+  const bytes = buildSized(kind, xs, xsFrom, nxs, pay, plen, len, ki >>> 8, layers);
+  const builtLength = BUILT.builtLength;
+  if (len >= 0 && len !== builtLength) layers?.push(len < builtLength ? 'trunc' : 'pad');
   let headlen = bytes.length;
   if ((fs & 15) < fragWeight && bytes.length > 0) {
     // pick([0, 1, 14, 20, 34, 40, 54, len >>> 1, len - 1, ...lengths.map((l) => l - 1)], fs >>> 4), unbuilt
     const at = (fs >>> 4) % (CUTS.length + 2 + lengths.length);
     const cut = at < CUTS.length ? CUTS[at]! : at === CUTS.length ? bytes.length >>> 1 : at === CUTS.length + 1 ? bytes.length - 1 : lengths[at - CUTS.length - 2]! - 1;
     headlen = Math.min(bytes.length - 1, Math.max(0, cut));
-    layers.push('frags');
+    layers?.push('frags');
   }
-  return { bytes, headlen, preset: built.preset, kind, layers, networkOffset: built.networkOffset, builtLength: built.builtLength };
+  BUILT.headlen = headlen;
+  BUILT.kind = kind;
+  return bytes;
 }
 
 /** A packet: `{ bytes, headlen, preset, kind, layers, networkOffset, builtLength }`. */

@@ -19,11 +19,15 @@ import { ANCILLARY_K, RET_K, pick } from './constants.js';
 type Line = readonly [code: number, k: number, jt?: number, jf?: number];
 
 /** Turn absolute jump targets into the relative jt/jf (and JA k) of struct sock_filter. */
+// code, jt and jf are written `| 0`: read out of lines that also hold k values above 2^31, they come
+// as doubles, and an instruction object holding a double code makes V8 box the fields of every
+// {code, jt, jf, k} object in the process (same values, allocation on each read).
 export function asm(lines: readonly Line[]): SockFilter[] {
   return lines.map(([code, k, jt, jf], pc) => {
-    if (code === 0x05) return { code, jt: 0, jf: 0, k: (k - pc - 1) >>> 0 }; // JA: k is the absolute target
-    if (jt === undefined) return { code, jt: 0, jf: 0, k: k >>> 0 };
-    return { code, jt: jt - pc - 1, jf: (jf ?? pc + 1) - pc - 1, k: k >>> 0 };
+    const c = code | 0;
+    if (c === 0x05) return { code: c, jt: 0, jf: 0, k: (k - pc - 1) >>> 0 }; // JA: k is the absolute target
+    if (jt === undefined) return { code: c, jt: 0, jf: 0, k: k >>> 0 };
+    return { code: c, jt: (jt - pc - 1) | 0, jf: ((jf ?? pc + 1) - pc - 1) | 0, k: k >>> 0 };
   });
 }
 

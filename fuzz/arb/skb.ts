@@ -157,14 +157,24 @@ const SIX = new Uint32Array(6);
  * here, not passed: a u32 argument above 2^30 would be boxed).
  */
 export function skbCaseAt(p: Packet, w: Uint32Array, s: number, extra: Uint8Array, nextra: number): SkbCase {
+  return { packet: p, skb: skbAt(p.bytes, p.headlen, p.preset === 'ethernet', p.networkOffset, w, s, extra, nextra), env: envAt(w, s) };
+}
+
+/** skbCaseAt's env, of the draw's six words w[s .. s + 6). */
+export const envAt = (w: Uint32Array, s: number): Env => envOf(w[s + 4]! >>> 13, w[s + 5]! ^ w[s + 3]!);
+
+/**
+ * skbCaseAt's skb for a packet's bytes `data` (headlen, on the ethernet preset or not, its network
+ * header at `l3`), from the draw's six words w[s .. s + 6) and the headroom filler extra[0 .. nextra):
+ * one record, no packet.
+ */
+export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: number, w: Uint32Array, s: number, extra: Uint8Array, nextra: number): SkBuff {
   const a = w[s]!;
   const b = w[s + 1]!;
   const c = w[s + 2]!;
   const d = w[s + 3]!;
   const e = w[s + 4]!;
   const h = w[s + 5]!;
-  const data = p.bytes;
-  const eth = p.preset === 'ethernet';
   // the preset (afUnixSkb / ethernetSkb)
   let macHeader: number | null = eth ? 0 : null;
   let networkHeader = eth ? 14 : 0;
@@ -178,24 +188,59 @@ export function skbCaseAt(p: Packet, w: Uint32Array, s: number, extra: Uint8Arra
     pktType = (a >>> 2) & 7;
     protocol = ((a >>> 5) & 31) < 20 ? PROTOCOLS[(a >>> 10) % PROTOCOLS.length]! : (a >>> 10) & 0xffff;
   } else {
-    dev = eth ? { ifindex: 2, type: ARPHRD_ETHER } : null;
+    dev = eth ? ETH_DEV : null;
     pktType = eth ? ethTypeTransPktType(data) : 0;
     protocol = eth ? ethTypeTransProtocol(data) : 0;
   }
-  const v = vlanOf(b);
+  // vlanOf(b), without its record
+  const t = (b >>> 3) & 0xffff;
+  const p = b >>> 19;
+  let vlanTci = 0;
+  let vlanProto = 0;
+  let vlanPresent = false;
+  switch (b & 7) {
+    case 0:
+    case 1:
+    case 2:
+      break;
+    case 3:
+    case 4:
+      vlanTci = TCI[t % TCI.length]!;
+      vlanProto = VLAN_PROTO_TAGS[p % VLAN_PROTO_TAGS.length]!;
+      vlanPresent = true;
+      break;
+    case 5:
+      vlanTci = t;
+      vlanProto = VLAN_PROTO_TAGS[p % VLAN_PROTO_TAGS.length]!;
+      vlanPresent = true;
+      break;
+    case 6:
+      vlanPresent = true;
+      break;
+    default:
+      vlanTci = t || 0x1000;
+      vlanProto = (p & 1) === 0 ? 0 : VLAN_PROTO[(p >>> 1) % VLAN_PROTO.length]!;
+  }
   const sel = e & 31;
   const mark = sel % 3 === 0 ? 0 : sel % 3 === 1 ? BOUNDARY_U32[d % BOUNDARY_U32.length]! : d >>> 0;
   const hash = sel % 4 === 0 ? 0 : Math.imul(c, 0x9e3779b1) >>> 0;
   const queueMapping = sel % 2 === 0 ? U16_EDGES[(e >>> 5) % U16_EDGES.length]! : (e >>> 8) & 0xffff;
   if ((h & 0x80000000) !== 0) {
-    const hd = headersAt(h, extra, nextra, data.length, p.networkOffset);
-    macHeader = hd.macHeader;
-    networkHeader = hd.networkHeader;
-    headroom = hd.headroom;
+    // headersAt(h, extra, nextra, data.length, l3), without its record
+    const m = h & 7;
+    const n = (h >>> 3) & 7;
+    const off = (h >>> 6) & 63;
+    const len = data.length;
+    macHeader = m === 0 ? null : m === 1 ? -(1 + (off % 14)) : m === 2 ? -14 : m === 3 ? Math.min(off, len) : 0;
+    networkHeader =
+      n <= 2 ? l3 : n === 3 ? 0 : n === 4 ? NET_AT[off % NET_AT.length]! : n === 5 ? Math.min(0xffff, len + (off % 8)) : n === 6 ? -(1 + (off % 20)) : l3;
+    const need = Math.max(0, -(macHeader ?? 0), -networkHeader);
+    headroom = slabBytes(need + ((h >>> 12) & 15));
+    for (let i = 0; i < headroom.length; i++) headroom[i] = nextra > 0 ? extra[i % nextra]! : i;
   }
-  const skb: SkBuff = {
+  return {
     data,
-    headlen: p.headlen,
+    headlen,
     headroom,
     macHeader,
     networkHeader,
@@ -205,12 +250,14 @@ export function skbCaseAt(p: Packet, w: Uint32Array, s: number, extra: Uint8Arra
     mark,
     queueMapping,
     hash,
-    vlanTci: v.vlanTci,
-    vlanProto: v.vlanProto,
-    vlanPresent: v.vlanPresent,
+    vlanTci,
+    vlanProto,
+    vlanPresent,
   };
-  return { packet: p, skb, env: envOf(e >>> 13, h ^ d) };
 }
+
+/** The ethernet preset's device (never written: every skb may share it) */
+const ETH_DEV: NetDevice = { ifindex: 2, type: ARPHRD_ETHER };
 
 /** skb case for a given packet arbitrary. */
 export const skbCaseFrom = (pkt: fc.Arbitrary<Packet>): fc.Arbitrary<SkbCase> =>

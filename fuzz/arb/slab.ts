@@ -11,6 +11,9 @@ const SLAB_BYTES = 32 * 1024;
 const MAX_CARVED = 4096;
 
 let slab = new ArrayBuffer(SLAB_BYTES);
+/** the slab as bytes and as words: arrays are carved as their subarrays (cheaper than new views) */
+let bytes8 = new Uint8Array(slab);
+let words32 = new Uint32Array(slab);
 let used = 0;
 
 /** The offset of `bytes` fresh bytes in `slab` (8-aligned), starting a new slab when this one is full. */
@@ -18,6 +21,8 @@ function carve(bytes: number): number {
   const size = (bytes + 7) & ~7;
   if (used + size > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);
+    bytes8 = new Uint8Array(slab);
+    words32 = new Uint32Array(slab);
     used = 0;
   }
   const at = used;
@@ -29,12 +34,12 @@ function carve(bytes: number): number {
 export function slabBytes(n: number): Uint8Array {
   if (n > MAX_CARVED) return new Uint8Array(n);
   const at = carve(n);
-  return new Uint8Array(slab, at, n);
+  return bytes8.subarray(at, at + n);
 }
 
 /** A zero-filled Uint32Array of n words. */
 export function slabWords(n: number): Uint32Array {
   if (4 * n > MAX_CARVED) return new Uint32Array(n);
-  const at = carve(4 * n);
-  return new Uint32Array(slab, at, n);
+  const at = carve(4 * n) >>> 2;
+  return words32.subarray(at, at + n);
 }

@@ -1,7 +1,8 @@
 // The pipe protocol to the oracle process (oracle/kernel/oracle.c): encode batches of jobs, decode
 // the replies, and run one child process per CPU. The encoding and decoding are pure functions
 // (tested without a kernel); KernelProcess owns the child (through oracle/kernel/framed.ts).
-import { encodeProgram, type Program } from '../../model/cbpf/insn.js';
+import { assertInsn, type Program } from '../../model/cbpf/insn.js';
+import { endianness } from 'node:os';
 import { FramedProcess } from './framed.js';
 
 /** One job: every program is attached in turn and every packet is sent through each. */
@@ -21,14 +22,18 @@ export interface ProgOutcome {
 export const OBS_DROPPED = -1;
 export const OBS_SEND_ERROR_BASE = -1000;
 
+/** Whether typed arrays are little-endian here (then instructions are laid out as two u32 words at once). */
+const LITTLE = endianness() === 'LE';
+let scratch = new Uint32Array(512);
+
 /** Encode one request frame (u32 payload length first). */
 export function encodeRequest(jobs: readonly Job[]): Uint8Array {
   let size = 8;
-  const images = jobs.map((j) => j.progs.map((p) => encodeProgram(p, 'little')));
-  jobs.forEach((j, i) => {
-    size += 4 + images[i]!.reduce((s, im) => s + 4 + im.length, 0) + 4;
+  for (const j of jobs) {
+    size += 8 + 4 * j.progs.length;
+    for (const p of j.progs) size += 8 * p.length;
     for (const p of j.packets) size += 4 + p.length;
-  });
+  }
   const buf = new Uint8Array(size);
   const dv = new DataView(buf.buffer);
   let o = 0;
@@ -38,12 +43,28 @@ export function encodeRequest(jobs: readonly Job[]): Uint8Array {
   };
   u32(size - 4);
   u32(jobs.length);
-  jobs.forEach((j, i) => {
+  for (const j of jobs) {
     u32(j.progs.length);
-    for (const im of images[i]!) {
-      u32(im.length / 8);
-      buf.set(im, o);
-      o += im.length;
+    for (const prog of j.progs) {
+      u32(prog.length);
+      // struct sock_filter, little-endian (encodeProgram's layout; assertInsn names a field that does not fit)
+      if (scratch.length < 2 * prog.length) scratch = new Uint32Array(Math.max(2 * prog.length, 2 * scratch.length));
+      for (let pc = 0; pc < prog.length; pc++) {
+        const insn = prog[pc]!;
+        const { code, jt, jf, k } = insn;
+        if (code !== (code & 0xffff) || jt !== (jt & 0xff) || jf !== (jf & 0xff) || k !== k >>> 0) assertInsn(insn, pc);
+        if (LITTLE) {
+          scratch[2 * pc] = code | (jt << 16) | (jf << 24);
+          scratch[2 * pc + 1] = k;
+        } else {
+          dv.setUint16(o + 8 * pc, code, true);
+          buf[o + 8 * pc + 2] = jt;
+          buf[o + 8 * pc + 3] = jf;
+          dv.setUint32(o + 8 * pc + 4, k, true);
+        }
+      }
+      if (LITTLE) buf.set(new Uint8Array(scratch.buffer, 0, 8 * prog.length), o);
+      o += 8 * prog.length;
     }
     u32(j.packets.length);
     for (const p of j.packets) {
@@ -51,7 +72,7 @@ export function encodeRequest(jobs: readonly Job[]): Uint8Array {
       buf.set(p, o);
       o += p.length;
     }
-  });
+  }
   return buf;
 }
 
@@ -110,9 +131,27 @@ export class KernelProcess {
     }
   }
 
+  /** The process id (undefined when it never started). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   /** Send one batch of jobs and wait for the reply (calls are serialised). */
   run(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
     return this.proc.exchange(encodeRequest(jobs), (frame) => decodeReply(frame, jobs));
+  }
+
+  /** Run `fn` after every run() or serial() called before it has settled. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    return this.proc.serial(fn);
+  }
+
+  /**
+   * Send one batch of jobs now, without waiting for the replies to earlier sends: only inside
+   * serial(). The process answers in order, working on one batch while the next is prepared.
+   */
+  send(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
+    return this.proc.exchangeNow(encodeRequest(jobs), (frame) => decodeReply(frame, jobs));
   }
 
   /** End the process (closing its stdin) and wait for it. */

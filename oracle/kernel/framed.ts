@@ -1,14 +1,17 @@
 // One helper process of the kernel oracles (oracle.c, sockopt.c, jitimage.c): it reads requests on
 // stdin and writes replies on stdout, each a frame (u32 little-endian payload length, then the
-// payload), one reply per request, in order. Exchanges are serialised; if the process exits, fails to
-// start or stops reading, the pending exchange and every later one reject with what it said on stderr.
+// payload), one reply per request, in order. Exchanges are serialised; inside one serial() turn,
+// exchangeNow may send several requests before the first reply (they are answered in order, so the
+// helper works on one while bpfspec prepares the next or reads the last). If the process exits, fails
+// to start or stops reading, every pending exchange and every later one reject with what it said on
+// stderr.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 export class FramedProcess {
   private buf: Uint8Array = new Uint8Array(0);
-  private waiting: ((frame: Uint8Array) => void) | null = null;
+  /** the exchanges sent and not yet answered, in the order of their requests */
+  private readonly waiting: { readonly frame: (frame: Uint8Array) => void; readonly fail: (e: Error) => void }[] = [];
   private failed: Error | null = null;
-  private onFail: ((e: Error) => void) | null = null;
   private stderr = '';
   private queue: Promise<unknown> = Promise.resolve();
   private readonly child: ChildProcessWithoutNullStreams;
@@ -36,18 +39,22 @@ export class FramedProcess {
 
   private fail(e: Error): void {
     this.failed = e;
-    this.onFail?.(e);
+    for (const w of this.waiting.splice(0)) w.fail(e);
   }
 
   private deliver(): void {
-    if (this.waiting === null || this.buf.length < 4) return;
-    const n = new DataView(this.buf.buffer, this.buf.byteOffset, 4).getUint32(0, true);
-    if (this.buf.length < 4 + n) return;
-    const frame = this.buf.slice(4, 4 + n);
-    this.buf = this.buf.slice(4 + n);
-    const w = this.waiting;
-    this.waiting = null;
-    w(frame);
+    while (this.waiting.length > 0 && this.buf.length >= 4) {
+      const n = new DataView(this.buf.buffer, this.buf.byteOffset, 4).getUint32(0, true);
+      if (this.buf.length < 4 + n) return;
+      const frame = this.buf.slice(4, 4 + n);
+      this.buf = this.buf.subarray(4 + n);
+      this.waiting.shift()!.frame(frame);
+    }
+  }
+
+  /** The process id (undefined when it never started). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Run `fn` after every exchange or serial() called before it has settled. */
@@ -65,19 +72,23 @@ export class FramedProcess {
     return this.serial(() => this.exchangeNow(request, decode));
   }
 
-  /** exchange() without waiting for the others: only inside serial(). */
+  /**
+   * exchange() without waiting for the others: only inside serial(). Several may be sent in one turn
+   * (each reply goes to the exchange whose request it answers: the helper answers in order).
+   */
   exchangeNow<T>(request: Uint8Array | null, decode: (payload: Uint8Array) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.failed) return reject(this.failed);
-      this.onFail = reject;
-      this.waiting = (frame) => {
-        this.onFail = null;
-        try {
-          resolve(decode(frame));
-        } catch (e) {
-          reject(e as Error);
-        }
-      };
+      this.waiting.push({
+        frame: (frame) => {
+          try {
+            resolve(decode(frame));
+          } catch (e) {
+            reject(e as Error);
+          }
+        },
+        fail: reject,
+      });
       if (request !== null) this.child.stdin.write(request);
       this.deliver();
     });

@@ -25,6 +25,8 @@ const RET_A = 0x16;
 const JA = 0x05;
 const RSH_K = 0x74;
 const AND_K = 0x54;
+const JEQ_K = 0x15;
+const LD_IMM = 0x00;
 const LD_ABS = new Set([0x20, 0x28, 0x30]);
 const DEV_K = new Set([ancillaryK(SKF_AD_IFINDEX), ancillaryK(SKF_AD_HATYPE)]);
 const RANDOM_K = ancillaryK(SKF_AD_RANDOM);
@@ -35,7 +37,13 @@ const stmt = (code: number, k: number): SockFilter => ({ code, jt: 0, jf: 0, k: 
 export const hasDevExit = (prog: Program): boolean => prog.some((i) => LD_ABS.has(i.code) && DEV_K.has(i.k >>> 0));
 
 /** Whether the program loads SKF_AD_RANDOM (its results are not reproducible). */
-export const loadsRandom = (prog: Program): boolean => prog.some((i) => LD_ABS.has(i.code) && i.k >>> 0 === RANDOM_K);
+export function loadsRandom(prog: Program): boolean {
+  for (let pc = 0; pc < prog.length; pc++) {
+    const i = prog[pc]!;
+    if (i.k >>> 0 === RANDOM_K && (i.code === 0x20 || i.code === 0x28 || i.code === 0x30)) return true;
+  }
+  return false;
+}
 
 /** The field mask of a `width`-bit field. */
 export const fieldMask = (width: number): number => (width >= 32 ? 0xffffffff : ((1 << width) >>> 0) - 1);
@@ -117,36 +125,105 @@ export function readField(obs: number, len: number, sentinel: boolean): FieldRea
   return sentinel ? { sentinel: true } : { field: len };
 }
 
-const JEQ_K = 0x15;
-
 /**
  * The confirmation copy of `prog` for an expected result `q` (the model's prediction): every exit
  * returns 1 when the result equals q and 0 otherwise, so one attach tells, for every packet expected
  * to give q, whether the kernel agrees (delivered) or not (dropped), whatever the packet's length.
- *
- *   RET K   -> RET (K == q ? 1 : 0)                                   (folded)
- *   RET A   -> JA E;  E: jeq #q, 0, 1; ret #1; ret #0
- *
- * The other exits of a migrated program (a failed packet load, division by X == 0) return 0, read as
- * "not q"; q is never 0 here (it is only asked for packets that arrived, result >= 1). Programs with
- * an ld [ifindex]/[hatype] (an exit with the current A when skb->dev is NULL) are not confirmed this
- * way (hasDevExit): the caller reads their bits with instrument(). Null when the copy would exceed
- * BPF_MAXINSNS.
+ * confirmCopyOf(prog, [q]).
  */
 export function confirmCopy(prog: Program, q: number): Program | null {
-  const want = q >>> 0;
+  return confirmCopyOf(prog, [q]);
+}
+
+/**
+ * The confirmation copy of `prog` for distinct expected results `qs` (code j + 1 for qs[j]): every
+ * exit returns j + 1 when the result equals qs[j] and 0 when it equals none of them, so one attach
+ * tests several expected values at once (which packets it settles: planConfirms).
+ *
+ *   RET K                        -> RET (code of K, or 0)                     (folded)
+ *   RET A                        -> JA E;  E: jeq #qs[0], 0, 1; ret #1; jeq #qs[1], 0, 1; ret #2; ...; ret #0
+ *   LD [SKF_AD_IFINDEX/HATYPE]   -> JA Di; Di: jeq #qs[0], 0, 2; ld #1; ja L; ...; ld #0; L: <the same load>; ret #0
+ *
+ * The last line is instrument()'s: with skb->dev NULL the migrated program exits there with the
+ * current A, so the copy turns A into its code first and then executes the real load; should the
+ * kernel not exit there, the copy returns 0 ("none": the caller reads the bits, and the field copies
+ * report it). The other exits of a migrated program (a failed packet load, division by X == 0) return
+ * 0, read as "none"; no q is ever 0 here (they are only asked for packets that arrived, result >= 1).
+ * Null when the copy would exceed BPF_MAXINSNS.
+ */
+export function confirmCopyOf(prog: Program, qs: readonly number[]): Program | null {
+  const want = qs.map((q) => q >>> 0);
+  const code = (k: number): number => want.indexOf(k >>> 0) + 1;
   const n = prog.length;
   const out: SockFilter[] = prog.slice();
+  const tail: SockFilter[] = [];
   let e = -1;
+  const devChain = new Map<string, number>();
   for (let pc = 0; pc < n; pc++) {
     const insn = prog[pc]!;
-    if (insn.code === RET_K) out[pc] = stmt(RET_K, insn.k >>> 0 === want ? 1 : 0);
+    if (insn.code === RET_K) out[pc] = stmt(RET_K, code(insn.k));
     else if (insn.code === RET_A) {
-      if (e < 0) e = n;
+      if (e < 0) {
+        e = n + tail.length;
+        want.forEach((q, j) => tail.push({ code: JEQ_K, jt: 0, jf: 1, k: q }, stmt(RET_K, j + 1)));
+        tail.push(stmt(RET_K, 0));
+      }
       out[pc] = stmt(JA, e - pc - 1);
+    } else if (LD_ABS.has(insn.code) && DEV_K.has(insn.k >>> 0)) {
+      const key = `${insn.code}:${insn.k >>> 0}`;
+      let at = devChain.get(key);
+      if (at === undefined) {
+        at = n + tail.length;
+        devChain.set(key, at);
+        const load = at + 3 * want.length + 1;
+        want.forEach((q, j) => {
+          const jeq = at! + 3 * j;
+          tail.push({ code: JEQ_K, jt: 0, jf: 2, k: q }, stmt(LD_IMM, j + 1), stmt(JA, load - (jeq + 2) - 1));
+        });
+        tail.push(stmt(LD_IMM, 0), stmt(insn.code, insn.k), stmt(RET_K, 0));
+      }
+      out[pc] = stmt(JA, at - pc - 1);
     }
   }
-  if (e < 0) return out;
-  if (n + 3 > BPF_MAXINSNS) return null;
-  return [...out, { code: JEQ_K, jt: 0, jf: 1, k: want }, stmt(RET_K, 1), stmt(RET_K, 0)];
+  if (n + tail.length > BPF_MAXINSNS) return null;
+  return tail.length === 0 ? out : [...out, ...tail];
+}
+
+/**
+ * Which expected values share a confirmation copy. A packet of `len` bytes shows min(L, code) of the
+ * code its copy returns (L = max(len, 1): 1..len-1 arrive trimmed to themselves, 0 is dropped, len
+ * or more arrive whole, and an empty datagram tells only delivered from dropped), so a packet
+ * expecting q is settled by a copy of m codes when q's code c is below L (it shows c exactly when the
+ * result is q), or when c == m == L (only the last code shows L). `minLen` is, per expected value,
+ * the least L of the packets expecting it. The values are taken by ascending L (ties: by value) and
+ * given codes 1, 2, ... in one copy while they fit; each list returned is one copy's qs, in code order.
+ */
+export function planConfirms(minLen: ReadonlyMap<number, number>, maxCodes = 64): number[][] {
+  const order = [...minLen].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  const copies: number[][] = [];
+  let cur: number[] = [];
+  for (const [q, l] of order) {
+    if (cur.length + 1 > l || cur.length >= maxCodes) {
+      copies.push(cur);
+      cur = [];
+    }
+    cur.push(q);
+    // code == L: it must be the copy's last
+    if (cur.length === l) {
+      copies.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length > 0) copies.push(cur);
+  return copies;
+}
+
+/**
+ * What a packet of `len` bytes shows of the code its confirmation copy returned: min(max(len, 1),
+ * code), with 0 for dropped (obs -1) and null for a failed send (obs <= -1000).
+ */
+export function shownCode(obs: number, len: number): number | null {
+  if (obs <= -1000) return null;
+  if (obs < 0) return 0;
+  return len === 0 ? 1 : obs;
 }

@@ -12,7 +12,7 @@ import { unixDgramHeadlen, unixDgramSkb } from './afunix.js';
 import { ensureOracleBinary } from './build.js';
 import { KernelProcess, OBS_SEND_ERROR_BASE, type Job, type ProgOutcome } from './driver.js';
 import { readSettledJitHarden, restoreJitHardenAfterDeath } from './sockopt.js';
-import { confirmCopy, fields, fieldMask, fieldWidth, hasDevExit, instrument, loadsRandom, readField } from './instrument.js';
+import { confirmCopyOf, fields, fieldMask, fieldWidth, hasDevExit, instrument, loadsRandom, planConfirms, readField, shownCode } from './instrument.js';
 
 /** The kernel's result for one packet. */
 export type KernelResult =
@@ -63,8 +63,8 @@ function plainResult(obs: number, len: number): KernelResult {
 
 interface ConfirmPending {
   readonly caseIndex: number;
-  /** the expected result this confirmation copy tests */
-  readonly q: number;
+  /** the expected results this confirmation copy tests, code j + 1 for qs[j] */
+  readonly qs: readonly number[];
   readonly packets: number[];
   readonly jobIndex: number;
 }
@@ -175,85 +175,136 @@ export class KernelOracle {
   }
 
   /**
-   * Verdict and full results for a batch of cases. One request runs the programs as given; a packet
-   * that arrived whole (result >= its length) is then settled by copies, all cases' copies in one
-   * request: with `expect` (the model's results) one confirmation copy per distinct expected value
-   * (confirmCopy: delivered when the result is that value), else, and for any packet a confirmation
-   * does not settle, the field copies that read its bits (instrument), in a third request.
+   * Several requests at once, answered in order (the process works on one while the next is encoded
+   * and the last decoded): `settle(i, reply)` runs as reply i arrives. If the process dies inside a
+   * harden window, the sysctl is written back here.
    */
-  async evaluate(cases: readonly OracleCase[]): Promise<KernelVerdict[]> {
-    const plain = await this.run(cases.map((c): Job => ({ progs: [c.prog], packets: c.packets })));
-    const results: (KernelResult[] | null)[] = [];
+  private async runParts(parts: readonly (readonly Job[])[], settle: (i: number, out: ProgOutcome[][]) => void): Promise<void> {
+    try {
+      await this.proc.serial(() => Promise.all(parts.map((jobs, i) => this.proc.send(jobs).then((out) => settle(i, out)))));
+    } catch (e) {
+      if (this.harden !== null) restoreJitHardenAfterDeath(this.hardenBefore, this.harden);
+      throw e;
+    }
+  }
+
+  /**
+   * Verdict and full results for a batch of cases. One request runs the programs as given and, for
+   * cases with `expect` (the model's results), beside them the confirmation copies of the packets
+   * expected to arrive whole (result >= max(len, 1)): copies that test several expected values at once
+   * (confirmCopyOf, planConfirms). A packet that arrived whole (result >= its length) is then exact
+   * when its copy shows the expected value's code; any other whole packet (no expectation, one below
+   * what arrived, a copy that shows another code or was refused) is read by the field copies that read
+   * its bits (instrument), all cases' in one more request. A copy's reading is used only for packets
+   * the plain run delivered whole; the program and its copies see the same packets, so the order of
+   * the attaches changes nothing. The first request goes in parts of `part` cases, sent at once.
+   */
+  async evaluate(cases: readonly OracleCase[], part = KernelOracle.PART): Promise<KernelVerdict[]> {
     const attaches = cases.map(() => 1);
     const confirmed = cases.map(() => 0);
-    const slice: number[][] = cases.map(() => []);
-    const confirms: ConfirmPending[] = [];
-    const jobs: Job[] = [];
-    cases.forEach((c, ci) => {
-      const o = plain[ci]![0]!;
-      if (o.errno !== 0) {
-        results.push(null);
-        return;
-      }
-      const rs = c.packets.map((p, i) => plainResult(o.obs![i]!, p.length));
-      results.push(rs);
-      if (loadsRandom(c.prog)) return;
-      const whole = rs.flatMap((r, i) => (r.known === 'partial' ? [i] : []));
-      if (c.expect === undefined || hasDevExit(c.prog)) {
-        slice[ci] = whole;
-        return;
-      }
-      const groups = new Map<number, number[]>();
-      for (const i of whole) {
-        const q = c.expect[i]! >>> 0;
-        // an expectation below what arrived is already wrong: read the bits for the report
-        if (q < Math.max(c.packets[i]!.length, 1)) slice[ci]!.push(i);
-        else {
-          const g = groups.get(q);
-          if (g) g.push(i);
-          else groups.set(q, [i]);
+    const results: (KernelResult[] | null)[] = cases.map(() => null);
+    const errnos = cases.map(() => 0);
+    const random = cases.map((c) => loadsRandom(c.prog));
+    // field copies: `first`, the whole packets no copy tests; `again`, those whose copy did not settle them
+    const first: number[][] = cases.map(() => []);
+    const again: number[][] = cases.map(() => []);
+    const parts: { from: number; to: number; jobs: Job[]; confirms: ConfirmPending[]; confirmOf: Int32Array[] }[] = [];
+    for (let from = 0; from < cases.length; from += part) {
+      const to = Math.min(cases.length, from + part);
+      const p = { from, to, jobs: [] as Job[], confirms: [] as ConfirmPending[], confirmOf: [] as Int32Array[] };
+      for (let ci = from; ci < to; ci++) p.jobs.push({ progs: [cases[ci]!.prog], packets: cases[ci]!.packets });
+      for (let ci = from; ci < to; ci++) p.confirmOf.push(this.planConfirmations(cases[ci]!, ci, random[ci]!, p.jobs, p.confirms, attaches));
+      parts.push(p);
+    }
+    await this.runParts(
+      parts.map((p) => p.jobs),
+      (pi, out) => {
+        const p = parts[pi]!;
+        for (let ci = p.from; ci < p.to; ci++) {
+          const c = cases[ci]!;
+          const o = out[ci - p.from]![0]!;
+          errnos[ci] = o.errno;
+          if (o.errno !== 0) continue;
+          const rs = c.packets.map((pk, i) => plainResult(o.obs![i]!, pk.length));
+          results[ci] = rs;
+          if (random[ci]!) continue;
+          const of = p.confirmOf[ci - p.from]!;
+          for (let i = 0; i < rs.length; i++) {
+            if (rs[i]!.known !== 'partial') continue;
+            if (of[i]! < 0) {
+              first[ci]!.push(i);
+              continue;
+            }
+            const cp = p.confirms[of[i]!]!;
+            const co = out[cp.jobIndex]![0]!;
+            const j = cp.packets.indexOf(i);
+            const q = c.expect![i]! >>> 0;
+            const shown = co.errno === 0 ? shownCode(co.obs![j]!, c.packets[i]!.length) : 0;
+            if (shown === null) rs[i] = { known: 'send-error', errno: OBS_SEND_ERROR_BASE - co.obs![j]! };
+            else if (shown === cp.qs.indexOf(q) + 1) {
+              rs[i] = { known: 'exact', value: q };
+              confirmed[ci]! += 1;
+            } else again[ci]!.push(i); // not q (or the copy was refused): read the bits
+          }
         }
-      }
-      for (const [q, packets] of groups) {
-        const prog = confirmCopy(c.prog, q);
-        if (prog === null) {
-          slice[ci]!.push(...packets);
-          continue;
-        }
-        attaches[ci]! += 1;
-        confirms.push({ caseIndex: ci, q, packets, jobIndex: jobs.length });
-        jobs.push({ progs: [prog], packets: packets.map((i) => c.packets[i]!) });
-      }
-    });
-    // the field copies of what needs them now ride in the same request as the confirmations
-    const firstSlices = this.sliceJobs(cases, results, slice, attaches, jobs);
-    if (jobs.length > 0) {
-      const out = await this.run(jobs);
-      const again: number[][] = cases.map(() => []);
-      for (const p of confirms) {
-        const rs = results[p.caseIndex]!;
-        const o = out[p.jobIndex]![0]!;
-        p.packets.forEach((pi, j) => {
-          const obs = o.errno === 0 ? o.obs![j]! : -1;
-          if (o.errno === 0 && obs <= OBS_SEND_ERROR_BASE) rs[pi] = { known: 'send-error', errno: OBS_SEND_ERROR_BASE - obs };
-          else if (o.errno === 0 && obs >= 0) {
-            rs[pi] = { known: 'exact', value: p.q };
-            confirmed[p.caseIndex]! += 1;
-          } else again[p.caseIndex]!.push(pi); // not q (or the copy was refused): read the bits
-        });
-      }
-      this.applySlices(cases, results, firstSlices, out);
-      const more: Job[] = [];
-      const secondSlices = this.sliceJobs(cases, results, again, attaches, more);
-      if (more.length > 0) this.applySlices(cases, results, secondSlices, await this.run(more));
+      },
+    );
+    const more: Job[] = [];
+    const firstSlices = this.sliceJobs(cases, results, first, attaches, more);
+    const secondSlices = this.sliceJobs(cases, results, again, attaches, more);
+    if (more.length > 0) {
+      const back = await this.run(more);
+      this.applySlices(cases, results, firstSlices, back);
+      this.applySlices(cases, results, secondSlices, back);
     }
     return cases.map((c, ci) => ({
-      errno: plain[ci]![0]!.errno,
+      errno: errnos[ci]!,
       results: results[ci]!,
-      random: loadsRandom(c.prog),
+      random: random[ci]!,
       attaches: attaches[ci]!,
       confirmed: confirmed[ci]!,
     }));
+  }
+
+  /** Cases per part of an evaluate()'s first request. */
+  static readonly PART = 8;
+
+  // The confirmation copies of case `ci` (planConfirms), appended to `jobs` and `confirms`; per packet,
+  // the index in `confirms` of the copy that tests it, or -1.
+  private planConfirmations(c: OracleCase, ci: number, random: boolean, jobs: Job[], confirms: ConfirmPending[], attaches: number[]): Int32Array {
+    const of = new Int32Array(c.packets.length).fill(-1);
+    if (c.expect === undefined || random) return of;
+    const minLen = new Map<number, number>();
+    const byQ = new Map<number, number[]>();
+    c.packets.forEach((p, i) => {
+      const q = c.expect![i]! >>> 0;
+      const l = Math.max(p.length, 1);
+      // an expectation below what arrives whole is already wrong: its bits are read for the report
+      if (q < l) return;
+      const g = byQ.get(q);
+      if (g) g.push(i);
+      else byQ.set(q, [i]);
+      const m = minLen.get(q);
+      if (m === undefined || l < m) minLen.set(q, l);
+    });
+    if (byQ.size === 0) return of;
+    const push = (qs: readonly number[], prog: Program): void => {
+      const packets = qs.flatMap((q) => byQ.get(q)!);
+      for (const i of packets) of[i] = confirms.length;
+      attaches[ci]! += 1;
+      confirms.push({ caseIndex: ci, qs, packets, jobIndex: jobs.length });
+      jobs.push({ progs: [prog], packets: packets.map((i) => c.packets[i]!) });
+    };
+    for (const qs of planConfirms(minLen)) {
+      const prog = confirmCopyOf(c.prog, qs);
+      if (prog !== null) push(qs, prog);
+      else if (qs.length > 1)
+        for (const q of qs) {
+          const single = confirmCopyOf(c.prog, [q]);
+          if (single !== null) push([q], single);
+        }
+    }
+    return of;
   }
 
   // The field copies (instrument) for packets `need[ci]` of each case, appended to `jobs`; packets

@@ -61,12 +61,14 @@ static union {
 } rctl[MAX_BATCH], sctl[MAX_BATCH];
 static struct mmsghdr smsg[MAX_BATCH];
 static struct iovec siov[MAX_BATCH];
+/* getpid() is a system call (glibc caches nothing): asked once, not once per datagram */
+static pid_t self;
 
 static void run_batched(uint32_t npkts, unsigned char **pkt, uint32_t *len, int32_t *obs) {
 	for (uint32_t base = 0; base < npkts; base += MAX_BATCH) {
 		uint32_t n = npkts - base < MAX_BATCH ? npkts - base : MAX_BATCH;
 		for (uint32_t i = 0; i < n; i++) {
-			struct ucred uc = { .pid = getpid(), .uid = base + i, .gid = 0 };
+			struct ucred uc = { .pid = self, .uid = base + i, .gid = 0 };
 			obs[base + i] = -1;
 			siov[i].iov_base = pkt[base + i];
 			siov[i].iov_len = len[base + i];
@@ -92,8 +94,10 @@ static void run_batched(uint32_t npkts, unsigned char **pkt, uint32_t *len, int3
 			}
 			sent += (uint32_t)r;
 		}
+		/* n datagrams at most are queued: n + 1 slots (up to MAX_BATCH) tell a drained queue in one call */
+		uint32_t vlen = n < MAX_BATCH ? n + 1 : MAX_BATCH;
 		for (;;) {
-			for (uint32_t i = 0; i < MAX_BATCH; i++) {
+			for (uint32_t i = 0; i < vlen; i++) {
 				riov[i].iov_base = rbuf[i];
 				riov[i].iov_len = sizeof rbuf[i];
 				memset(&rmsg[i], 0, sizeof rmsg[i]);
@@ -102,7 +106,7 @@ static void run_batched(uint32_t npkts, unsigned char **pkt, uint32_t *len, int3
 				rmsg[i].msg_hdr.msg_control = rctl[i].buf;
 				rmsg[i].msg_hdr.msg_controllen = sizeof rctl[i].buf;
 			}
-			int r = recvmmsg(rcv, rmsg, MAX_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+			int r = recvmmsg(rcv, rmsg, vlen, MSG_DONTWAIT | MSG_TRUNC, NULL);
 			if (r < 0) {
 				if (errno == EINTR) continue;
 				if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -122,7 +126,7 @@ static void run_batched(uint32_t npkts, unsigned char **pkt, uint32_t *len, int3
 				}
 				obs[base + uc.uid] = (int32_t)rmsg[i].msg_len;
 			}
-			if ((uint32_t)r < MAX_BATCH) break;
+			if ((uint32_t)r < vlen) break;
 		}
 	}
 }
@@ -151,7 +155,7 @@ static int probe_batched(void) {
 	uint32_t l = 1;
 	unsigned char *pp = &p;
 	int32_t o;
-	struct ucred uc = { .pid = getpid(), .uid = 0, .gid = 0 };
+	struct ucred uc = { .pid = self, .uid = 0, .gid = 0 };
 	struct msghdr m = { 0 };
 	struct iovec v = { &p, 1 };
 	union {
@@ -184,6 +188,7 @@ static int probe_batched(void) {
 }
 
 int main(int argc, char **argv) {
+	self = getpid();
 	int cpu = argc > 1 ? atoi(argv[1]) : -1;
 	if (cpu >= 0) {
 		cpu_set_t set;

@@ -1,7 +1,8 @@
 // The engine's kernel path (engine/kernel.ts: engine checker, converter, and the migrated program run
 // on the skb itself, engine/ebpf/skbprog.ts) against the spec (model/attach.ts skAttachFilter,
 // KernelRunner.run): the same verdict, and on every skb the same result, or BAIL exactly where the
-// spec faults.
+// spec faults. The converter's own analysis of its plain programs (skbProgramOfConverted) against
+// analyzeSkbProgram on every reachable pc.
 import test from 'ava';
 import { testProp } from '@fast-check/ava';
 import { KernelRunner, skAttachFilter } from '../../model/attach.js';
@@ -10,6 +11,10 @@ import { variantConfig } from '../../model/variants.js';
 import { afUnixSkb, DEFAULT_ENV } from '../../model/skb.js';
 import { ClassicColumns } from '../../engine/cbpf/program.js';
 import { BAIL, EngineKernelPath } from '../../engine/kernel.js';
+import { analyzeSkbProgram, OP_BAIL, OP_LD_CTX, OP_LD_DATA, OP_LD_DEV, OP_LD_STACK, OP_ST_STACK, SkbProgramBuffer, skbProgramOfConverted } from '../../engine/ebpf/skbprog.js';
+import { EngineChecker } from '../../engine/cbpf/check.js';
+import { EngineConverter } from '../../engine/migrate/convert.js';
+import { campaignArbitrary } from '../../fuzz/campaign.js';
 import { fuzzCase } from '../../fuzz/arb/index.js';
 
 const CONFIGS: readonly (readonly [string, KernelConfig])[] = [
@@ -79,3 +84,45 @@ test('BAIL on a NULL dev read, out-of-bucket stack reads and helper faults; the 
   t.is(e1.load(cols.load([{ code: 0x02, jt: 0, jf: 0, k: 3 }, { code: 0x60, jt: 0, jf: 0, k: 1 }, { code: 0x16, jt: 0, jf: 0, k: 0 }])), null);
   t.is(e1.run(afUnixSkb(new Uint8Array(4)), DEFAULT_ENV), 0xcccccccc);
 });
+
+// skbProgramOfConverted == analyzeSkbProgram on the converter's plain programs: the analysis takes
+// them, and on every pc it reaches the same opcode (pseudo-opcode) and aux; the same helpers and bucket.
+for (const [name, config] of CONFIGS) {
+  const checker = new EngineChecker();
+  const conv = new EngineConverter(config);
+  const cols = new ClassicColumns();
+  const generic = new SkbProgramBuffer();
+  const fused = new SkbProgramBuffer();
+  const tally = { plain: 0, pcs: 0 };
+  const compare = (t: { is(a: unknown, b: unknown, m?: string): void; true(a: boolean, m?: string): void; pass(): void; fail(m: string): void }, prog: Parameters<ClassicColumns['load']>[0]): void => {
+    cols.load(prog);
+    t.pass(); // the programs that are not plain, or not accepted, are not compared (the tally counts the others)
+    if (checker.check(cols, config) !== null) return;
+    const a = conv.attach(cols);
+    if ('errno' in a || !conv.plain || conv.maxLoadWord * 4 > a.stackSize) return;
+    const g = analyzeSkbProgram(a.insns, a.stackSize, generic);
+    if (typeof g === 'string') return void t.fail(`the analysis does not take a plain program: ${g}`);
+    const f = skbProgramOfConverted(a.insns, conv.fixes, conv.nfix, a.stackSize, conv.helperMask, fused);
+    tally.plain++;
+    t.is(f.len, g.len);
+    t.is(f.stackWords, g.stackWords);
+    // the helpers of every call (the analysis: of the calls it reaches; an unreachable call of
+    // bpf_user_rnd_u32 only has the runs seed the prandom state for nothing)
+    t.true(g.helpers.every((h) => f.helpers.includes(h)), 'helpers');
+    for (let pc = 0; pc < g.len; pc++) {
+      const gc = g.code[pc]!;
+      if (gc === OP_BAIL && generic.states[pc] === -1) continue; // unreachable
+      tally.pcs++;
+      if (f.code[pc] !== gc) return void t.fail(`pc ${pc}: code ${f.code[pc]} != ${gc}`);
+      const pseudo = gc === OP_LD_CTX || gc === OP_LD_DATA || gc === OP_LD_DEV || gc === OP_LD_STACK || gc === OP_ST_STACK;
+      if (pseudo && f.aux[pc] !== g.aux[pc]) return void t.fail(`pc ${pc}: aux ${f.aux[pc]} != ${g.aux[pc]}`);
+      if (f.dst[pc] !== g.dst[pc] || f.src[pc] !== g.src[pc] || f.off[pc] !== g.off[pc] || f.imm[pc] !== g.imm[pc]) return void t.fail(`pc ${pc}: fields differ`);
+    }
+  };
+  testProp(`skbProgramOfConverted == analyzeSkbProgram on plain programs (${name})`, [fuzzCase({ packetsPerProgram: 1, config })], (t, c) => compare(t, c.prog), { numRuns: 300 });
+  testProp(`skbProgramOfConverted == analyzeSkbProgram on campaign programs (${name})`, [campaignArbitrary(1, config)], (t, c) => compare(t, 'valid' in c ? c.valid.prog : c.invalid.prog), { numRuns: 300 });
+  test.after(`plain tally (${name})`, (t) => {
+    t.log(`${name}: ${JSON.stringify(tally)}`);
+    t.true(tally.plain >= 100, 'most programs are plain');
+  });
+}

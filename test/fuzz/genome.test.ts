@@ -6,7 +6,9 @@ import { bpfCheckClassic } from '../../model/cbpf/check.js';
 import { X86_64 } from '../../model/config.js';
 import { isCondJump } from '../../fuzz/arb/ebpf-size.js';
 import { INVALID_RULES } from '../../fuzz/arb/invalid.js';
-import { decodeCase, genomeClass, GenomeArbitrary, HEAD_WORDS, keepPackets, makeGenome, PKT_WORDS, SplitMix32, without, wordSource, type Genome } from '../../fuzz/genome.js';
+import { decodeCase, genomeClass, GenomeArbitrary, HEAD_WORDS, keepPackets, makeGenome, packetDraws, PKT_WORDS, SplitMix32, without, wordSource, type Genome } from '../../fuzz/genome.js';
+import { packetFromDraw, packetOptionsFor } from '../../fuzz/arb/packet.js';
+import { skbCaseOf } from '../../fuzz/arb/skb.js';
 import { slabBytes, slabWords } from '../../fuzz/arb/slab.js';
 import { campaignChecker, checkCase } from '../../fuzz/campaign.js';
 
@@ -108,6 +110,26 @@ test('every candidate of a shrink stream decodes to a case, the first ones witho
     if (++n >= 300) break;
   }
   t.is(n, 300);
+});
+
+test('inputs decoded in place equal the composed builders: packetFromDraw of packetDraws, then skbCaseOf (skb, env and the lazily built packet)', (t) => {
+  let n = 0;
+  for (const g of sample(1500, 17, 3)) {
+    const c = decodeCase(g, X86_64);
+    if (!('valid' in c)) continue;
+    const opts = packetOptionsFor(c.valid.prog);
+    c.valid.inputs.forEach((input, i) => {
+      const d = packetDraws(g.pkts, i);
+      const p = packetFromDraw(d.packet, opts);
+      const want = skbCaseOf(p, d.skb);
+      t.deepEqual(input.skb, want.skb);
+      t.deepEqual(input.env, want.env);
+      t.deepEqual(input.packet, want.packet);
+      t.is(input.packet, input.packet, 'built once');
+      n++;
+    });
+  }
+  t.true(n > 3000);
 });
 
 test('a program that loses instructions keeps its packets: the same bytes and split where its loads still ask for that length', (t) => {

@@ -15,6 +15,20 @@ test('exchanges are answered in order, one frame each, however the bytes arrive'
   await p.close();
 });
 
+test('several requests sent in one serial turn are answered in order; a death rejects every pending one', async (t) => {
+  const p = new FramedProcess('cat process', 'cat');
+  const replies = await p.serial(() => Promise.all([1, 2, 3, 4].map((n) => p.exchangeNow(frame(...Array.from({ length: n }, () => n)), (b) => [...b]))));
+  t.deepEqual(replies, [[1], [2, 2], [3, 3, 3], [4, 4, 4, 4]]);
+  // a later exchange waits for the turn
+  t.deepEqual(await p.exchange(frame(7), (b) => [...b]), [7]);
+  await p.close();
+  const dies = new FramedProcess('sh process', 'sh', ['-c', 'head -c 5 >/dev/null; echo gone >&2; exit 4']);
+  const pending = await dies.serial(() => Promise.allSettled([dies.exchangeNow(frame(1), (b) => b), dies.exchangeNow(frame(2), (b) => b)]));
+  t.deepEqual(pending.map((r) => r.status), ['rejected', 'rejected']);
+  t.regex(String((pending[1] as PromiseRejectedResult).reason), /sh process (exited \(4\): gone|input)/);
+  await dies.close();
+});
+
 test('a helper that exits fails the pending exchange and every later one, with its stderr', async (t) => {
   const p = new FramedProcess('sh process', 'sh', ['-c', 'echo broken >&2; exit 3']);
   await t.throwsAsync(p.exchange(null, (b) => b), { message: /^sh process exited \(3\): broken$/ });

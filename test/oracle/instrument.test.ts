@@ -7,7 +7,7 @@ import { validProgram } from '../../fuzz/arb/program.js';
 import { X86_64 } from '../../model/config.js';
 import { afUnixSkb } from '../../model/skb.js';
 import { ancillaryK, SKF_AD_IFINDEX, SKF_AD_RANDOM } from '../../model/uapi.js';
-import { confirmCopy, fieldMask, fields, fieldWidth, hasDevExit, instrument, loadsRandom, readField, SENTINEL } from '../../oracle/kernel/instrument.js';
+import { confirmCopy, confirmCopyOf, fieldMask, fields, fieldWidth, hasDevExit, instrument, loadsRandom, planConfirms, readField, SENTINEL, shownCode } from '../../oracle/kernel/instrument.js';
 import { combine } from '../../oracle/kernel/judge.js';
 
 const S = (code: number, k: number) => ({ code, jt: 0, jf: 0, k: k >>> 0 });
@@ -109,6 +109,95 @@ testProp(
     return true;
   },
   { numRuns: 300 },
+);
+
+test('confirmCopyOf folds RET K to its code, sends RET A to one appended jeq chain; one value is confirmCopy', (t) => {
+  const prog = [S(0x00, 7), { code: 0x15, jt: 1, jf: 0, k: 5 }, S(0x06, 0xabcd), S(0x06, 0x40000), S(0x16, 0)];
+  const c = confirmCopyOf(prog, [0x99, 0x40000, 0xabcd])!;
+  t.deepEqual(c.slice(0, 2), prog.slice(0, 2));
+  t.deepEqual(c[2], S(0x06, 3)); // 0xabcd: code 3
+  t.deepEqual(c[3], S(0x06, 2)); // 0x40000: code 2
+  t.deepEqual(c[4], S(0x05, 0)); // RET A -> JA to the appended chain
+  t.deepEqual(c.slice(5), [
+    { code: 0x15, jt: 0, jf: 1, k: 0x99 }, S(0x06, 1),
+    { code: 0x15, jt: 0, jf: 1, k: 0x40000 }, S(0x06, 2),
+    { code: 0x15, jt: 0, jf: 1, k: 0xabcd }, S(0x06, 3),
+    S(0x06, 0),
+  ]);
+  t.deepEqual(confirmCopyOf(prog, [0x40000]), confirmCopy(prog, 0x40000));
+  t.deepEqual(confirmCopyOf([S(0x06, 3)], [4, 3]), [S(0x06, 2)]);
+  const long = [...Array.from({ length: 4090 }, () => S(0x00, 1)), S(0x16, 0)];
+  t.not(confirmCopyOf(long, [1, 2]), null); // 4091 + 5
+  t.is(confirmCopyOf(long, [1, 2, 3]), null); // 4091 + 7 > BPF_MAXINSNS
+});
+
+test('confirmCopyOf: an ld [ifindex]/[hatype] jumps to a chain that turns A into its code, then the same load, then ret #0', (t) => {
+  const ifindex = S(0x20, ancillaryK(SKF_AD_IFINDEX));
+  t.deepEqual(confirmCopyOf([S(0x00, 7), ifindex, S(0x16, 0)], [7, 9]), [
+    S(0x00, 7),
+    S(0x05, 1), // -> 3
+    S(0x05, 9), // RET A -> 12
+    { code: 0x15, jt: 0, jf: 2, k: 7 }, S(0x00, 1), S(0x05, 4), // 3: A == 7 -> A = 1, to the load at 10
+    { code: 0x15, jt: 0, jf: 2, k: 9 }, S(0x00, 2), S(0x05, 1),
+    S(0x00, 0), ifindex, S(0x06, 0), // 9: none -> A = 0; the load exits with A (dev NULL), else ret #0
+    { code: 0x15, jt: 0, jf: 1, k: 7 }, S(0x06, 1), { code: 0x15, jt: 0, jf: 1, k: 9 }, S(0x06, 2), S(0x06, 0), // 12
+  ]);
+});
+
+testProp(
+  'a confirmation copy of several values returns the code of the result (0: none), on the classic evaluator and the kernel path (dev NULL skbs)',
+  [validProgram({ config }), fc.uint8Array({ maxLength: 80 }), fc.uniqueArray(fc.integer({ min: 1, max: 0xffffffff }), { minLength: 1, maxLength: 6 }), fc.nat(6)],
+  (t, prog, bytes, others, at) => {
+    if (loadsRandom(prog)) return void t.pass('not compared (SKF_AD_RANDOM)');
+    t.pass();
+    const skb = afUnixSkb(bytes);
+    const env = { cpu: 1, randomSeed: 7 };
+    for (const [J, name] of [[ClassicJudge, 'classic'], [KernelJudge, 'kernel']] as const) {
+      const orig = new J(config);
+      if (orig.load(prog) !== null) continue;
+      const r = orig.run(skb, env);
+      // the result among the values (at a chosen code) unless it is 0 (never asked) or already there
+      const qs = r !== 0 && !others.includes(r) ? [...others.slice(0, at), r, ...others.slice(at)] : others;
+      const copy = confirmCopyOf(prog, qs);
+      if (copy === null) continue;
+      const judge = new J(config);
+      if (judge.load(copy) !== null) continue;
+      t.is(judge.run(skb, env), qs.indexOf(r) + 1, name);
+    }
+    return true;
+  },
+  { numRuns: 300 },
+);
+
+test('planConfirms: codes below the least length, or the last code equal to it', (t) => {
+  t.deepEqual(planConfirms(new Map([[9, 1], [8, 1], [7, 1]])), [[7], [8], [9]]);
+  t.deepEqual(planConfirms(new Map([[5, 2], [6, 2], [7, 2]])), [[5, 6], [7]]);
+  t.deepEqual(planConfirms(new Map([[100, 64], [200, 3], [300, 64], [400, 1]])), [[400], [200, 100, 300]]);
+  t.deepEqual(planConfirms(new Map([[1, 40], [2, 40], [3, 40]]), 2), [[1, 2], [3]]);
+});
+
+testProp(
+  'a packet shows its code exactly when the copy returns it, for every code the plan gives it',
+  [fc.array(fc.tuple(fc.integer({ min: 1, max: 0xffffffff }), fc.nat(20)), { minLength: 1, maxLength: 16 })],
+  (t, packets) => {
+    const minLen = new Map<number, number>();
+    for (const [q, len] of packets) minLen.set(q, Math.min(minLen.get(q) ?? Infinity, Math.max(len, 1)));
+    const plan = planConfirms(minLen);
+    t.deepEqual(plan.flat().sort(), [...minLen.keys()].sort());
+    for (const qs of plan) {
+      const m = qs.length;
+      for (const [q, len] of packets) {
+        const c = qs.indexOf(q) + 1;
+        if (c === 0) continue;
+        // every code the copy may return (0: none of its values), as the kernel delivers it
+        for (let ret = 0; ret <= m; ret++) {
+          const obs = ret === 0 ? -1 : len === 0 ? 0 : Math.min(len, ret);
+          t.is(shownCode(obs, len) === c, ret === c, `q ${q} len ${len} code ${c} of ${m}, returned ${ret}`);
+        }
+      }
+    }
+    t.is(shownCode(-1011, 5), null);
+  },
 );
 
 test('readField', (t) => {

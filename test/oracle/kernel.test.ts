@@ -98,6 +98,57 @@ live('with expectations, one confirmation copy settles whole packets; a wrong ex
   t.is(a!.attaches, 2);
 });
 
+live('several expected values are confirmed by one copy (codes below the packet lengths); a wrong one still falls back to the bits', async (t, o) => {
+  const word = (v: number, len: number): Uint8Array => {
+    const b = new Uint8Array(len);
+    new DataView(b.buffer).setUint32(0, v);
+    return b;
+  };
+  const prog = [S(0x20, 0), S(0x16, 0)]; // ld [0]; ret a
+  const values = [0x11223344, 0xfffffff0, 0x80000000, 0x11223344, 0x7fffffff];
+  const packets = values.map((v, i) => word(v, 8 + i));
+  const [right] = await o.evaluate([{ prog, packets, expect: values }]);
+  t.deepEqual(right!.results, values.map((v) => ({ known: 'exact', value: v })));
+  t.is(right!.attaches, 2); // the program and one copy testing the four distinct values
+  t.is(right!.confirmed, 5);
+  const [wrong] = await o.evaluate([{ prog, packets, expect: values.map((v, i) => (i === 2 ? 0x80000001 : v)) }]);
+  t.deepEqual(wrong!.results, right!.results);
+  t.is(wrong!.confirmed, 4);
+  t.is(wrong!.attaches, 2 + 11); // ... and the 3-bit copies of the 10-byte packet whose value was not confirmed
+});
+
+live('an ld [ifindex] exit (skb->dev NULL) is confirmed by one copy too', async (t, o) => {
+  const prog = [S(0x00, 7), S(0x20, ancillaryK(SKF_AD_IFINDEX)), S(0x16, 0)];
+  const [v] = await o.evaluate([{ prog, packets: [new Uint8Array(16), new Uint8Array(3)], expect: [7, 7] }]);
+  t.deepEqual(v!.results, [{ known: 'exact', value: 7 }, { known: 'exact', value: 7 }]);
+  t.is(v!.attaches, 2); // without expectations: 1 + 32 one-bit copies (the 3-byte packet leaves len for SENTINEL)
+  t.is(v!.confirmed, 1);
+  const [w] = await o.evaluate([{ prog, packets: [new Uint8Array(16), new Uint8Array(3)], expect: [7, 8] }]);
+  t.deepEqual(w!.results, v!.results);
+  t.is(w!.attaches, 2 + 32);
+});
+
+live('the answers do not depend on how the first request is split into parts', async (t, o) => {
+  const progs = [
+    [S(0x06, 0xffffffff)],
+    [S(0x20, 0), S(0x16, 0)],
+    [S(0x00, 7), S(0x20, ancillaryK(SKF_AD_IFINDEX)), S(0x16, 0)],
+    [S(0x80, 0), S(0x16, 0)], // ld len; ret a
+    [S(0x00, 1)], // rejected: the last insn is not RET
+    [S(0x30, 3), S(0x16, 0)],
+  ];
+  const packets = [0, 1, 3, 9, 64, 200].map((n) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff));
+  const cases = Array.from({ length: 23 }, (_, i) => ({
+    prog: progs[i % progs.length]!,
+    packets: packets.slice(i % 3),
+    // right, wrong and no expectations in turn
+    ...(i % 4 === 3 ? {} : { expect: packets.slice(i % 3).map((p) => (i % 4 === 2 ? p.length + 1 : 0xffffffff)) }),
+  }));
+  const whole = await o.evaluate(cases, cases.length);
+  for (const part of [1, 5, 8]) t.deepEqual(await o.evaluate(cases, part), whole, `parts of ${part}`);
+  t.true(whole.some((v) => v.confirmed > 0) && whole.some((v) => v.errno !== 0));
+});
+
 live('SKF_AD_CPU is the CPU the oracle is pinned to', async (t, o) => {
   const [v] = await o.evaluate([{ prog: [S(0x20, ancillaryK(SKF_AD_CPU)), S(0x16, 0)], packets: [new Uint8Array(100)] }]);
   t.deepEqual(v!.results, [{ known: 'exact', value: o.cpu }]);

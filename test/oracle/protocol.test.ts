@@ -1,5 +1,7 @@
 // The pipe protocol (oracle/kernel/driver.ts) and the af_unix skb shape, without a kernel.
 import test from 'ava';
+import { fc, testProp } from '@fast-check/ava';
+import { encodeProgram } from '../../model/cbpf/insn.js';
 import { decodeReply, encodeRequest } from '../../oracle/kernel/driver.js';
 import { SKB_MAX_ALLOC, unixDgramHeadlen, unixDgramSkb } from '../../oracle/kernel/afunix.js';
 import { liveConfig, releaseVersion } from '../../oracle/kernel/params.js';
@@ -9,6 +11,30 @@ test('request frame: length, jobs, programs as struct sock_filter, packets', (t)
   const req = encodeRequest([{ progs: [[{ code: 0x06, jt: 0, jf: 0, k: 1 }]], packets: [Uint8Array.of(0xaa, 0xbb)] }]);
   // payload 30 bytes: njobs 1 | nprogs 1 | flen 1 | 06 00 00 00 01 00 00 00 | npkts 1 | len 2 | aa bb
   t.deepEqual(req, hex('1e000000 01000000 01000000 01000000 0600000001000000 01000000 02000000 aabb'));
+});
+
+const insn = fc.record({ code: fc.integer({ min: 0, max: 0xffff }), jt: fc.nat(0xff), jf: fc.nat(0xff), k: fc.nat(0xffffffff) });
+testProp(
+  'request frame: every program is encodeProgram\'s image, every packet its bytes, in order',
+  [fc.array(fc.record({ progs: fc.array(fc.array(insn, { maxLength: 6 }), { maxLength: 3 }), packets: fc.array(fc.uint8Array({ maxLength: 9 }), { maxLength: 3 }) }), { maxLength: 4 })],
+  (t, jobs) => {
+    const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+    const body = [
+      ...u32(jobs.length),
+      ...jobs.flatMap((j) => [
+        ...u32(j.progs.length),
+        ...j.progs.flatMap((p) => [...u32(p.length), ...encodeProgram(p, 'little')]),
+        ...u32(j.packets.length),
+        ...j.packets.flatMap((p) => [...u32(p.length), ...p]),
+      ]),
+    ];
+    t.deepEqual([...encodeRequest(jobs)], [...u32(body.length), ...body]);
+  },
+);
+
+test('request frame: an instruction field that does not fit struct sock_filter is named, not truncated', (t) => {
+  for (const bad of [{ code: 0x10000, jt: 0, jf: 0, k: 0 }, { code: 6, jt: 0.5, jf: 0.5, k: 0 }, { code: 6, jt: 0, jf: 256, k: 0 }, { code: 6, jt: 0, jf: 0, k: -1 }, { code: 6, jt: 0, jf: 0, k: NaN }])
+    t.throws(() => encodeRequest([{ progs: [[{ code: 6, jt: 0, jf: 0, k: 0 }, bad]], packets: [] }]), { instanceOf: RangeError, message: /^insn 1: / });
 });
 
 test('reply: errno per program, observations only for attached ones', (t) => {
