@@ -3,10 +3,9 @@
 // by the patches, bpf_patch_insn_single -ERANGE) is refused by every JIT's fallback with the JIT
 // required. Found by a kdiff under bpf_jit_harden 2, where the catalogue predicted the charge instead.
 import test from 'ava';
-import { skAttachFilter } from '../../model/attach.js';
+import { actual, predicted } from './_attach-verdicts.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import { PROFILES, type KernelConfig } from '../../model/kernel.js';
-import { predictAttach } from '../../fuzz/divergences.js';
 
 const ret1 = { code: 0x06, jt: 0, jf: 0, k: 1 };
 /** jeq #1 whose false branch jumps over n `ldb [i]` (13 eBPF insns each on v6.18, 21 once blinded) to `ret #1`. */
@@ -18,15 +17,6 @@ const jumpOver = (n: number): Program => [
 /** n `ld #k` (k != 0: three insns each once blinded) and `ret #1`. */
 const lds = (n: number): Program => [...Array.from({ length: n }, (_, i) => ({ code: 0x00, jt: 0, jf: 0, k: i + 1 })), ret1];
 
-/** The model's attach verdict, as the prediction names it: null when it attaches. */
-function actual(prog: Program, config: KernelConfig): string | null {
-  const r = skAttachFilter(prog, config);
-  return 'ok' in r ? null : `${r.stage}/${r.rule}`;
-}
-function predicted(prog: Program, config: KernelConfig): string | null {
-  const p = predictAttach(prog, config);
-  return p === null ? null : `${p.divergence.stage}/${p.rule ?? p.divergence.rule}`;
-}
 
 const v618 = PROFILES.get('v6.18')!;
 const configs: [string, KernelConfig][] = [

@@ -3,14 +3,13 @@
 // uses must hold on every instruction, and the prediction must still be the model's attach verdict.
 // And the spec-check sample read from the engine's columns is caseHash of the program.
 import test from 'ava';
+import { actual, predicted } from './_attach-verdicts.js';
 import fc from 'fast-check';
-import { skAttachFilter } from '../../model/attach.js';
 import { bpfCheckClassic } from '../../model/cbpf/check.js';
-import type { Program } from '../../model/cbpf/insn.js';
 import { PROFILES, STRICT_ALIGN_64, X86_64, type KernelConfig } from '../../model/kernel.js';
 import { ClassicColumns } from '../../engine/cbpf/program.js';
 import { ebpfLen, limitProgram, prologueLen, validProgram } from '../../fuzz/arb/index.js';
-import { MAX_EBPF_PER_CLASSIC, MAX_EBPF_PROLOGUE, predictAttach } from '../../fuzz/divergences.js';
+import { MAX_EBPF_PER_CLASSIC, MAX_EBPF_PROLOGUE } from '../../fuzz/divergences.js';
 import { caseHash, caseHashColumns } from '../../fuzz/properties.js';
 import { campaignArbitrary } from '../../fuzz/campaign.js';
 
@@ -45,15 +44,6 @@ test('no classic instruction migrates to more than MAX_EBPF_PER_CLASSIC eBPF ins
   t.is(most, MAX_EBPF_PER_CLASSIC);
 });
 
-/** The model's attach verdict as the catalogue names it (null: it attaches). */
-function actual(prog: Program, config: KernelConfig): string | null {
-  const r = skAttachFilter(prog, config);
-  return 'ok' in r ? null : `${r.stage}/${r.rule}`;
-}
-function predicted(prog: Program, config: KernelConfig): string | null {
-  const p = predictAttach(prog, config);
-  return p === null ? null : `${p.divergence.stage}/${p.rule ?? p.divergence.rule}`;
-}
 
 test('the prediction is the model attach verdict on either side of the bound (small optmem_max, short programs)', (t) => {
   // with optmem_max 2048 the bound lets programs of up to 11 instructions skip the count, so that
