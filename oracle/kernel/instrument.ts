@@ -81,33 +81,54 @@ export function instrument(prog: Program, shift: number, width: number): Program
   const shape: SockFilter[] = [];
   if (shift > 0) shape.push(stmt(RSH_K, shift));
   if (shift + width < 32) shape.push(stmt(AND_K, mask));
+  return rewriteExits(
+    prog,
+    (k) => ((k >>> 0) >>> shift) & mask,
+    () => [...shape, stmt(RET_A, 0)],
+    (_at, code, k) => [...shape, stmt(code, k), stmt(RET_K, SENTINEL)],
+  );
+}
+
+/**
+ * The copy of `prog` with its exits rewritten, as instrument() and confirmCopyOf() rewrite them: each
+ * RET K returns retK(K); every RET A jumps to one shared tail (retA); each distinct ld
+ * [ifindex]/[hatype] (an exit with the current A when skb->dev is NULL) jumps to a tail of its own
+ * (devLoad, given where that tail starts, must execute the load itself). Tails go after the program,
+ * in order of first use; null when the copy would exceed BPF_MAXINSNS.
+ */
+function rewriteExits(
+  prog: Program,
+  retK: (k: number) => number,
+  retA: () => SockFilter[],
+  devLoad: (at: number, code: number, k: number) => SockFilter[],
+): Program | null {
   const n = prog.length;
   const out: SockFilter[] = prog.slice();
   const tail: SockFilter[] = [];
-  let e0 = -1;
-  const devEpilogue = new Map<string, number>();
+  let e = -1;
+  const devTails = new Map<string, number>();
   for (let pc = 0; pc < n; pc++) {
     const insn = prog[pc]!;
-    if (insn.code === RET_K) out[pc] = stmt(RET_K, ((insn.k >>> 0) >>> shift) & mask);
+    if (insn.code === RET_K) out[pc] = stmt(RET_K, retK(insn.k));
     else if (insn.code === RET_A) {
-      if (e0 < 0) {
-        e0 = n + tail.length;
-        tail.push(...shape, stmt(RET_A, 0));
+      if (e < 0) {
+        e = n + tail.length;
+        tail.push(...retA());
       }
-      out[pc] = stmt(JA, e0 - pc - 1);
+      out[pc] = stmt(JA, e - pc - 1);
     } else if (LD_ABS.has(insn.code) && DEV_K.has(insn.k >>> 0)) {
       const key = `${insn.code}:${insn.k >>> 0}`;
-      let at = devEpilogue.get(key);
+      let at = devTails.get(key);
       if (at === undefined) {
         at = n + tail.length;
-        devEpilogue.set(key, at);
-        tail.push(...shape, stmt(insn.code, insn.k), stmt(RET_K, SENTINEL));
+        devTails.set(key, at);
+        tail.push(...devLoad(at, insn.code, insn.k));
       }
       out[pc] = stmt(JA, at - pc - 1);
     }
   }
   if (n + tail.length > BPF_MAXINSNS) return null;
-  return [...out, ...tail];
+  return tail.length === 0 ? out : [...out, ...tail];
 }
 
 /** What one variant's observation says about its field. */
@@ -153,40 +174,16 @@ export function confirmCopy(prog: Program, q: number): Program | null {
  */
 export function confirmCopyOf(prog: Program, qs: readonly number[]): Program | null {
   const want = qs.map((q) => q >>> 0);
-  const code = (k: number): number => want.indexOf(k >>> 0) + 1;
-  const n = prog.length;
-  const out: SockFilter[] = prog.slice();
-  const tail: SockFilter[] = [];
-  let e = -1;
-  const devChain = new Map<string, number>();
-  for (let pc = 0; pc < n; pc++) {
-    const insn = prog[pc]!;
-    if (insn.code === RET_K) out[pc] = stmt(RET_K, code(insn.k));
-    else if (insn.code === RET_A) {
-      if (e < 0) {
-        e = n + tail.length;
-        want.forEach((q, j) => tail.push({ code: JEQ_K, jt: 0, jf: 1, k: q }, stmt(RET_K, j + 1)));
-        tail.push(stmt(RET_K, 0));
-      }
-      out[pc] = stmt(JA, e - pc - 1);
-    } else if (LD_ABS.has(insn.code) && DEV_K.has(insn.k >>> 0)) {
-      const key = `${insn.code}:${insn.k >>> 0}`;
-      let at = devChain.get(key);
-      if (at === undefined) {
-        at = n + tail.length;
-        devChain.set(key, at);
-        const load = at + 3 * want.length + 1;
-        want.forEach((q, j) => {
-          const jeq = at! + 3 * j;
-          tail.push({ code: JEQ_K, jt: 0, jf: 2, k: q }, stmt(LD_IMM, j + 1), stmt(JA, load - (jeq + 2) - 1));
-        });
-        tail.push(stmt(LD_IMM, 0), stmt(insn.code, insn.k), stmt(RET_K, 0));
-      }
-      out[pc] = stmt(JA, at - pc - 1);
-    }
-  }
-  if (n + tail.length > BPF_MAXINSNS) return null;
-  return tail.length === 0 ? out : [...out, ...tail];
+  return rewriteExits(
+    prog,
+    (k) => want.indexOf(k >>> 0) + 1,
+    () => [...want.flatMap((q, j) => [{ code: JEQ_K, jt: 0, jf: 1, k: q }, stmt(RET_K, j + 1)]), stmt(RET_K, 0)],
+    (at, code, k) => {
+      const load = at + 3 * want.length + 1;
+      const chain = want.flatMap((q, j) => [{ code: JEQ_K, jt: 0, jf: 2, k: q }, stmt(LD_IMM, j + 1), stmt(JA, load - (at + 3 * j + 2) - 1)]);
+      return [...chain, stmt(LD_IMM, 0), stmt(code, k), stmt(RET_K, 0)];
+    },
+  );
 }
 
 /**
