@@ -35,7 +35,6 @@ import {
 } from '../../model/jit/emit.js';
 import type { X86JitFacts } from '../../model/jit/facts.js';
 import { cfiGetOffset, MAX_PASSES, PADDING_PASSES, type JitFailure, type JitPass, type JitResult } from '../../model/jit/x86.js';
-import { EFAULT, EINVAL, ENOMEM } from '../../model/uapi.js';
 import type { EbpfBuffer } from '../migrate/convert.js';
 
 // What each instruction is to a pass: its bytes are fixed (STATIC), or computed each pass.
@@ -770,17 +769,3 @@ export class EngineJit {
     return -2;
   }
 }
-
-/** errno of each failure (do_jit's return), for completeness of the outcome. */
-export const JIT_ERRNO: Readonly<Record<JitFailure, number>> = {
-  'emit-mismatch': -EFAULT,
-  'jmp-cond-padding': -EFAULT,
-  'nop-jump-padding': -EFAULT,
-  'jmp-padding': -EFAULT,
-  'insn-size': -EFAULT,
-  'call-imm-zero': -EINVAL,
-  'proglen-mismatch': -EFAULT,
-  'not-converged': -EFAULT,
-  'blinding-failed': -ENOMEM,
-  'not-requested': 0,
-};
