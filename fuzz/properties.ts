@@ -397,7 +397,7 @@ export class Checker {
 
 /**
  * A 32-bit hash of a program (FNV-1a over its length and the code, k, jt and jf of its first and last
- * CASE_HASH_INSNS instructions): the spec-check sample.
+ * CASE_HASH_INSNS instructions, then finished by fmix32): the spec-check sample.
  */
 export function caseHash(prog: Program): number {
   let h = Math.imul(0x811c9dc5 ^ prog.length, 0x01000193);
@@ -410,7 +410,7 @@ export function caseHash(prog: Program): number {
     h = Math.imul(h ^ (x.k >>> 0), 0x01000193);
     h = Math.imul(h ^ ((x.jt << 8) | x.jf), 0x01000193);
   }
-  return h >>> 0;
+  return fmix32(h);
 }
 
 /** caseHash of the program `cols` holds (loaded by ClassicColumns.load: the same fields, checked to their C widths). */
@@ -427,7 +427,17 @@ export function caseHashColumns(cols: ClassicColumns): number {
     h = Math.imul(h ^ k[i]!, 0x01000193);
     h = Math.imul(h ^ ((jt[i]! << 8) | jf[i]!), 0x01000193);
   }
-  return h >>> 0;
+  return fmix32(h);
+}
+
+// MurmurHash3's finaliser. FNV's multiply carries low bits up, never down: without it the low 6 bits
+// of the hash (h % 64, the sample) depend only on the low 6 bits of every field, so that programs
+// differing only above them (a long fill of one instruction at offsets 64 apart, say) were sampled
+// all together or not at all (test/fuzz/predict.test.ts).
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Instructions caseHash reads at each end of a program. */

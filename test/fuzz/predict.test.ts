@@ -11,6 +11,7 @@ import { ClassicColumns } from '../../engine/cbpf/program.js';
 import { ebpfLen, limitProgram, prologueLen, validProgram } from '../../fuzz/arb/index.js';
 import { MAX_EBPF_PER_CLASSIC, MAX_EBPF_PROLOGUE } from '../../fuzz/divergences.js';
 import { caseHash, caseHashColumns } from '../../fuzz/properties.js';
+import type { Program } from '../../model/cbpf/insn.js';
 import { campaignArbitrary } from '../../fuzz/campaign.js';
 
 const configs: [string, KernelConfig][] = [
@@ -89,4 +90,20 @@ test('caseHashColumns of the loaded columns is caseHash of the program', (t) => 
   t.is(caseHashColumns(cols.load(long)), caseHash(long));
   const top = [{ code: 0xffff, jt: 0xff, jf: 0xff, k: 0xffffffff }];
   t.is(caseHashColumns(cols.load(top)), caseHash(top));
+});
+
+test('the spec-check sample (caseHash % 64) depends on every bit of the program, not on its low bits alone', (t) => {
+  // programs that differ only above the low 6 bits of their fields (a fill of one load at offsets 64
+  // apart; a jump's jf and k): each family's share near 1 in 64
+  const families: [string, (i: number) => Program][] = [
+    ['k above bit 6', (i) => Array.from({ length: 200 }, () => ({ code: 0x20, jt: 0, jf: 0, k: i << 6 })).concat([{ code: 0x06, jt: 0, jf: 0, k: 0 }])],
+    ['jf and k above bit 6', (i) => [{ code: 0x15, jt: 0, jf: (i & 3) << 6, k: (i >>> 2) << 6 }, { code: 0x06, jt: 0, jf: 0, k: 0 }]],
+  ];
+  for (const [name, make] of families) {
+    let sampled = 0;
+    const n = 64 * 200;
+    for (let i = 0; i < n; i++) if (caseHash(make(i)) % 64 === 0) sampled++;
+    // 200 expected; binomial sd ~14: [120, 280] holds unless the sample ignores the varied bits
+    t.true(sampled >= 120 && sampled <= 280, `${name}: ${sampled} of ${n} sampled`);
+  }
 });
