@@ -39,7 +39,7 @@ import type { SockFilter } from '../model/cbpf/insn.js';
 import { isCondJump } from './arb/ebpf-size.js';
 import type { KernelConfig } from '../model/kernel.js';
 import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type InvalidRule } from './arb/invalid.js';
-import { BUILT, packetBytes, packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type Packet, type PacketDraw, type PacketOptions } from './arb/packet.js';
+import { BUILT, lengthsInto, packetBytes, packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type Packet, type PacketDraw, type PacketOptions } from './arb/packet.js';
 import { buildProgramRuns, buildProgramWords, insnFromWords, limitProgram, type Flavour, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
 import { slabWords } from './arb/slab.js';
@@ -380,7 +380,7 @@ const EXTRA = new Uint8Array(4 * MAX_EXTRA);
 /**
  * A valid case's input decoded from a genome: its skb and env, built at once; its packet (the record
  * of fuzz/arb/packet.ts, with its layers) built again from the same words when it is first read
- * (the campaign reads the skb and the env alone).
+ * (the campaign reads the skb and the env alone), with the program's lengths computed again then.
  */
 class GenomeInput implements SkbCase {
   private built: Packet | null = null;
@@ -389,23 +389,34 @@ class GenomeInput implements SkbCase {
     readonly env: Env,
     private readonly words: Uint32Array,
     private readonly at: number,
-    private readonly opts: PacketOptions,
+    private readonly prog: readonly SockFilter[],
+    private readonly opts: Omit<PacketOptions, 'lengths'>,
   ) {}
   get packet(): Packet {
     if (this.built !== null) return this.built;
     const w = this.words;
     const o = this.at;
+    const rs = w[o + P_RS]! & 0xffff;
+    const fs = w[o + P_FS]! & 0xffff;
+    const popts = needsLengths(rs, fs, this.opts) ? packetOptionsFor(this.prog, this.opts) : this.opts;
     const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
-    return (this.built = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, w[o + P_RS]! & 0xffff, w[o + P_FS]! & 0xffff, this.opts));
+    return (this.built = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, popts));
   }
 }
 
+/** Whether a packet of these resize and frag choices reads the lengths near the program's loads (PacketDraw's choices; packetOf reads them nowhere else). */
+const needsLengths = (rs: number, fs: number, opts: Omit<PacketOptions, 'lengths'>): boolean => (rs & 1) === 1 || (fs & 15) < (opts.fragWeight ?? 5);
+
+/** decodeInputs' default options, and its options with the lengths of the case at hand (one array, reused from case to case) */
+const NO_OPTS: Omit<PacketOptions, 'lengths'> = {};
+const LENGTHS: number[] = [];
+const WITH_LENGTHS: PacketOptions = { lengths: LENGTHS };
+
 /** The inputs of a valid case: each packet built for the program's loads, on its skb. */
-export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: Omit<PacketOptions, 'lengths'> = {}): SkbCase[] {
+export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: Omit<PacketOptions, 'lengths'> = NO_OPTS): SkbCase[] {
   const n = Math.floor(w.length / PKT_WORDS);
-  const fragWeight = opts.fragWeight ?? 5;
-  // the lengths near the program's loads, computed when a packet is resized or split (PacketDraw's
-  // resize and frag choices; packetOf reads them nowhere else)
+  // the lengths near the program's loads, computed when a packet is resized or split (into LENGTHS:
+  // read by packetBytes before the next case, never kept)
   let po: PacketOptions | null = null;
   const out: SkbCase[] = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -415,14 +426,17 @@ export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: 
     const o = i * PKT_WORDS;
     const rs = w[o + P_RS]! & 0xffff;
     const fs = w[o + P_FS]! & 0xffff;
-    const needs = (rs & 1) === 1 || (fs & 15) < fragWeight;
-    if (needs && po === null) po = packetOptionsFor(prog, opts);
+    const needs = needsLengths(rs, fs, opts);
+    if (needs && po === null) {
+      lengthsInto(prog, LENGTHS);
+      po = opts === NO_OPTS ? WITH_LENGTHS : { ...opts, lengths: LENGTHS };
+    }
     const popts = needs ? po! : opts;
     const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
     const bytes = packetBytes(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, popts, null);
     const nextra = wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0);
     const skb = skbAt(bytes, BUILT.headlen, BUILT.preset === 'ethernet', BUILT.networkOffset, w, o + P_SKB, EXTRA, nextra);
-    out[i] = new GenomeInput(skb, envAt(w, o + P_SKB), w, o, popts);
+    out[i] = new GenomeInput(skb, envAt(w, o + P_SKB), w, o, prog, opts);
   }
   return out;
 }

@@ -120,6 +120,15 @@ class Bytes {
     this.n += count;
     return this;
   }
+  /** the 6-byte MAC address MACS[i % MACS.length] (from the flat table, no generic copy) */
+  mac(i: number): this {
+    const m = 6 * (i % MAC_COUNT);
+    const a = this.a;
+    const n = this.n;
+    for (let j = 0; j < 6; j++) a[n + j] = MAC_BYTES[m + j]!;
+    this.n = n + 6;
+    return this;
+  }
   get length(): number {
     return this.n;
   }
@@ -206,9 +215,9 @@ class Draw {
   next(): number {
     const n = this.n;
     const i = this.i++;
+    if (i < n) return this.xs[this.from + i]! >>> 0;
     if (n === 0) return 0;
     const v = this.xs[this.from + (i % n)]!;
-    if (i < n) return v >>> 0;
     // past the end: mix in the position so a short draw array still yields different fields
     return (Math.imul(v ^ Math.imul(i, 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
   }
@@ -224,6 +233,9 @@ const MACS: readonly (readonly number[])[] = [
   [0x33, 0x33, 0x00, 0x00, 0x00, 0x01], // IPv6 multicast
   [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], // some other host
 ];
+/** MACS, flat (Bytes.mac) */
+const MAC_COUNT = MACS.length;
+const MAC_BYTES = Uint8Array.from(MACS.flat());
 const IPV4: readonly number[] = [0x0a000001, 0xc0a80101, 0x7f000001, 0xffffffff, 0xe00000fb, 0];
 const PORTS: readonly number[] = [80, 443, 53, 22, 0, 0xffff, 12345];
 
@@ -369,7 +381,7 @@ function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
 function arp(b: Bytes, d: Draw, layers: Layers): void {
   layers?.push('arp');
   b.be16(1).be16(0x0800).u8(6).u8(4).be16(1 + d.below(2));
-  b.bytes(MACS[d.next() % MACS.length]!).be32(IPV4[d.next() % IPV4.length]!).bytes(MACS[d.next() % MACS.length]!).be32(IPV4[d.next() % IPV4.length]!);
+  b.mac(d.next()).be32(IPV4[d.next() % IPV4.length]!).mac(d.next()).be32(IPV4[d.next() % IPV4.length]!);
 }
 
 // --- netlink --------------------------------------------------------------------------------
@@ -481,7 +493,7 @@ const DRAW = new Draw();
 /** An Ethernet header (and its VLAN tags) of EtherType `type`. */
 function ethHeader(b: Bytes, d: Draw, layers: Layers, type: number, vlan: boolean): void {
   layers?.push('eth');
-  b.bytes(MACS[d.next() % MACS.length]!).bytes(MACS[d.next() % MACS.length]!);
+  b.mac(d.next()).mac(d.next());
   if (vlan) {
     const tags = 1 + (d.below(4) === 0 ? 1 : 0);
     for (let i = 0; i < tags; i++) {
@@ -772,6 +784,17 @@ const IND_X: readonly number[] = [0, 14, 20, 24, 34, 40];
 /** interestingLengths(prog), then PACKET_LENGTHS: the lengths a packet for `prog` is resized to and split at. */
 export function lengthsFor(prog: Program): number[] {
   const out: number[] = [];
+  collectLengths(prog, out);
+  for (let i = 0; i < PACKET_LENGTHS.length; i++) out.push(PACKET_LENGTHS[i]!);
+  return out;
+}
+
+/**
+ * lengthsFor(prog) written into `out` (emptied first): for a caller that reuses one array from
+ * program to program and reads it before the next call.
+ */
+export function lengthsInto(prog: Program, out: number[]): number[] {
+  out.length = 0;
   collectLengths(prog, out);
   for (let i = 0; i < PACKET_LENGTHS.length; i++) out.push(PACKET_LENGTHS[i]!);
   return out;
