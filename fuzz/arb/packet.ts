@@ -701,16 +701,17 @@ const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x1
  */
 export function interestingLengths(prog: Program): number[] {
   const out: number[] = [];
-  collectLengths(prog, out);
+  collectLengths(prog, out, 0);
   return out;
 }
 
 /**
- * Append interestingLengths(prog), ascending and distinct, to `out`. The lengths below 256 (most of
- * them: header offsets) are marked in a 256-bit set, read back in order; the others are collected
- * into one reused typed array, sorted there and deduplicated.
+ * Write interestingLengths(prog), ascending and distinct, into out[at ..] (by index, so that a reused
+ * array keeps its store), returning the index past them. The lengths below 256 (most of them: header
+ * offsets) are marked in a 256-bit set, read back in order; the others are collected into one
+ * reused typed array, sorted there and deduplicated.
  */
-function collectLengths(prog: Program, out: number[]): void {
+function collectLengths(prog: Program, out: number[], at: number): number {
   const low = LOW;
   low.fill(0);
   let high = scratch;
@@ -755,8 +756,9 @@ function collectLengths(prog: Program, out: number[]): void {
           else high[n++] = l;
         }
   }
+  let m = at;
   for (let w = 0; w < 8; w++)
-    for (let bits = low[w]!; bits !== 0; bits &= bits - 1) out.push(32 * w + 31 - Math.clz32(bits & -bits));
+    for (let bits = low[w]!; bits !== 0; bits &= bits - 1) out[m++] = 32 * w + 31 - Math.clz32(bits & -bits);
   if (n > 32) high.subarray(0, n).sort();
   else
     for (let i = 1; i < n; i++) {
@@ -765,7 +767,8 @@ function collectLengths(prog: Program, out: number[]): void {
       for (; j >= 0 && high[j]! > x; j--) high[j + 1] = high[j]!;
       high[j + 1] = x;
     }
-  for (let i = 0; i < n; i++) if (i === 0 || high[i] !== high[i - 1]) out.push(high[i]!);
+  for (let i = 0; i < n; i++) if (i === 0 || high[i] !== high[i - 1]) out[m++] = high[i]!;
+  return m;
 }
 
 /** The lengths below 256 collectLengths has seen, as a bit set (reused). */
@@ -783,10 +786,7 @@ const IND_X: readonly number[] = [0, 14, 20, 24, 34, 40];
 
 /** interestingLengths(prog), then PACKET_LENGTHS: the lengths a packet for `prog` is resized to and split at. */
 export function lengthsFor(prog: Program): number[] {
-  const out: number[] = [];
-  collectLengths(prog, out);
-  for (let i = 0; i < PACKET_LENGTHS.length; i++) out.push(PACKET_LENGTHS[i]!);
-  return out;
+  return lengthsInto(prog, []);
 }
 
 /**
@@ -794,9 +794,10 @@ export function lengthsFor(prog: Program): number[] {
  * program to program and reads it before the next call.
  */
 export function lengthsInto(prog: Program, out: number[]): number[] {
-  out.length = 0;
-  collectLengths(prog, out);
-  for (let i = 0; i < PACKET_LENGTHS.length; i++) out.push(PACKET_LENGTHS[i]!);
+  let m = collectLengths(prog, out, 0);
+  for (let i = 0; i < PACKET_LENGTHS.length; i++) out[m++] = PACKET_LENGTHS[i]!;
+  // written by index, then cut (a store emptied by length = 0 would be dropped and grown again)
+  if (out.length !== m) out.length = m;
   return out;
 }
 
