@@ -270,16 +270,31 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
   const n = places.length * windows.length;
   // a drawn starting point, then up to SEEK_TRIES variants with a stride that visits each at most once
   const stride = n > 1 ? largestCoprimeBelow(n, 37) : 1;
+  // the first layout of a variant depends on its landing place alone (the program with the branch
+  // retargeted, before any filler moves): kept per place, as the bytes from the branch's end to the
+  // place and the native size of each instruction before it (null: the program does not convert)
+  const firstLayouts = new Map<number, { readonly gap: number; readonly sizes: Int32Array } | null>();
   for (let k = 0; k < Math.min(n, SEEK_TRIES); k++) {
     const c = (tie.mid * 7 + tie.window + k * stride) % n;
     const t = places[c % places.length]!;
     const w = windows[Math.floor(c / places.length)]!;
     const q = prog.slice();
     q[1] = { ...f, jt: t - 2, jf: span };
-    const lq = layout(q, config, facts);
-    if (lq === null) continue;
-    const branchEnd = lq.addrs[lq.map[2 * 1 + 1]! - 1]!; // the Jxx of jmp_rest, before its JA
-    tuneSpan(q, 2, t, lq.addrs[lq.map[2 * t]!]! - branchEnd - w, (pc) => lq.addrs[lq.map[2 * pc + 1]!]! - lq.addrs[lq.map[2 * pc]!]!);
+    let fl = firstLayouts.get(t);
+    if (fl === undefined) {
+      const lq = layout(q, config, facts);
+      if (lq === null) fl = null;
+      else {
+        const branchEnd = lq.addrs[lq.map[2 * 1 + 1]! - 1]!; // the Jxx of jmp_rest, before its JA
+        const sizes = new Int32Array(t);
+        for (let pc = 3; pc < t; pc++) sizes[pc] = lq.addrs[lq.map[2 * pc + 1]!]! - lq.addrs[lq.map[2 * pc]!]!;
+        fl = { gap: lq.addrs[lq.map[2 * t]!]! - branchEnd, sizes };
+      }
+      firstLayouts.set(t, fl);
+    }
+    if (fl === null) continue;
+    const sizes = fl.sizes;
+    tuneSpan(q, 2, t, fl.gap - w, (pc) => sizes[pc]!);
     const lq2 = layout(q, config, facts);
     if (lq2 === null) continue;
     tuneSpan(q, t - 1, r, lq2.addrs[lq2.map[2 * r + 1]!]! - lq2.addrs[lq2.map[2 * 2]!]! - tie.dist, (pc) => lq2.addrs[lq2.map[2 * pc + 1]!]! - lq2.addrs[lq2.map[2 * pc]!]!);
