@@ -612,13 +612,32 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
       let failJudge: BatchedJudge | null = null;
       let specFailAt = -1;
       let engineFailAt = -1;
-      for (let b = 0; b < cases.length && failAt < 0 && specFailAt < 0 && engineFailAt < 0; b += opts.batch) {
-        if (!ctl.live()) break;
+      const judges = lanes[w]!.judges;
+      // Batch b's spec answers, and its questions to the judges, sent at once
+      const ask = (b: number) => {
         const part = cases.slice(b, b + opts.batch);
         const specs = part.map((c) => spec.answer(c));
-        const judges = lanes[w]!.judges;
         const asked = judges.map((j) => specs.flatMap((s, i) => (j.judge.supports(s.prog) === null ? [i] : [])));
-        const answers = await Promise.all(judges.map((j, ji) => (asked[ji]!.length === 0 ? Promise.resolve([]) : j.judge.judge(asked[ji]!.map((i) => spec.judgeCase(specs[i]!, j.against))))));
+        const answers = Promise.all(judges.map((j, ji) => (asked[ji]!.length === 0 ? Promise.resolve([]) : j.judge.judge(asked[ji]!.map((i) => spec.judgeCase(specs[i]!, j.against))))));
+        return { part, specs, asked, answers };
+      };
+      // One batch ahead: the next batch's answers are made and sent before this one's are compared and
+      // checked, so that the judges (another process) work while this thread does. No batch is asked
+      // once the time is up or the campaign stopped; one asked before is still compared. After a
+      // finding, the batch asked beyond it is waited for and dropped: only compared batches count.
+      let ahead: ReturnType<typeof ask> | null = cases.length > 0 && ctl.live() ? ask(0) : null;
+      const drop = (x: ReturnType<typeof ask> | null): void => void x?.answers.catch(() => undefined);
+      for (let b = 0; ahead !== null && failAt < 0 && specFailAt < 0 && engineFailAt < 0; b += opts.batch) {
+        const { part, specs, asked } = ahead;
+        const answersP = ahead.answers;
+        ahead = b + opts.batch < cases.length && ctl.live() ? ask(b + opts.batch) : null;
+        let answers: Awaited<typeof answersP>;
+        try {
+          answers = await answersP;
+        } catch (e) {
+          drop(ahead);
+          throw e;
+        }
         const stats = newBatchedStats();
         for (let i = 0; i < part.length; i++) {
           const c = part[i]!;
@@ -656,6 +675,12 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
         }
         mergeBatchedStats(total, stats);
         events.progress?.(total, ctl.elapsedMs(), findings.length);
+      }
+      if (ahead !== null) {
+        // asked, never compared: its answers are waited for (the judges are free for the shrinking
+        // and the next chunk) and dropped
+        await ahead.answers.catch(() => undefined);
+        ahead = null;
       }
       if (failAt >= 0) {
         const s = await shrinkMismatch(spec, failJudge!, arb, seed, failAt);
