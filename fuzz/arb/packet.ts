@@ -443,7 +443,10 @@ function netlinkSized(
       nested = true;
       continue;
     }
-    for (let i = 0; i < alen; i++) b.u8(plen === 0 ? i : pay[(s + i) % plen]!);
+    if (plen === 0) for (let i = 0; i < alen; i++) b.u8(i);
+    else
+      // pay[(s + i) % plen], its index stepped rather than divided per byte
+      for (let i = 0, j = s % plen; i < alen; i++, j = j + 1 === plen ? 0 : j + 1) b.u8(pay[j]!);
     while (b.length % 4 !== 0) b.u8(0);
     if (bad === 6) (b.setLe16(s, x >>> 16 & 3), layers?.push('nla-short'));
     else if (bad === 7) (b.setLe16(s, 0xfff0 | (x >>> 16 & 15)), layers?.push('nla-long'));
