@@ -6,12 +6,8 @@
 // view on it is unreachable. A view's byteOffset is not 0: readers of `.buffer` must use
 // byteOffset and byteLength (every reader in this repository does).
 
-/**
- * Bytes per slab, and the largest array carved out of one (larger ones get their own buffer). A new
- * slab costs a few microseconds however large it is (measured: 96 KiB cut decodeInputs' cost per
- * packet by about a tenth against 32 KiB, bench/gen.ts at 16 packets).
- */
-const SLAB_BYTES = 96 * 1024;
+/** Bytes per slab, and the largest array carved out of one (larger ones get their own buffer). */
+const SLAB_BYTES = 32 * 1024;
 const MAX_CARVED = 4096;
 
 let slab = new ArrayBuffer(SLAB_BYTES);
