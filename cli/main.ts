@@ -383,11 +383,12 @@ export function buildCli(io: CliIo, state: RunState): Command {
     .description('the live Linux kernel as judge: generated programs and packets through the model and SO_ATTACH_FILTER on an AF_UNIX socket pair (exit 1 on a mismatch)')
     .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')
     .option('--max-findings <n>', 'stop after n distinct finding signatures')
+    .option('--spec-check <share>', 'the engines answer for the spec on every case and the spec answers every mismatch again; the spec also checks 1 case in N (default 64), or all')
     .option('--json', 'print the summary as JSON')
     .addOption(new Option('--path <path>', 'socket (default) or seccomp (seccomp(2) in sandboxed children, oracle/seccomp)').choices(CAMPAIGN_PATHS))
     .action(async (o: KdiffFlags & KernelFlags & { path?: string }, cmd: Command) => {
       if (o.path === 'seccomp') {
-        refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'packetsPerProgram', 'confirmed', 'maxFindings']);
+        refuseSocketOnly(cmd, ['kernel', 'arch', 'optmemMax', 'loadHelpers', 'bpfProgHeader', 'packetsPerProgram', 'confirmed', 'maxFindings', 'specCheck']);
         checkOutputDir(o.corpus, '--corpus');
         return void (state.code = await runSeccompKdiffCli(o, out));
       }

@@ -15,6 +15,12 @@
 // spec sees the same inputs. The spec's own properties (fuzz/properties.ts, with the campaign's
 // synchronous judges) are checked on every case too: their findings are reported and shrunk as
 // `bpfspec fuzz` does.
+//
+// As in `bpfspec fuzz`, the engines answer for the spec (engine/: fuzz/judges.ts EngineClassicJudge
+// and EngineKernelJudge, equal to the spec judges) unless `engine` is false: a judge's mismatch with
+// the engines' answer is answered again by the spec judges (model/) before it is reported, and a
+// case on which the two answers differ is an engine finding; the properties' check runs the spec
+// beside the engines on one case in `specCheck` (fuzz/properties.ts Checker).
 import fc from 'fast-check';
 import type { Program } from '../model/cbpf/insn.js';
 import type { KernelConfig } from '../model/config.js';
@@ -24,8 +30,9 @@ import { skAttachFilter } from '../model/attach.js';
 import { blindingRequested } from '../model/migrate/convert.js';
 import type { Rejection } from '../model/verdict.js';
 import { campaignArbitrary, checkCase, chunkSeed, otherJudges, type CampaignCase } from './campaign.js';
-import { ClassicJudge, KernelJudge, type Reference } from './judges.js';
+import { ClassicJudge, EngineClassicJudge, EngineKernelJudge, KernelJudge, type Reference } from './judges.js';
 import { Checker, type Finding } from './properties.js';
+import { ClassicColumns } from '../engine/cbpf/program.js';
 import { caseSize, findingSignature, insnName, SignatureSet, type CaseSize, type SignatureEntry } from './signature.js';
 import { ClassicVm, compileClassic } from '../model/cbpf/eval.js';
 import { fixedConfig } from '../model/variants.js';
@@ -73,6 +80,10 @@ export interface BatchedOptions {
   readonly syncJudges?: readonly string[];
   /** stop after this many distinct finding signatures (each lane finishes its chunk); null or absent: no limit */
   readonly maxFindings?: number | null;
+  /** the engines answer for the spec, which re-answers every mismatch (default true); false: the spec answers every case */
+  readonly engine?: boolean;
+  /** with the engines, the properties' check runs the spec too on one case in this many (default SPEC_CHECK_DEFAULT; 1 = every case) */
+  readonly specCheck?: number;
 }
 
 /** What one judge of a batched campaign answered. */
@@ -180,6 +191,8 @@ export function mismatchSignature(m: Mismatch, config: KernelConfig): string {
   return `judge-result | ${judges} | catalogue ${catalogue} | ${exit} | ${m.answer.result?.known ?? 'no'} answer`;
 }
 
+const sameRejection = (a: Rejection | null, b: Rejection | null): boolean =>
+  a === b || (a !== null && b !== null && a.errno === b.errno && a.stage === b.stage && a.rule === b.rule && a.pc === b.pc);
 const specName = (r: Reference): string => (r === 'kernel' ? 'kernel path' : 'classic evaluator');
 const rejectionText = (r: Rejection | null): string => (r === null ? 'accepts' : `-${errnoName(-r.errno)} (${r.stage}/${r.rule} at pc ${r.pc}, ${r.at})`);
 const verdictText = (v: JudgeVerdict): string => (v.accepted ? 'accepts' : v.errno !== 0 ? `-${errnoName(-v.errno)}` : `rejects (${v.message})`);
@@ -196,21 +209,44 @@ interface SpecAnswer {
   readonly kernel: { readonly verdict: Rejection | null; readonly values: readonly number[] };
 }
 
-/** One lane's spec judges, reused for every case. */
+/** One lane's spec judges (and the engines that answer for them), reused for every case. */
 export class LaneSpec {
-  readonly classic: ClassicJudge;
-  readonly kernel: KernelJudge;
+  /** what answer() asks: the engines (engine mode) or the spec judges */
+  private readonly classic: ClassicJudge | EngineClassicJudge;
+  private readonly kernel: KernelJudge | EngineKernelJudge;
+  /** the spec judges (model/): specAnswer() */
+  private readonly specClassic: ClassicJudge;
+  private readonly specKernel: KernelJudge;
+  /** whether answer() is the engines' */
+  readonly engine: boolean;
   /** the kernel path with the JIT failing (KernelConfig.jitAvailable false) */
   readonly noJit: KernelJudge;
   readonly checker: Checker;
   /** Why the last compare() let a verdict difference pass (JudgeStats.explained), or null. */
   explained: string | null = null;
 
-  constructor(readonly config: KernelConfig, readonly lane: Lane, syncJudges: readonly string[] = []) {
-    this.classic = new ClassicJudge(config);
-    this.kernel = new KernelJudge(config);
+  constructor(
+    readonly config: KernelConfig,
+    readonly lane: Lane,
+    syncJudges: readonly string[] = [],
+    opts: { readonly engine?: boolean; readonly specCheck?: number } = {},
+  ) {
+    this.engine = opts.engine !== false;
+    this.specClassic = new ClassicJudge(config);
+    this.specKernel = new KernelJudge(config);
+    if (this.engine) {
+      const cols = new ClassicColumns();
+      this.classic = new EngineClassicJudge(config, undefined, cols);
+      this.kernel = new EngineKernelJudge(config, cols);
+    } else {
+      this.classic = this.specClassic;
+      this.kernel = this.specKernel;
+    }
     this.noJit = new KernelJudge({ ...config, jitAvailable: false });
-    this.checker = new Checker(config, otherJudges(syncJudges, config));
+    this.checker = new Checker(config, otherJudges(syncJudges, config), {
+      engine: this.engine,
+      ...(opts.specCheck !== undefined ? { specCheck: opts.specCheck } : {}),
+    });
   }
 
   /** The case's inputs as the lane's judges take them (each judge's inputFor in turn). */
@@ -223,18 +259,64 @@ export class LaneSpec {
     });
   }
 
-  /** The spec's verdicts and results (invalid cases: verdicts only). */
+  /** The spec's verdicts and results (invalid cases: verdicts only), as the engines give them in engine mode. */
   answer(c: CampaignCase): SpecAnswer {
+    return this.answerBy(this.classic, this.kernel, c);
+  }
+
+  /** The spec judges' (model/) verdicts and results: what a mismatch is reported against. */
+  specAnswer(c: CampaignCase): SpecAnswer {
+    return this.answerBy(this.specClassic, this.specKernel, c);
+  }
+
+  private answerBy(classic: ClassicJudge | EngineClassicJudge, kernel: KernelJudge | EngineKernelJudge, c: CampaignCase): SpecAnswer {
     const prog = 'valid' in c ? c.valid.prog : c.invalid.prog;
     const inputs = this.inputsOf(c);
-    const cv = this.classic.load(prog);
-    const kv = this.kernel.load(prog);
+    const cv = classic.load(prog);
+    const kv = kernel.load(prog);
     return {
       prog,
       inputs,
-      classic: { verdict: cv, values: cv === null ? inputs.map((i) => this.classic.run(i.skb, i.env)) : [] },
-      kernel: { verdict: kv, values: kv === null ? inputs.map((i) => this.kernel.run(i.skb, i.env)) : [] },
+      classic: { verdict: cv, values: cv === null ? inputs.map((i) => classic.run(i.skb, i.env)) : [] },
+      kernel: { verdict: kv, values: kv === null ? inputs.map((i) => kernel.run(i.skb, i.env)) : [] },
     };
+  }
+
+  /**
+   * Engine mode: where the engines' answer `s` for case `c` differs from the spec judges', the engine
+   * finding (property 'judge', judge 'engine'), else null with the spec's answer. Spec mode: null, `s`.
+   */
+  recheck(c: CampaignCase, s: SpecAnswer): { finding: Finding | null; spec: SpecAnswer } {
+    if (!this.engine) return { finding: null, spec: s };
+    const t = this.specAnswer(c);
+    for (const side of ['classic', 'kernel'] as const) {
+      const a = s[side];
+      const b = t[side];
+      let message: string | null = null;
+      let at = -1;
+      if (!sameRejection(a.verdict, b.verdict)) message = `attach: the engines' ${specName(side)} ${rejectionText(a.verdict)}, the spec's ${rejectionText(b.verdict)}`;
+      else {
+        at = b.values.findIndex((v, i) => a.values[i] !== v);
+        if (at >= 0) message = `input ${at}: the engines' ${specName(side)} ${a.values[at]}, the spec's ${b.values[at]}`;
+      }
+      if (message === null) continue;
+      const input = at >= 0 ? t.inputs[at]! : null;
+      const finding: Finding = {
+        property: 'judge',
+        judge: 'engine',
+        message,
+        prog: t.prog,
+        skb: input?.skb ?? null,
+        env: input?.env ?? null,
+        attach: { classic: t.classic.verdict, kernel: t.kernel.verdict },
+        classic: at >= 0 ? (t.classic.values[at] ?? null) : null,
+        kernel: at >= 0 ? (t.kernel.values[at] ?? null) : null,
+        predicted: null,
+        fault: null,
+      };
+      return { finding, spec: t };
+    }
+    return { finding: null, spec: t };
   }
 
   /** The spec's properties on the case's (lane) inputs: a finding, or null with the divergences it showed. */
@@ -463,7 +545,8 @@ export async function shrinkMismatch(
   index: number,
 ): Promise<{ mismatch: Mismatch; path: string; shrinks: number } | null> {
   const s = await shrinkAtAsync(arb, seed, index, async (c: CampaignCase): Promise<Mismatch | null> => {
-    const s = spec.answer(c);
+    // the spec judges' answer (model/), whatever answered in the campaign
+    const s = spec.specAnswer(c);
     if (j.judge.supports(s.prog) !== null) return null;
     const [a] = await j.judge.judge([spec.judgeCase(s, j.against)]);
     return spec.compare(s, j, a!, null);
@@ -520,18 +603,41 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
     }
   };
   const lane = (w: number, ctl: ChunkControl) => {
-    const spec = new LaneSpec(opts.config, lanes[w]!, opts.syncJudges);
+    const spec = new LaneSpec(opts.config, lanes[w]!, opts.syncJudges, {
+      ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
+      ...(opts.specCheck !== undefined ? { specCheck: opts.specCheck } : {}),
+    });
     return async (cases: readonly CampaignCase[], chunk: number, seed: number): Promise<void> => {
       let failAt = -1;
       let failJudge: BatchedJudge | null = null;
       let specFailAt = -1;
-      for (let b = 0; b < cases.length && failAt < 0 && specFailAt < 0; b += opts.batch) {
-        if (!ctl.live()) break;
+      let engineFailAt = -1;
+      const judges = lanes[w]!.judges;
+      // Batch b's spec answers, and its questions to the judges, sent at once
+      const ask = (b: number) => {
         const part = cases.slice(b, b + opts.batch);
         const specs = part.map((c) => spec.answer(c));
-        const judges = lanes[w]!.judges;
         const asked = judges.map((j) => specs.flatMap((s, i) => (j.judge.supports(s.prog) === null ? [i] : [])));
-        const answers = await Promise.all(judges.map((j, ji) => (asked[ji]!.length === 0 ? Promise.resolve([]) : j.judge.judge(asked[ji]!.map((i) => spec.judgeCase(specs[i]!, j.against))))));
+        const answers = Promise.all(judges.map((j, ji) => (asked[ji]!.length === 0 ? Promise.resolve([]) : j.judge.judge(asked[ji]!.map((i) => spec.judgeCase(specs[i]!, j.against))))));
+        return { part, specs, asked, answers };
+      };
+      // One batch ahead: the next batch's answers are made and sent before this one's are compared and
+      // checked, so that the judges (another process) work while this thread does. No batch is asked
+      // once the time is up or the campaign stopped; one asked before is still compared. After a
+      // finding, the batch asked beyond it is waited for and dropped: only compared batches count.
+      let ahead: ReturnType<typeof ask> | null = cases.length > 0 && ctl.live() ? ask(0) : null;
+      const drop = (x: ReturnType<typeof ask> | null): void => void x?.answers.catch(() => undefined);
+      for (let b = 0; ahead !== null && failAt < 0 && specFailAt < 0 && engineFailAt < 0; b += opts.batch) {
+        const { part, specs, asked } = ahead;
+        const answersP = ahead.answers;
+        ahead = b + opts.batch < cases.length && ctl.live() ? ask(b + opts.batch) : null;
+        let answers: Awaited<typeof answersP>;
+        try {
+          answers = await answersP;
+        } catch (e) {
+          drop(ahead);
+          throw e;
+        }
         const stats = newBatchedStats();
         for (let i = 0; i < part.length; i++) {
           const c = part[i]!;
@@ -548,13 +654,18 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
               continue;
             }
             if (spec.compare(specs[i]!, j, answers[ji]![k]!, js) !== null) {
-              failAt = b + i;
-              failJudge = j;
+              // the engines answered for the spec: the spec answers the case again before anything is
+              // reported (equal answers compare alike, so the mismatch stands; unequal ones are the engines')
+              if (spec.recheck(c, specs[i]!).finding !== null) engineFailAt = b + i;
+              else {
+                failAt = b + i;
+                failJudge = j;
+              }
               break;
             }
             if (spec.explained !== null) agreed = false;
           }
-          if (failAt >= 0) break;
+          if (failAt >= 0 || engineFailAt >= 0) break;
           const checked = spec.check(c, specs[i]!.inputs);
           if (checked.finding !== null) {
             specFailAt = b + i;
@@ -564,6 +675,12 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
         }
         mergeBatchedStats(total, stats);
         events.progress?.(total, ctl.elapsedMs(), findings.length);
+      }
+      if (ahead !== null) {
+        // asked, never compared: its answers are waited for (the judges are free for the shrinking
+        // and the next chunk) and dropped
+        await ahead.answers.catch(() => undefined);
+        ahead = null;
       }
       if (failAt >= 0) {
         const s = await shrinkMismatch(spec, failJudge!, arb, seed, failAt);
@@ -581,6 +698,9 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
             },
             ctl,
           );
+      } else if (engineFailAt >= 0) {
+        const s = shrinkAt(arb, seed, engineFailAt, (c: CampaignCase): Finding | null => spec.recheck(c, spec.answer(c)).finding);
+        if (s !== null) report({ kind: 'spec', finding: s.found, chunk, seed, path: s.path, shrinks: s.shrinks, signature: findingSignature(s.found, opts.config), size: caseSize(s.found) }, ctl);
       } else if (specFailAt >= 0) {
         const s = shrinkSpecFinding(spec, arb, seed, specFailAt);
         if (s !== null) report({ kind: 'spec', finding: s.finding, chunk, seed, path: s.path, shrinks: s.shrinks, signature: findingSignature(s.finding, opts.config), size: caseSize(s.finding) }, ctl);

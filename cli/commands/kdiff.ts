@@ -18,7 +18,8 @@ import { probeLive, probeLiveWith, resolveKernel, type KernelFlags } from '../ke
 import { printProgram } from '../formats/index.js';
 import { clip, ensureOutputDir, InputError, writeOutput } from '../io.js';
 import { sideBySide } from '../report.js';
-import { budgetOptions, countTable, positiveInt, saveBySignature, sigintStop } from './fuzz.js';
+import { budgetOptions, countTable, parseSpecCheck, positiveInt, saveBySignature, sigintStop } from './fuzz.js';
+import { SPEC_CHECK_DEFAULT } from '../../fuzz/properties.js';
 
 // The live kernel, for `--judges live` and kdiff: one oracle process per lane, pinned to CPU lane mod the CPU count.
 registerJudge({
@@ -44,6 +45,8 @@ export interface BatchedFlags {
   readonly json?: boolean;
   /** stop after this many distinct finding signatures (fuzz/signature.ts) */
   readonly maxFindings?: string;
+  /** --spec-check all|N: the spec also answers one case in N beside the engines */
+  readonly specCheck?: string;
 }
 
 export type KdiffFlags = BatchedFlags;
@@ -174,6 +177,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
   const { workers } = flagBudget;
   const packetsPerProgram = positiveInt('--packets-per-program', flags.packetsPerProgram, 1024);
   const maxFindings = flags.maxFindings === undefined ? null : positiveInt('--max-findings', flags.maxFindings);
+  const specCheck = parseSpecCheck(flags.specCheck);
   // a judge that is the running kernel makes `live` the default profile (the model describes the judge)
   const judgesLive = judges.some((n) => openableJudge(n)?.live === true);
   const base = judgesLive || kernel.kernel === 'live' ? null : resolveKernel(kernel, null);
@@ -199,7 +203,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     if (setup?.note) process.stderr.write(`bpfspec ${command}: ${setup.note}\n`);
     const config = base ?? resolveKernel(kernel, setup!.config, 'live');
     const jit = config.arch === 'x86_64' ? config.x86Jit : null;
-    const opts: BatchedOptions = { ...flagBudget, packetsPerProgram, config, chunkSize: 256, batch: 32, syncJudges, maxFindings };
+    const opts: BatchedOptions = { ...flagBudget, packetsPerProgram, config, chunkSize: 256, batch: 32, syncJudges, maxFindings, ...(specCheck !== undefined ? { specCheck } : {}) };
     const kernelJson = setup && live ? paramsJson(setup.params, live.cpu, setup.header) : null;
     const unbatched = lanes.filter((l) => l.judges.some((j) => j.judge instanceof LiveKernelJudge && !j.judge.batched)).length;
     const tty = process.stderr.isTTY === true && !flags.json;
@@ -208,6 +212,7 @@ export async function runBatched(command: string, judges: readonly string[], syn
     process.stderr.write(
       `bpfspec ${command}: seed ${opts.seed}, ${budget}, ${workers} lane${workers === 1 ? '' : 's'}${cpus.length ? ` (oracles on CPUs ${cpus.join(',')})` : ''}, ` +
         `${opts.packetsPerProgram} packets per program, judges ${['classic', 'kernel', ...syncJudges, ...judges].join(',')}` +
+        ` (the engines answer for classic,kernel on every case, the spec on ${specCheck === 1 ? 'every case' : `1 case in ${specCheck ?? SPEC_CHECK_DEFAULT}`} and on every mismatch)` +
         (setup ? `; kernel ${setup.params.release}, optmem_max ${setup.params.optmemMax}, bpf_prog header ${setup.header ?? 'unknown'}, bpf_jit_harden ${setup.params.bpfJitHarden ?? 'unknown'}${liveHarden !== null ? ' (set for each attach)' : ''}` : '') +
         `; model: profile ${config.profile}${config.variant ? ` with variant ${config.variant}` : ''}, optmem_max ${config.optmemMax}, bpf_prog header ${config.bpfProgHeaderSize}, load helpers ${config.loadHelpers}` +
         '\n',

@@ -12,7 +12,8 @@ import { X86_64, type KernelConfig } from '../../model/config.js';
 import type { Judge, JudgeAnswer, JudgeCase, SkbInput } from '../../model/judge.js';
 import { afUnixSkb } from '../../model/skb.js';
 import { ENOTSUPP } from '../../model/uapi.js';
-import { mergeBatchedStats, newBatchedStats, newJudgeStats, startBatched, type BatchedOptions, type Lane } from '../../fuzz/batched.js';
+import { drawChunk, LaneSpec, mergeBatchedStats, newBatchedStats, newJudgeStats, startBatched, type BatchedOptions, type Lane } from '../../fuzz/batched.js';
+import { campaignArbitrary } from '../../fuzz/campaign.js';
 import { CompiledClassicJudge, CompiledEbpfJudge, type RunJudge } from '../../fuzz/judges.js';
 import { unixDgramSkb } from '../../oracle/kernel/afunix.js';
 import { isUnixDgramSkb, judgeResultOf, KernelOracle, LiveKernelJudge } from '../../oracle/kernel/judge.js';
@@ -115,6 +116,42 @@ test('a batched campaign of judges that equal the spec finds nothing and counts 
   // the same seed gives the same campaign, whatever the number of lanes
   const one = await startBatched(opts(), [lanes[0]!]).done;
   t.deepEqual(one.stats, s.stats);
+});
+
+test('the engines answer for the spec: the same campaign with the spec answering every case (engine: false) counts the same', async (t) => {
+  const lane = (): Lane[] => [{ judges: [{ judge: new AsyncOf(new CompiledEbpfJudge(X86_64), 'async-ebpf'), against: 'kernel' as const }] }];
+  const engines = await startBatched(opts({ runs: 256 }), lane()).done;
+  const spec = await startBatched(opts({ runs: 256, engine: false }), lane()).done;
+  t.deepEqual(engines.findings, []);
+  t.deepEqual(engines.stats, spec.stats);
+});
+
+test('LaneSpec.recheck: an answer of the engines that is not the spec judges\' is an engine finding', (t) => {
+  const spec = new LaneSpec(X86_64, { judges: [] });
+  const cases = drawChunk(campaignArbitrary(4, X86_64), 7, 64).filter((c) => 'valid' in c);
+  let tampered = 0;
+  for (const c of cases) {
+    const s = spec.answer(c);
+    // the engines' own answer is the spec's
+    const same = spec.recheck(c, s);
+    t.is(same.finding, null);
+    t.deepEqual(same.spec, s);
+    if (s.kernel.verdict !== null || s.kernel.values.length === 0) continue;
+    const last = s.kernel.values.length - 1;
+    const wrong = { ...s, kernel: { ...s.kernel, values: s.kernel.values.map((v, i) => (i === last ? (v + 1) >>> 0 : v)) } };
+    const r = spec.recheck(c, wrong);
+    t.is(r.finding?.property, 'judge');
+    t.is(r.finding?.judge, 'engine');
+    t.regex(r.finding!.message, new RegExp(`^input ${last}: the engines' kernel path \\d+, the spec's \\d+$`));
+    t.is(r.finding!.skb, s.inputs[last]!.skb);
+    tampered++;
+  }
+  t.true(tampered > 20);
+  // in spec mode the answer is the spec's already: nothing to recheck
+  const plain = new LaneSpec(X86_64, { judges: [] }, [], { engine: false });
+  const c = cases[0]!;
+  const s = plain.answer(c);
+  t.is(plain.recheck(c, { ...s, classic: { ...s.classic, values: [] } }).finding, null);
 });
 
 test('a judge that differs is a finding, shrunk by asking the judge again, replayable from seed and path', async (t) => {

@@ -376,6 +376,8 @@ test('10. numbers are validated as the integers and durations they are', async (
     ['kdiff', '--time', '0.0001ms'],
     ['kdiff', '--packets-per-program', '0'],
     ['kdiff', '--workers', '1000'],
+    ['kdiff', '--spec-check', '0'],
+    ['kdiff', '--spec-check', 'most'],
     ['eval', '--optmem-max', '99999999999'],
   ])
     badInput(t, await runCli(args), /^bpfspec: --/, args.join(' '));
