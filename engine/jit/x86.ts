@@ -199,11 +199,11 @@ for (let c = 0; c < 256; c++) {
 // (test/engine/jit.test.ts checks this on random instructions).
 /** imm + 128 -> class for imm in [-128, 127]; 7: > 127; 8: < -128 */
 const IMM_CLASS = new Uint8Array(256);
-/** off & 0xffff (off is an s16) -> class: 5 outside [-128, 127] */
-const OFF_CLASS = new Uint8Array(65536).fill(5);
+/** off + 128 -> class for off in [-128, 127]; 5 outside */
+const OFF_CLASS = new Uint8Array(256);
 for (let v = -128; v < 128; v++) {
   IMM_CLASS[v + 128] = v === 0 ? 0 : v === 1 ? 1 : v === 16 ? 2 : v === 32 ? 3 : v === 64 ? 4 : v > 0 ? 5 : 6;
-  OFF_CLASS[v & 0xffff] = v === 0 ? 0 : v === 8 ? 1 : v === 16 ? 2 : v === 32 ? 3 : 4;
+  OFF_CLASS[v + 128] = v === 0 ? 0 : v === 8 ? 1 : v === 16 ? 2 : v === 32 ? 3 : 4;
 }
 /** a cached value for an insn that leaves the steps (not modelled, a call with imm 0, too long) */
 const FIXED_SLOW = 255;
@@ -264,7 +264,8 @@ function fixedCache(facts: X86JitFacts): FixedCache {
 /** The key of an insn (its code, dst, src, imm class, off class): every insn of a key has the same fixed bytes under given facts (the steps' walk computes it inline). */
 export function fixedKey(c: number, d: number, r: number, o: number, x: number): number {
   const xi = x + 128;
-  return (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | OFF_CLASS[o & 0xffff]!;
+  const oi = o + 128;
+  return (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
 }
 
 /**
@@ -575,7 +576,8 @@ export class EngineJit {
       const x = imm[k]!;
       const o = off[k]!;
       const xi = x + 128;
-      const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | OFF_CLASS[o & 0xffff]!;
+      const oi = o + 128;
+      const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
       const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
       const v = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
       if (v === FIXED_SLOW) return null;

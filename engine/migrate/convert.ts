@@ -288,7 +288,8 @@ export class EngineConverter {
             // room for these and for one per classic insn still to come
             const need = this.nfix + fx.length + 3 * (this.converting + PER_INSN_FIXES_ROOM);
             if (need > this.fixes.length) {
-              const g = new Int32Array(need);
+              // geometric growth: growing to `need` alone reallocates and copies at every later ancillary load
+              const g = new Int32Array(Math.max(need, 2 * this.fixes.length));
               g.set(this.fixes);
               this.fixes = g;
             }
