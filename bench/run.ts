@@ -19,7 +19,7 @@
 // Campaigns: fuzz/campaign.ts runWorker on one thread (1 and 16 packets per program) and
 // fuzz/pool.ts startCampaign on every core; scaling = all cores / one worker. In detail, the pool with
 // one worker too (a fresh thread warmed up like each of the pool's), and all cores over it.
-// Usage: node dist/bench/run.js [--rounds N] [--packets N] [--fuzz-seconds S] [--memory-seconds S] [--quick] [--no-variants]
+// Usage: node dist/bench/run.js [--rounds N] [--packets N] [--fuzz-seconds S] [--warm-seconds S] [--memory-seconds S] [--quick] [--no-variants]
 import writeFileAtomic from 'write-file-atomic';
 import { benchVariants } from './variants.js';
 import { spawnSync } from 'node:child_process';
@@ -62,6 +62,11 @@ const quick = args.includes('--quick');
 const ROUNDS = opt('rounds', quick ? 3 : 7);
 const PACKETS = opt('packets', 1000);
 const FUZZ_SECONDS = opt('fuzz-seconds', quick ? 4 : 10);
+// V8 goes on optimising a campaign's code for about 20 s (measured with --trace-opt on one worker: 3.8
+// s of compile CPU in the first 2 s, 1.1 s between 8 and 12 s, under 0.1 s a second after 16 s); rates
+// are measured after it: once on this thread before the one-worker rows, and in each pool of fresh
+// workers before its rate is taken.
+const WARM_UP_SECONDS = opt('warm-seconds', quick ? 8 : 20);
 const MEMORY_SECONDS = opt('memory-seconds', quick ? 15 : 600);
 const VARIANTS = !args.includes('--no-variants') && !quick;
 const TARGET_MS = quick ? 80 : 200;
@@ -261,6 +266,11 @@ function measureEvaluators(w: Prepared, bin: string | null): EvalResult {
   const per: Record<Row, number[]> = { libpcap: [], spec_classic: [], spec_kernelpath: [], engine_classic: [], engine_kernelpath: [] };
   const ratio: Record<JsRow, number[]> = { spec_classic: [], spec_kernelpath: [], engine_classic: [], engine_kernelpath: [] };
   const passes = new Map<Row, number>();
+  // one round first, not counted: the compiled rows' code (a JavaScript function per program, made
+  // when the program is loaded) is optimised by V8 during it (the first timed round of a quick run
+  // measured engine_kernelpath at 126 ns/eval, the third at 16)
+  for (const row of ROWS) timeRow(w, row, bin, new Map<Row, number>());
+  log(`  ${w.name}: one untimed round`);
   for (let r = 0; r < ROUNDS; r++) {
     const order = ROWS.map((_, i) => ROWS[(i + r) % ROWS.length]!);
     const got = new Map<Row, number | null>();
@@ -363,7 +373,7 @@ function rate(programs: number, invalid: number, pairs: number, ms: number, cpu?
   return cpu === undefined ? r : { ...r, cpu_cores: round3((cpu.user + cpu.system) / 1e3 / ms) };
 }
 
-/** Seconds of each campaign measurement spent warming up (V8 compiles the hot code), not counted. */
+/** Seconds of each campaign measurement spent warming up, not counted (this thread: after WARM_UP_SECONDS of campaign before the first). */
 const WARM_SECONDS = quick ? 1.5 : 3;
 
 /** Cases and pairs counted from the first progress report after the warm-up to the end. */
@@ -386,12 +396,12 @@ class Steady {
   }
 }
 
-function oneWorker(packetsPerProgram: number): CampaignRate {
+function oneWorker(packetsPerProgram: number, seconds = FUZZ_SECONDS): CampaignRate {
   const t0 = Date.now();
   const u0 = process.cpuUsage();
   const steady = new Steady(WARM_SECONDS * 1000);
   const total = { programs: 0, invalid: 0, pairs: 0 };
-  runWorker(campaignOpts(packetsPerProgram, 1, (WARM_SECONDS + FUZZ_SECONDS) * 1000), 0, {
+  runWorker(campaignOpts(packetsPerProgram, 1, (WARM_SECONDS + seconds) * 1000), 0, {
     progress: (st) => {
       total.programs += st.programs;
       total.invalid += st.invalid;
@@ -406,8 +416,9 @@ function oneWorker(packetsPerProgram: number): CampaignRate {
 async function allWorkers(packetsPerProgram: number, workers: number): Promise<CampaignRate> {
   const u0 = process.cpuUsage();
   const t0 = Date.now();
-  const steady = new Steady(WARM_SECONDS * 1000);
-  await startCampaign(campaignOpts(packetsPerProgram, workers, (WARM_SECONDS + FUZZ_SECONDS) * 1000), {
+  // fresh workers: their code is compiled as in a long campaign before the rate is taken
+  const steady = new Steady(WARM_UP_SECONDS * 1000);
+  await startCampaign(campaignOpts(packetsPerProgram, workers, (WARM_UP_SECONDS + FUZZ_SECONDS) * 1000), {
     progress: (st, ms) => steady.see(ms, st.programs, st.invalid, st.pairs),
   }).done;
   return steady.rate(process.cpuUsage(u0), Date.now() - t0);
@@ -512,6 +523,8 @@ async function main(): Promise<void> {
 
   log(`campaigns (${FUZZ_SECONDS} s each)`);
   const workers = os.availableParallelism();
+  log(`  warm-up: ${WARM_UP_SECONDS} s of campaign on this thread, not counted`);
+  oneWorker(1, WARM_UP_SECONDS);
   const c1 = oneWorker(1);
   log(`  1 worker, 1 packet: ${JSON.stringify(c1)}`);
   const c16 = oneWorker(16);
