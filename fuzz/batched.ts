@@ -613,16 +613,28 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
       let specFailAt = -1;
       let engineFailAt = -1;
       const judges = lanes[w]!.judges;
-      // Batch b's spec answers, and its questions to the judges, sent at once
+      // each judge's calls one after another: a judge never has two batches at once (an outside
+      // implementation's adapter restarts after a crash inside its call)
+      const turn: Promise<unknown>[] = judges.map(() => Promise.resolve());
+      // Batch b's spec answers, and its questions to the judges, each asked when its last batch is answered
       const ask = (b: number) => {
         const part = cases.slice(b, b + opts.batch);
         const specs = part.map((c) => spec.answer(c));
         const asked = judges.map((j) => specs.flatMap((s, i) => (j.judge.supports(s.prog) === null ? [i] : [])));
-        const answers = Promise.all(judges.map((j, ji) => (asked[ji]!.length === 0 ? Promise.resolve([]) : j.judge.judge(asked[ji]!.map((i) => spec.judgeCase(specs[i]!, j.against))))));
+        const answers = Promise.all(
+          judges.map((j, ji) => {
+            if (asked[ji]!.length === 0) return Promise.resolve([]);
+            const q = asked[ji]!.map((i) => spec.judgeCase(specs[i]!, j.against));
+            const p = turn[ji]!.then(() => j.judge.judge(q));
+            turn[ji] = p.catch(() => undefined);
+            return p;
+          }),
+        );
         return { part, specs, asked, answers };
       };
-      // One batch ahead: the next batch's answers are made and sent before this one's are compared and
-      // checked, so that the judges (another process) work while this thread does. No batch is asked
+      // One batch ahead: the next batch's answers are made while the judges work on this one, and it is
+      // asked as soon as they have answered, before this one is compared and checked, so that the
+      // judges (another process) work while this thread does. No batch is asked
       // once the time is up or the campaign stopped; one asked before is still compared. After a
       // finding, the batch asked beyond it is waited for and dropped: only compared batches count.
       let ahead: ReturnType<typeof ask> | null = cases.length > 0 && ctl.live() ? ask(0) : null;
