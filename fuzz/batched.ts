@@ -613,8 +613,9 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
       let specFailAt = -1;
       let engineFailAt = -1;
       const judges = lanes[w]!.judges;
-      // each judge's calls one after another: a judge never has two batches at once (an outside
-      // implementation's adapter restarts after a crash inside its call)
+      // each judge's calls one after another unless it says they may overlap (Judge.overlapping: the
+      // live kernel, whose requests queue in order): an outside implementation's adapter restarts
+      // after a crash inside its call
       const turn: Promise<unknown>[] = judges.map(() => Promise.resolve());
       // Batch b's spec answers, and its questions to the judges, each asked when its last batch is answered
       const ask = (b: number) => {
@@ -625,6 +626,7 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
           judges.map((j, ji) => {
             if (asked[ji]!.length === 0) return Promise.resolve([]);
             const q = asked[ji]!.map((i) => spec.judgeCase(specs[i]!, j.against));
+            if (j.judge.overlapping === true) return j.judge.judge(q);
             const p = turn[ji]!.then(() => j.judge.judge(q));
             turn[ji] = p.catch(() => undefined);
             return p;

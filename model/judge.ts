@@ -86,6 +86,11 @@ export interface Judge<In = SkbInput> {
   inputFor?(input: In): In;
   /** Judge a batch of cases; the answers are in the cases' order. */
   judge(cases: readonly JudgeCase<In>[]): Promise<readonly JudgeAnswer[]>;
+  /**
+   * true when judge() may be called again before the last call has answered (each call's answers its
+   * own): a campaign then asks the next batch at once. Absent: one call at a time.
+   */
+  readonly overlapping?: boolean;
   /** Present on synchronous judges: the same answers without a promise. */
   judgeSync?(cases: readonly JudgeCase<In>[]): readonly JudgeAnswer[];
   /** Release processes and buffers. */

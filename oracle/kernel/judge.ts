@@ -403,6 +403,8 @@ export function judgeResultOf(r: KernelResult, random: boolean): JudgeResult {
  */
 export class LiveKernelJudge implements Judge<SkbInput> {
   readonly name = 'live';
+  /** calls overlap safely: every request to the oracle process is queued in order (framed.ts serial) */
+  readonly overlapping = true;
 
   constructor(readonly oracle: KernelOracle) {}
 

@@ -126,6 +126,29 @@ test('the engines answer for the spec: the same campaign with the spec answering
   t.deepEqual(engines.stats, spec.stats);
 });
 
+test('a lane asks one batch ahead: a judge that does not say its calls may overlap gets one at a time, one that does gets the next at once', async (t) => {
+  class Counting extends AsyncOf {
+    inFlight = 0;
+    most = 0;
+    override async judge(cases: readonly JudgeCase<SkbInput>[]): Promise<readonly JudgeAnswer[]> {
+      this.most = Math.max(this.most, ++this.inFlight);
+      try {
+        return await super.judge(cases);
+      } finally {
+        this.inFlight--;
+      }
+    }
+  }
+  const one = new Counting(new CompiledEbpfJudge(X86_64), 'one');
+  const both = Object.assign(new Counting(new CompiledEbpfJudge(X86_64), 'both'), { overlapping: true });
+  const s = await startBatched(opts({ runs: 256 }), [{ judges: [{ judge: one, against: 'kernel' }, { judge: both, against: 'kernel' }] }]).done;
+  t.deepEqual(s.findings, []);
+  t.is(one.most, 1);
+  t.is(both.most, 2);
+  t.is(s.stats.judges.one!.cases, 256);
+  t.is(s.stats.judges.both!.cases, 256);
+});
+
 test('LaneSpec.recheck: an answer of the engines that is not the spec judges\' is an engine finding', (t) => {
   const spec = new LaneSpec(X86_64, { judges: [] });
   const cases = drawChunk(campaignArbitrary(4, X86_64), 7, 64).filter((c) => 'valid' in c);
