@@ -70,25 +70,12 @@ const ANC_AT: Uint8Array = (() => {
 /** Pick from a pool by an unbounded non-negative integer. */
 export const pick = <T>(pool: readonly T[], n: number): T => pool[n % pool.length]!;
 
-/** biasedU32's raw word, when it comes as a number */
-const RAW = new Uint32Array(1);
-
 /**
  * A u32 drawn from one integer-driven choice: `sel` picks the family, `raw` the value inside it.
  * Families: boundary constants, header offsets, small values, ancillary k, NET/LL-relative offsets,
  * negative-region boundaries, raw u32. Pure, so callers can use it on plain draws.
  */
 export function biasedU32(sel: number, raw: number): number {
-  RAW[0] = raw;
-  return biasedU32At(sel, RAW, 0);
-}
-
-/**
- * biasedU32(sel, w[o]): the raw word read here rather than passed (a u32 argument above 2^30 would be
- * boxed, and its remainders taken in floating point).
- */
-export function biasedU32At(sel: number, w: Uint32Array, o: number): number {
-  const raw = w[o]!;
   // each pool indexed in place (one pool per load site, not pick's one site for every pool)
   switch (sel % 8) {
     case 0:
@@ -105,7 +92,7 @@ export function biasedU32At(sel: number, w: Uint32Array, o: number): number {
     case 6:
       return NEG_BOUNDARY[raw % NEG_BOUNDARY.length]!;
     default:
-      return raw;
+      return raw >>> 0;
   }
 }
 

@@ -26,7 +26,7 @@ import {
   NEG_REL,
   RET_K,
   SKF_AD_OFF_U32,
-  biasedU32At,
+  biasedU32,
   isAncillaryK,
 } from './constants.js';
 import { ebpfLen, isCondJump } from './ebpf-size.js';
@@ -57,9 +57,6 @@ const OP_TABLE: readonly number[] = Object.freeze([
   ...[0x3c, 0x9c, 0x6c, 0x7c, 0x07, 0x87], // DIV/MOD X (X==0 case), X shifts, TAX/TXA
 ]);
 
-/** OP_TABLE[i % OP_TABLE.length] for i in 0..127: a gene's code by its 7 low high bits, with no division */
-const CODE_OF = Uint8Array.from({ length: 128 }, (_, i) => OP_TABLE[i % OP_TABLE.length]!);
-
 /**
  * One instruction's randomness, a single integer in [0, 2^53): the low 32 bits `a` give k; the high
  * 21 bits give the opcode (bits 0-6, so shrinking toward 0 goes to `ld #k` first), the k family
@@ -71,9 +68,8 @@ export type Gene = number;
 /** fast-check arbitrary of one gene. */
 export const gene = (): fc.Arbitrary<Gene> => fc.noBias(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
 
-/** k for LD ABS of the gene word w[o]: mostly header offsets, often ancillary, sometimes s16/s32 edges and NET/LL offsets. */
-function absK(sel: number, w: Uint32Array, o: number): number {
-  const a = w[o]!;
+/** k for LD ABS: mostly header offsets, often ancillary, sometimes s16/s32 edges and NET/LL offsets. */
+function absK(sel: number, a: number): number {
   let k: number;
   switch (sel % 10) {
     case 0:
@@ -98,7 +94,7 @@ function absK(sel: number, w: Uint32Array, o: number): number {
       k = BOUNDARY_U32[a % BOUNDARY_U32.length]!;
       break;
     default:
-      k = a;
+      k = a >>> 0;
   }
   // The ABS window rule (net/core/filter.c:1128): a non-ancillary k >= SKF_AD_OFF is rejected,
   // so fold such k onto one of the 16 ancillary values.
@@ -106,14 +102,14 @@ function absK(sel: number, w: Uint32Array, o: number): number {
   return k;
 }
 
-/** k for LD IND / LDX MSH of the gene word w[o]: no check at all, so anything (offsets, negatives, window, garbage). */
-function anyLoadK(sel: number, w: Uint32Array, o: number): number {
+/** k for LD IND / LDX MSH: no check at all, so anything (offsets, negatives, window, garbage). */
+function anyLoadK(sel: number, a: number): number {
   switch (sel % 4) {
     case 0:
     case 1:
-      return HEADER_OFFSETS[w[o]! % HEADER_OFFSETS.length]!;
+      return HEADER_OFFSETS[a % HEADER_OFFSETS.length]!;
     default:
-      return biasedU32At(sel >>> 2, w, o);
+      return biasedU32(sel >>> 2, a);
   }
 }
 
@@ -159,15 +155,13 @@ export function insnFromWords(a: number, hi: number, pc: number, flen: number, j
 export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump: boolean): MInsn {
   const a = w[o]!;
   const hi = w[o + 1]! & 0x1fffff;
-  const code = CODE_OF[hi & 127]!;
+  const code = OP_TABLE[(hi & 127) % OP_TABLE.length]!;
   const sel = (hi >>> 7) & 31;
   // Unused fields are ignored by the checker (net/core/filter.c:1065 never reads jt/jf of
   // non-jumps, nor k of TAX/RET A/...); half the genes with bit 20 set fill them with garbage.
   const garbage = (hi & 0x100000) !== 0 && (a & 1) === 1;
-  let jt = garbage ? (a >>> 8) & 0xff : 0;
-  let jf = garbage ? (a >>> 16) & 0xff : 0;
-  let k: number;
-  // the fields are computed first and the instruction made at one site (one allocation site, one shape)
+  const gjt = garbage ? (a >>> 8) & 0xff : 0;
+  const gjf = garbage ? (a >>> 16) & 0xff : 0;
   switch (code) {
     case 0x04: // ALU K ops
     case 0x14:
@@ -175,48 +169,34 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
     case 0x44:
     case 0x54:
     case 0xa4:
-      k = biasedU32At(sel, w, o);
-      break;
+      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) };
     case 0x34: // DIV K, MOD K: k != 0
     case 0x94:
-      k = biasedU32At(sel, w, o) || 1;
-      break;
+      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) || 1 };
     case 0x64: // LSH K, RSH K: k < 32
     case 0x74:
-      k = biasedU32At(sel, w, o) & 31;
-      break;
+      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) & 31 };
     case 0x20: // LD ABS
     case 0x28:
     case 0x30:
-      k = absK(sel, w, o);
-      break;
+      return { code, jt: gjt, jf: gjf, k: absK(sel, a) };
     case 0x40: // LD IND
     case 0x48:
     case 0x50:
     case 0xb1: // LDX MSH
-      k = anyLoadK(sel, w, o);
-      break;
+      return { code, jt: gjt, jf: gjf, k: anyLoadK(sel, a) };
     case 0x00: // LD IMM, LDX IMM
     case 0x01:
-      k = biasedU32At(sel, w, o);
-      break;
+      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) };
     case 0x02: // ST, STX, LD MEM, LDX MEM
     case 0x03:
     case 0x60:
     case 0x61:
-      k = memK(a);
-      break;
+      return { code, jt: gjt, jf: gjf, k: memK(a) };
     case 0x05: // JA: k < flen - pc - 1
-      // jumpOff(r4, jump ? w[o + 2] : a, flen - pc - 1, 0x7fffffff), its wide word kept unboxed
-      {
-        const r4 = (hi >>> 12) & 15;
-        const lim = Math.min(flen - pc - 1, 0x7fffffff);
-        k = r4 < 12 ? r4 % Math.min(lim, 4) : (jump ? w[o + 2]! : a) % lim;
-      }
-      break;
+      return { code, jt: gjt, jf: gjf, k: jumpOff((hi >>> 12) & 15, jump ? w[o + 2]! : a, flen - pc - 1, 0x7fffffff) };
     case 0x06: // RET K in the middle of a program
-      k = sel & 1 ? RET_K[a % RET_K.length]! : biasedU32At(sel >>> 1, w, o);
-      break;
+      return { code, jt: gjt, jf: gjf, k: sel & 1 ? RET_K[a % RET_K.length]! : biasedU32(sel >>> 1, a) };
     case 0x15: // Jcond: jt, jf < flen - pc - 1
     case 0x1d:
     case 0x25:
@@ -225,18 +205,15 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
     case 0x3d:
     case 0x45:
     case 0x4d: {
-      k = (code & 0x08) === 0 ? biasedU32At(sel, w, o) : garbage ? a : 0;
+      const k = (code & 0x08) === 0 ? biasedU32(sel, a) : garbage ? a : 0;
       const jw = jump ? w[o + 2]! : a >>> 8;
       const range = flen - pc - 1; // >= 1
-      jt = jumpOff((hi >>> 12) & 15, jw & 0xff, range, 256);
-      jf = jumpOff((hi >>> 16) & 15, (jw >>> 8) & 0xff, range, 256);
-      break;
+      return { code, jt: jumpOff((hi >>> 12) & 15, jw & 0xff, range, 256), jf: jumpOff((hi >>> 16) & 15, (jw >>> 8) & 0xff, range, 256), k };
     }
     default:
       // ALU X ops, NEG, LEN, TAX, TXA, RET A: nothing to choose but the ignored fields.
-      k = garbage ? a : 0;
+      return { code, jt: gjt, jf: gjf, k: garbage ? a : 0 };
   }
-  return { code, jt, jf, k };
 }
 
 /** The final instruction: RET K (boundary snap lengths) or RET A. */
