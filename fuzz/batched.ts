@@ -640,7 +640,6 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
       // once the time is up or the campaign stopped; one asked before is still compared. After a
       // finding, the batch asked beyond it is waited for and dropped: only compared batches count.
       let ahead: ReturnType<typeof ask> | null = cases.length > 0 && ctl.live() ? ask(0) : null;
-      const drop = (x: ReturnType<typeof ask> | null): void => void x?.answers.catch(() => undefined);
       for (let b = 0; ahead !== null && failAt < 0 && specFailAt < 0 && engineFailAt < 0; b += opts.batch) {
         const { part, specs, asked } = ahead;
         const answersP = ahead.answers;
@@ -649,7 +648,7 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
         try {
           answers = await answersP;
         } catch (e) {
-          drop(ahead);
+          void ahead?.answers.catch(() => undefined);
           throw e;
         }
         const stats = newBatchedStats();
@@ -690,12 +689,9 @@ export function startBatched(opts: BatchedOptions, lanes: readonly Lane[], event
         mergeBatchedStats(total, stats);
         events.progress?.(total, ctl.elapsedMs(), findings.length);
       }
-      if (ahead !== null) {
-        // asked, never compared: its answers are waited for (the judges are free for the shrinking
-        // and the next chunk) and dropped
-        await ahead.answers.catch(() => undefined);
-        ahead = null;
-      }
+      // asked, never compared: its answers are waited for (the judges are free for the shrinking and
+      // the next chunk) and dropped
+      if (ahead !== null) await ahead.answers.catch(() => undefined);
       if (failAt >= 0) {
         const s = await shrinkMismatch(spec, failJudge!, arb, seed, failAt);
         if (s !== null)
