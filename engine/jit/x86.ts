@@ -8,7 +8,9 @@
 // and the exits, and the compare before a conditional jump) come from model/jit/emit.ts's own length
 // functions, cached by facts and by what they read of the instruction (FixedCache); one walk sums
 // them into steps, each ending at a jump or a target, and a pass only sizes the jumps, as do_jit
-// does (steps()). What the steps cannot take goes through the per-instruction passes (perInsn()).
+// does (steps()); where the converter recorded a repeat (EbpfBuffer.reps), the walk takes the
+// period before's bytes, and a period whose only boundaries are its own jumps a period at a time
+// (its steps moved along). What the steps cannot take goes through the per-instruction passes (perInsn()).
 import {
   AUX_REG,
   BPF_MAX_INSN_SIZE,
@@ -515,6 +517,15 @@ export class EngineJit {
   /** mark[i] === gen: i is a boundary (a jump's target, the end) in the compile under way */
   private mark = new Int32Array(0);
   private gen = 0;
+  /** a repeat's period: each insn's fixed bytes, kind and jump offset (the walk's) */
+  private tBytes = new Int32Array(64);
+  private tKind = new Uint8Array(64);
+  private tJump = new Int32Array(64);
+  /** a repeat's pattern: the period's own targets (pMark[t], t in 1..period), its steps' ends, prefixes and targets relative to the period's start */
+  private pMark = new Uint8Array(65);
+  private pEnd = new Int32Array(64);
+  private pPrefix = new Int32Array(64);
+  private pTarget = new Int32Array(64);
   /** the fixed bytes' cache of the last facts */
   private cache: FixedCache | null = null;
   /** which passes the last compile took: 'steps' or 'insns' (for the tests) */
@@ -567,7 +578,135 @@ export class EngineJit {
     let sum = 0;
     // detect_reg_usage (R6..R9, as bits of the registers seen) in the same walk
     let regs = 0;
+    // the converter's repeats (EbpfBuffer.reps): insn e equals insn e - period on [start, end)
+    const nrep = p.nrep;
+    const reps = p.reps;
+    let ri = 0;
+    let nextRep = nrep > 0 ? reps[0]! : len;
+    // the highest target marked so far (the program's end, marked from the start, aside)
+    let maxMark = 0;
     for (let k = 0; k < len; k++) {
+      if (k === nextRep) {
+        // a repeat: every insn equals the one a period before (already walked), so its fixed bytes,
+        // kind and jump offset are those of the period before, without the key and the cache; its
+        // registers are already in regs. The boundaries and targets are found as below.
+        const end = reps[3 * ri + 1]!;
+        const period = reps[3 * ri + 2]!;
+        ri++;
+        nextRep = ri < nrep ? reps[3 * ri]! : len;
+        if (end > len || period <= 0 || period > k || (end - k) % period !== 0) return null;
+        if (this.tBytes.length < period) {
+          this.tBytes = new Int32Array(2 * period);
+          this.tKind = new Uint8Array(2 * period);
+          this.tJump = new Int32Array(2 * period);
+        }
+        const tBytes = this.tBytes;
+        const tKind = this.tKind;
+        const tJump = this.tJump;
+        for (let q = 0, e = k - period; q < period; q++, e++) {
+          const c = code[e]!;
+          const d = dst[e]!;
+          const r = src[e]!;
+          const x = imm[e]!;
+          const o = off[e]!;
+          const xi = x + 128;
+          const oi = o + 128;
+          const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+          const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
+          tBytes[q] = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
+          const kd = KIND_OF[c]!;
+          tKind[q] = kd;
+          tJump[q] = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
+        }
+        // The period's steps when its only boundaries are its own jumps' ends and targets: every
+        // jump forward to within the period (its end included), no target of an earlier jump in it
+        // (k + 1 > maxMark), and not the program's end (marked from the start). Then each period's
+        // steps are the pattern's, moved along, and the walk takes a period at a time.
+        let np = 0;
+        let tail = 0;
+        let pattern = true;
+        const pMark = this.pMark.length > period ? this.pMark : (this.pMark = new Uint8Array(2 * period + 1));
+        pMark.fill(0, 0, period + 1);
+        for (let q = 0; q < period; q++) {
+          const kd = tKind[q]!;
+          if (kd < K_JA || (kd === K_JA && tJump[q] === -1)) continue;
+          const t = q + 1 + tJump[q]!;
+          if (t < q + 1 || t > period) {
+            pattern = false;
+            break;
+          }
+          pMark[t] = 1;
+        }
+        if (this.pEnd.length < period) {
+          this.pEnd = new Int32Array(2 * period);
+          this.pPrefix = new Int32Array(2 * period);
+          this.pTarget = new Int32Array(2 * period);
+        }
+        const pEnd = this.pEnd;
+        const pPrefix = this.pPrefix;
+        const pTarget = this.pTarget;
+        if (pattern) {
+          for (let q = 0; q < period; q++) {
+            tail += tBytes[q]!;
+            const kd = tKind[q]!;
+            if (kd === K_FIXED && pMark[q + 1] === 0) continue;
+            pEnd[np] = q + 1;
+            pPrefix[np] = tail;
+            pTarget[np] = kd < K_JA ? 0 : kd === K_JA && tJump[q] === -1 ? -1 : q + 1 + tJump[q]!;
+            np++;
+            tail = 0;
+          }
+        }
+        while (k < end) {
+          if (pattern && k + 1 > maxMark && k + period < len) {
+            // a period by the pattern
+            for (let x = 0; x < np; x++) {
+              const q = pEnd[x]! - 1;
+              const kd = tKind[q]!;
+              const i = k + q + 1;
+              s++;
+              stEnd[s] = i;
+              slotOf[i] = s;
+              stPrefix[s] = sum + pPrefix[x]!;
+              stKind[s] = kd;
+              sum = 0;
+              if (kd >= K_JA) {
+                const t = pTarget[x]!;
+                stTarget[s] = t === -1 ? -1 : k + t;
+              }
+            }
+            sum += tail;
+            k += period;
+            continue;
+          }
+          // a period insn by insn
+          for (let q = 0; q < period; q++, k++) {
+            const v = tBytes[q]!;
+            const kd = tKind[q]!;
+            sum += v;
+            const i = k + 1;
+            if (kd === K_FIXED && mark[i] !== gen) continue;
+            s++;
+            stEnd[s] = i;
+            slotOf[i] = s;
+            stPrefix[s] = sum;
+            stKind[s] = kd;
+            sum = 0;
+            if (kd < K_JA) continue;
+            const jo = tJump[q]!;
+            if (kd === K_JA && jo === -1) stTarget[s] = -1;
+            else {
+              const t = i + jo;
+              if (t < i || t > len) return null;
+              mark[t] = gen;
+              if (t > maxMark) maxMark = t;
+              stTarget[s] = t;
+            }
+          }
+        }
+        k--;
+        continue;
+      }
       const c = code[k]!;
       const d = dst[k]!;
       const r = src[k]!;
@@ -599,6 +738,7 @@ export class EngineJit {
         const t = i + jo;
         if (t < i || t > len) return null; // a backward jump, a target outside the program
         mark[t] = gen;
+        if (t > maxMark) maxMark = t;
         stTarget[s] = t;
       }
     }

@@ -12,6 +12,9 @@
 //   - second call, first iteration: forward targets still read addrs[t] == 0, so a jump emitted at
 //     eBPF index e fails when e + 1 > 32768 (the first such pc; F:701-711);
 //   - second iteration: the real offset outside s16 (the first such pc).
+// A run of equal classic insns that are no jumps (the campaign's long programs are runs of one
+// gene) emits the first expansion, then copies it (repeat(): copyWithin on the columns, the fixes
+// moved along) and records the repeat in the buffer (EbpfBuffer.reps) for the JIT's walk.
 // Each expansion is the spec's (model/migrate/ldabs.ts convertBpfLdAbs, extensions.ts
 // convertBpfExtensions, convert.ts convertInsn) written out field by field; the ancillary loads,
 // 16 values of k, are the spec's own sequences, kept once per k.
@@ -69,6 +72,15 @@ const fail = (rule: ConvertRule, pc: number | null): Rejection => reject(-EINVAL
 /** An eBPF program in columns (struct bpf_insn's fields), in reusable buffers. */
 export class EbpfBuffer {
   len = 0;
+  /**
+   * Repeats the converter found (a run of identical classic insns: each expansion a copy of the
+   * one before): `nrep` triples (start, end, period) in `reps`, ascending, each saying insn e equals
+   * insn e - period in all five fields for every e in [start, end), start >= period. The JIT's walk
+   * reads them (engine/jit/x86.ts); whoever writes the columns otherwise than by a conversion must
+   * leave nrep at 0 (push does not touch it).
+   */
+  nrep = 0;
+  reps = new Int32Array(48);
   code = new Uint8Array(0);
   dst = new Uint8Array(0);
   src = new Uint8Array(0);
@@ -195,6 +207,8 @@ export class EngineConverter {
   private addrs = new Int32Array(BPF_MAXINSNS);
   stackDepth = 0;
   seenLdAbs = false;
+  /** copy a run of equal classic insns' expansions (repeat()); false: insn by insn, the path the tests compare it with */
+  repeats = true;
 
   constructor(readonly config: KernelConfig) {}
 
@@ -471,6 +485,65 @@ export class EngineConverter {
     this.nfix = n + 3;
   }
 
+  /**
+   * Classic insns i..j - 1 equal insn i - 1, which is no jump and whose expansion ends the buffer
+   * (from addrs[i - 1]) with its fixes from index `fix0`: append j - i copies of that expansion and
+   * of its fixes (moved by the expansion's length each time), as insn() would emit them one by one
+   * (it reads only code and k, and what it sets besides, stackDepth, plain, helperMask and
+   * maxLoadWord, one more identical insn leaves as it is); record the repeat in `out`. Returns j.
+   */
+  private repeat(i: number, j: number, fix0: number): number {
+    const out = this.out;
+    const addrs = this.addrs;
+    const s = addrs[i - 1]!;
+    const e = out.len;
+    const n = e - s;
+    const copies = j - i;
+    const total = copies * n;
+    out.reserve(e + total + EXPANSION_MAX);
+    for (let r = 0; r < copies; r++) addrs[i + r] = e + r * n;
+    // the columns from s on are periodic (period n): double the periodic part until it is long enough
+    const cols = [out.code, out.dst, out.src, out.off, out.imm] as const;
+    for (let w = n; w < n + total; ) {
+      const c = Math.min(w, n + total - w);
+      for (const a of cols) a.copyWithin(s + w, s, s + c);
+      w += c;
+    }
+    out.len = e + total;
+    const nr = out.nrep;
+    if (3 * nr + 3 > out.reps.length) {
+      const g = new Int32Array(2 * out.reps.length);
+      g.set(out.reps);
+      out.reps = g;
+    }
+    out.reps[3 * nr] = e;
+    out.reps[3 * nr + 1] = e + total;
+    out.reps[3 * nr + 2] = n;
+    out.nrep = nr + 1;
+    const nf = this.nfix - fix0;
+    if (nf > 0) {
+      const need = this.nfix + copies * nf + 3 * (this.converting + PER_INSN_FIXES_ROOM);
+      if (need > this.fixes.length) {
+        const g = new Int32Array(Math.max(need, 2 * this.fixes.length));
+        g.set(this.fixes);
+        this.fixes = g;
+      }
+      const f = this.fixes;
+      let m = this.nfix;
+      for (let r = 1; r <= copies; r++) {
+        const d = r * n;
+        for (let q = fix0; q < fix0 + nf; q += 3) {
+          f[m] = f[q]! + d;
+          f[m + 1] = f[q + 1]!;
+          f[m + 2] = f[q + 2]!;
+          m += 3;
+        }
+      }
+      this.nfix = m;
+    }
+    return j;
+  }
+
   /** the classic pcs of the jumps of the program being converted (the second call's checks and the patching read only them) */
   private jumps = new Int32Array(64);
 
@@ -508,6 +581,7 @@ export class EngineConverter {
     // The prologue (F:602-623), then the body; addrs[i] = where insn i's expansion starts.
     out.reserve(PROLOGUE_MAX + EXPANSION_MAX);
     out.len = 0;
+    out.nrep = 0;
     out.push(XOR32_X, BPF_REG_A, BPF_REG_A, 0, 0);
     out.push(XOR32_X, BPF_REG_X, BPF_REG_X, 0, 0);
     out.push(MOV64_X, BPF_REG_CTX, BPF_REG_ARG1, 0, 0);
@@ -521,11 +595,22 @@ export class EngineConverter {
       out.push(BPF_ALU | BPF_SUB | BPF_X, BPF_REG_H, BPF_REG_TMP, 0, 0);
     }
     this.stackDepth = 0;
+    // the classic insn before, when it was no jump (a run of equal ones repeats its expansion), and where its expansion and fixes start
+    let prevC = -1;
+    let prevK = 0;
+    let prevFix = 0;
     for (let i = 0; i < len; i++) {
       if (out.len + EXPANSION_MAX > out.code.length) out.reserve(out.len + EXPANSION_MAX);
-      addrs[i] = out.len;
       const c = code[i]!;
       const k = ks[i]!;
+      if (c === prevC && k === prevK && this.repeats) {
+        // insns i..j - 1 equal insn i - 1 (no jump): each expansion is a copy of its, with its fixes moved along
+        let j = i + 1;
+        while (j < len && code[j] === c && ks[j] === k) j++;
+        i = this.repeat(i, j, prevFix) - 1;
+        continue;
+      }
+      addrs[i] = out.len;
       switch (c) {
         case 0x05: {
           // the first call's checks (F:694 jump target out of range), then JA with its offset to come
@@ -533,6 +618,7 @@ export class EngineConverter {
           if (t >= len || t < 0) return fail('jump-target-out-of-range', i);
           out.push(JA, 0, 0, 0, 0);
           jumps[nj++] = i;
+          prevC = -1;
           break;
         }
         case 0x15: case 0x1d: case 0x45: case 0x4d: case 0x25: case 0x2d: case 0x35: case 0x3d: { // prettier-ignore
@@ -565,10 +651,14 @@ export class EngineConverter {
             out.push(JA, 0, 0, 0, 0);
           }
           jumps[nj++] = i;
+          prevC = -1;
           break;
         }
         default:
+          prevFix = this.nfix;
           if (!this.insn(c, k)) return fail('unknown-opcode', i);
+          prevC = c;
+          prevK = k;
       }
     }
     const end = out.len;
