@@ -575,138 +575,11 @@ export class EngineJit {
     const off = p.off;
     const imm = p.imm;
     let s = 0;
-    let sum = 0;
     // detect_reg_usage (R6..R9, as bits of the registers seen) in the same walk
     let regs = 0;
-    // the converter's repeats (EbpfBuffer.reps): insn e equals insn e - period on [start, end)
-    const nrep = p.nrep;
-    const reps = p.reps;
-    let ri = 0;
-    let nextRep = nrep > 0 ? reps[0]! : len;
-    // the highest target marked so far (the program's end, marked from the start, aside)
-    let maxMark = 0;
-    for (let k = 0; k < len; k++) {
-      if (k === nextRep) {
-        // a repeat: every insn equals the one a period before (already walked), so its fixed bytes,
-        // kind and jump offset are those of the period before, without the key and the cache; its
-        // registers are already in regs. The boundaries and targets are found as below.
-        const end = reps[3 * ri + 1]!;
-        const period = reps[3 * ri + 2]!;
-        ri++;
-        nextRep = ri < nrep ? reps[3 * ri]! : len;
-        if (end > len || period <= 0 || period > k || (end - k) % period !== 0) return null;
-        if (this.tBytes.length < period) {
-          this.tBytes = new Int32Array(2 * period);
-          this.tKind = new Uint8Array(2 * period);
-          this.tJump = new Int32Array(2 * period);
-        }
-        const tBytes = this.tBytes;
-        const tKind = this.tKind;
-        const tJump = this.tJump;
-        for (let q = 0, e = k - period; q < period; q++, e++) {
-          const c = code[e]!;
-          const d = dst[e]!;
-          const r = src[e]!;
-          const x = imm[e]!;
-          const o = off[e]!;
-          const xi = x + 128;
-          const oi = o + 128;
-          const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
-          const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
-          tBytes[q] = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
-          const kd = KIND_OF[c]!;
-          tKind[q] = kd;
-          tJump[q] = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
-        }
-        // The period's steps when its only boundaries are its own jumps' ends and targets: every
-        // jump forward to within the period (its end included), no target of an earlier jump in it
-        // (k + 1 > maxMark), and not the program's end (marked from the start). Then each period's
-        // steps are the pattern's, moved along, and the walk takes a period at a time.
-        let np = 0;
-        let tail = 0;
-        let pattern = true;
-        const pMark = this.pMark.length > period ? this.pMark : (this.pMark = new Uint8Array(2 * period + 1));
-        pMark.fill(0, 0, period + 1);
-        for (let q = 0; q < period; q++) {
-          const kd = tKind[q]!;
-          if (kd < K_JA || (kd === K_JA && tJump[q] === -1)) continue;
-          const t = q + 1 + tJump[q]!;
-          if (t < q + 1 || t > period) {
-            pattern = false;
-            break;
-          }
-          pMark[t] = 1;
-        }
-        if (this.pEnd.length < period) {
-          this.pEnd = new Int32Array(2 * period);
-          this.pPrefix = new Int32Array(2 * period);
-          this.pTarget = new Int32Array(2 * period);
-        }
-        const pEnd = this.pEnd;
-        const pPrefix = this.pPrefix;
-        const pTarget = this.pTarget;
-        if (pattern) {
-          for (let q = 0; q < period; q++) {
-            tail += tBytes[q]!;
-            const kd = tKind[q]!;
-            if (kd === K_FIXED && pMark[q + 1] === 0) continue;
-            pEnd[np] = q + 1;
-            pPrefix[np] = tail;
-            pTarget[np] = kd < K_JA ? 0 : kd === K_JA && tJump[q] === -1 ? -1 : q + 1 + tJump[q]!;
-            np++;
-            tail = 0;
-          }
-        }
-        while (k < end) {
-          if (pattern && k + 1 > maxMark && k + period < len) {
-            // a period by the pattern
-            for (let x = 0; x < np; x++) {
-              const q = pEnd[x]! - 1;
-              const kd = tKind[q]!;
-              const i = k + q + 1;
-              s++;
-              stEnd[s] = i;
-              slotOf[i] = s;
-              stPrefix[s] = sum + pPrefix[x]!;
-              stKind[s] = kd;
-              sum = 0;
-              if (kd >= K_JA) {
-                const t = pTarget[x]!;
-                stTarget[s] = t === -1 ? -1 : k + t;
-              }
-            }
-            sum += tail;
-            k += period;
-            continue;
-          }
-          // a period insn by insn
-          for (let q = 0; q < period; q++, k++) {
-            const v = tBytes[q]!;
-            const kd = tKind[q]!;
-            sum += v;
-            const i = k + 1;
-            if (kd === K_FIXED && mark[i] !== gen) continue;
-            s++;
-            stEnd[s] = i;
-            slotOf[i] = s;
-            stPrefix[s] = sum;
-            stKind[s] = kd;
-            sum = 0;
-            if (kd < K_JA) continue;
-            const jo = tJump[q]!;
-            if (kd === K_JA && jo === -1) stTarget[s] = -1;
-            else {
-              const t = i + jo;
-              if (t < i || t > len) return null;
-              mark[t] = gen;
-              if (t > maxMark) maxMark = t;
-              stTarget[s] = t;
-            }
-          }
-        }
-        k--;
-        continue;
-      }
+    if (p.nrep === 0) {
+      let sum = 0;
+      for (let k = 0; k < len; k++) {
       const c = code[k]!;
       const d = dst[k]!;
       const r = src[k]!;
@@ -738,9 +611,14 @@ export class EngineJit {
         const t = i + jo;
         if (t < i || t > len) return null; // a backward jump, a target outside the program
         mark[t] = gen;
-        if (t > maxMark) maxMark = t;
         stTarget[s] = t;
       }
+      }
+    } else {
+      // the same walk, taking the converter's repeats (EbpfBuffer.reps) a period at a time
+      s = this.walkRepeats(p);
+      if (s < 0) return null;
+      regs = this.wRegs;
     }
     // detect_reg_usage: R6..R9 as 4 bits
     const frame = (((regs >>> 6) & 15) << 2) | (stackDepth !== 0 ? 2 : 0) | (wasClassic ? 1 : 0);
@@ -886,6 +764,234 @@ export class EngineJit {
       oldproglen = proglen;
     }
     return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: NO_PASSES, blinded: null, blindedFrom: null };
+  }
+
+  /** what walkRepeats leaves besides the steps: the registers seen (detect_reg_usage), as bits */
+  private wRegs = 0;
+
+  // steps()'s walk on a buffer with repeats (EbpfBuffer.reps): the insns between them as steps()
+  // walks them, each repeat by walkRepeat. The number of steps, or -1 (a program for the
+  // per-instruction passes).
+  private walkRepeats(p: EbpfBuffer): number {
+    const len = p.len;
+    const cache = this.cache!;
+    const keys = cache.keys;
+    const bytes = cache.bytes;
+    const mark = this.mark;
+    const gen = this.gen;
+    const stEnd = this.stEnd;
+    const stPrefix = this.stPrefix;
+    const stKind = this.stKind;
+    const stTarget = this.stTarget;
+    const slotOf = this.slotOf;
+    const code = p.code;
+    const dst = p.dst;
+    const src = p.src;
+    const off = p.off;
+    const imm = p.imm;
+    let s = 0;
+    let sum = 0;
+    let regs = 0;
+    // the converter's repeats (EbpfBuffer.reps): insn e equals insn e - period on [start, end)
+    const nrep = p.nrep;
+    const reps = p.reps;
+    let k = 0;
+    for (let ri = 0; ; ri++) {
+      // the insns up to the next repeat, each by its key in the cache
+      const stop = ri < nrep ? reps[3 * ri]! : len;
+      if (stop < k || stop > len) return -1;
+      for (; k < stop; k++) {
+        const c = code[k]!;
+        const d = dst[k]!;
+        const r = src[k]!;
+        if ((d | r) > 15) return -1;
+        regs |= (1 << d) | (1 << r);
+        const x = imm[k]!;
+        const o = off[k]!;
+        const xi = x + 128;
+        const oi = o + 128;
+        const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+        const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
+        const v = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
+        if (v === FIXED_SLOW) return -1;
+        sum += v;
+        const kd = KIND_OF[c]!;
+        const i = k + 1;
+        if (kd === K_FIXED && mark[i] !== gen) continue;
+        // a boundary: the end of a jump, a target, the end
+        s++;
+        stEnd[s] = i;
+        slotOf[i] = s;
+        stPrefix[s] = sum;
+        stKind[s] = kd;
+        sum = 0;
+        if (kd < K_JA) continue;
+        const jo = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
+        if (kd === K_JA && jo === -1) stTarget[s] = -1;
+        else {
+          const t = i + jo;
+          if (t < i || t > len) return -1; // a backward jump, a target outside the program
+          mark[t] = gen;
+          stTarget[s] = t;
+        }
+      }
+      if (ri >= nrep) break;
+      // a repeat (EbpfBuffer.reps) from k on
+      const end = reps[3 * ri + 1]!;
+      const period = reps[3 * ri + 2]!;
+      if (end > len || period <= 0 || period > k || (end - k) % period !== 0) return -1;
+      if (!this.walkRepeat(p, k, end, period, s, sum)) return -1;
+      s = this.wSteps;
+      sum = this.wSum;
+      k = end;
+    }
+    this.wRegs = regs;
+    return s;
+  }
+
+  /** no boundary of the compile under way marked in [from, to) */
+  private unmarked(from: number, to: number): boolean {
+    const mark = this.mark;
+    const gen = this.gen;
+    for (let i = from; i < to; i++) if (mark[i] === gen) return false;
+    return true;
+  }
+
+  /** what walkRepeat leaves: the steps, the bytes since the last boundary */
+  private wSteps = 0;
+  private wSum = 0;
+
+  // steps() on a repeat: insns k..end - 1, each equal to the insn a period before (already walked),
+  // so its fixed bytes, kind and jump offset are those of the period before, without the key and the
+  // cache; its registers are already seen. False: a program for the per-instruction passes.
+  private walkRepeat(p: EbpfBuffer, k: number, end: number, period: number, s: number, sum: number): boolean {
+    const len = p.len;
+    const code = p.code;
+    const dst = p.dst;
+    const src = p.src;
+    const off = p.off;
+    const imm = p.imm;
+    const cache = this.cache!;
+    const keys = cache.keys;
+    const bytes = cache.bytes;
+    const mark = this.mark;
+    const gen = this.gen;
+    const stEnd = this.stEnd;
+    const stPrefix = this.stPrefix;
+    const stKind = this.stKind;
+    const stTarget = this.stTarget;
+    const slotOf = this.slotOf;
+    if (this.tBytes.length < period) {
+      this.tBytes = new Int32Array(2 * period);
+      this.tKind = new Uint8Array(2 * period);
+      this.tJump = new Int32Array(2 * period);
+    }
+    const tBytes = this.tBytes;
+    const tKind = this.tKind;
+    const tJump = this.tJump;
+    for (let q = 0, e = k - period; q < period; q++, e++) {
+      const c = code[e]!;
+      const d = dst[e]!;
+      const r = src[e]!;
+      const x = imm[e]!;
+      const o = off[e]!;
+      const xi = x + 128;
+      const oi = o + 128;
+      const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+      const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
+      tBytes[q] = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
+      const kd = KIND_OF[c]!;
+      tKind[q] = kd;
+      tJump[q] = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
+    }
+    // The period's steps when its only boundaries are its own jumps' ends and targets: every jump
+    // forward to within the period (its end included), no target of an earlier jump in it (none
+    // marked there yet), and not the program's end (marked from the start). Then each period's steps
+    // are the pattern's, moved along, and the walk takes a period at a time.
+    let np = 0;
+    let tail = 0;
+    let pattern = true;
+    const pMark = this.pMark.length > period ? this.pMark : (this.pMark = new Uint8Array(2 * period + 1));
+    pMark.fill(0, 0, period + 1);
+    for (let q = 0; q < period; q++) {
+      const kd = tKind[q]!;
+      if (kd < K_JA || (kd === K_JA && tJump[q] === -1)) continue;
+      const t = q + 1 + tJump[q]!;
+      if (t < q + 1 || t > period) {
+        pattern = false;
+        break;
+      }
+      pMark[t] = 1;
+    }
+    if (this.pEnd.length < period) {
+      this.pEnd = new Int32Array(2 * period);
+      this.pPrefix = new Int32Array(2 * period);
+      this.pTarget = new Int32Array(2 * period);
+    }
+    const pEnd = this.pEnd;
+    const pPrefix = this.pPrefix;
+    const pTarget = this.pTarget;
+    if (pattern) {
+      for (let q = 0; q < period; q++) {
+        tail += tBytes[q]!;
+        const kd = tKind[q]!;
+        if (kd === K_FIXED && pMark[q + 1] === 0) continue;
+        pEnd[np] = q + 1;
+        pPrefix[np] = tail;
+        pTarget[np] = kd < K_JA ? 0 : kd === K_JA && tJump[q] === -1 ? -1 : q + 1 + tJump[q]!;
+        np++;
+        tail = 0;
+      }
+    }
+    while (k < end) {
+      if (pattern && k + period < len && this.unmarked(k + 1, k + period + 1)) {
+        // a period by the pattern
+        for (let x = 0; x < np; x++) {
+          const q = pEnd[x]! - 1;
+          const kd = tKind[q]!;
+          const i = k + q + 1;
+          s++;
+          stEnd[s] = i;
+          slotOf[i] = s;
+          stPrefix[s] = sum + pPrefix[x]!;
+          stKind[s] = kd;
+          sum = 0;
+          if (kd >= K_JA) {
+            const t = pTarget[x]!;
+            stTarget[s] = t === -1 ? -1 : k + t;
+          }
+        }
+        sum += tail;
+        k += period;
+        continue;
+      }
+      // a period insn by insn
+      for (let q = 0; q < period; q++, k++) {
+        const v = tBytes[q]!;
+        const kd = tKind[q]!;
+        sum += v;
+        const i = k + 1;
+        if (kd === K_FIXED && mark[i] !== gen) continue;
+        s++;
+        stEnd[s] = i;
+        slotOf[i] = s;
+        stPrefix[s] = sum;
+        stKind[s] = kd;
+        sum = 0;
+        if (kd < K_JA) continue;
+        const jo = tJump[q]!;
+        if (kd === K_JA && jo === -1) stTarget[s] = -1;
+        else {
+          const t = i + jo;
+          if (t < i || t > len) return false;
+          mark[t] = gen;
+          stTarget[s] = t;
+        }
+      }
+    }
+    this.wSteps = s;
+    this.wSum = sum;
+    return true;
   }
 
   /** the failure's message and eBPF insn (set by fail) */

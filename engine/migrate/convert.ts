@@ -502,13 +502,27 @@ export class EngineConverter {
     const total = copies * n;
     out.reserve(e + total + EXPANSION_MAX);
     for (let r = 0; r < copies; r++) addrs[i + r] = e + r * n;
-    // the columns from s on are periodic (period n): double the periodic part until it is long enough
-    const cols = [out.code, out.dst, out.src, out.off, out.imm] as const;
-    for (let w = n; w < n + total; ) {
-      const c = Math.min(w, n + total - w);
-      for (const a of cols) a.copyWithin(s + w, s, s + c);
-      w += c;
-    }
+    // the columns from s on are periodic (period n): a short copy insn by insn (forward, each read
+    // written before), a long one by doubling the periodic part until it is long enough
+    const { code, dst, src, off, imm } = out;
+    if (total <= 64) {
+      for (let x = 0; x < total; x++) {
+        code[e + x] = code[s + x]!;
+        dst[e + x] = dst[s + x]!;
+        src[e + x] = src[s + x]!;
+        off[e + x] = off[s + x]!;
+        imm[e + x] = imm[s + x]!;
+      }
+    } else
+      for (let w = n; w < n + total; ) {
+        const c = Math.min(w, n + total - w);
+        code.copyWithin(s + w, s, s + c);
+        dst.copyWithin(s + w, s, s + c);
+        src.copyWithin(s + w, s, s + c);
+        off.copyWithin(s + w, s, s + c);
+        imm.copyWithin(s + w, s, s + c);
+        w += c;
+      }
     out.len = e + total;
     const nr = out.nrep;
     if (3 * nr + 3 > out.reps.length) {
