@@ -159,6 +159,27 @@ class Bytes {
     this.n = n + count;
     return this;
   }
+  /** count bytes pay[(start + i) % plen] (plen > 0), its index stepped rather than divided per byte: a loop of u8 in one call */
+  cycle(pay: Uint8Array, plen: number, start: number, count: number): this {
+    const a = this.a;
+    let n = this.n;
+    for (let i = 0, j = start % plen; i < count; i++, j = j + 1 === plen ? 0 : j + 1) a[n++] = pay[j]!;
+    this.n = n;
+    return this;
+  }
+  /** count bytes: 0 each (fill 0) or 0, 1, 2, ... (fill -1) */
+  run(count: number, fill: number): this {
+    const a = this.a;
+    const n = this.n;
+    for (let i = 0; i < count; i++) a[n + i] = fill < 0 ? i : fill;
+    this.n = n + count;
+    return this;
+  }
+  /** zero bytes up to a length that is a multiple of 4 (while (length % 4 !== 0) u8(0)) */
+  align4(): this {
+    while ((this.n - this.base) % 4 !== 0) this.a[this.n++] = 0;
+    return this;
+  }
   /** the 6-byte MAC address MACS[i % MACS.length] (from the flat table, no generic copy) */
   mac(i: number): this {
     const m = 6 * (i % MAC_COUNT);
@@ -277,12 +298,16 @@ class Draw {
     return this;
   }
   next(): number {
-    const n = this.n;
     const i = this.i++;
-    if (i < n) return this.xs[this.from + i]! >>> 0;
+    // (short: the optimiser inlines it at every draw, within a budget of bytecode per builder)
+    return i < this.n ? this.xs[this.from + i]! >>> 0 : this.past(i);
+  }
+  /** next()'s draw `i` past the end of the array */
+  private past(i: number): number {
+    const n = this.n;
     if (n === 0) return 0;
     const v = this.xs[this.from + (i % n)]!;
-    // past the end: mix in the position so a short draw array still yields different fields
+    // mix in the position so a short draw array still yields different fields
     return (Math.imul(v ^ Math.imul(i, 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
   }
   /**
@@ -341,7 +366,7 @@ function tcp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
         opts.u8(1); // NOP
     }
   }
-  while (opts.length % 4 !== 0) opts.u8(0); // EOL padding
+  opts.align4(); // EOL padding
   const doff = d.below(8) === 0 ? d.below(16) : 5 + opts.length / 4; // sometimes a lying doff
   b.u8(doff << 4).u8(d.pick(TCP_FLAGS));
   b.be16(d.bits()).be16(0).be16(0).u8s(opts.a, opts.length).u8s(pay, plen);
@@ -495,7 +520,8 @@ function netlinkSized(
 ): Uint8Array {
   const b = PACKET.resetInSlab();
   b.le32(0).le16(type).le16(0x0001).le32(1).le32(0); // nlmsg_len fixed below, NLM_F_REQUEST
-  for (let i = 0; i < famLen; i++) b.u8(plen === 0 ? 0 : pay[i % plen]!);
+  if (plen === 0) b.run(famLen, 0);
+  else b.cycle(pay, plen, 0, famLen);
   const open = OPEN;
   let nopen = 0;
   layers?.push('nlmsghdr');
@@ -521,11 +547,10 @@ function netlinkSized(
       nested = true;
       continue;
     }
-    if (plen === 0) for (let i = 0; i < alen; i++) b.u8(i);
-    else
-      // pay[(s + i) % plen], its index stepped rather than divided per byte
-      for (let i = 0, j = s % plen; i < alen; i++, j = j + 1 === plen ? 0 : j + 1) b.u8(pay[j]!);
-    while (b.length % 4 !== 0) b.u8(0);
+    // the attribute's bytes 0, 1, 2, ... or pay[(s + i) % plen], then NLA_ALIGN
+    if (plen === 0) b.run(alen, -1);
+    else b.cycle(pay, plen, s, alen);
+    b.align4();
     if (bad === 6) (b.setLe16(s, x >>> 16 & 3), layers?.push('nla-short'));
     else if (bad === 7) (b.setLe16(s, 0xfff0 | (x >>> 16 & 15)), layers?.push('nla-long'));
   }
