@@ -298,16 +298,12 @@ class Draw {
     return this;
   }
   next(): number {
-    const i = this.i++;
-    // (short: the optimiser inlines it at every draw, within a budget of bytecode per builder)
-    return i < this.n ? this.xs[this.from + i]! >>> 0 : this.past(i);
-  }
-  /** next()'s draw `i` past the end of the array */
-  private past(i: number): number {
     const n = this.n;
+    const i = this.i++;
+    if (i < n) return this.xs[this.from + i]! >>> 0;
     if (n === 0) return 0;
     const v = this.xs[this.from + (i % n)]!;
-    // mix in the position so a short draw array still yields different fields
+    // past the end: mix in the position so a short draw array still yields different fields
     return (Math.imul(v ^ Math.imul(i, 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
   }
   /**
@@ -345,7 +341,9 @@ const PORTS: readonly number[] = [80, 443, 53, 22, 0, 0xffff, 12345];
 // --- L4 -------------------------------------------------------------------------------------
 
 function tcp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
-  b.be16(d.pick(PORTS)).be16(d.pick(PORTS)).be32(d.bits()).be32(d.bits());
+  // source and destination ports (be16, be16) as one be32: fewer calls in the builder
+  const sport = d.pick(PORTS);
+  b.be32((sport << 16) | d.pick(PORTS)).be32(d.bits()).be32(d.bits());
   const opts = OPTIONS.reset();
   const n = d.below(5);
   for (let i = 0; i < n; i++) {
@@ -368,12 +366,15 @@ function tcp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
   }
   opts.align4(); // EOL padding
   const doff = d.below(8) === 0 ? d.below(16) : 5 + opts.length / 4; // sometimes a lying doff
-  b.u8(doff << 4).u8(d.pick(TCP_FLAGS));
-  b.be16(d.bits()).be16(0).be16(0).u8s(opts.a, opts.length).u8s(pay, plen);
+  // u8(doff << 4), u8(flags), be16(window), then be16(0) be16(0) (checksum, urgent pointer), in two be32
+  const flags = d.pick(TCP_FLAGS);
+  b.be32(((doff << 4) & 0xff) << 24 | (flags << 16) | (d.bits() & 0xffff)).be32(0).u8s(opts.a, opts.length).u8s(pay, plen);
 }
 
 function udp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
-  b.be16(d.pick(PORTS)).be16(d.pick(PORTS)).be16(8 + plen).be16(0).u8s(pay, plen);
+  // be16 ports, be16 length, be16 checksum 0, as two be32
+  const sport = d.pick(PORTS);
+  b.be32((sport << 16) | d.pick(PORTS)).be32(((8 + plen) & 0xffff) << 16).u8s(pay, plen);
 }
 
 function icmp(b: Bytes, d: Draw, pay: Uint8Array, plen: number, v6: boolean): void {
@@ -408,7 +409,12 @@ function ipv4(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
   // fragments: 0 none, 1 DF, 2 first fragment (MF, offset 0), 3 non-first (offset > 0)
   const fragKind = d.below(6);
   const frag = fragKind === 2 ? 0x2000 : fragKind === 3 ? (d.below(2) << 13) | (1 + d.below(0x1fff)) : fragKind === 1 ? 0x4000 : 0;
-  b.u8(0x40 | ihl).u8(d.below(256)).be16(0).be16(d.bits()).be16(frag).u8(d.pick(IP4_TTLS)).u8(proto).be16(0);
+  // u8(0x40 | ihl) u8(tos) be16(0: tot_len, set below); be16(id) be16(frag); u8(ttl) u8(proto)
+  // be16(0: checksum, set below): three be32, the draws in the same order
+  const tos = d.below(256);
+  b.be32(((0x40 | ihl) << 24) | (tos << 16));
+  const id = d.bits() & 0xffff;
+  b.be32((id << 16) | frag).be32((d.pick(IP4_TTLS) << 24) | (proto << 16));
   b.be32(d.pick(IPV4)).be32(d.pick(IPV4));
   if (optWords > 0) {
     layers?.push('ipopts');
