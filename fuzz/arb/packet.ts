@@ -380,7 +380,10 @@ function udp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
 function icmp(b: Bytes, d: Draw, pay: Uint8Array, plen: number, v6: boolean): void {
   const start = b.length;
   const type = v6 ? d.pick(ICMP6_TYPES) : d.pick(ICMP4_TYPES);
-  b.u8(type).u8(d.below(4)).be16(0).be16(d.bits()).be16(d.bits()).u8s(pay, plen);
+  // u8(type) u8(code) be16(0: checksum), be16(id) be16(seq): two be32, the draws in the same order
+  b.be32((type << 24) | (d.below(4) << 16));
+  const id = d.bits() & 0xffff;
+  b.be32((id << 16) | (d.bits() & 0xffff)).u8s(pay, plen);
   if (!v6) b.setBe16(start + 2, b.checksum(start, b.length));
 }
 
@@ -459,7 +462,8 @@ function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
   for (let i = 0; i < nExt; i++) exts[i] = IP6_EXT_ORDER[Math.min(IP6_EXT_ORDER.length - 1, i + d.below(2))]!;
   const proto = d.pick(IP6_NEXT_HEADERS);
   const first = nExt > 0 ? exts[0]! : proto;
-  b.be32(0x60000000 | (d.bits() & 0x0fffffff)).be16(0).u8(first).u8(d.pick(IP6_HOP_LIMITS));
+  // be16(0: payload length, set below) u8(next header) u8(hop limit) as one be32
+  b.be32(0x60000000 | (d.bits() & 0x0fffffff)).be32((first << 8) | d.pick(IP6_HOP_LIMITS));
   v6addr(b, d);
   v6addr(b, d);
   let fragLater = false;
@@ -489,7 +493,8 @@ function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
 
 function arp(b: Bytes, d: Draw, layers: Layers): void {
   layers?.push('arp');
-  b.be16(1).be16(0x0800).u8(6).u8(4).be16(1 + d.below(2));
+  // be16(1: Ethernet) be16(0x0800) u8(6) u8(4) be16(op) as two be32
+  b.be32(0x00010800).be32(0x06040000 | (1 + d.below(2)));
   b.mac(d.below(MAC_COUNT)).be32(d.pick(IPV4)).mac(d.below(MAC_COUNT)).be32(d.pick(IPV4));
 }
 
