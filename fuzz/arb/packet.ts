@@ -313,7 +313,8 @@ class Draw {
    */
   below(n: number): number {
     const x = this.next();
-    return x - Math.floor(x / n) * n;
+    // a power of two (most of the builders' counts): its low bits
+    return (n & (n - 1)) === 0 ? x & (n - 1) : x - Math.floor(x / n) * n;
   }
   /** t[next() % t.length] */
   pick<T>(t: readonly T[]): T {
