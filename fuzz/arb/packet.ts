@@ -283,6 +283,13 @@ export function inetChecksum(a: ArrayLike<number>, from: number, to: number): nu
   return ~sum & 0xffff;
 }
 
+/**
+ * x % n for a u32 x and 1 <= n <= 2^31, with no float remainder (where the optimiser does not know x
+ * to be a u32, `%` calls out to fmod): a power of two's low bits, else x - floor(x / n) * n, exact
+ * since the quotient's rounding never reaches the next integer for x < 2^32.
+ */
+export const remainder = (x: number, n: number): number => ((n & (n - 1)) === 0 ? x & (n - 1) : x - Math.floor(x / n) * n);
+
 /** A small deterministic stream over the drawn integers (each call consumes the next one). */
 class Draw {
   private i = 0;
@@ -306,15 +313,9 @@ class Draw {
     // past the end: mix in the position so a short draw array still yields different fields
     return (Math.imul(v ^ Math.imul(i, 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
   }
-  /**
-   * next() % n (n >= 1), with no float remainder: x - floor(x / n) * n is exact for x < 2^32 (the
-   * quotient's rounding never reaches the next integer), where `%` on a u32 the optimiser does not
-   * know to be one calls out to fmod. Returns a small int.
-   */
+  /** next() % n (1 <= n <= 2^31; remainder: no float remainder call), a small int */
   below(n: number): number {
-    const x = this.next();
-    // a power of two (most of the builders' counts): its low bits
-    return (n & (n - 1)) === 0 ? x & (n - 1) : x - Math.floor(x / n) * n;
+    return remainder(this.next(), n);
   }
   /** t[next() % t.length] */
   pick<T>(t: readonly T[]): T {

@@ -1,10 +1,10 @@
 // The fast paths of the packet and skb generators against what they must equal: fuzz/arb/skb.ts
-// pktTypeOf against model/skb.ts ethTypeTransPktType, and packets built in place in a slab
+// pktTypeOf against model/skb.ts ethTypeTransPktType, remainder against %, and packets built in place in a slab
 // (fuzz/arb/packet.ts Bytes.resetInSlab) leaving the slab's other arrays zero-filled.
 import test from 'ava';
 import fc from 'fast-check';
 import { ETHERNET_DEV_ADDR, ethTypeTransPktType } from '../../model/skb.js';
-import { packetFromDraw, packetDraw, PACKET_LENGTHS } from '../../fuzz/arb/index.js';
+import { packetFromDraw, packetDraw, PACKET_LENGTHS, remainder } from '../../fuzz/arb/index.js';
 import { pktTypeOf } from '../../fuzz/arb/skb.js';
 import { slabBytes, slabWords } from '../../fuzz/arb/slab.js';
 
@@ -43,4 +43,14 @@ test('packets built in place in the slab: truncated, padded and long ones leave 
     if (!p.bytes.every((x, j) => x === seen[i]![j]) || p.bytes.length !== seen[i]!.length) t.fail(`packet ${i} changed`);
   });
   t.pass();
+});
+
+test('remainder (the draws of the packet builders) equals x % n for every u32 x and 1 <= n <= 2^31', (t) => {
+  const edges = [0, 1, 2, 3, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff, 0x1fff, 0x2000, 12345678];
+  const ns = [1, 2, 3, 4, 5, 6, 7, 8, 16, 254, 256, 0x1fff, 0x2000, 0x7fffffff, 0x80000000];
+  for (const x of edges) for (const n of ns) t.is(remainder(x, n), x % n, `${x} % ${n}`);
+  fc.assert(
+    fc.property(fc.nat(0xffffffff), fc.integer({ min: 1, max: 0x80000000 }), (x, n) => remainder(x, n) === x % n && remainder(x, n & 0xff || 1) === x % (n & 0xff || 1)),
+    { numRuns: 20000, seed: 3 },
+  );
 });
