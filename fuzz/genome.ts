@@ -434,7 +434,8 @@ export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: 
     const popts = needs ? po! : opts;
     const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
     const bytes = packetBytes(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, popts, null);
-    const nextra = wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0);
+    // the headroom filler, read by skbAt only when the draw moves the headers (h's top bit)
+    const nextra = (w[o + P_SKB + 5]! & 0x80000000) !== 0 ? wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0) : 0;
     const skb = skbAt(bytes, BUILT.headlen, BUILT.preset === 'ethernet', BUILT.networkOffset, w, o + P_SKB, EXTRA, nextra);
     out[i] = new GenomeInput(skb, envAt(w, o + P_SKB), w, o, prog, opts);
   }

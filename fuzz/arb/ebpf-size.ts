@@ -101,6 +101,18 @@ export function ebpfLen(insn: SockFilter, cfg: KernelConfig = X86_64): number {
   }
 }
 
+/** Codes whose ebpfLen reads nothing but the code (the loads and conditional jumps read k, jt, jf). */
+const readsOperands = (c: number): boolean => c === 0x20 || c === 0x28 || c === 0x30 || c === 0x40 || c === 0x48 || c === 0x50 || c === 0xb1 || isCondJump(c);
+/**
+ * ebpfLen by code for codes below 256 that read nothing else (0: it reads k, jt or jf; no code has
+ * length 0), made by ebpfLen itself. None of them sets seen_ld_abs.
+ */
+const LEN_OF_CODE: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) if (!readsOperands(c)) t[c] = ebpfLen({ code: c, jt: 0, jf: 0, k: 0 });
+  return t;
+})();
+
 /** Prologue length: 3, plus 4 when any instruction sets seen_ld_abs (net/core/filter.c:603-626). */
 export const prologueLen = (prog: Program): number => {
   for (let i = 0; i < prog.length; i++) if (setsSeenLdAbs(prog[i]!)) return 7;
@@ -113,6 +125,13 @@ export function convertedLen(prog: Program, cfg: KernelConfig = X86_64): number 
   let seen = false;
   for (let i = 0; i < prog.length; i++) {
     const insn = prog[i]!;
+    const c = insn.code;
+    // most codes: the table (their length alone, no seen_ld_abs); the loads and jumps: ebpfLen
+    const fixed = c < 256 ? LEN_OF_CODE[c]! : 0;
+    if (fixed !== 0) {
+      n += fixed;
+      continue;
+    }
     seen ||= setsSeenLdAbs(insn);
     n += ebpfLen(insn, cfg);
   }

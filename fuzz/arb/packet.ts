@@ -11,7 +11,7 @@ import type { Program } from '../../model/cbpf/insn.js';
 import type { PresetName } from '../../model/skb.js';
 import { SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
 import { isAncillaryK, PACKET_LENGTHS } from './constants.js';
-import { slabBytes } from './slab.js';
+import { slabBytes, slabClose, slabOpen, slabRoom, slabStore } from './slab.js';
 
 export type PacketKind = 'raw' | 'eth-ipv4' | 'eth-ipv6' | 'eth-arp' | 'eth-vlan' | 'ipv4' | 'ipv6' | 'netlink';
 export const PACKET_KINDS: readonly PacketKind[] = ['raw', 'eth-ipv4', 'eth-ipv6', 'eth-arp', 'eth-vlan', 'ipv4', 'ipv6', 'netlink'];
@@ -38,21 +38,51 @@ export interface Packet {
 const HEADER_ROOM = 1024;
 
 class Bytes {
-  /** the bytes written so far are a[0..length) */
+  /** the bytes written so far are a[base .. base + length) */
   a: Uint8Array;
+  /** the writer's own array (grown as needed): `a` unless inSlab */
+  private own: Uint8Array;
+  /** where they start in `a`: 0, or their offset in a slab when written in place (inSlab) */
+  private base = 0;
+  /** where the next byte goes in `a` */
   private n = 0;
+  /** writing straight into the current slab (from slabOpen), not into a scratch array of its own */
+  private inSlab = false;
   /**
    * The headers a builder writes never reach HEADER_ROOM bytes (netlink's, the longest: 16 + 16 +
    * 11 attributes of at most 38 bytes), so the writers of fields do not check for room; the
    * payload's copy (u8s) and bytes() do, and out() refuses a writer that ran past its array.
    */
   constructor(capacity = HEADER_ROOM) {
-    this.a = new Uint8Array(Math.max(capacity, HEADER_ROOM));
+    this.a = this.own = new Uint8Array(Math.max(capacity, HEADER_ROOM));
   }
-  /** Start over (the buffer is kept). */
+  /** Start over in this writer's own array (the array is kept). */
   reset(): this {
+    this.leaveSlab();
     this.n = 0;
     return this;
+  }
+  /**
+   * Start over straight in the current slab (slab.ts slabOpen): out() and outSized() then carve the
+   * bytes where they were written instead of copying them. The same bytes as reset(), one copy less.
+   */
+  resetInSlab(): this {
+    this.leaveSlab();
+    const at = slabOpen(2 * HEADER_ROOM);
+    this.a = slabStore();
+    this.base = at;
+    this.n = at;
+    this.inSlab = true;
+    return this;
+  }
+  /** Back to an array of its own, zeroing what was written in the slab and not carved (it must stay zero-filled). */
+  private leaveSlab(): void {
+    if (!this.inSlab) return;
+    this.a.fill(0, this.base, this.n);
+    this.a = this.own;
+    this.base = 0;
+    this.n = 0;
+    this.inSlab = false;
   }
   /** Room for k more bytes past the headers' (before a loop of unbounded count). */
   reserve(k: number): this {
@@ -61,9 +91,15 @@ class Bytes {
   }
   private room(k: number): void {
     if (this.n + k <= this.a.length) return;
-    const b = new Uint8Array(Math.max(2 * this.a.length, this.n + k + HEADER_ROOM));
-    b.set(this.a.subarray(0, this.n));
-    this.a = b;
+    // grown into an array of its own (the slab's store has no more room: its bytes written moved out)
+    const len = this.n - this.base;
+    const b = new Uint8Array(Math.max(2 * HEADER_ROOM, 2 * len, len + k + HEADER_ROOM));
+    b.set(this.a.subarray(this.base, this.n));
+    if (this.inSlab) this.a.fill(0, this.base, this.n);
+    this.a = this.own = b;
+    this.base = 0;
+    this.n = len;
+    this.inSlab = false;
   }
   u8(v: number): this {
     this.a[this.n++] = v;
@@ -113,11 +149,35 @@ class Bytes {
     this.n = n;
     return this;
   }
-  /** count bytes of the Uint8Array b (a copy, not a loop) */
+  /** count bytes of the Uint8Array b (a loop when short, cheaper than a view and a copy; a copy when long) */
   u8s(b: Uint8Array, count: number): this {
     this.room(count + HEADER_ROOM);
-    if (count > 0) this.a.set(count === b.length ? b : b.subarray(0, count), this.n);
-    this.n += count;
+    const a = this.a;
+    const n = this.n;
+    if (count <= 128) for (let i = 0; i < count; i++) a[n + i] = b[i]!;
+    else a.set(count === b.length ? b : b.subarray(0, count), n);
+    this.n = n + count;
+    return this;
+  }
+  /** count bytes pay[(start + i) % plen] (plen > 0), its index stepped rather than divided per byte: a loop of u8 in one call */
+  cycle(pay: Uint8Array, plen: number, start: number, count: number): this {
+    const a = this.a;
+    let n = this.n;
+    for (let i = 0, j = start % plen; i < count; i++, j = j + 1 === plen ? 0 : j + 1) a[n++] = pay[j]!;
+    this.n = n;
+    return this;
+  }
+  /** count bytes: 0 each (fill 0) or 0, 1, 2, ... (fill -1) */
+  run(count: number, fill: number): this {
+    const a = this.a;
+    const n = this.n;
+    for (let i = 0; i < count; i++) a[n + i] = fill < 0 ? i : fill;
+    this.n = n + count;
+    return this;
+  }
+  /** zero bytes up to a length that is a multiple of 4 (while (length % 4 !== 0) u8(0)) */
+  align4(): this {
+    while ((this.n - this.base) % 4 !== 0) this.a[this.n++] = 0;
     return this;
   }
   /** the 6-byte MAC address MACS[i % MACS.length] (from the flat table, no generic copy) */
@@ -130,32 +190,57 @@ class Bytes {
     return this;
   }
   get length(): number {
-    return this.n;
+    return this.n - this.base;
   }
   setBe16(at: number, v: number): void {
-    this.a[at] = (v >>> 8) & 0xff;
-    this.a[at + 1] = v & 0xff;
+    this.a[this.base + at] = (v >>> 8) & 0xff;
+    this.a[this.base + at + 1] = v & 0xff;
   }
   setLe16(at: number, v: number): void {
-    this.a[at] = v & 0xff;
-    this.a[at + 1] = (v >>> 8) & 0xff;
+    this.a[this.base + at] = v & 0xff;
+    this.a[this.base + at + 1] = (v >>> 8) & 0xff;
   }
-  /** A copy of the bytes written. */
+  /** RFC 1071 Internet checksum of the bytes [from, to) (from the first written): inetChecksum of them. */
+  checksum(from: number, to: number): number {
+    return inetChecksum(this.a, this.base + from, this.base + to);
+  }
+  /** A copy of the bytes written (in place in the slab: those bytes carved). */
   out(): Uint8Array {
-    if (this.n > this.a.length) throw new RangeError(`packet: a header writer ran past its ${this.a.length} bytes`);
-    const out = slabBytes(this.n);
-    out.set(this.a.subarray(0, this.n));
-    return out;
+    return this.outSized(-1, 0);
   }
-  /** resize(this.out(), len, fill) in one copy (len < 0: out()). */
+  /** resize(this.out(), len, fill) in one copy, or none in the slab (len < 0: out()). */
   outSized(len: number, fill: number): Uint8Array {
-    if (len < 0 || len === this.n) return this.out();
     if (this.n > this.a.length) throw new RangeError(`packet: a header writer ran past its ${this.a.length} bytes`);
-    const out = slabBytes(len);
-    out.set(this.a.subarray(0, Math.min(len, this.n)));
-    padFrom(out, this.n, fill);
-    return out;
+    const written = this.n - this.base;
+    if (len < 0) len = written;
+    if (this.inSlab) {
+      const base = this.base;
+      this.inSlab = false;
+      this.a = this.own;
+      this.base = this.n = 0;
+      if (len <= slabRoom(base)) {
+        // carved where it was written: the bytes past len passed over, the padding written in place
+        const out = slabClose(base, len, written);
+        if (len > written) padFrom(out, written, fill);
+        return out;
+      }
+      // too long for the slab: the bytes written passed over, then copied out as below
+      const store = slabStore();
+      slabClose(base, 0, written);
+      return copyOut(store, base, written, len, fill);
+    }
+    return copyOut(this.a, 0, written, len, fill);
   }
+}
+
+/** a[from .. from + written) resized to len (truncated, or padded with the filler) in a fresh array. */
+function copyOut(a: Uint8Array, from: number, written: number, len: number, fill: number): Uint8Array {
+  const out = slabBytes(len);
+  const n = Math.min(len, written);
+  if (n <= 128) for (let i = 0; i < n; i++) out[i] = a[from + i]!;
+  else out.set(a.subarray(from, from + n));
+  if (len > written) padFrom(out, written, fill);
+  return out;
 }
 
 /**
@@ -198,6 +283,13 @@ export function inetChecksum(a: ArrayLike<number>, from: number, to: number): nu
   return ~sum & 0xffff;
 }
 
+/**
+ * x % n for a u32 x and 1 <= n <= 2^31, with no float remainder (where the optimiser does not know x
+ * to be a u32, `%` calls out to fmod): a power of two's low bits, else x - floor(x / n) * n, exact
+ * since the quotient's rounding never reaches the next integer for x < 2^32.
+ */
+export const remainder = (x: number, n: number): number => ((n & (n - 1)) === 0 ? x & (n - 1) : x - Math.floor(x / n) * n);
+
 /** A small deterministic stream over the drawn integers (each call consumes the next one). */
 class Draw {
   private i = 0;
@@ -221,8 +313,17 @@ class Draw {
     // past the end: mix in the position so a short draw array still yields different fields
     return (Math.imul(v ^ Math.imul(i, 0x9e3779b9), 0x85ebca6b) ^ (v >>> 13)) >>> 0;
   }
+  /** next() % n (1 <= n <= 2^31; remainder: no float remainder call), a small int */
   below(n: number): number {
-    return this.next() % n;
+    return remainder(this.next(), n);
+  }
+  /** t[next() % t.length] */
+  pick<T>(t: readonly T[]): T {
+    return t[this.below(t.length)]!;
+  }
+  /** next() as an int32 (the same 32 bits), for the writers of its bytes: a small int, never boxed as a u32 above 2^31 may be */
+  bits(): number {
+    return this.next() | 0;
   }
 }
 
@@ -242,7 +343,9 @@ const PORTS: readonly number[] = [80, 443, 53, 22, 0, 0xffff, 12345];
 // --- L4 -------------------------------------------------------------------------------------
 
 function tcp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
-  b.be16(PORTS[d.next() % PORTS.length]!).be16(PORTS[d.next() % PORTS.length]!).be32(d.next()).be32(d.next());
+  // source and destination ports (be16, be16) as one be32: fewer calls in the builder
+  const sport = d.pick(PORTS);
+  b.be32((sport << 16) | d.pick(PORTS)).be32(d.bits()).be32(d.bits());
   const opts = OPTIONS.reset();
   const n = d.below(5);
   for (let i = 0; i < n; i++) {
@@ -254,7 +357,7 @@ function tcp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
         opts.u8(4).u8(2); // SACK permitted
         break;
       case 2:
-        opts.u8(8).u8(10).be32(d.next()).be32(d.next()); // timestamps
+        opts.u8(8).u8(10).be32(d.bits()).be32(d.bits()); // timestamps
         break;
       case 3:
         opts.u8(3).u8(3).u8(7); // window scale
@@ -263,21 +366,27 @@ function tcp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
         opts.u8(1); // NOP
     }
   }
-  while (opts.length % 4 !== 0) opts.u8(0); // EOL padding
+  opts.align4(); // EOL padding
   const doff = d.below(8) === 0 ? d.below(16) : 5 + opts.length / 4; // sometimes a lying doff
-  b.u8(doff << 4).u8(TCP_FLAGS[d.next() % TCP_FLAGS.length]!);
-  b.be16(d.next()).be16(0).be16(0).u8s(opts.a, opts.length).u8s(pay, plen);
+  // u8(doff << 4), u8(flags), be16(window), then be16(0) be16(0) (checksum, urgent pointer), in two be32
+  const flags = d.pick(TCP_FLAGS);
+  b.be32(((doff << 4) & 0xff) << 24 | (flags << 16) | (d.bits() & 0xffff)).be32(0).u8s(opts.a, opts.length).u8s(pay, plen);
 }
 
 function udp(b: Bytes, d: Draw, pay: Uint8Array, plen: number): void {
-  b.be16(PORTS[d.next() % PORTS.length]!).be16(PORTS[d.next() % PORTS.length]!).be16(8 + plen).be16(0).u8s(pay, plen);
+  // be16 ports, be16 length, be16 checksum 0, as two be32
+  const sport = d.pick(PORTS);
+  b.be32((sport << 16) | d.pick(PORTS)).be32(((8 + plen) & 0xffff) << 16).u8s(pay, plen);
 }
 
 function icmp(b: Bytes, d: Draw, pay: Uint8Array, plen: number, v6: boolean): void {
   const start = b.length;
-  const type = v6 ? ICMP6_TYPES[d.next() % ICMP6_TYPES.length]! : ICMP4_TYPES[d.next() % ICMP4_TYPES.length]!;
-  b.u8(type).u8(d.below(4)).be16(0).be16(d.next()).be16(d.next()).u8s(pay, plen);
-  if (!v6) b.setBe16(start + 2, inetChecksum(b.a, start, b.length));
+  const type = v6 ? d.pick(ICMP6_TYPES) : d.pick(ICMP4_TYPES);
+  // u8(type) u8(code) be16(0: checksum), be16(id) be16(seq): two be32, the draws in the same order
+  b.be32((type << 24) | (d.below(4) << 16));
+  const id = d.bits() & 0xffff;
+  b.be32((id << 16) | (d.bits() & 0xffff)).u8s(pay, plen);
+  if (!v6) b.setBe16(start + 2, b.checksum(start, b.length));
 }
 
 /** Append an L4 header for protocol `proto` (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, else raw payload). */
@@ -300,13 +409,18 @@ function ipv4(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
   const start = b.length;
   const optWords = d.below(4) === 0 ? 1 + d.below(10) : 0;
   const badIhl = d.below(16) === 0;
-  const ihl = badIhl ? BAD_IHLS[d.next() % BAD_IHLS.length]! : 5 + optWords;
-  const proto = L4_PROTOS[d.next() % L4_PROTOS.length]!;
+  const ihl = badIhl ? d.pick(BAD_IHLS) : 5 + optWords;
+  const proto = d.pick(L4_PROTOS);
   // fragments: 0 none, 1 DF, 2 first fragment (MF, offset 0), 3 non-first (offset > 0)
   const fragKind = d.below(6);
   const frag = fragKind === 2 ? 0x2000 : fragKind === 3 ? (d.below(2) << 13) | (1 + d.below(0x1fff)) : fragKind === 1 ? 0x4000 : 0;
-  b.u8(0x40 | ihl).u8(d.below(256)).be16(0).be16(d.next()).be16(frag).u8(IP4_TTLS[d.next() % IP4_TTLS.length]!).u8(proto).be16(0);
-  b.be32(IPV4[d.next() % IPV4.length]!).be32(IPV4[d.next() % IPV4.length]!);
+  // u8(0x40 | ihl) u8(tos) be16(0: tot_len, set below); be16(id) be16(frag); u8(ttl) u8(proto)
+  // be16(0: checksum, set below): three be32, the draws in the same order
+  const tos = d.below(256);
+  b.be32(((0x40 | ihl) << 24) | (tos << 16));
+  const id = d.bits() & 0xffff;
+  b.be32((id << 16) | frag).be32((d.pick(IP4_TTLS) << 24) | (proto << 16));
+  b.be32(d.pick(IPV4)).be32(d.pick(IPV4));
   if (optWords > 0) {
     layers?.push('ipopts');
     const o = OPTIONS.reset();
@@ -323,8 +437,8 @@ function ipv4(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
   else l4(b, proto, d, pay, plen, layers);
   const lie = d.below(16) === 0;
   if (lie) layers?.push('bad-totlen');
-  b.setBe16(start + 2, lie ? d.next() & 0xffff : b.length - start);
-  b.setBe16(start + 10, inetChecksum(b.a, start, start + 20 + optWords * 4));
+  b.setBe16(start + 2, lie ? d.bits() & 0xffff : b.length - start);
+  b.setBe16(start + 10, b.checksum(start, start + 20 + optWords * 4));
 }
 
 /** An IPv6 address: fe80::x or 2001:db8:: with 12 drawn bytes. */
@@ -348,9 +462,10 @@ function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
   const exts = EXTS;
   const nExt = d.below(3) === 0 ? 1 + d.below(3) : 0;
   for (let i = 0; i < nExt; i++) exts[i] = IP6_EXT_ORDER[Math.min(IP6_EXT_ORDER.length - 1, i + d.below(2))]!;
-  const proto = IP6_NEXT_HEADERS[d.next() % IP6_NEXT_HEADERS.length]!;
+  const proto = d.pick(IP6_NEXT_HEADERS);
   const first = nExt > 0 ? exts[0]! : proto;
-  b.be32(0x60000000 | (d.next() & 0x0fffffff)).be16(0).u8(first).u8(IP6_HOP_LIMITS[d.next() % IP6_HOP_LIMITS.length]!);
+  // be16(0: payload length, set below) u8(next header) u8(hop limit) as one be32
+  b.be32(0x60000000 | (d.bits() & 0x0fffffff)).be32((first << 8) | d.pick(IP6_HOP_LIMITS));
   v6addr(b, d);
   v6addr(b, d);
   let fragLater = false;
@@ -360,7 +475,7 @@ function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
     if (t === 44) {
       const off = d.below(2) === 0 ? 0 : 1 + d.below(0x1fff);
       fragLater ||= off !== 0;
-      b.u8(nh).u8(0).be16((off << 3) | d.below(2)).be32(d.next());
+      b.u8(nh).u8(0).be16((off << 3) | d.below(2)).be32(d.bits());
       layers?.push(off === 0 ? 'ip6-frag-first' : 'ip6-frag-later');
     } else if (t === 43) {
       b.u8(nh).u8(2).u8(d.below(2) === 0 ? 0 : 4).u8(d.below(3)).be32(0); // routing, one address
@@ -380,8 +495,9 @@ function ipv6(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
 
 function arp(b: Bytes, d: Draw, layers: Layers): void {
   layers?.push('arp');
-  b.be16(1).be16(0x0800).u8(6).u8(4).be16(1 + d.below(2));
-  b.mac(d.next()).be32(IPV4[d.next() % IPV4.length]!).mac(d.next()).be32(IPV4[d.next() % IPV4.length]!);
+  // be16(1: Ethernet) be16(0x0800) u8(6) u8(4) be16(op) as two be32
+  b.be32(0x00010800).be32(0x06040000 | (1 + d.below(2)));
+  b.mac(d.below(MAC_COUNT)).be32(d.pick(IPV4)).mac(d.below(MAC_COUNT)).be32(d.pick(IPV4));
 }
 
 // --- netlink --------------------------------------------------------------------------------
@@ -415,9 +531,10 @@ function netlinkSized(
   fill: number,
   layers: Layers,
 ): Uint8Array {
-  const b = PACKET.reset();
+  const b = PACKET.resetInSlab();
   b.le32(0).le16(type).le16(0x0001).le32(1).le32(0); // nlmsg_len fixed below, NLM_F_REQUEST
-  for (let i = 0; i < famLen; i++) b.u8(plen === 0 ? 0 : pay[i % plen]!);
+  if (plen === 0) b.run(famLen, 0);
+  else b.cycle(pay, plen, 0, famLen);
   const open = OPEN;
   let nopen = 0;
   layers?.push('nlmsghdr');
@@ -443,11 +560,10 @@ function netlinkSized(
       nested = true;
       continue;
     }
-    if (plen === 0) for (let i = 0; i < alen; i++) b.u8(i);
-    else
-      // pay[(s + i) % plen], its index stepped rather than divided per byte
-      for (let i = 0, j = s % plen; i < alen; i++, j = j + 1 === plen ? 0 : j + 1) b.u8(pay[j]!);
-    while (b.length % 4 !== 0) b.u8(0);
+    // the attribute's bytes 0, 1, 2, ... or pay[(s + i) % plen], then NLA_ALIGN
+    if (plen === 0) b.run(alen, -1);
+    else b.cycle(pay, plen, s, alen);
+    b.align4();
     if (bad === 6) (b.setLe16(s, x >>> 16 & 3), layers?.push('nla-short'));
     else if (bad === 7) (b.setLe16(s, 0xfff0 | (x >>> 16 & 15)), layers?.push('nla-long'));
   }
@@ -458,10 +574,8 @@ function netlinkSized(
   layers?.push(nested ? 'nlattr-nested' : 'nlattr');
   // nlmsg_len: the built length, in the builder's bytes before they are copied out (and resized)
   const built = b.length;
-  b.a[0] = built & 0xff;
-  b.a[1] = (built >>> 8) & 0xff;
-  b.a[2] = (built >>> 16) & 0xff;
-  b.a[3] = built >>> 24;
+  b.setLe16(0, built & 0xffff);
+  b.setLe16(2, built >>> 16);
   BUILT.builtLength = built;
   return b.outSized(len, fill);
 }
@@ -496,12 +610,12 @@ const DRAW = new Draw();
 /** An Ethernet header (and its VLAN tags) of EtherType `type`. */
 function ethHeader(b: Bytes, d: Draw, layers: Layers, type: number, vlan: boolean): void {
   layers?.push('eth');
-  b.mac(d.next()).mac(d.next());
+  b.mac(d.below(MAC_COUNT)).mac(d.below(MAC_COUNT));
   if (vlan) {
     const tags = 1 + (d.below(4) === 0 ? 1 : 0);
     for (let i = 0; i < tags; i++) {
       layers?.push(i === 0 && tags === 2 ? 'qinq' : 'vlan');
-      const tci = VLAN_TCIS[d.next() % VLAN_TCIS.length]!;
+      const tci = d.pick(VLAN_TCIS);
       b.be16(i === 0 && tags === 2 ? 0x88a8 : 0x8100).be16(tci);
     }
   }
@@ -514,7 +628,7 @@ function ethHeader(b: Bytes, d: Draw, layers: Layers, type: number, vlan: boolea
  */
 function buildSized(kind: PacketKind, xs: ArrayLike<number>, xsFrom: number, nxs: number, pay: Uint8Array, plen: number, len: number, fill: number, layers: Layers): Uint8Array {
   const d = DRAW.reset(xs, xsFrom, nxs);
-  const b = PACKET.reset();
+  const b = PACKET.resetInSlab();
   const x0 = nxs > 0 ? xs[xsFrom]! : 0;
   let preset: PresetName = 'ethernet';
   let networkOffset = 14;
@@ -556,7 +670,7 @@ function buildSized(kind: PacketKind, xs: ArrayLike<number>, xsFrom: number, nxs
       networkOffset = 0;
       break;
     case 'netlink': {
-      const bytes = netlinkSized(xs, xsFrom + 1, Math.max(0, nxs - 1), pay, plen, NL_FAMILY_LENGTHS[x0 % NL_FAMILY_LENGTHS.length]!, NL_MSG_TYPES[d.next() % NL_MSG_TYPES.length]!, len, fill, layers);
+      const bytes = netlinkSized(xs, xsFrom + 1, Math.max(0, nxs - 1), pay, plen, NL_FAMILY_LENGTHS[x0 % NL_FAMILY_LENGTHS.length]!, d.pick(NL_MSG_TYPES), len, fill, layers);
       BUILT.preset = 'af_unix';
       BUILT.networkOffset = 0;
       return bytes;

@@ -5,7 +5,7 @@
 // always satisfy assertSkb.
 import fc from 'fast-check';
 import type { Env, NetDevice, SkBuff, SkBuffFields } from '../../model/skb.js';
-import { ARPHRD_ETHER, ethTypeTransPktType, ethTypeTransProtocol, PRESETS } from '../../model/skb.js';
+import { ARPHRD_ETHER, ETH_HLEN, ETHERNET_DEV_ADDR, ethTypeTransProtocol, PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST, PRESETS } from '../../model/skb.js';
 import { BOUNDARY_U32, pick } from './constants.js';
 import type { Packet } from './packet.js';
 import { packet, wordBytes } from './packet.js';
@@ -184,12 +184,18 @@ export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: numbe
   let protocol: number;
   // skbFieldsOf: dev, pkt_type and protocol drawn, or the preset's
   if ((a & 3) !== 0) {
-    dev = netDeviceOf(c, d);
+    // netDeviceOf(c, d), its pick()s on the small indices it takes from c
+    if ((c & 3) === 0) dev = null;
+    else {
+      const ds = (c >>> 2) & 15;
+      const dt = c >>> 16;
+      dev = { ifindex: ds < 12 ? IFINDEX[ds % IFINDEX.length]! : d | 0, type: ds % 4 !== 3 ? HATYPE[dt % HATYPE.length]! : dt };
+    }
     pktType = (a >>> 2) & 7;
     protocol = ((a >>> 5) & 31) < 20 ? PROTOCOLS[(a >>> 10) % PROTOCOLS.length]! : (a >>> 10) & 0xffff;
   } else {
     dev = eth ? ETH_DEV : null;
-    pktType = eth ? ethTypeTransPktType(data) : 0;
+    pktType = eth ? pktTypeOf(data) : 0;
     protocol = eth ? ethTypeTransProtocol(data) : 0;
   }
   // vlanOf(b), without its record
@@ -236,7 +242,9 @@ export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: numbe
       n <= 2 ? l3 : n === 3 ? 0 : n === 4 ? NET_AT[off % NET_AT.length]! : n === 5 ? Math.min(0xffff, len + (off % 8)) : n === 6 ? -(1 + (off % 20)) : l3;
     const need = Math.max(0, -(macHeader ?? 0), -networkHeader);
     headroom = slabBytes(need + ((h >>> 12) & 15));
-    for (let i = 0; i < headroom.length; i++) headroom[i] = nextra > 0 ? extra[i % nextra]! : i;
+    // headroom[i] = nextra > 0 ? extra[i % nextra] : i, the filler's index stepped rather than divided
+    if (nextra > 0) for (let i = 0, j = 0; i < headroom.length; i++, j = j + 1 === nextra ? 0 : j + 1) headroom[i] = extra[j]!;
+    else for (let i = 0; i < headroom.length; i++) headroom[i] = i;
   }
   return {
     data,
@@ -254,6 +262,20 @@ export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: numbe
     vlanProto,
     vlanPresent,
   };
+}
+
+/**
+ * model/skb.ts ethTypeTransPktType(data) (the pkt_type eth_type_trans gives the ethernet preset's
+ * frame), on the destination bytes in place: no view of them, no closures.
+ */
+export function pktTypeOf(data: Uint8Array): number {
+  if (data.length < ETH_HLEN) return PACKET_HOST;
+  if ((data[0]! & 1) !== 0) {
+    for (let i = 0; i < 6; i++) if (data[i] !== 0xff) return PACKET_MULTICAST;
+    return PACKET_BROADCAST;
+  }
+  for (let i = 0; i < 6; i++) if (data[i] !== ETHERNET_DEV_ADDR[i]) return PACKET_OTHERHOST;
+  return PACKET_HOST;
 }
 
 /** The ethernet preset's device (never written: every skb may share it) */

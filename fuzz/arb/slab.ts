@@ -34,7 +34,38 @@ function carve(bytes: number): number {
 export function slabBytes(n: number): Uint8Array {
   if (n > MAX_CARVED) return new Uint8Array(n);
   const at = carve(n);
-  return bytes8.subarray(at, at + n);
+  return new Uint8Array(slab, at, n);
+}
+
+/**
+ * In-place building (fuzz/arb/packet.ts Bytes): the offset at which a writer may write up to `room`
+ * bytes straight into the current slab (a new slab when fewer are left), carving nothing yet. The
+ * writer reads the store through slabStore() and must end with slabClose, or zero what it wrote.
+ */
+export function slabOpen(room: number): number {
+  if (used + room > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    bytes8 = new Uint8Array(slab);
+    words32 = new Uint32Array(slab);
+    used = 0;
+  }
+  return used;
+}
+
+/** The current slab's bytes (the store slabOpen's offset is in). */
+export const slabStore = (): Uint8Array => bytes8;
+
+/** The bytes a writer may write in place from slabOpen's offset `at` (to the slab's end). */
+export const slabRoom = (at: number): number => SLAB_BYTES - at;
+
+/**
+ * Close what slabOpen opened at `at`, after `written` bytes were written there: the array of its
+ * first `len` bytes (len <= slabRoom(at)), as slabBytes would have carved it; the bytes written
+ * past `len` are passed over (never carved again: every carved array starts zero-filled).
+ */
+export function slabClose(at: number, len: number, written: number): Uint8Array {
+  used = at + ((Math.max(len, written) + 7) & ~7);
+  return new Uint8Array(slab, at, len);
 }
 
 /** A zero-filled Uint32Array of n words. */

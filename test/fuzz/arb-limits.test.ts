@@ -39,3 +39,21 @@ test('limitsProgram: deltas stay in -8..8 and every kind lands on both sides of 
   // and not only the edges
   t.true([...seen.keys()].filter((k) => !/ (-1|0)$/.test(k)).length >= 6);
 });
+
+test('convertedLen equals the prologue plus ebpfLen of every instruction, on any codes and operands', (t) => {
+  // convertedLen takes most codes' lengths from a table by code; ebpfLen is the definition
+  const insn = fc.record({
+    code: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0xb1, 0x15, 0x1d, 0x45, 0x4d), fc.integer({ min: 256, max: 0xffff })),
+    jt: fc.integer({ min: 0, max: 255 }),
+    jf: fc.integer({ min: 0, max: 255 }),
+    k: fc.oneof(fc.nat({ max: 0xffffffff }), fc.constantFrom(0, 1, 0x7fff, 0x8000, 0x7fffffff, 0x80000000, 0xfffff000, 0xfffff004, 0xfffff038, 0xffffffff)),
+  });
+  fc.assert(
+    fc.property(fc.array(insn, { maxLength: 40 }), (prog) => {
+      let want = prologueLen(prog);
+      for (const i of prog) want += ebpfLen(i);
+      t.is(convertedLen(prog), want);
+    }),
+    { seed: 11, numRuns: 400 },
+  );
+});

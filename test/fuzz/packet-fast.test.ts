@@ -1,0 +1,56 @@
+// The fast paths of the packet and skb generators against what they must equal: fuzz/arb/skb.ts
+// pktTypeOf against model/skb.ts ethTypeTransPktType, remainder against %, and packets built in place in a slab
+// (fuzz/arb/packet.ts Bytes.resetInSlab) leaving the slab's other arrays zero-filled.
+import test from 'ava';
+import fc from 'fast-check';
+import { ETHERNET_DEV_ADDR, ethTypeTransPktType } from '../../model/skb.js';
+import { packetFromDraw, packetDraw, PACKET_LENGTHS, remainder } from '../../fuzz/arb/index.js';
+import { pktTypeOf } from '../../fuzz/arb/skb.js';
+import { slabBytes, slabWords } from '../../fuzz/arb/slab.js';
+
+test('pktTypeOf equals ethTypeTransPktType: short frames, broadcast, multicast, the device address, other hosts', (t) => {
+  const dsts = [[0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], [0x01, 0, 0x5e, 0, 0, 0xfb], [...ETHERNET_DEV_ADDR], [0x02, 0, 0, 0, 0, 0x02], [0, 0, 0, 0, 0, 0]];
+  const frames: Uint8Array[] = [];
+  for (const d of dsts) for (const len of [0, 5, 6, 13, 14, 60]) frames.push(Uint8Array.from({ length: len }, (_, i) => (i < 6 ? d[i]! : i)));
+  for (const f of frames) t.is(pktTypeOf(f), ethTypeTransPktType(f), `${Array.from(f.subarray(0, 6))} (${f.length} bytes)`);
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 20 }), fc.nat(5), (b, k) => {
+      // one byte off a special address, or random bytes
+      const f = Uint8Array.from(b);
+      if (f.length >= 6 && k < 2) f.set(k === 0 ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff] : ETHERNET_DEV_ADDR, 0), (f[b.length % 6] = b[0]!);
+      return pktTypeOf(f) === ethTypeTransPktType(f);
+    }),
+    { numRuns: 3000, seed: 5 },
+  );
+});
+
+test('packets built in place in the slab: truncated, padded and long ones leave the arrays carved next zero-filled and disjoint', (t) => {
+  const lengths = [...PACKET_LENGTHS, 3000, 5000, 70000];
+  const draws = fc.sample(packetDraw(), { numRuns: 3000, seed: 9 });
+  const seen: Uint8Array[] = [];
+  draws.forEach((d, i) => {
+    const p = packetFromDraw([d[0], d[1], d[2], i % 2 === 0 ? d[3] | 1 : d[3], d[4]], { lengths });
+    seen.push(p.bytes);
+    const b = slabBytes(1 + (i % 40));
+    const w = slabWords(1 + (i % 7));
+    t.true(b.every((x) => x === 0) && w.every((x) => x === 0), `after packet ${i}`);
+    b.fill(0xee);
+    w.fill(0xeeeeeeee);
+  });
+  // the packets' bytes still as built (nothing carved over them): rebuilt, they are the same
+  draws.forEach((d, i) => {
+    const p = packetFromDraw([d[0], d[1], d[2], i % 2 === 0 ? d[3] | 1 : d[3], d[4]], { lengths });
+    if (!p.bytes.every((x, j) => x === seen[i]![j]) || p.bytes.length !== seen[i]!.length) t.fail(`packet ${i} changed`);
+  });
+  t.pass();
+});
+
+test('remainder (the draws of the packet builders) equals x % n for every u32 x and 1 <= n <= 2^31', (t) => {
+  const edges = [0, 1, 2, 3, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff, 0x1fff, 0x2000, 12345678];
+  const ns = [1, 2, 3, 4, 5, 6, 7, 8, 16, 254, 256, 0x1fff, 0x2000, 0x7fffffff, 0x80000000];
+  for (const x of edges) for (const n of ns) t.is(remainder(x, n), x % n, `${x} % ${n}`);
+  fc.assert(
+    fc.property(fc.nat(0xffffffff), fc.integer({ min: 1, max: 0x80000000 }), (x, n) => remainder(x, n) === x % n && remainder(x, n & 0xff || 1) === x % (n & 0xff || 1)),
+    { numRuns: 20000, seed: 3 },
+  );
+});
