@@ -580,39 +580,39 @@ export class EngineJit {
     if (p.nrep === 0) {
       let sum = 0;
       for (let k = 0; k < len; k++) {
-      const c = code[k]!;
-      const d = dst[k]!;
-      const r = src[k]!;
-      if ((d | r) > 15) return null;
-      regs |= (1 << d) | (1 << r);
-      const x = imm[k]!;
-      const o = off[k]!;
-      const xi = x + 128;
-      const oi = o + 128;
-      const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
-      const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
-      const v = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
-      if (v === FIXED_SLOW) return null;
-      sum += v;
-      const kd = KIND_OF[c]!;
-      const i = k + 1;
-      if (kd === K_FIXED && mark[i] !== gen) continue;
-      // a boundary: the end of a jump, a target, the end
-      s++;
-      stEnd[s] = i;
-      slotOf[i] = s;
-      stPrefix[s] = sum;
-      stKind[s] = kd;
-      sum = 0;
-      if (kd < K_JA) continue;
-      const jo = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
-      if (kd === K_JA && jo === -1) stTarget[s] = -1;
-      else {
-        const t = i + jo;
-        if (t < i || t > len) return null; // a backward jump, a target outside the program
-        mark[t] = gen;
-        stTarget[s] = t;
-      }
+        const c = code[k]!;
+        const d = dst[k]!;
+        const r = src[k]!;
+        if ((d | r) > 15) return null;
+        regs |= (1 << d) | (1 << r);
+        const x = imm[k]!;
+        const o = off[k]!;
+        const xi = x + 128;
+        const oi = o + 128;
+        const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+        const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
+        const v = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
+        if (v === FIXED_SLOW) return null;
+        sum += v;
+        const kd = KIND_OF[c]!;
+        const i = k + 1;
+        if (kd === K_FIXED && mark[i] !== gen) continue;
+        // a boundary: the end of a jump, a target, the end
+        s++;
+        stEnd[s] = i;
+        slotOf[i] = s;
+        stPrefix[s] = sum;
+        stKind[s] = kd;
+        sum = 0;
+        if (kd < K_JA) continue;
+        const jo = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
+        if (kd === K_JA && jo === -1) stTarget[s] = -1;
+        else {
+          const t = i + jo;
+          if (t < i || t > len) return null; // a backward jump, a target outside the program
+          mark[t] = gen;
+          stTarget[s] = t;
+        }
       }
     } else {
       // the same walk, taking the converter's repeats (EbpfBuffer.reps) a period at a time
