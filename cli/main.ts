@@ -378,7 +378,7 @@ export function buildCli(io: CliIo, state: RunState): Command {
       state.code = r.invalid.length > 0 ? 2 : r.changed.length + ext.changed.length > 0 ? 1 : 0;
     });
 
-  campaignFlags(kernelOptions(program.command('kdiff')), { workers: 'oracle processes, one per CPU (default: all cores)', corpus: 'where mismatches are written', packets: '16' })
+  campaignFlags(kernelOptions(program.command('kdiff')), { workers: 'lanes, each a campaign thread and an oracle process on its own CPU (default: one per two cores)', corpus: 'where mismatches are written', packets: '16' })
     .summary('the live Linux kernel as judge')
     .description('the live Linux kernel as judge: generated programs and packets through the model and SO_ATTACH_FILTER on an AF_UNIX socket pair (exit 1 on a mismatch)')
     .option('--confirmed <dir>', 'record the divergences this kernel confirmed in DIR/<release>.json (nothing is written without it)')

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { countTable } from '../../cli/commands/fuzz.js';
 import { compileMissing } from '../../cli/compile/index.js';
@@ -187,6 +187,13 @@ requires(liveMissing ?? rootMissing, 'kdiff without root says it falls back to o
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /^bpfspec kdiff: 1 of 1 oracle cannot batch \(no CAP_SETUID for SCM_CREDENTIALS tagging; run as root\): falling back to one packet at a time, which is much slower$/m);
   t.regex(r.stdout, /cases\/s on 1 lane \(1 one packet at a time\)/);
+});
+
+requires(liveMissing, 'kdiff without --workers runs one lane per two cores (a lane keeps its campaign thread and its oracle busy)', (t) => {
+  const r = spawnCli(['kdiff', '--runs', '8', '--seed', '3', '--corpus', fresh('klanes')]);
+  t.is(r.code, 0, r.stderr);
+  const lanes = Math.max(1, Math.floor(availableParallelism() / 2));
+  t.regex(r.stdout, new RegExp(`cases/s on ${lanes} lanes?\\b`));
 });
 
 test('--max-findings where a campaign cannot honour it is refused with one line, not ignored', (t) => {
