@@ -7,6 +7,9 @@
 // stderr.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
+/** How long an exited helper's failure waits for the end of its stderr. */
+const EXIT_STDERR_MS = 200;
+
 export class FramedProcess {
   private buf: Uint8Array = new Uint8Array(0);
   /** the exchanges sent and not yet answered, in the order of their requests */
@@ -34,7 +37,21 @@ export class FramedProcess {
     this.child.on('error', (e) => this.fail(new Error(`${name}: ${e.message}`)));
     // a write to a process that has gone (EPIPE) fails the pending exchange instead of this process
     this.child.stdin.on('error', (e: Error) => this.fail(new Error(`${name} input: ${e.message}`)));
-    this.child.on('exit', (code, sig) => this.fail(new Error(`${name} exited (${sig ?? code})${this.stderr ? `: ${this.stderr.trim()}` : ''}`)));
+    // 'exit' can come before the last stderr bytes are read: the failure (with the stderr) is reported
+    // when stderr ends, or after EXIT_STDERR_MS if something else still holds it open
+    this.child.on('exit', (code, sig) => {
+      let reported = false;
+      const report = (): void => {
+        if (reported) return;
+        reported = true;
+        this.fail(new Error(`${name} exited (${sig ?? code})${this.stderr ? `: ${this.stderr.trim()}` : ''}`));
+      };
+      if (this.child.stderr.readableEnded) report();
+      else {
+        this.child.stderr.once('end', report);
+        setTimeout(report, EXIT_STDERR_MS).unref();
+      }
+    });
   }
 
   private fail(e: Error): void {
