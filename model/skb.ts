@@ -162,13 +162,29 @@ export function ethernetSkb(data: Uint8Array, fields: SkBuffFields = {}): SkBuff
 export const ETHERNET_DEV_ADDR = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
 
 // net/ethernet/eth.c eth_type_trans (line not verified): the pkt_type part
-/** skb->pkt_type as eth_type_trans sets it for a frame received by the `ethernet` preset's device. */
+/**
+ * skb->pkt_type as eth_type_trans sets it for a frame received by the `ethernet` preset's device: left
+ * PACKET_HOST when the destination is the device's address (ether_addr_equal_64bits), else
+ * PACKET_BROADCAST (the multicast bit and dev->broadcast, ff:ff:ff:ff:ff:ff), PACKET_MULTICAST (the
+ * multicast bit) or PACKET_OTHERHOST. A frame shorter than the header (never given to
+ * eth_type_trans) is left PACKET_HOST.
+ */
 export function ethTypeTransPktType(data: Uint8Array): number {
   if (data.length < ETH_HLEN) return PACKET_HOST;
-  const dst = data.subarray(0, 6);
-  if ((dst[0]! & 1) !== 0) return dst.every((b) => b === 0xff) ? PACKET_BROADCAST : PACKET_MULTICAST;
-  return dst.every((b, i) => b === ETHERNET_DEV_ADDR[i]) ? PACKET_HOST : PACKET_OTHERHOST;
+  if (sameAddress(data, ETHERNET_DEV_ADDR)) return PACKET_HOST;
+  // is_multicast_ether_addr_64bits: bit 0 of the first byte
+  if ((data[0]! & 1) !== 0) return sameAddress(data, ETHERNET_BROADCAST) ? PACKET_BROADCAST : PACKET_MULTICAST;
+  return PACKET_OTHERHOST;
 }
+
+/** ether_addr_equal_64bits(data, addr): the 6-byte destination address at data[0..6) is addr. */
+function sameAddress(data: Uint8Array, addr: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (data[i] !== addr[i]) return false;
+  return true;
+}
+
+/** dev->broadcast of an Ethernet device (ether_setup: eth_broadcast_addr) */
+const ETHERNET_BROADCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 
 // net/ethernet/eth.c eth_type_trans (line not verified): the protocol part (no DSA, no hw-accel tag stripping)
 /** ntohs(skb->protocol) as eth_type_trans sets it. */

@@ -5,7 +5,7 @@
 // always satisfy assertSkb.
 import fc from 'fast-check';
 import type { Env, NetDevice, SkBuff, SkBuffFields } from '../../model/skb.js';
-import { ARPHRD_ETHER, ETH_HLEN, ETHERNET_DEV_ADDR, ethTypeTransProtocol, PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST, PRESETS } from '../../model/skb.js';
+import { ARPHRD_ETHER, ethTypeTransPktType, ethTypeTransProtocol, PRESETS } from '../../model/skb.js';
 import { BOUNDARY_U32, pick } from './constants.js';
 import type { Packet } from './packet.js';
 import { packet, wordBytes } from './packet.js';
@@ -195,7 +195,7 @@ export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: numbe
     protocol = ((a >>> 5) & 31) < 20 ? PROTOCOLS[(a >>> 10) % PROTOCOLS.length]! : (a >>> 10) & 0xffff;
   } else {
     dev = eth ? ETH_DEV : null;
-    pktType = eth ? pktTypeOf(data) : 0;
+    pktType = eth ? ethTypeTransPktType(data) : 0;
     protocol = eth ? ethTypeTransProtocol(data) : 0;
   }
   // vlanOf(b), without its record
@@ -262,20 +262,6 @@ export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: numbe
     vlanProto,
     vlanPresent,
   };
-}
-
-/**
- * model/skb.ts ethTypeTransPktType(data) (the pkt_type eth_type_trans gives the ethernet preset's
- * frame), on the destination bytes in place: no view of them, no closures.
- */
-export function pktTypeOf(data: Uint8Array): number {
-  if (data.length < ETH_HLEN) return PACKET_HOST;
-  if ((data[0]! & 1) !== 0) {
-    for (let i = 0; i < 6; i++) if (data[i] !== 0xff) return PACKET_MULTICAST;
-    return PACKET_BROADCAST;
-  }
-  for (let i = 0; i < 6; i++) if (data[i] !== ETHERNET_DEV_ADDR[i]) return PACKET_OTHERHOST;
-  return PACKET_HOST;
 }
 
 /** The ethernet preset's device (never written: every skb may share it) */

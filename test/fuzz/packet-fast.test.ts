@@ -1,14 +1,22 @@
-// The fast paths of the packet and skb generators against what they must equal: fuzz/arb/skb.ts
-// pktTypeOf against model/skb.ts ethTypeTransPktType, remainder against %, and packets built in place in a slab
+// The fast paths of the packet and skb generators against what they must equal: the pkt_type skbAt
+// takes from model/skb.ts ethTypeTransPktType against eth_type_trans's rules written out here,
+// remainder against %, and packets built in place in a slab
 // (fuzz/arb/packet.ts Bytes.resetInSlab) leaving the slab's other arrays zero-filled.
 import test from 'ava';
 import fc from 'fast-check';
-import { ETHERNET_DEV_ADDR, ethTypeTransPktType } from '../../model/skb.js';
+import { ETHERNET_DEV_ADDR, ethTypeTransPktType, PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST } from '../../model/skb.js';
 import { packetFromDraw, packetDraw, PACKET_LENGTHS, remainder } from '../../fuzz/arb/index.js';
-import { pktTypeOf } from '../../fuzz/arb/skb.js';
 import { slabBytes, slabWords } from '../../fuzz/arb/slab.js';
 
-test('pktTypeOf equals ethTypeTransPktType: short frames, broadcast, multicast, the device address, other hosts', (t) => {
+/** eth_type_trans's pkt_type, the other way round: a multicast destination first (the device's address is unicast), then the device's address */
+const pktTypeOf = (data: Uint8Array): number => {
+  if (data.length < 14) return PACKET_HOST;
+  const dst = Array.from(data.subarray(0, 6));
+  if ((dst[0]! & 1) !== 0) return dst.every((b) => b === 0xff) ? PACKET_BROADCAST : PACKET_MULTICAST;
+  return dst.every((b, i) => b === ETHERNET_DEV_ADDR[i]) ? PACKET_HOST : PACKET_OTHERHOST;
+};
+
+test('ethTypeTransPktType (what skbAt takes) follows eth_type_trans: short frames, broadcast, multicast, the device address, other hosts', (t) => {
   const dsts = [[0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], [0x01, 0, 0x5e, 0, 0, 0xfb], [...ETHERNET_DEV_ADDR], [0x02, 0, 0, 0, 0, 0x02], [0, 0, 0, 0, 0, 0]];
   const frames: Uint8Array[] = [];
   for (const d of dsts) for (const len of [0, 5, 6, 13, 14, 60]) frames.push(Uint8Array.from({ length: len }, (_, i) => (i < 6 ? d[i]! : i)));
