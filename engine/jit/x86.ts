@@ -322,6 +322,68 @@ export class EngineJit {
     return this.goodLen < 0 ? null : this.good.slice(0, this.goodLen + 1);
   }
 
+  /** layout()'s addrs[] */
+  private lay = new Int32Array(0);
+  /** what the last steps() that ran its passes leaves for layout(): its number of steps, the prologue's bytes */
+  private stSteps = 0;
+  private stPrologue = 0;
+
+  // model/jit/x86.ts bpfIntJitCompile (arch/x86/net/bpf_jit_comp.c:3645): addrs[] of its last completed pass
+  /**
+   * addrs[] of the last sizing or emitting pass that completed on `p` (what compile(p, .., true) then
+   * lastLayout() give, and what the model's passes record as prologue and lengths), or null when
+   * the first pass failed. Where the steps jit the program, from their passes: at a boundary, the
+   * steps' address (`at`, the last pass's: a fixed point's image pass would repeat it); inside a step,
+   * the boundary before plus the fixed bytes of the insns between (the same in every pass). Anything
+   * else (a refusal, a program the steps leave) goes through the per-insn passes. The array is this
+   * engine's, overwritten by the next layout().
+   */
+  layout(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts): Int32Array | null {
+    this.goodLen = -1;
+    const r = this.steps(p, stackDepth, wasClassic, facts);
+    if (r === null || !r.jited) {
+      this.perInsn(p, stackDepth, wasClassic, facts, true);
+      return this.goodLen < 0 ? null : this.good.subarray(0, this.goodLen + 1);
+    }
+    const len = p.len;
+    if (this.lay.length < len + 1) this.lay = new Int32Array(Math.max(len + 1, 2 * this.lay.length, 256));
+    const lay = this.lay;
+    const cache = this.cache!;
+    const keys = cache.keys;
+    const bytes = cache.bytes;
+    const at = this.at;
+    const stEnd = this.stEnd;
+    const code = p.code;
+    const dst = p.dst;
+    const src = p.src;
+    const off = p.off;
+    const imm = p.imm;
+    let cur = this.stPrologue;
+    lay[0] = cur;
+    let j = 1;
+    let next = this.stSteps >= 1 ? stEnd[1]! : -1;
+    for (let k = 0; k < len; k++) {
+      const i = k + 1;
+      if (i === next) {
+        cur = at[j]!;
+        j++;
+        next = j <= this.stSteps ? stEnd[j]! : -1;
+      } else {
+        // a fixed insn inside a step: its bytes by its key, as the steps' walk took them
+        const c = code[k]!;
+        const x = imm[k]!;
+        const o = off[k]!;
+        const xi = x + 128;
+        const oi = o + 128;
+        const key = (c << 16) | (dst[k]! << 12) | (src[k]! << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
+        const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
+        cur += keys[h] === key ? bytes[h]! : cache.fill(h, key, c, dst[k]!, src[k]!, o, x);
+      }
+      lay[i] = cur;
+    }
+    return lay.subarray(0, len + 1);
+  }
+
   compile(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts, keepLayout = false): JitResult {
     this.goodLen = -1;
     if (!keepLayout) {
@@ -626,6 +688,8 @@ export class EngineJit {
     const exitBytes = cache.epilogue(frame);
     if (exitBytes > BPF_MAX_INSN_SIZE) return null;
     this.lastPath = 'steps';
+    this.stSteps = s;
+    this.stPrologue = prologue;
     // model/jit/emit.ts isImm8JmpOffset: [-128, facts.shortJumpMax]
     const shortMax = facts.shortJumpMax;
     // pass 0: do_jit on the first estimates (:3726, 64 bytes per insn: addrs[i] = 64 * (i + 1)), in the

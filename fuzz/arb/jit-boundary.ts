@@ -352,9 +352,8 @@ export interface Aim {
 function layout(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): { map: Int32Array; addrs: Int32Array; exits: number[] } | null {
   const conv = converted(prog, config);
   if (conv === null) return null;
-  // the last complete pass
-  layoutJit.compile(conv.out, conv.stackDepth, true, facts, true);
-  const addrs = layoutJit.lastLayout();
+  // the last complete pass (engine/jit/x86.ts EngineJit.layout: this engine's array, until the next layout)
+  const addrs = layoutJit.layout(conv.out, conv.stackDepth, true, facts);
   if (addrs === null) return null;
   const exits: number[] = [];
   for (let i = 0; i < conv.out.len; i++) if (conv.out.code[i] === 0x95) exits.push(i);
