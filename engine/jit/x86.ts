@@ -322,6 +322,14 @@ export class EngineJit {
     return this.goodLen < 0 ? null : this.good.slice(0, this.goodLen + 1);
   }
 
+  private layoutOutcome: JitResult | null = null;
+
+  /** The JIT's outcome on the program of the last layout() (what compile() gives; `passes` empty). */
+  get layoutResult(): JitResult {
+    if (this.layoutOutcome === null) throw new Error('EngineJit.layoutResult: no layout yet');
+    return this.layoutOutcome;
+  }
+
   /** layout()'s addrs[] */
   private lay = new Int32Array(0);
   /** what the last steps() that ran its passes leaves for layout(): its number of steps, the prologue's bytes */
@@ -341,8 +349,9 @@ export class EngineJit {
   layout(p: EbpfBuffer, stackDepth: number, wasClassic: boolean, facts: X86JitFacts): Int32Array | null {
     this.goodLen = -1;
     const r = this.steps(p, stackDepth, wasClassic, facts);
+    this.layoutOutcome = r;
     if (r === null || !r.jited) {
-      this.perInsn(p, stackDepth, wasClassic, facts, true);
+      this.layoutOutcome = this.perInsn(p, stackDepth, wasClassic, facts, true);
       return this.goodLen < 0 ? null : this.good.subarray(0, this.goodLen + 1);
     }
     const len = p.len;

@@ -442,6 +442,16 @@ export class EngineConverter {
     return out;
   }
 
+  /** map() into `out` (at least 2 * the program's length long), without allocating. */
+  mapInto(out: Int32Array): Int32Array {
+    const n = this.convertedLen;
+    for (let pc = 0; pc < n; pc++) {
+      out[2 * pc] = this.addrs[pc]!;
+      out[2 * pc + 1] = this.addrs[pc + 1]!;
+    }
+    return out;
+  }
+
   /** The classic pc whose expansion holds eBPF insn `e` of the last conversion (model/migrate/convert.ts x86Jit pcOf). */
   pcOf(e: number): number | null {
     const a = this.addrs;

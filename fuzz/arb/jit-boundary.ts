@@ -317,25 +317,70 @@ function largestCoprimeBelow(n: number, max: number): number {
 
 // The layouts below come from the engines, which equal the model (engine/migrate/convert.ts ==
 // model/migrate/convert.ts bpfConvertFilter, engine/jit/x86.ts == model/jit/x86.ts
-// bpfIntJitCompile: test/engine/attach.test.ts, test/engine/jit.test.ts): each program is laid out
-// several times while it is shaped, and the model's allocations would cost milliseconds per program.
+// bpfIntJitCompile: test/engine/attach.test.ts, test/engine/jit.test.ts, test/engine/jit-layout.test.ts):
+// each program is laid out several times while it is shaped, and the model's allocations would cost
+// milliseconds per program.
 const layoutCols = new ClassicColumns();
 const converters = new WeakMap<KernelConfig, EngineConverter>();
 const layoutJit = new EngineJit();
+/** the last layout's map (EngineConverter.mapInto), valid as its addrs are */
+let layoutMap = new Int32Array(256);
+/** loaded between two programs, so that the columns load the next one even when it is the same array reshaped in place */
+const NO_PROGRAM: readonly SockFilter[] = [];
 
 /** The program converted (the engine's converter, holding the result), or null when it does not convert. */
 function converted(prog: readonly SockFilter[], config: KernelConfig): EngineConverter | null {
   let conv = converters.get(config);
   if (conv === undefined) converters.set(config, (conv = new EngineConverter(config)));
-  // a copy: the program is reshaped in place between calls, and the columns keep the last array
-  return conv.bpfConvertFilter(layoutCols.load(prog.slice())) === null ? conv : null;
+  // the program is reshaped in place between calls, and the columns skip loading the array they hold
+  layoutCols.load(NO_PROGRAM);
+  return conv.bpfConvertFilter(layoutCols.load(prog)) === null ? conv : null;
+}
+
+/** A program's layout (see layout()) and whether the JIT compiles it. */
+interface Layout {
+  /** where each classic insn's expansion starts and ends (engine/migrate/convert.ts EngineConverter.map) */
+  readonly map: Int32Array;
+  /** addrs[] of the JIT's last completed pass */
+  readonly addrs: Int32Array;
+  /** the eBPF exits' indices */
+  readonly exits: readonly number[];
+  readonly accepts: boolean;
+}
+
+// The last program asked about, and the answers: what the shaping asks of a program (a conversion,
+// then the JIT's passes) is a function of its instructions, the config and the facts alone, and it
+// often asks again about the program it just laid out (a tuning that changed nothing: the next
+// round, the next aim, the seek's acceptance check). The same instruction objects in the same
+// order are the same program (a SockFilter is never changed in place: shaping replaces it).
+let lastProg: SockFilter[] = [];
+let lastConfig: KernelConfig | null = null;
+let lastFacts: X86JitFacts | null = null;
+/** undefined: only `lastAccepts` is known */
+let lastLayout: Layout | null | undefined;
+let lastAccepts = true;
+
+function isLast(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): boolean {
+  if (config !== lastConfig || facts !== lastFacts || prog.length !== lastProg.length) return false;
+  for (let pc = 0; pc < prog.length; pc++) if (prog[pc] !== lastProg[pc]) return false;
+  return true;
+}
+
+function remember(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts, l: Layout | null | undefined, accepts: boolean): void {
+  lastProg = prog.slice();
+  lastConfig = config;
+  lastFacts = facts;
+  lastLayout = l;
+  lastAccepts = accepts;
 }
 
 /** Whether the model's JIT compiles the program (the converter's failures count as accepted here). */
 function jitAccepts(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): boolean {
+  if (isLast(prog, config, facts)) return lastAccepts;
   const conv = converted(prog, config);
-  if (conv === null) return true;
-  return layoutJit.compile(conv.out, conv.stackDepth, true, facts).jited;
+  const accepts = conv === null || layoutJit.compile(conv.out, conv.stackDepth, true, facts).jited;
+  remember(prog, config, facts, undefined, accepts);
+  return accepts;
 }
 
 /** One aim: retarget the (jump % jumps)-th jump's taken (or not-taken) branch at `dist` native bytes. */
@@ -349,15 +394,27 @@ export interface Aim {
  * Native start of each classic instruction and the native end of each eBPF instruction, by the
  * model's layout (the JIT's last pass), or null when the program does not convert.
  */
-function layout(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): { map: Int32Array; addrs: Int32Array; exits: number[] } | null {
+function layout(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): Layout | null {
+  if (isLast(prog, config, facts) && lastLayout !== undefined) return lastLayout;
   const conv = converted(prog, config);
-  if (conv === null) return null;
-  // the last complete pass (engine/jit/x86.ts EngineJit.layout: this engine's array, until the next layout)
+  if (conv === null) {
+    remember(prog, config, facts, null, true);
+    return null;
+  }
+  // the last complete pass (engine/jit/x86.ts EngineJit.layout: the engine's array, valid until its
+  // next layout(), which only this function asks for: a caller reads a layout before the next), and the JIT's outcome
   const addrs = layoutJit.layout(conv.out, conv.stackDepth, true, facts);
-  if (addrs === null) return null;
+  const accepts = layoutJit.layoutResult.jited;
+  if (addrs === null) {
+    remember(prog, config, facts, null, accepts);
+    return null;
+  }
   const exits: number[] = [];
   for (let i = 0; i < conv.out.len; i++) if (conv.out.code[i] === 0x95) exits.push(i);
-  return { map: conv.map(), addrs, exits };
+  if (layoutMap.length < 2 * prog.length) layoutMap = new Int32Array(4 * prog.length);
+  const l: Layout = { map: conv.mapInto(layoutMap), addrs, exits, accepts };
+  remember(prog, config, facts, l, accepts);
+  return l;
 }
 
 /** Retarget one jump of `prog` (in place) so that its native displacement is closest to aim.dist. */

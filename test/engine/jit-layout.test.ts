@@ -1,6 +1,6 @@
-// engine/jit/x86.ts EngineJit.layout against the model (model/jit/x86.ts bpfIntJitCompile): addrs[]
+// engine/jit/x86.ts EngineJit.layout (and engine/migrate/convert.ts EngineConverter.mapInto) against the model (model/jit/x86.ts bpfIntJitCompile): addrs[]
 // of the last pass that completed, as the model's passes record it (prologue, then each insn's
-// length), on the programs fuzz/arb/jit-boundary.ts lays out (jitBoundaryProgram, converted by the
+// length), and the outcome (layoutResult), on the programs fuzz/arb/jit-boundary.ts lays out (jitBoundaryProgram, converted by the
 // engine's converter, repeats and all) and on eBPF programs with jumps both ways, under several JIT
 // facts and kernel configs. Both of layout()'s ways are taken: the steps' passes and, for what they
 // leave or the JIT refuses, the per-insn passes.
@@ -14,6 +14,7 @@ import type { KernelConfig } from '../../model/config.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import { JIT_V6_6_0, JIT_V6_6_Y, JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT, x86JitFacts, type X86JitFacts } from '../../model/jit/facts.js';
 import { bpfIntJitCompile, type JitResult } from '../../model/jit/x86.js';
+import { bpfConvertFilter } from '../../model/migrate/convert.js';
 import { PROFILE_V6_6_0, PROFILE_V6_6_Y, PROFILE_V6_18 } from '../../model/kernel.js';
 import { ebpfForJit } from './jit-arb.js';
 
@@ -39,6 +40,9 @@ function specLayout(r: JitResult, n: number): Int32Array | null {
   return addrs;
 }
 
+/** The outcome without the passes (the engine does not record them). */
+const outcome = (r: JitResult): unknown => (r.jited ? { jited: true, proglen: r.proglen, jitedLen: r.jitedLen } : { jited: false, reason: r.reason, message: r.message, pass: r.pass, insn: r.insn });
+
 const copy = (a: Int32Array | null): Int32Array | null => (a === null ? null : a.slice());
 
 /** How many layouts took each way, and how many programs the JIT refused. */
@@ -53,6 +57,7 @@ function check(t: { deepEqual(a: unknown, b: unknown, m?: string): void }, jit: 
   const spec = bpfIntJitCompile({ insns, stackDepth, wasClassic }, facts);
   const got = copy(jit.layout(b, stackDepth, wasClassic, facts));
   t.deepEqual(got, specLayout(spec, insns.length), what);
+  t.deepEqual(outcome(jit.layoutResult), outcome(spec), `${what}: the outcome`);
   if (jit.lastPath === 'steps') tally.steps++;
   else tally.insns++;
   if (!spec.jited) tally.refused++;
@@ -68,6 +73,10 @@ for (const [fname, facts] of FACTS)
       fc.assert(
         fc.property(jitBoundaryProgram({ facts, config, maxLength: 80, maxAims: 4 }), (prog) => {
           if (conv.bpfConvertFilter(cols.load(prog)) !== null) return;
+          // EngineConverter.mapInto == model/migrate/convert.ts bpfConvertFilter's map, into a used buffer
+          const spec = bpfConvertFilter(prog, config);
+          const into = conv.mapInto(new Int32Array(2 * prog.length + 8).fill(-7)).slice(0, 2 * prog.length);
+          t.deepEqual(into, 'ok' in spec ? spec.map : null, `${fname}/${cname}: mapInto`);
           check(t, jit, conv.out, conv.stackDepth, true, facts, tally, `${fname}/${cname}`);
         }),
         { numRuns: 150, seed: 71 },
