@@ -181,25 +181,27 @@ const isJumpOrRet = (f: SockFilter): boolean => (f.code & 0x07) === 0x05 || (f.c
 
 /**
  * Replace fillers strictly between pcs `from` and `to` (in place) so that the native bytes between
- * them change by `-delta`, greedily, by the current layout's sizes; jumps and RETs stay.
+ * them change by `-delta`, greedily, by the current layout's sizes; jumps and RETs stay. The
+ * replacements made, as pc * 8 + their PALETTE index, are appended to `log` when given.
  */
-function tuneSpan(prog: SockFilter[], from: number, to: number, delta: number, size: (pc: number) => number): void {
+function tuneSpan(prog: SockFilter[], from: number, to: number, delta: number, size: (pc: number) => number, log?: number[]): void {
   for (let pc = from + 1; pc < to && delta !== 0; pc++) {
     const f = prog[pc]!;
     if (isJumpOrRet(f)) continue;
     const cur = size(pc);
-    let best: SockFilter | null = null;
+    let best = -1;
     let bestLeft = Math.abs(delta);
-    for (const { insn, size: s } of PALETTE) {
-      const left = Math.abs(delta - (cur - s));
+    for (let i = 0; i < PALETTE.length; i++) {
+      const left = Math.abs(delta - (cur - PALETTE[i]!.size));
       if (left < bestLeft) {
         bestLeft = left;
-        best = insn;
+        best = i;
       }
     }
-    if (best === null) continue;
-    delta -= cur - PALETTE.find((q) => q.insn === best)!.size;
-    prog[pc] = best;
+    if (best < 0) continue;
+    delta -= cur - PALETTE[best]!.size;
+    prog[pc] = PALETTE[best]!.insn;
+    log?.push(pc * 8 + best);
   }
 }
 
@@ -274,6 +276,7 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
   // retargeted, before any filler moves): kept per place, as the bytes from the branch's end to the
   // place and the native size of each instruction before it (null: the program does not convert)
   const firstLayouts = new Map<number, { readonly gap: number; readonly sizes: Int32Array } | null>();
+  const tried = new Set<string>();
   for (let k = 0; k < Math.min(n, SEEK_TRIES); k++) {
     const c = (tie.mid * 7 + tie.window + k * stride) % n;
     const t = places[c % places.length]!;
@@ -294,7 +297,14 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
     }
     if (fl === null) continue;
     const sizes = fl.sizes;
-    tuneSpan(q, 2, t, fl.gap - w, (pc) => sizes[pc]!);
+    const log: number[] = [];
+    tuneSpan(q, 2, t, fl.gap - w, (pc) => sizes[pc]!, log);
+    // The variant is now a function of t and the fillers replaced (prog does not change in the loop):
+    // one seen before was tried in full (its JIT check accepted it, or the loop would have stopped),
+    // and this try would repeat it step for step
+    const variant = `${t}:${log.join(',')}`;
+    if (tried.has(variant)) continue;
+    tried.add(variant);
     const lq2 = layout(q, config, facts);
     if (lq2 === null) continue;
     tuneSpan(q, t - 1, r, lq2.addrs[lq2.map[2 * r + 1]!]! - lq2.addrs[lq2.map[2 * 2]!]! - tie.dist, (pc) => lq2.addrs[lq2.map[2 * pc + 1]!]! - lq2.addrs[lq2.map[2 * pc]!]!);
