@@ -353,8 +353,9 @@ interface Layout {
   readonly map: Int32Array;
   /** addrs[] of the JIT's last completed pass */
   readonly addrs: Int32Array;
-  /** the eBPF exits' indices */
-  readonly exits: readonly number[];
+  /** the first eBPF exit's index (-1: none), and whether another follows it */
+  readonly firstExit: number;
+  readonly moreExits: boolean;
   readonly accepts: boolean;
 }
 
@@ -363,7 +364,7 @@ interface Layout {
 // often asks again about the program it just laid out (a tuning that changed nothing: the next
 // round, the next aim, the seek's acceptance check). The same instruction objects in the same
 // order are the same program (a SockFilter is never changed in place: shaping replaces it).
-let lastProg: SockFilter[] = [];
+const lastProg: SockFilter[] = [];
 let lastConfig: KernelConfig | null = null;
 let lastFacts: X86JitFacts | null = null;
 /** undefined: only `lastAccepts` is known */
@@ -377,7 +378,8 @@ function isLast(prog: readonly SockFilter[], config: KernelConfig, facts: X86Jit
 }
 
 function remember(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts, l: Layout | null | undefined, accepts: boolean): void {
-  lastProg = prog.slice();
+  lastProg.length = prog.length;
+  for (let pc = 0; pc < prog.length; pc++) lastProg[pc] = prog[pc]!;
   lastConfig = config;
   lastFacts = facts;
   lastLayout = l;
@@ -419,10 +421,14 @@ function layout(prog: readonly SockFilter[], config: KernelConfig, facts: X86Jit
     remember(prog, config, facts, null, accepts);
     return null;
   }
-  const exits: number[] = [];
-  for (let i = 0; i < conv.out.len; i++) if (conv.out.code[i] === 0x95) exits.push(i);
+  const code = conv.out.code;
+  const len = conv.out.len;
+  let firstExit = 0;
+  while (firstExit < len && code[firstExit] !== 0x95) firstExit++;
+  let next = firstExit + 1;
+  while (next < len && code[next] !== 0x95) next++;
   if (layoutMap.length < 2 * prog.length) layoutMap = new Int32Array(4 * prog.length);
-  const l: Layout = { map: conv.mapInto(layoutMap), addrs, exits, accepts };
+  const l: Layout = { map: conv.mapInto(layoutMap), addrs, firstExit: firstExit < len ? firstExit : -1, moreExits: next < len, accepts };
   remember(prog, config, facts, l, accepts);
   return l;
 }
@@ -502,9 +508,8 @@ export function applyExitAim(prog: SockFilter[], aim: ExitAim, config: KernelCon
   for (let round = 0; round < 4; round++) {
     const l = layout(prog, config, facts);
     if (l === null) return;
-    const exits = l.exits;
-    if (exits.length < 2) return;
-    const first = exits[0]!;
+    if (!l.moreExits) return;
+    const first = l.firstExit;
     // classic RETs whose exit comes after the first eBPF exit
     const rets: number[] = [];
     prog.forEach((f, pc) => {
