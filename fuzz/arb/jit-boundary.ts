@@ -275,7 +275,7 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
   // the first layout of a variant depends on its landing place alone (the program with the branch
   // retargeted, before any filler moves): kept per place, as the bytes from the branch's end to the
   // place and the native size of each instruction before it (null: the program does not convert)
-  const firstLayouts = new Map<number, { readonly gap: number; readonly sizes: Int32Array } | null>();
+  const firstLayouts = new Map<number, { readonly gap: number; readonly sizes: number[] } | null>();
   const tried = new Set<string>();
   for (let k = 0; k < Math.min(n, SEEK_TRIES); k++) {
     const c = (tie.mid * 7 + tie.window + k * stride) % n;
@@ -289,7 +289,7 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
       if (lq === null) fl = null;
       else {
         const branchEnd = lq.addrs[lq.map[2 * 1 + 1]! - 1]!; // the Jxx of jmp_rest, before its JA
-        const sizes = new Int32Array(t);
+        const sizes = new Array<number>(t).fill(0); // a plain array: a small typed array costs more to make
         for (let pc = 3; pc < t; pc++) sizes[pc] = lq.addrs[lq.map[2 * pc + 1]!]! - lq.addrs[lq.map[2 * pc]!]!;
         fl = { gap: lq.addrs[lq.map[2 * t]!]! - branchEnd, sizes };
       }
