@@ -303,8 +303,13 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
     // one seen before was tried in full (its JIT check accepted it, or the loop would have stopped),
     // and this try would repeat it step for step
     const variant = `${t}:${log.join(',')}`;
-    if (tried.has(variant)) continue;
-    tried.add(variant);
+    if (shapingShortcuts.on) {
+      if (tried.has(variant)) {
+        shapingShortcuts.variantsSkipped++;
+        continue;
+      }
+      tried.add(variant);
+    }
     const lq2 = layout(q, config, facts);
     if (lq2 === null) continue;
     tuneSpan(q, t - 1, r, lq2.addrs[lq2.map[2 * r + 1]!]! - lq2.addrs[lq2.map[2 * 2]!]! - tie.dist, (pc) => lq2.addrs[lq2.map[2 * pc + 1]!]! - lq2.addrs[lq2.map[2 * pc]!]!);
@@ -365,6 +370,11 @@ interface Layout {
 // round, the next aim, the seek's acceptance check). The same instruction objects in the same
 // order are the same program (a SockFilter is never changed in place: shaping replaces it).
 const lastProg: SockFilter[] = [];
+/**
+ * Whether the shaping takes its shortcuts (the last program's answers, the seek's skip of a variant
+ * it tried), and how often each was taken: only a test turns them off, to compare both ways.
+ */
+export const shapingShortcuts = { on: true, lastAnswers: 0, variantsSkipped: 0 };
 let lastConfig: KernelConfig | null = null;
 let lastFacts: X86JitFacts | null = null;
 /** undefined: only `lastAccepts` is known */
@@ -372,7 +382,7 @@ let lastLayout: Layout | null | undefined;
 let lastAccepts = true;
 
 function isLast(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): boolean {
-  if (config !== lastConfig || facts !== lastFacts || prog.length !== lastProg.length) return false;
+  if (!shapingShortcuts.on || config !== lastConfig || facts !== lastFacts || prog.length !== lastProg.length) return false;
   for (let pc = 0; pc < prog.length; pc++) if (prog[pc] !== lastProg[pc]) return false;
   return true;
 }
@@ -388,7 +398,10 @@ function remember(prog: readonly SockFilter[], config: KernelConfig, facts: X86J
 
 /** Whether the model's JIT compiles the program (the converter's failures count as accepted here). */
 function jitAccepts(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): boolean {
-  if (isLast(prog, config, facts)) return lastAccepts;
+  if (isLast(prog, config, facts)) {
+    shapingShortcuts.lastAnswers++;
+    return lastAccepts;
+  }
   const conv = converted(prog, config);
   const accepts = conv === null || layoutJit.compile(conv.out, conv.stackDepth, true, facts).jited;
   remember(prog, config, facts, undefined, accepts);
@@ -407,7 +420,10 @@ export interface Aim {
  * model's layout (the JIT's last pass), or null when the program does not convert.
  */
 function layout(prog: readonly SockFilter[], config: KernelConfig, facts: X86JitFacts): Layout | null {
-  if (isLast(prog, config, facts) && lastLayout !== undefined) return lastLayout;
+  if (lastLayout !== undefined && isLast(prog, config, facts)) {
+    shapingShortcuts.lastAnswers++;
+    return lastLayout;
+  }
   const conv = converted(prog, config);
   if (conv === null) {
     remember(prog, config, facts, null, true);
