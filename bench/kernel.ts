@@ -133,10 +133,11 @@ export async function measureKernelThroughput(
   }
 }
 
-// `node dist/bench/kernel.js [cases] [packets per program]`: the measurement alone, as JSON.
+// `node dist/bench/kernel.js [cases] [packets per program] [seed]`: the measurement alone, as JSON
+// (bench/run.ts runs it so, in a process of its own, as kdiff runs).
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [cases, ppp] = process.argv.slice(2).map(Number);
-  const r = await measureKernelThroughput({ ...(cases ? { cases } : {}), ...(ppp ? { packetsPerProgram: ppp } : {}) });
+  const [cases, ppp, seed] = process.argv.slice(2).map(Number);
+  const r = await measureKernelThroughput({ ...(cases ? { cases } : {}), ...(ppp ? { packetsPerProgram: ppp } : {}), ...(seed ? { seed } : {}) });
   process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   if ('missing' in r) process.exitCode = 1;
 }

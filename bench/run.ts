@@ -458,19 +458,24 @@ function memoryGrowth(seconds: number): { rss_start_mb: number; rss_end_mb: numb
 // ---------------------------------------------------------------------------------------------
 // kernel oracle row (bench/kernel.ts measureKernelThroughput; skipped with a message when absent)
 
-async function kernelRow(): Promise<{ pairs_per_s: number | null; note: string; detail?: unknown }> {
+// In a node process of its own (`node dist/bench/kernel.js 1024 16 SEED`), as kdiff runs: not in this
+// one, whose heap the campaign rows above have grown.
+function kernelRow(): { pairs_per_s: number | null; note: string; detail?: unknown } {
   const path = resolve(root, 'dist', 'bench', 'kernel.js');
   if (!existsSync(path)) return { pairs_per_s: null, note: 'skipped: bench/kernel.ts (measureKernelThroughput) is not built' };
-  type Out = { pairsPerSec: number } | { missing: string };
-  const mod = (await import(path)) as { measureKernelThroughput?: (o: { packetsPerProgram: number; cases: number; seed: number }) => Promise<Out> };
-  if (typeof mod.measureKernelThroughput !== 'function') return { pairs_per_s: null, note: 'skipped: bench/kernel.js does not export measureKernelThroughput' };
+  const p = spawnSync(process.execPath, [path, '1024', '16', String(SEED)], { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 24 });
+  let r: { pairsPerSec: number } | { missing: string } | null = null;
   try {
-    const r = await mod.measureKernelThroughput({ packetsPerProgram: 16, cases: 1024, seed: SEED });
-    if ('missing' in r) return { pairs_per_s: null, note: `skipped: the kernel oracle is unavailable: ${r.missing}` };
-    return { pairs_per_s: Math.round(r.pairsPerSec), note: 'bench/kernel.ts measureKernelThroughput: 1024 generated cases, 16 packets per program, with the model results as expectations (confirmation copies, as kdiff runs); detail.measured.fieldCopies: the same cases read by field copies only', detail: r };
-  } catch (e) {
-    return { pairs_per_s: null, note: `skipped: the kernel oracle failed: ${(e as Error).message}` };
+    r = JSON.parse(p.stdout) as { pairsPerSec: number } | { missing: string };
+  } catch {
+    r = null;
   }
+  if (r === null || typeof r !== 'object') {
+    const why = p.error?.message ?? (p.stderr.trim().split('\n').pop() || `exit ${p.status ?? p.signal}`);
+    return { pairs_per_s: null, note: `skipped: the kernel oracle failed: ${why}` };
+  }
+  if ('missing' in r) return { pairs_per_s: null, note: `skipped: the kernel oracle is unavailable: ${r.missing}` };
+  return { pairs_per_s: Math.round(r.pairsPerSec), note: 'bench/kernel.ts measureKernelThroughput in a process of its own: 1024 generated cases, 16 packets per program, with the model results as expectations (confirmation copies, as kdiff runs); detail.measured.fieldCopies: the same cases read by field copies only', detail: r };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,7 +547,7 @@ async function main(): Promise<void> {
   log(`  1 worker of the pool, 1 packet: ${JSON.stringify(cpool1)}`);
   const t1 = corpus.length > 0 ? corpusCampaign(corpus, 1) : null;
   log(`  tcpdump corpus, 1 packet: ${JSON.stringify(t1)}`);
-  const kernel = await kernelRow();
+  const kernel = kernelRow();
   log(`  kernel oracle: ${kernel.note}`);
   if (kernel.pairs_per_s === null) notes.push(`kernel oracle row ${kernel.note}`);
   log(`memory: ${MEMORY_SECONDS} s of a 4-packet campaign`);

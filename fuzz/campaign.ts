@@ -8,7 +8,7 @@ import type { KernelConfig } from '../model/config.js';
 import { fuzzCase, invalidProgram, type FuzzCase, type InvalidCase } from './arb/index.js';
 import { genomeCases } from './genome.js';
 import { BUILTIN_JUDGES, type RunJudge } from './judges.js';
-import { Checker, mergeStats, newStats, type Finding, type Stats } from './properties.js';
+import { Checker, mergeStats, newCounts, newStats, type Finding, type Stats } from './properties.js';
 import { caseSize, findingSignature, type CaseSize } from './signature.js';
 
 export interface Shard {
@@ -120,17 +120,17 @@ export interface ChunkResult {
 export function runChunk(checker: Checker, opts: Pick<CampaignOptions, 'seed' | 'packetsPerProgram' | 'config'>, chunk: number, size: number, arb?: fc.Arbitrary<CampaignCase>): ChunkResult {
   const a = arb ?? campaignArbitrary(opts.packetsPerProgram, opts.config);
   const seed = chunkSeed(opts.seed, chunk);
-  checker.stats = newStats();
+  checker.stats = newCounts();
   const prop = fc.property(a, (c) => checkCase(checker, c) === null);
   const out = fc.check(prop, { seed, numRuns: size });
   if (!out.failed) return { stats: checker.stats, finding: null };
   // The count above includes the shrinking; count the chunk again up to the failing case only.
   const path = out.counterexamplePath ?? '0';
   const failIndex = Number(path.split(':')[0]);
-  checker.stats = newStats();
+  checker.stats = newCounts();
   fc.check(prop, { seed, numRuns: failIndex + 1, endOnFailure: true });
   const stats = checker.stats;
-  checker.stats = newStats();
+  checker.stats = newCounts();
   const finding = checkCase(checker, out.counterexample![0]);
   if (finding === null) throw new Error(`chunk ${chunk}: the shrunk counterexample no longer fails (seed ${seed}, path ${path})`);
   return { stats, finding: { finding, chunk, seed, path, shrinks: out.numShrinks, signature: findingSignature(finding, opts.config), size: caseSize(finding) } };

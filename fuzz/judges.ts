@@ -10,7 +10,7 @@
 // the hot path the campaign drives without allocating: load(prog) gives the verdict, run(skb, env)
 // the u32 result of one input; judgeSync and judge are written on top of those two (the wrapping
 // costs a loop and the answer objects, nothing per run).
-import { bpfCheckFilter, KernelRunner, skAttachFilter, type AttachedFilter } from '../model/attach.js';
+import { __getFilter, __skAttachProg, bpfCheckFilter, KernelRunner, NEW_SOCK, skAttachFilter, type AttachedFilter } from '../model/attach.js';
 import { CLASSIC, ClassicVm, compileClassic, type ClassicProgram, type ClassicSemantics } from '../model/cbpf/eval.js';
 import { compileClassicProgramJs, type ClassicJsFilter } from '../engine/cbpf/jit.js';
 import { EngineRunner } from '../engine/runner.js';
@@ -128,21 +128,36 @@ export class KernelJudge extends SyncJudge implements RunJudge {
   }
 
   private rejection: Rejection | null = null;
+  /** the migration of a program the charge refused (__get_filter made it), else null */
+  private uncharged: MigratedProgram | null = null;
 
+  // model/attach.ts skAttachFilter on a fresh socket, as its two steps: __getFilter (the checks, the
+  // migration and the JIT), then __skAttachProg (the charge), so that a program the charge refuses
+  // keeps the migration __getFilter made (migration(): predictAttach reads it instead of migrating
+  // the program again). test/fuzz/judges.test.ts compares the verdicts with skAttachFilter's.
   load(prog: Program): Rejection | null {
-    const r = skAttachFilter(prog, this.config);
-    this.attached = 'ok' in r ? r : null;
-    this.rejection = 'ok' in r ? null : r;
+    this.uncharged = null;
+    const fp = __getFilter(prog, NEW_SOCK, this.config);
+    if (!('ok' in fp)) {
+      this.attached = null;
+      this.rejection = fp;
+      return fp;
+    }
+    const r = __skAttachProg(fp, NEW_SOCK, this.config);
+    this.attached = 'sk' in r ? fp : null;
+    this.rejection = 'sk' in r ? null : r;
+    if (this.rejection !== null) this.uncharged = fp.migrated;
     return this.rejection;
   }
 
   /**
    * bpfMigrateFilter's outcome in the last load (what model/attach.ts bpfPrepareFilter got from it: the
-   * migrated program of an accepted one, or its own rejection at the convert or runtime stage, which
-   * nothing else gives), or undefined when the load did not get that far or failed after it (the charge).
+   * migrated program of an accepted one or of one the charge refused, or its own rejection at the
+   * convert or runtime stage, which nothing else gives), or undefined when the load did not get that far.
    */
   migration(): MigratedProgram | Rejection | undefined {
     if (this.attached !== null) return this.attached.migrated;
+    if (this.uncharged !== null) return this.uncharged;
     const r = this.rejection;
     return r !== null && (r.stage === 'convert' || r.stage === 'runtime') ? r : undefined;
   }

@@ -67,6 +67,14 @@ export interface Stats {
 
 export const newStats = (): Stats => ({ programs: 0, pairs: 0, invalid: 0, divergences: {}, invalidRules: {} });
 
+/**
+ * A fresh count for one chunk of a campaign or one spec check, whose records are null-prototype
+ * objects: a chunk adds its keys in the order its cases meet them, and a plain object takes a new
+ * hidden class for each new order (0.2-0.9 us per count, against 0.05-0.1 us here). Reports merge
+ * them (mergeStats) into newStats()' plain records.
+ */
+export const newCounts = (): Stats => ({ programs: 0, pairs: 0, invalid: 0, divergences: Object.create(null) as Record<string, number>, invalidRules: Object.create(null) as Record<string, number> });
+
 export function mergeStats(into: Stats, from: Stats): void {
   into.programs += from.programs;
   into.pairs += from.pairs;
@@ -216,7 +224,7 @@ export class Checker {
     const seen = this.record;
     this.record = null;
     const twin = this.spec!;
-    twin.stats = newStats();
+    twin.stats = newCounts();
     twin.record = [];
     const sf = spec();
     const specSeen = twin.record;

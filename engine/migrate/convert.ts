@@ -176,6 +176,30 @@ const LOAD_HELPER: readonly number[] = (() => {
   return h;
 })();
 
+/**
+ * The classic codes whose expansion is one eBPF insn that sets nothing else (insn(): the ALU ops, LD
+ * and LDX IMM, TAX, TXA), as tables: its opcode (0: not one of them), dst, src and whether imm is k.
+ * test/engine/convert*.test.ts compare the converter with the spec's on every code.
+ */
+const ONE_CODE = new Uint8Array(256);
+const ONE_DST = new Uint8Array(256);
+const ONE_SRC = new Uint8Array(256);
+const ONE_K = new Uint8Array(256);
+{
+  const one = (c: number, code: number, dst: number, src: number, k: boolean): void => {
+    ONE_CODE[c] = code;
+    ONE_DST[c] = dst;
+    ONE_SRC[c] = src;
+    ONE_K[c] = k ? 1 : 0;
+  };
+  // F:632 the ALU ops: the classic code unchanged, dst = A and src = X even for the K forms and NEG
+  for (const c of [0x0c, 0x04, 0x1c, 0x14, 0x5c, 0x54, 0x4c, 0x44, 0x6c, 0x64, 0x7c, 0x74, 0xac, 0xa4, 0x2c, 0x24, 0x34, 0x94, 0x84]) one(c, c, BPF_REG_A, BPF_REG_X, true);
+  one(0x00, MOV32_K, BPF_REG_A, 0, true);
+  one(0x01, MOV32_K, BPF_REG_X, 0, true);
+  one(0x07, MOV64_X, BPF_REG_X, BPF_REG_A, false);
+  one(0x87, MOV64_X, BPF_REG_A, BPF_REG_X, false);
+}
+
 /** Room for fixes kept beyond one per classic insn (the prologue's three). */
 const PER_INSN_FIXES_ROOM = 3;
 /** The longest prologue (seen_ld_abs: 7 instructions). */
@@ -635,6 +659,16 @@ export class EngineConverter {
         continue;
       }
       addrs[i] = out.len;
+      // (codes are u16: one above 0xff is no classic code the tables hold)
+      const one = c < 256 ? ONE_CODE[c]! : 0;
+      if (one !== 0) {
+        // insn()'s one-instruction expansions (ALU, LD/LDX IMM, TAX, TXA), from the tables
+        prevFix = this.nfix;
+        out.push(one, ONE_DST[c]!, ONE_SRC[c]!, 0, ONE_K[c] === 1 ? k | 0 : 0);
+        prevC = c;
+        prevK = k;
+        continue;
+      }
       switch (c) {
         case 0x05: {
           // the first call's checks (F:694 jump target out of range), then JA with its offset to come

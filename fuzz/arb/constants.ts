@@ -76,25 +76,35 @@ export const pick = <T>(pool: readonly T[], n: number): T => pool[n % pool.lengt
  * negative-region boundaries, raw u32. Pure, so callers can use it on plain draws.
  */
 export function biasedU32(sel: number, raw: number): number {
-  // each pool indexed in place (one pool per load site, not pick's one site for every pool)
-  switch (sel % 8) {
+  // each pool indexed in place, as a typed array of a length known here (a remainder by a constant:
+  // no division instruction, and no float remainder for a raw above 2^31)
+  switch (sel & 7) {
     case 0:
     case 1:
-      return BOUNDARY_U32[raw % BOUNDARY_U32.length]!;
+      return BOUNDARY_T[raw % 26]!;
     case 2:
-      return HEADER_OFFSETS[raw % HEADER_OFFSETS.length]!;
+      return HEADER_T[raw % 31]!;
     case 3:
-      return raw % 64;
+      return raw & 63;
     case 4:
-      return ANCILLARY_K[raw % ANCILLARY_K.length]!;
+      return ANCILLARY_T[raw & 15]!;
     case 5:
-      return (((raw & 1) === 0 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL[(raw >>> 1) % NEG_REL.length]!) >>> 0;
+      return (((raw & 1) === 0 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL_T[(raw >>> 1) % 13]!) >>> 0;
     case 6:
-      return NEG_BOUNDARY[raw % NEG_BOUNDARY.length]!;
+      return NEG_BOUNDARY_T[raw % 9]!;
     default:
       return raw >>> 0;
   }
 }
+
+/** The pools biasedU32 reads, as typed arrays (same values; their lengths are the constants it divides by). */
+const BOUNDARY_T = Uint32Array.from(BOUNDARY_U32);
+const HEADER_T = Uint8Array.from(HEADER_OFFSETS);
+const ANCILLARY_T = Uint32Array.from(ANCILLARY_K);
+const NEG_REL_T = Uint8Array.from(NEG_REL);
+const NEG_BOUNDARY_T = Uint32Array.from(NEG_BOUNDARY);
+if (BOUNDARY_T.length !== 26 || HEADER_T.length !== 31 || ANCILLARY_T.length !== 16 || NEG_REL_T.length !== 13 || NEG_BOUNDARY_T.length !== 9 || HEADER_OFFSETS.some((x) => x > 255) || NEG_REL.some((x) => x > 255))
+  throw new Error('fuzz/arb/constants.ts: biasedU32 divides by the pools\' lengths: update them with the pools');
 
 /** fast-check arbitrary of a boundary-biased u32 (shrinks toward 0 and toward the first pool). */
 export const u32Biased = (): fc.Arbitrary<number> =>

@@ -155,66 +155,87 @@ export function insnFromWords(a: number, hi: number, pc: number, flen: number, j
 export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump: boolean): MInsn {
   const a = w[o]!;
   const hi = w[o + 1]! & 0x1fffff;
-  const code = OP_TABLE[(hi & 127) % OP_TABLE.length]!;
+  const code = OPCODE_OF[hi & 127]!;
   const sel = (hi >>> 7) & 31;
   // Unused fields are ignored by the checker (net/core/filter.c:1065 never reads jt/jf of
   // non-jumps, nor k of TAX/RET A/...); half the genes with bit 20 set fill them with garbage.
   const garbage = (hi & 0x100000) !== 0 && (a & 1) === 1;
-  const gjt = garbage ? (a >>> 8) & 0xff : 0;
-  const gjf = garbage ? (a >>> 16) & 0xff : 0;
-  switch (code) {
-    case 0x04: // ALU K ops
-    case 0x14:
-    case 0x24:
-    case 0x44:
-    case 0x54:
-    case 0xa4:
-      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) };
-    case 0x34: // DIV K, MOD K: k != 0
-    case 0x94:
-      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) || 1 };
-    case 0x64: // LSH K, RSH K: k < 32
-    case 0x74:
-      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) & 31 };
-    case 0x20: // LD ABS
-    case 0x28:
-    case 0x30:
-      return { code, jt: gjt, jf: gjf, k: absK(sel, a) };
-    case 0x40: // LD IND
-    case 0x48:
-    case 0x50:
-    case 0xb1: // LDX MSH
-      return { code, jt: gjt, jf: gjf, k: anyLoadK(sel, a) };
-    case 0x00: // LD IMM, LDX IMM
-    case 0x01:
-      return { code, jt: gjt, jf: gjf, k: biasedU32(sel, a) };
-    case 0x02: // ST, STX, LD MEM, LDX MEM
-    case 0x03:
-    case 0x60:
-    case 0x61:
-      return { code, jt: gjt, jf: gjf, k: memK(a) };
-    case 0x05: // JA: k < flen - pc - 1
-      return { code, jt: gjt, jf: gjf, k: jumpOff((hi >>> 12) & 15, jump ? w[o + 2]! : a, flen - pc - 1, 0x7fffffff) };
-    case 0x06: // RET K in the middle of a program
-      return { code, jt: gjt, jf: gjf, k: sel & 1 ? RET_K[a % RET_K.length]! : biasedU32(sel >>> 1, a) };
-    case 0x15: // Jcond: jt, jf < flen - pc - 1
-    case 0x1d:
-    case 0x25:
-    case 0x2d:
-    case 0x35:
-    case 0x3d:
-    case 0x45:
-    case 0x4d: {
-      const k = (code & 0x08) === 0 ? biasedU32(sel, a) : garbage ? a : 0;
+  let jt = garbage ? (a >>> 8) & 0xff : 0;
+  let jf = garbage ? (a >>> 16) & 0xff : 0;
+  let k: number;
+  switch (GENE_KIND[code]!) {
+    case G_BIASED: // ALU K ops, LD IMM, LDX IMM
+      k = biasedU32(sel, a);
+      break;
+    case G_NONZERO: // DIV K, MOD K: k != 0
+      k = biasedU32(sel, a) || 1;
+      break;
+    case G_SHIFT: // LSH K, RSH K: k < 32
+      k = biasedU32(sel, a) & 31;
+      break;
+    case G_ABS: // LD ABS
+      k = absK(sel, a);
+      break;
+    case G_ANY_LOAD: // LD IND, LDX MSH
+      k = anyLoadK(sel, a);
+      break;
+    case G_MEM: // ST, STX, LD MEM, LDX MEM
+      k = memK(a);
+      break;
+    case G_JA: // JA: k < flen - pc - 1
+      k = jumpOff((hi >>> 12) & 15, jump ? w[o + 2]! : a, flen - pc - 1, 0x7fffffff);
+      break;
+    case G_RET: // RET K in the middle of a program
+      k = sel & 1 ? RET_K_T[a % 10]! : biasedU32(sel >>> 1, a);
+      break;
+    case G_JCOND: {
+      // Jcond: jt, jf < flen - pc - 1
+      k = (code & 0x08) === 0 ? biasedU32(sel, a) : garbage ? a : 0;
       const jw = jump ? w[o + 2]! : a >>> 8;
       const range = flen - pc - 1; // >= 1
-      return { code, jt: jumpOff((hi >>> 12) & 15, jw & 0xff, range, 256), jf: jumpOff((hi >>> 16) & 15, (jw >>> 8) & 0xff, range, 256), k };
+      jt = jumpOff((hi >>> 12) & 15, jw & 0xff, range, 256);
+      jf = jumpOff((hi >>> 16) & 15, (jw >>> 8) & 0xff, range, 256);
+      break;
     }
     default:
       // ALU X ops, NEG, LEN, TAX, TXA, RET A: nothing to choose but the ignored fields.
-      return { code, jt: gjt, jf: gjf, k: garbage ? a : 0 };
+      k = garbage ? a : 0;
   }
+  return { code, jt, jf, k };
 }
+
+// insnAt's tables: the opcode of each 7-bit opcode choice (OP_TABLE[h % OP_TABLE.length]), and how
+// each code's k (and jt, jf) is drawn
+const OPCODE_OF = Uint8Array.from({ length: 128 }, (_, h) => OP_TABLE[h % OP_TABLE.length]!);
+const G_OTHER = 0;
+const G_BIASED = 1;
+const G_NONZERO = 2;
+const G_SHIFT = 3;
+const G_ABS = 4;
+const G_ANY_LOAD = 5;
+const G_MEM = 6;
+const G_JA = 7;
+const G_RET = 8;
+const G_JCOND = 9;
+const GENE_KIND: Uint8Array = (() => {
+  const t = new Uint8Array(256).fill(G_OTHER);
+  const set = (kind: number, codes: readonly number[]): void => {
+    for (const c of codes) t[c] = kind;
+  };
+  set(G_BIASED, [0x04, 0x14, 0x24, 0x44, 0x54, 0xa4, 0x00, 0x01]);
+  set(G_NONZERO, [0x34, 0x94]);
+  set(G_SHIFT, [0x64, 0x74]);
+  set(G_ABS, [0x20, 0x28, 0x30]);
+  set(G_ANY_LOAD, [0x40, 0x48, 0x50, 0xb1]);
+  set(G_MEM, [0x02, 0x03, 0x60, 0x61]);
+  set(G_JA, [0x05]);
+  set(G_RET, [0x06]);
+  set(G_JCOND, [0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d]);
+  return t;
+})();
+/** RET_K as a typed array (insnAt divides by its length, 10) */
+const RET_K_T = Uint32Array.from(RET_K);
+if (RET_K_T.length !== 10) throw new Error('fuzz/arb/program.ts: insnAt divides by RET_K\'s length: update it with the pool');
 
 /** The final instruction: RET K (boundary snap lengths) or RET A. */
 export const finalRet = (sel: number, k: number): MInsn =>

@@ -147,8 +147,9 @@ export class KernelProcess {
   }
 
   /**
-   * Send one batch of jobs now, without waiting for the replies to earlier sends: only inside
-   * serial(). The process answers in order, working on one batch while the next is prepared.
+   * Send one batch of jobs now, without waiting for earlier exchanges: the process answers in order
+   * and each reply goes to its request (framed.ts exchangeNow), so a batch sent while another is
+   * answered waits in the pipe, and the process works on it while bpfspec reads the other.
    */
   send(jobs: readonly Job[]): Promise<ProgOutcome[][]> {
     return this.proc.exchangeNow(encodeRequest(jobs), (frame) => decodeReply(frame, jobs));

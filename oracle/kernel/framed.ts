@@ -1,7 +1,7 @@
 // One helper process of the kernel oracles (oracle.c, sockopt.c, jitimage.c): it reads requests on
 // stdin and writes replies on stdout, each a frame (u32 little-endian payload length, then the
-// payload), one reply per request, in order. Exchanges are serialised; inside one serial() turn,
-// exchangeNow may send several requests before the first reply (they are answered in order, so the
+// payload), one reply per request, in order. exchange() waits for every exchange before it
+// (serial()); exchangeNow sends at once, before earlier replies (they are answered in order, so the
 // helper works on one while bpfspec prepares the next or reads the last). If the process exits, fails
 // to start or stops reading, every pending exchange and every later one reject with what it said on
 // stderr.
@@ -90,8 +90,10 @@ export class FramedProcess {
   }
 
   /**
-   * exchange() without waiting for the others: only inside serial(). Several may be sent in one turn
-   * (each reply goes to the exchange whose request it answers: the helper answers in order).
+   * exchange() without waiting for the others. Each reply goes to the exchange whose request it
+   * answers (the helper answers in order, and a request is written as its exchange is queued), so
+   * requests may be sent while earlier exchanges wait for theirs. A null request (reading a frame the
+   * helper writes unasked) only inside serial().
    */
   exchangeNow<T>(request: Uint8Array | null, decode: (payload: Uint8Array) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {

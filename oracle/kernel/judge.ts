@@ -175,13 +175,14 @@ export class KernelOracle {
   }
 
   /**
-   * Several requests at once, answered in order (the process works on one while the next is encoded
-   * and the last decoded): `settle(i, reply)` runs as reply i arrives. If the process dies inside a
-   * harden window, the sysctl is written back here.
+   * Several requests at once, answered in order, sent without waiting for earlier calls' requests: a
+   * batch asked ahead (fuzz/batched.ts) is queued behind this one, so the process works on it while
+   * bpfspec reads this one's replies and plans its copies. `settle(i, reply)` runs as reply i
+   * arrives. If the process dies inside a harden window, the sysctl is written back here.
    */
   private async runParts(parts: readonly (readonly Job[])[], settle: (i: number, out: ProgOutcome[][]) => void): Promise<void> {
     try {
-      await this.proc.serial(() => Promise.all(parts.map((jobs, i) => this.proc.send(jobs).then((out) => settle(i, out)))));
+      await Promise.all(parts.map((jobs, i) => this.proc.send(jobs).then((out) => settle(i, out))));
     } catch (e) {
       if (this.harden !== null) restoreJitHardenAfterDeath(this.hardenBefore, this.harden);
       throw e;
@@ -403,7 +404,7 @@ export function judgeResultOf(r: KernelResult, random: boolean): JudgeResult {
  */
 export class LiveKernelJudge implements Judge<SkbInput> {
   readonly name = 'live';
-  /** calls overlap safely: every request to the oracle process is queued in order (framed.ts serial) */
+  /** calls overlap safely: every request to the oracle process is answered in order, each reply matched to its request (framed.ts exchangeNow) */
   readonly overlapping = true;
 
   constructor(readonly oracle: KernelOracle) {}

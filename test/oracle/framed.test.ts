@@ -29,6 +29,16 @@ test('several requests sent in one serial turn are answered in order; a death re
   await dies.close();
 });
 
+test('requests sent at once from calls that overlap (no serial turn) each get their own reply, also around a waiting exchange', async (t) => {
+  const p = new FramedProcess('cat process', 'cat');
+  // two callers' batches interleaved (as oracle/kernel/judge.ts runParts sends a batch asked ahead), and an exchange queued between them
+  const a = [1, 2, 3].map((n) => p.exchangeNow(frame(10 + n, n), (b) => [...b]));
+  const mid = p.exchange(frame(50), (b) => [...b]);
+  const b = [4, 5].map((n) => p.exchangeNow(frame(20 + n), (b) => [...b]));
+  t.deepEqual(await Promise.all([...a, mid, ...b]), [[11, 1], [12, 2], [13, 3], [50], [24], [25]]);
+  await p.close();
+});
+
 test('a helper that exits fails the pending exchange and every later one, with its stderr', async (t) => {
   const p = new FramedProcess('sh process', 'sh', ['-c', 'echo broken >&2; exit 3']);
   await t.throwsAsync(p.exchange(null, (b) => b), { message: /^sh process exited \(3\): broken$/ });
