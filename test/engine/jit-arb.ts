@@ -4,6 +4,7 @@
 // backward (targets inside the program), so that jumps trade their short and near forms.
 import fc from 'fast-check';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
+import type { JitResult } from '../../model/jit/x86.js';
 
 /** the fixed instructions of the model: ALU and ALU64 (K and X), loads, stores, nospec, calls */
 const FIXED: readonly number[] = [
@@ -66,4 +67,14 @@ export function ebpfForJit(opts: { readonly maxLength?: number; readonly backwar
     prog.push({ code: 0x95, dst: 0, src: 0, off: 0, imm: 0 });
     return prog;
   });
+}
+
+/** The addrs[] of the model's last completed pass (as fuzz/arb/jit-boundary.ts lays programs out), or null. */
+export function specLayout(r: JitResult, n: number): Int32Array | null {
+  const last = [...r.passes].reverse().find((p) => p.proglen > 0);
+  if (last === undefined) return null;
+  const addrs = new Int32Array(n + 1);
+  addrs[0] = last.prologue;
+  for (let i = 0; i < n; i++) addrs[i + 1] = addrs[i]! + last.lengths[i]!;
+  return addrs;
 }

@@ -16,7 +16,7 @@ import { JIT_V6_6_0, JIT_V6_6_Y, JIT_V6_18, MACHINE_AMD_EPYC_VM_ROOT, x86JitFact
 import { bpfIntJitCompile, type JitResult } from '../../model/jit/x86.js';
 import { bpfConvertFilter } from '../../model/migrate/convert.js';
 import { PROFILE_V6_6_0, PROFILE_V6_6_Y, PROFILE_V6_18 } from '../../model/kernel.js';
-import { ebpfForJit } from './jit-arb.js';
+import { ebpfForJit, specLayout } from './jit-arb.js';
 
 const FACTS: readonly (readonly [string, X86JitFacts])[] = [
   ['v6.6.0', x86JitFacts(JIT_V6_6_0, MACHINE_AMD_EPYC_VM_ROOT)],
@@ -29,16 +29,6 @@ const CONFIGS: readonly (readonly [string, KernelConfig])[] = [
   ['v6.6.y', PROFILE_V6_6_Y],
   ['v6.18', PROFILE_V6_18],
 ];
-
-/** The addrs[] of the model's last completed pass, or null (none completed). */
-function specLayout(r: JitResult, n: number): Int32Array | null {
-  const last = [...r.passes].reverse().find((p) => p.proglen > 0);
-  if (last === undefined) return null;
-  const addrs = new Int32Array(n + 1);
-  addrs[0] = last.prologue;
-  for (let i = 0; i < n; i++) addrs[i + 1] = addrs[i]! + last.lengths[i]!;
-  return addrs;
-}
 
 /** The outcome without the passes (the engine does not record them). */
 const outcome = (r: JitResult): unknown => (r.jited ? { jited: true, proglen: r.proglen, jitedLen: r.jitedLen } : { jited: false, reason: r.reason, message: r.message, pass: r.pass, insn: r.insn });

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { EngineJit, fixedBytes, fixedKey } from '../../engine/jit/x86.js';
 import { EbpfBuffer } from '../../engine/migrate/convert.js';
 import { jitBoundaryEbpf, jitBoundaryProgram } from '../../fuzz/arb/jit-boundary.js';
-import { ebpfForJit, IMMS, OFFS } from './jit-arb.js';
+import { ebpfForJit, IMMS, OFFS, specLayout } from './jit-arb.js';
 import { PADDING_FAILURES } from './jit-fixtures.js';
 import { validProgram } from '../../fuzz/arb/program.js';
 import type { Program } from '../../model/cbpf/insn.js';
@@ -33,16 +33,6 @@ const buffer = (insns: readonly BpfInsn[]): EbpfBuffer => {
 
 /** The outcome without the passes (the engine does not record them). */
 const outcome = (r: JitResult): unknown => (r.jited ? { jited: true, proglen: r.proglen, jitedLen: r.jitedLen } : { jited: false, reason: r.reason, message: r.message, pass: r.pass, insn: r.insn });
-
-/** The addrs[] of the model's last completed pass (as fuzz/arb/jit-boundary.ts lays programs out), or null. */
-function specLayout(r: JitResult, n: number): Int32Array | null {
-  const last = [...r.passes].reverse().find((p) => p.proglen > 0);
-  if (last === undefined) return null;
-  const addrs = new Int32Array(n + 1);
-  addrs[0] = last.prologue;
-  for (let i = 0; i < n; i++) addrs[i + 1] = addrs[i]! + last.lengths[i]!;
-  return addrs;
-}
 
 function compare(t: { deepEqual(a: unknown, b: unknown, m?: string): void }, jit: EngineJit, insns: readonly BpfInsn[], stackDepth: number, wasClassic: boolean, facts: X86JitFacts, what: string): JitResult {
   const spec = bpfIntJitCompile({ insns, stackDepth, wasClassic }, facts);
