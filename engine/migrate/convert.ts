@@ -457,13 +457,7 @@ export class EngineConverter {
 
   /** Where each classic insn's expansion starts and ends in the last conversion (model/migrate/convert.ts ConvertResult.map). */
   map(): Int32Array {
-    const n = this.convertedLen;
-    const out = new Int32Array(2 * n);
-    for (let pc = 0; pc < n; pc++) {
-      out[2 * pc] = this.addrs[pc]!;
-      out[2 * pc + 1] = this.addrs[pc + 1]!;
-    }
-    return out;
+    return this.mapInto(new Int32Array(2 * this.convertedLen));
   }
 
   /** map() into `out` (at least 2 * the program's length long), without allocating. */
