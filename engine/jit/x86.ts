@@ -247,8 +247,15 @@ class FixedCache {
     return this.epilogues[f]! - 1;
   }
 
+  /** an insn's fixed bytes (fixedBytes, FIXED_SLOW where the steps cannot take it), by its key (fixedKey) in the cache */
+  bytesOf(c: number, d: number, r: number, o: number, x: number): number {
+    const key = fixedKey(c, d, r, o, x);
+    const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
+    return this.keys[h] === key ? this.bytes[h]! : this.fill(h, key, c, d, r, o, x);
+  }
+
   /** the slot's value after filling it for this insn */
-  fill(h: number, key: number, c: number, d: number, r: number, o: number, x: number): number {
+  private fill(h: number, key: number, c: number, d: number, r: number, o: number, x: number): number {
     const n = fixedBytes(c, d, r, o, x, this.facts);
     const v = n < 0 || n > BPF_MAX_INSN_SIZE ? FIXED_SLOW : n;
     this.keys[h] = key;
@@ -263,7 +270,7 @@ function fixedCache(facts: X86JitFacts): FixedCache {
   return t;
 }
 
-/** The key of an insn (its code, dst, src, imm class, off class): every insn of a key has the same fixed bytes under given facts (the steps' walk computes it inline). */
+/** The key of an insn (its code, dst, src, imm class, off class): every insn of a key has the same fixed bytes under given facts. */
 export function fixedKey(c: number, d: number, r: number, o: number, x: number): number {
   const xi = x + 128;
   const oi = o + 128;
@@ -358,8 +365,6 @@ export class EngineJit {
     if (this.lay.length < len + 1) this.lay = new Int32Array(Math.max(len + 1, 2 * this.lay.length, 256));
     const lay = this.lay;
     const cache = this.cache!;
-    const keys = cache.keys;
-    const bytes = cache.bytes;
     const at = this.at;
     const stEnd = this.stEnd;
     const code = p.code;
@@ -379,14 +384,7 @@ export class EngineJit {
         next = j <= this.stSteps ? stEnd[j]! : -1;
       } else {
         // a fixed insn inside a step: its bytes by its key, as the steps' walk took them
-        const c = code[k]!;
-        const x = imm[k]!;
-        const o = off[k]!;
-        const xi = x + 128;
-        const oi = o + 128;
-        const key = (c << 16) | (dst[k]! << 12) | (src[k]! << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
-        const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
-        cur += keys[h] === key ? bytes[h]! : cache.fill(h, key, c, dst[k]!, src[k]!, o, x);
+        cur += cache.bytesOf(code[k]!, dst[k]!, src[k]!, off[k]!, imm[k]!);
       }
       lay[i] = cur;
     }
@@ -624,8 +622,6 @@ export class EngineJit {
     }
     if (this.cache === null || facts !== this.cache.facts) this.cache = fixedCache(facts);
     const cache = this.cache;
-    const keys = cache.keys;
-    const bytes = cache.bytes;
     let gen = this.gen + 1;
     if (gen > 0x3fffffff) {
       this.mark.fill(0);
@@ -640,57 +636,11 @@ export class EngineJit {
     const stKind = this.stKind;
     const stTarget = this.stTarget;
     const slotOf = this.slotOf;
-    const code = p.code;
-    const dst = p.dst;
-    const src = p.src;
-    const off = p.off;
-    const imm = p.imm;
-    let s = 0;
+    // the walk into steps (the converter's repeats, EbpfBuffer.reps, a period at a time), and
     // detect_reg_usage (R6..R9, as bits of the registers seen) in the same walk
-    let regs = 0;
-    if (p.nrep === 0) {
-      let sum = 0;
-      for (let k = 0; k < len; k++) {
-        const c = code[k]!;
-        const d = dst[k]!;
-        const r = src[k]!;
-        if ((d | r) > 15) return null;
-        regs |= (1 << d) | (1 << r);
-        const x = imm[k]!;
-        const o = off[k]!;
-        const xi = x + 128;
-        const oi = o + 128;
-        const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
-        const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
-        const v = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
-        if (v === FIXED_SLOW) return null;
-        sum += v;
-        const kd = KIND_OF[c]!;
-        const i = k + 1;
-        if (kd === K_FIXED && mark[i] !== gen) continue;
-        // a boundary: the end of a jump, a target, the end
-        s++;
-        stEnd[s] = i;
-        slotOf[i] = s;
-        stPrefix[s] = sum;
-        stKind[s] = kd;
-        sum = 0;
-        if (kd < K_JA) continue;
-        const jo = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
-        if (kd === K_JA && jo === -1) stTarget[s] = -1;
-        else {
-          const t = i + jo;
-          if (t < i || t > len) return null; // a backward jump, a target outside the program
-          mark[t] = gen;
-          stTarget[s] = t;
-        }
-      }
-    } else {
-      // the same walk, taking the converter's repeats (EbpfBuffer.reps) a period at a time
-      s = this.walkRepeats(p);
-      if (s < 0) return null;
-      regs = this.wRegs;
-    }
+    const s = this.walk(p);
+    if (s < 0) return null;
+    const regs = this.wRegs;
     // detect_reg_usage: R6..R9 as 4 bits
     const frame = (((regs >>> 6) & 15) << 2) | (stackDepth !== 0 ? 2 : 0) | (wasClassic ? 1 : 0);
     const prologue = cache.prologue(frame);
@@ -839,17 +789,15 @@ export class EngineJit {
     return { jited: false, reason: 'not-converged', message: null, pass: MAX_PASSES, insn: null, passes: NO_PASSES, blinded: null, blindedFrom: null };
   }
 
-  /** what walkRepeats leaves besides the steps: the registers seen (detect_reg_usage), as bits */
+  /** what walk() leaves besides the steps: the registers seen (detect_reg_usage), as bits */
   private wRegs = 0;
 
-  // steps()'s walk on a buffer with repeats (EbpfBuffer.reps): the insns between them as steps()
-  // walks them, each repeat by walkRepeat. The number of steps, or -1 (a program for the
-  // per-instruction passes).
-  private walkRepeats(p: EbpfBuffer): number {
+  // steps()'s walk: each insn's fixed bytes by its key in the cache, summed into steps (a boundary at
+  // each jump's end, each target, the end); each of the converter's repeats (EbpfBuffer.reps) by
+  // walkRepeat. The number of steps, or -1 (a program for the per-instruction passes).
+  private walk(p: EbpfBuffer): number {
     const len = p.len;
     const cache = this.cache!;
-    const keys = cache.keys;
-    const bytes = cache.bytes;
     const mark = this.mark;
     const gen = this.gen;
     const stEnd = this.stEnd;
@@ -881,11 +829,7 @@ export class EngineJit {
         regs |= (1 << d) | (1 << r);
         const x = imm[k]!;
         const o = off[k]!;
-        const xi = x + 128;
-        const oi = o + 128;
-        const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
-        const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
-        const v = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
+        const v = cache.bytesOf(c, d, r, o, x);
         if (v === FIXED_SLOW) return -1;
         sum += v;
         const kd = KIND_OF[c]!;
@@ -945,8 +889,6 @@ export class EngineJit {
     const off = p.off;
     const imm = p.imm;
     const cache = this.cache!;
-    const keys = cache.keys;
-    const bytes = cache.bytes;
     const mark = this.mark;
     const gen = this.gen;
     const stEnd = this.stEnd;
@@ -968,11 +910,7 @@ export class EngineJit {
       const r = src[e]!;
       const x = imm[e]!;
       const o = off[e]!;
-      const xi = x + 128;
-      const oi = o + 128;
-      const key = (c << 16) | (d << 12) | (r << 8) | ((xi >>> 0 < 256 ? IMM_CLASS[xi]! : x > 0 ? 7 : 8) << 4) | (oi >>> 0 < 256 ? OFF_CLASS[oi]! : 5);
-      const h = Math.imul(key, 0x9e3779b1) >>> (32 - FIXED_BITS);
-      tBytes[q] = keys[h] === key ? bytes[h]! : cache.fill(h, key, c, d, r, o, x);
+      tBytes[q] = cache.bytesOf(c, d, r, o, x);
       const kd = KIND_OF[c]!;
       tKind[q] = kd;
       tJump[q] = kd === K_COND || (c & 0x07) === 0x05 ? o : x;
