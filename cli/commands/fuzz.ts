@@ -117,12 +117,16 @@ export function campaignFlags(cmd: Command, o: { readonly workers?: string; read
 }
 
 /** --time / --runs (one of them; 60 s by default), --seed (random when absent) and --workers (all cores). */
-export function budgetOptions(f: { time?: string; runs?: string; seed?: string; workers?: string }): { seed: number; runs: number | null; timeMs: number | null; workers: number } {
+export function budgetOptions(
+  f: { time?: string; runs?: string; seed?: string; workers?: string },
+  /** the workers without --workers (default: one per core) */
+  defaultWorkers = availableParallelism(),
+): { seed: number; runs: number | null; timeMs: number | null; workers: number } {
   if (f.time !== undefined && f.runs !== undefined) throw new InputError('--time and --runs: give one of them');
   const runs = f.runs === undefined ? null : positiveInt('--runs', f.runs, Number.MAX_SAFE_INTEGER);
   const timeMs = runs === null ? parseDuration(f.time ?? '60s') : null;
   const seed = f.seed === undefined ? randomInt(2 ** 31) : parseSeed(f.seed);
-  const workers = f.workers === undefined ? availableParallelism() : positiveInt('--workers', f.workers, 256);
+  const workers = f.workers === undefined ? defaultWorkers : positiveInt('--workers', f.workers, 256);
   return { seed, runs, timeMs, workers };
 }
 

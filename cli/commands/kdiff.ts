@@ -171,12 +171,19 @@ export type KdiffResult = BatchedResult;
  * When a judge is the running kernel, the model takes the kernel's parameters (probed). Throws
  * InputError naming what is missing.
  */
-export async function runBatched(command: string, judges: readonly string[], syncJudges: readonly string[], flags: BatchedFlags, kernel: KernelFlags, version: string): Promise<BatchedResult> {
+export async function runBatched(
+  command: string,
+  judges: readonly string[],
+  syncJudges: readonly string[],
+  flags: BatchedFlags,
+  kernel: KernelFlags,
+  version: string,
+  /** the lanes without --workers (default: one per core) */
+  defaultLanes = availableParallelism(),
+): Promise<BatchedResult> {
   // the flags are checked before any judge or oracle starts (one line, exit 2)
-  const flagBudget = budgetOptions(flags);
-  // kdiff's lanes: each keeps two CPUs busy (its campaign thread and its oracle process), so one lane per
-  // two cores by default (on 2 vCPUs one lane made 4,689-5,131 cases/s, two 3,594-4,627: README)
-  const workers = command === 'kdiff' && flags.workers === undefined ? Math.max(1, Math.floor(availableParallelism() / 2)) : flagBudget.workers;
+  const flagBudget = budgetOptions(flags, defaultLanes);
+  const workers = flagBudget.workers;
   const packetsPerProgram = positiveInt('--packets-per-program', flags.packetsPerProgram, 1024);
   const maxFindings = flags.maxFindings === undefined ? null : positiveInt('--max-findings', flags.maxFindings);
   const specCheck = parseSpecCheck(flags.specCheck);
@@ -285,7 +292,9 @@ export async function runBatched(command: string, judges: readonly string[], syn
 
 /** `bpfspec kdiff`: the batched campaign with the live kernel as its judge (the model: --kernel, default live). */
 export function runKdiff(flags: KdiffFlags, kernel: KernelFlags, version: string): Promise<KdiffResult> {
-  return runBatched('kdiff', ['live'], [], flags, kernel, version);
+  // a lane keeps two CPUs busy (its campaign thread and its oracle process), so one lane per two cores
+  // by default (on 2 vCPUs one lane made 4,689-5,131 cases/s, two 3,594-4,627: README)
+  return runBatched('kdiff', ['live'], [], flags, kernel, version, Math.max(1, Math.floor(availableParallelism() / 2)));
 }
 
 const judgeJson = (s: JudgeStats, secs: number): Record<string, unknown> => ({ ...s, pairs_per_s: Math.round(s.pairs / Math.max(secs, 1e-3)) });
