@@ -161,7 +161,7 @@ export function ethernetSkb(data: Uint8Array, fields: SkBuffFields = {}): SkBuff
 
 export const ETHERNET_DEV_ADDR = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
 
-// net/ethernet/eth.c eth_type_trans (line not verified): the pkt_type part
+// net/ethernet/eth.c eth_type_trans (line not verified: a file outside the pinned ones; read in the 6.6 tree, lines 167-176): the pkt_type part
 /**
  * skb->pkt_type as eth_type_trans sets it for a frame received by the `ethernet` preset's device: left
  * PACKET_HOST when the destination is the device's address (ether_addr_equal_64bits), else
@@ -186,7 +186,7 @@ function sameAddress(data: Uint8Array, addr: Uint8Array): boolean {
 /** dev->broadcast of an Ethernet device (ether_setup: eth_broadcast_addr) */
 const ETHERNET_BROADCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 
-// net/ethernet/eth.c eth_type_trans (line not verified): the protocol part (no DSA, no hw-accel tag stripping)
+// net/ethernet/eth.c eth_type_trans (line not verified: a file outside the pinned ones; read in the 6.6 tree, lines 188-204): the protocol part (no DSA, no hw-accel tag stripping)
 /** ntohs(skb->protocol) as eth_type_trans sets it. */
 export function ethTypeTransProtocol(data: Uint8Array): number {
   if (data.length < ETH_HLEN) return 0;
