@@ -518,9 +518,11 @@ export class SkbVm {
   /** The program's u32 result on `skb` (the env's skb), or BAIL. */
   run(p: SkbProgram, skb: SkBuff): number {
     const r = this.regs;
-    r.fill(0);
+    // loops, not fill(): a builtin call costs more than these few stores (most runs are short)
+    for (let i = 0; i < 32; i++) r[i] = 0;
     const stack = this.stack;
-    stack.fill(this.poisonWord, 0, p.stackWords + 1);
+    const pw = this.poisonWord;
+    for (let i = 0, n = p.stackWords + 1; i < n; i++) stack[i] = pw;
     const le = this.env.config.littleEndian;
     const codes = p.code;
     const dsts = p.dst;
