@@ -159,9 +159,10 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
   const sel = (hi >>> 7) & 31;
   // Unused fields are ignored by the checker (net/core/filter.c:1065 never reads jt/jf of
   // non-jumps, nor k of TAX/RET A/...); half the genes with bit 20 set fill them with garbage.
-  const garbage = (hi & 0x100000) !== 0 && (a & 1) === 1;
-  let jt = garbage ? (a >>> 8) & 0xff : 0;
-  let jf = garbage ? (a >>> 16) & 0xff : 0;
+  // (as masks, not branches: the flag is a coin toss, which a branch would mispredict half the time)
+  const gmask = -((hi >>> 20) & a & 1);
+  let jt = (a >>> 8) & 0xff & gmask;
+  let jf = (a >>> 16) & 0xff & gmask;
   let k: number;
   switch (GENE_KIND[code]!) {
     case G_BIASED: // ALU K ops, LD IMM, LDX IMM
@@ -190,7 +191,7 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
       break;
     case G_JCOND: {
       // Jcond: jt, jf < flen - pc - 1
-      k = (code & 0x08) === 0 ? biasedU32(sel, a) : garbage ? a : 0;
+      k = (code & 0x08) === 0 ? biasedU32(sel, a) : (a & gmask) >>> 0;
       const jw = jump ? w[o + 2]! : a >>> 8;
       const range = flen - pc - 1; // >= 1
       jt = jumpOff((hi >>> 12) & 15, jw & 0xff, range, 256);
@@ -199,7 +200,7 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
     }
     default:
       // ALU X ops, NEG, LEN, TAX, TXA, RET A: nothing to choose but the ignored fields.
-      k = garbage ? a : 0;
+      k = (a & gmask) >>> 0;
   }
   return { code, jt, jf, k };
 }
@@ -252,42 +253,50 @@ let masksScratch = new Uint16Array(512);
  * depends only on instructions before pc, so a rewrite never invalidates an earlier decision.
  */
 function repairMemory(prog: MInsn[]): void {
-  if (masksScratch.length < prog.length) masksScratch = new Uint16Array(Math.max(prog.length, 2 * masksScratch.length));
-  const masks = masksScratch;
-  masks.fill(0xffff, 0, prog.length);
+  const masks = masksFor(prog.length);
   let memvalid = 0;
-  for (let pc = 0; pc < prog.length; pc++) {
-    memvalid &= masks[pc]!;
-    const insn = prog[pc]!;
-    switch (insn.code) {
-      case 0x02:
-      case 0x03:
-        memvalid |= 1 << insn.k;
-        break;
-      case 0x60:
-      case 0x61:
-        if ((memvalid & (1 << insn.k)) === 0) {
-          if (memvalid !== 0) {
-            let k = insn.k;
-            while ((memvalid & (1 << k)) === 0) k = (k + 1) & 15;
-            insn.k = k;
-          } else {
-            insn.code = insn.code === 0x60 ? 0x02 : 0x03;
-            memvalid |= 1 << insn.k;
-          }
+  for (let pc = 0; pc < prog.length; pc++) memvalid = repairStep(prog[pc]!, pc, masks, memvalid & masks[pc]!);
+}
+
+/** repairMemory's masks for a program of flen instructions: masksScratch, all cells valid at every pc. */
+function masksFor(flen: number): Uint16Array {
+  if (masksScratch.length < flen) masksScratch = new Uint16Array(Math.max(flen, 2 * masksScratch.length));
+  masksScratch.fill(0xffff, 0, flen);
+  return masksScratch;
+}
+
+/**
+ * repairMemory at one instruction: `memvalid` is the state at pc (masks[pc] applied); repairs insn
+ * in place, narrows the masks of its jump targets and returns the state after it.
+ */
+function repairStep(insn: MInsn, pc: number, masks: Uint16Array, memvalid: number): number {
+  switch (insn.code) {
+    case 0x02:
+    case 0x03:
+      return memvalid | (1 << insn.k);
+    case 0x60:
+    case 0x61:
+      if ((memvalid & (1 << insn.k)) === 0) {
+        if (memvalid !== 0) {
+          let k = insn.k;
+          while ((memvalid & (1 << k)) === 0) k = (k + 1) & 15;
+          insn.k = k;
+        } else {
+          insn.code = insn.code === 0x60 ? 0x02 : 0x03;
+          return memvalid | (1 << insn.k);
         }
-        break;
-      case 0x05:
-        masks[pc + 1 + insn.k] &= memvalid;
-        memvalid = 0xffff;
-        break;
-      default:
-        if (isCondJump(insn.code)) {
-          masks[pc + 1 + insn.jt] &= memvalid;
-          masks[pc + 1 + insn.jf] &= memvalid;
-          memvalid = 0xffff;
-        }
-    }
+      }
+      return memvalid;
+    case 0x05:
+      masks[pc + 1 + insn.k] &= memvalid;
+      return 0xffff;
+    default:
+      if (isCondJump(insn.code)) {
+        masks[pc + 1 + insn.jt] &= memvalid;
+        masks[pc + 1 + insn.jf] &= memvalid;
+        return 0xffff;
+      }
+      return memvalid;
   }
 }
 
@@ -308,9 +317,14 @@ export function buildProgram(body: readonly Gene[], ret: readonly [number, numbe
 export function buildProgramWords(words: Uint32Array, from: number, n: number, retSel: number, retK: number): SockFilter[] {
   const flen = n + 1;
   const prog: MInsn[] = new Array(flen);
-  for (let pc = 0, o = from; pc < n; pc++, o += 3) prog[pc] = insnAt(words, o, pc, flen, true);
-  prog[flen - 1] = finalRet(retSel, retK);
-  repairMemory(prog);
+  const masks = masksFor(flen);
+  let memvalid = 0;
+  for (let pc = 0, o = from; pc < n; pc++, o += 3) {
+    const insn = insnAt(words, o, pc, flen, true);
+    memvalid = repairStep(insn, pc, masks, memvalid & masks[pc]!);
+    prog[pc] = insn;
+  }
+  prog[n] = finalRet(retSel, retK);
   return prog;
 }
 
