@@ -19,14 +19,14 @@ import { X86_64 } from '../../model/config.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { BPF_MAXINSNS, SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
 import {
-  ANCILLARY_K,
-  BOUNDARY_U32,
-  HEADER_OFFSETS,
-  NEG_BOUNDARY,
-  NEG_REL,
+  ANCILLARY_T,
+  BOUNDARY_T,
+  HEADER_T,
+  NEG_BOUNDARY_T,
+  NEG_REL_T,
   RET_K,
   SKF_AD_OFF_U32,
-  biasedU32,
+  biasedI32,
   isAncillaryK,
 } from './constants.js';
 import { ebpfLen, isCondJump } from './ebpf-size.js';
@@ -70,47 +70,39 @@ export const gene = (): fc.Arbitrary<Gene> => fc.noBias(fc.integer({ min: 0, max
 
 /** k for LD ABS: mostly header offsets, often ancillary, sometimes s16/s32 edges and NET/LL offsets. */
 function absK(sel: number, a: number): number {
-  let k: number;
+  // as biasedI32: the pools as typed arrays of constant lengths (constants.ts checks them), and the
+  // k as an int32 (the same 32 bits)
   switch (sel % 10) {
     case 0:
     case 1:
     case 2:
-      k = HEADER_OFFSETS[a % HEADER_OFFSETS.length]!;
-      break;
+      return HEADER_T[a % 31]!;
     case 3:
     case 4:
-      k = ANCILLARY_K[a % ANCILLARY_K.length]!;
-      break;
+      return ANCILLARY_T[a & 15]! | 0;
     case 5:
-      k = a % 80;
-      break;
+      return a % 80;
     case 6:
-      k = ((a & 1 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL[(a >>> 1) % NEG_REL.length]!) >>> 0;
-      break;
+      return ((a & 1 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL_T[(a >>> 1) % 13]!) | 0;
     case 7:
-      k = NEG_BOUNDARY[a % NEG_BOUNDARY.length]!;
-      break;
+      return NEG_BOUNDARY_T[a % 9]! | 0;
     case 8:
-      k = BOUNDARY_U32[a % BOUNDARY_U32.length]!;
-      break;
+      return absWindow(BOUNDARY_T[a % 26]!);
     default:
-      k = a >>> 0;
+      return absWindow(a);
   }
-  // The ABS window rule (net/core/filter.c:1128): a non-ancillary k >= SKF_AD_OFF is rejected,
-  // so fold such k onto one of the 16 ancillary values.
-  if (k >= SKF_AD_OFF_U32 && !isAncillaryK(k)) k = ANCILLARY_K[k & 15]!;
-  return k;
 }
 
-/** k for LD IND / LDX MSH: no check at all, so anything (offsets, negatives, window, garbage). */
+/**
+ * The ABS window rule (net/core/filter.c:1128) on a u32 k, as an int32: a non-ancillary k >=
+ * SKF_AD_OFF is rejected, so fold such k onto one of the 16 ancillary values. Only absK's last two
+ * families reach the window with a k that is not ancillary (the others are below it or ancillary).
+ */
+const absWindow = (k: number): number => (k >= SKF_AD_OFF_U32 && !isAncillaryK(k) ? ANCILLARY_T[k & 15]! : k) | 0;
+
+/** k for LD IND / LDX MSH (an int32, as biasedI32): no check at all, so anything (offsets, negatives, window, garbage). */
 function anyLoadK(sel: number, a: number): number {
-  switch (sel % 4) {
-    case 0:
-    case 1:
-      return HEADER_OFFSETS[a % HEADER_OFFSETS.length]!;
-    default:
-      return biasedU32(sel >>> 2, a);
-  }
+  return (sel & 2) === 0 ? HEADER_T[a % 31]! : biasedI32(sel >>> 2, a); // sel % 4 < 2: a header offset
 }
 
 /** Memory cell index: mostly cells 0..3 (so loads meet stores), sometimes any of 0..15. */
@@ -163,16 +155,19 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
   const gmask = -((hi >>> 20) & a & 1);
   let jt = (a >>> 8) & 0xff & gmask;
   let jf = (a >>> 16) & 0xff & gmask;
+  // k as an int32 (the same 32 bits) until the instruction is made: the draws below are calls
+  // (not inlined: each kind is a few of the instructions), and a u32 returned above 2^31 is a heap
+  // number (absK, anyLoadK and biasedI32 as int32: decodeProgram of short programs 0.965x)
   let k: number;
   switch (GENE_KIND[code]!) {
     case G_BIASED: // ALU K ops, LD IMM, LDX IMM
-      k = biasedU32(sel, a);
+      k = biasedI32(sel, a);
       break;
     case G_NONZERO: // DIV K, MOD K: k != 0
-      k = biasedU32(sel, a) || 1;
+      k = biasedI32(sel, a) || 1;
       break;
     case G_SHIFT: // LSH K, RSH K: k < 32
-      k = biasedU32(sel, a) & 31;
+      k = biasedI32(sel, a) & 31;
       break;
     case G_ABS: // LD ABS
       k = absK(sel, a);
@@ -187,11 +182,11 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
       k = jumpOff((hi >>> 12) & 15, jump ? w[o + 2]! : a, flen - pc - 1, 0x7fffffff);
       break;
     case G_RET: // RET K in the middle of a program
-      k = sel & 1 ? RET_K_T[a % 10]! : biasedU32(sel >>> 1, a);
+      k = sel & 1 ? RET_K_T[a % 10]! | 0 : biasedI32(sel >>> 1, a);
       break;
     case G_JCOND: {
       // Jcond: jt, jf < flen - pc - 1
-      k = (code & 0x08) === 0 ? biasedU32(sel, a) : (a & gmask) >>> 0;
+      k = (code & 0x08) === 0 ? biasedI32(sel, a) : a & gmask;
       const jw = jump ? w[o + 2]! : a >>> 8;
       const range = flen - pc - 1; // >= 1
       jt = jumpOff((hi >>> 12) & 15, jw & 0xff, range, 256);
@@ -200,9 +195,9 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
     }
     default:
       // ALU X ops, NEG, LEN, TAX, TXA, RET A: nothing to choose but the ignored fields.
-      k = (a & gmask) >>> 0;
+      k = a & gmask;
   }
-  return { code, jt, jf, k };
+  return { code, jt, jf, k: k >>> 0 };
 }
 
 // insnAt's tables: the opcode of each 7-bit opcode choice (OP_TABLE[h % OP_TABLE.length]), and how
