@@ -75,34 +75,44 @@ export const pick = <T>(pool: readonly T[], n: number): T => pool[n % pool.lengt
  * Families: boundary constants, header offsets, small values, ancillary k, NET/LL-relative offsets,
  * negative-region boundaries, raw u32. Pure, so callers can use it on plain draws.
  */
-export function biasedU32(sel: number, raw: number): number {
+export const biasedU32 = (sel: number, raw: number): number => biasedI32(sel, raw) >>> 0;
+
+/**
+ * biasedU32's 32 bits as an int32: fuzz/arb/program.ts insnAt's draws are calls it does not inline
+ * (each is taken by few of its instructions), and a u32 at or above 2^31 returned from a call is a
+ * heap number while an int32 is not.
+ */
+export function biasedI32(sel: number, raw: number): number {
   // each pool indexed in place, as a typed array of a length known here (a remainder by a constant:
   // no division instruction, and no float remainder for a raw above 2^31)
   switch (sel & 7) {
     case 0:
     case 1:
-      return BOUNDARY_T[raw % 26]!;
+      return BOUNDARY_T[raw % 26]! | 0;
     case 2:
       return HEADER_T[raw % 31]!;
     case 3:
       return raw & 63;
     case 4:
-      return ANCILLARY_T[raw & 15]!;
+      return ANCILLARY_T[raw & 15]! | 0;
     case 5:
-      return (((raw & 1) === 0 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL_T[(raw >>> 1) % 13]!) >>> 0;
+      return (((raw & 1) === 0 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL_T[(raw >>> 1) % 13]!) | 0;
     case 6:
-      return NEG_BOUNDARY_T[raw % 9]!;
+      return NEG_BOUNDARY_T[raw % 9]! | 0;
     default:
-      return raw >>> 0;
+      return raw | 0;
   }
 }
 
-/** The pools biasedU32 reads, as typed arrays (same values; their lengths are the constants it divides by). */
-const BOUNDARY_T = Uint32Array.from(BOUNDARY_U32);
-const HEADER_T = Uint8Array.from(HEADER_OFFSETS);
-const ANCILLARY_T = Uint32Array.from(ANCILLARY_K);
-const NEG_REL_T = Uint8Array.from(NEG_REL);
-const NEG_BOUNDARY_T = Uint32Array.from(NEG_BOUNDARY);
+/**
+ * The pools biasedU32 (and fuzz/arb/program.ts absK, anyLoadK) read, as typed arrays (same values;
+ * their lengths are the constants the readers divide by, checked below).
+ */
+export const BOUNDARY_T = Uint32Array.from(BOUNDARY_U32);
+export const HEADER_T = Uint8Array.from(HEADER_OFFSETS);
+export const ANCILLARY_T = Uint32Array.from(ANCILLARY_K);
+export const NEG_REL_T = Uint8Array.from(NEG_REL);
+export const NEG_BOUNDARY_T = Uint32Array.from(NEG_BOUNDARY);
 if (BOUNDARY_T.length !== 26 || HEADER_T.length !== 31 || ANCILLARY_T.length !== 16 || NEG_REL_T.length !== 13 || NEG_BOUNDARY_T.length !== 9 || HEADER_OFFSETS.some((x) => x > 255) || NEG_REL.some((x) => x > 255))
   throw new Error('fuzz/arb/constants.ts: biasedU32 divides by the pools\' lengths: update them with the pools');
 

@@ -19,14 +19,14 @@ import { X86_64 } from '../../model/config.js';
 import type { SockFilter } from '../../model/cbpf/insn.js';
 import { BPF_MAXINSNS, SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
 import {
-  ANCILLARY_K,
-  BOUNDARY_U32,
-  HEADER_OFFSETS,
-  NEG_BOUNDARY,
-  NEG_REL,
+  ANCILLARY_T,
+  BOUNDARY_T,
+  HEADER_T,
+  NEG_BOUNDARY_T,
+  NEG_REL_T,
   RET_K,
   SKF_AD_OFF_U32,
-  biasedU32,
+  biasedI32,
   isAncillaryK,
 } from './constants.js';
 import { ebpfLen, isCondJump } from './ebpf-size.js';
@@ -70,47 +70,39 @@ export const gene = (): fc.Arbitrary<Gene> => fc.noBias(fc.integer({ min: 0, max
 
 /** k for LD ABS: mostly header offsets, often ancillary, sometimes s16/s32 edges and NET/LL offsets. */
 function absK(sel: number, a: number): number {
-  let k: number;
+  // as biasedI32: the pools as typed arrays of constant lengths (constants.ts checks them), and the
+  // k as an int32 (the same 32 bits)
   switch (sel % 10) {
     case 0:
     case 1:
     case 2:
-      k = HEADER_OFFSETS[a % HEADER_OFFSETS.length]!;
-      break;
+      return HEADER_T[a % 31]!;
     case 3:
     case 4:
-      k = ANCILLARY_K[a % ANCILLARY_K.length]!;
-      break;
+      return ANCILLARY_T[a & 15]! | 0;
     case 5:
-      k = a % 80;
-      break;
+      return a % 80;
     case 6:
-      k = ((a & 1 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL[(a >>> 1) % NEG_REL.length]!) >>> 0;
-      break;
+      return ((a & 1 ? SKF_NET_OFF : SKF_LL_OFF) + NEG_REL_T[(a >>> 1) % 13]!) | 0;
     case 7:
-      k = NEG_BOUNDARY[a % NEG_BOUNDARY.length]!;
-      break;
+      return NEG_BOUNDARY_T[a % 9]! | 0;
     case 8:
-      k = BOUNDARY_U32[a % BOUNDARY_U32.length]!;
-      break;
+      return absWindow(BOUNDARY_T[a % 26]!);
     default:
-      k = a >>> 0;
+      return absWindow(a);
   }
-  // The ABS window rule (net/core/filter.c:1128): a non-ancillary k >= SKF_AD_OFF is rejected,
-  // so fold such k onto one of the 16 ancillary values.
-  if (k >= SKF_AD_OFF_U32 && !isAncillaryK(k)) k = ANCILLARY_K[k & 15]!;
-  return k;
 }
 
-/** k for LD IND / LDX MSH: no check at all, so anything (offsets, negatives, window, garbage). */
+/**
+ * The ABS window rule (net/core/filter.c:1128) on a u32 k, as an int32: a non-ancillary k >=
+ * SKF_AD_OFF is rejected, so fold such k onto one of the 16 ancillary values. Only absK's last two
+ * families reach the window with a k that is not ancillary (the others are below it or ancillary).
+ */
+const absWindow = (k: number): number => (k >= SKF_AD_OFF_U32 && !isAncillaryK(k) ? ANCILLARY_T[k & 15]! : k) | 0;
+
+/** k for LD IND / LDX MSH (an int32, as biasedI32): no check at all, so anything (offsets, negatives, window, garbage). */
 function anyLoadK(sel: number, a: number): number {
-  switch (sel % 4) {
-    case 0:
-    case 1:
-      return HEADER_OFFSETS[a % HEADER_OFFSETS.length]!;
-    default:
-      return biasedU32(sel >>> 2, a);
-  }
+  return (sel & 2) === 0 ? HEADER_T[a % 31]! : biasedI32(sel >>> 2, a); // sel % 4 < 2: a header offset
 }
 
 /** Memory cell index: mostly cells 0..3 (so loads meet stores), sometimes any of 0..15. */
@@ -159,19 +151,23 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
   const sel = (hi >>> 7) & 31;
   // Unused fields are ignored by the checker (net/core/filter.c:1065 never reads jt/jf of
   // non-jumps, nor k of TAX/RET A/...); half the genes with bit 20 set fill them with garbage.
-  const garbage = (hi & 0x100000) !== 0 && (a & 1) === 1;
-  let jt = garbage ? (a >>> 8) & 0xff : 0;
-  let jf = garbage ? (a >>> 16) & 0xff : 0;
+  // (as masks, not branches: the flag is a coin toss, which a branch would mispredict half the time)
+  const gmask = -((hi >>> 20) & a & 1);
+  let jt = (a >>> 8) & 0xff & gmask;
+  let jf = (a >>> 16) & 0xff & gmask;
+  // k as an int32 (the same 32 bits) until the instruction is made: the draws below are calls
+  // (not inlined: each kind is a few of the instructions), and a u32 returned above 2^31 is a heap
+  // number (absK, anyLoadK and biasedI32 as int32: decodeProgram of short programs 0.965x)
   let k: number;
   switch (GENE_KIND[code]!) {
     case G_BIASED: // ALU K ops, LD IMM, LDX IMM
-      k = biasedU32(sel, a);
+      k = biasedI32(sel, a);
       break;
     case G_NONZERO: // DIV K, MOD K: k != 0
-      k = biasedU32(sel, a) || 1;
+      k = biasedI32(sel, a) || 1;
       break;
     case G_SHIFT: // LSH K, RSH K: k < 32
-      k = biasedU32(sel, a) & 31;
+      k = biasedI32(sel, a) & 31;
       break;
     case G_ABS: // LD ABS
       k = absK(sel, a);
@@ -186,11 +182,11 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
       k = jumpOff((hi >>> 12) & 15, jump ? w[o + 2]! : a, flen - pc - 1, 0x7fffffff);
       break;
     case G_RET: // RET K in the middle of a program
-      k = sel & 1 ? RET_K_T[a % 10]! : biasedU32(sel >>> 1, a);
+      k = sel & 1 ? RET_K_T[a % 10]! | 0 : biasedI32(sel >>> 1, a);
       break;
     case G_JCOND: {
       // Jcond: jt, jf < flen - pc - 1
-      k = (code & 0x08) === 0 ? biasedU32(sel, a) : garbage ? a : 0;
+      k = (code & 0x08) === 0 ? biasedI32(sel, a) : a & gmask;
       const jw = jump ? w[o + 2]! : a >>> 8;
       const range = flen - pc - 1; // >= 1
       jt = jumpOff((hi >>> 12) & 15, jw & 0xff, range, 256);
@@ -199,9 +195,9 @@ export function insnAt(w: Uint32Array, o: number, pc: number, flen: number, jump
     }
     default:
       // ALU X ops, NEG, LEN, TAX, TXA, RET A: nothing to choose but the ignored fields.
-      k = garbage ? a : 0;
+      k = a & gmask;
   }
-  return { code, jt, jf, k };
+  return { code, jt, jf, k: k >>> 0 };
 }
 
 // insnAt's tables: the opcode of each 7-bit opcode choice (OP_TABLE[h % OP_TABLE.length]), and how
@@ -241,63 +237,85 @@ if (RET_K_T.length !== 10) throw new Error('fuzz/arb/program.ts: insnAt divides 
 export const finalRet = (sel: number, k: number): MInsn =>
   sel % 3 === 2 ? { code: 0x16, jt: 0, jf: 0, k: 0 } : { code: 0x06, jt: 0, jf: 0, k: sel % 3 === 0 ? RET_K[k % RET_K.length]! : k >>> 0 };
 
-/** repairMemory's masks, reused from program to program (the builders are not re-entrant). */
+/** check_load_and_stores' masks, reused from program to program (the builders are not re-entrant). */
 let masksScratch = new Uint16Array(512);
 
 // net/core/filter.c:921 check_load_and_stores: the same bookkeeping, used here to REPAIR.
+// The builders walk the program with check_load_and_stores' memvalid/masks algorithm as they make
+// it (one instruction at a time, repairStep) and rewrite every LD/LDX MEM that would be rejected:
+// read a cell that is valid there (if any), else store to the cell instead (LD MEM -> ST, LDX MEM
+// -> STX). Forward-only jumps make one pass exact: the state at pc depends only on instructions
+// before pc, so a rewrite never invalidates an earlier decision, and each instruction can be
+// repaired as soon as it is decoded (one pass over the words instead of a second one over the
+// objects: decodeProgram of short programs 0.93x).
+
+/** The masks for a program of flen instructions: masksScratch, all cells valid at every pc. */
+function masksFor(flen: number): Uint16Array {
+  if (masksScratch.length < flen) masksScratch = new Uint16Array(Math.max(flen, 2 * masksScratch.length));
+  masksScratch.fill(0xffff, 0, flen);
+  return masksScratch;
+}
+
 /**
- * Walk the program with check_load_and_stores' memvalid/masks algorithm and rewrite every LD/LDX
- * MEM that would be rejected: read a cell that is valid there (if any), else store to the cell
- * instead (LD MEM -> ST, LDX MEM -> STX). Forward-only jumps make one pass exact: the state at pc
- * depends only on instructions before pc, so a rewrite never invalidates an earlier decision.
+ * check_load_and_stores at one instruction: `memvalid` is the state at pc (masks[pc] applied);
+ * repairs insn in place, narrows the masks of its jump targets and returns the state after it.
  */
-function repairMemory(prog: MInsn[]): void {
-  if (masksScratch.length < prog.length) masksScratch = new Uint16Array(Math.max(prog.length, 2 * masksScratch.length));
-  const masks = masksScratch;
-  masks.fill(0xffff, 0, prog.length);
-  let memvalid = 0;
-  for (let pc = 0; pc < prog.length; pc++) {
-    memvalid &= masks[pc]!;
-    const insn = prog[pc]!;
-    switch (insn.code) {
-      case 0x02:
-      case 0x03:
-        memvalid |= 1 << insn.k;
-        break;
-      case 0x60:
-      case 0x61:
-        if ((memvalid & (1 << insn.k)) === 0) {
-          if (memvalid !== 0) {
-            let k = insn.k;
-            while ((memvalid & (1 << k)) === 0) k = (k + 1) & 15;
-            insn.k = k;
-          } else {
-            insn.code = insn.code === 0x60 ? 0x02 : 0x03;
-            memvalid |= 1 << insn.k;
-          }
+function repairStep(insn: MInsn, pc: number, masks: Uint16Array, memvalid: number): number {
+  switch (MEM_ROLE[insn.code]) {
+    case M_STORE:
+      return memvalid | (1 << insn.k);
+    case M_LOAD:
+      if ((memvalid & (1 << insn.k)) === 0) {
+        if (memvalid !== 0) {
+          let k = insn.k;
+          while ((memvalid & (1 << k)) === 0) k = (k + 1) & 15;
+          insn.k = k;
+        } else {
+          insn.code = insn.code === 0x60 ? 0x02 : 0x03;
+          return memvalid | (1 << insn.k);
         }
-        break;
-      case 0x05:
-        masks[pc + 1 + insn.k] &= memvalid;
-        memvalid = 0xffff;
-        break;
-      default:
-        if (isCondJump(insn.code)) {
-          masks[pc + 1 + insn.jt] &= memvalid;
-          masks[pc + 1 + insn.jf] &= memvalid;
-          memvalid = 0xffff;
-        }
-    }
+      }
+      return memvalid;
+    case M_JA:
+      masks[pc + 1 + insn.k] &= memvalid;
+      return 0xffff;
+    case M_JCOND:
+      masks[pc + 1 + insn.jt] &= memvalid;
+      masks[pc + 1 + insn.jf] &= memvalid;
+      return 0xffff;
+    default: // M_NONE
+      return memvalid;
   }
 }
+
+// repairStep's table: each code's role in check_load_and_stores (a table, not a switch on the code:
+// decodeProgram of short programs 0.92-0.93x). The builders' codes are below 256 (OP_TABLE, finalRet).
+const M_NONE = 0;
+const M_STORE = 1;
+const M_LOAD = 2;
+const M_JA = 3;
+const M_JCOND = 4;
+const MEM_ROLE: Uint8Array = (() => {
+  const t = new Uint8Array(256).fill(M_NONE);
+  t[0x02] = t[0x03] = M_STORE;
+  t[0x60] = t[0x61] = M_LOAD;
+  t[0x05] = M_JA;
+  for (let c = 0; c < 256; c++) if (isCondJump(c)) t[c] = M_JCOND;
+  return t;
+})();
 
 /** Build a valid program from body genes (one per instruction before the final RET). */
 export function buildProgram(body: readonly Gene[], ret: readonly [number, number]): SockFilter[] {
   const flen = body.length + 1;
   const prog: MInsn[] = new Array(flen);
-  for (let pc = 0; pc < body.length; pc++) prog[pc] = insnFromGene(body[pc]!, pc, flen);
+  const masks = masksFor(flen);
+  let memvalid = 0;
+  for (let pc = 0; pc < body.length; pc++) {
+    const insn = insnFromGene(body[pc]!, pc, flen);
+    memvalid = repairStep(insn, pc, masks, memvalid & masks[pc]!);
+    prog[pc] = insn;
+  }
   prog[flen - 1] = finalRet(ret[0], ret[1]);
-  repairMemory(prog);
   return prog;
 }
 
@@ -308,9 +326,14 @@ export function buildProgram(body: readonly Gene[], ret: readonly [number, numbe
 export function buildProgramWords(words: Uint32Array, from: number, n: number, retSel: number, retK: number): SockFilter[] {
   const flen = n + 1;
   const prog: MInsn[] = new Array(flen);
-  for (let pc = 0, o = from; pc < n; pc++, o += 3) prog[pc] = insnAt(words, o, pc, flen, true);
-  prog[flen - 1] = finalRet(retSel, retK);
-  repairMemory(prog);
+  const masks = masksFor(flen);
+  let memvalid = 0;
+  for (let pc = 0, o = from; pc < n; pc++, o += 3) {
+    const insn = insnAt(words, o, pc, flen, true);
+    memvalid = repairStep(insn, pc, masks, memvalid & masks[pc]!);
+    prog[pc] = insn;
+  }
+  prog[n] = finalRet(retSel, retK);
   return prog;
 }
 
@@ -323,13 +346,23 @@ export function buildProgramRuns(words: Uint32Array, from: number, runs: number,
   const body = runs === 0 ? 0 : n;
   const flen = body + 1;
   const prog: MInsn[] = new Array(flen);
+  const masks = masksFor(flen);
+  let memvalid = 0;
   for (let pc = 0, r = 0; pc < body; r = (r + 1) % runs) {
     const o = from + 3 * r;
     const rep = 1 + (words[o + 2]! % 600);
-    for (let i = 0; i < rep && pc < body; i++, pc++) prog[pc] = insnAt(words, o, pc, flen, false);
+    // a run's instruction is the same at every pc unless it jumps (its range depends on pc): the
+    // others are copies of the first (each its own object: the repair may rewrite it). Long
+    // programs decode 2-5x faster so (0.19-0.51x by load order, both builds in one process)
+    const first = insnAt(words, o, pc, flen, false);
+    const jumps = MEM_ROLE[first.code]! >= M_JA;
+    for (let i = 0; i < rep && pc < body; i++, pc++) {
+      const insn = jumps ? insnAt(words, o, pc, flen, false) : { code: first.code, jt: first.jt, jf: first.jf, k: first.k };
+      memvalid = repairStep(insn, pc, masks, memvalid & masks[pc]!);
+      prog[pc] = insn;
+    }
   }
   prog[flen - 1] = finalRet(retSel, retK);
-  repairMemory(prog);
   return prog;
 }
 
