@@ -36,6 +36,11 @@ export interface Packet {
 
 /** Room a writer keeps past its payload for the headers around it (bytes) */
 const HEADER_ROOM = 1024;
+/**
+ * From this many bytes on, Bytes.u8s copies a whole array with set() rather than a loop (node 20,
+ * per copy: 16 bytes 19 ns either way, 32 bytes 52 vs 27 ns, 96 bytes 116 vs 18 ns)
+ */
+const U8S_SET = 24;
 
 class Bytes {
   /** the bytes written so far are a[base .. base + length) */
@@ -149,12 +154,16 @@ class Bytes {
     this.n = n;
     return this;
   }
-  /** count bytes of the Uint8Array b (a loop when short, cheaper than a view and a copy; a copy when long) */
+  /**
+   * count bytes of the Uint8Array b: all of b copied at once from U8S_SET bytes on (no view made), else
+   * a loop when short (cheaper than a view and a copy), a copy when long
+   */
   u8s(b: Uint8Array, count: number): this {
     this.room(count + HEADER_ROOM);
     const a = this.a;
     const n = this.n;
-    if (count <= 128) for (let i = 0; i < count; i++) a[n + i] = b[i]!;
+    if (count === b.length && count >= U8S_SET) a.set(b, n);
+    else if (count <= 128) for (let i = 0; i < count; i++) a[n + i] = b[i]!;
     else a.set(count === b.length ? b : b.subarray(0, count), n);
     this.n = n + count;
     return this;
@@ -177,7 +186,13 @@ class Bytes {
   }
   /** zero bytes up to a length that is a multiple of 4 (while (length % 4 !== 0) u8(0)) */
   align4(): this {
-    while ((this.n - this.base) % 4 !== 0) this.a[this.n++] = 0;
+    // the count of zeros computed once, not a remainder and a field store per byte (that loop was
+    // a quarter of netlinkSized's own time)
+    const a = this.a;
+    const n = this.n;
+    const pad = (this.base - n) & 3;
+    for (let i = 0; i < pad; i++) a[n + i] = 0;
+    this.n = n + pad;
     return this;
   }
   /** the 6-byte MAC address MACS[i % MACS.length] (from the flat table, no generic copy) */
@@ -278,7 +293,10 @@ const OPTIONS = new Bytes();
 /** RFC 1071 Internet checksum of a[from..to). */
 export function inetChecksum(a: ArrayLike<number>, from: number, to: number): number {
   let sum = 0;
-  for (let i = from; i < to; i += 2) sum += (a[i]! << 8) | (i + 1 < to ? a[i + 1]! : 0);
+  // whole 16-bit words, then an odd last byte as the high byte of a word (not a test per word)
+  let i = from;
+  for (; i + 1 < to; i += 2) sum += (a[i]! << 8) | a[i + 1]!;
+  if (i < to) sum += a[i]! << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }
@@ -728,6 +746,24 @@ export function wordBytesInto(out: Uint8Array, words: ArrayLike<number>, from: n
   }
   for (let i = 4 * whole; i < n; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
   return n;
+}
+
+/** Whether this host stores a u32's low byte first (x86 and arm do; wordBytesIntoWords swaps then). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * wordBytesInto into the bytes of `out` (its whole buffer, from byte 0): one store per word (its
+ * bytes swapped on a little-endian host) rather than four byte stores. Unlike wordBytesInto, the
+ * trimmed bytes of the last word are written too: the caller reads only the bytes counted.
+ */
+export function wordBytesIntoWords(out: Uint32Array, words: ArrayLike<number>, from: number, count: number, trim = 0): number {
+  if (LITTLE_ENDIAN)
+    for (let j = 0; j < count; j++) {
+      const x = words[from + j]!;
+      out[j] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+    }
+  else for (let j = 0; j < count; j++) out[j] = words[from + j]!;
+  return Math.max(0, 4 * count - trim);
 }
 
 /** wordBytes of words[from .. from + count) (no view of the words made). */

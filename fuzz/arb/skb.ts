@@ -241,10 +241,11 @@ export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: numbe
     networkHeader =
       n <= 2 ? l3 : n === 3 ? 0 : n === 4 ? NET_AT[off % NET_AT.length]! : n === 5 ? Math.min(0xffff, len + (off % 8)) : n === 6 ? -(1 + (off % 20)) : l3;
     const need = Math.max(0, -(macHeader ?? 0), -networkHeader);
-    headroom = slabBytes(need + ((h >>> 12) & 15));
+    const hl = need + ((h >>> 12) & 15);
+    headroom = slabBytes(hl);
     // headroom[i] = nextra > 0 ? extra[i % nextra] : i, the filler's index stepped rather than divided
-    if (nextra > 0) for (let i = 0, j = 0; i < headroom.length; i++, j = j + 1 === nextra ? 0 : j + 1) headroom[i] = extra[j]!;
-    else for (let i = 0; i < headroom.length; i++) headroom[i] = i;
+    if (nextra > 0) for (let i = 0, j = 0; i < hl; i++, j = j + 1 === nextra ? 0 : j + 1) headroom[i] = extra[j]!;
+    else for (let i = 0; i < hl; i++) headroom[i] = i;
   }
   return {
     data,

@@ -1,11 +1,12 @@
 // The fast paths of the packet and skb generators against what they must equal: the pkt_type skbAt
 // takes from model/skb.ts ethTypeTransPktType against eth_type_trans's rules written out here,
-// remainder against %, and packets built in place in a slab
+// remainder against %, wordBytesIntoWords against wordBytes, inetChecksum against RFC 1071's sum written
+// out here, and packets built in place in a slab
 // (fuzz/arb/packet.ts Bytes.resetInSlab) leaving the slab's other arrays zero-filled.
 import test from 'ava';
 import fc from 'fast-check';
 import { ETHERNET_DEV_ADDR, ethTypeTransPktType, PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST } from '../../model/skb.js';
-import { packetFromDraw, packetDraw, PACKET_LENGTHS, remainder } from '../../fuzz/arb/index.js';
+import { inetChecksum, packetFromDraw, packetDraw, PACKET_LENGTHS, remainder, wordBytes, wordBytesIntoWords } from '../../fuzz/arb/index.js';
 import { slabBytes, slabWords } from '../../fuzz/arb/slab.js';
 
 /** eth_type_trans's pkt_type, the other way round: a multicast destination first (the device's address is unicast), then the device's address */
@@ -60,5 +61,42 @@ test('remainder (the draws of the packet builders) equals x % n for every u32 x 
   fc.assert(
     fc.property(fc.nat(0xffffffff), fc.integer({ min: 1, max: 0x80000000 }), (x, n) => remainder(x, n) === x % n && remainder(x, n & 0xff || 1) === x % (n & 0xff || 1)),
     { numRuns: 20000, seed: 3 },
+  );
+});
+
+test('wordBytesIntoWords writes the bytes wordBytes makes (big-endian words, less the trimmed bytes) and counts them', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.nat(0xffffffff), { maxLength: 24 }), fc.nat(3), fc.nat(4), (words, trim, from) => {
+      const ws = [...Array<number>(from).fill(0x5a5a5a5a), ...words];
+      const out = new Uint32Array(24);
+      const n = wordBytesIntoWords(out, ws, from, words.length, trim);
+      const want = wordBytes(words, trim);
+      const got = new Uint8Array(out.buffer, 0, n);
+      return n === want.length && got.every((b, i) => b === want[i]);
+    }),
+    { numRuns: 3000, seed: 5 },
+  );
+  const out = new Uint32Array(2);
+  t.is(wordBytesIntoWords(out, [0x01020304, 0xa0b0c0d0], 0, 2, 3), 5);
+  t.deepEqual([...new Uint8Array(out.buffer, 0, 5)], [1, 2, 3, 4, 0xa0]);
+});
+
+test('inetChecksum equals the RFC 1071 sum of 16-bit big-endian words (an odd last byte padded with zero)', (t) => {
+  const rfc1071 = (a: readonly number[], from: number, to: number): number => {
+    const words: number[] = [];
+    for (let i = from; i < to; i += 2) words.push((a[i]! << 8) | (i + 1 < to ? a[i + 1]! : 0));
+    let sum = words.reduce((s, w) => s + w, 0);
+    while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+    return ~sum & 0xffff;
+  };
+  t.is(inetChecksum([0x45, 0x00, 0x00, 0x1c], 0, 4), ~(0x4500 + 0x001c) & 0xffff);
+  t.is(inetChecksum([0xff, 0xff, 0x01], 0, 3), ~(((0xffff + 0x0100) & 0xffff) + 1) & 0xffff);
+  fc.assert(
+    fc.property(fc.array(fc.nat(255), { maxLength: 200 }), fc.nat(200), fc.nat(200), (a, x, y) => {
+      const from = Math.min(x, y, a.length);
+      const to = Math.min(Math.max(x, y), a.length);
+      return inetChecksum(a, from, to) === rfc1071(a, from, to) && inetChecksum(Uint8Array.from(a), from, to) === rfc1071(a, from, to);
+    }),
+    { numRuns: 5000, seed: 6 },
   );
 });
