@@ -826,15 +826,35 @@ export function packetOf(ki: number, xs: ArrayLike<number>, xsFrom: number, nxs:
  * length go to BUILT, its layers to `layers` when given (null: not recorded).
  */
 export function packetBytes(ki: number, xs: ArrayLike<number>, xsFrom: number, nxs: number, pay: Uint8Array, plen: number, rs: number, fs: number, opts: PacketOptions, layers: Layers): Uint8Array {
-  const kinds = opts.kinds ?? PACKET_KINDS;
-  if (kinds.length === 0) throw new RangeError('packet: no kinds');
   const lengths = opts.lengths && opts.lengths.length > 0 ? opts.lengths : PACKET_LENGTHS;
-  const fragWeight = opts.fragWeight ?? 5;
+  return packetBytesIn(ki, xs, xsFrom, nxs, pay, plen, rs, fs, opts.kinds ?? PACKET_KINDS, lengths, lengths.length, opts.fragWeight ?? 5, layers);
+}
+
+/**
+ * packetBytes with its options read: the kinds, the lengths lengths[0 .. nlengths) (nlengths > 0;
+ * read only when rs or fs says so, see packetBytes) and the frag weight.
+ */
+export function packetBytesIn(
+  ki: number,
+  xs: ArrayLike<number>,
+  xsFrom: number,
+  nxs: number,
+  pay: Uint8Array,
+  plen: number,
+  rs: number,
+  fs: number,
+  kinds: readonly PacketKind[],
+  lengths: ArrayLike<number>,
+  nlengths: number,
+  fragWeight: number,
+  layers: Layers,
+): Uint8Array {
+  if (kinds.length === 0) throw new RangeError('packet: no kinds');
   // remainder, not `%`: ki comes from a Uint32Array, and `%` of a full-range u32 by a length not
   // known to the optimiser calls fmod (node 20: 20 ns against 10)
   const kind = kinds[remainder(ki, kinds.length)]!;
   // resized when rs says so, in the copy out of the builder (resize(bytes, len, fill))
-  const len = (rs & 1) === 1 ? Math.max(0, lengths[(rs >>> 1) % lengths.length]!) : -1;
+  const len = (rs & 1) === 1 ? Math.max(0, lengths[(rs >>> 1) % nlengths]!) : -1;
   // the padding's filler from the kind draw's high byte (so that the resize choice can move to
   // another index of `lengths` for the same length, as the genome's shrinking does)
   const bytes = buildSized(kind, xs, xsFrom, nxs, pay, plen, len, ki >>> 8, layers);
@@ -843,7 +863,7 @@ export function packetBytes(ki: number, xs: ArrayLike<number>, xsFrom: number, n
   let headlen = bytes.length;
   if ((fs & 15) < fragWeight && bytes.length > 0) {
     // pick([0, 1, 14, 20, 34, 40, 54, len >>> 1, len - 1, ...lengths.map((l) => l - 1)], fs >>> 4), unbuilt
-    const at = (fs >>> 4) % (CUTS.length + 2 + lengths.length);
+    const at = (fs >>> 4) % (CUTS.length + 2 + nlengths);
     const cut = at < CUTS.length ? CUTS[at]! : at === CUTS.length ? bytes.length >>> 1 : at === CUTS.length + 1 ? bytes.length - 1 : lengths[at - CUTS.length - 2]! - 1;
     headlen = Math.min(bytes.length - 1, Math.max(0, cut));
     layers?.push('frags');
@@ -866,63 +886,82 @@ const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x1
  * o = k + X for typical X (0, 14, 20, 24, 34, 40); MSH: size 1. Capped at 70000.
  */
 export function interestingLengths(prog: Program): number[] {
-  const out: number[] = [];
-  collectLengths(prog, out, 0);
-  return out;
+  return Array.from(SCRATCH_LENGTHS.lengths.subarray(0, collectLengths(prog)));
 }
 
 /**
- * Write interestingLengths(prog), ascending and distinct, into out[at ..] (by index, so that a reused
- * array keeps its store), returning the index past them. The lengths below 256 (most of them: header
+ * Write interestingLengths(prog), ascending and distinct, into SCRATCH_LENGTHS.lengths from index 0
+ * (grown to leave room for PACKET_LENGTHS after them), returning their count. The lengths below 256 (most of them: header
  * offsets) are marked in a 256-bit set, read back in order; the others are collected into one
  * reused typed array, sorted there and deduplicated.
  */
-function collectLengths(prog: Program, out: number[], at: number): number {
+function collectLengths(prog: Program): number {
   const low = LOW;
-  low.fill(0);
+  // eight stores, not a call of fill() (a tenth of collectLengths' time)
+  for (let w = 0; w < 8; w++) low[w] = 0;
   let high = scratch;
   let n = 0;
+  const kinds = LOAD_KINDS;
   for (let i = 0; i < prog.length; i++) {
     const insn = prog[i]!;
     const c = insn.code;
+    // one table lookup for the opcodes that load from the packet (most are not): a load and a test,
+    // not seven comparisons, for each of the others
+    const lk = c < 256 ? kinds[c]! : 0;
+    if (lk === 0) continue;
     let o0 = -1;
     let o1 = -1;
     let size = 0;
-    if (c === 0x20 || c === 0x28 || c === 0x30 || c === 0xb1) {
+    if (lk !== LOAD_IND) {
       const sk = insn.k | 0;
-      if (c !== 0xb1 && isAncillaryK(sk)) continue;
-      size = c === 0xb1 ? 1 : SIZE(c);
+      if (lk === LOAD_ABS && isAncillaryK(sk)) continue;
+      size = lk === LOAD_MSH ? 1 : SIZE(c);
       if (sk >= 0) o0 = sk;
       else if (sk >= SKF_NET_OFF) (o0 = sk - SKF_NET_OFF, o1 = sk - SKF_NET_OFF + 14);
       else if (sk >= SKF_LL_OFF) o0 = sk - SKF_LL_OFF;
       else continue;
-    } else if (c === 0x40 || c === 0x48 || c === 0x50) {
+    } else {
       const sk = insn.k | 0;
       if (sk < 0) continue;
       size = SIZE(c);
       if (n + 18 > high.length) high = scratch = grow(high, n + 18);
-      for (let j = 0; j < IND_X.length; j++)
-        for (let l = sk + IND_X[j]! + size - 1; l <= sk + IND_X[j]! + size + 1; l++)
-          if (l >= 0 && l <= 70000) {
-            if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
-            else high[n++] = l;
-          }
-      continue;
-    } else continue;
-    if (n + 6 > high.length) high = scratch = grow(high, n + 6);
-    for (let l = o0 + size - 1; l <= o0 + size + 1; l++)
-      if (l >= 0 && l <= 70000) {
-        if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
-        else high[n++] = l;
+      for (let j = 0; j < IND_X.length; j++) {
+        const l0 = sk + IND_X[j]! + size - 1;
+        if (l0 <= 253) setRun3(low, l0);
+        else
+          for (let l = l0; l <= l0 + 2; l++)
+            if (l <= 70000) {
+              if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+              else high[n++] = l;
+            }
       }
-    if (o1 >= 0)
-      for (let l = o1 + size - 1; l <= o1 + size + 1; l++)
-        if (l >= 0 && l <= 70000) {
+      continue;
+    }
+    if (n + 6 > high.length) high = scratch = grow(high, n + 6);
+    // o0, o1 >= 0 and size >= 1: the lengths from o + size - 1 are never negative
+    const l0 = o0 + size - 1;
+    if (l0 <= 253) setRun3(low, l0);
+    else
+      for (let l = l0; l <= l0 + 2; l++)
+        if (l <= 70000) {
           if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
           else high[n++] = l;
         }
+    if (o1 >= 0) {
+      const l1 = o1 + size - 1;
+      if (l1 <= 253) setRun3(low, l1);
+      else
+        for (let l = l1; l <= l1 + 2; l++)
+          if (l <= 70000) {
+            if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+            else high[n++] = l;
+          }
+    }
   }
-  let m = at;
+  // room for all of them and PACKET_LENGTHS after them (lengthsScratch)
+  let out = SCRATCH_LENGTHS.lengths;
+  if (256 + n + PACKET_LENGTHS.length > out.length) out = SCRATCH_LENGTHS.lengths = grow(out, 256 + n + PACKET_LENGTHS.length);
+  let m = 0;
   for (let w = 0; w < 8; w++)
     for (let bits = low[w]!; bits !== 0; bits &= bits - 1) out[m++] = 32 * w + 31 - Math.clz32(bits & -bits);
   if (n > 32) high.subarray(0, n).sort();
@@ -935,6 +974,29 @@ function collectLengths(prog: Program, out: number[], at: number): number {
     }
   for (let i = 0; i < n; i++) if (i === 0 || high[i] !== high[i - 1]) out[m++] = high[i]!;
   return m;
+}
+
+/** collectLengths' loads by opcode: LD ABS W/H/B (0x20, 0x28, 0x30), LDX MSH (0xb1), LD IND W/H/B (0x40, 0x48, 0x50), else 0 */
+const LOAD_ABS = 1;
+const LOAD_MSH = 2;
+const LOAD_IND = 3;
+const LOAD_KINDS: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const c of [0x20, 0x28, 0x30]) t[c] = LOAD_ABS;
+  t[0xb1] = LOAD_MSH;
+  for (const c of [0x40, 0x48, 0x50]) t[c] = LOAD_IND;
+  return t;
+})();
+
+/**
+ * Mark the lengths l, l + 1 and l + 2 (0 <= l <= 253) in the bit set `low` at once (the bits may
+ * cross into the next word): what collectLengths' loop over the three did, a test and a store each.
+ */
+function setRun3(low: Int32Array, l: number): void {
+  const w = l >>> 5;
+  const sh = l & 31;
+  low[w]! |= 7 << sh;
+  if (sh > 29) low[w + 1]! |= 7 >>> (32 - sh);
 }
 
 /** The lengths below 256 collectLengths has seen, as a bit set (reused). */
@@ -960,12 +1022,29 @@ export function lengthsFor(prog: Program): number[] {
  * program to program and reads it before the next call.
  */
 export function lengthsInto(prog: Program, out: number[]): number[] {
-  let m = collectLengths(prog, out, 0);
-  for (let i = 0; i < PACKET_LENGTHS.length; i++) out[m++] = PACKET_LENGTHS[i]!;
+  const m = lengthsScratch(prog);
+  const a = SCRATCH_LENGTHS.lengths;
+  for (let i = 0; i < m; i++) out[i] = a[i]!;
   // written by index, then cut (a store emptied by length = 0 would be dropped and grown again)
   if (out.length !== m) out.length = m;
   return out;
 }
+
+/**
+ * lengthsFor(prog) in a reused typed array, SCRATCH_LENGTHS.lengths[0 .. count) (read it after the
+ * call: it may have been grown), returning the count: for packetBytesIn, with no array of numbers
+ * written and cut per program (at 1 packet per program, lengthsInto and its array's `length =` were
+ * 3% of decoding short cases).
+ */
+export function lengthsScratch(prog: Program): number {
+  let m = collectLengths(prog);
+  const out = SCRATCH_LENGTHS.lengths;
+  for (let i = 0; i < PACKET_LENGTHS.length; i++) out[m++] = PACKET_LENGTHS[i]!;
+  return m;
+}
+
+/** lengthsScratch's array (and collectLengths'), reused from program to program. */
+export const SCRATCH_LENGTHS: { lengths: Int32Array } = { lengths: new Int32Array(512) };
 
 /** Packets for this program: lengths drawn near the offsets it loads, plus the usual lengths. */
 export const packetFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): fc.Arbitrary<Packet> =>

@@ -1,12 +1,15 @@
 // The fast paths of the packet and skb generators against what they must equal: the pkt_type skbAt
 // takes from model/skb.ts ethTypeTransPktType against eth_type_trans's rules written out here,
-// remainder against %, wordBytesIntoWords against wordBytes, inetChecksum against RFC 1071's sum written
+// remainder against %, interestingLengths (its bit set of short lengths, set three at a time) against
+// its definition written out here, wordBytesIntoWords against wordBytes, inetChecksum against RFC 1071's sum written
 // out here, and packets built in place in a slab
 // (fuzz/arb/packet.ts Bytes.resetInSlab) leaving the slab's other arrays zero-filled.
 import test from 'ava';
 import fc from 'fast-check';
 import { ETHERNET_DEV_ADDR, ethTypeTransPktType, PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST } from '../../model/skb.js';
-import { inetChecksum, packetFromDraw, packetDraw, PACKET_LENGTHS, remainder, wordBytes, wordBytesIntoWords } from '../../fuzz/arb/index.js';
+import { inetChecksum, interestingLengths, lengthsFor, lengthsScratch, packetFromDraw, packetDraw, PACKET_LENGTHS, remainder, SCRATCH_LENGTHS, wordBytes, wordBytesIntoWords } from '../../fuzz/arb/index.js';
+import { isAncillaryK } from '../../fuzz/arb/constants.js';
+import { SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
 import { slabBytes, slabWords } from '../../fuzz/arb/slab.js';
 
 /** eth_type_trans's pkt_type, the other way round: a multicast destination first (the device's address is unicast), then the device's address */
@@ -99,4 +102,39 @@ test('inetChecksum equals the RFC 1071 sum of 16-bit big-endian words (an odd la
     }),
     { numRuns: 5000, seed: 6 },
   );
+});
+
+test('interestingLengths (bit set, three bits at a time, across words) equals its definition; lengthsScratch equals lengthsFor', (t) => {
+  const size = (c: number): number => ((c & 0x18) === 0x10 ? 1 : (c & 0x18) === 0x08 ? 2 : 4);
+  const reference = (prog: readonly { code: number; k: number }[]): number[] => {
+    const out = new Set<number>();
+    const three = (o: number, n: number) => {
+      for (const l of [o + n - 1, o + n, o + n + 1]) if (l >= 0 && l <= 70000) out.add(l);
+    };
+    for (const { code, k } of prog) {
+      const sk = k | 0;
+      if (code === 0x20 || code === 0x28 || code === 0x30 || code === 0xb1) {
+        if (code !== 0xb1 && isAncillaryK(sk)) continue;
+        const n = code === 0xb1 ? 1 : size(code);
+        if (sk >= 0) three(sk, n);
+        else if (sk >= SKF_NET_OFF) (three(sk - SKF_NET_OFF, n), three(sk - SKF_NET_OFF + 14, n));
+        else if (sk >= SKF_LL_OFF) three(sk - SKF_LL_OFF, n);
+      } else if ((code === 0x40 || code === 0x48 || code === 0x50) && sk >= 0) for (const x of [0, 14, 20, 24, 34, 40]) three(sk + x, size(code));
+    }
+    return [...out].sort((a, b) => a - b);
+  };
+  const codes = [0x20, 0x28, 0x30, 0xb1, 0x40, 0x48, 0x50, 0x06, 0x15, 0x120, 0x61];
+  // k near the bit set's word edges (30, 31, 32, 62, 63...) and its end (253..256), large, negative, ancillary
+  const ks = fc.oneof(fc.nat(300), fc.nat(70010), fc.integer({ min: SKF_NET_OFF - 2, max: SKF_NET_OFF + 300 }), fc.integer({ min: SKF_LL_OFF, max: SKF_LL_OFF + 300 }), fc.integer({ min: -0x1000, max: -0xf00 }), fc.nat(0xffffffff));
+  const insn = fc.record({ code: fc.constantFrom(...codes), jt: fc.constant(0), jf: fc.constant(0), k: ks.map((k) => k >>> 0) });
+  fc.assert(
+    fc.property(fc.array(insn, { maxLength: 40 }), (prog) => {
+      const want = reference(prog);
+      const n = lengthsScratch(prog);
+      const got = Array.from(SCRATCH_LENGTHS.lengths.subarray(0, n));
+      return JSON.stringify(interestingLengths(prog)) === JSON.stringify(want) && JSON.stringify(got) === JSON.stringify([...want, ...PACKET_LENGTHS]) && JSON.stringify(lengthsFor(prog)) === JSON.stringify(got);
+    }),
+    { numRuns: 4000, seed: 8 },
+  );
+  for (let k = 0; k <= 260; k++) t.deepEqual(interestingLengths([{ code: 0x30, jt: 0, jf: 0, k }]), [k, k + 1, k + 2], `LD B ABS ${k}`);
 });
