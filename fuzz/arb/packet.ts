@@ -743,29 +743,14 @@ export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
   return wordBytesAt(words, 0, words.length, trim);
 }
 
-/** wordBytesAt written into `out` (large enough), returning the number of bytes. */
-export function wordBytesInto(out: Uint8Array, words: ArrayLike<number>, from: number, count: number, trim = 0): number {
-  const n = Math.max(0, 4 * count - trim);
-  // whole words, then the last word's first bytes (big-endian)
-  const whole = n >>> 2;
-  for (let j = 0, i = 0; j < whole; j++, i += 4) {
-    const x = words[from + j]!;
-    out[i] = x >>> 24;
-    out[i + 1] = x >>> 16;
-    out[i + 2] = x >>> 8;
-    out[i + 3] = x;
-  }
-  for (let i = 4 * whole; i < n; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
-  return n;
-}
-
 /** Whether this host stores a u32's low byte first (x86 and arm do; wordBytesIntoWords swaps then). */
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
- * wordBytesInto into the bytes of `out` (its whole buffer, from byte 0): one store per word (its
- * bytes swapped on a little-endian host) rather than four byte stores. Unlike wordBytesInto, the
- * trimmed bytes of the last word are written too: the caller reads only the bytes counted.
+ * The bytes of wordBytesAt(words, from, count, trim) written into the bytes of `out` (its whole
+ * buffer, from byte 0), returning their number: one store per word (its bytes swapped on a
+ * little-endian host) rather than four byte stores. The trimmed bytes of the last word are written
+ * too: the caller reads only the bytes counted.
  */
 export function wordBytesIntoWords(out: Uint32Array, words: ArrayLike<number>, from: number, count: number, trim = 0): number {
   if (LITTLE_ENDIAN)
