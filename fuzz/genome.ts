@@ -39,7 +39,7 @@ import type { SockFilter } from '../model/cbpf/insn.js';
 import { isCondJump } from './arb/ebpf-size.js';
 import type { KernelConfig } from '../model/kernel.js';
 import { INVALID_RULES, INVALID_WORDS, invalidOf, invalidWeight, wordsOf, type InvalidRule } from './arb/invalid.js';
-import { BUILT, lengthsInto, packetBytes, packetFromDraw, packetOf, packetOptionsFor, wordBytesAt, wordBytesInto, type Packet, type PacketDraw, type PacketOptions } from './arb/packet.js';
+import { BUILT, lengthsScratch, PACKET_KINDS, packetBytesIn, packetFromDraw, packetOf, packetOptionsFor, SCRATCH_LENGTHS, wordBytesAt, wordBytesIntoWords, type Packet, type PacketDraw, type PacketOptions } from './arb/packet.js';
 import { buildProgramRuns, buildProgramWords, insnFromWords, limitProgram, type Flavour, type LimitKind } from './arb/program.js';
 import { TEMPLATES } from './arb/realistic.js';
 import { slabWords } from './arb/slab.js';
@@ -373,9 +373,16 @@ export function packetDraws(w: Uint32Array, i: number): { packet: PacketDraw; sk
   };
 }
 
-/** decodeInputs' payload and headroom filler bytes, reused from packet to packet */
-const PAYLOAD = new Uint8Array(4 * MAX_PAY);
-const EXTRA = new Uint8Array(4 * MAX_EXTRA);
+/**
+ * decodeInputs' payload and headroom filler bytes, reused from packet to packet: written a word at a
+ * time (wordBytesIntoWords), read as bytes; the payload handed to the builders as the view of its
+ * length (PAY_VIEWS[plen], made once), which Bytes.u8s copies with one set()
+ */
+const PAYLOAD_WORDS = new Uint32Array(MAX_PAY);
+const PAYLOAD = new Uint8Array(PAYLOAD_WORDS.buffer);
+const PAY_VIEWS: readonly Uint8Array[] = Array.from({ length: 4 * MAX_PAY + 1 }, (_, n) => PAYLOAD.subarray(0, n));
+const EXTRA_WORDS = new Uint32Array(MAX_EXTRA);
+const EXTRA = new Uint8Array(EXTRA_WORDS.buffer);
 
 /**
  * A valid case's input decoded from a genome: its skb and env, built at once; its packet (the record
@@ -399,25 +406,26 @@ class GenomeInput implements SkbCase {
     const rs = w[o + P_RS]! & 0xffff;
     const fs = w[o + P_FS]! & 0xffff;
     const popts = needsLengths(rs, fs, this.opts) ? packetOptionsFor(this.prog, this.opts) : this.opts;
-    const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
-    return (this.built = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, popts));
+    const plen = wordBytesIntoWords(PAYLOAD_WORDS, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
+    return (this.built = packetOf(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAY_VIEWS[plen]!, plen, rs, fs, popts));
   }
 }
 
 /** Whether a packet of these resize and frag choices reads the lengths near the program's loads (PacketDraw's choices; packetOf reads them nowhere else). */
 const needsLengths = (rs: number, fs: number, opts: Omit<PacketOptions, 'lengths'>): boolean => (rs & 1) === 1 || (fs & 15) < (opts.fragWeight ?? 5);
 
-/** decodeInputs' default options, and its options with the lengths of the case at hand (one array, reused from case to case) */
+/** decodeInputs' default options */
 const NO_OPTS: Omit<PacketOptions, 'lengths'> = {};
-const LENGTHS: number[] = [];
-const WITH_LENGTHS: PacketOptions = { lengths: LENGTHS };
 
 /** The inputs of a valid case: each packet built for the program's loads, on its skb. */
 export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: Omit<PacketOptions, 'lengths'> = NO_OPTS): SkbCase[] {
   const n = Math.floor(w.length / PKT_WORDS);
-  // the lengths near the program's loads, computed when a packet is resized or split (into LENGTHS:
-  // read by packetBytes before the next case, never kept)
-  let po: PacketOptions | null = null;
+  const kinds = opts.kinds ?? PACKET_KINDS;
+  const fragWeight = opts.fragWeight ?? 5;
+  // the lengths near the program's loads, computed when a packet is resized or split (in
+  // lengthsScratch's typed array: read by packetBytesIn before the next case, never kept); 0 until then
+  let nlengths = 0;
+  let lengths: Int32Array = SCRATCH_LENGTHS.lengths;
   const out: SkbCase[] = new Array(n);
   for (let i = 0; i < n; i++) {
     // packetDraws(w, i), read in place: the payload and headroom bytes in scratch arrays (copied
@@ -426,16 +434,15 @@ export function decodeInputs(w: Uint32Array, prog: readonly SockFilter[], opts: 
     const o = i * PKT_WORDS;
     const rs = w[o + P_RS]! & 0xffff;
     const fs = w[o + P_FS]! & 0xffff;
-    const needs = needsLengths(rs, fs, opts);
-    if (needs && po === null) {
-      lengthsInto(prog, LENGTHS);
-      po = opts === NO_OPTS ? WITH_LENGTHS : { ...opts, lengths: LENGTHS };
+    // needsLengths(rs, fs, opts)
+    if (nlengths === 0 && ((rs & 1) === 1 || (fs & 15) < fragWeight)) {
+      nlengths = lengthsScratch(prog);
+      lengths = SCRATCH_LENGTHS.lengths;
     }
-    const popts = needs ? po! : opts;
-    const plen = wordBytesInto(PAYLOAD, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
-    const bytes = packetBytes(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAYLOAD, plen, rs, fs, popts, null);
+    const plen = wordBytesIntoWords(PAYLOAD_WORDS, w, o + P_PAY, Math.min(MAX_PAY, w[o + P_NPAY]!), w[o + P_TRIM]! & 3);
+    const bytes = packetBytesIn(w[o + P_KIND]!, w, o + P_XS, Math.min(MAX_XS, w[o + P_NXS]!), PAY_VIEWS[plen]!, plen, rs, fs, kinds, lengths, nlengths, fragWeight, null);
     // the headroom filler, read by skbAt only when the draw moves the headers (h's top bit)
-    const nextra = (w[o + P_SKB + 5]! & 0x80000000) !== 0 ? wordBytesInto(EXTRA, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0) : 0;
+    const nextra = (w[o + P_SKB + 5]! & 0x80000000) !== 0 ? wordBytesIntoWords(EXTRA_WORDS, w, o + P_EXTRA, Math.min(MAX_EXTRA, w[o + P_NEXTRA]!), 0) : 0;
     const skb = skbAt(bytes, BUILT.headlen, BUILT.preset === 'ethernet', BUILT.networkOffset, w, o + P_SKB, EXTRA, nextra);
     out[i] = new GenomeInput(skb, envAt(w, o + P_SKB), w, o, prog, opts);
   }

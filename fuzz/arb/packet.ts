@@ -36,6 +36,11 @@ export interface Packet {
 
 /** Room a writer keeps past its payload for the headers around it (bytes) */
 const HEADER_ROOM = 1024;
+/**
+ * From this many bytes on, Bytes.u8s copies a whole array with set() rather than a loop (node 20,
+ * per copy: 16 bytes 19 ns either way, 32 bytes 52 vs 27 ns, 96 bytes 116 vs 18 ns)
+ */
+const U8S_SET = 24;
 
 class Bytes {
   /** the bytes written so far are a[base .. base + length) */
@@ -149,12 +154,16 @@ class Bytes {
     this.n = n;
     return this;
   }
-  /** count bytes of the Uint8Array b (a loop when short, cheaper than a view and a copy; a copy when long) */
+  /**
+   * count bytes of the Uint8Array b: all of b copied at once from U8S_SET bytes on (no view made), else
+   * a loop when short (cheaper than a view and a copy), a copy when long
+   */
   u8s(b: Uint8Array, count: number): this {
     this.room(count + HEADER_ROOM);
     const a = this.a;
     const n = this.n;
-    if (count <= 128) for (let i = 0; i < count; i++) a[n + i] = b[i]!;
+    if (count === b.length && count >= U8S_SET) a.set(b, n);
+    else if (count <= 128) for (let i = 0; i < count; i++) a[n + i] = b[i]!;
     else a.set(count === b.length ? b : b.subarray(0, count), n);
     this.n = n + count;
     return this;
@@ -177,7 +186,13 @@ class Bytes {
   }
   /** zero bytes up to a length that is a multiple of 4 (while (length % 4 !== 0) u8(0)) */
   align4(): this {
-    while ((this.n - this.base) % 4 !== 0) this.a[this.n++] = 0;
+    // the count of zeros computed once, not a remainder and a field store per byte (that loop was
+    // a quarter of netlinkSized's own time)
+    const a = this.a;
+    const n = this.n;
+    const pad = (this.base - n) & 3;
+    for (let i = 0; i < pad; i++) a[n + i] = 0;
+    this.n = n + pad;
     return this;
   }
   /** the 6-byte MAC address MACS[i % MACS.length] (from the flat table, no generic copy) */
@@ -278,7 +293,10 @@ const OPTIONS = new Bytes();
 /** RFC 1071 Internet checksum of a[from..to). */
 export function inetChecksum(a: ArrayLike<number>, from: number, to: number): number {
   let sum = 0;
-  for (let i = from; i < to; i += 2) sum += (a[i]! << 8) | (i + 1 < to ? a[i + 1]! : 0);
+  // whole 16-bit words, then an odd last byte as the high byte of a word (not a test per word)
+  let i = from;
+  for (; i + 1 < to; i += 2) sum += (a[i]! << 8) | a[i + 1]!;
+  if (i < to) sum += a[i]! << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }
@@ -286,9 +304,12 @@ export function inetChecksum(a: ArrayLike<number>, from: number, to: number): nu
 /**
  * x % n for a u32 x and 1 <= n <= 2^31, with no float remainder (where the optimiser does not know x
  * to be a u32, `%` calls out to fmod): a power of two's low bits, else x - floor(x / n) * n, exact
- * since the quotient's rounding never reaches the next integer for x < 2^32.
+ * since the quotient's rounding never reaches the next integer for x < 2^32. The result (below 2^31)
+ * is made an int32 by `| 0` (no change of value): as a float it made the `%` of its users (Bytes.mac)
+ * call fmod and its array indexing (Draw.pick) convert it (ethHeader's own time: 4.3% -> 1.9% of
+ * decoding short cases at 16 packets).
  */
-export const remainder = (x: number, n: number): number => ((n & (n - 1)) === 0 ? x & (n - 1) : x - Math.floor(x / n) * n);
+export const remainder = (x: number, n: number): number => ((n & (n - 1)) === 0 ? x & (n - 1) : (x - Math.floor(x / n) * n) | 0);
 
 /** A small deterministic stream over the drawn integers (each call consumes the next one). */
 class Draw {
@@ -443,13 +464,20 @@ function ipv4(b: Bytes, d: Draw, pay: Uint8Array, plen: number, layers: Layers):
 
 /** An IPv6 address: fe80::x or 2001:db8:: with 12 drawn bytes. */
 function v6addr(b: Bytes, d: Draw): void {
+  // four be32s rather than 16 u8s (a field load and store each: half of v6addr's own time), the
+  // bytes and draws in the same order
   if (d.below(2) === 0) {
-    b.u8(0xfe).u8(0x80);
-    for (let i = 0; i < 13; i++) b.u8(0);
-    b.u8(1 + d.below(254));
+    // fe80:: then 13 zero bytes, then 1..254
+    b.be32(0xfe800000).be32(0).be32(0).be32(1 + d.below(254));
   } else {
-    b.u8(0x20).u8(0x01).u8(0x0d).u8(0xb8);
-    for (let i = 0; i < 12; i++) b.u8(d.below(256));
+    // 2001:0db8: then 12 drawn bytes
+    b.be32(0x20010db8);
+    for (let i = 0; i < 3; i++) {
+      const b0 = d.below(256);
+      const b1 = d.below(256);
+      const b2 = d.below(256);
+      b.be32((b0 << 24) | (b1 << 16) | (b2 << 8) | d.below(256));
+    }
   }
 }
 
@@ -629,6 +657,7 @@ function ethHeader(b: Bytes, d: Draw, layers: Layers, type: number, vlan: boolea
 function buildSized(kind: PacketKind, xs: ArrayLike<number>, xsFrom: number, nxs: number, pay: Uint8Array, plen: number, len: number, fill: number, layers: Layers): Uint8Array {
   const d = DRAW.reset(xs, xsFrom, nxs);
   const b = PACKET.resetInSlab();
+  // (a u32: its remainders by remainder(), see packetBytes)
   const x0 = nxs > 0 ? xs[xsFrom]! : 0;
   let preset: PresetName = 'ethernet';
   let networkOffset = 14;
@@ -636,7 +665,7 @@ function buildSized(kind: PacketKind, xs: ArrayLike<number>, xsFrom: number, nxs
     case 'raw':
       layers?.push('raw');
       b.u8s(pay, plen);
-      preset = x0 % 2 === 0 ? 'af_unix' : 'ethernet';
+      preset = remainder(x0, 2) === 0 ? 'af_unix' : 'ethernet';
       networkOffset = 0;
       break;
     case 'eth-ipv4':
@@ -670,7 +699,7 @@ function buildSized(kind: PacketKind, xs: ArrayLike<number>, xsFrom: number, nxs
       networkOffset = 0;
       break;
     case 'netlink': {
-      const bytes = netlinkSized(xs, xsFrom + 1, Math.max(0, nxs - 1), pay, plen, NL_FAMILY_LENGTHS[x0 % NL_FAMILY_LENGTHS.length]!, d.pick(NL_MSG_TYPES), len, fill, layers);
+      const bytes = netlinkSized(xs, xsFrom + 1, Math.max(0, nxs - 1), pay, plen, NL_FAMILY_LENGTHS[remainder(x0, NL_FAMILY_LENGTHS.length)]!, d.pick(NL_MSG_TYPES), len, fill, layers);
       BUILT.preset = 'af_unix';
       BUILT.networkOffset = 0;
       return bytes;
@@ -714,20 +743,23 @@ export function wordBytes(words: ArrayLike<number>, trim = 0): Uint8Array {
   return wordBytesAt(words, 0, words.length, trim);
 }
 
-/** wordBytesAt written into `out` (large enough), returning the number of bytes. */
-export function wordBytesInto(out: Uint8Array, words: ArrayLike<number>, from: number, count: number, trim = 0): number {
-  const n = Math.max(0, 4 * count - trim);
-  // whole words, then the last word's first bytes (big-endian)
-  const whole = n >>> 2;
-  for (let j = 0, i = 0; j < whole; j++, i += 4) {
-    const x = words[from + j]!;
-    out[i] = x >>> 24;
-    out[i + 1] = x >>> 16;
-    out[i + 2] = x >>> 8;
-    out[i + 3] = x;
-  }
-  for (let i = 4 * whole; i < n; i++) out[i] = (words[from + (i >>> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
-  return n;
+/** Whether this host stores a u32's low byte first (x86 and arm do; wordBytesIntoWords swaps then). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * The bytes of wordBytesAt(words, from, count, trim) written into the bytes of `out` (its whole
+ * buffer, from byte 0), returning their number: one store per word (its bytes swapped on a
+ * little-endian host) rather than four byte stores. The trimmed bytes of the last word are written
+ * too: the caller reads only the bytes counted.
+ */
+export function wordBytesIntoWords(out: Uint32Array, words: ArrayLike<number>, from: number, count: number, trim = 0): number {
+  if (LITTLE_ENDIAN)
+    for (let j = 0; j < count; j++) {
+      const x = words[from + j]!;
+      out[j] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+    }
+  else for (let j = 0; j < count; j++) out[j] = words[from + j]!;
+  return Math.max(0, 4 * count - trim);
 }
 
 /** wordBytes of words[from .. from + count) (no view of the words made). */
@@ -779,13 +811,35 @@ export function packetOf(ki: number, xs: ArrayLike<number>, xsFrom: number, nxs:
  * length go to BUILT, its layers to `layers` when given (null: not recorded).
  */
 export function packetBytes(ki: number, xs: ArrayLike<number>, xsFrom: number, nxs: number, pay: Uint8Array, plen: number, rs: number, fs: number, opts: PacketOptions, layers: Layers): Uint8Array {
-  const kinds = opts.kinds ?? PACKET_KINDS;
-  if (kinds.length === 0) throw new RangeError('packet: no kinds');
   const lengths = opts.lengths && opts.lengths.length > 0 ? opts.lengths : PACKET_LENGTHS;
-  const fragWeight = opts.fragWeight ?? 5;
-  const kind = kinds[ki % kinds.length]!;
+  return packetBytesIn(ki, xs, xsFrom, nxs, pay, plen, rs, fs, opts.kinds ?? PACKET_KINDS, lengths, lengths.length, opts.fragWeight ?? 5, layers);
+}
+
+/**
+ * packetBytes with its options read: the kinds, the lengths lengths[0 .. nlengths) (nlengths > 0;
+ * read only when rs or fs says so, see packetBytes) and the frag weight.
+ */
+export function packetBytesIn(
+  ki: number,
+  xs: ArrayLike<number>,
+  xsFrom: number,
+  nxs: number,
+  pay: Uint8Array,
+  plen: number,
+  rs: number,
+  fs: number,
+  kinds: readonly PacketKind[],
+  lengths: ArrayLike<number>,
+  nlengths: number,
+  fragWeight: number,
+  layers: Layers,
+): Uint8Array {
+  if (kinds.length === 0) throw new RangeError('packet: no kinds');
+  // remainder, not `%`: ki comes from a Uint32Array, and `%` of a full-range u32 by a length not
+  // known to the optimiser calls fmod (node 20: 20 ns against 10)
+  const kind = kinds[remainder(ki, kinds.length)]!;
   // resized when rs says so, in the copy out of the builder (resize(bytes, len, fill))
-  const len = (rs & 1) === 1 ? Math.max(0, lengths[(rs >>> 1) % lengths.length]!) : -1;
+  const len = (rs & 1) === 1 ? Math.max(0, lengths[(rs >>> 1) % nlengths]!) : -1;
   // the padding's filler from the kind draw's high byte (so that the resize choice can move to
   // another index of `lengths` for the same length, as the genome's shrinking does)
   const bytes = buildSized(kind, xs, xsFrom, nxs, pay, plen, len, ki >>> 8, layers);
@@ -794,7 +848,7 @@ export function packetBytes(ki: number, xs: ArrayLike<number>, xsFrom: number, n
   let headlen = bytes.length;
   if ((fs & 15) < fragWeight && bytes.length > 0) {
     // pick([0, 1, 14, 20, 34, 40, 54, len >>> 1, len - 1, ...lengths.map((l) => l - 1)], fs >>> 4), unbuilt
-    const at = (fs >>> 4) % (CUTS.length + 2 + lengths.length);
+    const at = (fs >>> 4) % (CUTS.length + 2 + nlengths);
     const cut = at < CUTS.length ? CUTS[at]! : at === CUTS.length ? bytes.length >>> 1 : at === CUTS.length + 1 ? bytes.length - 1 : lengths[at - CUTS.length - 2]! - 1;
     headlen = Math.min(bytes.length - 1, Math.max(0, cut));
     layers?.push('frags');
@@ -817,63 +871,82 @@ const SIZE = (code: number): number => ((code & 0x18) === 0x10 ? 1 : (code & 0x1
  * o = k + X for typical X (0, 14, 20, 24, 34, 40); MSH: size 1. Capped at 70000.
  */
 export function interestingLengths(prog: Program): number[] {
-  const out: number[] = [];
-  collectLengths(prog, out, 0);
-  return out;
+  return Array.from(SCRATCH_LENGTHS.lengths.subarray(0, collectLengths(prog)));
 }
 
 /**
- * Write interestingLengths(prog), ascending and distinct, into out[at ..] (by index, so that a reused
- * array keeps its store), returning the index past them. The lengths below 256 (most of them: header
+ * Write interestingLengths(prog), ascending and distinct, into SCRATCH_LENGTHS.lengths from index 0
+ * (grown to leave room for PACKET_LENGTHS after them), returning their count. The lengths below 256 (most of them: header
  * offsets) are marked in a 256-bit set, read back in order; the others are collected into one
  * reused typed array, sorted there and deduplicated.
  */
-function collectLengths(prog: Program, out: number[], at: number): number {
+function collectLengths(prog: Program): number {
   const low = LOW;
-  low.fill(0);
+  // eight stores, not a call of fill() (a tenth of collectLengths' time)
+  for (let w = 0; w < 8; w++) low[w] = 0;
   let high = scratch;
   let n = 0;
+  const kinds = LOAD_KINDS;
   for (let i = 0; i < prog.length; i++) {
     const insn = prog[i]!;
     const c = insn.code;
+    // one table lookup for the opcodes that load from the packet (most are not): a load and a test,
+    // not seven comparisons, for each of the others
+    const lk = c < 256 ? kinds[c]! : 0;
+    if (lk === 0) continue;
     let o0 = -1;
     let o1 = -1;
     let size = 0;
-    if (c === 0x20 || c === 0x28 || c === 0x30 || c === 0xb1) {
+    if (lk !== LOAD_IND) {
       const sk = insn.k | 0;
-      if (c !== 0xb1 && isAncillaryK(sk)) continue;
-      size = c === 0xb1 ? 1 : SIZE(c);
+      if (lk === LOAD_ABS && isAncillaryK(sk)) continue;
+      size = lk === LOAD_MSH ? 1 : SIZE(c);
       if (sk >= 0) o0 = sk;
       else if (sk >= SKF_NET_OFF) (o0 = sk - SKF_NET_OFF, o1 = sk - SKF_NET_OFF + 14);
       else if (sk >= SKF_LL_OFF) o0 = sk - SKF_LL_OFF;
       else continue;
-    } else if (c === 0x40 || c === 0x48 || c === 0x50) {
+    } else {
       const sk = insn.k | 0;
       if (sk < 0) continue;
       size = SIZE(c);
       if (n + 18 > high.length) high = scratch = grow(high, n + 18);
-      for (let j = 0; j < IND_X.length; j++)
-        for (let l = sk + IND_X[j]! + size - 1; l <= sk + IND_X[j]! + size + 1; l++)
-          if (l >= 0 && l <= 70000) {
-            if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
-            else high[n++] = l;
-          }
-      continue;
-    } else continue;
-    if (n + 6 > high.length) high = scratch = grow(high, n + 6);
-    for (let l = o0 + size - 1; l <= o0 + size + 1; l++)
-      if (l >= 0 && l <= 70000) {
-        if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
-        else high[n++] = l;
+      for (let j = 0; j < IND_X.length; j++) {
+        const l0 = sk + IND_X[j]! + size - 1;
+        if (l0 <= 253) setRun3(low, l0);
+        else
+          for (let l = l0; l <= l0 + 2; l++)
+            if (l <= 70000) {
+              if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+              else high[n++] = l;
+            }
       }
-    if (o1 >= 0)
-      for (let l = o1 + size - 1; l <= o1 + size + 1; l++)
-        if (l >= 0 && l <= 70000) {
+      continue;
+    }
+    if (n + 6 > high.length) high = scratch = grow(high, n + 6);
+    // o0, o1 >= 0 and size >= 1: the lengths from o + size - 1 are never negative
+    const l0 = o0 + size - 1;
+    if (l0 <= 253) setRun3(low, l0);
+    else
+      for (let l = l0; l <= l0 + 2; l++)
+        if (l <= 70000) {
           if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
           else high[n++] = l;
         }
+    if (o1 >= 0) {
+      const l1 = o1 + size - 1;
+      if (l1 <= 253) setRun3(low, l1);
+      else
+        for (let l = l1; l <= l1 + 2; l++)
+          if (l <= 70000) {
+            if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+            else high[n++] = l;
+          }
+    }
   }
-  let m = at;
+  // room for all of them and PACKET_LENGTHS after them (lengthsScratch)
+  let out = SCRATCH_LENGTHS.lengths;
+  if (256 + n + PACKET_LENGTHS.length > out.length) out = SCRATCH_LENGTHS.lengths = grow(out, 256 + n + PACKET_LENGTHS.length);
+  let m = 0;
   for (let w = 0; w < 8; w++)
     for (let bits = low[w]!; bits !== 0; bits &= bits - 1) out[m++] = 32 * w + 31 - Math.clz32(bits & -bits);
   if (n > 32) high.subarray(0, n).sort();
@@ -886,6 +959,29 @@ function collectLengths(prog: Program, out: number[], at: number): number {
     }
   for (let i = 0; i < n; i++) if (i === 0 || high[i] !== high[i - 1]) out[m++] = high[i]!;
   return m;
+}
+
+/** collectLengths' loads by opcode: LD ABS W/H/B (0x20, 0x28, 0x30), LDX MSH (0xb1), LD IND W/H/B (0x40, 0x48, 0x50), else 0 */
+const LOAD_ABS = 1;
+const LOAD_MSH = 2;
+const LOAD_IND = 3;
+const LOAD_KINDS: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const c of [0x20, 0x28, 0x30]) t[c] = LOAD_ABS;
+  t[0xb1] = LOAD_MSH;
+  for (const c of [0x40, 0x48, 0x50]) t[c] = LOAD_IND;
+  return t;
+})();
+
+/**
+ * Mark the lengths l, l + 1 and l + 2 (0 <= l <= 253) in the bit set `low` at once (the bits may
+ * cross into the next word): what collectLengths' loop over the three did, a test and a store each.
+ */
+function setRun3(low: Int32Array, l: number): void {
+  const w = l >>> 5;
+  const sh = l & 31;
+  low[w]! |= 7 << sh;
+  if (sh > 29) low[w + 1]! |= 7 >>> (32 - sh);
 }
 
 /** The lengths below 256 collectLengths has seen, as a bit set (reused). */
@@ -911,12 +1007,29 @@ export function lengthsFor(prog: Program): number[] {
  * program to program and reads it before the next call.
  */
 export function lengthsInto(prog: Program, out: number[]): number[] {
-  let m = collectLengths(prog, out, 0);
-  for (let i = 0; i < PACKET_LENGTHS.length; i++) out[m++] = PACKET_LENGTHS[i]!;
+  const m = lengthsScratch(prog);
+  const a = SCRATCH_LENGTHS.lengths;
+  for (let i = 0; i < m; i++) out[i] = a[i]!;
   // written by index, then cut (a store emptied by length = 0 would be dropped and grown again)
   if (out.length !== m) out.length = m;
   return out;
 }
+
+/**
+ * lengthsFor(prog) in a reused typed array, SCRATCH_LENGTHS.lengths[0 .. count) (read it after the
+ * call: it may have been grown), returning the count: for packetBytesIn, with no array of numbers
+ * written and cut per program (at 1 packet per program, lengthsInto and its array's `length =` were
+ * 3% of decoding short cases).
+ */
+export function lengthsScratch(prog: Program): number {
+  let m = collectLengths(prog);
+  const out = SCRATCH_LENGTHS.lengths;
+  for (let i = 0; i < PACKET_LENGTHS.length; i++) out[m++] = PACKET_LENGTHS[i]!;
+  return m;
+}
+
+/** lengthsScratch's array (and collectLengths'), reused from program to program. */
+export const SCRATCH_LENGTHS: { lengths: Int32Array } = { lengths: new Int32Array(512) };
 
 /** Packets for this program: lengths drawn near the offsets it loads, plus the usual lengths. */
 export const packetFor = (prog: Program, opts: Omit<PacketOptions, 'lengths'> = {}): fc.Arbitrary<Packet> =>

@@ -8,7 +8,7 @@ import type { Env, NetDevice, SkBuff, SkBuffFields } from '../../model/skb.js';
 import { ARPHRD_ETHER, ethTypeTransPktType, ethTypeTransProtocol, PRESETS } from '../../model/skb.js';
 import { BOUNDARY_U32, pick } from './constants.js';
 import type { Packet } from './packet.js';
-import { packet, wordBytes } from './packet.js';
+import { packet, remainder, wordBytes } from './packet.js';
 import { slabBytes } from './slab.js';
 
 const IFINDEX: readonly number[] = [0, 1, 2, 3, -1, 0x7fffffff, -0x80000000, 0xffff, 1000];
@@ -228,7 +228,8 @@ export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: numbe
       vlanProto = (p & 1) === 0 ? 0 : VLAN_PROTO[(p >>> 1) % VLAN_PROTO.length]!;
   }
   const sel = e & 31;
-  const mark = sel % 3 === 0 ? 0 : sel % 3 === 1 ? BOUNDARY_U32[d % BOUNDARY_U32.length]! : d >>> 0;
+  // remainder(d, n) = d % n for the u32 d, without the fmod call `%` makes of it (node 20: 20 ns against 10)
+  const mark = sel % 3 === 0 ? 0 : sel % 3 === 1 ? BOUNDARY_U32[remainder(d, BOUNDARY_U32.length)]! : d >>> 0;
   const hash = sel % 4 === 0 ? 0 : Math.imul(c, 0x9e3779b1) >>> 0;
   const queueMapping = sel % 2 === 0 ? U16_EDGES[(e >>> 5) % U16_EDGES.length]! : (e >>> 8) & 0xffff;
   if ((h & 0x80000000) !== 0) {
@@ -241,10 +242,11 @@ export function skbAt(data: Uint8Array, headlen: number, eth: boolean, l3: numbe
     networkHeader =
       n <= 2 ? l3 : n === 3 ? 0 : n === 4 ? NET_AT[off % NET_AT.length]! : n === 5 ? Math.min(0xffff, len + (off % 8)) : n === 6 ? -(1 + (off % 20)) : l3;
     const need = Math.max(0, -(macHeader ?? 0), -networkHeader);
-    headroom = slabBytes(need + ((h >>> 12) & 15));
+    const hl = need + ((h >>> 12) & 15);
+    headroom = slabBytes(hl);
     // headroom[i] = nextra > 0 ? extra[i % nextra] : i, the filler's index stepped rather than divided
-    if (nextra > 0) for (let i = 0, j = 0; i < headroom.length; i++, j = j + 1 === nextra ? 0 : j + 1) headroom[i] = extra[j]!;
-    else for (let i = 0; i < headroom.length; i++) headroom[i] = i;
+    if (nextra > 0) for (let i = 0, j = 0; i < hl; i++, j = j + 1 === nextra ? 0 : j + 1) headroom[i] = extra[j]!;
+    else for (let i = 0; i < hl; i++) headroom[i] = i;
   }
   return {
     data,

@@ -1,11 +1,15 @@
 // The fast paths of the packet and skb generators against what they must equal: the pkt_type skbAt
 // takes from model/skb.ts ethTypeTransPktType against eth_type_trans's rules written out here,
-// remainder against %, and packets built in place in a slab
+// remainder against %, interestingLengths (its bit set of short lengths, set three at a time) against
+// its definition written out here, wordBytesIntoWords against wordBytes, inetChecksum against RFC 1071's sum written
+// out here, and packets built in place in a slab
 // (fuzz/arb/packet.ts Bytes.resetInSlab) leaving the slab's other arrays zero-filled.
 import test from 'ava';
 import fc from 'fast-check';
 import { ETHERNET_DEV_ADDR, ethTypeTransPktType, PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST } from '../../model/skb.js';
-import { packetFromDraw, packetDraw, PACKET_LENGTHS, remainder } from '../../fuzz/arb/index.js';
+import { inetChecksum, interestingLengths, lengthsFor, lengthsScratch, packetFromDraw, packetDraw, PACKET_LENGTHS, remainder, SCRATCH_LENGTHS, wordBytes, wordBytesIntoWords } from '../../fuzz/arb/index.js';
+import { isAncillaryK } from '../../fuzz/arb/constants.js';
+import { SKF_LL_OFF, SKF_NET_OFF } from '../../model/uapi.js';
 import { slabBytes, slabWords } from '../../fuzz/arb/slab.js';
 
 /** eth_type_trans's pkt_type, the other way round: a multicast destination first (the device's address is unicast), then the device's address */
@@ -61,4 +65,76 @@ test('remainder (the draws of the packet builders) equals x % n for every u32 x 
     fc.property(fc.nat(0xffffffff), fc.integer({ min: 1, max: 0x80000000 }), (x, n) => remainder(x, n) === x % n && remainder(x, n & 0xff || 1) === x % (n & 0xff || 1)),
     { numRuns: 20000, seed: 3 },
   );
+});
+
+test('wordBytesIntoWords writes the bytes wordBytes makes (big-endian words, less the trimmed bytes) and counts them', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.nat(0xffffffff), { maxLength: 24 }), fc.nat(3), fc.nat(4), (words, trim, from) => {
+      const ws = [...Array<number>(from).fill(0x5a5a5a5a), ...words];
+      const out = new Uint32Array(24);
+      const n = wordBytesIntoWords(out, ws, from, words.length, trim);
+      const want = wordBytes(words, trim);
+      const got = new Uint8Array(out.buffer, 0, n);
+      return n === want.length && got.every((b, i) => b === want[i]);
+    }),
+    { numRuns: 3000, seed: 5 },
+  );
+  const out = new Uint32Array(2);
+  t.is(wordBytesIntoWords(out, [0x01020304, 0xa0b0c0d0], 0, 2, 3), 5);
+  t.deepEqual([...new Uint8Array(out.buffer, 0, 5)], [1, 2, 3, 4, 0xa0]);
+});
+
+test('inetChecksum equals the RFC 1071 sum of 16-bit big-endian words (an odd last byte padded with zero)', (t) => {
+  const rfc1071 = (a: readonly number[], from: number, to: number): number => {
+    const words: number[] = [];
+    for (let i = from; i < to; i += 2) words.push((a[i]! << 8) | (i + 1 < to ? a[i + 1]! : 0));
+    let sum = words.reduce((s, w) => s + w, 0);
+    while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+    return ~sum & 0xffff;
+  };
+  t.is(inetChecksum([0x45, 0x00, 0x00, 0x1c], 0, 4), ~(0x4500 + 0x001c) & 0xffff);
+  t.is(inetChecksum([0xff, 0xff, 0x01], 0, 3), ~(((0xffff + 0x0100) & 0xffff) + 1) & 0xffff);
+  fc.assert(
+    fc.property(fc.array(fc.nat(255), { maxLength: 200 }), fc.nat(200), fc.nat(200), (a, x, y) => {
+      const from = Math.min(x, y, a.length);
+      const to = Math.min(Math.max(x, y), a.length);
+      return inetChecksum(a, from, to) === rfc1071(a, from, to) && inetChecksum(Uint8Array.from(a), from, to) === rfc1071(a, from, to);
+    }),
+    { numRuns: 5000, seed: 6 },
+  );
+});
+
+test('interestingLengths (bit set, three bits at a time, across words) equals its definition; lengthsScratch equals lengthsFor', (t) => {
+  const size = (c: number): number => ((c & 0x18) === 0x10 ? 1 : (c & 0x18) === 0x08 ? 2 : 4);
+  const reference = (prog: readonly { code: number; k: number }[]): number[] => {
+    const out = new Set<number>();
+    const three = (o: number, n: number) => {
+      for (const l of [o + n - 1, o + n, o + n + 1]) if (l >= 0 && l <= 70000) out.add(l);
+    };
+    for (const { code, k } of prog) {
+      const sk = k | 0;
+      if (code === 0x20 || code === 0x28 || code === 0x30 || code === 0xb1) {
+        if (code !== 0xb1 && isAncillaryK(sk)) continue;
+        const n = code === 0xb1 ? 1 : size(code);
+        if (sk >= 0) three(sk, n);
+        else if (sk >= SKF_NET_OFF) (three(sk - SKF_NET_OFF, n), three(sk - SKF_NET_OFF + 14, n));
+        else if (sk >= SKF_LL_OFF) three(sk - SKF_LL_OFF, n);
+      } else if ((code === 0x40 || code === 0x48 || code === 0x50) && sk >= 0) for (const x of [0, 14, 20, 24, 34, 40]) three(sk + x, size(code));
+    }
+    return [...out].sort((a, b) => a - b);
+  };
+  const codes = [0x20, 0x28, 0x30, 0xb1, 0x40, 0x48, 0x50, 0x06, 0x15, 0x120, 0x61];
+  // k near the bit set's word edges (30, 31, 32, 62, 63...) and its end (253..256), large, negative, ancillary
+  const ks = fc.oneof(fc.nat(300), fc.nat(70010), fc.integer({ min: SKF_NET_OFF - 2, max: SKF_NET_OFF + 300 }), fc.integer({ min: SKF_LL_OFF, max: SKF_LL_OFF + 300 }), fc.integer({ min: -0x1000, max: -0xf00 }), fc.nat(0xffffffff));
+  const insn = fc.record({ code: fc.constantFrom(...codes), jt: fc.constant(0), jf: fc.constant(0), k: ks.map((k) => k >>> 0) });
+  fc.assert(
+    fc.property(fc.array(insn, { maxLength: 40 }), (prog) => {
+      const want = reference(prog);
+      const n = lengthsScratch(prog);
+      const got = Array.from(SCRATCH_LENGTHS.lengths.subarray(0, n));
+      return JSON.stringify(interestingLengths(prog)) === JSON.stringify(want) && JSON.stringify(got) === JSON.stringify([...want, ...PACKET_LENGTHS]) && JSON.stringify(lengthsFor(prog)) === JSON.stringify(got);
+    }),
+    { numRuns: 4000, seed: 8 },
+  );
+  for (let k = 0; k <= 260; k++) t.deepEqual(interestingLengths([{ code: 0x30, jt: 0, jf: 0, k }]), [k, k + 1, k + 2], `LD B ABS ${k}`);
 });
