@@ -172,11 +172,11 @@ export function compareSeccomp(
       bump(stats.byAction, p.action);
       if (p.cached) stats.cached++;
     }
-    const why = outcomeConsistent(p.outcome, o.observed, sd, c.outcomes.exitNrs);
+    const why = outcomeConsistent(p.outcome, o.observed, sd, c.outcomes.exitCalls);
     if (why !== null) {
       // a cache mismatch when the cache answered, or when the model without the cache (the classic judge's stack) predicts what was seen
       const q = classic.outcomes?.[i];
-      const nocache = q !== undefined && q.known === 'predicted' && outcomeConsistent(q.outcome, o.observed, sd, c.outcomes.exitNrs) === null;
+      const nocache = q !== undefined && q.known === 'predicted' && outcomeConsistent(q.outcome, o.observed, sd, c.outcomes.exitCalls) === null;
       return {
         ...base,
         kind: p.cached || nocache ? 'cache' : 'outcome',

@@ -81,7 +81,7 @@ function hostOf(name: string): SeccompHost {
 }
 
 /** The stack outcome mode entries record: plain attaches on a single-threaded task. */
-const ENTRY_MODE: SeccompOutcomeMode = { flags: 0, liveThreads: 1, exitNrs: [] };
+const ENTRY_MODE: SeccompOutcomeMode = { flags: 0, liveThreads: 1, exitCalls: [] };
 
 /** bpf_check_classic then seccomp_check_filter on the program alone (the check stage of seccomp(2)). */
 export function seccompCheckVerdict(prog: Program): Rejection | null {

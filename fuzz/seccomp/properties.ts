@@ -74,7 +74,7 @@ export function xorshift(seed: number): () => number {
 }
 
 /** The outcome mode of the spec's own stack check: plain attaches on a single-threaded task. */
-const SPEC_OUTCOME_MODE: SeccompOutcomeMode = { flags: 0, liveThreads: 1, exitNrs: [] };
+const SPEC_OUTCOME_MODE: SeccompOutcomeMode = { flags: 0, liveThreads: 1, exitCalls: [] };
 
 const hexOf = (r: JudgeResult): string => (r.known === 'exact' ? r.value.toString(16) : r.known);
 const outcomeKey = (o: TaskOutcome): string => JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));

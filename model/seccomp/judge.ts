@@ -38,8 +38,11 @@ export interface SeccompOutcomeMode {
   readonly flags: number;
   /** threads alive in the process when the call is made (decides KILL_THREAD's scope) */
   readonly liveThreads: number;
-  /** system call numbers whose running ends the calling thread (exit on x86_64: 60) */
-  readonly exitNrs: readonly number[];
+  /**
+   * The system calls whose running ends the calling thread, as (AUDIT_ARCH_*, nr): exit, 60 on
+   * x86_64 and 1 on i386 (INT 0x80, where the kernel runs it)
+   */
+  readonly exitCalls: readonly (readonly [arch: number, nr: number])[];
 }
 
 export interface SeccompJudgeCase extends JudgeCase<SeccompInput> {
@@ -87,7 +90,7 @@ export interface SeccompJudge extends Judge<SeccompInput> {
  * seen as the call's return value; a call that runs may return anything (it really ran), but not a
  * seccomp SIGSYS or a kill; a thread that ends is a run only for the numbers that end it (exit).
  */
-export function outcomeConsistent(o: TaskOutcome, obs: SeccompObserved, sd: SeccompData, exitNrs: readonly number[]): string | null {
+export function outcomeConsistent(o: TaskOutcome, obs: SeccompObserved, sd: SeccompData, exitCalls: SeccompOutcomeMode['exitCalls']): string | null {
   if (obs.state === 'none') return null;
   switch (o.kind) {
     case 'errno':
@@ -105,7 +108,7 @@ export function outcomeConsistent(o: TaskOutcome, obs: SeccompObserved, sd: Secc
     case 'ran':
       if (obs.state === 'trap' && obs.code === SYS_SECCOMP) return 'expected the call to run, got a seccomp SIGSYS';
       if (obs.state === 'signal' && obs.signal === SIGSYS) return 'expected the call to run, got killed by SIGSYS';
-      if (obs.state === 'thread' && !exitNrs.includes(sd.nr)) return 'expected the call to run, the thread ended';
+      if (obs.state === 'thread' && !exitCalls.some(([arch, nr]) => arch === sd.arch >>> 0 && nr === sd.nr)) return 'expected the call to run, the thread ended';
       return null;
     default:
       return `outcome ${o.kind} is not observable here`;

@@ -48,6 +48,12 @@ export function observed(o: LiveObservation): SeccompObserved {
 const trapField = (o: LiveObservation): number | null =>
   o.state === 'trap' && o.code === SYS_SECCOMP ? o.siErrno & 0xffff : o.state === 'signal' && (o.status & 0x7f) === SIGSYS ? 0 : null;
 
+/** The calls whose running ends the calling thread: exit, on x86_64 (60) and on i386 through INT 0x80 (1). */
+const EXIT_CALLS: SeccompOutcomeMode['exitCalls'] = [
+  [AUDIT_ARCH_X86_64, 60],
+  [AUDIT_ARCH_I386, 1],
+];
+
 export class LiveSeccompJudge implements SeccompJudge {
   readonly name = 'live';
   readonly attachCall: SeccompAttachCall;
@@ -59,7 +65,7 @@ export class LiveSeccompJudge implements SeccompJudge {
   ) {
     this.attachCall = { ip: probe.ip64, fprog: probe.fprog };
     // Outcomes only inside the sandbox (root): calls the filters let through really run.
-    this.outcomeMode = probe.sandboxed ? { flags: 1, liveThreads: 2, exitNrs: [60] } : undefined;
+    this.outcomeMode = probe.sandboxed ? { flags: 1, liveThreads: 2, exitCalls: EXIT_CALLS } : undefined;
   }
 
   /** Open the oracle (built on first use); `missing` names what is not there. */
