@@ -273,17 +273,25 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
   // a drawn starting point, then up to SEEK_TRIES variants with a stride that visits each at most once
   const stride = n > 1 ? largestCoprimeBelow(n, 37) : 1;
   // the first layout of a variant depends on its landing place alone (the program with the branch
-  // retargeted, before any filler moves): kept per place, as the bytes from the branch's end to the
-  // place and the native size of each instruction before it (null: the program does not convert)
-  const firstLayouts = new Map<number, { readonly gap: number; readonly sizes: number[] } | null>();
-  const tried = new Set<string>();
+  // retargeted, before any filler moves): kept per place (indexed by t), as the bytes from the
+  // branch's end to the place and the native size of each instruction before it (null: the program
+  // does not convert)
+  const firstLayouts: ({ readonly gap: number; readonly sizes: number[] } | null | undefined)[] = [];
+  // the retargeted branch per place (one object per t: the same instruction object for the same
+  // instruction, which lets layout()'s last-program check see a repeat)
+  const heads: (SockFilter | undefined)[] = [];
+  // the variants tried, per place: each the fillers replaced (tuneSpan's log), compared in full
+  const tried: (number[][] | undefined)[] = [];
+  // the variant, reshaped from prog each try (prog does not change in the loop)
+  const q: SockFilter[] = prog.slice();
+  const log: number[] = [];
   for (let k = 0; k < Math.min(n, SEEK_TRIES); k++) {
     const c = (tie.mid * 7 + tie.window + k * stride) % n;
     const t = places[c % places.length]!;
     const w = windows[Math.floor(c / places.length)]!;
-    const q = prog.slice();
-    q[1] = { ...f, jt: t - 2, jf: span };
-    let fl = firstLayouts.get(t);
+    for (let pc = 0; pc < prog.length; pc++) q[pc] = prog[pc]!;
+    q[1] = heads[t] ??= { ...f, jt: t - 2, jf: span };
+    let fl = firstLayouts[t];
     if (fl === undefined) {
       const lq = layout(q, config, facts);
       if (lq === null) fl = null;
@@ -293,22 +301,23 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
         for (let pc = 3; pc < t; pc++) sizes[pc] = lq.addrs[lq.map[2 * pc + 1]!]! - lq.addrs[lq.map[2 * pc]!]!;
         fl = { gap: lq.addrs[lq.map[2 * t]!]! - branchEnd, sizes };
       }
-      firstLayouts.set(t, fl);
+      firstLayouts[t] = fl;
     }
     if (fl === null) continue;
     const sizes = fl.sizes;
-    const log: number[] = [];
+    log.length = 0;
     tuneSpan(q, 2, t, fl.gap - w, (pc) => sizes[pc]!, log);
     // The variant is now a function of t and the fillers replaced (prog does not change in the loop):
     // one seen before was tried in full (its JIT check accepted it, or the loop would have stopped),
     // and this try would repeat it step for step
-    const variant = `${t}:${log.join(',')}`;
     if (shapingShortcuts.on) {
-      if (tried.has(variant)) {
+      let seen = tried[t];
+      if (seen === undefined) tried[t] = seen = [];
+      if (seen.some((v) => sameLog(v, log))) {
         shapingShortcuts.variantsSkipped++;
         continue;
       }
-      tried.add(variant);
+      seen.push(log.slice());
     }
     const lq2 = layout(q, config, facts);
     if (lq2 === null) continue;
@@ -318,6 +327,13 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
       return;
     }
   }
+}
+
+/** Whether two tuneSpan logs are the same replacements. */
+function sameLog(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Variants the seek tries at most (each costs three conversions and JIT runs of the model). */
