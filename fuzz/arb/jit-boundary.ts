@@ -408,17 +408,6 @@ const condForm = (f: SockFilter): number => (f.jf === 0 ? 1 : f.jt === 0 && (f.c
 /** 1 when a conditional jump's expansion starts with a MOV of its negative k into TMP (a K jump: F:740), else 0. */
 const movedK = (g: SockFilter): number => (isCondJump(g.code) && (g.code & 0x08) === 0 && (g.k | 0) < 0 ? 1 : 0);
 
-/**
- * Whether the converter's buffer can be made to hold `g` at pc instead of `f` by rewriting it in
- * place: both PALETTE fillers, or both JAs, or both conditional jumps of the same code, k and form
- * (only their targets differ).
- */
-function swappable(f: SockFilter, g: SockFilter): boolean {
-  if (f.code === 0x05) return g.code === 0x05;
-  if (isCondJump(f.code)) return g.code === f.code && g.k === f.k && condForm(f) === condForm(g);
-  return paletteIndex(f) >= 0 && paletteIndex(g) >= 0;
-}
-
 /** eBPF insn at's offset for a classic target `t` (forward from at + 1 + before), or null when the conversion would fail. */
 function offsetTo(t: number, len: number, at: number, before: number): number | null {
   if (t >= len) return null; // jump-target-out-of-range
@@ -428,7 +417,8 @@ function offsetTo(t: number, len: number, at: number, before: number): number | 
 
 /**
  * Make the converter's buffer hold `prog` by rewriting instructions in place, when `prog` differs
- * from the program it holds only at pcs where swappable(): that is the buffer a conversion would
+ * from the program it holds only at pcs where both are PALETTE fillers, or both JAs, or both
+ * conditional jumps of the same code, k and expansion form (condForm): that is the buffer a conversion would
  * make (engine/migrate/convert.ts bpfConvertFilter; net/core/filter.c bpf_convert_filter). A
  * filler's expansion is one instruction (learnPalette) made from its own code and k alone (insn(),
  * ONE_CODE, LD/LDX MEM); a jump's is the same instructions whatever its targets, with offsets
@@ -445,39 +435,49 @@ function patched(conv: EngineConverter, prog: readonly SockFilter[]): boolean {
   if (conv !== convLast || !convOk || len !== convProg.length) return false;
   const pal = paletteEbpf.get(conv);
   if (pal === null || pal === undefined) return false;
-  // first: every change swappable and every new offset valid (nothing written yet)
+  // first: every change of those kinds and every new offset valid (nothing written yet); the changes
+  // kept as pc, then the new offsets (jumps) or the palette index (fillers)
+  if (patchScratch.length < 3 * len) patchScratch = new Int32Array(4 * len);
+  const ch = patchScratch;
+  let n = 0;
   for (let pc = 0; pc < len; pc++) {
     const g = prog[pc]!;
     const f = convProg[pc]!;
     if (g === f) continue;
-    if (!swappable(f, g)) return false;
     const at = convStarts[2 * pc]! + movedK(g); // after the MOV of a negative k into TMP
+    let a: number | null;
+    let b: number | null = 0;
     if (g.code === 0x05) {
-      if (offsetTo((pc + g.k + 1) | 0, len, at, 0) === null) return false;
+      if (f.code !== 0x05) return false;
+      a = offsetTo((pc + g.k + 1) | 0, len, at, 0);
     } else if (isCondJump(g.code)) {
       const form = condForm(g);
-      if (form !== 2 && offsetTo(pc + g.jt + 1, len, at, 0) === null) return false;
-      if (form === 2 && offsetTo(pc + g.jf + 1, len, at, 0) === null) return false;
-      if (form === 3 && offsetTo(pc + g.jf + 1, len, at, 1) === null) return false;
+      if (f.code !== g.code || f.k !== g.k || condForm(f) !== form) return false;
+      a = offsetTo(form === 2 ? pc + g.jf + 1 : pc + g.jt + 1, len, at, 0);
+      if (form === 3) b = offsetTo(pc + g.jf + 1, len, at, 1);
+    } else {
+      const i = paletteIndex(g);
+      if (i < 0 || paletteIndex(f) < 0) return false;
+      a = i;
     }
+    if (a === null || b === null) return false;
+    ch[n] = pc;
+    ch[n + 1] = a;
+    ch[n + 2] = b;
+    n += 3;
   }
   const out = conv.out;
-  for (let pc = 0; pc < len; pc++) {
+  for (let j = 0; j < n; j += 3) {
+    const pc = ch[j]!;
     const g = prog[pc]!;
-    if (g === convProg[pc]) continue;
     convProg[pc] = g;
     const at = convStarts[2 * pc]! + movedK(g);
-    if (g.code === 0x05) {
-      out.off[at] = offsetTo((pc + g.k + 1) | 0, len, at, 0)!;
+    if (g.code === 0x05 || isCondJump(g.code)) {
+      out.off[at] = ch[j + 1]!;
+      if (condForm(g) === 3 && g.code !== 0x05) out.off[at + 1] = ch[j + 2]!;
       continue;
     }
-    if (isCondJump(g.code)) {
-      const form = condForm(g);
-      out.off[at] = offsetTo(form === 2 ? pc + g.jf + 1 : pc + g.jt + 1, len, at, 0)!;
-      if (form === 3) out.off[at + 1] = offsetTo(pc + g.jf + 1, len, at, 1)!;
-      continue;
-    }
-    const i = 5 * paletteIndex(g);
+    const i = 5 * ch[j + 1]!;
     out.code[at] = pal[i]!;
     out.dst[at] = pal[i + 1]!;
     out.src[at] = pal[i + 2]!;
@@ -487,6 +487,9 @@ function patched(conv: EngineConverter, prog: readonly SockFilter[]): boolean {
   out.nrep = 0;
   return true;
 }
+
+/** patched()'s changes (pc and two values each), reused */
+let patchScratch = new Int32Array(192);
 
 /** Throw unless the patched buffer is what a fresh conversion of `prog` makes (shapingShortcuts.verify, for the tests). */
 function verifyPatch(conv: EngineConverter, prog: readonly SockFilter[], config: KernelConfig): void {
