@@ -273,17 +273,25 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
   // a drawn starting point, then up to SEEK_TRIES variants with a stride that visits each at most once
   const stride = n > 1 ? largestCoprimeBelow(n, 37) : 1;
   // the first layout of a variant depends on its landing place alone (the program with the branch
-  // retargeted, before any filler moves): kept per place, as the bytes from the branch's end to the
-  // place and the native size of each instruction before it (null: the program does not convert)
-  const firstLayouts = new Map<number, { readonly gap: number; readonly sizes: number[] } | null>();
-  const tried = new Set<string>();
+  // retargeted, before any filler moves): kept per place (indexed by t), as the bytes from the
+  // branch's end to the place and the native size of each instruction before it (null: the program
+  // does not convert)
+  const firstLayouts: ({ readonly gap: number; readonly sizes: number[] } | null | undefined)[] = [];
+  // the retargeted branch per place (one object per t: the same instruction object for the same
+  // instruction, which lets layout()'s last-program check see a repeat)
+  const heads: (SockFilter | undefined)[] = [];
+  // the variants tried, per place: each the fillers replaced (tuneSpan's log), compared in full
+  const tried: (number[][] | undefined)[] = [];
+  // the variant, reshaped from prog each try (prog does not change in the loop)
+  const q: SockFilter[] = prog.slice();
+  const log: number[] = [];
   for (let k = 0; k < Math.min(n, SEEK_TRIES); k++) {
     const c = (tie.mid * 7 + tie.window + k * stride) % n;
     const t = places[c % places.length]!;
     const w = windows[Math.floor(c / places.length)]!;
-    const q = prog.slice();
-    q[1] = { ...f, jt: t - 2, jf: span };
-    let fl = firstLayouts.get(t);
+    for (let pc = 0; pc < prog.length; pc++) q[pc] = prog[pc]!;
+    q[1] = heads[t] ??= { ...f, jt: t - 2, jf: span };
+    let fl = firstLayouts[t];
     if (fl === undefined) {
       const lq = layout(q, config, facts);
       if (lq === null) fl = null;
@@ -293,22 +301,23 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
         for (let pc = 3; pc < t; pc++) sizes[pc] = lq.addrs[lq.map[2 * pc + 1]!]! - lq.addrs[lq.map[2 * pc]!]!;
         fl = { gap: lq.addrs[lq.map[2 * t]!]! - branchEnd, sizes };
       }
-      firstLayouts.set(t, fl);
+      firstLayouts[t] = fl;
     }
     if (fl === null) continue;
     const sizes = fl.sizes;
-    const log: number[] = [];
+    log.length = 0;
     tuneSpan(q, 2, t, fl.gap - w, (pc) => sizes[pc]!, log);
     // The variant is now a function of t and the fillers replaced (prog does not change in the loop):
     // one seen before was tried in full (its JIT check accepted it, or the loop would have stopped),
     // and this try would repeat it step for step
-    const variant = `${t}:${log.join(',')}`;
     if (shapingShortcuts.on) {
-      if (tried.has(variant)) {
+      let seen = tried[t];
+      if (seen === undefined) tried[t] = seen = [];
+      if (seen.some((v) => sameLog(v, log))) {
         shapingShortcuts.variantsSkipped++;
         continue;
       }
-      tried.add(variant);
+      seen.push(log.slice());
     }
     const lq2 = layout(q, config, facts);
     if (lq2 === null) continue;
@@ -318,6 +327,13 @@ export function tieProgram(prog: SockFilter[], prelude: Prelude, tie: Tie, confi
       return;
     }
   }
+}
+
+/** Whether two tuneSpan logs are the same replacements. */
+function sameLog(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Variants the seek tries at most (each costs three conversions and JIT runs of the model). */
@@ -343,13 +359,177 @@ let layoutMap = new Int32Array(256);
 /** loaded between two programs, so that the columns load the next one even when it is the same array reshaped in place */
 const NO_PROGRAM: readonly SockFilter[] = [];
 
+/**
+ * A conversion's expansion of each PALETTE filler, by converter: one eBPF insn each, 5 fields per
+ * filler (code, dst, src, off, imm), learned from the converter itself (null: some filler does not
+ * expand to exactly one insn, and no buffer is patched).
+ */
+const paletteEbpf = new WeakMap<EngineConverter, Int32Array | null>();
+
+// The program the converter's buffer holds (its instruction objects, as remember() keeps them),
+// whether it converted, where each classic insn's expansion starts in it (EngineConverter.mapInto:
+// at 2 * pc), and the converter.
+const convProg: SockFilter[] = [];
+let convOk = false;
+let convStarts = new Int32Array(256);
+let convLast: EngineConverter | null = null;
+
+/** The PALETTE index of an instruction object (-1: not a palette filler). */
+function paletteIndex(f: SockFilter): number {
+  for (let i = 0; i < PALETTE.length; i++) if (PALETTE[i]!.insn === f) return i;
+  return -1;
+}
+
+/** Convert the fillers once (after `st M[0]`, before a RET) and read each one's single eBPF insn. */
+function learnPalette(conv: EngineConverter): Int32Array | null {
+  const probe = [S(0x02, 0), ...PALETTE.map((p) => p.insn), S(0x16, 0)];
+  layoutCols.load(NO_PROGRAM);
+  if (conv.bpfConvertFilter(layoutCols.load(probe)) !== null) return null;
+  const map = conv.map();
+  const out = conv.out;
+  const e = new Int32Array(5 * PALETTE.length);
+  for (let i = 0; i < PALETTE.length; i++) {
+    const at = map[2 * (i + 1)]!;
+    if (map[2 * (i + 1) + 1]! - at !== 1) return null;
+    e.set([out.code[at]!, out.dst[at]!, out.src[at]!, out.off[at]!, out.imm[at]!], 5 * i);
+  }
+  return e;
+}
+
+// The classic conditional jumps (engine/migrate/convert.ts bpfConvertFilter's jump cases)
+const isCondJump = (c: number): boolean => c === 0x15 || c === 0x1d || c === 0x45 || c === 0x4d || c === 0x25 || c === 0x2d || c === 0x35 || c === 0x3d;
+
+/**
+ * The form of a conditional jump's expansion (convertCondJump): 1 one jump to jt (jf 0), 2 one
+ * inverted jump to jf (jt 0, not JSET), 3 a jump to jt and a JA to jf.
+ */
+const condForm = (f: SockFilter): number => (f.jf === 0 ? 1 : f.jt === 0 && (f.code & 0xf0) !== 0x40 ? 2 : 3);
+
+/** 1 when a conditional jump's expansion starts with a MOV of its negative k into TMP (a K jump: F:740), else 0. */
+const movedK = (g: SockFilter): number => (isCondJump(g.code) && (g.code & 0x08) === 0 && (g.k | 0) < 0 ? 1 : 0);
+
+/** eBPF insn at's offset for a classic target `t` (forward from at + 1 + before), or null when the conversion would fail. */
+function offsetTo(t: number, len: number, at: number, before: number): number | null {
+  if (t >= len) return null; // jump-target-out-of-range
+  const off = convStarts[2 * t]! - at - 1 - before;
+  return off > 0x7fff ? null : off; // jump-offset-overflow
+}
+
+/**
+ * Make the converter's buffer hold `prog` by rewriting instructions in place, when `prog` differs
+ * from the program it holds only at pcs where both are PALETTE fillers, or both JAs, or both
+ * conditional jumps of the same code, k and expansion form (condForm): that is the buffer a conversion would
+ * make (engine/migrate/convert.ts bpfConvertFilter; net/core/filter.c bpf_convert_filter). A
+ * filler's expansion is one instruction (learnPalette) made from its own code and k alone (insn(),
+ * ONE_CODE, LD/LDX MEM); a jump's is the same instructions whatever its targets, with offsets
+ * addrs[target] - (its index + 1), where addrs are the unchanged starts (every expansion keeps its
+ * length), and it fails only where a target is out of range or an offset above s16 (then the
+ * conversion is left to the converter: this returns false, having changed nothing). The prologue
+ * (seen_ld_abs) and the stack depth (set by stores alone) do not change either. The converter's
+ * repeats are dropped (nrep 0: the JIT then walks each insn, with the same answer). Its own
+ * bookkeeping (its fixes, for the skb analysis) is not updated: only layout() and jitAccepts read
+ * this converter, and they read the buffer, the stack depth and the starts.
+ */
+function patched(conv: EngineConverter, prog: readonly SockFilter[]): boolean {
+  const len = prog.length;
+  if (conv !== convLast || !convOk || len !== convProg.length) return false;
+  const pal = paletteEbpf.get(conv);
+  if (pal === null || pal === undefined) return false;
+  // first: every change of those kinds and every new offset valid (nothing written yet); the changes
+  // kept as pc, then the new offsets (jumps) or the palette index (fillers)
+  if (patchScratch.length < 3 * len) patchScratch = new Int32Array(4 * len);
+  const ch = patchScratch;
+  let n = 0;
+  for (let pc = 0; pc < len; pc++) {
+    const g = prog[pc]!;
+    const f = convProg[pc]!;
+    if (g === f) continue;
+    const at = convStarts[2 * pc]! + movedK(g); // after the MOV of a negative k into TMP
+    let a: number | null;
+    let b: number | null = 0;
+    if (g.code === 0x05) {
+      if (f.code !== 0x05) return false;
+      a = offsetTo((pc + g.k + 1) | 0, len, at, 0);
+    } else if (isCondJump(g.code)) {
+      const form = condForm(g);
+      if (f.code !== g.code || f.k !== g.k || condForm(f) !== form) return false;
+      a = offsetTo(form === 2 ? pc + g.jf + 1 : pc + g.jt + 1, len, at, 0);
+      if (form === 3) b = offsetTo(pc + g.jf + 1, len, at, 1);
+    } else {
+      const i = paletteIndex(g);
+      if (i < 0 || paletteIndex(f) < 0) return false;
+      a = i;
+    }
+    if (a === null || b === null) return false;
+    ch[n] = pc;
+    ch[n + 1] = a;
+    ch[n + 2] = b;
+    n += 3;
+  }
+  const out = conv.out;
+  for (let j = 0; j < n; j += 3) {
+    const pc = ch[j]!;
+    const g = prog[pc]!;
+    convProg[pc] = g;
+    const at = convStarts[2 * pc]! + movedK(g);
+    if (g.code === 0x05 || isCondJump(g.code)) {
+      out.off[at] = ch[j + 1]!;
+      if (condForm(g) === 3 && g.code !== 0x05) out.off[at + 1] = ch[j + 2]!;
+      continue;
+    }
+    const i = 5 * ch[j + 1]!;
+    out.code[at] = pal[i]!;
+    out.dst[at] = pal[i + 1]!;
+    out.src[at] = pal[i + 2]!;
+    out.off[at] = pal[i + 3]!;
+    out.imm[at] = pal[i + 4]!;
+  }
+  out.nrep = 0;
+  return true;
+}
+
+/** patched()'s changes (pc and two values each), reused */
+let patchScratch = new Int32Array(192);
+
+/** Throw unless the patched buffer is what a fresh conversion of `prog` makes (shapingShortcuts.verify, for the tests). */
+function verifyPatch(conv: EngineConverter, prog: readonly SockFilter[], config: KernelConfig): void {
+  const fresh = new EngineConverter(config);
+  const cols = new ClassicColumns();
+  if (fresh.bpfConvertFilter(cols.load(prog)) !== null) throw new Error('jit-boundary patched(): the program does not convert');
+  const a = conv.out;
+  const b = fresh.out;
+  if (a.len !== b.len || conv.stackDepth !== fresh.stackDepth) throw new Error('jit-boundary patched(): another length or stack depth');
+  for (let e = 0; e < a.len; e++) {
+    if (a.code[e] !== b.code[e] || a.dst[e] !== b.dst[e] || a.src[e] !== b.src[e] || a.off[e] !== b.off[e] || a.imm[e] !== b.imm[e]) {
+      throw new Error(`jit-boundary patched(): eBPF insn ${e} differs from a conversion's`);
+    }
+  }
+}
+
 /** The program converted (the engine's converter, holding the result), or null when it does not convert. */
 function converted(prog: readonly SockFilter[], config: KernelConfig): EngineConverter | null {
   let conv = converters.get(config);
-  if (conv === undefined) converters.set(config, (conv = new EngineConverter(config)));
+  if (conv === undefined) {
+    converters.set(config, (conv = new EngineConverter(config)));
+    paletteEbpf.set(conv, learnPalette(conv));
+    convLast = null;
+  }
+  if (shapingShortcuts.on && patched(conv, prog)) {
+    shapingShortcuts.patched++;
+    if (shapingShortcuts.verify) verifyPatch(conv, prog, config);
+    return conv;
+  }
   // the program is reshaped in place between calls, and the columns skip loading the array they hold
   layoutCols.load(NO_PROGRAM);
-  return conv.bpfConvertFilter(layoutCols.load(prog)) === null ? conv : null;
+  convOk = conv.bpfConvertFilter(layoutCols.load(prog)) === null;
+  convLast = conv;
+  convProg.length = prog.length;
+  for (let pc = 0; pc < prog.length; pc++) convProg[pc] = prog[pc]!;
+  if (convOk) {
+    if (convStarts.length < 2 * prog.length) convStarts = new Int32Array(4 * prog.length);
+    conv.mapInto(convStarts);
+  }
+  return convOk ? conv : null;
 }
 
 /** A program's layout (see layout()) and whether the JIT compiles it. */
@@ -372,9 +552,11 @@ interface Layout {
 const lastProg: SockFilter[] = [];
 /**
  * Whether the shaping takes its shortcuts (the last program's answers, the seek's skip of a variant
- * it tried), and how often each was taken: only a test turns them off, to compare both ways.
+ * it tried, a conversion made by patching the fillers and jump targets of the one before: patched()), and how often
+ * each was taken: only a test turns them off, to compare both ways; a test turns `verify` on (each
+ * patched conversion compared with a fresh one: verifyPatch).
  */
-export const shapingShortcuts = { on: true, lastAnswers: 0, variantsSkipped: 0 };
+export const shapingShortcuts = { on: true, lastAnswers: 0, variantsSkipped: 0, patched: 0, verify: false };
 let lastConfig: KernelConfig | null = null;
 let lastFacts: X86JitFacts | null = null;
 /** undefined: only `lastAccepts` is known */

@@ -1,7 +1,8 @@
 // fuzz/arb/jit-boundary.ts's shortcuts (the last program's answers kept, the seek's skip of a variant
 // it already tried) change no program: jitBoundaryProgram and the campaign's `jit` flavour
 // (fuzz/genome.ts decodeProgram) shape the same programs with them and without them, under several
-// JIT facts and kernel configs; and the shortcuts are taken.
+// JIT facts and kernel configs; and the shortcuts are taken. A conversion patched from the one
+// before (fillers swapped, jumps retargeted) is the buffer a fresh conversion makes.
 import test from 'ava';
 import fc from 'fast-check';
 import { jitBoundaryProgram, shapingShortcuts } from '../../fuzz/arb/jit-boundary.js';
@@ -54,4 +55,19 @@ test.serial("the campaign's jit flavour (decodeProgram): the same programs with 
     t.true(fast.taken > 300, `${name}: only ${fast.taken} shortcuts taken`);
     t.deepEqual(fast.out, plain.out, name);
   }
+});
+
+test.serial('the shaping converts by patching the buffer of the program before: each patched buffer is what a conversion makes', (t) => {
+  const words = fc.array(fc.nat({ max: 0xffffffff }), { minLength: 24, maxLength: 240 }).map((w) => Uint32Array.from(w));
+  const genomes = fc.sample(words, { numRuns: 200, seed: 83 });
+  const before = shapingShortcuts.patched;
+  shapingShortcuts.verify = true;
+  try {
+    for (const [, config] of CONFIGS) for (const p of genomes) decodeProgram(p, 'jit', config);
+    for (const [, facts] of FACTS) fc.sample(jitBoundaryProgram({ facts, config: PROFILE_V6_6_Y, maxAims: 4 }), { numRuns: 200, seed: 84 });
+  } finally {
+    shapingShortcuts.verify = false;
+  }
+  // verifyPatch throws on a difference; and patches were made (fillers, jump targets)
+  t.true(shapingShortcuts.patched - before > 1000, `only ${shapingShortcuts.patched - before} patched conversions`);
 });
