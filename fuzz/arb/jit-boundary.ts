@@ -410,7 +410,7 @@ const movedK = (g: SockFilter): number => (isCondJump(g.code) && (g.code & 0x08)
 
 /** eBPF insn at's offset for a classic target `t` (forward from at + 1 + before), or null when the conversion would fail. */
 function offsetTo(t: number, len: number, at: number, before: number): number | null {
-  if (t >= len) return null; // jump-target-out-of-range
+  if (t >= len || t < 0) return null; // jump-target-out-of-range (a JA's k above 2^31 wraps t below 0)
   const off = convStarts[2 * t]! - at - 1 - before;
   return off > 0x7fff ? null : off; // jump-offset-overflow
 }
