@@ -7,8 +7,12 @@
 // (the sampled cases' time beyond an unsampled case's of their class).
 // Usage: node dist/bench/classes.js [--cases N] [--packets P] [--seed S] [--json]
 // Wall-clock time per case (process.hrtime): run it on a quiet machine, or under `nice -n 10` and
-// trust the shares more than the µs.
+// trust the shares more than the µs. It runs under the campaign threads' V8 flags (fuzz/pool.ts
+// CAMPAIGN_V8_FLAGS), as bench/run.ts does: started without them, it runs itself again under them.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { X86_64 } from '../model/config.js';
+import { CAMPAIGN_V8_FLAGS } from '../fuzz/pool.js';
 import { campaignChecker, checkCase } from '../fuzz/campaign.js';
 import { decodeCase, genomeClass, makeGenome, SplitMix32 } from '../fuzz/genome.js';
 
@@ -117,4 +121,8 @@ function main(argv: readonly string[]): void {
   process.stdout.write(`the spec's checks (1 case in 64): ${r.specShare}% of the time\n`);
 }
 
-main(process.argv.slice(2));
+if (CAMPAIGN_V8_FLAGS.every((f) => process.execArgv.includes(f))) main(process.argv.slice(2));
+else {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...CAMPAIGN_V8_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
+}
