@@ -911,37 +911,14 @@ function collectLengths(prog: Program): number {
       size = SIZE(c);
       if (n + 18 > high.length) high = scratch = grow(high, n + 18);
       for (let j = 0; j < IND_X.length; j++) {
-        const l0 = sk + IND_X[j]! + size - 1;
-        if (l0 <= 253) setRun3(low, l0);
-        else
-          for (let l = l0; l <= l0 + 2; l++)
-            if (l <= 70000) {
-              if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
-              else high[n++] = l;
-            }
+        n = addRun3(low, high, n, sk + IND_X[j]! + size - 1);
       }
       continue;
     }
     if (n + 6 > high.length) high = scratch = grow(high, n + 6);
     // o0, o1 >= 0 and size >= 1: the lengths from o + size - 1 are never negative
-    const l0 = o0 + size - 1;
-    if (l0 <= 253) setRun3(low, l0);
-    else
-      for (let l = l0; l <= l0 + 2; l++)
-        if (l <= 70000) {
-          if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
-          else high[n++] = l;
-        }
-    if (o1 >= 0) {
-      const l1 = o1 + size - 1;
-      if (l1 <= 253) setRun3(low, l1);
-      else
-        for (let l = l1; l <= l1 + 2; l++)
-          if (l <= 70000) {
-            if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
-            else high[n++] = l;
-          }
-    }
+    n = addRun3(low, high, n, o0 + size - 1);
+    if (o1 >= 0) n = addRun3(low, high, n, o1 + size - 1);
   }
   // room for all of them and PACKET_LENGTHS after them (lengthsScratch)
   let out = SCRATCH_LENGTHS.lengths;
@@ -982,6 +959,24 @@ function setRun3(low: Int32Array, l: number): void {
   const sh = l & 31;
   low[w]! |= 7 << sh;
   if (sh > 29) low[w + 1]! |= 7 >>> (32 - sh);
+}
+
+/**
+ * Add the lengths l0, l0 + 1 and l0 + 2 (l0 >= 0; those above 70000 left out) to collectLengths'
+ * sets: below 256 to the bit set `low` (all three at once by setRun3 when l0 <= 253), the others to
+ * high[n ..] (room for 3 made by the caller); returns the new n.
+ */
+function addRun3(low: Int32Array, high: Int32Array, n: number, l0: number): number {
+  if (l0 <= 253) {
+    setRun3(low, l0);
+    return n;
+  }
+  for (let l = l0; l <= l0 + 2; l++)
+    if (l <= 70000) {
+      if (l < 256) low[l >>> 5]! |= 1 << (l & 31);
+      else high[n++] = l;
+    }
+  return n;
 }
 
 /** The lengths below 256 collectLengths has seen, as a bit set (reused). */
