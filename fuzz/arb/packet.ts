@@ -156,7 +156,7 @@ class Bytes {
   }
   /**
    * count bytes of the Uint8Array b: all of b copied at once from U8S_SET bytes on (no view made), else
-   * a loop when short (cheaper than a view and a copy), a copy when long
+   * a loop when short (cheaper than a view and a copy), a copy of a view of b's first count bytes when long
    */
   u8s(b: Uint8Array, count: number): this {
     this.room(count + HEADER_ROOM);
@@ -164,7 +164,7 @@ class Bytes {
     const n = this.n;
     if (count === b.length && count >= U8S_SET) a.set(b, n);
     else if (count <= 128) for (let i = 0; i < count; i++) a[n + i] = b[i]!;
-    else a.set(count === b.length ? b : b.subarray(0, count), n);
+    else a.set(b.subarray(0, count), n); // count < b.length here (all of b went by the first branch)
     this.n = n + count;
     return this;
   }
