@@ -18,6 +18,7 @@ import { bpfIntJitCompile } from '../../model/jit/x86.js';
 import { ClassicColumns } from '../../engine/cbpf/program.js';
 import { EngineConverter } from '../../engine/migrate/convert.js';
 import { EngineJit } from '../../engine/jit/x86.js';
+import { isCondJump } from './ebpf-size.js';
 import type { BpfInsn } from '../../model/ebpf/insn.js';
 import { ancillaryK, SKF_AD_PROTOCOL, SKF_AD_VLAN_TPID, SKF_AD_PKTTYPE, SKF_AD_CPU, SKF_AD_MARK, SKF_AD_VLAN_TAG_PRESENT } from '../../model/uapi.js';
 
@@ -395,9 +396,6 @@ function learnPalette(conv: EngineConverter): Int32Array | null {
   }
   return e;
 }
-
-// The classic conditional jumps (engine/migrate/convert.ts bpfConvertFilter's jump cases)
-const isCondJump = (c: number): boolean => c === 0x15 || c === 0x1d || c === 0x45 || c === 0x4d || c === 0x25 || c === 0x2d || c === 0x35 || c === 0x3d;
 
 /**
  * The form of a conditional jump's expansion (convertCondJump): 1 one jump to jt (jf 0), 2 one
