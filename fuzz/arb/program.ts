@@ -352,10 +352,11 @@ export function buildProgramRuns(words: Uint32Array, from: number, runs: number,
     const o = from + 3 * r;
     const rep = 1 + (words[o + 2]! % 600);
     // a run's instruction is the same at every pc unless it jumps (its range depends on pc): the
-    // others are copies of the first (each its own object: the repair may rewrite it). Long
-    // programs decode 2-5x faster so (0.19-0.51x by load order, both builds in one process)
+    // others are copies of the first (each its own object: the repair may rewrite it, and `first`
+    // stays the unrepaired template, never placed itself). Long programs decode 2-5x faster so
+    // (0.19-0.51x by load order, both builds in one process)
     const first = insnAt(words, o, pc, flen, false);
-    const jumps = MEM_ROLE[first.code]! >= M_JA;
+    const jumps = MEM_ROLE[first.code]! >= M_JA; // M_JA, M_JCOND
     for (let i = 0; i < rep && pc < body; i++, pc++) {
       const insn = jumps ? insnAt(words, o, pc, flen, false) : { code: first.code, jt: first.jt, jf: first.jf, k: first.k };
       memvalid = repairStep(insn, pc, masks, memvalid & masks[pc]!);
