@@ -15,6 +15,7 @@ import type { JudgeResult } from '../../model/judge.js';
 import type { Program } from '../../model/cbpf/insn.js';
 import { type SeccompData, seccompData } from '../../model/seccomp/data.js';
 import type { SeccompAttachCall, SeccompInput, SeccompJudge, SeccompJudgeAnswer, SeccompJudgeCase, SeccompObserved, SeccompOutcomeMode, SeccompOutcomeResult } from '../../model/seccomp/judge.js';
+import { SYSCALL_TABLES } from '../../model/seccomp/syscalls.js';
 import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SIGSYS, SYS_SECCOMP } from '../../model/seccomp/uapi.js';
 import { ensureSeccompOracle, SeccompOracle, type LiveCall, type LiveObservation, type OracleProbe } from './driver.js';
 import { trapCopy } from './instrument.js';
@@ -48,10 +49,10 @@ export function observed(o: LiveObservation): SeccompObserved {
 const trapField = (o: LiveObservation): number | null =>
   o.state === 'trap' && o.code === SYS_SECCOMP ? o.siErrno & 0xffff : o.state === 'signal' && (o.status & 0x7f) === SIGSYS ? 0 : null;
 
-/** The calls whose running ends the calling thread: exit, on x86_64 (60) and on i386 through INT 0x80 (1). */
+/** The calls whose running ends the calling thread: exit, on x86_64 (60) and on i386 through INT 0x80 (1), by the syscall tables. */
 const EXIT_CALLS: SeccompOutcomeMode['exitCalls'] = [
-  [AUDIT_ARCH_X86_64, 60],
-  [AUDIT_ARCH_I386, 1],
+  [AUDIT_ARCH_X86_64, new Map(SYSCALL_TABLES.x86_64).get('exit')!],
+  [AUDIT_ARCH_I386, new Map(SYSCALL_TABLES.i386).get('exit')!],
 ];
 
 export class LiveSeccompJudge implements SeccompJudge {
